@@ -1,0 +1,75 @@
+//! The command line: global flags and one variant per subcommand (each defined in `commands/`).
+
+use crate::commands;
+use clap::{Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "incident",
+    version,
+    about = "Run SaaS incidents from a git repository",
+    long_about = "Run SaaS incidents from a git repository.\n\nEach incident is one YAML file in an incident repo; every change is one git commit, so `git log` is the audit trail.",
+    after_help = "Start with `incident init`, then `incident declare \"Checkout down\" --sev SEV1 --service checkout`."
+)]
+pub struct Cli {
+    /// run as if started in DIR (the incident repo or a folder inside it)
+    #[arg(short = 'C', long = "repo", global = true, value_name = "DIR")]
+    pub repo: Option<PathBuf>,
+
+    /// print machine-readable JSON instead of text
+    #[arg(long, global = true)]
+    pub json: bool,
+
+    /// when to colour output
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    pub color: ColorChoice,
+
+    /// show times in UTC instead of local time
+    #[arg(long, global = true)]
+    pub utc: bool,
+
+    /// act as WHO (`Name` or `Name <email>`) instead of git's user.name; also INCIDENT_AUTHOR
+    #[arg(long = "as", global = true, value_name = "WHO")]
+    pub author: Option<String>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// turn a folder into an incident repo
+    Init(commands::init::Args),
+    /// declare a new incident
+    Declare(commands::declare::Args),
+    /// change an incident's severity
+    Severity(commands::severity::Args),
+    /// move an incident through its lifecycle
+    Status(commands::status::Args),
+    /// append an event to an incident's timeline
+    Log(commands::log::Args),
+    /// assign the incident commander, comms lead, technical liaison or any role
+    Assign(commands::assign::Args),
+    /// acknowledge an incident
+    Ack(commands::ack::Args),
+    /// resolve an incident
+    Resolve(commands::resolve::Args),
+    /// list incidents, open ones first
+    List(commands::list::Args),
+    /// show one incident: header, roles, times and timeline
+    Show(commands::show::Args),
+    /// show an incident's audit trail from git
+    History(commands::history::Args),
+    /// print shell completions
+    Completions(commands::completions::Args),
+    /// print the man page
+    Man(commands::man::Args),
+}

@@ -1,0 +1,61 @@
+//! `incident assign ID --commander WHO ...`: who holds which role; handoffs land on the timeline.
+
+use super::{Context, change_incident};
+use anyhow::{Result, anyhow};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// the incident (any unique part of its ID)
+    pub id: String,
+    /// the incident commander (empty to unassign)
+    #[arg(long, value_name = "WHO")]
+    pub commander: Option<String>,
+    /// the communications lead (empty to unassign)
+    #[arg(long, value_name = "WHO")]
+    pub comms: Option<String>,
+    /// the technical liaison (empty to unassign)
+    #[arg(long, value_name = "WHO")]
+    pub liaison: Option<String>,
+    /// any other role, e.g. `--role scribe=dana` (empty WHO to unassign)
+    #[arg(long = "role", value_name = "NAME=WHO", value_parser = parse_role)]
+    pub roles: Vec<(String, String)>,
+    /// when the handoff happened, if not now (RFC 3339, HH:MM or `15m ago`)
+    #[arg(long, value_name = "TIME")]
+    pub at: Option<String>,
+}
+
+fn parse_role(text: &str) -> Result<(String, String), String> {
+    let (name, who) = text
+        .split_once('=')
+        .ok_or_else(|| format!("`{text}` is not NAME=WHO, e.g. `scribe=dana`"))?;
+    Ok((name.trim().to_string(), who.trim().to_string()))
+}
+
+pub fn run(ctx: &Context, args: Args) -> Result<()> {
+    let mut roles: Vec<(String, String)> = [
+        ("commander", args.commander),
+        ("comms", args.comms),
+        ("liaison", args.liaison),
+    ]
+    .into_iter()
+    .filter_map(|(role, who)| who.map(|w| (role.to_string(), w)))
+    .collect();
+    roles.extend(args.roles);
+    if roles.is_empty() {
+        return Err(anyhow!(crate::UsageError(
+            "nothing to assign: pass --commander, --comms, --liaison or --role NAME=WHO".into()
+        )));
+    }
+    for (_, who) in &roles {
+        if !who.is_empty() {
+            crate::model::check_name("person", who).map_err(|e| anyhow!(e))?;
+        }
+    }
+    change_incident(ctx, &args.id, args.at.as_deref(), |incident, stamp| {
+        let id = incident.id.clone();
+        incident
+            .assign(&roles, stamp)?
+            .cloned()
+            .ok_or_else(|| format!("nothing changed: `{id}` already has those roles"))
+    })
+}

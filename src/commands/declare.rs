@@ -1,0 +1,186 @@
+//! `incident declare TITLE`: open a new incident. Prompts for what is missing on a terminal; never
+//! prompts anywhere else.
+
+use super::{Context, report};
+use crate::UsageError;
+use crate::model::{Incident, IncidentKind, Severity, Stamp, check_name, slugify};
+use crate::store::Store;
+use anyhow::{Result, anyhow, bail};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// what is broken, in a few words
+    pub title: Option<String>,
+    /// the severity: SEV1, SEV2, SEV3 or SEV4
+    #[arg(long, short = 's', value_name = "SEV")]
+    pub sev: Option<Severity>,
+    /// an affected service from the catalog (repeat for each)
+    #[arg(long = "service", value_name = "S")]
+    pub services: Vec<String>,
+    /// the kind of incident
+    #[arg(long, value_name = "K")]
+    pub kind: Option<IncidentKind>,
+    /// a short description of the impact
+    #[arg(long, value_name = "TEXT")]
+    pub summary: Option<String>,
+    /// the incident commander
+    #[arg(long, value_name = "WHO")]
+    pub commander: Option<String>,
+    /// the communications lead
+    #[arg(long, value_name = "WHO")]
+    pub comms: Option<String>,
+    /// when impact began (RFC 3339, HH:MM or `15m ago`)
+    #[arg(long, value_name = "TIME")]
+    pub started_at: Option<String>,
+    /// when it was detected, if not now (RFC 3339, HH:MM or `15m ago`)
+    #[arg(long, value_name = "TIME")]
+    pub detected_at: Option<String>,
+    /// mark it as a drill (tabletop exercise or game day): listed apart, left out of metrics
+    #[arg(long)]
+    pub drill: bool,
+}
+
+pub fn run(ctx: &Context, mut args: Args) -> Result<()> {
+    let store = ctx.store()?;
+    fill_missing(ctx, &store, &mut args)?;
+    let (Some(title), Some(severity)) = (args.title.as_deref().map(str::trim), args.sev) else {
+        unreachable!("fill_missing fails when the title or severity is missing");
+    };
+    if title.is_empty() {
+        bail!(
+            "the title is empty: say in a few words what is broken, e.g. \"Checkout down for EU customers\""
+        );
+    }
+    check_services(&store, &args.services)?;
+    for who in [&args.commander, &args.comms].into_iter().flatten() {
+        check_name("person", who).map_err(|e| anyhow!(e))?;
+    }
+    let author = ctx.author()?;
+    let detected = match &args.detected_at {
+        Some(t) => ctx.time_arg("--detected-at", t)?,
+        None => ctx.now,
+    };
+    let started = args
+        .started_at
+        .as_deref()
+        .map(|t| ctx.time_arg("--started-at", t))
+        .transpose()?;
+    if let Some(started) = started
+        && started > detected
+    {
+        bail!("--started-at is after --detected-at: impact cannot begin after it was detected");
+    }
+    let id = format!("{}-{}", detected.format("%Y-%m-%d"), slugify(title));
+    let stamp = Stamp {
+        at: ctx.now,
+        by: author.name.clone(),
+    };
+    let mut incident = Incident::declare(id, title.to_string(), severity, &stamp);
+    incident.detected_at = Some(detected);
+    incident.started_at = started;
+    incident.kind = args.kind.unwrap_or_default();
+    incident.services = args.services.clone();
+    incident.summary = args.summary.filter(|s| !s.trim().is_empty());
+    incident.drill = args.drill;
+    if let Some(commander) = args.commander {
+        incident.roles.insert("commander".into(), commander);
+        incident.acknowledged_at = Some(ctx.now);
+    }
+    if let Some(comms) = args.comms {
+        incident.roles.insert("comms".into(), comms);
+    }
+    let saved = store.create(incident, &author, ctx.now)?;
+    let what = format!(
+        "declared {severity}{}: {title}",
+        if args.drill { " drill" } else { "" }
+    );
+    report(ctx, &saved, &what)
+}
+
+/// Asks for the title, severity and services on a terminal; elsewhere fails at once naming the flags.
+fn fill_missing(ctx: &Context, store: &Store, args: &mut Args) -> Result<()> {
+    let mut missing = Vec::new();
+    if args.title.is_none() {
+        missing.push("TITLE");
+    }
+    if args.sev.is_none() {
+        missing.push("--sev");
+    }
+    if args.services.is_empty() {
+        missing.push("--service");
+    }
+    if missing.is_empty() {
+        return Ok(());
+    }
+    if !ctx.interactive {
+        return Err(anyhow!(UsageError(format!(
+            "missing {}: no terminal to ask on, so pass {} (e.g. `incident declare \"Checkout down\" --sev SEV2 --service checkout`)",
+            missing.join(", "),
+            if missing.len() == 1 { "it" } else { "them" }
+        ))));
+    }
+    let theme = dialoguer::theme::SimpleTheme;
+    if args.title.is_none() {
+        let title: String = dialoguer::Input::with_theme(&theme)
+            .with_prompt("What is broken (title)")
+            .interact_text()?;
+        args.title = Some(title);
+    }
+    if args.sev.is_none() {
+        let config = store.config();
+        let items: Vec<String> = Severity::ALL
+            .iter()
+            .map(|s| {
+                let p = config.severity(*s);
+                format!("{s} {}: {}", p.label, p.description)
+            })
+            .collect();
+        let pick = dialoguer::Select::with_theme(&theme)
+            .with_prompt("Severity")
+            .items(&items)
+            .default(1)
+            .interact()?;
+        args.sev = Some(Severity::ALL[pick]);
+    }
+    if args.services.is_empty() {
+        let catalog: Vec<&str> = store
+            .config()
+            .services
+            .iter()
+            .map(|s| s.id.as_str())
+            .collect();
+        if catalog.is_empty() {
+            let text: String = dialoguer::Input::with_theme(&theme)
+                .with_prompt("Affected services (comma-separated)")
+                .interact_text()?;
+            args.services = text
+                .split(',')
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+                .collect();
+        } else {
+            let picks = dialoguer::MultiSelect::with_theme(&theme)
+                .with_prompt("Affected services (space to pick, enter to confirm)")
+                .items(&catalog)
+                .interact()?;
+            args.services = picks.into_iter().map(|i| catalog[i].to_string()).collect();
+        }
+    }
+    Ok(())
+}
+
+/// A typo in a service name would split the status page; the catalog in `.incident.yaml` is the truth.
+fn check_services(store: &Store, services: &[String]) -> Result<()> {
+    let catalog = &store.config().services;
+    for s in services {
+        check_name("service", s).map_err(|e| anyhow!(e))?;
+        if !catalog.is_empty() && store.config().service(s).is_none() {
+            let known: Vec<&str> = catalog.iter().map(|c| c.id.as_str()).collect();
+            bail!(
+                "unknown service `{s}` (--service): the catalog in .incident.yaml has {}; add it there if it is new",
+                known.join(", ")
+            );
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,93 @@
+//! `incident list`: every incident, open ones first, worst first.
+
+use super::Context;
+use crate::model::{Incident, Severity, format_duration};
+use anyhow::Result;
+use chrono::{DateTime, Utc};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// only incidents that are not resolved
+    #[arg(long)]
+    pub open: bool,
+    /// only this severity
+    #[arg(long, value_name = "SEV")]
+    pub sev: Option<Severity>,
+    /// only incidents affecting this service
+    #[arg(long, value_name = "S")]
+    pub service: Option<String>,
+    /// only incidents detected since TIME (RFC 3339, HH:MM, `2h ago` or a span like `30d`)
+    #[arg(long, value_name = "TIME")]
+    pub since: Option<String>,
+}
+
+pub fn run(ctx: &Context, args: Args) -> Result<()> {
+    let store = ctx.store()?;
+    let since = args
+        .since
+        .as_deref()
+        .map(|s| ctx.since_arg(s))
+        .transpose()?;
+    let mut incidents = Vec::new();
+    for loaded in store.load_all()? {
+        match loaded {
+            Ok(incident) => incidents.push(incident),
+            Err(e) => eprintln!("warning: skipped {e}"),
+        }
+    }
+    incidents.retain(|i| {
+        (!args.open || i.status.is_active())
+            && args.sev.is_none_or(|s| i.severity == s)
+            && args.service.as_ref().is_none_or(|s| i.services.contains(s))
+            && since.is_none_or(|t| opened_at(i).is_some_and(|o| o >= t))
+    });
+    sort_for_triage(&mut incidents);
+    if ctx.out.json {
+        return ctx.out.json(&incidents);
+    }
+    if incidents.is_empty() {
+        return ctx.out.line("no incidents match");
+    }
+    let mut table = ctx
+        .out
+        .table(&["ID", "SEV", "STATUS", "TITLE", "COMMANDER", "AGE"]);
+    for i in &incidents {
+        let title = if i.drill {
+            format!("[drill] {}", i.title)
+        } else {
+            i.title.clone()
+        };
+        table.add_row(vec![
+            i.id.clone(),
+            ctx.out.severity(i.severity),
+            i.status.to_string(),
+            title,
+            i.commander().unwrap_or("-").to_string(),
+            age(i, ctx.now),
+        ]);
+    }
+    ctx.out.print_table(&table)
+}
+
+fn opened_at(i: &Incident) -> Option<DateTime<Utc>> {
+    i.detected_at.or(i.started_at)
+}
+
+/// Open incidents first, then worst severity, then newest.
+pub fn sort_for_triage(incidents: &mut [Incident]) {
+    incidents.sort_by(|a, b| {
+        (!a.status.is_active(), a.severity)
+            .cmp(&(!b.status.is_active(), b.severity))
+            .then_with(|| opened_at(b).cmp(&opened_at(a)))
+            .then_with(|| a.id.cmp(&b.id))
+    });
+}
+
+/// How long an open incident has run, or how long a resolved one lasted.
+fn age(i: &Incident, now: DateTime<Utc>) -> String {
+    match i.duration(now) {
+        Some(d) if i.status.is_active() => format!("{} (open)", format_duration(d)),
+        Some(d) => format_duration(d),
+        None => "-".into(),
+    }
+}

@@ -1,0 +1,42 @@
+//! `incident log ID TEXT`: append what just happened to the timeline.
+
+use super::{Context, change_incident};
+use crate::model::{Visibility, event_kind};
+use anyhow::{Result, bail};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// the incident (any unique part of its ID)
+    pub id: String,
+    /// what happened
+    pub text: String,
+    /// the kind of event
+    #[arg(long, short, default_value = "note", value_parser = clap::builder::PossibleValuesParser::new(event_kind::LOGGABLE))]
+    pub kind: String,
+    /// when it happened, if not now (RFC 3339, HH:MM or `15m ago`)
+    #[arg(long, value_name = "TIME")]
+    pub at: Option<String>,
+    /// keep the event off every public output
+    #[arg(long)]
+    pub internal: bool,
+}
+
+pub fn run(ctx: &Context, args: Args) -> Result<()> {
+    let text = args.text.trim().to_string();
+    if text.is_empty() {
+        bail!(
+            "the event text is empty: say what happened, e.g. `incident log {} \"failover started\"`",
+            args.id
+        );
+    }
+    let visibility = if args.internal {
+        Visibility::Internal
+    } else {
+        Visibility::Public
+    };
+    change_incident(ctx, &args.id, args.at.as_deref(), |incident, stamp| {
+        Ok(incident
+            .push_event(stamp, &args.kind, text, visibility)
+            .clone())
+    })
+}

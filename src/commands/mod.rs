@@ -1,0 +1,78 @@
+//! One file per subcommand: its `Args` and `run(ctx, args)`. Commands parse what the user meant, call
+//! the model and the store, and print; the work itself lives in the library.
+
+pub mod ack;
+pub mod assign;
+pub mod completions;
+pub mod declare;
+pub mod history;
+pub mod init;
+pub mod list;
+pub mod log;
+pub mod man;
+pub mod resolve;
+pub mod severity;
+pub mod show;
+pub mod status;
+
+use crate::cli::{Cli, Command};
+use crate::context::{Context, Style};
+use crate::model::{Incident, Stamp, TimelineEvent};
+use crate::store::{Change, Saved};
+use anyhow::{Result, anyhow};
+
+pub fn run(cli: Cli) -> Result<()> {
+    let ctx = Context::from_cli(&cli)?;
+    match cli.command {
+        Command::Init(args) => init::run(&ctx, args),
+        Command::Declare(args) => declare::run(&ctx, args),
+        Command::Severity(args) => severity::run(&ctx, args),
+        Command::Status(args) => status::run(&ctx, args),
+        Command::Log(args) => log::run(&ctx, args),
+        Command::Assign(args) => assign::run(&ctx, args),
+        Command::Ack(args) => ack::run(&ctx, args),
+        Command::Resolve(args) => resolve::run(&ctx, args),
+        Command::List(args) => list::run(&ctx, args),
+        Command::Show(args) => show::run(&ctx, args),
+        Command::History(args) => history::run(&ctx, args),
+        Command::Completions(args) => completions::run(&ctx, args),
+        Command::Man(args) => man::run(&ctx, args),
+    }
+}
+
+/// The shared shape of a changing command: resolve the ID, stamp the event, apply it under the lock,
+/// commit, report. `apply` returns the event it added; its text becomes the commit message.
+pub(crate) fn change_incident<F>(
+    ctx: &Context,
+    query: &str,
+    at: Option<&str>,
+    apply: F,
+) -> Result<()>
+where
+    F: FnOnce(&mut Incident, &Stamp) -> Result<TimelineEvent, String>,
+{
+    let store = ctx.store()?;
+    let id = store.resolve(query)?;
+    let author = ctx.author()?;
+    let stamp = ctx.stamp(&author, at)?;
+    let mut said = String::new();
+    let saved = store.update(&id, &author, ctx.now, |incident| {
+        let event = apply(incident, &stamp).map_err(|e| anyhow!(e))?;
+        said = event.text.clone();
+        Ok(Change::new(&event.kind, event.text))
+    })?;
+    report(ctx, &saved, &said)
+}
+
+/// Prints what a change did, or the resulting record with `--json`.
+pub(crate) fn report(ctx: &Context, saved: &Saved, what: &str) -> Result<()> {
+    if ctx.out.json {
+        return ctx.out.json(&saved.incident);
+    }
+    ctx.out.line(format!(
+        "{} {}: {what} {}",
+        ctx.out.severity(saved.incident.severity),
+        ctx.out.paint(&saved.incident.id, Style::Bold),
+        ctx.out.paint(&format!("[{}]", saved.commit), Style::Dim),
+    ))
+}

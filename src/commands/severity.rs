@@ -1,0 +1,27 @@
+//! `incident severity ID SEV`: re-grade an incident; the change and its reason go on the timeline.
+
+use super::{Context, change_incident};
+use crate::model::Severity;
+use anyhow::Result;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// the incident (any unique part of its ID)
+    pub id: String,
+    /// the new severity: SEV1, SEV2, SEV3 or SEV4
+    pub severity: Severity,
+    /// why the severity changed
+    #[arg(long, short)]
+    pub reason: Option<String>,
+    /// when it changed, if not now (RFC 3339, HH:MM or `15m ago`)
+    #[arg(long, value_name = "TIME")]
+    pub at: Option<String>,
+}
+
+pub fn run(ctx: &Context, args: Args) -> Result<()> {
+    change_incident(ctx, &args.id, args.at.as_deref(), |incident, stamp| {
+        incident
+            .set_severity(args.severity, args.reason.as_deref(), stamp)
+            .cloned()
+    })
+}

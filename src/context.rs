@@ -1,0 +1,215 @@
+//! What every command gets: where it runs, one clock, one author source and the output mode.
+//!
+//! The environment is read here and nowhere else (`INCIDENT_NOW`, `INCIDENT_AUTHOR`, `NO_COLOR`), so
+//! tests and drills pin time and author in one place.
+
+use crate::cli::{Cli, ColorChoice};
+use crate::model::{Stamp, parse_time};
+use crate::store::{self, Author, Store};
+use anyhow::{Context as _, Result, anyhow, bail};
+use chrono::{DateTime, Local, Utc};
+use serde::Serialize;
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+
+pub struct Context {
+    pub dir: PathBuf,
+    pub now: DateTime<Utc>,
+    author_flag: Option<String>,
+    pub out: Output,
+    /// Whether prompts may be shown: only with a person at a terminal.
+    pub interactive: bool,
+}
+
+impl Context {
+    pub fn from_cli(cli: &Cli) -> Result<Context> {
+        let dir = match &cli.repo {
+            Some(dir) => dir.clone(),
+            None => std::env::current_dir().context("cannot read the current folder")?,
+        };
+        let now = match std::env::var("INCIDENT_NOW") {
+            Ok(pinned) if !pinned.trim().is_empty() => DateTime::parse_from_rfc3339(pinned.trim())
+                .map(|t| t.with_timezone(&Utc))
+                .map_err(|e| anyhow!("INCIDENT_NOW `{pinned}` is not an RFC 3339 time ({e}); example: 2026-11-25T14:05:00Z"))?,
+            _ => Utc::now(),
+        };
+        let now = DateTime::from_timestamp(now.timestamp(), 0).unwrap_or(now);
+        let stdout_tty = std::io::stdout().is_terminal();
+        let color = match cli.color {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => {
+                stdout_tty && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+            }
+        };
+        let author_flag = cli
+            .author
+            .clone()
+            .or_else(|| std::env::var("INCIDENT_AUTHOR").ok())
+            .filter(|a| !a.trim().is_empty());
+        Ok(Context {
+            dir,
+            now,
+            author_flag,
+            out: Output {
+                json: cli.json,
+                color,
+                utc: cli.utc,
+                tty: stdout_tty,
+            },
+            interactive: std::io::stdin().is_terminal() && std::io::stderr().is_terminal(),
+        })
+    }
+
+    pub fn store(&self) -> Result<Store> {
+        Store::discover(&self.dir)
+    }
+
+    /// `--as`, then `INCIDENT_AUTHOR`, then git's user.name/user.email.
+    pub fn author(&self) -> Result<Author> {
+        if let Some(who) = &self.author_flag {
+            let mut author = Author::parse(who);
+            crate::model::check_name("author (--as / INCIDENT_AUTHOR)", &author.name)
+                .map_err(|e| anyhow!(e))?;
+            if author.email.is_empty()
+                && let Some(git) = store::git_identity_at(&self.dir)
+                && git.name == author.name
+            {
+                author.email = git.email;
+            }
+            return Ok(author);
+        }
+        store::git_identity_at(&self.dir).ok_or_else(|| {
+            anyhow!("no author: git has no user.name here. Set it with `git config user.name \"Your Name\"`, or pass `--as WHO` or set INCIDENT_AUTHOR")
+        })
+    }
+
+    /// Who and when for an event: now, or the backfilled `--at` time.
+    pub fn stamp(&self, author: &Author, at: Option<&str>) -> Result<Stamp> {
+        let at = match at {
+            Some(text) => self.time_arg("--at", text)?,
+            None => self.now,
+        };
+        Ok(Stamp {
+            at,
+            by: author.name.clone(),
+        })
+    }
+
+    pub fn time_arg(&self, flag: &str, text: &str) -> Result<DateTime<Utc>> {
+        let at = parse_time(text, self.now, &Local).map_err(|e| anyhow!("{flag}: {e}"))?;
+        if at > self.now + chrono::Duration::minutes(1) {
+            bail!(
+                "{flag}: `{text}` is in the future; events are recorded as they happen or backfilled"
+            );
+        }
+        Ok(at)
+    }
+
+    /// `--since` takes a TIME or a bare span (`90d` meaning 90 days ago).
+    pub fn since_arg(&self, text: &str) -> Result<DateTime<Utc>> {
+        if text.parse::<crate::model::Span>().is_ok() {
+            return self.time_arg("--since", &format!("{text} ago"));
+        }
+        self.time_arg("--since", text)
+    }
+}
+
+/// The output mode and the one place commands write through, so a closed pipe surfaces as an error
+/// `main` can recognise instead of a panic.
+pub struct Output {
+    pub json: bool,
+    pub color: bool,
+    pub utc: bool,
+    pub tty: bool,
+}
+
+#[derive(Clone, Copy)]
+pub enum Style {
+    Bold,
+    Dim,
+    Red,
+    Yellow,
+    Green,
+    Cyan,
+}
+
+impl Output {
+    pub fn line(&self, text: impl AsRef<str>) -> Result<()> {
+        let mut out = std::io::stdout().lock();
+        out.write_all(text.as_ref().as_bytes())?;
+        out.write_all(b"\n")?;
+        Ok(())
+    }
+
+    pub fn json<T: Serialize + ?Sized>(&self, value: &T) -> Result<()> {
+        self.line(serde_json::to_string_pretty(value)?)
+    }
+
+    pub fn paint(&self, text: &str, style: Style) -> String {
+        if !self.color {
+            return text.to_string();
+        }
+        let code = match style {
+            Style::Bold => "1",
+            Style::Dim => "2",
+            Style::Red => "1;31",
+            Style::Yellow => "33",
+            Style::Green => "32",
+            Style::Cyan => "36",
+        };
+        format!("\x1b[{code}m{text}\x1b[0m")
+    }
+
+    pub fn severity(&self, sev: crate::model::Severity) -> String {
+        use crate::model::Severity::*;
+        let style = match sev {
+            Sev1 => Style::Red,
+            Sev2 => Style::Yellow,
+            Sev3 => Style::Cyan,
+            Sev4 => Style::Dim,
+        };
+        self.paint(sev.as_str(), style)
+    }
+
+    /// A time as people read it: local by default, UTC with `--utc`.
+    pub fn time(&self, t: DateTime<Utc>) -> String {
+        if self.utc {
+            t.format("%Y-%m-%d %H:%M UTC").to_string()
+        } else {
+            t.with_timezone(&Local).format("%Y-%m-%d %H:%M").to_string()
+        }
+    }
+
+    /// A table laid out for a terminal, or plain aligned columns for pipes and files.
+    pub fn table(&self, header: &[&str]) -> comfy_table::Table {
+        use comfy_table::{ContentArrangement, Table, presets};
+        let mut table = Table::new();
+        if self.tty {
+            table.load_style(presets::UTF8_FULL_CONDENSED);
+            table.set_content_arrangement(ContentArrangement::Dynamic);
+        } else {
+            table.load_style(presets::NOTHING);
+        }
+        if self.color {
+            table.enforce_styling();
+        }
+        table.set_header(header.iter().map(|h| self.paint(h, Style::Bold)));
+        if !self.tty {
+            for column in table.column_iter_mut() {
+                column.set_padding((0, 2));
+            }
+        }
+        table
+    }
+
+    /// Prints a table; off a terminal the columns are plain text with no trailing blanks, for `grep`
+    /// and `awk`.
+    pub fn print_table(&self, table: &comfy_table::Table) -> Result<()> {
+        if self.tty {
+            return self.line(table.to_string());
+        }
+        let lines: Vec<String> = table.lines().map(|l| l.trim_end().to_string()).collect();
+        self.line(lines.join("\n"))
+    }
+}

@@ -1,0 +1,77 @@
+//! `incident`: run SaaS incidents from a git repository.
+//!
+//! Each incident is one YAML file in an incident repo and every change is one git commit, so `git log`
+//! is the audit trail. The model, store, renderer and metrics never print and read no environment:
+//! the command layer (`cli`, `context`, `commands`) does that and hands them a clock, an author and paths.
+//!
+//! - [`model`]: the record, the policy and the lifecycle rules (no I/O).
+//! - [`store`]: the only code that touches files and git.
+//! - [`commands`]: one file per subcommand; parse what the user meant, call the library, print.
+
+pub mod cli;
+pub mod commands;
+pub mod context;
+pub mod model;
+pub mod store;
+
+use clap::Parser;
+use std::ffi::OsString;
+use std::process::ExitCode;
+
+/// A mistake in how the command was called (a missing flag when no prompt is possible): exit code 2.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct UsageError(pub String);
+
+/// Parses, runs and reports: `error: ` with the whole cause chain, a `hint: ` where one helps, and
+/// exit codes 0 (success), 1 (error), 2 (usage). A closed pipe is not an error.
+pub fn run_from_args<I: IntoIterator<Item = OsString>>(args: I) -> ExitCode {
+    let cli = match cli::Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+        }
+    };
+    match commands::run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            if is_broken_pipe(&err) {
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("error: {}", chain(&err));
+            if let Some(hint) = hint(&err) {
+                eprintln!("hint: {hint}");
+            }
+            if err.downcast_ref::<UsageError>().is_some() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::from(1)
+            }
+        }
+    }
+}
+
+fn chain(err: &anyhow::Error) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    for cause in err.chain() {
+        let text = cause.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+    }
+    parts.join(": ")
+}
+
+fn hint(err: &anyhow::Error) -> Option<String> {
+    err.chain()
+        .find_map(|c| c.downcast_ref::<store::StoreError>())
+        .and_then(store::StoreError::hint)
+}
+
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}

@@ -1,0 +1,745 @@
+//! The incident record as stored in `incidents/<year>/<id>.yaml`, and the lifecycle rules that change it.
+//!
+//! Every struct keeps the fields it does not know in `extra`, so a record written by a newer `incident`
+//! survives being rewritten by an older one. Field order here is the key order in the file: keep it.
+
+use super::{Severity, Status, entry_id};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// Fields this version does not know, kept verbatim (in their original order) and written back.
+pub type Extra = serde_yaml::Mapping;
+
+/// The kinds of timeline event the binary writes itself; `log --kind` adds note, action, decision,
+/// finding and comms. Kept as strings in the record so newer kinds survive older binaries.
+pub mod event_kind {
+    pub const DECLARED: &str = "declared";
+    pub const SEVERITY: &str = "severity";
+    pub const STATUS: &str = "status";
+    pub const ASSIGN: &str = "assign";
+    pub const ACK: &str = "ack";
+    pub const RESOLVED: &str = "resolved";
+    pub const UPDATE: &str = "update";
+    pub const ACTION_ITEM: &str = "action-item";
+    pub const POSTMORTEM: &str = "postmortem";
+    pub const MERGE: &str = "merge";
+    pub const RENAME: &str = "rename";
+    /// The kinds a responder may pick with `incident log --kind`.
+    pub const LOGGABLE: [&str; 5] = ["note", "action", "decision", "finding", "comms"];
+}
+
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum IncidentKind {
+    Outage,
+    Degradation,
+    Security,
+    ThirdParty,
+    Deploy,
+    Misconfiguration,
+    #[default]
+    Other,
+}
+
+impl IncidentKind {
+    pub const ALL: [IncidentKind; 7] = [
+        Self::Outage,
+        Self::Degradation,
+        Self::Security,
+        Self::ThirdParty,
+        Self::Deploy,
+        Self::Misconfiguration,
+        Self::Other,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Outage => "outage",
+            Self::Degradation => "degradation",
+            Self::Security => "security",
+            Self::ThirdParty => "third-party",
+            Self::Deploy => "deploy",
+            Self::Misconfiguration => "misconfiguration",
+            Self::Other => "other",
+        }
+    }
+}
+
+impl fmt::Display for IncidentKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for IncidentKind {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let lower = s.trim().to_ascii_lowercase();
+        Self::ALL.into_iter().find(|k| k.as_str() == lower).ok_or_else(|| {
+            format!(
+                "invalid incident kind `{s}`: expected one of outage, degradation, security, third-party, deploy, misconfiguration, other"
+            )
+        })
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Visibility {
+    #[default]
+    Public,
+    Internal,
+}
+
+impl Visibility {
+    pub fn is_public(self) -> bool {
+        self == Self::Public
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TimelineEvent {
+    /// Stable identity for merging; records written before it existed get one derived on load.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub id: String,
+    pub at: DateTime<Utc>,
+    pub by: String,
+    pub kind: String,
+    pub text: String,
+    #[serde(default)]
+    pub visibility: Visibility,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+impl TimelineEvent {
+    pub fn derived_id(&self, incident: &str) -> String {
+        entry_id(
+            "e-",
+            &[
+                incident,
+                &self.at.to_rfc3339(),
+                &self.by,
+                &self.kind,
+                &self.text,
+            ],
+        )
+    }
+}
+
+/// A status update: the three things every update must say, and who may read it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StatusUpdate {
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub id: String,
+    pub at: DateTime<Utc>,
+    pub by: String,
+    pub status: Status,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub impacted: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub learned: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_update_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub visibility: Visibility,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+impl StatusUpdate {
+    pub fn derived_id(&self, incident: &str) -> String {
+        entry_id(
+            "u-",
+            &[
+                incident,
+                &self.at.to_rfc3339(),
+                &self.by,
+                self.status.as_str(),
+                self.impacted.as_deref().unwrap_or(""),
+                self.learned.as_deref().unwrap_or(""),
+            ],
+        )
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum ActionType {
+    Mitigate,
+    #[default]
+    Prevent,
+    Process,
+}
+
+impl ActionType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Mitigate => "mitigate",
+            Self::Prevent => "prevent",
+            Self::Process => "process",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum ActionState {
+    #[default]
+    Open,
+    Done,
+    Dropped,
+}
+
+impl ActionState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Open => "open",
+            Self::Done => "done",
+            Self::Dropped => "dropped",
+        }
+    }
+}
+
+/// A follow-up that is specific, owned and dated.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ActionItem {
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub id: String,
+    pub number: u32,
+    pub title: String,
+    pub owner: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub due: Option<NaiveDate>,
+    #[serde(rename = "type", default)]
+    pub action_type: ActionType,
+    #[serde(default)]
+    pub state: ActionState,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub link: Option<String>,
+    pub created_at: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub closed_at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+impl ActionItem {
+    pub fn derived_id(&self, incident: &str) -> String {
+        entry_id(
+            "a-",
+            &[
+                incident,
+                &self.created_at.to_rfc3339(),
+                &self.owner,
+                &self.title,
+            ],
+        )
+    }
+
+    pub fn is_overdue(&self, today: NaiveDate) -> bool {
+        self.state == ActionState::Open && self.due.is_some_and(|d| d < today)
+    }
+}
+
+/// Numbers known about the impact; anything else a team records (revenue at risk, support tickets)
+/// lives in `extra` and is shown as-is by the post-mortem.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct Impact {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub users_affected: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customers_affected: Option<u64>,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+impl Impact {
+    pub fn is_empty(&self) -> bool {
+        self.users_affected.is_none() && self.customers_affected.is_none() && self.extra.is_empty()
+    }
+}
+
+/// What the post-incident review author writes; each part may still be missing while the review is
+/// being drafted, and the templates render those as placeholders.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct Postmortem {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub summary: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub root_cause: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trigger: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resolution: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detection: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub whys: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub contributing_factors: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub went_well: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub went_wrong: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub lucky: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub lessons: Vec<String>,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+impl Postmortem {
+    pub fn is_empty(&self) -> bool {
+        self == &Postmortem::default()
+    }
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Incident {
+    pub version: u32,
+    pub id: String,
+    pub title: String,
+    #[serde(default)]
+    pub kind: IncidentKind,
+    pub severity: Severity,
+    pub status: Status,
+    /// A practice incident (tabletop or game day): listed apart and left out of metrics.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub drill: bool,
+    #[serde(default)]
+    pub services: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub summary: Option<String>,
+    #[serde(default, skip_serializing_if = "Impact::is_empty")]
+    pub impact: Impact,
+    #[serde(default)]
+    pub roles: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started_at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detected_at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acknowledged_at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mitigated_at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resolved_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub timeline: Vec<TimelineEvent>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub updates: Vec<StatusUpdate>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub actions: Vec<ActionItem>,
+    #[serde(default, skip_serializing_if = "Postmortem::is_empty")]
+    pub postmortem: Postmortem,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+/// Who did something and when: every change to a record carries both.
+#[derive(Debug, Clone)]
+pub struct Stamp {
+    pub at: DateTime<Utc>,
+    pub by: String,
+}
+
+impl Incident {
+    /// A freshly declared incident with its `declared` event.
+    pub fn declare(id: String, title: String, severity: Severity, stamp: &Stamp) -> Incident {
+        let mut incident = Incident {
+            version: super::FORMAT_VERSION,
+            id,
+            title,
+            kind: IncidentKind::Other,
+            severity,
+            status: Status::Investigating,
+            drill: false,
+            services: Vec::new(),
+            summary: None,
+            impact: Impact::default(),
+            roles: BTreeMap::new(),
+            started_at: None,
+            detected_at: Some(stamp.at),
+            acknowledged_at: None,
+            mitigated_at: None,
+            resolved_at: None,
+            timeline: Vec::new(),
+            updates: Vec::new(),
+            actions: Vec::new(),
+            postmortem: Postmortem::default(),
+            extra: Extra::new(),
+        };
+        let text = format!("declared {severity}: {}", incident.title);
+        incident.push_event(stamp, event_kind::DECLARED, text, Visibility::Public);
+        incident
+    }
+
+    pub fn commander(&self) -> Option<&str> {
+        self.roles.get("commander").map(String::as_str)
+    }
+
+    /// Gives entries written before entry IDs existed their derived ID, so merges can match them.
+    pub fn fill_entry_ids(&mut self) {
+        let id = self.id.clone();
+        for e in self.timeline.iter_mut().filter(|e| e.id.is_empty()) {
+            e.id = e.derived_id(&id);
+        }
+        for u in self.updates.iter_mut().filter(|u| u.id.is_empty()) {
+            u.id = u.derived_id(&id);
+        }
+        for a in self.actions.iter_mut().filter(|a| a.id.is_empty()) {
+            a.id = a.derived_id(&id);
+        }
+    }
+
+    /// Appends an event in time order (after any event at the same second) and returns it.
+    pub fn push_event(
+        &mut self,
+        stamp: &Stamp,
+        kind: &str,
+        text: String,
+        visibility: Visibility,
+    ) -> &TimelineEvent {
+        let mut event = TimelineEvent {
+            id: String::new(),
+            at: stamp.at,
+            by: stamp.by.clone(),
+            kind: kind.to_string(),
+            text,
+            visibility,
+            extra: Extra::new(),
+        };
+        event.id = event.derived_id(&self.id);
+        let pos = self.timeline.partition_point(|e| e.at <= event.at);
+        self.timeline.insert(pos, event);
+        &self.timeline[pos]
+    }
+
+    /// The first human response after declaring counts as the acknowledgement.
+    fn acknowledge_if_first(&mut self, at: DateTime<Utc>) {
+        if self.acknowledged_at.is_none() {
+            self.acknowledged_at = Some(at);
+        }
+    }
+
+    pub fn set_severity(
+        &mut self,
+        severity: Severity,
+        reason: Option<&str>,
+        stamp: &Stamp,
+    ) -> Result<&TimelineEvent, String> {
+        if severity == self.severity {
+            return Err(format!("`{}` is already {severity}", self.id));
+        }
+        let mut text = format!("severity {} → {severity}", self.severity);
+        if let Some(reason) = reason.filter(|r| !r.trim().is_empty()) {
+            text.push_str(": ");
+            text.push_str(reason.trim());
+        }
+        self.severity = severity;
+        Ok(self.push_event(stamp, event_kind::SEVERITY, text, Visibility::Public))
+    }
+
+    /// Moves the lifecycle. Leaving `resolved` is a reopen and must be asked for explicitly, so a
+    /// stray command cannot silently undo a resolution.
+    pub fn set_status(
+        &mut self,
+        status: Status,
+        note: Option<&str>,
+        reopen: bool,
+        stamp: &Stamp,
+    ) -> Result<&TimelineEvent, String> {
+        if status == self.status {
+            return Err(format!("`{}` is already {status}", self.id));
+        }
+        if self.status == Status::Resolved && !reopen {
+            return Err(format!(
+                "`{}` is resolved; pass `--reopen` to move it back to {status}",
+                self.id
+            ));
+        }
+        let kind = if status == Status::Resolved {
+            event_kind::RESOLVED
+        } else {
+            event_kind::STATUS
+        };
+        let mut text = if self.status == Status::Resolved {
+            format!("reopened: {} → {status}", self.status)
+        } else {
+            format!("status {} → {status}", self.status)
+        };
+        if let Some(note) = note.filter(|n| !n.trim().is_empty()) {
+            text.push_str(": ");
+            text.push_str(note.trim());
+        }
+        match status {
+            Status::Monitoring => {
+                self.mitigated_at.get_or_insert(stamp.at);
+            }
+            Status::Resolved => {
+                self.mitigated_at.get_or_insert(stamp.at);
+                self.resolved_at = Some(stamp.at);
+            }
+            _ => {}
+        }
+        if self.status == Status::Resolved {
+            self.resolved_at = None;
+        }
+        self.status = status;
+        self.acknowledge_if_first(stamp.at);
+        Ok(self.push_event(stamp, kind, text, Visibility::Public))
+    }
+
+    pub fn acknowledge(&mut self, stamp: &Stamp) -> Result<&TimelineEvent, String> {
+        if let Some(at) = self.acknowledged_at {
+            return Err(format!(
+                "`{}` was already acknowledged at {}",
+                self.id,
+                at.to_rfc3339()
+            ));
+        }
+        self.acknowledged_at = Some(stamp.at);
+        let text = format!("acknowledged by {}", stamp.by);
+        Ok(self.push_event(stamp, event_kind::ACK, text, Visibility::Internal))
+    }
+
+    /// Sets roles (role name → person); an empty person removes the role. Returns `None` when nothing
+    /// changes, so the caller can refuse an empty commit.
+    pub fn assign(
+        &mut self,
+        assignments: &[(String, String)],
+        stamp: &Stamp,
+    ) -> Result<Option<&TimelineEvent>, String> {
+        let mut changes = Vec::new();
+        for (role, who) in assignments {
+            super::check_name("role name", role)?;
+            let who = who.trim();
+            let before = self.roles.get(role).cloned();
+            if who.is_empty() {
+                if let Some(old) = self.roles.remove(role) {
+                    changes.push(format!("{role}: {old} → nobody"));
+                }
+                continue;
+            }
+            if before.as_deref() == Some(who) {
+                continue;
+            }
+            self.roles.insert(role.clone(), who.to_string());
+            changes.push(match before {
+                Some(old) => format!("{role}: {old} → {who}"),
+                None => format!("{role}: {who}"),
+            });
+            if role == "commander" {
+                self.acknowledge_if_first(stamp.at);
+            }
+        }
+        if changes.is_empty() {
+            return Ok(None);
+        }
+        let text = format!("assigned {}", changes.join(", "));
+        Ok(Some(self.push_event(
+            stamp,
+            event_kind::ASSIGN,
+            text,
+            Visibility::Internal,
+        )))
+    }
+
+    /// The duration from impact start (or detection) to resolution, or to `now` while active.
+    pub fn duration(&self, now: DateTime<Utc>) -> Option<chrono::Duration> {
+        let start = self.started_at.or(self.detected_at)?;
+        Some(self.resolved_at.unwrap_or(now) - start)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stamp(at: &str) -> Stamp {
+        Stamp {
+            at: at.parse().unwrap(),
+            by: "Alice".into(),
+        }
+    }
+
+    fn incident() -> Incident {
+        Incident::declare(
+            "2026-11-25-checkout".into(),
+            "Checkout down".into(),
+            Severity::Sev2,
+            &stamp("2026-11-25T10:00:00Z"),
+        )
+    }
+
+    #[test]
+    fn declaring_records_detection_and_one_event() {
+        let inc = incident();
+        assert_eq!(
+            inc.detected_at,
+            Some("2026-11-25T10:00:00Z".parse().unwrap())
+        );
+        assert_eq!(inc.timeline.len(), 1);
+        assert_eq!(inc.timeline[0].kind, "declared");
+        assert!(inc.timeline[0].id.starts_with("e-"));
+        assert!(inc.acknowledged_at.is_none());
+    }
+
+    #[test]
+    fn first_status_change_acknowledges_and_monitoring_mitigates() {
+        let mut inc = incident();
+        inc.set_status(
+            Status::Identified,
+            None,
+            false,
+            &stamp("2026-11-25T10:05:00Z"),
+        )
+        .unwrap();
+        inc.set_status(
+            Status::Monitoring,
+            Some("rolled back"),
+            false,
+            &stamp("2026-11-25T10:20:00Z"),
+        )
+        .unwrap();
+        inc.set_status(
+            Status::Resolved,
+            None,
+            false,
+            &stamp("2026-11-25T10:40:00Z"),
+        )
+        .unwrap();
+        assert_eq!(
+            inc.acknowledged_at,
+            Some("2026-11-25T10:05:00Z".parse().unwrap())
+        );
+        assert_eq!(
+            inc.mitigated_at,
+            Some("2026-11-25T10:20:00Z".parse().unwrap())
+        );
+        assert_eq!(
+            inc.resolved_at,
+            Some("2026-11-25T10:40:00Z".parse().unwrap())
+        );
+        assert_eq!(
+            inc.timeline[2].text,
+            "status identified → monitoring: rolled back"
+        );
+    }
+
+    #[test]
+    fn resolved_incidents_need_reopen_to_move_back() {
+        let mut inc = incident();
+        inc.set_status(
+            Status::Resolved,
+            None,
+            false,
+            &stamp("2026-11-25T11:00:00Z"),
+        )
+        .unwrap();
+        let err = inc
+            .set_status(
+                Status::Investigating,
+                None,
+                false,
+                &stamp("2026-11-25T11:05:00Z"),
+            )
+            .unwrap_err();
+        assert!(err.contains("--reopen"), "{err}");
+        assert!(
+            inc.set_status(
+                Status::Resolved,
+                None,
+                false,
+                &stamp("2026-11-25T11:05:00Z")
+            )
+            .is_err()
+        );
+        inc.set_status(
+            Status::Investigating,
+            None,
+            true,
+            &stamp("2026-11-25T11:05:00Z"),
+        )
+        .unwrap();
+        assert_eq!(inc.resolved_at, None);
+    }
+
+    #[test]
+    fn severity_change_names_both_values_and_reason() {
+        let mut inc = incident();
+        let ev = inc
+            .set_severity(
+                Severity::Sev1,
+                Some("all EU customers"),
+                &stamp("2026-11-25T10:01:00Z"),
+            )
+            .unwrap();
+        assert_eq!(ev.text, "severity SEV2 → SEV1: all EU customers");
+        assert!(
+            inc.set_severity(Severity::Sev1, None, &stamp("2026-11-25T10:02:00Z"))
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn backfilled_events_land_in_time_order() {
+        let mut inc = incident();
+        inc.push_event(
+            &stamp("2026-11-25T10:30:00Z"),
+            "note",
+            "late".into(),
+            Visibility::Public,
+        );
+        inc.push_event(
+            &stamp("2026-11-25T09:50:00Z"),
+            "finding",
+            "earlier".into(),
+            Visibility::Internal,
+        );
+        let texts: Vec<_> = inc.timeline.iter().map(|e| e.text.as_str()).collect();
+        assert_eq!(texts, ["earlier", "declared SEV2: Checkout down", "late"]);
+    }
+
+    #[test]
+    fn commander_assignment_acknowledges_once() {
+        let mut inc = incident();
+        inc.assign(
+            &[("commander".into(), "Bob".into())],
+            &stamp("2026-11-25T10:03:00Z"),
+        )
+        .unwrap();
+        inc.assign(
+            &[("commander".into(), "Carol".into())],
+            &stamp("2026-11-25T10:09:00Z"),
+        )
+        .unwrap();
+        assert_eq!(
+            inc.acknowledged_at,
+            Some("2026-11-25T10:03:00Z".parse().unwrap())
+        );
+        assert_eq!(
+            inc.timeline.last().unwrap().text,
+            "assigned commander: Bob → Carol"
+        );
+        let same = inc
+            .assign(
+                &[("commander".into(), "Carol".into())],
+                &stamp("2026-11-25T10:10:00Z"),
+            )
+            .unwrap();
+        assert!(same.is_none());
+    }
+}

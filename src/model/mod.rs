@@ -1,0 +1,26 @@
+//! The incident record and the team's policy: plain serde types plus the rules of the lifecycle.
+//!
+//! Nothing here touches the disk, git or the terminal, so every rule can be unit-tested on hand-built
+//! records and reused by the store, the renderer, the metrics and the merge alike.
+
+mod duration;
+mod entry_id;
+mod incident;
+mod policy;
+mod severity;
+mod slug;
+mod time;
+
+pub use duration::Span;
+pub use entry_id::entry_id;
+pub use incident::{
+    ActionItem, ActionState, ActionType, Extra, Impact, Incident, IncidentKind, Postmortem, Stamp,
+    StatusUpdate, TimelineEvent, Visibility, event_kind,
+};
+pub use policy::{Config, Person, Service, SeverityPolicy, StatusPageConfig, SyncMode};
+pub use severity::{Severity, Status};
+pub use slug::{check_name, slugify};
+pub use time::{format_duration, parse_time};
+
+/// The record format written by this binary; readers accept this and older versions.
+pub const FORMAT_VERSION: u32 = 1;

@@ -1,0 +1,208 @@
+//! `.incident.yaml`: who the organisation is, what it runs, who responds, and the severity policy.
+//!
+//! Every number of the policy is the team's to change; the defaults encode the common practice
+//! (SEV1: status page within 15 min, customers within 30 min, executives within 1 h).
+
+use super::{Extra, Severity, Span};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Config {
+    pub version: u32,
+    pub organisation: String,
+    #[serde(default)]
+    pub status_page: StatusPageConfig,
+    #[serde(default)]
+    pub services: Vec<Service>,
+    #[serde(default)]
+    pub people: Vec<Person>,
+    #[serde(default = "default_severities")]
+    pub severities: BTreeMap<Severity, SeverityPolicy>,
+    /// Days a resolved SEV1/SEV2 may go without a post-mortem before `check` complains.
+    #[serde(default = "default_postmortem_due_days")]
+    pub postmortem_due_days: u32,
+    #[serde(default)]
+    pub sync: SyncMode,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum SyncMode {
+    #[default]
+    Manual,
+    Auto,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct StatusPageConfig {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// IANA name shown on the page; times are always published in UTC.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_zone: Option<String>,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Service {
+    pub id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Person {
+    pub handle: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Never published: e-mail addresses stay inside the incident repo.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SeverityPolicy {
+    pub label: String,
+    pub description: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_page_within: Option<Span>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub coordination_within: Option<Span>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customers_within: Option<Span>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub executives_within: Option<Span>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub update_every: Option<Span>,
+    #[serde(default)]
+    pub requires_commander: bool,
+    /// The Statuspage `impact` this severity publishes as: none, minor, major or critical.
+    pub impact: String,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+fn default_postmortem_due_days() -> u32 {
+    5
+}
+
+fn policy(label: &str, description: &str, impact: &str) -> SeverityPolicy {
+    SeverityPolicy {
+        label: label.into(),
+        description: description.into(),
+        status_page_within: None,
+        coordination_within: None,
+        customers_within: None,
+        executives_within: None,
+        update_every: None,
+        requires_commander: false,
+        impact: impact.into(),
+        extra: Extra::new(),
+    }
+}
+
+pub fn default_severities() -> BTreeMap<Severity, SeverityPolicy> {
+    let m = Span::minutes;
+    let mut sev1 = policy(
+        "critical",
+        "complete outage, data loss or confirmed breach",
+        "critical",
+    );
+    sev1.status_page_within = Some(m(15));
+    sev1.customers_within = Some(m(30));
+    sev1.executives_within = Some(m(60));
+    sev1.update_every = Some(m(30));
+    sev1.requires_commander = true;
+    let mut sev2 = policy(
+        "major",
+        "more than 10% of users, or a critical feature down for all enterprise accounts",
+        "major",
+    );
+    sev2.coordination_within = Some(m(30));
+    sev2.customers_within = Some(m(60));
+    sev2.update_every = Some(m(30));
+    sev2.requires_commander = true;
+    let sev3 = policy(
+        "minor",
+        "less than 10% of users, or a non-critical feature; status page only if publicly visible",
+        "minor",
+    );
+    let sev4 = policy("low", "known workaround; tracked, no escalation", "none");
+    BTreeMap::from([
+        (Severity::Sev1, sev1),
+        (Severity::Sev2, sev2),
+        (Severity::Sev3, sev3),
+        (Severity::Sev4, sev4),
+    ])
+}
+
+impl Config {
+    pub fn new(organisation: &str) -> Config {
+        Config {
+            version: super::FORMAT_VERSION,
+            organisation: organisation.to_string(),
+            status_page: StatusPageConfig::default(),
+            services: Vec::new(),
+            people: Vec::new(),
+            severities: default_severities(),
+            postmortem_due_days: default_postmortem_due_days(),
+            sync: SyncMode::Manual,
+            extra: Extra::new(),
+        }
+    }
+
+    /// The policy for a severity; a team that deleted one from its file gets the default back
+    /// rather than a crash mid-incident.
+    pub fn severity(&self, sev: Severity) -> SeverityPolicy {
+        self.severities.get(&sev).cloned().unwrap_or_else(|| {
+            default_severities()
+                .remove(&sev)
+                .expect("all four defaults exist")
+        })
+    }
+
+    pub fn service(&self, id: &str) -> Option<&Service> {
+        self.services.iter().find(|s| s.id == id)
+    }
+
+    /// A person's display name from the people list, else the handle itself.
+    pub fn display_name<'a>(&'a self, who: &'a str) -> &'a str {
+        self.people
+            .iter()
+            .find(|p| p.handle == who)
+            .and_then(|p| p.name.as_deref())
+            .unwrap_or(who)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_encode_the_common_practice() {
+        let c = Config::new("Acme");
+        let sev1 = c.severity(Severity::Sev1);
+        assert_eq!(sev1.status_page_within, Some(Span::minutes(15)));
+        assert_eq!(sev1.customers_within, Some(Span::minutes(30)));
+        assert_eq!(sev1.executives_within, Some(Span::minutes(60)));
+        assert_eq!(sev1.update_every, Some(Span::minutes(30)));
+        assert_eq!(
+            c.severity(Severity::Sev2).customers_within,
+            Some(Span::minutes(60))
+        );
+        assert_eq!(c.severity(Severity::Sev4).impact, "none");
+    }
+}

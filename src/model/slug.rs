@@ -1,0 +1,82 @@
+//! Turning titles into ID slugs and refusing names that could escape a folder.
+
+/// A lower-case, hyphenated, ASCII slug of at most 40 characters, cut at a word boundary.
+pub fn slugify(title: &str) -> String {
+    let mut slug = String::new();
+    for c in title.chars() {
+        let c = fold(c);
+        if c.is_ascii_alphanumeric() {
+            slug.push(c.to_ascii_lowercase());
+        } else if !slug.ends_with('-') && !slug.is_empty() {
+            slug.push('-');
+        }
+    }
+    let mut slug = slug.trim_end_matches('-').to_string();
+    if slug.len() > 40 {
+        let cut = slug[..40].rfind('-').filter(|&i| i >= 20).unwrap_or(40);
+        slug.truncate(cut);
+    }
+    if slug.is_empty() {
+        slug.push_str("incident");
+    }
+    slug
+}
+
+/// Folds the common accented Latin letters so `Zürich DB` becomes `zurich-db`, not `z-rich-db`.
+fn fold(c: char) -> char {
+    match c {
+        'à' | 'á' | 'â' | 'ã' | 'ä' | 'å' | 'À' | 'Á' | 'Â' | 'Ã' | 'Ä' | 'Å' => 'a',
+        'ç' | 'Ç' => 'c',
+        'è' | 'é' | 'ê' | 'ë' | 'È' | 'É' | 'Ê' | 'Ë' => 'e',
+        'ì' | 'í' | 'î' | 'ï' | 'Ì' | 'Í' | 'Î' | 'Ï' => 'i',
+        'ñ' | 'Ñ' => 'n',
+        'ò' | 'ó' | 'ô' | 'õ' | 'ö' | 'ø' | 'Ò' | 'Ó' | 'Ô' | 'Õ' | 'Ö' | 'Ø' => 'o',
+        'ù' | 'ú' | 'û' | 'ü' | 'Ù' | 'Ú' | 'Û' | 'Ü' => 'u',
+        'ý' | 'ÿ' | 'Ý' => 'y',
+        'ß' => 's',
+        other => other,
+    }
+}
+
+/// Refuses a user-given name (incident ID, role, template) that is empty or holds path characters,
+/// since every such name ends up in a file path or a YAML key.
+pub fn check_name(what: &str, name: &str) -> Result<(), String> {
+    if name.trim().is_empty() {
+        return Err(format!("{what} must not be empty"));
+    }
+    if name.contains('/') || name.contains('\\') || name.contains("..") || name.contains('\0') {
+        return Err(format!(
+            "{what} `{name}` must not contain path characters (`/`, `\\`, `..`)"
+        ));
+    }
+    if name.starts_with('.') || name.starts_with('-') {
+        return Err(format!("{what} `{name}` must not start with `.` or `-`"));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slugs_are_short_readable_ascii() {
+        assert_eq!(
+            slugify("Checkout down for EU customers!"),
+            "checkout-down-for-eu-customers"
+        );
+        assert_eq!(slugify("Zürich DB: latency > 2s"), "zurich-db-latency-2s");
+        assert_eq!(slugify("!!!"), "incident");
+        let long =
+            slugify("Payments API returns 500 for every request from the mobile app in APAC");
+        assert!(long.len() <= 40 && !long.ends_with('-'), "{long}");
+    }
+
+    #[test]
+    fn path_characters_are_refused() {
+        for bad in ["a/b", "..", "../x", "", "  ", ".hidden", "a\\b"] {
+            assert!(check_name("incident ID", bad).is_err(), "{bad:?}");
+        }
+        assert!(check_name("role", "scribe").is_ok());
+    }
+}

@@ -1,0 +1,146 @@
+//! The times responders type (`14:05`, `15m ago`, RFC 3339) and the durations documents show.
+
+use super::Span;
+use chrono::{DateTime, Duration, NaiveTime, TimeZone, Utc};
+
+/// Parses a TIME argument against `now`, reading wall-clock forms (`HH:MM`) in `tz`.
+///
+/// `HH:MM` means the most recent such moment: typed at 00:10, `23:50` is yesterday evening, which is
+/// what a responder backfilling an event means. Results are truncated to whole seconds so that stored
+/// records never carry sub-second noise.
+pub fn parse_time<Tz: TimeZone>(
+    input: &str,
+    now: DateTime<Utc>,
+    tz: &Tz,
+) -> Result<DateTime<Utc>, String> {
+    let text = input.trim();
+    let bad = || {
+        format!(
+            "invalid time `{input}`: expected RFC 3339 (2026-11-25T14:05:00Z), HH:MM (today, local time), `now` or a relative time like `15m ago`"
+        )
+    };
+    if text.eq_ignore_ascii_case("now") {
+        return Ok(truncate(now));
+    }
+    if let Some(rel) = text.strip_suffix("ago").map(str::trim) {
+        let span: Span = rel.parse().map_err(|_| bad())?;
+        return Ok(truncate(now - Duration::seconds(span.seconds())));
+    }
+    if let Ok(t) = DateTime::parse_from_rfc3339(text) {
+        return Ok(truncate(t.with_timezone(&Utc)));
+    }
+    for fmt in ["%H:%M", "%H:%M:%S"] {
+        if let Ok(wall) = NaiveTime::parse_from_str(text, fmt) {
+            let local_now = now.with_timezone(tz);
+            let mut day = local_now.date_naive();
+            for _ in 0..2 {
+                let candidate = tz
+                    .from_local_datetime(&day.and_time(wall))
+                    .earliest()
+                    .ok_or_else(bad)?
+                    .with_timezone(&Utc);
+                if candidate <= now {
+                    return Ok(truncate(candidate));
+                }
+                day = day.pred_opt().ok_or_else(bad)?;
+            }
+        }
+    }
+    Err(bad())
+}
+
+fn truncate(t: DateTime<Utc>) -> DateTime<Utc> {
+    DateTime::from_timestamp(t.timestamp(), 0).unwrap_or(t)
+}
+
+/// A duration the way a post-mortem reads it: `1 h 12 min`, `45 s`, `2 d 3 h`.
+pub fn format_duration(d: Duration) -> String {
+    let secs = d.num_seconds();
+    let sign = if secs < 0 { "-" } else { "" };
+    let secs = secs.abs();
+    let (days, hours, mins, s) = (
+        secs / 86_400,
+        secs % 86_400 / 3_600,
+        secs % 3_600 / 60,
+        secs % 60,
+    );
+    let text = if days > 0 {
+        if hours > 0 {
+            format!("{days} d {hours} h")
+        } else {
+            format!("{days} d")
+        }
+    } else if hours > 0 {
+        if mins > 0 {
+            format!("{hours} h {mins} min")
+        } else {
+            format!("{hours} h")
+        }
+    } else if mins > 0 {
+        format!("{mins} min")
+    } else {
+        format!("{s} s")
+    };
+    format!("{sign}{text}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::FixedOffset;
+
+    fn now() -> DateTime<Utc> {
+        "2026-11-25T14:30:45Z".parse().unwrap()
+    }
+
+    #[test]
+    fn relative_times_count_back_from_now() {
+        assert_eq!(
+            parse_time("15m ago", now(), &Utc).unwrap(),
+            "2026-11-25T14:15:45Z".parse::<DateTime<Utc>>().unwrap()
+        );
+        assert_eq!(
+            parse_time("2h ago", now(), &Utc).unwrap(),
+            "2026-11-25T12:30:45Z".parse::<DateTime<Utc>>().unwrap()
+        );
+        assert_eq!(parse_time("now", now(), &Utc).unwrap(), now());
+    }
+
+    #[test]
+    fn wall_clock_is_local_and_never_in_the_future() {
+        let cet = FixedOffset::east_opt(3600).unwrap();
+        // 14:30 UTC is 15:30 in CET, so 15:05 CET is 14:05 UTC today.
+        assert_eq!(
+            parse_time("15:05", now(), &cet).unwrap(),
+            "2026-11-25T14:05:00Z".parse::<DateTime<Utc>>().unwrap()
+        );
+        // 16:00 CET has not happened yet today: it means yesterday.
+        assert_eq!(
+            parse_time("16:00", now(), &cet).unwrap(),
+            "2026-11-24T15:00:00Z".parse::<DateTime<Utc>>().unwrap()
+        );
+    }
+
+    #[test]
+    fn rfc3339_is_stored_in_utc_without_fractions() {
+        let t = parse_time("2026-11-25T15:00:00.250+01:00", now(), &Utc).unwrap();
+        assert_eq!(t.to_rfc3339(), "2026-11-25T14:00:00+00:00");
+    }
+
+    #[test]
+    fn garbage_names_the_accepted_forms() {
+        let err = parse_time("yesterday-ish", now(), &Utc).unwrap_err();
+        assert!(err.contains("RFC 3339") && err.contains("15m ago"), "{err}");
+    }
+
+    #[test]
+    fn durations_read_like_a_report() {
+        assert_eq!(format_duration(Duration::seconds(4320)), "1 h 12 min");
+        assert_eq!(format_duration(Duration::seconds(45)), "45 s");
+        assert_eq!(
+            format_duration(Duration::seconds(3 * 86_400 + 7200)),
+            "3 d 2 h"
+        );
+        assert_eq!(format_duration(Duration::minutes(30)), "30 min");
+    }
+}

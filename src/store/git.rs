@@ -1,0 +1,219 @@
+//! The git side of the store: one commit per change holding only the changed file, and the history.
+
+use anyhow::{Context, Result};
+use chrono::{DateTime, Utc};
+use git2::{FileMode, Oid, Repository, Signature, Time, build::TreeUpdateBuilder};
+use std::path::Path;
+
+/// Who a change is attributed to: the commit author and the `by` of the event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Author {
+    pub name: String,
+    pub email: String,
+}
+
+impl Author {
+    /// Reads `Name <email>` or a bare name (e-mail then left empty).
+    pub fn parse(text: &str) -> Author {
+        let text = text.trim();
+        if let (Some(open), true) = (text.find('<'), text.ends_with('>')) {
+            return Author {
+                name: text[..open].trim().to_string(),
+                email: text[open + 1..text.len() - 1].trim().to_string(),
+            };
+        }
+        Author {
+            name: text.to_string(),
+            email: String::new(),
+        }
+    }
+}
+
+/// What one commit says: `<id>: <event>` and the trailers tools can filter on.
+pub struct CommitMessage<'a> {
+    pub incident: &'a str,
+    pub event_kind: &'a str,
+    pub summary: &'a str,
+    pub extra_trailers: &'a [(&'a str, String)],
+}
+
+impl CommitMessage<'_> {
+    pub fn render(&self) -> String {
+        let first_line = self.summary.lines().next().unwrap_or("").trim();
+        let mut msg = format!(
+            "{}: {first_line}\n\nIncident: {}\nEvent: {}\n",
+            self.incident, self.incident, self.event_kind
+        );
+        for (key, value) in self.extra_trailers {
+            msg.push_str(&format!("{key}: {value}\n"));
+        }
+        msg
+    }
+}
+
+/// Commits `files` (paths relative to the work tree, with their new content) on top of HEAD, leaving
+/// every other change in the work tree and index alone. The index entries of the committed files are
+/// refreshed so `git status` shows them clean.
+pub fn commit_files(
+    repo: &Repository,
+    files: &[(&Path, &[u8])],
+    message: &str,
+    author: &Author,
+    at: DateTime<Utc>,
+) -> Result<Oid> {
+    let parent = match repo.head() {
+        Ok(head) => Some(
+            head.peel_to_commit()
+                .context("HEAD does not point at a commit")?,
+        ),
+        Err(e)
+            if e.code() == git2::ErrorCode::UnbornBranch
+                || e.code() == git2::ErrorCode::NotFound =>
+        {
+            None
+        }
+        Err(e) => return Err(e).context("could not read HEAD of the incident repo"),
+    };
+    let base_tree = match &parent {
+        Some(commit) => commit.tree()?,
+        None => {
+            let empty = repo.treebuilder(None)?.write()?;
+            repo.find_tree(empty)?
+        }
+    };
+    let mut update = TreeUpdateBuilder::new();
+    for (path, content) in files {
+        let blob = repo
+            .blob(content)
+            .context("could not write the file into git")?;
+        update.upsert(*path, blob, FileMode::Blob);
+    }
+    let tree_id = update.create_updated(repo, &base_tree)?;
+    let tree = repo.find_tree(tree_id)?;
+    // libgit2 refuses an empty e-mail; `.invalid` is reserved (RFC 2606) and can never reach anyone.
+    let email = if author.email.is_empty() {
+        format!("{}@incident.invalid", crate::model::slugify(&author.name))
+    } else {
+        author.email.clone()
+    };
+    let sig = Signature::new(&author.name, &email, &Time::new(at.timestamp(), 0))
+        .with_context(|| format!("`{}` is not a usable git author name", author.name))?;
+    let parents: Vec<&git2::Commit> = parent.iter().collect();
+    let oid = repo
+        .commit(Some("HEAD"), &sig, &sig, message, &tree, &parents)
+        .context("could not commit to the incident repo")?;
+    let mut index = repo.index()?;
+    for (path, _) in files {
+        index
+            .add_path(path)
+            .with_context(|| format!("could not stage `{}`", path.display()))?;
+    }
+    index.write().context("could not write the git index")?;
+    Ok(oid)
+}
+
+/// One commit that changed an incident's file.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct HistoryEntry {
+    pub commit: String,
+    pub at: DateTime<Utc>,
+    pub author: String,
+    pub email: String,
+    pub summary: String,
+    /// The `Event:` trailer, absent on commits made by hand.
+    pub event: Option<String>,
+}
+
+/// Commits that changed `path`, newest first: those whose blob at `path` differs from their first
+/// parent's (for a merge, from every parent's, as `git log` simplifies history).
+pub fn history(repo: &Repository, path: &Path) -> Result<Vec<HistoryEntry>> {
+    let mut walk = repo.revwalk()?;
+    match walk.push_head() {
+        Ok(()) => {}
+        Err(e)
+            if e.code() == git2::ErrorCode::UnbornBranch
+                || e.code() == git2::ErrorCode::NotFound =>
+        {
+            return Ok(Vec::new());
+        }
+        Err(e) => return Err(e.into()),
+    }
+    walk.set_sorting(git2::Sort::TOPOLOGICAL | git2::Sort::TIME)?;
+    let blob_at = |commit: &git2::Commit| -> Option<Oid> {
+        commit.tree().ok()?.get_path(path).ok().map(|e| e.id())
+    };
+    let mut entries = Vec::new();
+    for oid in walk {
+        let commit = repo.find_commit(oid?)?;
+        let mine = blob_at(&commit);
+        if mine.is_none() {
+            continue;
+        }
+        let changed = if commit.parent_count() == 0 {
+            true
+        } else {
+            commit.parents().all(|p| blob_at(&p) != mine)
+        };
+        if !changed {
+            continue;
+        }
+        let message = String::from_utf8_lossy(commit.message_bytes()).into_owned();
+        let author = commit.author();
+        entries.push(HistoryEntry {
+            commit: oid_short(commit.id()),
+            at: DateTime::from_timestamp(commit.time().seconds(), 0).unwrap_or_default(),
+            author: String::from_utf8_lossy(author.name_bytes()).into_owned(),
+            email: String::from_utf8_lossy(author.email_bytes()).into_owned(),
+            summary: message.lines().next().unwrap_or("").to_string(),
+            event: trailer(&message, "Event"),
+        });
+    }
+    Ok(entries)
+}
+
+pub fn oid_short(oid: Oid) -> String {
+    oid.to_string()[..10].to_string()
+}
+
+/// The value of `Key: value` in a commit message's last paragraph.
+pub fn trailer(message: &str, key: &str) -> Option<String> {
+    let last = message.trim_end().rsplit("\n\n").next()?;
+    last.lines().find_map(|line| {
+        let (k, v) = line.split_once(':')?;
+        (k.trim().eq_ignore_ascii_case(key)).then(|| v.trim().to_string())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn author_parses_name_and_email() {
+        assert_eq!(
+            Author::parse("Alice Example <alice@example.com>"),
+            Author {
+                name: "Alice Example".into(),
+                email: "alice@example.com".into()
+            }
+        );
+        assert_eq!(Author::parse("bob").email, "");
+    }
+
+    #[test]
+    fn message_has_trailers() {
+        let msg = CommitMessage {
+            incident: "2026-11-25-x",
+            event_kind: "note",
+            summary: "db failover started\nsecond line",
+            extra_trailers: &[],
+        }
+        .render();
+        assert_eq!(
+            msg,
+            "2026-11-25-x: db failover started\n\nIncident: 2026-11-25-x\nEvent: note\n"
+        );
+        assert_eq!(trailer(&msg, "event").as_deref(), Some("note"));
+        assert_eq!(trailer(&msg, "Incident").as_deref(), Some("2026-11-25-x"));
+    }
+}

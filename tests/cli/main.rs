@@ -1,0 +1,9 @@
+//! One integration-test binary: every test runs the real `incident` binary on a real temporary git
+//! repository, hermetically (own HOME and git config, pinned clock and author).
+
+mod support;
+
+mod concurrency;
+mod core;
+mod errors;
+mod output;

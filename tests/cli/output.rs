@@ -1,0 +1,218 @@
+//! What people and scripts read: tables, JSON, colour rules, completions, the man page, pipes.
+
+use crate::support::Repo;
+
+fn three_incidents() -> (Repo, [String; 3]) {
+    let mut repo = Repo::new();
+    repo.at("2026-11-24T08:00:00Z");
+    let old = repo.declare("Search slow", &["--sev", "SEV3", "--service", "search"]);
+    repo.at("2026-11-24T09:00:00Z").ok(&["resolve", &old]);
+    repo.at("2026-11-25T09:00:00Z");
+    let minor = repo.declare(
+        "Payments retries",
+        &["--sev", "SEV3", "--service", "payments"],
+    );
+    repo.at("2026-11-25T09:30:00Z");
+    let major = repo.declare(
+        "Checkout down",
+        &[
+            "--sev",
+            "SEV1",
+            "--service",
+            "checkout",
+            "--commander",
+            "alice",
+        ],
+    );
+    repo.at("2026-11-25T10:00:00Z");
+    (repo, [old, minor, major])
+}
+
+#[test]
+fn list_puts_open_incidents_first_by_severity_as_a_plain_table() {
+    let (repo, _) = three_incidents();
+    let out = repo.ok(&["list"]);
+    insta::assert_snapshot!(out, @r"
+    ID                           SEV   STATUS         TITLE             COMMANDER  AGE
+    2026-11-25-checkout-down     SEV1  investigating  Checkout down     alice      30 min (open)
+    2026-11-25-payments-retries  SEV3  investigating  Payments retries  -          1 h (open)
+    2026-11-24-search-slow       SEV3  resolved       Search slow       -          1 h
+    ");
+}
+
+#[test]
+fn list_filters_and_json() {
+    let (repo, [old, minor, major]) = three_incidents();
+    let ids = |args: &[&str]| -> Vec<String> {
+        let mut full = vec!["--json", "list"];
+        full.extend(args);
+        let v: serde_json::Value = serde_json::from_str(&repo.ok(&full)).unwrap();
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(ids(&[]), [major.clone(), minor.clone(), old.clone()]);
+    assert_eq!(ids(&["--open"]), [major.clone(), minor.clone()]);
+    assert_eq!(ids(&["--sev", "SEV3"]), [minor.clone(), old.clone()]);
+    assert_eq!(ids(&["--service", "checkout"]), std::slice::from_ref(&major));
+    assert_eq!(ids(&["--since", "12h"]), [major.clone(), minor.clone()]);
+    assert_eq!(ids(&["--since", "2026-11-25T09:15:00Z"]), [major]);
+}
+
+#[test]
+fn show_prints_header_roles_times_and_timeline() {
+    let (repo, [_, _, major]) = three_incidents();
+    repo.ok(&[
+        "log",
+        &major,
+        "rolled back",
+        "--kind",
+        "action",
+        "--internal",
+    ]);
+    let out = repo.ok(&["show", &major]);
+    insta::assert_snapshot!(out, @r"
+    2026-11-25-checkout-down  SEV1  investigating
+    Checkout down
+    kind: other   services: checkout
+
+    Roles
+      commander    alice
+
+    Times
+      started      -
+      detected     2026-11-25 09:30
+      acknowledged 2026-11-25 09:30
+      mitigated    -
+      resolved     -
+      duration     30 min (ongoing)
+
+    Timeline
+      2026-11-25 09:30  declared   Alice Example declared SEV1: Checkout down
+      2026-11-25 10:00  action     Alice Example rolled back (internal)
+    ");
+    let utc = repo.ok(&["--utc", "show", &major]);
+    assert!(utc.contains("2026-11-25 09:30 UTC"), "{utc}");
+}
+
+#[test]
+fn local_time_is_shown_unless_utc_is_asked() {
+    let (repo, [_, _, major]) = three_incidents();
+    let out = repo
+        .cmd()
+        .env("TZ", "Europe/Berlin")
+        .args(["show", &major])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("detected     2026-11-25 10:30"), "{text}");
+}
+
+#[test]
+fn colour_follows_the_flag_and_no_color() {
+    let (repo, _) = three_incidents();
+    assert!(
+        !repo.ok(&["list"]).contains('\x1b'),
+        "no colour off a terminal"
+    );
+    assert!(
+        repo.ok(&["--color", "always", "list"])
+            .contains("\x1b[1;31mSEV1")
+    );
+    assert!(!repo.ok(&["--color", "never", "list"]).contains('\x1b'));
+    let out = repo
+        .cmd()
+        .env("NO_COLOR", "1")
+        .args(["--color", "auto", "list"])
+        .output()
+        .unwrap();
+    assert!(!String::from_utf8_lossy(&out.stdout).contains('\x1b'));
+}
+
+#[test]
+fn changing_commands_print_what_they_did_or_the_record_as_json() {
+    let repo = Repo::new();
+    let id = repo.declare("Checkout down", &[]);
+    let out = repo.ok(&["severity", &id, "SEV1", "--reason", "all regions"]);
+    assert!(
+        out.starts_with("SEV1 2026-11-25-checkout-down: severity SEV2 → SEV1: all regions ["),
+        "{out}"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&repo.ok(&["--json", "log", &id, "paged database team"])).unwrap();
+    assert_eq!(json["id"], id.as_str());
+    assert_eq!(json["timeline"].as_array().unwrap().len(), 3);
+    assert_eq!(json["timeline"][2]["text"], "paged database team");
+}
+
+#[test]
+fn history_is_the_git_log_of_the_file() {
+    let (repo, [_, _, major]) = three_incidents();
+    repo.ok(&["status", &major, "identified"]);
+    let json: serde_json::Value =
+        serde_json::from_str(&repo.ok(&["--json", "history", &major])).unwrap();
+    let entries = json.as_array().unwrap();
+    assert_eq!(entries.len(), 2);
+    assert_eq!(entries[0]["event"], "status");
+    assert_eq!(entries[1]["event"], "declared");
+    assert_eq!(entries[1]["author"], "Alice Example");
+    let git = repo.git(&[
+        "log",
+        "--format=%h",
+        "--",
+        &format!("incidents/2026/{major}.yaml"),
+    ]);
+    assert_eq!(git.lines().count(), 2);
+}
+
+#[test]
+fn a_closed_pipe_is_not_an_error() {
+    let repo = Repo::new();
+    let template = repo.read(&repo.declare("Template", &[]));
+    for n in 0..400 {
+        let id = format!("2026-11-25-bulk-{n:03}");
+        repo.write(
+            &format!("incidents/2026/{id}.yaml"),
+            &template.replace("2026-11-25-template", &id),
+        );
+    }
+    let bin = assert_cmd::cargo::cargo_bin("incident");
+    let out = std::process::Command::new("bash")
+        .env_clear()
+        .envs(repo.env())
+        .current_dir(&repo.root)
+        .arg("-c")
+        .arg(format!(
+            "'{}' --json list | head -c 10 >/dev/null; echo \"${{PIPESTATUS[0]}}\"",
+            bin.display()
+        ))
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "0",
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("panicked"));
+}
+
+#[test]
+fn completions_and_man_page_are_generated() {
+    let repo = Repo::new();
+    let bash = repo.ok(&["completions", "bash"]);
+    assert!(
+        bash.contains("_incident") && bash.contains("declare"),
+        "bash completions"
+    );
+    let zsh = repo.ok(&["completions", "zsh"]);
+    assert!(zsh.contains("#compdef incident"));
+    let man = repo.ok(&["man"]);
+    assert!(
+        man.contains(".TH incident") && man.contains("declare"),
+        "{}",
+        &man[..200.min(man.len())]
+    );
+}

@@ -1,0 +1,178 @@
+//! A temporary incident repo and a hermetic way to run `incident` and `git` in it.
+
+use assert_cmd::Command;
+use std::path::PathBuf;
+use std::process::Output;
+use tempfile::TempDir;
+
+pub const NOW: &str = "2026-11-25T10:00:00Z";
+
+pub struct Repo {
+    pub home: TempDir,
+    pub root: PathBuf,
+    now: String,
+}
+
+impl Repo {
+    /// An incident repo with services `checkout`, `payments` and `search`, set up by `incident init`.
+    pub fn new() -> Repo {
+        let repo = Repo::bare_home();
+        std::fs::create_dir_all(&repo.root).unwrap();
+        repo.ok(&[
+            "init",
+            "--org",
+            "Acme",
+            "--service",
+            "checkout",
+            "--service",
+            "payments",
+            "--service",
+            "search",
+        ]);
+        repo
+    }
+
+    /// A home with a git identity but no incident repo yet (`root` does not exist).
+    pub fn bare_home() -> Repo {
+        let home = tempfile::tempdir().unwrap();
+        std::fs::write(
+            home.path().join(".gitconfig"),
+            "[user]\n\tname = Alice Example\n\temail = alice@example.com\n[init]\n\tdefaultBranch = main\n",
+        )
+        .unwrap();
+        let root = home.path().join("ops");
+        Repo {
+            home,
+            root,
+            now: NOW.into(),
+        }
+    }
+
+    pub fn at(&mut self, now: &str) -> &mut Repo {
+        self.now = now.into();
+        self
+    }
+
+    pub fn cmd(&self) -> Command {
+        let mut cmd = Command::cargo_bin("incident").unwrap();
+        self.hermetic(&mut cmd);
+        cmd.current_dir(if self.root.exists() {
+            self.root.clone()
+        } else {
+            self.home.path().to_path_buf()
+        });
+        cmd
+    }
+
+    /// The environment every process of a test sees: nothing from the developer's machine leaks in.
+    pub fn env(&self) -> Vec<(&'static str, std::ffi::OsString)> {
+        vec![
+            ("PATH", std::env::var_os("PATH").unwrap_or_default()),
+            ("HOME", self.home.path().into()),
+            ("XDG_CONFIG_HOME", self.home.path().join(".config").into()),
+            ("GIT_CONFIG_NOSYSTEM", "1".into()),
+            ("TZ", "UTC".into()),
+            ("INCIDENT_NOW", self.now.clone().into()),
+        ]
+    }
+
+    pub fn hermetic(&self, cmd: &mut Command) {
+        cmd.env_clear().envs(self.env());
+    }
+
+    /// A plain `std::process::Command` running `incident` in the repo, for spawning many at once.
+    pub fn spawnable(&self, args: &[&str]) -> std::process::Command {
+        let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("incident"));
+        cmd.env_clear()
+            .envs(self.env())
+            .current_dir(&self.root)
+            .args(args);
+        cmd
+    }
+
+    /// Runs `incident ARGS`, asserts exit 0 and returns stdout.
+    pub fn ok(&self, args: &[&str]) -> String {
+        let out = self.cmd().args(args).output().unwrap();
+        assert!(
+            out.status.success(),
+            "incident {args:?} failed with {:?}\nstdout: {}\nstderr: {}",
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    /// Runs `incident ARGS`, asserts the exit code and returns stderr.
+    pub fn fails(&self, code: i32, args: &[&str]) -> String {
+        let out = self.cmd().args(args).output().unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(code),
+            "incident {args:?}\nstdout: {}\nstderr: {}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stderr).unwrap()
+    }
+
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.cmd().args(args).output().unwrap()
+    }
+
+    /// Declares an incident and returns its ID, learned from `--json` as scripts do.
+    pub fn declare(&self, title: &str, extra: &[&str]) -> String {
+        let mut args = vec!["--json", "declare", title];
+        if !extra.contains(&"--sev") {
+            args.extend(["--sev", "SEV2"]);
+        }
+        if !extra.contains(&"--service") {
+            args.extend(["--service", "checkout"]);
+        }
+        args.extend(extra);
+        let json: serde_json::Value = serde_json::from_str(&self.ok(&args)).unwrap();
+        json["id"].as_str().unwrap().to_string()
+    }
+
+    pub fn git(&self, args: &[&str]) -> String {
+        let mut cmd = Command::new("git");
+        self.hermetic(&mut cmd);
+        cmd.env("GIT_AUTHOR_DATE", "2026-11-25T10:00:00Z")
+            .env("GIT_COMMITTER_DATE", "2026-11-25T10:00:00Z");
+        let out = cmd.current_dir(&self.root).args(args).output().unwrap();
+        assert!(
+            out.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    pub fn path_of(&self, id: &str) -> PathBuf {
+        self.root
+            .join("incidents")
+            .join(&id[..4])
+            .join(format!("{id}.yaml"))
+    }
+
+    pub fn read(&self, id: &str) -> String {
+        std::fs::read_to_string(self.path_of(id)).unwrap()
+    }
+
+    pub fn record(&self, id: &str) -> serde_json::Value {
+        serde_json::from_str(&self.ok(&["--json", "show", id])).unwrap()
+    }
+
+    pub fn commit_count(&self) -> usize {
+        self.git(&["rev-list", "--count", "HEAD"])
+            .trim()
+            .parse()
+            .unwrap()
+    }
+
+    pub fn write(&self, rel: &str, text: &str) {
+        let path = self.root.join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+}
