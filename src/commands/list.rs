@@ -1,7 +1,7 @@
 //! `incident list`: every incident, open ones first, worst first.
 
 use super::Context;
-use crate::model::{Incident, Severity, format_duration};
+use crate::model::{IncidentSummary, Severity, format_duration};
 use anyhow::Result;
 use chrono::{DateTime, Utc};
 
@@ -29,7 +29,7 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
         .map(|s| ctx.since_arg(s))
         .transpose()?;
     let mut incidents = Vec::new();
-    for loaded in store.load_all()? {
+    for loaded in store.load_all_as::<IncidentSummary>()? {
         match loaded {
             Ok(incident) => incidents.push(incident),
             Err(e) => eprintln!("warning: skipped {e}"),
@@ -39,7 +39,7 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
         (!args.open || i.status.is_active())
             && args.sev.is_none_or(|s| i.severity == s)
             && args.service.as_ref().is_none_or(|s| i.services.contains(s))
-            && since.is_none_or(|t| opened_at(i).is_some_and(|o| o >= t))
+            && since.is_none_or(|t| i.opened_at().is_some_and(|o| o >= t))
     });
     sort_for_triage(&mut incidents);
     if ctx.out.json {
@@ -69,22 +69,18 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
     ctx.out.print_table(&table)
 }
 
-fn opened_at(i: &Incident) -> Option<DateTime<Utc>> {
-    i.detected_at.or(i.started_at)
-}
-
 /// Open incidents first, then worst severity, then newest.
-pub fn sort_for_triage(incidents: &mut [Incident]) {
+pub fn sort_for_triage(incidents: &mut [IncidentSummary]) {
     incidents.sort_by(|a, b| {
         (!a.status.is_active(), a.severity)
             .cmp(&(!b.status.is_active(), b.severity))
-            .then_with(|| opened_at(b).cmp(&opened_at(a)))
+            .then_with(|| b.opened_at().cmp(&a.opened_at()))
             .then_with(|| a.id.cmp(&b.id))
     });
 }
 
 /// How long an open incident has run, or how long a resolved one lasted.
-fn age(i: &Incident, now: DateTime<Utc>) -> String {
+fn age(i: &IncidentSummary, now: DateTime<Utc>) -> String {
     match i.duration(now) {
         Some(d) if i.status.is_active() => format!("{} (open)", format_duration(d)),
         Some(d) => format_duration(d),

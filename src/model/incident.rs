@@ -348,6 +348,51 @@ pub struct Incident {
     pub extra: Extra,
 }
 
+/// The fields `list` needs, read without keeping timelines in memory: listing 10,000 incidents then
+/// stays within a few megabytes. Field names are the record's own.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IncidentSummary {
+    pub id: String,
+    pub title: String,
+    #[serde(default)]
+    pub kind: IncidentKind,
+    pub severity: Severity,
+    pub status: Status,
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub drill: bool,
+    #[serde(default)]
+    pub services: Vec<String>,
+    #[serde(default)]
+    pub roles: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started_at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detected_at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acknowledged_at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mitigated_at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resolved_at: Option<DateTime<Utc>>,
+}
+
+impl IncidentSummary {
+    pub fn commander(&self) -> Option<&str> {
+        self.roles.get("commander").map(String::as_str)
+    }
+
+    /// When the incident began as far as anyone knows: detection, else impact start.
+    pub fn opened_at(&self) -> Option<DateTime<Utc>> {
+        self.detected_at.or(self.started_at)
+    }
+
+    /// From impact start (or detection) to resolution, or to `now` while active.
+    pub fn duration(&self, now: DateTime<Utc>) -> Option<chrono::Duration> {
+        let start = self.started_at.or(self.detected_at)?;
+        Some(self.resolved_at.unwrap_or(now) - start)
+    }
+}
+
 /// Who did something and when: every change to a record carries both.
 #[derive(Debug, Clone)]
 pub struct Stamp {

@@ -124,12 +124,16 @@ pub struct HistoryEntry {
     pub event: Option<String>,
 }
 
-/// Commits that changed `path`, newest first: those whose blob at `path` differs from their first
-/// parent's (for a merge, from every parent's, as `git log` simplifies history).
+/// Commits that changed `path`, newest first, back to the commit that created the file.
+///
+/// Like `git log -- PATH`, a commit counts when its blob at `path` differs from its first parent's (for
+/// a merge, from every parent's). Unlike it, the walk never enters history where the file did not
+/// exist: a record's audit trail starts at its creation, and on a repo of 10,000 incidents this skips
+/// most of the history. Trees are compared level by level and memoised by tree ID, so a commit that
+/// touched another year's folder costs two tiny tree reads.
 pub fn history(repo: &Repository, path: &Path) -> Result<Vec<HistoryEntry>> {
-    let mut walk = repo.revwalk()?;
-    match walk.push_head() {
-        Ok(()) => {}
+    let head = match repo.head() {
+        Ok(head) => head.peel_to_commit()?,
         Err(e)
             if e.code() == git2::ErrorCode::UnbornBranch
                 || e.code() == git2::ErrorCode::NotFound =>
@@ -137,38 +141,95 @@ pub fn history(repo: &Repository, path: &Path) -> Result<Vec<HistoryEntry>> {
             return Ok(Vec::new());
         }
         Err(e) => return Err(e.into()),
-    }
-    walk.set_sorting(git2::Sort::TOPOLOGICAL | git2::Sort::TIME)?;
-    let blob_at = |commit: &git2::Commit| -> Option<Oid> {
-        commit.tree().ok()?.get_path(path).ok().map(|e| e.id())
     };
+    let mut probe = PathProbe::new(repo, path);
+    let mut queue = std::collections::BinaryHeap::new();
+    let mut seen = std::collections::HashSet::new();
+    if probe.blob_in(head.tree_id())?.is_some() {
+        queue.push((head.time().seconds(), head.id()));
+        seen.insert(head.id());
+    }
     let mut entries = Vec::new();
-    for oid in walk {
-        let commit = repo.find_commit(oid?)?;
-        let mine = blob_at(&commit);
-        if mine.is_none() {
-            continue;
+    while let Some((_, oid)) = queue.pop() {
+        let commit = repo.find_commit(oid)?;
+        let mine = probe.blob_in(commit.tree_id())?;
+        let mut parents_with_file = Vec::new();
+        let mut changed = true;
+        for parent in commit.parents() {
+            let theirs = probe.blob_in(parent.tree_id())?;
+            if theirs == mine {
+                changed = false;
+            }
+            if theirs.is_some() {
+                parents_with_file.push(parent);
+            }
         }
-        let changed = if commit.parent_count() == 0 {
-            true
-        } else {
-            commit.parents().all(|p| blob_at(&p) != mine)
-        };
-        if !changed {
-            continue;
+        if changed {
+            entries.push(entry_of(&commit));
         }
-        let message = String::from_utf8_lossy(commit.message_bytes()).into_owned();
-        let author = commit.author();
-        entries.push(HistoryEntry {
-            commit: oid_short(commit.id()),
-            at: DateTime::from_timestamp(commit.time().seconds(), 0).unwrap_or_default(),
-            author: String::from_utf8_lossy(author.name_bytes()).into_owned(),
-            email: String::from_utf8_lossy(author.email_bytes()).into_owned(),
-            summary: message.lines().next().unwrap_or("").to_string(),
-            event: trailer(&message, "Event"),
-        });
+        for parent in parents_with_file {
+            if seen.insert(parent.id()) {
+                queue.push((parent.time().seconds(), parent.id()));
+            }
+        }
     }
     Ok(entries)
+}
+
+fn entry_of(commit: &git2::Commit) -> HistoryEntry {
+    let message = String::from_utf8_lossy(commit.message_bytes()).into_owned();
+    let author = commit.author();
+    HistoryEntry {
+        commit: oid_short(commit.id()),
+        at: DateTime::from_timestamp(commit.time().seconds(), 0).unwrap_or_default(),
+        author: String::from_utf8_lossy(author.name_bytes()).into_owned(),
+        email: String::from_utf8_lossy(author.email_bytes()).into_owned(),
+        summary: message.lines().next().unwrap_or("").to_string(),
+        event: trailer(&message, "Event"),
+    }
+}
+
+/// Finds the blob at one path in many trees, remembering every (depth, tree) it has resolved, since
+/// consecutive commits share almost all of their subtrees.
+struct PathProbe<'r> {
+    repo: &'r Repository,
+    components: Vec<Vec<u8>>,
+    memo: std::collections::HashMap<(usize, Oid), Option<Oid>>,
+}
+
+impl<'r> PathProbe<'r> {
+    fn new(repo: &'r Repository, path: &Path) -> PathProbe<'r> {
+        let components = path
+            .components()
+            .map(|c| c.as_os_str().as_encoded_bytes().to_vec())
+            .collect();
+        PathProbe {
+            repo,
+            components,
+            memo: Default::default(),
+        }
+    }
+
+    fn blob_in(&mut self, root: Oid) -> Result<Option<Oid>> {
+        self.resolve(0, root)
+    }
+
+    fn resolve(&mut self, depth: usize, tree_id: Oid) -> Result<Option<Oid>> {
+        if let Some(found) = self.memo.get(&(depth, tree_id)) {
+            return Ok(*found);
+        }
+        let tree = self.repo.find_tree(tree_id)?;
+        let name = &self.components[depth];
+        let child = tree.get_name_bytes(name).map(|e| (e.id(), e.kind()));
+        let found = match child {
+            None => None,
+            Some((id, _)) if depth + 1 == self.components.len() => Some(id),
+            Some((id, Some(git2::ObjectType::Tree))) => self.resolve(depth + 1, id)?,
+            Some(_) => None,
+        };
+        self.memo.insert((depth, tree_id), found);
+        Ok(found)
+    }
 }
 
 pub fn oid_short(oid: Oid) -> String {

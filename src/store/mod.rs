@@ -14,6 +14,7 @@ use crate::model::{self, Config, Incident};
 use anyhow::{Context, Result, anyhow, bail};
 use chrono::{DateTime, Utc};
 use git2::Repository;
+use serde::de::DeserializeOwned;
 use std::fs::{self, File};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -220,6 +221,15 @@ impl Store {
     /// Reads every record, in ID order, on all cores. A file that does not parse is returned as its
     /// error so one broken record never hides the others.
     pub fn load_all(&self) -> Result<Vec<Result<Incident, StoreError>>> {
+        let mut all = self.load_all_as::<Incident>()?;
+        for incident in all.iter_mut().flatten() {
+            incident.fill_entry_ids();
+        }
+        Ok(all)
+    }
+
+    /// Like [`Store::load_all`], reading only the fields `T` has: what `list` uses to stay small.
+    pub fn load_all_as<T: DeserializeOwned + Send>(&self) -> Result<Vec<Result<T, StoreError>>> {
         let ids = self.incident_ids()?;
         let workers = std::thread::available_parallelism()
             .map_or(1, |n| n.get())
@@ -234,10 +244,11 @@ impl Store {
                     scope.spawn(move || {
                         part.iter()
                             .map(|id| {
-                                match fs::read_to_string(root.join(relative_record_path(id))) {
-                                    Ok(text) => parse_record(&text, id),
+                                let rel = relative_record_path(id);
+                                match fs::read_to_string(root.join(&rel)) {
+                                    Ok(text) => yaml::parse::<T>(&text, &rel),
                                     Err(e) => Err(StoreError::Parse {
-                                        path: relative_record_path(id),
+                                        path: rel,
                                         line: None,
                                         message: e.to_string(),
                                     }),
@@ -381,6 +392,16 @@ impl Store {
     }
 }
 
+/// A record as its file holds it: for tools (benchmarks, fixtures) that write records in bulk.
+pub fn record_to_yaml(incident: &Incident) -> Result<String> {
+    Ok(yaml::to_string(incident)?)
+}
+
+/// The policy file's text, for tools that set up repos in bulk.
+pub fn config_to_yaml(config: &Config) -> Result<String> {
+    Ok(yaml::to_string(config)?)
+}
+
 /// The identity git would use for a commit in the repo at (or above) `dir`, if any is configured.
 pub fn git_identity_at(dir: &Path) -> Option<Author> {
     match Repository::discover(dir) {
@@ -517,8 +538,11 @@ pub fn write_atomically(path: &Path, content: &[u8]) -> Result<()> {
 
 /// libgit2 re-validates every object a new tree points at; our trees only ever point at objects we
 /// just wrote or that HEAD already holds, and the check costs ~80 ms on a folder of 10,000 files.
+/// It also re-hashes every object it reads, which was 70 % of `history` on a large repo; git itself
+/// does neither on these paths (`git fsck` is the integrity check).
 fn tune_libgit2() {
     git2::opts::strict_object_creation(false);
+    git2::opts::strict_hash_verification(false);
 }
 
 /// Refuses to touch a repo in the middle of a merge or rebase: committing then would bury it.

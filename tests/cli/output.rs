@@ -56,7 +56,10 @@ fn list_filters_and_json() {
     assert_eq!(ids(&[]), [major.clone(), minor.clone(), old.clone()]);
     assert_eq!(ids(&["--open"]), [major.clone(), minor.clone()]);
     assert_eq!(ids(&["--sev", "SEV3"]), [minor.clone(), old.clone()]);
-    assert_eq!(ids(&["--service", "checkout"]), std::slice::from_ref(&major));
+    assert_eq!(
+        ids(&["--service", "checkout"]),
+        std::slice::from_ref(&major)
+    );
     assert_eq!(ids(&["--since", "12h"]), [major.clone(), minor.clone()]);
     assert_eq!(ids(&["--since", "2026-11-25T09:15:00Z"]), [major]);
 }

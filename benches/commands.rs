@@ -1,0 +1,350 @@
+//! Whole-command benchmarks against the git CLI on a generated repo of realistic incidents.
+//!
+//! `cargo bench` builds a repo of 10,000 incidents (one commit each, via `git fast-import`) and times
+//! whole `incident` processes the way a responder runs them, next to the git commands they replace.
+//! Set `INCIDENT_BENCH_N` for another size. Figures are medians over repeated runs; peak memory is the
+//! child's maximum resident set size from `getrusage`.
+
+use chrono::{DateTime, Duration, Utc};
+use incident::model::{
+    Incident, IncidentKind, Severity, Stamp, Status, StatusUpdate, Visibility, event_kind,
+};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+const SERVICES: [&str; 8] = [
+    "checkout",
+    "payments",
+    "search",
+    "auth",
+    "api",
+    "webhooks",
+    "email",
+    "dashboard",
+];
+const WORDS: [&str; 12] = [
+    "latency",
+    "errors",
+    "timeouts",
+    "outage",
+    "degraded",
+    "5xx",
+    "queue backlog",
+    "replica lag",
+    "cert expiry",
+    "dns failure",
+    "memory leak",
+    "rate limiting",
+];
+
+fn main() {
+    if std::env::args().nth(1).as_deref() == Some("--measure-rss") {
+        return measure_rss_child();
+    }
+    let n: usize = std::env::var("INCIDENT_BENCH_N")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10_000);
+    let work = tempfile::tempdir().expect("temp dir");
+    // INCIDENT_BENCH_KEEP=DIR keeps the generated repo there for profiling.
+    let repo = match std::env::var_os("INCIDENT_BENCH_KEEP") {
+        Some(dir) => PathBuf::from(dir),
+        None => work.path().join("ops"),
+    };
+    let start = Instant::now();
+    let ids = build_repo(&repo, n);
+    println!(
+        "built a repo of {n} incidents in {:.1} s",
+        start.elapsed().as_secs_f64()
+    );
+    let target = &ids[n / 2];
+    let rel = format!("incidents/{}/{target}.yaml", &target[..4]);
+    let other = &ids[n / 3];
+    let other_rel = format!("incidents/{}/{other}.yaml", &other[..4]);
+
+    let bin = PathBuf::from(env!("CARGO_BIN_EXE_incident"));
+    let incident = |args: &[&str]| {
+        let mut c = Command::new(&bin);
+        c.args(args)
+            .current_dir(&repo)
+            .env("INCIDENT_AUTHOR", "Bench <bench@example.com>");
+        c
+    };
+    let sh = |script: String| {
+        let mut c = Command::new("sh");
+        c.arg("-c")
+            .arg(script)
+            .current_dir(&repo)
+            .env("GIT_AUTHOR_NAME", "Bench")
+            .env("GIT_AUTHOR_EMAIL", "bench@example.com")
+            .env("GIT_COMMITTER_NAME", "Bench")
+            .env("GIT_COMMITTER_EMAIL", "bench@example.com");
+        c
+    };
+
+    println!(
+        "\n{:<52} {:>9} {:>9} {:>9}",
+        "command", "median", "min", "peak RSS"
+    );
+    let mut k = 0;
+    report(
+        "incident log ID TEXT",
+        15,
+        || {
+            k += 1;
+            incident(&["log", target, &format!("bench event {k}")])
+        },
+        &bin,
+    );
+    let mut g = 0;
+    report(
+        "git: echo >> FILE && git add FILE && git commit -q -m",
+        15,
+        || {
+            g += 1;
+            sh(format!(
+                "echo '# {g}' >> {other_rel} && git add {other_rel} && git commit -q -m 'bench {g}'"
+            ))
+        },
+        &bin,
+    );
+    report(
+        "incident history ID",
+        15,
+        || incident(&["history", target]),
+        &bin,
+    );
+    report(
+        "git log --oneline -- FILE",
+        15,
+        || {
+            let mut c = Command::new("git");
+            c.args(["log", "--oneline", "--", &rel]).current_dir(&repo);
+            c
+        },
+        &bin,
+    );
+    report("incident list", 10, || incident(&["list"]));
+    report(
+        "incident list --open --json",
+        10,
+        || incident(&["list", "--open", "--json"]),
+        &bin,
+    );
+    report("incident show ID", 15, || incident(&["show", target]));
+}
+
+/// Runs the command `runs` times, printing the median and minimum wall time and the peak RSS.
+fn report(label: &str, runs: usize, mut make: impl FnMut() -> Command) {
+    let mut times = Vec::with_capacity(runs);
+    let mut peak_kb = 0;
+    for _ in 0..runs {
+        let mut cmd = make();
+        let t = Instant::now();
+        let status = cmd
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .status()
+            .expect("spawn");
+        times.push(t.elapsed().as_secs_f64() * 1000.0);
+        assert!(status.success(), "{label} failed");
+        peak_kb = peak_kb.max(rss_of(make()));
+    }
+    times.sort_by(f64::total_cmp);
+    println!(
+        "{label:<52} {:>7.1}ms {:>7.1}ms {:>7.1}MB",
+        times[times.len() / 2],
+        times[0],
+        peak_kb as f64 / 1024.0
+    );
+}
+
+/// Peak RSS in KiB of one run, measured in a fresh helper process so earlier runs do not count.
+fn rss_of(cmd: Command) -> i64 {
+    let me = std::env::current_exe().expect("bench binary");
+    let mut helper = Command::new(me);
+    helper
+        .arg("--measure-rss")
+        .arg(cmd.get_program())
+        .args(cmd.get_args());
+    if let Some(dir) = cmd.get_current_dir() {
+        helper.current_dir(dir);
+    }
+    for (k, v) in cmd.get_envs() {
+        if let Some(v) = v {
+            helper.env(k, v);
+        }
+    }
+    let out = helper
+        .stderr(Stdio::inherit())
+        .output()
+        .expect("rss helper");
+    String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .parse()
+        .unwrap_or(0)
+}
+
+fn measure_rss_child() {
+    let args: Vec<String> = std::env::args().skip(2).collect();
+    let status = Command::new(&args[0])
+        .args(&args[1..])
+        .stdout(Stdio::null())
+        .status()
+        .expect("spawn");
+    assert!(status.success());
+    // SAFETY: getrusage only writes into the struct we pass.
+    let usage = unsafe {
+        let mut usage: libc::rusage = std::mem::zeroed();
+        libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage);
+        usage
+    };
+    println!("{}", usage.ru_maxrss);
+}
+
+/// A repo of `n` incidents over three years, one commit each, plus the policy file.
+pub fn build_repo(root: &Path, n: usize) -> Vec<String> {
+    std::fs::create_dir_all(root).unwrap();
+    git(root, &["init", "-q", "-b", "main"]);
+    let mut stream = Vec::new();
+    let base: DateTime<Utc> = "2024-01-01T00:00:00Z".parse().unwrap();
+    let policy =
+        incident::store::config_to_yaml(&incident::model::Config::new("Bench Corp")).unwrap();
+    let mut ids = Vec::with_capacity(n);
+    for i in 0..n {
+        let at = base + Duration::minutes((i as i64) * (3 * 365 * 24 * 60) / n as i64);
+        let inc = realistic(i, at);
+        let yaml = incident::store::record_to_yaml(&inc).unwrap();
+        let path = format!("incidents/{}/{}.yaml", &inc.id[..4], inc.id);
+        let msg = format!(
+            "{}: declared\n\nIncident: {}\nEvent: declared\n",
+            inc.id, inc.id
+        );
+        write!(stream, "commit refs/heads/main\ncommitter Bench <bench@example.com> {} +0000\ndata {}\n{msg}\n", at.timestamp(), msg.len()).unwrap();
+        if i == 0 {
+            write!(
+                stream,
+                "M 100644 inline .incident.yaml\ndata {}\n{policy}\n",
+                policy.len()
+            )
+            .unwrap();
+        }
+        write!(
+            stream,
+            "M 100644 inline {path}\ndata {}\n{yaml}\n",
+            yaml.len()
+        )
+        .unwrap();
+        ids.push(inc.id);
+    }
+    let mut child = Command::new("git")
+        .args(["fast-import", "--quiet"])
+        .current_dir(root)
+        .stdin(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(&stream).unwrap();
+    assert!(child.wait().unwrap().success());
+    git(root, &["reset", "-q", "--hard", "main"]);
+    git(root, &["gc", "-q"]);
+    ids
+}
+
+fn git(root: &Path, args: &[&str]) {
+    let status = Command::new("git")
+        .args(args)
+        .current_dir(root)
+        .status()
+        .unwrap();
+    assert!(status.success(), "git {args:?}");
+}
+
+/// An incident with a plausible shape: a handful of events, updates for the serious ones, resolved
+/// unless it is among the most recent.
+pub fn realistic(i: usize, at: DateTime<Utc>) -> Incident {
+    let service = SERVICES[i % SERVICES.len()];
+    let title = format!("{} {} {i}", service, WORDS[i % WORDS.len()]);
+    let severity = Severity::ALL[(i * 7 + 3) % 4];
+    let stamp = |m: i64| Stamp {
+        at: at + Duration::minutes(m),
+        by: ["alice", "bob", "carol", "dan"][i % 4].into(),
+    };
+    let id = format!(
+        "{}-{}",
+        at.format("%Y-%m-%d"),
+        incident::model::slugify(&title)
+    );
+    let mut inc = Incident::declare(id, title, severity, &stamp(0));
+    inc.kind = IncidentKind::ALL[i % IncidentKind::ALL.len()];
+    inc.services = vec![service.to_string()];
+    inc.started_at = Some(at - Duration::minutes((i % 17) as i64));
+    inc.summary = Some(format!(
+        "Customers saw {} on {service}.",
+        WORDS[(i + 3) % WORDS.len()]
+    ));
+    inc.assign(
+        &[
+            ("commander".into(), "alice".into()),
+            ("comms".into(), "bob".into()),
+        ],
+        &stamp(2),
+    )
+    .unwrap();
+    inc.push_event(
+        &stamp(5),
+        "finding",
+        format!(
+            "dashboards show {} since deploy {}",
+            WORDS[i % 12],
+            4000 + i
+        ),
+        Visibility::Internal,
+    );
+    inc.set_status(
+        Status::Identified,
+        Some("root cause found"),
+        false,
+        &stamp(12),
+    )
+    .unwrap();
+    inc.push_event(
+        &stamp(15),
+        "action",
+        "rolled back the last deploy".into(),
+        Visibility::Public,
+    );
+    for (n, status) in [(20, Status::Identified), (40, Status::Monitoring)] {
+        inc.updates.push(StatusUpdate {
+            id: String::new(),
+            at: at + Duration::minutes(n),
+            by: "bob".into(),
+            status,
+            impacted: Some(format!("{service} requests failing for some customers")),
+            learned: Some("a configuration change caused the errors".into()),
+            next_update_at: Some(at + Duration::minutes(n + 30)),
+            visibility: Visibility::Public,
+            extra: Default::default(),
+        });
+        inc.push_event(
+            &stamp(n),
+            event_kind::UPDATE,
+            "status update posted".into(),
+            Visibility::Public,
+        );
+    }
+    inc.set_status(Status::Monitoring, None, false, &stamp(40))
+        .unwrap();
+    if !i.is_multiple_of(50) {
+        inc.set_status(
+            Status::Resolved,
+            Some("error rates normal"),
+            false,
+            &stamp(70),
+        )
+        .unwrap();
+    }
+    inc.fill_entry_ids();
+    inc
+}
