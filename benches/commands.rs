@@ -89,15 +89,10 @@ fn main() {
         "command", "median", "min", "peak RSS"
     );
     let mut k = 0;
-    report(
-        "incident log ID TEXT",
-        15,
-        || {
-            k += 1;
-            incident(&["log", target, &format!("bench event {k}")])
-        },
-        &bin,
-    );
+    report("incident log ID TEXT", 15, || {
+        k += 1;
+        incident(&["log", target, &format!("bench event {k}")])
+    });
     let mut g = 0;
     report(
         "git: echo >> FILE && git add FILE && git commit -q -m",
@@ -108,31 +103,17 @@ fn main() {
                 "echo '# {g}' >> {other_rel} && git add {other_rel} && git commit -q -m 'bench {g}'"
             ))
         },
-        &bin,
     );
-    report(
-        "incident history ID",
-        15,
-        || incident(&["history", target]),
-        &bin,
-    );
-    report(
-        "git log --oneline -- FILE",
-        15,
-        || {
-            let mut c = Command::new("git");
-            c.args(["log", "--oneline", "--", &rel]).current_dir(&repo);
-            c
-        },
-        &bin,
-    );
+    report("incident history ID", 15, || incident(&["history", target]));
+    report("git log --oneline -- FILE", 15, || {
+        let mut c = Command::new("git");
+        c.args(["log", "--oneline", "--", &rel]).current_dir(&repo);
+        c
+    });
     report("incident list", 10, || incident(&["list"]));
-    report(
-        "incident list --open --json",
-        10,
-        || incident(&["list", "--open", "--json"]),
-        &bin,
-    );
+    report("incident list --open --json", 10, || {
+        incident(&["list", "--open", "--json"])
+    });
     report("incident show ID", 15, || incident(&["show", target]));
 }
 
