@@ -68,6 +68,14 @@ pub enum Command {
     Show(commands::show::Args),
     /// show an incident's audit trail from git
     History(commands::history::Args),
+    /// add, close and list action items
+    Action(commands::action::Args),
+    /// response metrics, recurrence, comms deadlines and action follow-through
+    Stats(commands::stats::Args),
+    /// what active incidents owe now: updates, notifications, roles
+    Due(commands::due::Args),
+    /// validate every record (for CI); exit 1 on errors
+    Check(commands::check::Args),
     /// print shell completions
     Completions(commands::completions::Args),
     /// print the man page

@@ -11,6 +11,7 @@
 pub mod cli;
 pub mod commands;
 pub mod context;
+pub mod metrics;
 pub mod model;
 pub mod store;
 
@@ -38,6 +39,11 @@ pub fn run_from_args<I: IntoIterator<Item = OsString>>(args: I) -> ExitCode {
         Err(err) => {
             if is_broken_pipe(&err) {
                 return ExitCode::SUCCESS;
+            }
+            if let Some(failed) = err.downcast_ref::<commands::check::CheckFailed>() {
+                // The findings are already on stdout; say only the count.
+                eprintln!("error: {failed}");
+                return ExitCode::from(1);
             }
             eprintln!("error: {}", chain(&err));
             if let Some(hint) = hint(&err) {

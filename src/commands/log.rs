@@ -2,7 +2,7 @@
 
 use super::{Context, change_incident};
 use crate::model::{Visibility, event_kind};
-use anyhow::{Result, bail};
+use anyhow::{Result, anyhow, bail};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -19,6 +19,10 @@ pub struct Args {
     /// keep the event off every public output
     #[arg(long)]
     pub internal: bool,
+    /// with `--kind comms`: who was told (customers, executives, status-page, partners, ...);
+    /// this is what the communication deadlines are measured against
+    #[arg(long, value_name = "AUDIENCE")]
+    pub to: Option<String>,
 }
 
 pub fn run(ctx: &Context, args: Args) -> Result<()> {
@@ -34,9 +38,18 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
     } else {
         Visibility::Public
     };
+    if let Some(to) = &args.to {
+        if args.kind != "comms" {
+            return Err(anyhow!(crate::UsageError(format!(
+                "--to goes with --kind comms (this event is `{}`)",
+                args.kind
+            ))));
+        }
+        crate::model::check_name("--to", to).map_err(|e| anyhow!(e))?;
+    }
     change_incident(ctx, &args.id, args.at.as_deref(), |incident, stamp| {
-        Ok(incident
-            .push_event(stamp, &args.kind, text, visibility)
-            .clone())
+        let event = incident.push_event(stamp, &args.kind, text, visibility);
+        event.audience = args.to;
+        Ok(event.clone())
     })
 }

@@ -2,9 +2,12 @@
 //! the model and the store, and print; the work itself lives in the library.
 
 pub mod ack;
+pub mod action;
 pub mod assign;
+pub mod check;
 pub mod completions;
 pub mod declare;
+pub mod due;
 pub mod history;
 pub mod init;
 pub mod list;
@@ -13,6 +16,7 @@ pub mod man;
 pub mod resolve;
 pub mod severity;
 pub mod show;
+pub mod stats;
 pub mod status;
 
 use crate::cli::{Cli, Command};
@@ -35,6 +39,10 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::List(args) => list::run(&ctx, args),
         Command::Show(args) => show::run(&ctx, args),
         Command::History(args) => history::run(&ctx, args),
+        Command::Action(args) => action::run(&ctx, args),
+        Command::Stats(args) => stats::run(&ctx, args),
+        Command::Due(args) => due::run(&ctx, args),
+        Command::Check(args) => check::run(&ctx, args),
         Command::Completions(args) => completions::run(&ctx, args),
         Command::Man(args) => man::run(&ctx, args),
     }

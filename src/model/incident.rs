@@ -112,6 +112,10 @@ pub struct TimelineEvent {
     pub text: String,
     #[serde(default)]
     pub visibility: Visibility,
+    /// For `comms` events: who was told (`customers`, `executives`, `status-page`, ...). This is the
+    /// evidence the communication deadlines are measured against.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audience: Option<String>,
     #[serde(flatten)]
     pub extra: Extra,
 }
@@ -456,7 +460,7 @@ impl Incident {
         kind: &str,
         text: String,
         visibility: Visibility,
-    ) -> &TimelineEvent {
+    ) -> &mut TimelineEvent {
         let mut event = TimelineEvent {
             id: String::new(),
             at: stamp.at,
@@ -464,12 +468,13 @@ impl Incident {
             kind: kind.to_string(),
             text,
             visibility,
+            audience: None,
             extra: Extra::new(),
         };
         event.id = event.derived_id(&self.id);
         let pos = self.timeline.partition_point(|e| e.at <= event.at);
         self.timeline.insert(pos, event);
-        &self.timeline[pos]
+        &mut self.timeline[pos]
     }
 
     /// The first human response after declaring counts as the acknowledgement.
@@ -600,6 +605,94 @@ impl Incident {
             text,
             Visibility::Internal,
         )))
+    }
+
+    /// Adds an action item numbered after the highest so far.
+    pub fn add_action(&mut self, mut item: ActionItem, stamp: &Stamp) -> TimelineEvent {
+        item.number = self.actions.iter().map(|a| a.number).max().unwrap_or(0) + 1;
+        item.created_at = stamp.at;
+        item.id = item.derived_id(&self.id);
+        let due = item.due.map(|d| format!(", due {d}")).unwrap_or_default();
+        let text = format!(
+            "action #{} added: {} (owner {}{due}, {})",
+            item.number,
+            item.title,
+            item.owner,
+            item.action_type.as_str()
+        );
+        self.actions.push(item);
+        self.push_event(stamp, event_kind::ACTION_ITEM, text, Visibility::Internal)
+            .clone()
+    }
+
+    /// Closes action item `number` as done or dropped; closing a closed one is refused.
+    pub fn close_action(
+        &mut self,
+        number: u32,
+        state: ActionState,
+        note: Option<&str>,
+        stamp: &Stamp,
+    ) -> Result<TimelineEvent, String> {
+        let id = self.id.clone();
+        let known: Vec<String> = self
+            .actions
+            .iter()
+            .map(|a| format!("#{}", a.number))
+            .collect();
+        let item = self
+            .actions
+            .iter_mut()
+            .find(|a| a.number == number)
+            .ok_or_else(|| {
+                if known.is_empty() {
+                    format!("`{id}` has no action items")
+                } else {
+                    format!(
+                        "`{id}` has no action item #{number} (it has {})",
+                        known.join(", ")
+                    )
+                }
+            })?;
+        if item.state != ActionState::Open {
+            return Err(format!(
+                "action {id}#{number} is already {}",
+                item.state.as_str()
+            ));
+        }
+        item.state = state;
+        item.closed_at = Some(stamp.at);
+        item.note = note
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+            .map(String::from);
+        let verb = if state == ActionState::Done {
+            "done"
+        } else {
+            "dropped"
+        };
+        let mut text = format!("action #{number} {verb}: {}", item.title);
+        if let Some(note) = &item.note {
+            text.push_str(&format!(" ({note})"));
+        }
+        Ok(self
+            .push_event(stamp, event_kind::ACTION_ITEM, text, Visibility::Internal)
+            .clone())
+    }
+
+    /// The first public status update, which is what the status-page deadline measures.
+    pub fn first_public_update(&self) -> Option<&StatusUpdate> {
+        self.updates
+            .iter()
+            .filter(|u| u.visibility.is_public())
+            .min_by_key(|u| u.at)
+    }
+
+    /// The first `comms` event addressed to `audience`.
+    pub fn first_comms_to(&self, audience: &str) -> Option<&TimelineEvent> {
+        self.timeline
+            .iter()
+            .filter(|e| e.kind == "comms" && e.audience.as_deref() == Some(audience))
+            .min_by_key(|e| e.at)
     }
 
     /// The duration from impact start (or detection) to resolution, or to `now` while active.

@@ -10,6 +10,7 @@ mod policy;
 mod severity;
 mod slug;
 mod time;
+mod validate;
 
 pub use duration::Span;
 pub use entry_id::entry_id;
@@ -20,7 +21,8 @@ pub use incident::{
 pub use policy::{Config, Person, Service, SeverityPolicy, StatusPageConfig, SyncMode};
 pub use severity::{Severity, Status};
 pub use slug::{check_name, slugify};
-pub use time::{format_duration, parse_time};
+pub use time::{format_duration, parse_date, parse_time};
+pub use validate::{CheckInput, Finding, Level, check_incident};
 
 /// The record format written by this binary; readers accept this and older versions.
 pub const FORMAT_VERSION: u32 = 1;

@@ -1,7 +1,7 @@
 //! The times responders type (`14:05`, `15m ago`, RFC 3339) and the durations documents show.
 
 use super::Span;
-use chrono::{DateTime, Duration, NaiveTime, TimeZone, Utc};
+use chrono::{DateTime, Duration, NaiveDate, NaiveTime, TimeZone, Utc};
 
 /// Parses a TIME argument against `now`, reading wall-clock forms (`HH:MM`) in `tz`.
 ///
@@ -47,6 +47,20 @@ pub fn parse_time<Tz: TimeZone>(
         }
     }
     Err(bad())
+}
+
+/// Parses a due date: `YYYY-MM-DD`, or a span from `today` such as `7d` or `2w`.
+pub fn parse_date(input: &str, today: NaiveDate) -> Result<NaiveDate, String> {
+    let text = input.trim();
+    if let Ok(date) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+        return Ok(date);
+    }
+    if let Ok(span) = text.trim_start_matches('+').parse::<Span>() {
+        return Ok(today + Duration::days(span.seconds().div_euclid(86_400)));
+    }
+    Err(format!(
+        "invalid date `{input}`: expected YYYY-MM-DD (2026-12-01) or a span from today like 7d or 2w"
+    ))
 }
 
 fn truncate(t: DateTime<Utc>) -> DateTime<Utc> {
@@ -131,6 +145,22 @@ mod tests {
     fn garbage_names_the_accepted_forms() {
         let err = parse_time("yesterday-ish", now(), &Utc).unwrap_err();
         assert!(err.contains("RFC 3339") && err.contains("15m ago"), "{err}");
+    }
+
+    #[test]
+    fn due_dates_are_iso_or_a_span_from_today() {
+        let today = NaiveDate::from_ymd_opt(2026, 11, 25).unwrap();
+        assert_eq!(
+            parse_date("2026-12-01", today).unwrap().to_string(),
+            "2026-12-01"
+        );
+        assert_eq!(parse_date("7d", today).unwrap().to_string(), "2026-12-02");
+        assert_eq!(parse_date("+2w", today).unwrap().to_string(), "2026-12-09");
+        assert!(
+            parse_date("soon", today)
+                .unwrap_err()
+                .contains("YYYY-MM-DD")
+        );
     }
 
     #[test]

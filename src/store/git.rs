@@ -232,6 +232,54 @@ impl<'r> PathProbe<'r> {
     }
 }
 
+/// A commit whose message carries a given trailer.
+#[derive(Debug, Clone)]
+pub struct TrailerHit {
+    pub commit: String,
+    pub at: DateTime<Utc>,
+    pub subject: String,
+    pub value: String,
+}
+
+/// Every `key: value` trailer in the history reachable from HEAD, oldest first.
+pub fn trailer_hits(repo: &Repository, key: &str) -> Result<Vec<TrailerHit>> {
+    let mut walk = repo.revwalk()?;
+    match walk.push_head() {
+        Ok(()) => {}
+        Err(e)
+            if e.code() == git2::ErrorCode::UnbornBranch
+                || e.code() == git2::ErrorCode::NotFound =>
+        {
+            return Ok(Vec::new());
+        }
+        Err(e) => return Err(e.into()),
+    }
+    walk.set_sorting(git2::Sort::TOPOLOGICAL | git2::Sort::TIME | git2::Sort::REVERSE)?;
+    let needle = format!("{}:", key.to_ascii_lowercase());
+    let mut hits = Vec::new();
+    for oid in walk {
+        let commit = repo.find_commit(oid?)?;
+        let message = String::from_utf8_lossy(commit.message_bytes());
+        if !message.to_ascii_lowercase().contains(&needle) {
+            continue;
+        }
+        let last = message.trim_end().rsplit("\n\n").next().unwrap_or("");
+        for line in last.lines() {
+            if let Some((k, v)) = line.split_once(':')
+                && k.trim().eq_ignore_ascii_case(key)
+            {
+                hits.push(TrailerHit {
+                    commit: oid_short(commit.id()),
+                    at: DateTime::from_timestamp(commit.time().seconds(), 0).unwrap_or_default(),
+                    subject: message.lines().next().unwrap_or("").to_string(),
+                    value: v.trim().to_string(),
+                });
+            }
+        }
+    }
+    Ok(hits)
+}
+
 pub fn oid_short(oid: Oid) -> String {
     oid.to_string()[..10].to_string()
 }

@@ -8,7 +8,7 @@ mod git;
 mod yaml;
 
 pub use error::StoreError;
-pub use git::{Author, CommitMessage, HistoryEntry, trailer};
+pub use git::{Author, CommitMessage, HistoryEntry, TrailerHit, trailer};
 
 use crate::model::{self, Config, Incident};
 use anyhow::{Context, Result, anyhow, bail};
@@ -23,6 +23,8 @@ use std::path::{Path, PathBuf};
 pub const CONFIG_FILE: &str = ".incident.yaml";
 /// Where the records live: `incidents/<year>/<id>.yaml`.
 pub const INCIDENTS_DIR: &str = "incidents";
+/// Where committed post-mortems live: `postmortems/<id>.md`.
+pub const POSTMORTEMS_DIR: &str = "postmortems";
 
 pub struct Store {
     root: PathBuf,
@@ -362,6 +364,21 @@ impl Store {
             incident,
             commit: git::oid_short(oid),
         })
+    }
+
+    /// Commits reachable from HEAD carrying a `key:` trailer (e.g. `Closes-Action`), oldest first.
+    pub fn trailer_hits(&self, key: &str) -> Result<Vec<TrailerHit>> {
+        git::trailer_hits(&self.repo, key)
+    }
+
+    /// Where `postmortem --commit` puts an incident's post-mortem.
+    pub fn postmortem_path(&self, id: &str) -> PathBuf {
+        self.root.join(POSTMORTEMS_DIR).join(format!("{id}.md"))
+    }
+
+    /// The path of a record relative to the incident repo, as findings and messages name it.
+    pub fn record_file(&self, id: &str) -> String {
+        relative_record_path(id).display().to_string()
     }
 
     /// git needs an e-mail on every commit; one acting `--as carol` gets the address the people list

@@ -6,4 +6,5 @@ mod support;
 mod concurrency;
 mod core;
 mod errors;
+mod followthrough;
 mod output;

@@ -32,6 +32,20 @@ impl Repo {
         repo
     }
 
+    /// A committed copy of `examples/NAME` (a realistic incident repo), with the clock at `now`.
+    pub fn example(name: &str, now: &str) -> Repo {
+        let mut repo = Repo::bare_home();
+        repo.now = now.into();
+        let source = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("examples")
+            .join(name);
+        copy_dir(&source, &repo.root);
+        repo.git(&["init", "-q", "-b", "main"]);
+        repo.git(&["add", "-A"]);
+        repo.git(&["commit", "-q", "-m", "import example"]);
+        repo
+    }
+
     /// A home with a git identity but no incident repo yet (`root` does not exist).
     pub fn bare_home() -> Repo {
         let home = tempfile::tempdir().unwrap();
@@ -174,5 +188,18 @@ impl Repo {
         let path = self.root.join(rel);
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(path, text).unwrap();
+    }
+}
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
     }
 }

@@ -1,0 +1,307 @@
+//! `incident action ...`: follow-up items that are specific, owned and dated, across all incidents.
+
+use super::{Context, change_incident};
+use crate::context::Style;
+use crate::model::{ActionItem, ActionState, ActionType, Stamp, check_name, parse_date};
+use crate::store::{Change, Store};
+use anyhow::{Result, anyhow, bail};
+use std::collections::BTreeMap;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(subcommand)]
+    pub command: ActionCommand,
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum ActionCommand {
+    /// add an action item to an incident
+    Add {
+        /// the incident (any unique part of its ID)
+        id: String,
+        /// what will be done, specifically
+        title: String,
+        /// who owns it
+        #[arg(long, value_name = "WHO")]
+        owner: String,
+        /// when it is due: YYYY-MM-DD or a span from today (7d, 2w)
+        #[arg(long, value_name = "DATE")]
+        due: Option<String>,
+        /// mitigate, prevent or process
+        #[arg(long = "type", value_enum, default_value_t = ActionType::Prevent)]
+        action_type: ActionType,
+        /// a ticket or pull request
+        #[arg(long, value_name = "URL")]
+        link: Option<String>,
+    },
+    /// mark action item N done
+    Done {
+        /// the incident (any unique part of its ID)
+        id: String,
+        /// the action item's number
+        number: u32,
+        /// what was done
+        #[arg(long, short)]
+        note: Option<String>,
+    },
+    /// drop action item N, saying why
+    Drop {
+        /// the incident (any unique part of its ID)
+        id: String,
+        /// the action item's number
+        number: u32,
+        /// why it will not be done
+        #[arg(long, short)]
+        reason: String,
+    },
+    /// list action items across all incidents
+    List {
+        /// only open items
+        #[arg(long)]
+        open: bool,
+        /// only open items past their due date
+        #[arg(long)]
+        overdue: bool,
+        /// only items owned by WHO
+        #[arg(long, value_name = "WHO")]
+        owner: Option<String>,
+    },
+    /// close items named by `Closes-Action: <id>#<n>` trailers in the repo's commits
+    Sync,
+}
+
+impl clap::ValueEnum for ActionType {
+    fn value_variants<'a>() -> &'a [Self] {
+        &[
+            ActionType::Mitigate,
+            ActionType::Prevent,
+            ActionType::Process,
+        ]
+    }
+    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+        Some(clap::builder::PossibleValue::new(self.as_str()))
+    }
+}
+
+pub fn run(ctx: &Context, args: Args) -> Result<()> {
+    match args.command {
+        ActionCommand::Add {
+            id,
+            title,
+            owner,
+            due,
+            action_type,
+            link,
+        } => {
+            let title = title.trim().to_string();
+            if title.is_empty() {
+                bail!("the action item's title is empty: say specifically what will be done");
+            }
+            check_name("owner (--owner)", &owner).map_err(|e| anyhow!(e))?;
+            let due = due
+                .map(|d| parse_date(&d, ctx.now.date_naive()).map_err(|e| anyhow!("--due: {e}")))
+                .transpose()?;
+            let item = ActionItem {
+                id: String::new(),
+                number: 0,
+                title,
+                owner,
+                due,
+                action_type,
+                state: ActionState::Open,
+                link,
+                created_at: ctx.now,
+                closed_at: None,
+                note: None,
+                extra: Default::default(),
+            };
+            change_incident(ctx, &id, None, |incident, stamp| {
+                Ok(incident.add_action(item, stamp))
+            })
+        }
+        ActionCommand::Done { id, number, note } => {
+            change_incident(ctx, &id, None, |incident, stamp| {
+                incident.close_action(number, ActionState::Done, note.as_deref(), stamp)
+            })
+        }
+        ActionCommand::Drop { id, number, reason } => {
+            if reason.trim().is_empty() {
+                bail!("--reason is empty: say why the action item will not be done");
+            }
+            change_incident(ctx, &id, None, |incident, stamp| {
+                incident.close_action(number, ActionState::Dropped, Some(&reason), stamp)
+            })
+        }
+        ActionCommand::List {
+            open,
+            overdue,
+            owner,
+        } => list(ctx, open, overdue, owner),
+        ActionCommand::Sync => {
+            let store = ctx.store()?;
+            let closed = sync(ctx, &store)?;
+            if ctx.out.json {
+                return ctx.out.json(&closed);
+            }
+            if closed.is_empty() {
+                return ctx
+                    .out
+                    .line("no `Closes-Action` trailers name an open action item");
+            }
+            for line in closed {
+                ctx.out.line(line)?;
+            }
+            Ok(())
+        }
+    }
+}
+
+#[derive(serde::Serialize)]
+struct Row<'a> {
+    incident: &'a str,
+    #[serde(flatten)]
+    item: &'a ActionItem,
+    overdue: bool,
+}
+
+fn list(ctx: &Context, open: bool, overdue: bool, owner: Option<String>) -> Result<()> {
+    let store = ctx.store()?;
+    let today = ctx.now.date_naive();
+    let incidents: Vec<_> = store
+        .load_all()?
+        .into_iter()
+        .filter_map(|r| r.map_err(|e| eprintln!("warning: skipped {e}")).ok())
+        .collect();
+    let mut rows: Vec<Row> = incidents
+        .iter()
+        .flat_map(|i| {
+            i.actions.iter().map(move |a| Row {
+                incident: &i.id,
+                item: a,
+                overdue: a.is_overdue(today),
+            })
+        })
+        .filter(|r| !open || r.item.state == ActionState::Open)
+        .filter(|r| !overdue || r.overdue)
+        .filter(|r| owner.as_ref().is_none_or(|o| &r.item.owner == o))
+        .collect();
+    rows.sort_by(|a, b| {
+        (
+            a.item.state != ActionState::Open,
+            a.item.due.is_none(),
+            a.item.due,
+            a.incident,
+            a.item.number,
+        )
+            .cmp(&(
+                b.item.state != ActionState::Open,
+                b.item.due.is_none(),
+                b.item.due,
+                b.incident,
+                b.item.number,
+            ))
+    });
+    if ctx.out.json {
+        return ctx.out.json(&rows);
+    }
+    if rows.is_empty() {
+        return ctx.out.line("no action items match");
+    }
+    let mut table = ctx
+        .out
+        .table(&["ITEM", "TITLE", "OWNER", "DUE", "TYPE", "STATE"]);
+    for r in &rows {
+        let due = r
+            .item
+            .due
+            .map(|d| d.to_string())
+            .unwrap_or_else(|| "-".into());
+        let due = if r.overdue {
+            ctx.out.paint(&format!("{due} overdue"), Style::Red)
+        } else {
+            due
+        };
+        table.add_row(vec![
+            format!("{}#{}", r.incident, r.item.number),
+            r.item.title.clone(),
+            r.item.owner.clone(),
+            due,
+            r.item.action_type.as_str().to_string(),
+            r.item.state.as_str().to_string(),
+        ]);
+    }
+    ctx.out.print_table(&table)
+}
+
+/// Closes every open item a `Closes-Action: <id>#<n>` trailer names, one commit per incident, and
+/// says what it closed. Trailers naming unknown incidents or items are reported, not fatal.
+pub fn sync(ctx: &Context, store: &Store) -> Result<Vec<String>> {
+    let mut by_incident: BTreeMap<String, Vec<(u32, crate::store::TrailerHit)>> = BTreeMap::new();
+    let mut said = Vec::new();
+    for hit in store.trailer_hits("Closes-Action")? {
+        let Some((query, number)) = hit.value.rsplit_once('#') else {
+            said.push(format!(
+                "warning: commit {} has `Closes-Action: {}`; expected <id>#<n>",
+                hit.commit, hit.value
+            ));
+            continue;
+        };
+        let Ok(number) = number.trim().parse::<u32>() else {
+            said.push(format!(
+                "warning: commit {} names action `{}`; the part after # must be a number",
+                hit.commit, hit.value
+            ));
+            continue;
+        };
+        match store.resolve(query.trim()) {
+            Ok(id) => by_incident.entry(id).or_default().push((number, hit)),
+            Err(e) => said.push(format!("warning: commit {}: {e}", hit.commit)),
+        }
+    }
+    let author = ctx.author()?;
+    for (id, hits) in by_incident {
+        let incident = store.load(&id)?;
+        let todo: Vec<_> = hits
+            .into_iter()
+            .filter(|(n, _)| {
+                incident
+                    .actions
+                    .iter()
+                    .any(|a| a.number == *n && a.state == ActionState::Open)
+            })
+            .collect();
+        if todo.is_empty() {
+            continue;
+        }
+        let mut lines = Vec::new();
+        store.update(&id, &author, ctx.now, |incident| {
+            let mut texts = Vec::new();
+            for (number, hit) in &todo {
+                // The commit's time, but never before the item existed nor after now.
+                let created = incident
+                    .actions
+                    .iter()
+                    .find(|a| a.number == *number)
+                    .map(|a| a.created_at);
+                let at = created.map_or(hit.at, |c| hit.at.max(c)).min(ctx.now);
+                let stamp = Stamp {
+                    at,
+                    by: author.name.clone(),
+                };
+                let note = format!("closed by commit {}: {}", hit.commit, hit.subject);
+                if let Ok(event) =
+                    incident.close_action(*number, ActionState::Done, Some(&note), &stamp)
+                {
+                    texts.push(event.text.clone());
+                    lines.push(format!("{id}#{number} done (commit {})", hit.commit));
+                }
+            }
+            Ok(Change::new(
+                crate::model::event_kind::ACTION_ITEM,
+                texts.join("; "),
+            ))
+        })?;
+        said.extend(lines);
+    }
+    Ok(said)
+}

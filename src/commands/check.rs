@@ -1,0 +1,97 @@
+//! `incident check`: validate every record for CI. Errors (broken data, missing required roles) exit
+//! 1; warnings (overdue updates and action items, missing post-mortems) are shown and exit 0.
+
+use super::Context;
+use crate::context::Style;
+use crate::model::{CheckInput, Finding, Level, check_incident};
+use crate::store::StoreError;
+use anyhow::{Result, bail};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// do not close action items named by `Closes-Action` trailers first
+    #[arg(long)]
+    pub no_sync: bool,
+}
+
+#[derive(serde::Serialize)]
+struct Report {
+    incidents: usize,
+    errors: usize,
+    warnings: usize,
+    closed_actions: Vec<String>,
+    findings: Vec<Finding>,
+}
+
+pub fn run(ctx: &Context, args: Args) -> Result<()> {
+    let store = ctx.store()?;
+    let closed_actions = if args.no_sync {
+        Vec::new()
+    } else {
+        super::action::sync(ctx, &store)?
+    };
+    let ids = store.incident_ids()?;
+    let mut findings = Vec::new();
+    for (id, loaded) in ids.iter().zip(store.load_all()?) {
+        let file = store.record_file(id);
+        match loaded {
+            Ok(incident) => findings.extend(check_incident(
+                &incident,
+                &CheckInput {
+                    config: store.config(),
+                    now: ctx.now,
+                    file: &file,
+                    file_id: id,
+                    has_postmortem_file: store.postmortem_path(id).is_file(),
+                },
+            )),
+            Err(StoreError::Parse { line, message, .. }) => findings.push(Finding {
+                level: Level::Error,
+                file: file.clone(),
+                field: line.map(|l| format!("line {l}")).unwrap_or_default(),
+                problem: message,
+                fix: "fix the YAML by hand; see docs/format.md".into(),
+            }),
+            Err(e) => return Err(e.into()),
+        }
+    }
+    findings.sort_by(|a, b| (a.level, &a.file).cmp(&(b.level, &b.file)));
+    let errors = findings.iter().filter(|f| f.level == Level::Error).count();
+    let report = Report {
+        incidents: ids.len(),
+        errors,
+        warnings: findings.len() - errors,
+        closed_actions,
+        findings,
+    };
+    if ctx.out.json {
+        ctx.out.json(&report)?;
+    } else {
+        for line in &report.closed_actions {
+            ctx.out.line(line)?;
+        }
+        for f in &report.findings {
+            let level = match f.level {
+                Level::Error => ctx.out.paint("error", Style::Red),
+                Level::Warning => ctx.out.paint("warning", Style::Yellow),
+            };
+            ctx.out.line(format!(
+                "{level}: {}: {}: {}\n  fix: {}",
+                f.file, f.field, f.problem, f.fix
+            ))?;
+        }
+        ctx.out.line(format!(
+            "checked {} incident(s): {} error(s), {} warning(s)",
+            report.incidents, report.errors, report.warnings
+        ))?;
+    }
+    if errors > 0 {
+        bail!(CheckFailed(errors));
+    }
+    Ok(())
+}
+
+/// Carries the exit code without repeating the findings `run` already printed.
+#[derive(Debug, thiserror::Error)]
+#[error("{0} error(s) found")]
+pub struct CheckFailed(pub usize);

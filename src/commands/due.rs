@@ -1,0 +1,51 @@
+//! `incident due`: what every active incident owes right now, from the policy and the record.
+
+use super::Context;
+use crate::context::Style;
+use crate::metrics;
+use crate::model::format_duration;
+use anyhow::Result;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {}
+
+pub fn run(ctx: &Context, _args: Args) -> Result<()> {
+    let store = ctx.store()?;
+    let incidents: Vec<_> = store
+        .load_all()?
+        .into_iter()
+        .filter_map(|r| r.map_err(|e| eprintln!("warning: skipped {e}")).ok())
+        .collect();
+    let due = metrics::due(&incidents, store.config(), ctx.now);
+    if ctx.out.json {
+        return ctx.out.json(&due);
+    }
+    if due.is_empty() {
+        let active = incidents.iter().filter(|i| i.status.is_active()).count();
+        return ctx.out.line(if active == 0 {
+            "no active incidents".to_string()
+        } else {
+            format!("nothing due on {active} active incident(s)")
+        });
+    }
+    for d in &due {
+        let span = |secs: i64| format_duration(chrono::Duration::seconds(secs));
+        let line = match d.in_secs {
+            None => d.what.clone(),
+            Some(s) if s < 0 => format!("{} overdue by {}", d.what, span(-s)),
+            Some(s) => format!("{} due in {}", d.what, span(s)),
+        };
+        let drill = if d.drill { " [drill]" } else { "" };
+        let text = format!(
+            "{} {}{drill}: {line}",
+            ctx.out.severity(d.severity),
+            d.incident
+        );
+        ctx.out.line(if d.overdue {
+            ctx.out.paint(&text, Style::Red)
+        } else {
+            text
+        })?;
+    }
+    Ok(())
+}

@@ -1,0 +1,707 @@
+//! Response metrics, communication deadlines and follow-through: pure functions over records.
+//!
+//! Nothing here reads files or the clock: callers pass the records, the policy and `now`. A time that
+//! is missing from a record is counted as missing, never as zero, so one forgotten `ack` cannot make
+//! MTTA look perfect.
+
+use crate::model::{ActionState, Config, Incident, Severity, SeverityPolicy};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// Mean, median and 90th percentile of a set of durations, in seconds.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Figure {
+    pub count: usize,
+    pub missing: usize,
+    pub mean_secs: Option<i64>,
+    pub median_secs: Option<i64>,
+    pub p90_secs: Option<i64>,
+}
+
+impl Figure {
+    /// Median of an even count is the mean of the two middle values; p90 is nearest-rank.
+    pub fn of(mut values: Vec<i64>, missing: usize) -> Figure {
+        values.sort_unstable();
+        let n = values.len();
+        let (mean, median, p90) = if n == 0 {
+            (None, None, None)
+        } else {
+            let sum: i64 = values.iter().sum();
+            let median = if n % 2 == 1 {
+                values[n / 2]
+            } else {
+                (values[n / 2 - 1] + values[n / 2]) / 2
+            };
+            let rank = (n * 9).div_ceil(10).max(1);
+            (Some(sum / n as i64), Some(median), Some(values[rank - 1]))
+        };
+        Figure {
+            count: n,
+            missing,
+            mean_secs: mean,
+            median_secs: median,
+            p90_secs: p90,
+        }
+    }
+}
+
+/// MTTD (started → detected), MTTA (detected → acknowledged), time to mitigate (detected →
+/// mitigated) and MTTR (detected → resolved).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ResponseTimes {
+    pub mttd: Figure,
+    pub mtta: Figure,
+    pub mttm: Figure,
+    pub mttr: Figure,
+}
+
+pub fn response_times(incidents: &[&Incident]) -> ResponseTimes {
+    let figure = |from: fn(&Incident) -> Option<DateTime<Utc>>,
+                  to: fn(&Incident) -> Option<DateTime<Utc>>| {
+        let mut values = Vec::new();
+        let mut missing = 0;
+        for i in incidents {
+            match (from(i), to(i)) {
+                (Some(a), Some(b)) => values.push((b - a).num_seconds()),
+                _ => missing += 1,
+            }
+        }
+        Figure::of(values, missing)
+    };
+    ResponseTimes {
+        mttd: figure(|i| i.started_at, |i| i.detected_at),
+        mtta: figure(|i| i.detected_at, |i| i.acknowledged_at),
+        mttm: figure(|i| i.detected_at, |i| i.mitigated_at),
+        mttr: figure(|i| i.detected_at, |i| i.resolved_at),
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Grouping {
+    Severity,
+    Service,
+    Kind,
+    Month,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Group {
+    pub key: String,
+    pub incidents: usize,
+    pub times: ResponseTimes,
+}
+
+/// The keys an incident falls under; an incident with two services counts under both.
+fn group_keys(i: &Incident, by: Grouping) -> Vec<String> {
+    match by {
+        Grouping::Severity => vec![i.severity.to_string()],
+        Grouping::Kind => vec![i.kind.to_string()],
+        Grouping::Service if i.services.is_empty() => vec!["(none)".into()],
+        Grouping::Service => i.services.clone(),
+        Grouping::Month => vec![opened_at(i).map_or("(unknown)".into(), |t| {
+            format!("{}-{:02}", t.year(), t.month())
+        })],
+    }
+}
+
+fn opened_at(i: &Incident) -> Option<DateTime<Utc>> {
+    i.detected_at.or(i.started_at)
+}
+
+/// Services and kinds with more than one incident in the window, with the incident IDs.
+#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+pub struct Recurrence {
+    pub services: BTreeMap<String, Vec<String>>,
+    pub kinds: BTreeMap<String, Vec<String>>,
+}
+
+pub fn recurrence(incidents: &[&Incident]) -> Recurrence {
+    let mut r = Recurrence::default();
+    for i in incidents {
+        for s in &i.services {
+            r.services.entry(s.clone()).or_default().push(i.id.clone());
+        }
+        r.kinds
+            .entry(i.kind.to_string())
+            .or_default()
+            .push(i.id.clone());
+    }
+    r.services.retain(|_, ids| ids.len() > 1);
+    r.kinds.retain(|_, ids| ids.len() > 1);
+    r
+}
+
+/// A communication promise from the severity policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DeadlineKind {
+    /// The first public status update.
+    StatusPage,
+    /// Responders engaged: the incident acknowledged.
+    Coordination,
+    /// A `comms` event to `customers`.
+    Customers,
+    /// A `comms` event to `executives`.
+    Executives,
+    /// The next public status update, as promised by the last one or the policy cadence.
+    NextUpdate,
+}
+
+impl DeadlineKind {
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::StatusPage => "first public update",
+            Self::Coordination => "acknowledgement (coordination)",
+            Self::Customers => "customer notification",
+            Self::Executives => "executive briefing",
+            Self::NextUpdate => "next public update",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DeadlineState {
+    Kept,
+    Late,
+    Overdue,
+    Pending,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Deadline {
+    pub kind: DeadlineKind,
+    pub due_at: DateTime<Utc>,
+    pub met_at: Option<DateTime<Utc>>,
+    pub state: DeadlineState,
+}
+
+impl Deadline {
+    fn new(
+        kind: DeadlineKind,
+        due_at: DateTime<Utc>,
+        met_at: Option<DateTime<Utc>>,
+        now: DateTime<Utc>,
+    ) -> Deadline {
+        let state = match met_at {
+            Some(m) if m <= due_at => DeadlineState::Kept,
+            Some(_) => DeadlineState::Late,
+            None if now > due_at => DeadlineState::Overdue,
+            None => DeadlineState::Pending,
+        };
+        Deadline {
+            kind,
+            due_at,
+            met_at,
+            state,
+        }
+    }
+}
+
+/// Every communication deadline the policy sets for this incident (at its current severity), and
+/// whether the record shows it kept. A resolved incident owes nothing after its resolution.
+pub fn deadlines(i: &Incident, policy: &SeverityPolicy, now: DateTime<Utc>) -> Vec<Deadline> {
+    let Some(detected) = i.detected_at else {
+        return Vec::new();
+    };
+    let horizon = i.resolved_at.map_or(now, |r| r.min(now));
+    let mut out = Vec::new();
+    let mut first = |kind, within: Option<crate::model::Span>, met: Option<DateTime<Utc>>| {
+        if let Some(within) = within {
+            let due = detected + within.to_chrono();
+            let met = met.or(i.resolved_at.filter(|r| *r <= due));
+            out.push(Deadline::new(kind, due, met, horizon));
+        }
+    };
+    first(
+        DeadlineKind::StatusPage,
+        policy.status_page_within,
+        i.first_public_update().map(|u| u.at),
+    );
+    first(
+        DeadlineKind::Coordination,
+        policy.coordination_within,
+        i.acknowledged_at,
+    );
+    first(
+        DeadlineKind::Customers,
+        policy.customers_within,
+        i.first_comms_to("customers").map(|e| e.at),
+    );
+    first(
+        DeadlineKind::Executives,
+        policy.executives_within,
+        i.first_comms_to("executives").map(|e| e.at),
+    );
+
+    let mut public: Vec<_> = i
+        .updates
+        .iter()
+        .filter(|u| u.visibility.is_public())
+        .collect();
+    public.sort_by_key(|u| u.at);
+    for (n, update) in public.iter().enumerate() {
+        let promised = update
+            .next_update_at
+            .or_else(|| policy.update_every.map(|e| update.at + e.to_chrono()));
+        let Some(due) = promised else { continue };
+        if i.resolved_at.is_some_and(|r| r <= update.at) {
+            continue;
+        }
+        let met = public.get(n + 1).map(|u| u.at).or(i.resolved_at);
+        out.push(Deadline::new(DeadlineKind::NextUpdate, due, met, horizon));
+    }
+    out
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Compliance {
+    pub severity: Severity,
+    pub deadline: DeadlineKind,
+    pub kept: usize,
+    pub missed: usize,
+    /// Kept as a share of kept + missed, in percent; pending deadlines are not counted.
+    pub percent: Option<f64>,
+    /// `<id>: <how late>` for each miss.
+    pub misses: Vec<String>,
+}
+
+pub fn compliance(incidents: &[&Incident], config: &Config, now: DateTime<Utc>) -> Vec<Compliance> {
+    let mut table: BTreeMap<(Severity, DeadlineKind), Compliance> = BTreeMap::new();
+    for i in incidents {
+        for d in deadlines(i, &config.severity(i.severity), now) {
+            let row = table
+                .entry((i.severity, d.kind))
+                .or_insert_with(|| Compliance {
+                    severity: i.severity,
+                    deadline: d.kind,
+                    kept: 0,
+                    missed: 0,
+                    percent: None,
+                    misses: Vec::new(),
+                });
+            match d.state {
+                DeadlineState::Kept => row.kept += 1,
+                DeadlineState::Late | DeadlineState::Overdue => {
+                    row.missed += 1;
+                    let late = crate::model::format_duration(d.met_at.unwrap_or(now) - d.due_at);
+                    row.misses.push(match (d.state, i.resolved_at) {
+                        (DeadlineState::Late, _) => format!("{}: late by {late}", i.id),
+                        (_, Some(r)) => format!(
+                            "{}: never sent (resolved {} after it was due)",
+                            i.id,
+                            crate::model::format_duration(r - d.due_at)
+                        ),
+                        _ => format!("{}: still missing, overdue by {late}", i.id),
+                    });
+                }
+                DeadlineState::Pending => {}
+            }
+        }
+    }
+    table
+        .into_values()
+        .map(|mut row| {
+            let total = row.kept + row.missed;
+            row.percent = (total > 0).then(|| 100.0 * row.kept as f64 / total as f64);
+            row
+        })
+        .collect()
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ActionStats {
+    pub total: usize,
+    pub open: usize,
+    pub done: usize,
+    pub dropped: usize,
+    pub overdue: usize,
+    /// Done as a share of done + open, in percent (dropped items are neither).
+    pub completion_percent: Option<f64>,
+    pub median_days_to_close: Option<f64>,
+}
+
+pub fn action_stats(incidents: &[&Incident], today: NaiveDate) -> ActionStats {
+    let actions: Vec<_> = incidents.iter().flat_map(|i| &i.actions).collect();
+    let count = |s: ActionState| actions.iter().filter(|a| a.state == s).count();
+    let (open, done, dropped) = (
+        count(ActionState::Open),
+        count(ActionState::Done),
+        count(ActionState::Dropped),
+    );
+    let mut days: Vec<f64> = actions
+        .iter()
+        .filter(|a| a.state == ActionState::Done)
+        .filter_map(|a| {
+            a.closed_at
+                .map(|c| (c - a.created_at).num_seconds() as f64 / 86_400.0)
+        })
+        .collect();
+    days.sort_by(f64::total_cmp);
+    let median = match days.len() {
+        0 => None,
+        n if n % 2 == 1 => Some(days[n / 2]),
+        n => Some((days[n / 2 - 1] + days[n / 2]) / 2.0),
+    };
+    ActionStats {
+        total: actions.len(),
+        open,
+        done,
+        dropped,
+        overdue: actions.iter().filter(|a| a.is_overdue(today)).count(),
+        completion_percent: (done + open > 0).then(|| 100.0 * done as f64 / (done + open) as f64),
+        median_days_to_close: median.map(|d| (d * 10.0).round() / 10.0),
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Stats {
+    pub since: DateTime<Utc>,
+    pub until: DateTime<Utc>,
+    pub incidents: usize,
+    /// Drills in the window: left out of every figure unless included.
+    pub drills: usize,
+    pub drills_included: bool,
+    pub by_severity: BTreeMap<String, usize>,
+    pub times: ResponseTimes,
+    pub grouping: Option<Grouping>,
+    pub groups: Vec<Group>,
+    pub recurrence: Recurrence,
+    pub comms: Vec<Compliance>,
+    pub actions: ActionStats,
+}
+
+/// Everything `incident stats` shows, for incidents opened in `[since, now]`.
+pub fn stats(
+    all: &[Incident],
+    config: &Config,
+    since: DateTime<Utc>,
+    now: DateTime<Utc>,
+    by: Option<Grouping>,
+    include_drills: bool,
+) -> Stats {
+    let in_window: Vec<&Incident> = all
+        .iter()
+        .filter(|i| opened_at(i).is_some_and(|t| t >= since && t <= now))
+        .collect();
+    let drills = in_window.iter().filter(|i| i.drill).count();
+    let counted: Vec<&Incident> = in_window
+        .into_iter()
+        .filter(|i| include_drills || !i.drill)
+        .collect();
+    let mut by_severity = BTreeMap::new();
+    for i in &counted {
+        *by_severity.entry(i.severity.to_string()).or_insert(0) += 1;
+    }
+    let groups = by
+        .map(|by| {
+            let mut members: BTreeMap<String, Vec<&Incident>> = BTreeMap::new();
+            for i in &counted {
+                for key in group_keys(i, by) {
+                    members.entry(key).or_default().push(i);
+                }
+            }
+            members
+                .into_iter()
+                .map(|(key, list)| Group {
+                    key,
+                    incidents: list.len(),
+                    times: response_times(&list),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    Stats {
+        since,
+        until: now,
+        incidents: counted.len(),
+        drills,
+        drills_included: include_drills,
+        by_severity,
+        times: response_times(&counted),
+        grouping: by,
+        groups,
+        recurrence: recurrence(&counted),
+        comms: compliance(&counted, config, now),
+        actions: action_stats(&counted, now.date_naive()),
+    }
+}
+
+/// A reminder for an active incident: what is owed, and by when.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Due {
+    pub incident: String,
+    pub severity: Severity,
+    pub drill: bool,
+    pub what: String,
+    pub due_at: Option<DateTime<Utc>>,
+    /// Negative when overdue.
+    pub in_secs: Option<i64>,
+    pub overdue: bool,
+}
+
+/// What every active incident owes now: open deadlines (pending or overdue) and missing roles.
+pub fn due(all: &[Incident], config: &Config, now: DateTime<Utc>) -> Vec<Due> {
+    let mut out = Vec::new();
+    for i in all.iter().filter(|i| i.status.is_active()) {
+        let policy = config.severity(i.severity);
+        if policy.requires_commander && i.commander().is_none() {
+            out.push(Due {
+                incident: i.id.clone(),
+                severity: i.severity,
+                drill: i.drill,
+                what: "no commander assigned".into(),
+                due_at: None,
+                in_secs: None,
+                overdue: true,
+            });
+        }
+        for d in deadlines(i, &policy, now) {
+            if matches!(d.state, DeadlineState::Pending | DeadlineState::Overdue) {
+                out.push(Due {
+                    incident: i.id.clone(),
+                    severity: i.severity,
+                    drill: i.drill,
+                    what: d.kind.label().into(),
+                    due_at: Some(d.due_at),
+                    in_secs: Some((d.due_at - now).num_seconds()),
+                    overdue: d.state == DeadlineState::Overdue,
+                });
+            }
+        }
+    }
+    out.sort_by(|a, b| {
+        (a.severity, a.due_at.unwrap_or(now - Duration::days(3650)))
+            .cmp(&(b.severity, b.due_at.unwrap_or(now - Duration::days(3650))))
+    });
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{ActionItem, ActionType, Incident, Stamp, StatusUpdate, Visibility};
+
+    fn t(s: &str) -> DateTime<Utc> {
+        format!("2026-11-25T{s}:00Z").parse().unwrap()
+    }
+
+    fn incident(id: &str, sev: Severity, detected: &str) -> Incident {
+        let mut i = Incident::declare(
+            id.into(),
+            id.into(),
+            sev,
+            &Stamp {
+                at: t(detected),
+                by: "a".into(),
+            },
+        );
+        i.services = vec!["checkout".into()];
+        i
+    }
+
+    fn update(i: &mut Incident, at: &str, next: Option<&str>) {
+        i.updates.push(StatusUpdate {
+            id: String::new(),
+            at: t(at),
+            by: "c".into(),
+            status: i.status,
+            impacted: None,
+            learned: None,
+            next_update_at: next.map(t),
+            visibility: Visibility::Public,
+            extra: Default::default(),
+        });
+    }
+
+    #[test]
+    fn figures_use_median_of_middle_pair_and_nearest_rank_p90() {
+        let f = Figure::of(vec![60, 120, 180, 240], 1);
+        assert_eq!((f.count, f.missing), (4, 1));
+        assert_eq!(f.mean_secs, Some(150));
+        assert_eq!(f.median_secs, Some(150));
+        assert_eq!(f.p90_secs, Some(240));
+        let ten: Vec<i64> = (1..=10).collect();
+        assert_eq!(Figure::of(ten, 0).p90_secs, Some(9));
+        assert_eq!(Figure::of(vec![], 3).median_secs, None);
+    }
+
+    #[test]
+    fn missing_times_are_counted_as_missing_never_zero() {
+        let mut a = incident("a", Severity::Sev2, "10:00");
+        a.started_at = Some(t("09:50"));
+        a.acknowledged_at = Some(t("10:05"));
+        a.resolved_at = Some(t("11:00"));
+        let b = incident("b", Severity::Sev2, "10:00");
+        let times = response_times(&[&a, &b]);
+        assert_eq!(
+            (times.mttd.count, times.mttd.missing, times.mttd.mean_secs),
+            (1, 1, Some(600))
+        );
+        assert_eq!(
+            (times.mtta.count, times.mtta.missing, times.mtta.mean_secs),
+            (1, 1, Some(300))
+        );
+        assert_eq!(
+            (times.mttr.count, times.mttr.missing, times.mttr.mean_secs),
+            (1, 1, Some(3600))
+        );
+        assert_eq!((times.mttm.count, times.mttm.missing), (0, 2));
+    }
+
+    #[test]
+    fn sev1_deadlines_kept_late_and_overdue() {
+        let config = Config::new("x");
+        let policy = config.severity(Severity::Sev1);
+        let mut i = incident("a", Severity::Sev1, "10:00");
+        update(&mut i, "10:10", Some("10:40"));
+        update(&mut i, "10:50", None);
+        let d = deadlines(&i, &policy, t("12:00"));
+        let states: Vec<_> = d.iter().map(|d| (d.kind, d.state)).collect();
+        assert_eq!(
+            states,
+            [
+                (DeadlineKind::StatusPage, DeadlineState::Kept),
+                (DeadlineKind::Customers, DeadlineState::Overdue),
+                (DeadlineKind::Executives, DeadlineState::Overdue),
+                (DeadlineKind::NextUpdate, DeadlineState::Late),
+                (DeadlineKind::NextUpdate, DeadlineState::Overdue),
+            ]
+        );
+        assert_eq!(
+            d[4].due_at,
+            t("11:20"),
+            "cadence from the policy when no promise was made"
+        );
+    }
+
+    #[test]
+    fn comms_events_to_an_audience_meet_their_deadline() {
+        let config = Config::new("x");
+        let mut i = incident("a", Severity::Sev1, "10:00");
+        i.push_event(
+            &Stamp {
+                at: t("10:20"),
+                by: "c".into(),
+            },
+            "comms",
+            "emailed".into(),
+            Visibility::Internal,
+        );
+        i.timeline.last_mut().unwrap().audience = Some("customers".into());
+        let d = deadlines(&i, &config.severity(Severity::Sev1), t("10:25"));
+        let customers = d
+            .iter()
+            .find(|d| d.kind == DeadlineKind::Customers)
+            .unwrap();
+        assert_eq!(customers.state, DeadlineState::Kept);
+        let execs = d
+            .iter()
+            .find(|d| d.kind == DeadlineKind::Executives)
+            .unwrap();
+        assert_eq!(execs.state, DeadlineState::Pending);
+    }
+
+    #[test]
+    fn compliance_counts_per_severity_and_lists_misses() {
+        let config = Config::new("x");
+        let mut kept = incident("kept", Severity::Sev1, "10:00");
+        update(&mut kept, "10:05", None);
+        let late = incident("late", Severity::Sev1, "10:00");
+        let rows = compliance(&[&kept, &late], &config, t("10:30"));
+        let sp = rows
+            .iter()
+            .find(|r| r.deadline == DeadlineKind::StatusPage)
+            .unwrap();
+        assert_eq!((sp.kept, sp.missed), (1, 1));
+        assert_eq!(sp.percent, Some(50.0));
+        assert_eq!(sp.misses, ["late: still missing, overdue by 15 min"]);
+    }
+
+    #[test]
+    fn drills_are_left_out_unless_included_and_recurrence_needs_two() {
+        let config = Config::new("x");
+        let mut a = incident("a", Severity::Sev2, "10:00");
+        a.acknowledged_at = Some(t("10:10"));
+        let mut b = incident("b", Severity::Sev3, "10:00");
+        b.acknowledged_at = Some(t("10:20"));
+        let mut drill = incident("d", Severity::Sev1, "10:00");
+        drill.drill = true;
+        drill.acknowledged_at = Some(t("10:59"));
+        let all = vec![a, b, drill];
+        let s = stats(
+            &all,
+            &config,
+            t("09:00"),
+            t("12:00"),
+            Some(Grouping::Severity),
+            false,
+        );
+        assert_eq!((s.incidents, s.drills), (2, 1));
+        assert_eq!(s.times.mtta.mean_secs, Some(900));
+        assert_eq!(s.recurrence.services["checkout"], ["a", "b"]);
+        assert_eq!(
+            s.groups.iter().map(|g| g.key.as_str()).collect::<Vec<_>>(),
+            ["SEV2", "SEV3"]
+        );
+        let with = stats(&all, &config, t("09:00"), t("12:00"), None, true);
+        assert_eq!(with.incidents, 3);
+        assert_eq!(with.times.mtta.count, 3);
+    }
+
+    #[test]
+    fn action_completion_and_days_to_close() {
+        let mut i = incident("a", Severity::Sev2, "10:00");
+        let stamp = |d: &str| Stamp {
+            at: format!("{d}T10:00:00Z").parse().unwrap(),
+            by: "a".into(),
+        };
+        for (title, due) in [
+            ("one", "2026-11-20"),
+            ("two", "2026-12-20"),
+            ("three", "2026-11-01"),
+        ] {
+            i.add_action(
+                ActionItem {
+                    id: String::new(),
+                    number: 0,
+                    title: title.into(),
+                    owner: "bob".into(),
+                    due: Some(due.parse().unwrap()),
+                    action_type: ActionType::Prevent,
+                    state: ActionState::Open,
+                    link: None,
+                    created_at: t("10:00"),
+                    closed_at: None,
+                    note: None,
+                    extra: Default::default(),
+                },
+                &stamp("2026-11-10"),
+            );
+        }
+        i.close_action(1, ActionState::Done, None, &stamp("2026-11-14"))
+            .unwrap();
+        i.close_action(
+            3,
+            ActionState::Dropped,
+            Some("obsolete"),
+            &stamp("2026-11-15"),
+        )
+        .unwrap();
+        assert!(
+            i.close_action(1, ActionState::Done, None, &stamp("2026-11-16"))
+                .is_err()
+        );
+        let s = action_stats(&[&i], "2026-11-25".parse().unwrap());
+        assert_eq!(
+            (s.total, s.open, s.done, s.dropped, s.overdue),
+            (3, 1, 1, 1, 0)
+        );
+        assert_eq!(s.completion_percent, Some(50.0));
+        assert_eq!(s.median_days_to_close, Some(4.0));
+        let s = action_stats(&[&i], "2026-12-21".parse().unwrap());
+        assert_eq!(s.overdue, 1);
+    }
+}

@@ -1,0 +1,422 @@
+//! The rules `incident check` enforces on one record. Pure: the caller supplies the policy, the
+//! clock and what it knows of the repo (whether a post-mortem file exists).
+
+use super::{ActionState, Config, FORMAT_VERSION, Incident, Severity, Status};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use std::collections::HashSet;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    Error,
+    Warning,
+}
+
+/// One problem: where it is, what is wrong, how to fix it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Finding {
+    pub level: Level,
+    pub file: String,
+    pub field: String,
+    pub problem: String,
+    pub fix: String,
+}
+
+pub struct CheckInput<'a> {
+    pub config: &'a Config,
+    pub now: DateTime<Utc>,
+    /// The record's path relative to the incident repo, for the findings.
+    pub file: &'a str,
+    /// The ID the file name implies.
+    pub file_id: &'a str,
+    pub has_postmortem_file: bool,
+}
+
+pub fn check_incident(i: &Incident, input: &CheckInput) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let mut add = |level, field: &str, problem: String, fix: &str| {
+        out.push(Finding {
+            level,
+            file: input.file.to_string(),
+            field: field.to_string(),
+            problem,
+            fix: fix.to_string(),
+        });
+    };
+    use Level::{Error, Warning};
+
+    if i.version > FORMAT_VERSION {
+        add(
+            Warning,
+            "version",
+            format!(
+                "written by a newer format (version {}); this binary knows {FORMAT_VERSION}",
+                i.version
+            ),
+            "upgrade `incident`",
+        );
+    }
+    if i.id != input.file_id {
+        add(
+            Error,
+            "id",
+            format!(
+                "`{}` does not match the file name `{}`",
+                i.id, input.file_id
+            ),
+            "rename the file or fix `id` so they agree",
+        );
+    }
+    if i.title.trim().is_empty() {
+        add(
+            Error,
+            "title",
+            "is empty".into(),
+            "say in a few words what is broken",
+        );
+    }
+    if i.services.is_empty() {
+        add(
+            Warning,
+            "services",
+            "no service named".into(),
+            "add the affected services so the status page can show them",
+        );
+    }
+    for s in &i.services {
+        if !input.config.services.is_empty() && input.config.service(s).is_none() {
+            add(
+                Warning,
+                "services",
+                format!("`{s}` is not in the catalog of .incident.yaml"),
+                "fix the name or add the service to the catalog",
+            );
+        }
+    }
+
+    // Time order.
+    let order = [
+        ("started_at", i.started_at),
+        ("detected_at", i.detected_at),
+        ("acknowledged_at", i.acknowledged_at),
+        ("mitigated_at", i.mitigated_at),
+        ("resolved_at", i.resolved_at),
+    ];
+    if i.detected_at.is_none() {
+        add(
+            Error,
+            "detected_at",
+            "is missing".into(),
+            "set it to when the incident was detected (RFC 3339 UTC)",
+        );
+    }
+    for (n, (later, later_at)) in order.iter().enumerate().skip(1) {
+        let Some(later_at) = later_at else { continue };
+        // Each time must not precede detection (or, for detection, the start of impact).
+        let (earlier, earlier_at) = if n == 1 { order[0] } else { order[1] };
+        if let Some(earlier_at) = earlier_at
+            && *later_at < earlier_at
+        {
+            add(
+                Error,
+                later,
+                format!(
+                    "{} is before {earlier} ({})",
+                    later_at.to_rfc3339(),
+                    earlier_at.to_rfc3339()
+                ),
+                "correct whichever time is wrong",
+            );
+        }
+    }
+    if let (Some(m), Some(r)) = (i.mitigated_at, i.resolved_at)
+        && r < m
+    {
+        add(
+            Error,
+            "resolved_at",
+            "is before mitigated_at".into(),
+            "correct whichever time is wrong",
+        );
+    }
+    for (n, pair) in i.timeline.windows(2).enumerate() {
+        if pair[1].at < pair[0].at {
+            add(
+                Error,
+                &format!("timeline[{}].at", n + 1),
+                format!(
+                    "{} comes after an event at {}: the timeline is not sorted",
+                    pair[1].at.to_rfc3339(),
+                    pair[0].at.to_rfc3339()
+                ),
+                "sort the timeline by `at`",
+            );
+            break;
+        }
+    }
+    if let Some(last) = i.timeline.last()
+        && last.at > input.now + chrono::Duration::minutes(5)
+    {
+        add(
+            Warning,
+            "timeline",
+            format!("an event is in the future ({})", last.at.to_rfc3339()),
+            "check the clock of whoever wrote it",
+        );
+    }
+    let mut ids = HashSet::new();
+    for (n, e) in i.timeline.iter().enumerate() {
+        if !ids.insert(e.id.as_str()) {
+            add(
+                Error,
+                &format!("timeline[{n}].id"),
+                format!("`{}` appears twice", e.id),
+                "remove the duplicate event",
+            );
+        }
+        if e.text.trim().is_empty() {
+            add(
+                Warning,
+                &format!("timeline[{n}].text"),
+                "is empty".into(),
+                "say what happened",
+            );
+        }
+    }
+
+    // Lifecycle.
+    match (i.status, i.resolved_at) {
+        (Status::Resolved, None) => add(
+            Error,
+            "resolved_at",
+            "status is resolved but resolved_at is missing".into(),
+            "set resolved_at, or run `incident status ID <status> --reopen`",
+        ),
+        (s, Some(_)) if s != Status::Resolved => add(
+            Error,
+            "resolved_at",
+            format!("is set but status is {s}"),
+            "remove resolved_at or resolve the incident",
+        ),
+        _ => {}
+    }
+    if matches!(i.status, Status::Monitoring | Status::Resolved) && i.mitigated_at.is_none() {
+        add(
+            Warning,
+            "mitigated_at",
+            format!("is missing although status is {}", i.status),
+            "set mitigated_at to when impact stopped",
+        );
+    }
+
+    // Policy.
+    let policy = input.config.severity(i.severity);
+    if i.status.is_active() && policy.requires_commander && i.commander().is_none() {
+        add(
+            Error,
+            "roles.commander",
+            format!(
+                "{} requires an incident commander and none is assigned",
+                i.severity
+            ),
+            "run `incident assign ID --commander WHO`",
+        );
+    }
+    if i.status.is_active() {
+        for d in crate::metrics::deadlines(i, &policy, input.now) {
+            if d.state == crate::metrics::DeadlineState::Overdue {
+                add(
+                    Warning,
+                    "updates",
+                    format!(
+                        "{} overdue by {}",
+                        d.kind.label(),
+                        super::format_duration(input.now - d.due_at)
+                    ),
+                    "post it: `incident update ID ...` or `incident log ID ... --kind comms --to AUDIENCE`",
+                );
+            }
+        }
+    }
+    for a in &i.actions {
+        let field = format!("actions[#{}]", a.number);
+        if a.owner.trim().is_empty() {
+            add(
+                Error,
+                &field,
+                "has no owner".into(),
+                "every action item needs an owner",
+            );
+        }
+        if a.state == ActionState::Open && a.due.is_none() {
+            add(
+                Warning,
+                &field,
+                "has no due date".into(),
+                "give it a date: action items are specific, owned and dated",
+            );
+        }
+        if a.is_overdue(input.now.date_naive()) {
+            add(
+                Warning,
+                &field,
+                format!(
+                    "`{}` (owner {}) was due {}",
+                    a.title,
+                    a.owner,
+                    a.due.map(|d| d.to_string()).unwrap_or_default()
+                ),
+                "finish it (`incident action done`), or drop it with a reason",
+            );
+        }
+    }
+    if matches!(i.severity, Severity::Sev1 | Severity::Sev2)
+        && !i.drill
+        && let Some(resolved) = i.resolved_at
+        && i.status == Status::Resolved
+    {
+        let days = (input.now - resolved).num_days();
+        if days > i64::from(input.config.postmortem_due_days)
+            && i.postmortem.is_empty()
+            && !input.has_postmortem_file
+        {
+            add(
+                Warning,
+                "postmortem",
+                format!(
+                    "{} resolved {days} days ago without a post-mortem (policy: {} days)",
+                    i.severity, input.config.postmortem_due_days
+                ),
+                "write it: `incident pir ID ...` then `incident postmortem ID --commit`",
+            );
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Stamp;
+
+    fn at(s: &str) -> DateTime<Utc> {
+        format!("2026-11-25T{s}:00Z").parse().unwrap()
+    }
+
+    fn check(i: &Incident, now: &str) -> Vec<Finding> {
+        let mut config = Config::new("x");
+        config.services.push(crate::model::Service {
+            id: "checkout".into(),
+            name: None,
+            description: None,
+            extra: Default::default(),
+        });
+        check_incident(
+            i,
+            &CheckInput {
+                config: &config,
+                now: at(now),
+                file: "incidents/2026/a.yaml",
+                file_id: "a",
+                has_postmortem_file: false,
+            },
+        )
+    }
+
+    fn fields(f: &[Finding]) -> Vec<(Level, &str)> {
+        f.iter().map(|f| (f.level, f.field.as_str())).collect()
+    }
+
+    #[test]
+    fn a_tidy_incident_has_no_findings() {
+        let mut i = Incident::declare(
+            "a".into(),
+            "A".into(),
+            Severity::Sev3,
+            &Stamp {
+                at: at("10:00"),
+                by: "x".into(),
+            },
+        );
+        i.services = vec!["checkout".into()];
+        assert_eq!(check(&i, "10:05"), []);
+    }
+
+    #[test]
+    fn time_order_lifecycle_and_roles_are_checked() {
+        let mut i = Incident::declare(
+            "a".into(),
+            "A".into(),
+            Severity::Sev1,
+            &Stamp {
+                at: at("10:00"),
+                by: "x".into(),
+            },
+        );
+        i.services = vec!["checkout".into(), "billing".into()];
+        i.started_at = Some(at("10:30"));
+        i.resolved_at = Some(at("11:00"));
+        let f = check(&i, "10:05");
+        let got = fields(&f);
+        assert!(got.contains(&(Level::Error, "detected_at")), "{got:?}");
+        assert!(got.contains(&(Level::Error, "resolved_at")), "{got:?}");
+        assert!(got.contains(&(Level::Error, "roles.commander")), "{got:?}");
+        assert!(got.contains(&(Level::Warning, "services")), "{got:?}");
+        assert!(f.iter().all(|f| !f.fix.is_empty()));
+    }
+
+    #[test]
+    fn overdue_updates_and_missing_postmortems_warn() {
+        let mut i = Incident::declare(
+            "a".into(),
+            "A".into(),
+            Severity::Sev1,
+            &Stamp {
+                at: at("10:00"),
+                by: "x".into(),
+            },
+        );
+        i.services = vec!["checkout".into()];
+        i.roles.insert("commander".into(), "x".into());
+        let got = check(&i, "10:20");
+        assert!(
+            got.iter().any(|f| f
+                .problem
+                .starts_with("first public update overdue by 5 min")),
+            "{got:?}"
+        );
+        i.status = Status::Resolved;
+        i.mitigated_at = Some(at("10:30"));
+        i.resolved_at = Some(at("10:40"));
+        let mut config = Config::new("x");
+        config.postmortem_due_days = 5;
+        let later: DateTime<Utc> = "2026-12-05T00:00:00Z".parse().unwrap();
+        let f = check_incident(
+            &i,
+            &CheckInput {
+                config: &config,
+                now: later,
+                file: "f",
+                file_id: "a",
+                has_postmortem_file: false,
+            },
+        );
+        assert!(
+            f.iter()
+                .any(|f| f.field == "postmortem" && f.level == Level::Warning),
+            "{f:?}"
+        );
+        let f = check_incident(
+            &i,
+            &CheckInput {
+                config: &config,
+                now: later,
+                file: "f",
+                file_id: "a",
+                has_postmortem_file: true,
+            },
+        );
+        assert!(f.iter().all(|f| f.field != "postmortem"));
+    }
+}

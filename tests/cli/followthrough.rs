@@ -1,0 +1,351 @@
+//! Action items, metrics, deadlines and the CI check, on the `examples/acme` fixture whose figures are
+//! worked out by hand in `docs/metrics.md`.
+
+use crate::support::Repo;
+use serde_json::{Value, json};
+
+const NOW: &str = "2026-11-25T12:00:00Z";
+const SEV1: &str = "2026-11-03-checkout-and-payments-failing";
+
+fn json_of(repo: &Repo, args: &[&str]) -> Value {
+    let mut full = vec!["--json"];
+    full.extend(args);
+    serde_json::from_str(&repo.ok(&full)).unwrap()
+}
+
+#[test]
+fn stats_on_the_fixture_match_the_figures_worked_out_by_hand() {
+    let repo = Repo::example("acme", NOW);
+    let s = json_of(&repo, &["stats", "--since", "90d"]);
+    assert_eq!(s["incidents"], 4);
+    assert_eq!(s["drills"], 1);
+    assert_eq!(s["by_severity"], json!({"SEV1": 1, "SEV2": 2, "SEV3": 1}));
+    let fig = |m: &str| {
+        let f = &s["times"][m];
+        (
+            f["count"].as_u64().unwrap(),
+            f["missing"].as_u64().unwrap(),
+            f["mean_secs"].as_i64().unwrap(),
+            f["median_secs"].as_i64().unwrap(),
+            f["p90_secs"].as_i64().unwrap(),
+        )
+    };
+    assert_eq!(fig("mttd"), (3, 1, 600, 600, 900));
+    assert_eq!(fig("mtta"), (4, 0, 405, 300, 900));
+    assert_eq!(fig("mttm"), (3, 1, 2600, 2700, 2700));
+    assert_eq!(fig("mttr"), (3, 1, 4080, 4200, 5040));
+    assert_eq!(s["recurrence"]["services"], json!({}));
+    assert_eq!(
+        s["recurrence"]["kinds"],
+        json!({"degradation": ["2026-11-12-search-latency", "2026-11-25-api-elevated-errors"]})
+    );
+
+    let comms: Vec<(String, String, u64, u64)> = s["comms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["severity"].as_str().unwrap().into(),
+                c["deadline"].as_str().unwrap().into(),
+                c["kept"].as_u64().unwrap(),
+                c["missed"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    let row = |sev: &str, d: &str, kept, missed| (sev.to_string(), d.to_string(), kept, missed);
+    assert_eq!(
+        comms,
+        [
+            row("SEV1", "status-page", 1, 0),
+            row("SEV1", "customers", 1, 0),
+            row("SEV1", "executives", 1, 0),
+            row("SEV1", "next-update", 3, 0),
+            row("SEV2", "coordination", 2, 0),
+            row("SEV2", "customers", 1, 1),
+            row("SEV2", "next-update", 0, 2),
+        ]
+    );
+    let sev2_updates = s["comms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["severity"] == "SEV2" && c["deadline"] == "next-update")
+        .unwrap();
+    assert_eq!(
+        sev2_updates["misses"],
+        json!([
+            "2026-11-12-search-latency: late by 15 min",
+            "2026-11-25-api-elevated-errors: still missing, overdue by 2 h"
+        ])
+    );
+
+    assert_eq!(
+        s["actions"],
+        json!({"total": 5, "open": 2, "done": 2, "dropped": 1, "overdue": 1, "completion_percent": 50.0, "median_days_to_close": 4.0})
+    );
+}
+
+#[test]
+fn stats_grouping_and_drills() {
+    let repo = Repo::example("acme", NOW);
+    let s = json_of(&repo, &["stats", "--by", "service"]);
+    let keys: Vec<&str> = s["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["key"].as_str().unwrap())
+        .collect();
+    assert_eq!(keys, ["api", "checkout", "dashboard", "payments", "search"]);
+    let s = json_of(&repo, &["stats", "--include-drills", "--by", "month"]);
+    assert_eq!(s["incidents"], 5);
+    assert_eq!(s["groups"][0]["key"], "2026-11");
+    assert_eq!(s["times"]["mtta"]["count"], 5);
+    let text = repo.ok(&["stats"]);
+    assert!(text.contains("4 incidents from"), "{text}");
+    assert!(
+        text.contains("1 drill(s) in the window, left out"),
+        "{text}"
+    );
+    assert!(text.contains("kind degradation: 2 incidents"), "{text}");
+    assert!(
+        text.contains("missed 2026-11-12-search-latency: late by 15 min"),
+        "{text}"
+    );
+}
+
+#[test]
+fn action_items_add_close_list_and_sync_from_commit_trailers() {
+    let repo = Repo::example("acme", NOW);
+    let out = repo.ok(&[
+        "action",
+        "add",
+        "api-elevated",
+        "Test quota parsing against production samples",
+        "--owner",
+        "dan",
+        "--due",
+        "7d",
+        "--type",
+        "prevent",
+        "--link",
+        "https://tracker.acme.example/OPS-500",
+    ]);
+    assert!(out.contains("action #1 added: Test quota parsing against production samples (owner dan, due 2026-12-02, prevent)"), "{out}");
+    repo.ok(&[
+        "action",
+        "add",
+        "api-elevated",
+        "Alert on 503 ratio",
+        "--owner",
+        "carol",
+        "--due",
+        "2026-11-28",
+        "--type",
+        "mitigate",
+    ]);
+    assert_eq!(
+        repo.git(&["log", "-1", "--format=%(trailers:key=Event,valueonly)"])
+            .trim(),
+        "action-item"
+    );
+
+    let overdue = json_of(&repo, &["action", "list", "--overdue"]);
+    let items: Vec<String> = overdue
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| format!("{}#{}", r["incident"].as_str().unwrap(), r["number"]))
+        .collect();
+    assert_eq!(items, [format!("{SEV1}#3")]);
+    let carol = json_of(&repo, &["action", "list", "--open", "--owner", "carol"]);
+    assert_eq!(carol.as_array().unwrap().len(), 2);
+    let table = repo.ok(&["action", "list", "--open"]);
+    assert!(table.lines().next().unwrap().starts_with("ITEM"), "{table}");
+    assert!(table.contains("2026-11-20 overdue"), "{table}");
+
+    repo.ok(&[
+        "action",
+        "done",
+        "api-elevated",
+        "2",
+        "--note",
+        "alert live",
+    ]);
+    let err = repo.fails(1, &["action", "done", "api-elevated", "2"]);
+    assert!(err.contains("already done"), "{err}");
+    let err = repo.fails(1, &["action", "done", "api-elevated", "9"]);
+    assert!(err.contains("no action item #9 (it has #1, #2)"), "{err}");
+    let err = repo.fails(2, &["action", "drop", "api-elevated", "1"]);
+    assert!(err.contains("--reason"), "{err}");
+
+    // A fix commit closes the item it names.
+    repo.write("runbooks/canary.md", "canary\n");
+    repo.git(&["add", "runbooks/canary.md"]);
+    repo.git(&[
+        "commit",
+        "-q",
+        "-m",
+        "Add config canary\n\nCloses-Action: 2026-11-03-checkout#2",
+    ]);
+    let out = repo.ok(&["action", "sync"]);
+    assert!(out.contains(&format!("{SEV1}#2 done (commit ")), "{out}");
+    let rec = repo.record(SEV1);
+    assert_eq!(rec["actions"][1]["state"], "done");
+    assert!(
+        rec["actions"][1]["note"]
+            .as_str()
+            .unwrap()
+            .starts_with("closed by commit ")
+    );
+    let again = repo.ok(&["action", "sync"]);
+    assert!(
+        again.contains("no `Closes-Action` trailers name an open action item"),
+        "{again}"
+    );
+}
+
+#[test]
+fn due_lists_what_active_incidents_owe() {
+    let mut repo = Repo::example("acme", "2026-11-25T09:40:00Z");
+    let due = repo.ok(&["due"]);
+    assert_eq!(
+        due.trim_end(),
+        "SEV2 2026-11-25-api-elevated-errors: next public update due in 20 min\nSEV2 2026-11-25-api-elevated-errors: customer notification due in 30 min"
+    );
+    repo.at(NOW);
+    let json = json_of(&repo, &["due"]);
+    let whats: Vec<(&str, bool)> = json
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| (d["what"].as_str().unwrap(), d["overdue"].as_bool().unwrap()))
+        .collect();
+    assert_eq!(
+        whats,
+        [
+            ("next public update", true),
+            ("customer notification", true)
+        ]
+    );
+    repo.ok(&[
+        "log",
+        "api-elevated",
+        "emailed API customers",
+        "--kind",
+        "comms",
+        "--to",
+        "customers",
+    ]);
+    let json = json_of(&repo, &["due"]);
+    assert_eq!(json.as_array().unwrap().len(), 1);
+    let err = repo.fails(2, &["log", "api-elevated", "x", "--to", "customers"]);
+    assert!(err.contains("--to goes with --kind comms"), "{err}");
+}
+
+#[test]
+fn declaring_a_sev1_without_commander_shows_up_as_due_and_as_a_check_error() {
+    let repo = Repo::new();
+    repo.declare("Checkout down", &["--sev", "SEV1"]);
+    let due = repo.ok(&["due"]);
+    assert!(
+        due.contains("SEV1 2026-11-25-checkout-down: no commander assigned"),
+        "{due}"
+    );
+    assert!(due.contains("first public update due in 15 min"), "{due}");
+    let out = repo.run(&["check"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("error: incidents/2026/2026-11-25-checkout-down.yaml: roles.commander: SEV1 requires an incident commander"), "{stdout}");
+    assert!(
+        stdout.contains("fix: run `incident assign ID --commander WHO`"),
+        "{stdout}"
+    );
+    repo.ok(&["assign", "checkout", "--commander", "alice"]);
+    repo.ok(&["check"]);
+}
+
+#[test]
+fn drills_are_marked_in_list_and_left_out_of_stats() {
+    let repo = Repo::new();
+    let id = repo.declare("Game day: region evacuation", &["--drill"]);
+    assert_eq!(repo.record(&id)["drill"], true);
+    assert!(
+        repo.ok(&["list"])
+            .contains("[drill] Game day: region evacuation")
+    );
+    let s = json_of(&repo, &["stats"]);
+    assert_eq!(
+        (s["incidents"].as_u64(), s["drills"].as_u64()),
+        (Some(0), Some(1))
+    );
+}
+
+#[test]
+fn check_passes_the_fixture_with_warnings_and_fails_on_broken_records() {
+    let repo = Repo::example("acme", NOW);
+    let report = json_of(&repo, &["check"]);
+    assert_eq!(report["errors"], 0);
+    assert_eq!(report["incidents"], 5);
+    let problems: Vec<String> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            format!(
+                "{} {}: {}",
+                f["file"].as_str().unwrap(),
+                f["field"].as_str().unwrap(),
+                f["problem"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert!(
+        problems.iter().any(|p| p.contains(
+            "search-latency.yaml postmortem: SEV2 resolved 13 days ago without a post-mortem"
+        )),
+        "{problems:#?}"
+    );
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.contains("actions[#3]") && p.contains("was due 2026-11-20")),
+        "{problems:#?}"
+    );
+    assert!(
+        problems
+            .iter()
+            .any(|p| p
+                .contains("api-elevated-errors.yaml updates: next public update overdue by 2 h")),
+        "{problems:#?}"
+    );
+
+    // Break one record three ways: time order, lifecycle and YAML syntax in another.
+    let path = repo.path_of("2026-11-18-dashboard-charts-empty");
+    let text = std::fs::read_to_string(&path).unwrap().replace(
+        "resolved_at: 2026-11-18T17:10:00Z",
+        "resolved_at: 2026-11-18T16:00:00Z",
+    );
+    std::fs::write(&path, text).unwrap();
+    let path = repo.path_of("2026-11-12-search-latency");
+    std::fs::write(
+        &path,
+        std::fs::read_to_string(&path)
+            .unwrap()
+            .replace("status: resolved\n", "status: [resolved\n"),
+    )
+    .unwrap();
+    let out = repo.run(&["check"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("error: incidents/2026/2026-11-18-dashboard-charts-empty.yaml: resolved_at: 2026-11-18T16:00:00+00:00 is before detected_at"), "{stdout}");
+    assert!(
+        stdout.contains("error: incidents/2026/2026-11-12-search-latency.yaml: line 6:"),
+        "{stdout}"
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("error: 3 error(s) found"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
