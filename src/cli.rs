@@ -68,6 +68,18 @@ pub enum Command {
     Show(commands::show::Args),
     /// show an incident's audit trail from git
     History(commands::history::Args),
+    /// post a status update: what is impacted, what we learned, when the next update comes
+    Update(commands::update::Args),
+    /// show the latest status update as a channel shows it
+    Render(commands::render::Args),
+    /// write the public status page (markdown, HTML, Atom, Statuspage JSON)
+    Publish(commands::publish::Args),
+    /// render the blameless post-mortem
+    Postmortem(commands::postmortem::Args),
+    /// write the post-incident review into the record
+    Pir(commands::pir::Args),
+    /// list templates or export the built-ins to customise
+    Templates(commands::templates::Args),
     /// add, close and list action items
     Action(commands::action::Args),
     /// response metrics, recurrence, comms deadlines and action follow-through

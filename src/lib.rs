@@ -13,6 +13,7 @@ pub mod commands;
 pub mod context;
 pub mod metrics;
 pub mod model;
+pub mod render;
 pub mod store;
 
 use clap::Parser;

@@ -38,6 +38,12 @@ pub struct Args {
     /// mark it as a drill (tabletop exercise or game day): listed apart, left out of metrics
     #[arg(long)]
     pub drill: bool,
+    /// also post the first public status update ("We are aware of an issue affecting ...")
+    #[arg(long, conflicts_with = "no_update")]
+    pub update: bool,
+    /// do not offer to post the first update
+    #[arg(long)]
+    pub no_update: bool,
 }
 
 pub fn run(ctx: &Context, mut args: Args) -> Result<()> {
@@ -88,6 +94,20 @@ pub fn run(ctx: &Context, mut args: Args) -> Result<()> {
     }
     if let Some(comms) = args.comms {
         incident.roles.insert("comms".into(), comms);
+    }
+    if super::offer(
+        ctx,
+        args.update,
+        args.no_update,
+        "Post the first public status update now?",
+    )? {
+        super::update::post(
+            &mut incident,
+            store.config(),
+            super::update::Draft::standard(),
+            &stamp,
+        )
+        .map_err(|e| anyhow!(e))?;
     }
     let saved = store.create(incident, &author, ctx.now)?;
     let what = format!(

@@ -27,8 +27,9 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
     let org = match args.org {
         Some(org) => org,
         None => std::fs::canonicalize(&dir)
-            .ok()
-            .and_then(|d| d.file_name().map(|n| n.to_string_lossy().into_owned()))
+            .unwrap_or_else(|_| dir.clone())
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_else(|| "My organisation".into()),
     };
     let mut config = Config::new(&org);

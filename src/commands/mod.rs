@@ -13,11 +13,17 @@ pub mod init;
 pub mod list;
 pub mod log;
 pub mod man;
+pub mod pir;
+pub mod postmortem;
+pub mod publish;
+pub mod render;
 pub mod resolve;
 pub mod severity;
 pub mod show;
 pub mod stats;
 pub mod status;
+pub mod templates;
+pub mod update;
 
 use crate::cli::{Cli, Command};
 use crate::context::{Context, Style};
@@ -39,6 +45,12 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::List(args) => list::run(&ctx, args),
         Command::Show(args) => show::run(&ctx, args),
         Command::History(args) => history::run(&ctx, args),
+        Command::Update(args) => update::run(&ctx, args),
+        Command::Render(args) => render::run(&ctx, args),
+        Command::Publish(args) => publish::run(&ctx, args),
+        Command::Postmortem(args) => postmortem::run(&ctx, args),
+        Command::Pir(args) => pir::run(&ctx, args),
+        Command::Templates(args) => templates::run(&ctx, args),
         Command::Action(args) => action::run(&ctx, args),
         Command::Stats(args) => stats::run(&ctx, args),
         Command::Due(args) => due::run(&ctx, args),
@@ -70,6 +82,20 @@ where
         Ok(Change::new(&event.kind, event.text))
     })?;
     report(ctx, &saved, &said)
+}
+
+/// Whether to do an optional extra step: the flag decides; without one, a person at a terminal is
+/// asked, and scripts get "no".
+pub(crate) fn offer(ctx: &Context, yes: bool, no: bool, question: &str) -> Result<bool> {
+    if yes || no || !ctx.interactive {
+        return Ok(yes);
+    }
+    Ok(
+        dialoguer::Confirm::with_theme(&dialoguer::theme::SimpleTheme)
+            .with_prompt(question)
+            .default(false)
+            .interact()?,
+    )
 }
 
 /// Prints what a change did, or the resulting record with `--json`.

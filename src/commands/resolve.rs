@@ -14,15 +14,32 @@ pub struct Args {
     /// when it was resolved, if not now (RFC 3339, HH:MM or `15m ago`)
     #[arg(long, value_name = "TIME")]
     pub at: Option<String>,
+    /// also post the resolution update ("This incident has been resolved ...")
+    #[arg(long, conflicts_with = "no_update")]
+    pub update: bool,
+    /// do not offer to post the resolution update
+    #[arg(long)]
+    pub no_update: bool,
 }
 
 pub fn run(ctx: &Context, args: Args) -> Result<()> {
+    let post = super::offer(
+        ctx,
+        args.update,
+        args.no_update,
+        "Post the resolution update on the status page?",
+    )?;
+    let config = ctx.store()?.config().clone();
     change_incident(ctx, &args.id, args.at.as_deref(), |incident, stamp| {
         if incident.status == Status::Resolved {
             return Err(format!("`{}` is already resolved", incident.id));
         }
-        incident
-            .set_status(Status::Resolved, args.note.as_deref(), false, stamp)
-            .cloned()
+        let event = incident
+            .set_status(Status::Resolved, args.note.as_deref(), false, stamp)?
+            .clone();
+        if post {
+            super::update::post(incident, &config, super::update::Draft::standard(), stamp)?;
+        }
+        Ok(event)
     })
 }

@@ -607,6 +607,29 @@ impl Incident {
         )))
     }
 
+    /// Records a status update and its timeline event. `update.id` is derived here.
+    pub fn add_update(&mut self, mut update: StatusUpdate) -> TimelineEvent {
+        update.id = update.derived_id(&self.id);
+        let first_public = update.visibility.is_public() && self.first_public_update().is_none();
+        let gist = match (&update.impacted, &update.learned) {
+            (Some(impacted), _) => impacted.clone(),
+            (None, Some(learned)) => learned.clone(),
+            (None, None) if update.status == Status::Resolved => "resolved".into(),
+            (None, None) if first_public => "first update".into(),
+            (None, None) => "no details".into(),
+        };
+        let visibility = update.visibility;
+        let stamp = Stamp {
+            at: update.at,
+            by: update.by.clone(),
+        };
+        let text = format!("status update ({}): {gist}", update.status);
+        let pos = self.updates.partition_point(|u| u.at <= update.at);
+        self.updates.insert(pos, update);
+        self.push_event(&stamp, event_kind::UPDATE, text, visibility)
+            .clone()
+    }
+
     /// Adds an action item numbered after the highest so far.
     pub fn add_action(&mut self, mut item: ActionItem, stamp: &Stamp) -> TimelineEvent {
         item.number = self.actions.iter().map(|a| a.number).max().unwrap_or(0) + 1;

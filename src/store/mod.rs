@@ -366,6 +366,36 @@ impl Store {
         })
     }
 
+    /// Writes a document that belongs to an incident (its post-mortem) and commits just that file.
+    pub fn commit_document(
+        &self,
+        incident: &str,
+        rel: &Path,
+        content: &str,
+        change: &Change,
+        author: &Author,
+        now: DateTime<Utc>,
+    ) -> Result<String> {
+        let _lock = self.lock()?;
+        write_atomically(&self.root.join(rel), content.as_bytes())?;
+        let message = CommitMessage {
+            incident,
+            event_kind: &change.kind,
+            summary: &change.summary,
+            extra_trailers: &[],
+        }
+        .render();
+        let author = self.with_email(author);
+        let oid = git::commit_files(
+            &self.repo,
+            &[(&self.prefix.join(rel), content.as_bytes())],
+            &message,
+            &author,
+            now,
+        )?;
+        Ok(git::oid_short(oid))
+    }
+
     /// Commits reachable from HEAD carrying a `key:` trailer (e.g. `Closes-Action`), oldest first.
     pub fn trailer_hits(&self, key: &str) -> Result<Vec<TrailerHit>> {
         git::trailer_hits(&self.repo, key)
@@ -412,6 +442,16 @@ impl Store {
 /// A record as its file holds it: for tools (benchmarks, fixtures) that write records in bulk.
 pub fn record_to_yaml(incident: &Incident) -> Result<String> {
     Ok(yaml::to_string(incident)?)
+}
+
+/// Any value as YAML, for commands that let a person edit part of a record (`pir --edit`).
+pub fn to_yaml<T: serde::Serialize>(value: &T) -> Result<String> {
+    Ok(yaml::to_string(value)?)
+}
+
+/// Parses YAML a person edited; errors name `origin` and the line.
+pub fn from_yaml<T: DeserializeOwned>(text: &str, origin: &Path) -> Result<T, StoreError> {
+    yaml::parse(text, origin)
 }
 
 /// The policy file's text, for tools that set up repos in bulk.

@@ -3,8 +3,10 @@
 
 mod support;
 
+mod comms;
 mod concurrency;
 mod core;
 mod errors;
 mod followthrough;
 mod output;
+mod snapshots;

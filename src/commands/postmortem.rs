@@ -1,0 +1,61 @@
+//! `incident postmortem ID`: render the blameless post-mortem; `--commit` keeps it in the repo as
+//! `postmortems/<id>.md`.
+
+use super::Context;
+use crate::model::event_kind;
+use crate::render::Renderer;
+use crate::render::context::PostmortemDocument;
+use crate::store::{Change, POSTMORTEMS_DIR, write_atomically};
+use anyhow::Result;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// the incident (any unique part of its ID)
+    pub id: String,
+    /// the template: postmortem (default), postmortem-short, postmortem-pagerduty or your own
+    #[arg(long, value_name = "NAME", default_value = "postmortem")]
+    pub template: String,
+    /// write it to FILE instead of printing it
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// also commit it as postmortems/<id>.md
+    #[arg(long)]
+    pub commit: bool,
+}
+
+pub fn run(ctx: &Context, args: Args) -> Result<()> {
+    let store = ctx.store()?;
+    let id = store.resolve(&args.id)?;
+    let incident = store.load(&id)?;
+    let renderer = Renderer::new(Some(store.root()), store.config());
+    let template = renderer.resolve_name(&args.template)?;
+    let text = renderer.render(
+        &template,
+        PostmortemDocument::new(&incident, store.config(), ctx.now),
+    )?;
+    if let Some(out) = &args.out {
+        let path = if out.is_absolute() {
+            out.clone()
+        } else {
+            ctx.dir.join(out)
+        };
+        write_atomically(&path, text.as_bytes())?;
+        ctx.out.line(format!("wrote {}", path.display()))?;
+    }
+    if args.commit {
+        let author = ctx.author()?;
+        let rel = Path::new(POSTMORTEMS_DIR).join(format!("{id}.md"));
+        let change = Change::new(
+            event_kind::POSTMORTEM,
+            format!("post-mortem written ({template})"),
+        );
+        let commit = store.commit_document(&id, &rel, &text, &change, &author, ctx.now)?;
+        ctx.out
+            .line(format!("committed {} [{commit}]", rel.display()))?;
+    }
+    if args.out.is_none() && !args.commit {
+        ctx.out.line(text.trim_end())?;
+    }
+    Ok(())
+}

@@ -1,0 +1,76 @@
+//! `incident publish --out DIR`: the public status page from the incident repo (the CI job).
+
+use super::Context;
+use crate::render::Renderer;
+use crate::render::publish::publish;
+use crate::store::write_atomically;
+use anyhow::{Context as _, Result, bail};
+use std::path::PathBuf;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// the folder to write status.md, index.html, feed.atom, summary.json and incidents.json to
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// how many days of resolved incidents the history shows
+    #[arg(long, default_value_t = 90)]
+    pub days: u32,
+    /// write nothing; exit 1 if DIR is out of date
+    #[arg(long)]
+    pub check: bool,
+}
+
+pub fn run(ctx: &Context, args: Args) -> Result<()> {
+    let store = ctx.store()?;
+    let mut incidents = Vec::new();
+    for loaded in store.load_all()? {
+        match loaded {
+            Ok(i) => incidents.push(i),
+            Err(e) => bail!("cannot publish while a record is broken: {e}"),
+        }
+    }
+    let renderer = Renderer::new(Some(store.root()), store.config());
+    let files = publish(&incidents, store.config(), &renderer, ctx.now, args.days)?;
+    let out = if args.out.is_absolute() {
+        args.out.clone()
+    } else {
+        ctx.dir.join(&args.out)
+    };
+    let mut stale = Vec::new();
+    for (name, content) in &files {
+        let path = out.join(name);
+        if std::fs::read(&path).ok().as_deref() != Some(content.as_bytes()) {
+            stale.push(*name);
+            if !args.check {
+                write_atomically(&path, content.as_bytes())
+                    .with_context(|| format!("cannot publish `{}`", path.display()))?;
+            }
+        }
+    }
+    if ctx.out.json {
+        return ctx
+            .out
+            .json(&serde_json::json!({ "out": out, "changed": stale, "check": args.check }));
+    }
+    if args.check {
+        if stale.is_empty() {
+            return ctx.out.line(format!("{} is up to date", out.display()));
+        }
+        bail!(
+            "{} is out of date: {} would change; run `incident publish --out {}`",
+            out.display(),
+            stale.join(", "),
+            args.out.display()
+        );
+    }
+    if stale.is_empty() {
+        ctx.out
+            .line(format!("{} is up to date; nothing written", out.display()))
+    } else {
+        ctx.out.line(format!(
+            "published {} to {}",
+            stale.join(", "),
+            out.display()
+        ))
+    }
+}

@@ -1,0 +1,407 @@
+//! What a template receives. This is a stable interface, documented in `docs/templates.md`: every
+//! field is always present (null when unknown), so templates can be strict about undefined names.
+
+use crate::model::{
+    ActionState, Config, Incident, Severity, Status, StatusUpdate, TimelineEvent, Visibility,
+};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct OrgContext {
+    pub name: String,
+    pub status_page_title: String,
+    pub status_page_url: Option<String>,
+    pub time_zone: String,
+}
+
+impl OrgContext {
+    pub fn from_config(config: &Config) -> OrgContext {
+        OrgContext {
+            name: config.organisation.clone(),
+            status_page_title: config
+                .status_page
+                .title
+                .clone()
+                .unwrap_or_else(|| format!("{} status", config.organisation)),
+            status_page_url: config.status_page.url.clone(),
+            time_zone: config
+                .status_page
+                .time_zone
+                .clone()
+                .unwrap_or_else(|| "UTC".into()),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ServiceContext {
+    pub id: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct EventContext {
+    pub id: String,
+    pub at: DateTime<Utc>,
+    pub by: String,
+    /// The role the author held (`commander`, `comms`, ...) or `responder`: blameless documents name
+    /// roles, not people.
+    pub by_role: String,
+    pub kind: String,
+    pub text: String,
+    pub public: bool,
+    pub audience: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct UpdateContext {
+    pub id: String,
+    pub at: DateTime<Utc>,
+    pub by: String,
+    pub status: Status,
+    pub impacted: Option<String>,
+    pub learned: Option<String>,
+    pub next_update_at: Option<DateTime<Utc>>,
+    pub public: bool,
+    /// The incident's first public update: templates word it as the first acknowledgement.
+    pub is_first: bool,
+    pub is_resolution: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ActionContext {
+    pub number: u32,
+    pub title: String,
+    pub owner: String,
+    pub due: Option<NaiveDate>,
+    #[serde(rename = "type")]
+    pub action_type: String,
+    pub state: String,
+    pub link: Option<String>,
+    pub note: Option<String>,
+    pub overdue: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SeverityChange {
+    pub at: DateTime<Utc>,
+    pub from: String,
+    pub to: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PostmortemContext {
+    pub summary: Option<String>,
+    pub root_cause: Option<String>,
+    pub trigger: Option<String>,
+    pub resolution: Option<String>,
+    pub detection: Option<String>,
+    pub whys: Vec<String>,
+    pub contributing_factors: Vec<String>,
+    pub went_well: Vec<String>,
+    pub went_wrong: Vec<String>,
+    pub lucky: Vec<String>,
+    pub lessons: Vec<String>,
+}
+
+/// Seconds between the lifecycle times, null where either end is missing.
+#[derive(Debug, Clone, Serialize)]
+pub struct Durations {
+    pub detect: Option<i64>,
+    pub acknowledge: Option<i64>,
+    pub mitigate: Option<i64>,
+    pub resolve: Option<i64>,
+    /// Impact start (or detection) to resolution, or to now while active.
+    pub total: Option<i64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct IncidentContext {
+    pub id: String,
+    pub title: String,
+    pub kind: String,
+    pub severity: Severity,
+    pub severity_label: String,
+    pub status: Status,
+    pub active: bool,
+    pub drill: bool,
+    pub services: Vec<ServiceContext>,
+    pub summary: Option<String>,
+    pub users_affected: Option<u64>,
+    pub customers_affected: Option<u64>,
+    /// Other impact figures the team recorded (e.g. `revenue_at_risk`), as text.
+    pub impact_other: BTreeMap<String, String>,
+    pub roles: BTreeMap<String, String>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub detected_at: Option<DateTime<Utc>>,
+    pub acknowledged_at: Option<DateTime<Utc>>,
+    pub mitigated_at: Option<DateTime<Utc>>,
+    pub resolved_at: Option<DateTime<Utc>>,
+    pub durations: Durations,
+    pub severity_history: Vec<SeverityChange>,
+    pub timeline: Vec<EventContext>,
+    pub updates: Vec<UpdateContext>,
+    pub public_updates: Vec<UpdateContext>,
+    pub actions: Vec<ActionContext>,
+    pub postmortem: PostmortemContext,
+}
+
+fn seconds(from: Option<DateTime<Utc>>, to: Option<DateTime<Utc>>) -> Option<i64> {
+    Some((to? - from?).num_seconds())
+}
+
+impl IncidentContext {
+    pub fn new(i: &Incident, config: &Config, now: DateTime<Utc>) -> IncidentContext {
+        let role_of = |who: &str| -> String {
+            i.roles
+                .iter()
+                .find(|(_, person)| person.as_str() == who || config.display_name(person) == who)
+                .map(|(role, _)| role_title(role))
+                .unwrap_or_else(|| "responder".into())
+        };
+        let mut public: Vec<&StatusUpdate> = i
+            .updates
+            .iter()
+            .filter(|u| u.visibility.is_public())
+            .collect();
+        public.sort_by_key(|u| u.at);
+        let first_public = public.first().map(|u| u.id.clone());
+        let update = |u: &StatusUpdate| UpdateContext {
+            id: u.id.clone(),
+            at: u.at,
+            by: u.by.clone(),
+            status: u.status,
+            impacted: u.impacted.clone(),
+            learned: u.learned.clone(),
+            next_update_at: u.next_update_at,
+            public: u.visibility.is_public(),
+            is_first: first_public.as_deref() == Some(u.id.as_str()),
+            is_resolution: u.status == Status::Resolved,
+        };
+        let mut updates: Vec<UpdateContext> = i.updates.iter().map(update).collect();
+        updates.sort_by_key(|u| u.at);
+        let policy = config.severity(i.severity);
+        IncidentContext {
+            id: i.id.clone(),
+            title: i.title.clone(),
+            kind: i.kind.to_string(),
+            severity: i.severity,
+            severity_label: policy.label.clone(),
+            status: i.status,
+            active: i.status.is_active(),
+            drill: i.drill,
+            services: i
+                .services
+                .iter()
+                .map(|s| ServiceContext {
+                    id: s.clone(),
+                    name: config
+                        .service(s)
+                        .and_then(|c| c.name.clone())
+                        .unwrap_or_else(|| s.clone()),
+                })
+                .collect(),
+            summary: i.summary.clone(),
+            users_affected: i.impact.users_affected,
+            customers_affected: i.impact.customers_affected,
+            impact_other: i
+                .impact
+                .extra
+                .iter()
+                .filter_map(|(k, v)| Some((k.as_str()?.to_string(), scalar_text(v))))
+                .collect(),
+            roles: i.roles.clone(),
+            started_at: i.started_at,
+            detected_at: i.detected_at,
+            acknowledged_at: i.acknowledged_at,
+            mitigated_at: i.mitigated_at,
+            resolved_at: i.resolved_at,
+            durations: Durations {
+                detect: seconds(i.started_at, i.detected_at),
+                acknowledge: seconds(i.detected_at, i.acknowledged_at),
+                mitigate: seconds(i.detected_at, i.mitigated_at),
+                resolve: seconds(i.detected_at, i.resolved_at),
+                total: i.duration(now).map(|d: Duration| d.num_seconds()),
+            },
+            severity_history: severity_history(i),
+            timeline: i
+                .timeline
+                .iter()
+                .map(|e| event(e, role_of(&e.by)))
+                .collect(),
+            public_updates: updates.iter().filter(|u| u.public).cloned().collect(),
+            updates,
+            actions: i
+                .actions
+                .iter()
+                .map(|a| ActionContext {
+                    number: a.number,
+                    title: a.title.clone(),
+                    owner: a.owner.clone(),
+                    due: a.due,
+                    action_type: a.action_type.as_str().into(),
+                    state: a.state.as_str().into(),
+                    link: a.link.clone(),
+                    note: a.note.clone(),
+                    overdue: a.state == ActionState::Open && a.is_overdue(now.date_naive()),
+                })
+                .collect(),
+            postmortem: PostmortemContext {
+                summary: i.postmortem.summary.clone(),
+                root_cause: i.postmortem.root_cause.clone(),
+                trigger: i.postmortem.trigger.clone(),
+                resolution: i.postmortem.resolution.clone(),
+                detection: i.postmortem.detection.clone(),
+                whys: i.postmortem.whys.clone(),
+                contributing_factors: i.postmortem.contributing_factors.clone(),
+                went_well: i.postmortem.went_well.clone(),
+                went_wrong: i.postmortem.went_wrong.clone(),
+                lucky: i.postmortem.lucky.clone(),
+                lessons: i.postmortem.lessons.clone(),
+            },
+        }
+    }
+}
+
+fn event(e: &TimelineEvent, by_role: String) -> EventContext {
+    EventContext {
+        id: e.id.clone(),
+        at: e.at,
+        by: e.by.clone(),
+        by_role,
+        kind: e.kind.clone(),
+        text: e.text.clone(),
+        public: e.visibility == Visibility::Public,
+        audience: e.audience.clone(),
+    }
+}
+
+/// `commander` → `incident commander`: how the role reads in a sentence.
+fn role_title(role: &str) -> String {
+    match role {
+        "commander" => "incident commander".into(),
+        "comms" => "communications lead".into(),
+        "liaison" => "technical liaison".into(),
+        other => other.replace(['_', '-'], " "),
+    }
+}
+
+/// The severity changes recorded by `incident severity` (`severity SEV2 → SEV1: ...`).
+fn severity_history(i: &Incident) -> Vec<SeverityChange> {
+    i.timeline
+        .iter()
+        .filter(|e| e.kind == crate::model::event_kind::SEVERITY)
+        .filter_map(|e| {
+            let rest = e.text.strip_prefix("severity ")?;
+            let (from, rest) = rest.split_once(" → ")?;
+            let to = rest.split(':').next()?.trim();
+            Some(SeverityChange {
+                at: e.at,
+                from: from.trim().into(),
+                to: to.into(),
+            })
+        })
+        .collect()
+}
+
+fn scalar_text(v: &serde_yaml::Value) -> String {
+    match v {
+        serde_yaml::Value::String(s) => s.clone(),
+        serde_yaml::Value::Number(n) => n.to_string(),
+        serde_yaml::Value::Bool(b) => b.to_string(),
+        other => serde_json::to_string(other).unwrap_or_default(),
+    }
+}
+
+/// The public face of an incident, all an update template may show: a status update is published, so
+/// its template never sees the timeline, the people or internal updates.
+#[derive(Debug, Clone, Serialize)]
+pub struct PublicIncidentContext {
+    pub id: String,
+    pub title: String,
+    pub severity: Severity,
+    pub severity_label: String,
+    pub status: Status,
+    pub services: Vec<ServiceContext>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub detected_at: Option<DateTime<Utc>>,
+    pub mitigated_at: Option<DateTime<Utc>>,
+    pub resolved_at: Option<DateTime<Utc>>,
+}
+
+/// What the `update-*` templates receive.
+#[derive(Debug, Clone, Serialize)]
+pub struct UpdateDocument {
+    pub org: OrgContext,
+    pub incident: PublicIncidentContext,
+    pub update: UpdateContext,
+    /// The policy's update cadence for this severity, in minutes (null when it sets none).
+    pub cadence_minutes: Option<i64>,
+    pub postmortem_within_hours: u32,
+    pub now: DateTime<Utc>,
+}
+
+impl UpdateDocument {
+    pub fn public(
+        i: &Incident,
+        config: &Config,
+        update: UpdateContext,
+        now: DateTime<Utc>,
+    ) -> UpdateDocument {
+        let full = IncidentContext::new(i, config, now);
+        UpdateDocument {
+            org: OrgContext::from_config(config),
+            incident: PublicIncidentContext {
+                id: full.id,
+                title: full.title,
+                severity: full.severity,
+                severity_label: full.severity_label,
+                status: full.status,
+                services: full.services,
+                started_at: full.started_at,
+                detected_at: full.detected_at,
+                mitigated_at: full.mitigated_at,
+                resolved_at: full.resolved_at,
+            },
+            update,
+            cadence_minutes: config
+                .severity(i.severity)
+                .update_every
+                .map(|s| s.seconds() / 60),
+            postmortem_within_hours: 48,
+            now,
+        }
+    }
+
+    /// The document for one stored update of `i`, found by its entry ID.
+    pub fn for_update(
+        i: &Incident,
+        config: &Config,
+        update_id: &str,
+        now: DateTime<Utc>,
+    ) -> Option<UpdateDocument> {
+        let full = IncidentContext::new(i, config, now);
+        let update = full.updates.into_iter().find(|u| u.id == update_id)?;
+        Some(UpdateDocument::public(i, config, update, now))
+    }
+}
+
+/// What the `postmortem*` templates receive: the whole record (it is an internal document).
+#[derive(Debug, Clone, Serialize)]
+pub struct PostmortemDocument {
+    pub org: OrgContext,
+    pub incident: IncidentContext,
+    pub generated_at: DateTime<Utc>,
+}
+
+impl PostmortemDocument {
+    pub fn new(i: &Incident, config: &Config, now: DateTime<Utc>) -> PostmortemDocument {
+        PostmortemDocument {
+            org: OrgContext::from_config(config),
+            incident: IncidentContext::new(i, config, now),
+            generated_at: now,
+        }
+    }
+}

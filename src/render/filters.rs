@@ -1,0 +1,140 @@
+//! Filters the templates use: durations, times in a chosen zone, severity labels.
+
+use crate::model::{Config, Severity, format_duration};
+use chrono::{DateTime, Utc};
+use minijinja::value::Value;
+use minijinja::{Environment, Error, ErrorKind};
+
+pub fn register(env: &mut Environment<'static>, config: &Config) {
+    env.add_filter("duration", duration);
+    env.add_filter("datetime", datetime);
+    env.add_filter("time", time);
+    env.add_filter("sentence", sentence);
+    let labels: Vec<(Severity, String)> = Severity::ALL
+        .iter()
+        .map(|s| (*s, config.severity(*s).label))
+        .collect();
+    env.add_filter(
+        "severity_label",
+        move |sev: String| -> Result<String, Error> {
+            let parsed: Severity = sev
+                .parse()
+                .map_err(|e: String| Error::new(ErrorKind::InvalidOperation, e))?;
+            let label = labels
+                .iter()
+                .find(|(s, _)| *s == parsed)
+                .map(|(_, l)| l.as_str())
+                .unwrap_or("");
+            Ok(format!("{parsed} ({label})"))
+        },
+    );
+}
+
+/// Ends a responder's text with a full stop unless it already ends a sentence, so fields join into
+/// readable prose.
+fn sentence(text: String) -> String {
+    let trimmed = text.trim_end();
+    if trimmed.is_empty() || trimmed.ends_with(['.', '!', '?', ':', ')']) {
+        trimmed.to_string()
+    } else {
+        format!("{trimmed}.")
+    }
+}
+
+/// Seconds → `1 h 12 min`; none → `unknown`.
+fn duration(value: Value) -> Result<String, Error> {
+    if value.is_none() || value.is_undefined() {
+        return Ok("unknown".into());
+    }
+    let secs = i64::try_from(value)?;
+    Ok(format_duration(chrono::Duration::seconds(secs)))
+}
+
+fn parse(value: &Value) -> Result<Option<DateTime<Utc>>, Error> {
+    if value.is_none() || value.is_undefined() {
+        return Ok(None);
+    }
+    let text = value.as_str().ok_or_else(|| {
+        Error::new(
+            ErrorKind::InvalidOperation,
+            format!("expected an RFC 3339 time, got {value}"),
+        )
+    })?;
+    DateTime::parse_from_rfc3339(text)
+        .map(|t| Some(t.with_timezone(&Utc)))
+        .map_err(|e| {
+            Error::new(
+                ErrorKind::InvalidOperation,
+                format!("`{text}` is not an RFC 3339 time: {e}"),
+            )
+        })
+}
+
+/// `{{ t | datetime }}` → `2026-11-03 14:18 UTC`; `{{ t | datetime("Europe/Berlin") }}` in that zone;
+/// an optional second argument is a chrono format string. None → `unknown`.
+fn datetime(value: Value, zone: Option<String>, format: Option<String>) -> Result<String, Error> {
+    let Some(t) = parse(&value)? else {
+        return Ok("unknown".into());
+    };
+    let format = format.unwrap_or_else(|| "%Y-%m-%d %H:%M %Z".into());
+    match zone.as_deref() {
+        None | Some("UTC") => Ok(t.format(&format.replace("%Z", "UTC")).to_string()),
+        Some(name) => {
+            let tz: chrono_tz::Tz = name.parse().map_err(|_| {
+                Error::new(
+                    ErrorKind::InvalidOperation,
+                    format!("unknown time zone `{name}` (use an IANA name like Europe/Berlin)"),
+                )
+            })?;
+            Ok(t.with_timezone(&tz).format(&format).to_string())
+        }
+    }
+}
+
+/// `{{ t | time }}` → `14:18` (UTC, or the zone given).
+fn time(value: Value, zone: Option<String>) -> Result<String, Error> {
+    datetime(value, zone, Some("%H:%M".into()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_in_a_chosen_zone() {
+        let v = Value::from("2026-11-03T14:18:00Z");
+        assert_eq!(
+            datetime(v.clone(), None, None).unwrap(),
+            "2026-11-03 14:18 UTC"
+        );
+        assert_eq!(
+            datetime(v.clone(), Some("Europe/Berlin".into()), None).unwrap(),
+            "2026-11-03 15:18 CET"
+        );
+        assert_eq!(time(v.clone(), None).unwrap(), "14:18");
+        assert!(
+            datetime(v, Some("Mars/Olympus".into()), None)
+                .unwrap_err()
+                .to_string()
+                .contains("IANA")
+        );
+        assert_eq!(datetime(Value::from(()), None, None).unwrap(), "unknown");
+    }
+
+    #[test]
+    fn sentences_end_once() {
+        assert_eq!(sentence("Checkout is slow".into()), "Checkout is slow.");
+        assert_eq!(sentence("Fixed!".into()), "Fixed!");
+        assert_eq!(sentence("Done. ".into()), "Done.");
+    }
+
+    #[test]
+    fn durations_and_labels() {
+        assert_eq!(duration(Value::from(4320)).unwrap(), "1 h 12 min");
+        assert_eq!(duration(Value::from(())).unwrap(), "unknown");
+        let mut env = Environment::new();
+        register(&mut env, &Config::new("x"));
+        let out = env.render_str("{{ 'SEV1' | severity_label }}", ()).unwrap();
+        assert_eq!(out, "SEV1 (critical)");
+    }
+}

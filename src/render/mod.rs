@@ -1,0 +1,299 @@
+//! Rendering documents with minijinja: status updates per channel, the status page, the Atom feed
+//! and post-mortems.
+//!
+//! Built-in templates live in `templates/` of this project and are compiled into the binary; an
+//! incident repo overrides any of them by putting a file of the same name in its own `templates/`.
+//! Templates are looked up only there and among the built-ins: names with `..` or an absolute path
+//! are refused, so a template cannot read other files. Undefined names are errors, and every error
+//! names the template and line. HTML and Atom templates auto-escape; markdown and text do not.
+
+pub mod context;
+mod filters;
+pub mod publish;
+
+use crate::model::Config;
+use minijinja::{AutoEscape, Environment, UndefinedBehavior};
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+
+/// The built-in templates: name (as used by `--template` and for overrides, plus `.j2` on disk) and
+/// source.
+pub const BUILTIN: &[(&str, &str)] = &[
+    (
+        "update-body.txt",
+        include_str!("../../templates/update-body.txt.j2"),
+    ),
+    (
+        "update-status-page.md",
+        include_str!("../../templates/update-status-page.md.j2"),
+    ),
+    (
+        "update-email.txt",
+        include_str!("../../templates/update-email.txt.j2"),
+    ),
+    (
+        "update-in-app.txt",
+        include_str!("../../templates/update-in-app.txt.j2"),
+    ),
+    (
+        "update-chat.md",
+        include_str!("../../templates/update-chat.md.j2"),
+    ),
+    ("status.md", include_str!("../../templates/status.md.j2")),
+    ("index.html", include_str!("../../templates/index.html.j2")),
+    ("feed.atom", include_str!("../../templates/feed.atom.j2")),
+    (
+        "postmortem.md",
+        include_str!("../../templates/postmortem.md.j2"),
+    ),
+    (
+        "postmortem-short.md",
+        include_str!("../../templates/postmortem-short.md.j2"),
+    ),
+    (
+        "postmortem-pagerduty.md",
+        include_str!("../../templates/postmortem-pagerduty.md.j2"),
+    ),
+];
+
+/// Where the templates of an incident repo live.
+pub const TEMPLATES_DIR: &str = "templates";
+
+#[derive(Debug, thiserror::Error)]
+pub enum RenderError {
+    #[error("unknown template `{name}`: the templates are {}", known.join(", "))]
+    UnknownTemplate { name: String, known: Vec<String> },
+    #[error("template `{file}`{}: {message}", line.map(|l| format!(" line {l}")).unwrap_or_default())]
+    Template {
+        file: String,
+        line: Option<usize>,
+        message: String,
+    },
+}
+
+/// Where a template comes from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase", tag = "source", content = "path")]
+pub enum Source {
+    BuiltIn,
+    Repo(PathBuf),
+}
+
+pub struct Renderer {
+    env: Environment<'static>,
+    repo_templates: Option<PathBuf>,
+}
+
+impl Renderer {
+    /// A renderer reading overrides from `repo_root/templates` (if given) and the built-ins.
+    pub fn new(repo_root: Option<&Path>, config: &Config) -> Renderer {
+        let repo_templates = repo_root.map(|r| r.join(TEMPLATES_DIR));
+        let mut env = Environment::new();
+        env.set_undefined_behavior(UndefinedBehavior::Strict);
+        env.set_syntax(
+            minijinja::syntax::SyntaxConfig::builder()
+                .trim_blocks(true)
+                .lstrip_blocks(true)
+                .keep_trailing_newline(true)
+                .build()
+                .expect("static syntax config is valid"),
+        );
+        env.set_auto_escape_callback(|name| {
+            let name = name.trim_end_matches(".j2");
+            if [".html", ".htm", ".atom", ".xml"]
+                .iter()
+                .any(|ext| name.ends_with(ext))
+            {
+                AutoEscape::Html
+            } else {
+                AutoEscape::None
+            }
+        });
+        let dir = repo_templates.clone();
+        env.set_loader(move |name| {
+            if !safe_name(name) {
+                return Ok(None);
+            }
+            if let Some(dir) = &dir {
+                for candidate in [dir.join(format!("{name}.j2")), dir.join(name)] {
+                    if candidate.is_file() {
+                        let text = std::fs::read_to_string(&candidate).map_err(|e| {
+                            minijinja::Error::new(
+                                minijinja::ErrorKind::InvalidOperation,
+                                format!("cannot read `{}`: {e}", candidate.display()),
+                            )
+                        })?;
+                        return Ok(Some(text));
+                    }
+                }
+            }
+            Ok(BUILTIN
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, src)| src.to_string()))
+        });
+        filters::register(&mut env, config);
+        Renderer {
+            env,
+            repo_templates,
+        }
+    }
+
+    /// Turns `postmortem-short` or `postmortem-short.md` into the template's full name.
+    pub fn resolve_name(&self, wanted: &str) -> Result<String, RenderError> {
+        let names = self.names();
+        let wanted = wanted.trim_end_matches(".j2");
+        if let Some(n) = names.iter().find(|n| n.as_str() == wanted) {
+            return Ok(n.clone());
+        }
+        let stems: Vec<&String> = names
+            .iter()
+            .filter(|n| n.split('.').next() == Some(wanted))
+            .collect();
+        match stems.as_slice() {
+            [one] => Ok((*one).clone()),
+            _ => Err(RenderError::UnknownTemplate {
+                name: wanted.to_string(),
+                known: names,
+            }),
+        }
+    }
+
+    /// Built-in names plus any extra templates the repo defines, sorted.
+    pub fn names(&self) -> Vec<String> {
+        let mut names: Vec<String> = BUILTIN.iter().map(|(n, _)| n.to_string()).collect();
+        if let Some(dir) = &self.repo_templates
+            && let Ok(entries) = std::fs::read_dir(dir)
+        {
+            for e in entries.flatten() {
+                let file = e.file_name().to_string_lossy().into_owned();
+                let name = file.trim_end_matches(".j2").to_string();
+                if e.path().is_file() && !file.starts_with('.') && !names.contains(&name) {
+                    names.push(name);
+                }
+            }
+        }
+        names.sort();
+        names
+    }
+
+    pub fn source_of(&self, name: &str) -> Source {
+        if let Some(dir) = &self.repo_templates {
+            for candidate in [dir.join(format!("{name}.j2")), dir.join(name)] {
+                if candidate.is_file() {
+                    return Source::Repo(candidate);
+                }
+            }
+        }
+        Source::BuiltIn
+    }
+
+    pub fn render<S: Serialize>(&self, name: &str, context: S) -> Result<String, RenderError> {
+        let file = match self.source_of(name) {
+            Source::Repo(path) => path.display().to_string(),
+            Source::BuiltIn => format!("{name}.j2 (built-in)"),
+        };
+        let template = self.env.get_template(name).map_err(|e| {
+            if e.kind() == minijinja::ErrorKind::TemplateNotFound {
+                RenderError::UnknownTemplate {
+                    name: name.to_string(),
+                    known: self.names(),
+                }
+            } else {
+                template_error(&file, &e)
+            }
+        })?;
+        template
+            .render(minijinja::value::Serde(&context))
+            .map_err(|e| template_error(&file, &e))
+    }
+}
+
+fn template_error(file: &str, e: &minijinja::Error) -> RenderError {
+    // An error inside an included template names that template.
+    let file = match e.name() {
+        Some(inner) if !file.starts_with(inner) && !file.contains(&format!("/{inner}")) => {
+            inner.to_string()
+        }
+        _ => file.to_string(),
+    };
+    let mut message = e.kind().to_string();
+    if let Some(detail) = e.detail() {
+        message.push_str(": ");
+        message.push_str(detail);
+    }
+    RenderError::Template {
+        file,
+        line: e.line(),
+        message,
+    }
+}
+
+fn safe_name(name: &str) -> bool {
+    !name.is_empty()
+        && !name.contains("..")
+        && !name.contains('\\')
+        && !name.starts_with('/')
+        && !name.contains(':')
+        && Path::new(name)
+            .components()
+            .all(|c| matches!(c, std::path::Component::Normal(_)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn template_names_cannot_escape_the_template_folders() {
+        for bad in ["../secret", "/etc/passwd", "a/../../b", "C:\\x", "..", ""] {
+            assert!(!safe_name(bad), "{bad}");
+        }
+        assert!(safe_name("partials/footer.md"));
+    }
+
+    #[test]
+    fn undefined_names_fail_with_template_and_line() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("templates")).unwrap();
+        std::fs::write(
+            dir.path().join("templates/broken.md.j2"),
+            "line one\n{{ incident.titel }}\n",
+        )
+        .unwrap();
+        let r = Renderer::new(Some(dir.path()), &Config::new("x"));
+        #[derive(Serialize)]
+        struct Ctx {
+            incident: std::collections::BTreeMap<String, String>,
+        }
+        let err = r
+            .render(
+                "broken.md",
+                Ctx {
+                    incident: Default::default(),
+                },
+            )
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("broken.md.j2") && err.contains("line 2"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn html_escapes_and_markdown_does_not() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("templates")).unwrap();
+        std::fs::write(dir.path().join("templates/x.html.j2"), "{{ v }}").unwrap();
+        std::fs::write(dir.path().join("templates/x.md.j2"), "{{ v }}").unwrap();
+        let r = Renderer::new(Some(dir.path()), &Config::new("x"));
+        let ctx = minijinja::context! { v => "<b>&</b>" };
+        assert_eq!(
+            r.render("x.html", &ctx).unwrap(),
+            "&lt;b&gt;&amp;&lt;&#x2f;b&gt;"
+        );
+        assert_eq!(r.render("x.md", &ctx).unwrap(), "<b>&</b>");
+        assert!(r.render("../x.md", &ctx).is_err());
+    }
+}
