@@ -115,6 +115,37 @@ fn main() {
         incident(&["list", "--open", "--json"])
     });
     report("incident show ID", 15, || incident(&["show", target]));
+    report("incident stats --since 3650d", 5, || {
+        incident(&["stats", "--since", "3650d"])
+    });
+
+    // The status page over 5,000 incidents, and the CI check over 1,000.
+    for (size, label, args) in [
+        (
+            5_000,
+            "incident publish --out site (5,000 incidents)",
+            &["publish", "--out", "site"][..],
+        ),
+        (
+            5_000,
+            "  same, --days 3650 (all 5,000 on the page)",
+            &["publish", "--out", "all", "--days", "3650"][..],
+        ),
+        (
+            1_000,
+            "incident check --no-sync (1,000 incidents)",
+            &["check", "--no-sync"][..],
+        ),
+    ] {
+        let dir = work.path().join(format!("repo-{size}"));
+        build_repo(&dir, size);
+        let bin = bin.clone();
+        report(label, 10, || {
+            let mut c = Command::new(&bin);
+            c.args(args).current_dir(&dir);
+            c
+        });
+    }
 }
 
 /// Runs the command `runs` times, printing the median and minimum wall time and the peak RSS.
@@ -130,6 +161,7 @@ fn report(label: &str, runs: usize, mut make: impl FnMut() -> Command) {
             .status()
             .expect("spawn");
         times.push(t.elapsed().as_secs_f64() * 1000.0);
+        // `check` exits 1 when it finds errors; on generated data it finds only warnings.
         assert!(status.success(), "{label} failed");
         peak_kb = peak_kb.max(rss_of(make()));
     }

@@ -360,3 +360,54 @@ fn unknown_fields_survive_every_rewrite() {
         "only what changed is rewritten:\n{diff}"
     );
 }
+
+#[test]
+fn the_readme_quick_start_runs_as_written() {
+    let repo = Repo::bare_home();
+    std::fs::create_dir_all(&repo.root).unwrap();
+    let readme =
+        std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
+            .unwrap();
+    let start = readme
+        .find("A real incident, from declaring to resolving:")
+        .expect("README has the quick start");
+    let block = &readme[start..];
+    let script = block
+        .split("```sh\n")
+        .nth(1)
+        .unwrap()
+        .split("```")
+        .next()
+        .unwrap();
+    let bin_dir = assert_cmd::cargo::cargo_bin("incident")
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    let path = format!(
+        "{}:{}",
+        bin_dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let out = std::process::Command::new("bash")
+        .arg("-ec")
+        .arg(script)
+        .env_clear()
+        .envs(repo.env())
+        .env("PATH", path)
+        .current_dir(&repo.root)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "quick start failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let incident_repo = repo.root.join("ops-incidents");
+    assert!(
+        incident_repo
+            .join("postmortems/2026-11-25-checkout-down-for-eu-customers.md")
+            .is_file()
+    );
+    assert!(incident_repo.join("public/summary.json").is_file());
+}
