@@ -1,6 +1,7 @@
 //! `incident publish --out DIR`: the public status page from the incident repo (the CI job).
 
 use super::Context;
+use crate::model::PublicView;
 use crate::render::Renderer;
 use crate::render::publish::publish;
 use crate::store::write_atomically;
@@ -23,9 +24,9 @@ pub struct Args {
 pub fn run(ctx: &Context, args: Args) -> Result<()> {
     let store = ctx.store()?;
     let mut incidents = Vec::new();
-    for loaded in store.load_all()? {
+    for loaded in store.load_all_as::<PublicView>()? {
         match loaded {
-            Ok(i) => incidents.push(i),
+            Ok(view) => incidents.push(view.into_incident()),
             Err(e) => bail!("cannot publish while a record is broken: {e}"),
         }
     }

@@ -397,6 +397,61 @@ impl IncidentSummary {
     }
 }
 
+/// The fields the public status page may use, read without the timeline, actions and review, so
+/// publishing thousands of incidents stays small. Everything else is left out by construction.
+#[derive(Debug, Clone, Deserialize)]
+pub struct PublicView {
+    pub id: String,
+    pub title: String,
+    pub severity: Severity,
+    pub status: Status,
+    #[serde(default)]
+    pub drill: bool,
+    #[serde(default)]
+    pub services: Vec<String>,
+    #[serde(default)]
+    pub started_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub detected_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub mitigated_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub resolved_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub updates: Vec<StatusUpdate>,
+}
+
+impl PublicView {
+    /// An incident holding only the public fields (and internal updates, which publishing skips).
+    pub fn into_incident(self) -> Incident {
+        let mut incident = Incident {
+            version: super::FORMAT_VERSION,
+            id: self.id,
+            title: self.title,
+            kind: IncidentKind::Other,
+            severity: self.severity,
+            status: self.status,
+            drill: self.drill,
+            services: self.services,
+            summary: None,
+            impact: Impact::default(),
+            roles: BTreeMap::new(),
+            started_at: self.started_at,
+            detected_at: self.detected_at,
+            acknowledged_at: None,
+            mitigated_at: self.mitigated_at,
+            resolved_at: self.resolved_at,
+            timeline: Vec::new(),
+            updates: self.updates,
+            actions: Vec::new(),
+            postmortem: Postmortem::default(),
+            extra: Extra::new(),
+        };
+        incident.fill_entry_ids();
+        incident
+    }
+}
+
 /// Who did something and when: every change to a record carries both.
 #[derive(Debug, Clone)]
 pub struct Stamp {

@@ -16,7 +16,7 @@ pub use duration::Span;
 pub use entry_id::entry_id;
 pub use incident::{
     ActionItem, ActionState, ActionType, Extra, Impact, Incident, IncidentKind, IncidentSummary,
-    Postmortem, Stamp, StatusUpdate, TimelineEvent, Visibility, event_kind,
+    Postmortem, PublicView, Stamp, StatusUpdate, TimelineEvent, Visibility, event_kind,
 };
 pub use policy::{Config, Person, Service, SeverityPolicy, StatusPageConfig, SyncMode};
 pub use severity::{Severity, Status};
