@@ -29,6 +29,10 @@ pub struct Cli {
     #[arg(long, global = true)]
     pub utc: bool,
 
+    /// after a change, sync with the remote (also `sync: auto` in .incident.yaml)
+    #[arg(long, global = true)]
+    pub sync: bool,
+
     /// act as WHO (`Name` or `Name <email>`) instead of git's user.name; also INCIDENT_AUTHOR
     #[arg(long = "as", global = true, value_name = "WHO")]
     pub author: Option<String>,
@@ -88,6 +92,11 @@ pub enum Command {
     Due(commands::due::Args),
     /// validate every record (for CI); exit 1 on errors
     Check(commands::check::Args),
+    /// fetch, merge every record without conflicts, commit, push
+    Sync(commands::sync::Args),
+    /// git's merge driver for incident records (registered by init and sync)
+    #[command(name = "merge-file")]
+    MergeFile(commands::merge_file::Args),
     /// print shell completions
     Completions(commands::completions::Args),
     /// print the man page

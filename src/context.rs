@@ -19,6 +19,8 @@ pub struct Context {
     pub out: Output,
     /// Whether prompts may be shown: only with a person at a terminal.
     pub interactive: bool,
+    /// `--sync`: sync right after a change.
+    pub sync: bool,
 }
 
 impl Context {
@@ -58,6 +60,7 @@ impl Context {
                 tty: stdout_tty,
             },
             interactive: std::io::stdin().is_terminal() && std::io::stderr().is_terminal(),
+            sync: cli.sync,
         })
     }
 

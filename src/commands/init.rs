@@ -45,7 +45,17 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
         }
     }
     let author = ctx.author()?;
-    match Store::init(&dir, &config, &author, ctx.now)? {
+    let outcome = Store::init(&dir, &config, &author, ctx.now)?;
+    // Plain `git pull` merges records with `incident merge-file` from now on.
+    let root = match &outcome {
+        InitOutcome::Created { root, .. } | InitOutcome::AlreadyInitialized { root } => {
+            root.clone()
+        }
+    };
+    if let Ok(exe) = std::env::current_exe() {
+        Store::open(&root)?.register_merge_driver(&exe)?;
+    }
+    match outcome {
         InitOutcome::Created { root, commit } => ctx.out.line(format!(
             "initialised incident repo in {} [{commit}]\nnext: edit .incident.yaml (services, people, severity policy), then `incident declare`",
             root.display()

@@ -13,6 +13,7 @@ pub mod init;
 pub mod list;
 pub mod log;
 pub mod man;
+pub mod merge_file;
 pub mod pir;
 pub mod postmortem;
 pub mod publish;
@@ -22,6 +23,7 @@ pub mod severity;
 pub mod show;
 pub mod stats;
 pub mod status;
+pub mod sync;
 pub mod templates;
 pub mod update;
 
@@ -55,6 +57,8 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Stats(args) => stats::run(&ctx, args),
         Command::Due(args) => due::run(&ctx, args),
         Command::Check(args) => check::run(&ctx, args),
+        Command::Sync(args) => sync::run(&ctx, args),
+        Command::MergeFile(args) => merge_file::run(&ctx, args),
         Command::Completions(args) => completions::run(&ctx, args),
         Command::Man(args) => man::run(&ctx, args),
     }
@@ -98,15 +102,35 @@ pub(crate) fn offer(ctx: &Context, yes: bool, no: bool, question: &str) -> Resul
     )
 }
 
-/// Prints what a change did, or the resulting record with `--json`.
+/// Prints what a change did, or the resulting record with `--json`; then syncs when asked (`--sync`
+/// or `sync: auto`). A failed sync leaves the change committed locally and says so.
 pub(crate) fn report(ctx: &Context, saved: &Saved, what: &str) -> Result<()> {
     if ctx.out.json {
-        return ctx.out.json(&saved.incident);
+        ctx.out.json(&saved.incident)?;
+    } else {
+        ctx.out.line(format!(
+            "{} {}: {what} {}",
+            ctx.out.severity(saved.incident.severity),
+            ctx.out.paint(&saved.incident.id, Style::Bold),
+            ctx.out.paint(&format!("[{}]", saved.commit), Style::Dim),
+        ))?;
     }
-    ctx.out.line(format!(
-        "{} {}: {what} {}",
-        ctx.out.severity(saved.incident.severity),
-        ctx.out.paint(&saved.incident.id, Style::Bold),
-        ctx.out.paint(&format!("[{}]", saved.commit), Style::Dim),
-    ))
+    after_change(ctx)
+}
+
+fn after_change(ctx: &Context) -> Result<()> {
+    let store = ctx.store()?;
+    if !ctx.sync && store.config().sync != crate::model::SyncMode::Auto {
+        return Ok(());
+    }
+    match sync::sync(ctx, &store, "origin", true) {
+        Ok(r) if !ctx.out.json => ctx.out.line(sync::describe(&r)),
+        Ok(_) => Ok(()),
+        Err(e) => {
+            eprintln!(
+                "warning: the change is committed locally but sync failed: {e:#}; run `incident sync`"
+            );
+            Ok(())
+        }
+    }
 }

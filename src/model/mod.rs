@@ -6,6 +6,7 @@
 mod duration;
 mod entry_id;
 mod incident;
+pub mod merge;
 mod policy;
 mod severity;
 mod slug;

@@ -5,10 +5,12 @@
 
 mod error;
 mod git;
+mod sync;
 mod yaml;
 
 pub use error::StoreError;
 pub use git::{Author, CommitMessage, HistoryEntry, TrailerHit, trailer};
+pub use sync::{GITATTRIBUTES_LINE, GitFailed, SyncOptions, SyncReport, merge_files};
 
 use crate::model::{self, Config, Incident};
 use anyhow::{Context, Result, anyhow, bail};
@@ -142,9 +144,21 @@ impl Store {
         if !keep.exists() {
             write_atomically(&keep, b"")?;
         }
+        // In the incident repo's own folder, so the pattern is relative to it.
+        let attributes_path = root.join(".gitattributes");
+        let mut attributes = fs::read_to_string(&attributes_path).unwrap_or_default();
+        if !attributes.lines().any(|l| l.trim() == GITATTRIBUTES_LINE) {
+            if !attributes.is_empty() && !attributes.ends_with('\n') {
+                attributes.push('\n');
+            }
+            attributes.push_str(GITATTRIBUTES_LINE);
+            attributes.push('\n');
+            write_atomically(&attributes_path, attributes.as_bytes())?;
+        }
         let files: Vec<(PathBuf, Vec<u8>)> = vec![
             (prefix.join(CONFIG_FILE), config_text.into_bytes()),
             (prefix.join(INCIDENTS_DIR).join(".gitkeep"), Vec::new()),
+            (prefix.join(".gitattributes"), attributes.into_bytes()),
         ];
         let refs: Vec<(&Path, &[u8])> = files
             .iter()

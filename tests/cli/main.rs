@@ -10,3 +10,4 @@ mod errors;
 mod followthrough;
 mod output;
 mod snapshots;
+mod sync;

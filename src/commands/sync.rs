@@ -1,0 +1,74 @@
+//! `incident sync`: bring in everyone else's changes and share ours, merging records without
+//! conflict markers.
+
+use super::Context;
+use crate::store::{Store, SyncOptions, SyncReport};
+use anyhow::{Context as _, Result};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// the remote to sync with
+    #[arg(long, default_value = "origin", value_name = "NAME")]
+    pub remote: String,
+    /// fetch and merge, but do not push
+    #[arg(long)]
+    pub no_push: bool,
+}
+
+pub fn run(ctx: &Context, args: Args) -> Result<()> {
+    let store = ctx.store()?;
+    let report = sync(ctx, &store, &args.remote, !args.no_push)?;
+    if ctx.out.json {
+        return ctx.out.json(&report);
+    }
+    ctx.out.line(describe(&report))
+}
+
+pub(crate) fn sync(ctx: &Context, store: &Store, remote: &str, push: bool) -> Result<SyncReport> {
+    let driver = std::env::current_exe().context("cannot find the running `incident` binary")?;
+    let author = ctx.author()?;
+    store.sync(
+        &SyncOptions {
+            remote,
+            push,
+            driver: &driver,
+        },
+        &author,
+        ctx.now,
+    )
+}
+
+pub(crate) fn describe(r: &SyncReport) -> String {
+    let mut text = match r.outcome.as_str() {
+        "up-to-date" => format!("up to date with {}/{}", r.remote, r.branch),
+        "ahead" => format!("{}/{} had nothing new", r.remote, r.branch),
+        "fast-forward" => format!("fast-forwarded to {}/{}", r.remote, r.branch),
+        "merged" => format!(
+            "merged {}/{}{}",
+            r.remote,
+            r.branch,
+            if r.merged_incidents.is_empty() {
+                String::new()
+            } else {
+                format!(" (incidents merged: {})", r.merged_incidents.join(", "))
+            }
+        ),
+        "new-branch" => format!("{}/{} did not exist yet", r.remote, r.branch),
+        other => other.to_string(),
+    };
+    if r.pushed {
+        text.push_str(&format!("; pushed to {}/{}", r.remote, r.branch));
+    }
+    if r.attempts > 1 {
+        text.push_str(&format!(
+            " (after {} attempts: others pushed in between)",
+            r.attempts
+        ));
+    }
+    for (kept, renamed) in &r.renamed {
+        text.push_str(&format!(
+            "\nnote: two clones declared different incidents as `{kept}`; the later one is now `{renamed}`"
+        ));
+    }
+    text
+}

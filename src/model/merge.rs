@@ -1,0 +1,750 @@
+//! The semantic three-way merge of one incident record, for `incident sync` and git's merge driver.
+//!
+//! The record is treated as append-only where it matters: timeline events, status updates and action
+//! items from both sides are all kept, matched by their stable `id`, and ordered by time. A field
+//! changed on one side takes that side. A field changed on both sides to different values takes the
+//! value whose timeline event is later (ties broken by comparing the values), and an internal
+//! `merge` event names both values so nobody's change disappears silently. Fields this version does
+//! not know merge by the same rules. Every rule depends only on the three records, never on which
+//! side is "ours", so the result is the same on every clone.
+
+use super::{ActionState, Incident, Status, Visibility, entry_id, event_kind};
+use chrono::{DateTime, Utc};
+use serde_json::{Map, Value};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+/// Lists whose entries carry an `id` and merge as sets of entries.
+const ENTRY_LISTS: [&str; 3] = ["timeline", "updates", "actions"];
+/// Lists that merge as sets of values (additions from both sides kept, removals honoured).
+const VALUE_LISTS: [&str; 7] = [
+    "services",
+    "whys",
+    "contributing_factors",
+    "went_well",
+    "went_wrong",
+    "lucky",
+    "lessons",
+];
+
+#[derive(Debug, thiserror::Error)]
+pub enum MergeError {
+    #[error("both sides declared a different incident under the ID `{0}`")]
+    DifferentIncidents(String),
+    #[error("the merged record is not valid: {0}")]
+    Invalid(String),
+}
+
+/// A field both sides changed to different values, and the value kept.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Conflict {
+    pub field: String,
+    pub kept: Value,
+    pub other: Value,
+    pub at: Option<DateTime<Utc>>,
+}
+
+/// Merges `ours` and `theirs`, which both descend from `base` (absent when both sides created the
+/// record). Two records created independently under one ID are refused: they are two incidents.
+pub fn merge(
+    base: Option<&Incident>,
+    ours: &Incident,
+    theirs: &Incident,
+) -> Result<Incident, MergeError> {
+    if base.is_none() && !same_incident(ours, theirs) {
+        return Err(MergeError::DifferentIncidents(ours.id.clone()));
+    }
+    let to_value =
+        |i: &Incident| serde_json::to_value(i).map_err(|e| MergeError::Invalid(e.to_string()));
+    let (b, o, t) = (
+        base.map(to_value).transpose()?,
+        to_value(ours)?,
+        to_value(theirs)?,
+    );
+    let times = SideTimes::new(base, ours, theirs);
+    let mut conflicts = Vec::new();
+    let merged = merge_value(b.as_ref(), Some(&o), Some(&t), "", &times, &mut conflicts)
+        .ok_or_else(|| MergeError::Invalid("the record vanished".into()))?;
+    let mut incident: Incident =
+        serde_json::from_value(merged).map_err(|e| MergeError::Invalid(e.to_string()))?;
+    incident.fill_entry_ids();
+    renumber_actions(&mut incident, base);
+    settle_lifecycle(&mut incident);
+    note_conflicts(&mut incident, conflicts);
+    sort_entries(&mut incident, base);
+    Ok(incident)
+}
+
+/// Whether two records are the same incident: the same `declared` event (or, for records without
+/// one, the same title and detection time).
+pub fn same_incident(a: &Incident, b: &Incident) -> bool {
+    let declared = |i: &Incident| {
+        i.timeline
+            .iter()
+            .find(|e| e.kind == event_kind::DECLARED)
+            .map(|e| e.id.clone())
+    };
+    match (declared(a), declared(b)) {
+        (Some(x), Some(y)) => x == y,
+        _ => a.title == b.title && a.detected_at == b.detected_at,
+    }
+}
+
+/// For each side, the time of its latest timeline event of each kind that the base does not have:
+/// "whose change is later" is read from the timeline.
+struct SideTimes {
+    ours: HashMap<String, DateTime<Utc>>,
+    theirs: HashMap<String, DateTime<Utc>>,
+}
+
+impl SideTimes {
+    fn new(base: Option<&Incident>, ours: &Incident, theirs: &Incident) -> SideTimes {
+        let known: BTreeSet<&str> = base
+            .map(|b| b.timeline.iter().map(|e| e.id.as_str()).collect())
+            .unwrap_or_default();
+        let latest = |i: &Incident| {
+            let mut m: HashMap<String, DateTime<Utc>> = HashMap::new();
+            for e in i.timeline.iter().filter(|e| !known.contains(e.id.as_str())) {
+                for key in [e.kind.as_str(), "*"] {
+                    let slot = m.entry(key.to_string()).or_insert(e.at);
+                    *slot = (*slot).max(e.at);
+                }
+            }
+            m
+        };
+        SideTimes {
+            ours: latest(ours),
+            theirs: latest(theirs),
+        }
+    }
+
+    /// The event kinds that change a field; other fields use the side's latest new event of any kind.
+    fn kinds(field: &str) -> &'static [&'static str] {
+        let top = field.split(['.', '[']).next().unwrap_or(field);
+        match top {
+            "severity" => &[event_kind::SEVERITY],
+            "status" | "resolved_at" | "mitigated_at" => {
+                &[event_kind::STATUS, event_kind::RESOLVED]
+            }
+            "roles" => &[event_kind::ASSIGN],
+            "acknowledged_at" => &[event_kind::ACK, event_kind::STATUS, event_kind::ASSIGN],
+            "actions" => &[event_kind::ACTION_ITEM],
+            "postmortem" => &[event_kind::POSTMORTEM],
+            _ => &["*"],
+        }
+    }
+
+    fn times(&self, field: &str) -> (Option<DateTime<Utc>>, Option<DateTime<Utc>>) {
+        let pick = |m: &HashMap<String, DateTime<Utc>>| {
+            Self::kinds(field)
+                .iter()
+                .filter_map(|k| m.get(*k))
+                .max()
+                .copied()
+                .or_else(|| m.get("*").copied())
+        };
+        (pick(&self.ours), pick(&self.theirs))
+    }
+}
+
+/// Three-way merge of one value; `None` means the field is absent.
+fn merge_value(
+    base: Option<&Value>,
+    ours: Option<&Value>,
+    theirs: Option<&Value>,
+    path: &str,
+    times: &SideTimes,
+    conflicts: &mut Vec<Conflict>,
+) -> Option<Value> {
+    if ours == theirs {
+        return ours.cloned();
+    }
+    if base == ours {
+        return theirs.cloned();
+    }
+    if base == theirs {
+        return ours.cloned();
+    }
+    let key = path
+        .rsplit(['.', ']'])
+        .find(|s| !s.is_empty())
+        .unwrap_or(path);
+    match (ours, theirs) {
+        (Some(Value::Object(o)), Some(Value::Object(t))) => {
+            let b = match base {
+                Some(Value::Object(b)) => Some(b),
+                _ => None,
+            };
+            Some(Value::Object(merge_maps(b, o, t, path, times, conflicts)))
+        }
+        (Some(Value::Array(o)), Some(Value::Array(t))) if ENTRY_LISTS.contains(&key) => {
+            let b = match base {
+                Some(Value::Array(b)) => b.as_slice(),
+                _ => &[],
+            };
+            Some(Value::Array(merge_entries(b, o, t, path, times, conflicts)))
+        }
+        (Some(Value::Array(o)), Some(Value::Array(t))) if VALUE_LISTS.contains(&key) => {
+            let b = match base {
+                Some(Value::Array(b)) => b.as_slice(),
+                _ => &[],
+            };
+            Some(Value::Array(merge_sets(b, o, t)))
+        }
+        _ => Some(pick_later(ours, theirs, path, times, conflicts)),
+    }
+}
+
+fn merge_maps(
+    base: Option<&Map<String, Value>>,
+    ours: &Map<String, Value>,
+    theirs: &Map<String, Value>,
+    path: &str,
+    times: &SideTimes,
+    conflicts: &mut Vec<Conflict>,
+) -> Map<String, Value> {
+    let keys: BTreeSet<&String> = ours.keys().chain(theirs.keys()).collect();
+    let mut out = Map::new();
+    for k in keys {
+        let child = if path.is_empty() {
+            k.clone()
+        } else {
+            format!("{path}.{k}")
+        };
+        let b = base.and_then(|b| b.get(k));
+        if let Some(v) = merge_value(b, ours.get(k), theirs.get(k), &child, times, conflicts) {
+            out.insert(k.clone(), v);
+        }
+    }
+    out
+}
+
+fn id_of(v: &Value) -> Option<&str> {
+    v.get("id")
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+}
+
+/// Entries from both sides, matched by `id`; an entry changed on both sides merges field by field.
+fn merge_entries(
+    base: &[Value],
+    ours: &[Value],
+    theirs: &[Value],
+    path: &str,
+    times: &SideTimes,
+    conflicts: &mut Vec<Conflict>,
+) -> Vec<Value> {
+    let index = |list: &[Value]| -> BTreeMap<String, Value> {
+        list.iter()
+            .map(|v| {
+                (
+                    id_of(v).map_or_else(|| v.to_string(), str::to_string),
+                    v.clone(),
+                )
+            })
+            .collect()
+    };
+    let (b, o, t) = (index(base), index(ours), index(theirs));
+    let ids: BTreeSet<&String> = o.keys().chain(t.keys()).collect();
+    let mut out = Vec::new();
+    for id in ids {
+        let child = format!("{path}[{id}]");
+        // An entry one side never had is kept, not deleted: entries are append-only.
+        let (ov, tv) = (
+            o.get(id).or_else(|| t.get(id)),
+            t.get(id).or_else(|| o.get(id)),
+        );
+        if let Some(v) = merge_value(b.get(id), ov, tv, &child, times, conflicts) {
+            out.push(v);
+        }
+    }
+    out
+}
+
+/// Values kept by both sides, plus each side's additions; a value either side removed from the base
+/// is gone. Additions follow in a side-independent order.
+fn merge_sets(base: &[Value], ours: &[Value], theirs: &[Value]) -> Vec<Value> {
+    let mut out: Vec<Value> = base
+        .iter()
+        .filter(|v| ours.contains(v) && theirs.contains(v))
+        .cloned()
+        .collect();
+    let (first, second) =
+        if canonical(&Value::Array(ours.to_vec())) <= canonical(&Value::Array(theirs.to_vec())) {
+            (ours, theirs)
+        } else {
+            (theirs, ours)
+        };
+    for v in first.iter().chain(second) {
+        if !base.contains(v) && !out.contains(v) {
+            out.push(v.clone());
+        }
+    }
+    out
+}
+
+/// Both sides changed a field to different values: the later change wins; equal times fall back to
+/// comparing the values, so every clone picks the same one.
+fn pick_later(
+    ours: Option<&Value>,
+    theirs: Option<&Value>,
+    path: &str,
+    times: &SideTimes,
+    conflicts: &mut Vec<Conflict>,
+) -> Value {
+    let (o, t) = (
+        ours.cloned().unwrap_or(Value::Null),
+        theirs.cloned().unwrap_or(Value::Null),
+    );
+    let (ot, tt) = times.times(path);
+    let ours_wins = match ot.cmp(&tt) {
+        std::cmp::Ordering::Greater => true,
+        std::cmp::Ordering::Less => false,
+        std::cmp::Ordering::Equal => canonical(&o) > canonical(&t),
+    };
+    let (kept, other, at) = if ours_wins { (o, t, ot) } else { (t, o, tt) };
+    conflicts.push(Conflict {
+        field: path.to_string(),
+        kept: kept.clone(),
+        other,
+        at,
+    });
+    kept
+}
+
+/// Two clones may each add action item #3: the one created later (then by ID) moves to a new number.
+fn renumber_actions(incident: &mut Incident, base: Option<&Incident>) {
+    let in_base: BTreeSet<String> = base
+        .map(|b| b.actions.iter().map(|a| a.id.clone()).collect())
+        .unwrap_or_default();
+    incident.actions.sort_by(|a, b| {
+        (a.number, !in_base.contains(&a.id), a.created_at, &a.id).cmp(&(
+            b.number,
+            !in_base.contains(&b.id),
+            b.created_at,
+            &b.id,
+        ))
+    });
+    let mut next = incident.actions.iter().map(|a| a.number).max().unwrap_or(0);
+    let mut seen = BTreeSet::new();
+    let mut moved = Vec::new();
+    for a in &mut incident.actions {
+        if !seen.insert(a.number) {
+            next += 1;
+            moved.push((a.number, next, a.title.clone(), a.created_at));
+            a.number = next;
+        }
+    }
+    incident.actions.sort_by_key(|a| a.number);
+    for (from, to, title, at) in moved {
+        push_merge_event(
+            incident,
+            at,
+            format!("merge: action #{from} \"{title}\" was added on two clones; it is now #{to}"),
+        );
+    }
+}
+
+/// Keeps status and lifecycle times consistent after fields merged separately.
+fn settle_lifecycle(incident: &mut Incident) {
+    if incident.status.is_active() {
+        incident.resolved_at = None;
+    } else if incident.resolved_at.is_none() {
+        incident.resolved_at = incident
+            .timeline
+            .iter()
+            .filter(|e| e.kind == event_kind::RESOLVED)
+            .map(|e| e.at)
+            .max()
+            .or(incident.timeline.last().map(|e| e.at));
+    }
+    if incident.status == Status::Monitoring && incident.mitigated_at.is_none() {
+        incident.mitigated_at = incident.resolved_at;
+    }
+    for a in &mut incident.actions {
+        if a.state == ActionState::Open {
+            a.closed_at = None;
+        }
+    }
+}
+
+fn note_conflicts(incident: &mut Incident, mut conflicts: Vec<Conflict>) {
+    conflicts.sort_by(|a, b| a.field.cmp(&b.field));
+    for c in conflicts {
+        let at =
+            c.at.or(incident.timeline.iter().map(|e| e.at).max())
+                .unwrap_or_default();
+        let text = format!(
+            "merge: `{}` was changed on two clones ({} and {}); kept {}, the later change",
+            c.field,
+            show(&c.kept),
+            show(&c.other),
+            show(&c.kept)
+        );
+        push_merge_event(incident, at, text);
+    }
+}
+
+/// A total, side-independent order on values: their JSON text.
+fn canonical(v: &Value) -> String {
+    v.to_string()
+}
+
+fn show(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Null => "nothing".into(),
+        other => other.to_string(),
+    }
+}
+
+fn push_merge_event(incident: &mut Incident, at: DateTime<Utc>, text: String) {
+    let id = entry_id(
+        "e-",
+        &[
+            &incident.id,
+            &at.to_rfc3339(),
+            "incident merge",
+            event_kind::MERGE,
+            &text,
+        ],
+    );
+    if incident.timeline.iter().any(|e| e.id == id) {
+        return;
+    }
+    incident.timeline.push(super::TimelineEvent {
+        id,
+        at,
+        by: "incident merge".into(),
+        kind: event_kind::MERGE.into(),
+        text,
+        visibility: Visibility::Internal,
+        audience: None,
+        extra: Default::default(),
+    });
+}
+
+/// Time order; among entries of the same second, those the base had keep their base order, then the
+/// new ones by ID, which no side can influence.
+fn sort_entries(incident: &mut Incident, base: Option<&Incident>) {
+    let pos = |ids: Vec<&str>| -> HashMap<String, usize> {
+        ids.into_iter()
+            .enumerate()
+            .map(|(n, id)| (id.to_string(), n))
+            .collect()
+    };
+    let tb = pos(base
+        .map(|b| b.timeline.iter().map(|e| e.id.as_str()).collect())
+        .unwrap_or_default());
+    let ub = pos(base
+        .map(|b| b.updates.iter().map(|u| u.id.as_str()).collect())
+        .unwrap_or_default());
+    incident.timeline.sort_by(|a, b| {
+        let ka = (a.at, tb.get(&a.id).copied().unwrap_or(usize::MAX), &a.id);
+        let kb = (b.at, tb.get(&b.id).copied().unwrap_or(usize::MAX), &b.id);
+        ka.cmp(&kb)
+    });
+    incident.updates.sort_by(|a, b| {
+        let ka = (a.at, ub.get(&a.id).copied().unwrap_or(usize::MAX), &a.id);
+        let kb = (b.at, ub.get(&b.id).copied().unwrap_or(usize::MAX), &b.id);
+        ka.cmp(&kb)
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Severity, Stamp};
+
+    fn stamp(t: &str, by: &str) -> Stamp {
+        Stamp {
+            at: format!("2026-11-25T{t}:00Z").parse().unwrap(),
+            by: by.into(),
+        }
+    }
+
+    fn base() -> Incident {
+        let mut i = Incident::declare(
+            "2026-11-25-x".into(),
+            "X".into(),
+            Severity::Sev2,
+            &stamp("10:00", "a"),
+        );
+        i.services = vec!["checkout".into()];
+        i
+    }
+
+    #[test]
+    fn events_from_both_sides_are_kept_once_in_time_order() {
+        let b = base();
+        let mut o = b.clone();
+        o.push_event(
+            &stamp("10:05", "a"),
+            "note",
+            "ours".into(),
+            Visibility::Public,
+        );
+        let mut t = b.clone();
+        t.push_event(
+            &stamp("10:03", "b"),
+            "note",
+            "theirs".into(),
+            Visibility::Public,
+        );
+        let m = merge(Some(&b), &o, &t).unwrap();
+        let texts: Vec<&str> = m.timeline.iter().map(|e| e.text.as_str()).collect();
+        assert_eq!(texts, ["declared SEV2: X", "theirs", "ours"]);
+        assert_eq!(m, merge(Some(&b), &t, &o).unwrap());
+    }
+
+    #[test]
+    fn a_field_changed_on_one_side_takes_that_side() {
+        let b = base();
+        let mut o = b.clone();
+        o.set_severity(Severity::Sev1, None, &stamp("10:05", "a"))
+            .unwrap();
+        let mut t = b.clone();
+        t.push_event(&stamp("10:06", "b"), "note", "n".into(), Visibility::Public);
+        let m = merge(Some(&b), &o, &t).unwrap();
+        assert_eq!(m.severity, Severity::Sev1);
+        assert!(m.timeline.iter().all(|e| e.kind != "merge"));
+    }
+
+    #[test]
+    fn both_sides_changing_a_field_keeps_the_later_and_says_so() {
+        let b = base();
+        let mut o = b.clone();
+        o.set_severity(Severity::Sev1, None, &stamp("10:05", "a"))
+            .unwrap();
+        let mut t = b.clone();
+        t.set_severity(Severity::Sev3, None, &stamp("10:07", "b"))
+            .unwrap();
+        let m = merge(Some(&b), &o, &t).unwrap();
+        assert_eq!(m.severity, Severity::Sev3);
+        let note = m.timeline.iter().find(|e| e.kind == "merge").unwrap();
+        assert_eq!(
+            note.text,
+            "merge: `severity` was changed on two clones (SEV3 and SEV1); kept SEV3, the later change"
+        );
+        assert_eq!(note.visibility, Visibility::Internal);
+        assert_eq!(m, merge(Some(&b), &t, &o).unwrap());
+    }
+
+    #[test]
+    fn actions_numbered_alike_on_two_clones_are_renumbered() {
+        let b = base();
+        let item = |title: &str| crate::model::ActionItem {
+            id: String::new(),
+            number: 0,
+            title: title.into(),
+            owner: "o".into(),
+            due: None,
+            action_type: Default::default(),
+            state: Default::default(),
+            link: None,
+            created_at: Default::default(),
+            closed_at: None,
+            note: None,
+            extra: Default::default(),
+        };
+        let mut o = b.clone();
+        o.add_action(item("ours"), &stamp("10:05", "a"));
+        let mut t = b.clone();
+        t.add_action(item("theirs"), &stamp("10:06", "b"));
+        let m = merge(Some(&b), &o, &t).unwrap();
+        let numbered: Vec<(u32, &str)> = m
+            .actions
+            .iter()
+            .map(|a| (a.number, a.title.as_str()))
+            .collect();
+        assert_eq!(numbered, [(1, "ours"), (2, "theirs")]);
+        assert_eq!(m, merge(Some(&b), &t, &o).unwrap());
+    }
+
+    #[test]
+    fn unknown_fields_merge_by_the_same_rules() {
+        let mut b = base();
+        b.extra.insert("pager".into(), "p-1".into());
+        let mut o = b.clone();
+        o.extra.insert("pager".into(), "p-2".into());
+        let mut t = b.clone();
+        t.extra.insert("runbook".into(), "rb".into());
+        let m = merge(Some(&b), &o, &t).unwrap();
+        assert_eq!(m.extra.get("pager").and_then(|v| v.as_str()), Some("p-2"));
+        assert_eq!(m.extra.get("runbook").and_then(|v| v.as_str()), Some("rb"));
+    }
+
+    #[test]
+    fn independently_declared_incidents_are_not_merged() {
+        let a = base();
+        let other = Incident::declare(
+            "2026-11-25-x".into(),
+            "X".into(),
+            Severity::Sev2,
+            &stamp("10:02", "b"),
+        );
+        assert!(matches!(
+            merge(None, &a, &other),
+            Err(MergeError::DifferentIncidents(_))
+        ));
+        assert_eq!(merge(None, &a, &a).unwrap(), a);
+    }
+
+    #[test]
+    fn reopening_on_one_side_and_resolving_on_the_other_stays_consistent() {
+        let mut b = base();
+        b.set_status(Status::Resolved, None, false, &stamp("10:10", "a"))
+            .unwrap();
+        let mut o = b.clone();
+        o.set_status(
+            Status::Investigating,
+            Some("back"),
+            true,
+            &stamp("10:20", "a"),
+        )
+        .unwrap();
+        let mut t = b.clone();
+        t.push_event(&stamp("10:15", "b"), "note", "n".into(), Visibility::Public);
+        let m = merge(Some(&b), &o, &t).unwrap();
+        assert_eq!(m.status, Status::Investigating);
+        assert_eq!(m.resolved_at, None);
+    }
+
+    mod properties {
+        use super::*;
+        use crate::model::{ActionItem, StatusUpdate};
+        use proptest::prelude::*;
+
+        /// One change a responder can make on a clone.
+        #[derive(Debug, Clone)]
+        enum Edit {
+            Log(u8, u16),
+            Severity(u8, u16),
+            Status(u8, u16),
+            Assign(u8, u16),
+            Update(u8, u16),
+            Action(u8, u16),
+            CloseAction(u8, u16),
+        }
+
+        fn edit() -> impl Strategy<Value = Edit> {
+            (0u8..7, any::<u8>(), 0u16..180).prop_map(|(k, n, m)| match k {
+                0 => Edit::Log(n, m),
+                1 => Edit::Severity(n, m),
+                2 => Edit::Status(n, m),
+                3 => Edit::Assign(n, m),
+                4 => Edit::Update(n, m),
+                5 => Edit::Action(n, m),
+                _ => Edit::CloseAction(n, m),
+            })
+        }
+
+        fn apply(i: &mut Incident, edits: &[Edit], who: &str) {
+            for e in edits {
+                let at = |m: &u16| Stamp {
+                    at: "2026-11-25T10:00:00Z".parse::<DateTime<Utc>>().unwrap()
+                        + chrono::Duration::minutes(i64::from(*m)),
+                    by: who.into(),
+                };
+                match e {
+                    Edit::Log(n, m) => {
+                        i.push_event(
+                            &at(m),
+                            "note",
+                            format!("{who} note {n}"),
+                            Visibility::Public,
+                        );
+                    }
+                    Edit::Severity(n, m) => {
+                        let _ = i.set_severity(Severity::ALL[usize::from(*n) % 4], None, &at(m));
+                    }
+                    Edit::Status(n, m) => {
+                        let _ = i.set_status(Status::ALL[usize::from(*n) % 4], None, true, &at(m));
+                    }
+                    Edit::Assign(n, m) => {
+                        let _ =
+                            i.assign(&[("commander".into(), format!("{who}{}", n % 3))], &at(m));
+                    }
+                    Edit::Update(n, m) => {
+                        i.add_update(StatusUpdate {
+                            id: String::new(),
+                            at: at(m).at,
+                            by: who.into(),
+                            status: i.status,
+                            impacted: Some(format!("{who} impacted {n}")),
+                            learned: None,
+                            next_update_at: None,
+                            visibility: Visibility::Public,
+                            extra: Default::default(),
+                        });
+                    }
+                    Edit::Action(n, m) => {
+                        i.add_action(
+                            ActionItem {
+                                id: String::new(),
+                                number: 0,
+                                title: format!("{who} action {n}"),
+                                owner: who.into(),
+                                due: None,
+                                action_type: Default::default(),
+                                state: Default::default(),
+                                link: None,
+                                created_at: at(m).at,
+                                closed_at: None,
+                                note: None,
+                                extra: Default::default(),
+                            },
+                            &at(m),
+                        );
+                    }
+                    Edit::CloseAction(n, m) => {
+                        if !i.actions.is_empty() {
+                            let number = i.actions[usize::from(*n) % i.actions.len()].number;
+                            let _ = i.close_action(number, ActionState::Done, None, &at(m));
+                        }
+                    }
+                }
+            }
+        }
+
+        fn ids(i: &Incident) -> Vec<String> {
+            i.timeline
+                .iter()
+                .map(|e| e.id.clone())
+                .chain(i.updates.iter().map(|u| u.id.clone()))
+                .chain(i.actions.iter().map(|a| a.id.clone()))
+                .collect()
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(200))]
+
+            #[test]
+            fn no_entry_lost_none_duplicated_symmetric_and_idempotent(
+                shared in prop::collection::vec(edit(), 0..6),
+                mine in prop::collection::vec(edit(), 0..8),
+                yours in prop::collection::vec(edit(), 0..8),
+            ) {
+                let mut b = base();
+                apply(&mut b, &shared, "base");
+                let mut o = b.clone();
+                apply(&mut o, &mine, "ours");
+                let mut t = b.clone();
+                apply(&mut t, &yours, "theirs");
+
+                let m = merge(Some(&b), &o, &t).unwrap();
+                let merged: Vec<String> = ids(&m);
+                for id in ids(&o).into_iter().chain(ids(&t)) {
+                    prop_assert!(merged.contains(&id), "lost {id}");
+                }
+                let unique: BTreeSet<&String> = merged.iter().collect();
+                prop_assert_eq!(unique.len(), merged.len(), "duplicated entries");
+                let numbers: BTreeSet<u32> = m.actions.iter().map(|a| a.number).collect();
+                prop_assert_eq!(numbers.len(), m.actions.len(), "action numbers collide");
+                prop_assert!(m.timeline.windows(2).all(|w| w[0].at <= w[1].at), "timeline out of order");
+                prop_assert_eq!(&m, &merge(Some(&b), &t, &o).unwrap(), "not symmetric");
+                prop_assert_eq!(&o, &merge(Some(&o), &o, &o).unwrap(), "merging a record with itself changed it");
+                prop_assert_eq!(&m, &merge(Some(&m), &m, &m).unwrap(), "the merge result is not stable");
+            }
+        }
+    }
+}

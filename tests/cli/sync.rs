@@ -1,0 +1,460 @@
+//! Many responders on many clones: a bare remote and several clones in a temp dir, only local paths.
+
+use crate::support::Repo;
+use std::path::{Path, PathBuf};
+
+/// A bare remote and `n` clones of one incident repo, all under one temp home.
+struct Team {
+    home: Repo,
+    remote: PathBuf,
+    clones: Vec<PathBuf>,
+}
+
+impl Team {
+    fn new(n: usize) -> Team {
+        let home = Repo::new();
+        let remote = home.home.path().join("remote.git");
+        run_git(
+            home.home.path(),
+            &home,
+            &[
+                "init",
+                "-q",
+                "--bare",
+                "-b",
+                "main",
+                remote.to_str().unwrap(),
+            ],
+        );
+        home.git(&["remote", "add", "origin", remote.to_str().unwrap()]);
+        home.ok(&["sync"]);
+        let mut clones = vec![home.root.clone()];
+        for k in 1..n {
+            let dir = home.home.path().join(format!("clone{k}"));
+            run_git(
+                home.home.path(),
+                &home,
+                &[
+                    "clone",
+                    "-q",
+                    remote.to_str().unwrap(),
+                    dir.to_str().unwrap(),
+                ],
+            );
+            clones.push(dir);
+        }
+        Team {
+            home,
+            remote,
+            clones,
+        }
+    }
+
+    fn at(&self, k: usize, args: &[&str]) -> String {
+        let out = self
+            .home
+            .cmd()
+            .current_dir(&self.clones[k])
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "clone {k}: incident {args:?}\n{}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    fn fails_at(&self, k: usize, args: &[&str]) -> String {
+        let out = self
+            .home
+            .cmd()
+            .current_dir(&self.clones[k])
+            .args(args)
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "clone {k}: incident {args:?} should fail\n{}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        String::from_utf8(out.stderr).unwrap()
+    }
+
+    fn git_at(&self, k: usize, args: &[&str]) -> String {
+        run_git(&self.clones[k], &self.home, args)
+    }
+
+    fn file(&self, k: usize, id: &str) -> String {
+        std::fs::read_to_string(
+            self.clones[k]
+                .join("incidents")
+                .join(&id[..4])
+                .join(format!("{id}.yaml")),
+        )
+        .unwrap()
+    }
+
+    fn record(&self, k: usize, id: &str) -> serde_json::Value {
+        serde_json::from_str(&self.at(k, &["--json", "show", id])).unwrap()
+    }
+}
+
+fn run_git(dir: &Path, repo: &Repo, args: &[&str]) -> String {
+    let out = std::process::Command::new("git")
+        .env_clear()
+        .envs(repo.env())
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn texts(record: &serde_json::Value) -> Vec<String> {
+    record["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["text"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn three_clones_change_one_incident_and_all_end_with_every_event_once() {
+    let team = Team::new(3);
+    let id = "2026-11-25-checkout-down";
+    team.at(
+        0,
+        &[
+            "declare",
+            "Checkout down",
+            "--sev",
+            "SEV2",
+            "--service",
+            "checkout",
+        ],
+    );
+    team.at(0, &["sync"]);
+    team.at(1, &["sync"]);
+    team.at(2, &["sync"]);
+
+    // Each clone changes the same incident without syncing.
+    team.at(0, &["log", id, "commander: failover started"]);
+    team.at(0, &["severity", id, "SEV1", "--reason", "all regions"]);
+    team.at(
+        1,
+        &[
+            "update",
+            id,
+            "--impacted",
+            "Checkout fails",
+            "--learned",
+            "DB failover",
+            "--at",
+            "1m ago",
+        ],
+    );
+    team.at(1, &["assign", id, "--comms", "bob"]);
+    team.at(
+        2,
+        &[
+            "action",
+            "add",
+            id,
+            "Add a failover drill",
+            "--owner",
+            "carol",
+            "--due",
+            "7d",
+        ],
+    );
+    team.at(
+        2,
+        &[
+            "log",
+            id,
+            "scribe: customers emailed",
+            "--kind",
+            "comms",
+            "--to",
+            "customers",
+        ],
+    );
+    team.at(2, &["assign", id, "--commander", "carol"]);
+
+    for k in [0, 1, 2, 0, 1] {
+        team.at(k, &["sync"]);
+    }
+    let file = team.file(0, id);
+    for k in 1..3 {
+        assert_eq!(team.file(k, id), file, "clone {k} differs");
+    }
+    assert!(!file.contains("<<<<<<<") && !file.contains(">>>>>>>"));
+    let rec = team.record(0, id);
+    let all = texts(&rec);
+    for expected in [
+        "commander: failover started",
+        "severity SEV2 → SEV1: all regions",
+        "status update (investigating): Checkout fails",
+        "assigned comms: bob",
+        "scribe: customers emailed",
+        "assigned commander: carol",
+    ] {
+        assert_eq!(
+            all.iter().filter(|t| t.as_str() == expected).count(),
+            1,
+            "{expected} in {all:#?}"
+        );
+    }
+    assert!(
+        all.iter()
+            .any(|t| t.starts_with("action #1 added: Add a failover drill"))
+    );
+    assert_eq!(rec["severity"], "SEV1");
+    assert_eq!(rec["roles"]["comms"], "bob");
+    assert_eq!(rec["roles"]["commander"], "carol");
+    assert_eq!(rec["updates"].as_array().unwrap().len(), 1);
+    assert_eq!(rec["actions"].as_array().unwrap().len(), 1);
+    let ats: Vec<&str> = rec["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["at"].as_str().unwrap())
+        .collect();
+    let mut sorted = ats.clone();
+    sorted.sort();
+    assert_eq!(ats, sorted, "ordered by time");
+    let log = team.git_at(0, &["log", "--merges", "--format=%s"]);
+    assert!(log.contains("Merge origin/main (incident sync)"), "{log}");
+    let fsck = std::process::Command::new("git")
+        .arg("fsck")
+        .current_dir(&team.remote)
+        .output()
+        .unwrap();
+    assert!(fsck.status.success());
+}
+
+#[test]
+fn conflicting_severities_keep_the_later_and_say_so() {
+    let mut team = Team::new(2);
+    let id = "2026-11-25-search-slow";
+    team.at(
+        0,
+        &[
+            "declare",
+            "Search slow",
+            "--sev",
+            "SEV3",
+            "--service",
+            "search",
+        ],
+    );
+    team.at(0, &["sync"]);
+    team.at(1, &["sync"]);
+    team.home.at("2026-11-25T10:05:00Z");
+    team.at(0, &["severity", id, "SEV2"]);
+    team.home.at("2026-11-25T10:07:00Z");
+    team.at(1, &["severity", id, "SEV1"]);
+    team.at(0, &["sync"]);
+    team.at(1, &["sync"]);
+    team.at(0, &["sync"]);
+    let rec = team.record(0, id);
+    assert_eq!(rec["severity"], "SEV1");
+    let merge: Vec<String> = texts(&rec)
+        .into_iter()
+        .filter(|t| t.starts_with("merge:"))
+        .collect();
+    assert_eq!(
+        merge,
+        [
+            "merge: `severity` was changed on two clones (SEV1 and SEV2); kept SEV1, the later change"
+        ]
+    );
+    assert_eq!(team.file(0, id), team.file(1, id));
+}
+
+#[test]
+fn plain_git_pull_uses_the_merge_driver() {
+    let team = Team::new(2);
+    let id = "2026-11-25-api-errors";
+    team.at(
+        0,
+        &[
+            "declare",
+            "API errors",
+            "--sev",
+            "SEV2",
+            "--service",
+            "checkout",
+        ],
+    );
+    team.at(0, &["sync"]);
+    team.git_at(1, &["pull", "-q"]);
+    team.at(1, &["init"]); // registers the driver in this clone, as `sync` would
+    team.at(0, &["log", id, "from clone zero"]);
+    team.at(1, &["log", id, "from clone one"]);
+    team.git_at(0, &["push", "-q", "origin", "main"]);
+    team.git_at(1, &["pull", "-q", "--no-rebase", "--no-edit"]);
+    let file = team.file(1, id);
+    assert!(!file.contains("<<<<<<<"), "{file}");
+    let all = texts(&team.record(1, id));
+    assert!(
+        all.contains(&"from clone zero".to_string()) && all.contains(&"from clone one".to_string()),
+        "{all:?}"
+    );
+    assert_eq!(team.git_at(1, &["status", "--porcelain"]), "");
+}
+
+#[test]
+fn the_same_id_declared_on_two_clones_keeps_both() {
+    let mut team = Team::new(2);
+    team.home.at("2026-11-25T10:00:00Z");
+    team.at(
+        0,
+        &[
+            "declare",
+            "DB latency",
+            "--sev",
+            "SEV2",
+            "--service",
+            "checkout",
+        ],
+    );
+    team.home.at("2026-11-25T10:02:00Z");
+    team.at(
+        1,
+        &[
+            "declare",
+            "DB latency",
+            "--sev",
+            "SEV3",
+            "--service",
+            "search",
+        ],
+    );
+    team.at(0, &["sync"]);
+    let out = team.at(1, &["sync"]);
+    assert!(out.contains("two clones declared different incidents as `2026-11-25-db-latency`; the later one is now `2026-11-25-db-latency-2`"), "{out}");
+    team.at(0, &["sync"]);
+    for k in 0..2 {
+        let first = team.record(k, "2026-11-25-db-latency");
+        assert_eq!(first["severity"], "SEV2");
+        let second = team.record(k, "2026-11-25-db-latency-2");
+        assert_eq!(second["severity"], "SEV3");
+        assert_eq!(second["id"], "2026-11-25-db-latency-2");
+        assert!(
+            texts(&second)
+                .iter()
+                .any(|t| t.starts_with("renamed from 2026-11-25-db-latency"))
+        );
+    }
+}
+
+#[test]
+fn sync_errors_are_clear() {
+    let team = Team::new(1);
+    let err = team.fails_at(0, &["sync", "--remote", "upstream"]);
+    assert!(
+        err.contains("no remote named `upstream`") && err.contains("git remote add"),
+        "{err}"
+    );
+    team.git_at(
+        0,
+        &["remote", "add", "gone", "file:///nonexistent/remote.git"],
+    );
+    let err = team.fails_at(0, &["sync", "--remote", "gone"]);
+    assert!(err.contains("cannot fetch from `gone`: git says:"), "{err}");
+    let id = team.home.declare("Checkout down", &[]);
+    let path = team.home.path_of(&id);
+    std::fs::write(
+        &path,
+        std::fs::read_to_string(&path).unwrap() + "# edited by hand\n",
+    )
+    .unwrap();
+    let err = team.fails_at(0, &["sync"]);
+    assert!(
+        err.contains(
+            "uncommitted changes to incident files: incidents/2026/2026-11-25-checkout-down.yaml"
+        ),
+        "{err}"
+    );
+}
+
+#[test]
+fn the_first_sync_sets_up_the_remote_branch_and_sync_flag_pushes() {
+    let team = Team::new(2);
+    let remote_log = |args: &[&str]| run_git(&team.remote, &team.home, args);
+    assert!(remote_log(&["log", "--format=%s", "main"]).contains("Set up incident repo"));
+    let id = team.home.declare("Queue backlog", &[]);
+    let out = team.at(0, &["--sync", "log", &id, "draining"]);
+    assert!(out.contains("pushed to origin/main"), "{out}");
+    assert!(remote_log(&["log", "-1", "--format=%s", "main"]).contains("draining"));
+    let policy = std::fs::read_to_string(team.clones[1].join(".incident.yaml"))
+        .unwrap()
+        .replace("sync: manual", "sync: auto");
+    std::fs::write(team.clones[1].join(".incident.yaml"), policy).unwrap();
+    team.git_at(1, &["commit", "-qam", "sync automatically"]);
+    team.at(1, &["sync"]);
+    let out = team.at(1, &["log", &id, "auto-synced"]);
+    assert!(
+        out.contains("merged origin/main") || out.contains("pushed to origin/main"),
+        "{out}"
+    );
+    assert!(
+        remote_log(&["log", "-1", "--format=%s", "main"]).contains("(incident sync)")
+            || remote_log(&["log", "-1", "--format=%s", "main"]).contains("auto-synced")
+    );
+}
+
+#[test]
+fn stress_concurrent_writers_and_syncing_clones_lose_nothing() {
+    let team = Team::new(3);
+    let id = team.home.declare("Checkout down", &[]);
+    team.at(0, &["sync"]);
+    team.at(1, &["sync"]);
+    team.at(2, &["sync"]);
+    // 20 processes on one clone at once.
+    let children: Vec<_> = (0..20)
+        .map(|n| {
+            team.home
+                .spawnable(&["log", &id, &format!("burst {n}")])
+                .current_dir(&team.clones[0])
+                .stdout(std::process::Stdio::null())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for mut c in children {
+        assert!(c.wait().unwrap().success());
+    }
+    // Three clones writing and syncing in a loop: a bounded number of rounds.
+    let mut expected: Vec<String> = (0..20).map(|n| format!("burst {n}")).collect();
+    for round in 0..4 {
+        for k in 0..3 {
+            let text = format!("clone {k} round {round}");
+            team.at(k, &["log", &id, &text]);
+            expected.push(text);
+            team.at(k, &["sync"]);
+        }
+    }
+    for k in 0..3 {
+        team.at(k, &["sync"]);
+    }
+    let file = team.file(0, &id);
+    for k in 1..3 {
+        assert_eq!(team.file(k, &id), file, "clone {k} differs");
+    }
+    let all = texts(&team.record(0, &id));
+    for e in &expected {
+        assert_eq!(all.iter().filter(|t| *t == e).count(), 1, "{e}");
+    }
+}
