@@ -3,6 +3,7 @@
 //! Nothing here touches the disk, git or the terminal, so every rule can be unit-tested on hand-built
 //! records and reused by the store, the renderer, the metrics and the merge alike.
 
+mod deadline;
 mod duration;
 mod entry_id;
 mod incident;
@@ -13,6 +14,7 @@ mod slug;
 mod time;
 mod validate;
 
+pub use deadline::{Deadline, DeadlineKind, DeadlineState, deadlines};
 pub use duration::Span;
 pub use entry_id::entry_id;
 pub use incident::{

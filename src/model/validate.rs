@@ -224,8 +224,8 @@ pub fn check_incident(i: &Incident, input: &CheckInput) -> Vec<Finding> {
         );
     }
     if i.status.is_active() {
-        for d in crate::metrics::deadlines(i, &policy, input.now) {
-            if d.state == crate::metrics::DeadlineState::Overdue {
+        for d in super::deadlines(i, &policy, input.now) {
+            if d.state == super::DeadlineState::Overdue {
                 add(
                     Warning,
                     "updates",
