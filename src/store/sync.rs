@@ -354,10 +354,13 @@ impl Store {
             .find(|a| !a.starts_with('-') && !a.contains(':'))
             .copied()
             .unwrap_or("");
-        let mut message = String::from_utf8_lossy(&out.stderr).trim().to_string();
-        if message.is_empty() {
-            message = String::from_utf8_lossy(&out.stdout).trim().to_string();
-        }
+        // `push --porcelain` reports a rejection on stdout and only a summary on stderr.
+        let message = [out.stderr.as_slice(), out.stdout.as_slice()]
+            .iter()
+            .map(|b| String::from_utf8_lossy(b).trim().to_string())
+            .filter(|m| !m.is_empty())
+            .collect::<Vec<_>>()
+            .join("\n");
         Err(anyhow!(GitFailed(format!(
             "cannot {what} `{remote}`: git says: {message}"
         ))))

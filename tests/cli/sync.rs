@@ -419,11 +419,12 @@ fn the_first_sync_sets_up_the_remote_branch_and_sync_flag_pushes() {
 fn stress_concurrent_writers_and_syncing_clones_lose_nothing() {
     let team = Team::new(3);
     let id = team.home.declare("Checkout down", &[]);
-    team.at(0, &["sync"]);
-    team.at(1, &["sync"]);
-    team.at(2, &["sync"]);
-    // 20 processes on one clone at once.
-    let children: Vec<_> = (0..20)
+    for k in 0..3 {
+        team.at(k, &["sync"]);
+    }
+    // 20 processes writing on clone 0 while all three clones write and sync in a loop (a bounded
+    // number of rounds), racing each other's pushes.
+    let burst: Vec<_> = (0..20)
         .map(|n| {
             team.home
                 .spawnable(&["log", &id, &format!("burst {n}")])
@@ -433,20 +434,23 @@ fn stress_concurrent_writers_and_syncing_clones_lose_nothing() {
                 .unwrap()
         })
         .collect();
-    for mut c in children {
+    let rounds = 3;
+    std::thread::scope(|scope| {
+        for k in 0..3 {
+            let team = &team;
+            let id = &id;
+            scope.spawn(move || {
+                for round in 0..rounds {
+                    team.at(k, &["log", id, &format!("clone {k} round {round}")]);
+                    team.at(k, &["sync"]);
+                }
+            });
+        }
+    });
+    for mut c in burst {
         assert!(c.wait().unwrap().success());
     }
-    // Three clones writing and syncing in a loop: a bounded number of rounds.
-    let mut expected: Vec<String> = (0..20).map(|n| format!("burst {n}")).collect();
-    for round in 0..4 {
-        for k in 0..3 {
-            let text = format!("clone {k} round {round}");
-            team.at(k, &["log", &id, &text]);
-            expected.push(text);
-            team.at(k, &["sync"]);
-        }
-    }
-    for k in 0..3 {
+    for k in [0, 1, 2, 0, 1] {
         team.at(k, &["sync"]);
     }
     let file = team.file(0, &id);
@@ -454,7 +458,10 @@ fn stress_concurrent_writers_and_syncing_clones_lose_nothing() {
         assert_eq!(team.file(k, &id), file, "clone {k} differs");
     }
     let all = texts(&team.record(0, &id));
-    for e in &expected {
-        assert_eq!(all.iter().filter(|t| *t == e).count(), 1, "{e}");
+    let expected = (0..20)
+        .map(|n| format!("burst {n}"))
+        .chain((0..3).flat_map(|k| (0..rounds).map(move |r| format!("clone {k} round {r}"))));
+    for e in expected {
+        assert_eq!(all.iter().filter(|t| **t == e).count(), 1, "{e}");
     }
 }
