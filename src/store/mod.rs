@@ -304,6 +304,7 @@ impl Store {
     ) -> Result<Saved> {
         model::check_name("incident ID", &incident.id).map_err(|e| anyhow!(e))?;
         let _lock = self.lock()?;
+        ensure_no_operation_in_progress(self)?;
         let base = incident.id.clone();
         let mut n = 1;
         while self.path_of(&incident.id).exists() {
@@ -339,6 +340,7 @@ impl Store {
         F: FnOnce(&mut Incident) -> Result<Change>,
     {
         let _lock = self.lock()?;
+        ensure_no_operation_in_progress(self)?;
         let path = self.path_of(id);
         let before = fs::read_to_string(&path)
             .with_context(|| format!("cannot read incident `{id}` ({})", path.display()))?;
@@ -618,13 +620,21 @@ fn tune_libgit2() {
 
 /// Refuses to touch a repo in the middle of a merge or rebase: committing then would bury it.
 pub fn ensure_no_operation_in_progress(store: &Store) -> Result<()> {
-    if store.repo.state() != git2::RepositoryState::Clean {
-        bail!(
-            "the incident repo is in the middle of a git {:?}; finish it (or abort it) first",
-            store.repo.state()
-        );
-    }
-    Ok(())
+    use git2::RepositoryState as S;
+    let what = match store.repo.state() {
+        S::Clean => return Ok(()),
+        S::Merge => "merge",
+        S::Revert | S::RevertSequence => "revert",
+        S::CherryPick | S::CherryPickSequence => "cherry-pick",
+        S::Rebase | S::RebaseInteractive | S::RebaseMerge => "rebase",
+        S::ApplyMailbox | S::ApplyMailboxOrRebase => "am",
+        S::Bisect => bail!(
+            "the incident repo is in the middle of a git bisect; end it with `git bisect reset` first"
+        ),
+    };
+    bail!(
+        "the incident repo is in the middle of a git {what}; finish it (`git {what} --continue`) or abort it (`git {what} --abort`) first"
+    )
 }
 
 #[cfg(test)]

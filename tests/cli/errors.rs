@@ -210,3 +210,32 @@ fn no_git_identity_says_how_to_set_one() {
         "{err}"
     );
 }
+
+#[test]
+fn changes_are_refused_in_the_middle_of_a_git_merge() {
+    let repo = Repo::new();
+    let id = repo.declare("Checkout down", &[]);
+    repo.git(&["checkout", "-q", "-b", "side"]);
+    repo.write("notes.md", "side\n");
+    repo.git(&["add", "notes.md"]);
+    repo.git(&["commit", "-qm", "side"]);
+    repo.git(&["checkout", "-q", "main"]);
+    repo.write("notes.md", "main\n");
+    repo.git(&["add", "notes.md"]);
+    repo.git(&["commit", "-qm", "main"]);
+    let merge = std::process::Command::new("git")
+        .env_clear()
+        .envs(repo.env())
+        .current_dir(&repo.root)
+        .args(["merge", "-q", "side"])
+        .output()
+        .unwrap();
+    assert!(!merge.status.success(), "the merge conflicts");
+    let before = repo.commit_count();
+    let err = repo.fails(1, &["log", &id, "during a merge"]);
+    assert!(
+        err.contains("in the middle of a git merge") && err.contains("git merge --abort"),
+        "{err}"
+    );
+    assert_eq!(repo.commit_count(), before);
+}
