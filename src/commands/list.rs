@@ -69,11 +69,11 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
     ctx.out.print_table(&table)
 }
 
-/// Open incidents first, then worst severity, then newest.
+/// Real incidents before drills; open ones first, then worst severity, then newest.
 pub fn sort_for_triage(incidents: &mut [IncidentSummary]) {
     incidents.sort_by(|a, b| {
-        (!a.status.is_active(), a.severity)
-            .cmp(&(!b.status.is_active(), b.severity))
+        (a.drill, !a.status.is_active(), a.severity)
+            .cmp(&(b.drill, !b.status.is_active(), b.severity))
             .then_with(|| b.opened_at().cmp(&a.opened_at()))
             .then_with(|| a.id.cmp(&b.id))
     });

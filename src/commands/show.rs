@@ -94,5 +94,51 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
             e.text
         ));
     }
+    if !i.updates.is_empty() {
+        text.push_str(&format!("\n{}\n", out.paint("Status updates", Style::Bold)));
+        for u in &i.updates {
+            let internal = if u.visibility.is_public() {
+                String::new()
+            } else {
+                out.paint(" (internal)", Style::Dim)
+            };
+            let said: Vec<&str> = [u.impacted.as_deref(), u.learned.as_deref()]
+                .into_iter()
+                .flatten()
+                .collect();
+            let said = if said.is_empty() {
+                "(standard wording)".to_string()
+            } else {
+                said.join(" / ")
+            };
+            let next = u
+                .next_update_at
+                .map(|n| format!("; next by {}", out.time(n)))
+                .unwrap_or_default();
+            text.push_str(&format!(
+                "  {}  {:<13} {said}{next}{internal}\n",
+                out.time(u.at),
+                u.status.as_str()
+            ));
+        }
+    }
+    if !i.actions.is_empty() {
+        text.push_str(&format!("\n{}\n", out.paint("Action items", Style::Bold)));
+        for a in &i.actions {
+            let due = a.due.map(|d| format!(", due {d}")).unwrap_or_default();
+            let overdue = if a.is_overdue(ctx.now.date_naive()) {
+                out.paint(" overdue", Style::Red)
+            } else {
+                String::new()
+            };
+            text.push_str(&format!(
+                "  #{} [{}] {} ({}{due}){overdue}\n",
+                a.number,
+                a.state.as_str(),
+                a.title,
+                a.owner
+            ));
+        }
+    }
     out.line(text.trim_end())
 }
