@@ -138,7 +138,9 @@ fn main() {
         ),
     ] {
         let dir = work.path().join(format!("repo-{size}"));
-        build_repo(&dir, size);
+        if !dir.exists() {
+            build_repo(&dir, size);
+        }
         let bin = bin.clone();
         report(label, 10, || {
             let mut c = Command::new(&bin);
