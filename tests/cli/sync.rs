@@ -465,3 +465,51 @@ fn stress_concurrent_writers_and_syncing_clones_lose_nothing() {
         assert_eq!(all.iter().filter(|t| **t == e).count(), 1, "{e}");
     }
 }
+
+#[test]
+fn merge_file_follows_the_driver_protocol_and_refuses_what_it_cannot_read() {
+    let repo = Repo::new();
+    let id = repo.declare("Checkout down", &[]);
+    let base = repo.read(&id);
+    repo.ok(&["log", &id, "ours"]);
+    let ours = repo.read(&id);
+    repo.git(&["reset", "-q", "--hard", "HEAD~1"]);
+    repo.ok(&["log", &id, "theirs", "--at", "5m ago"]);
+    let theirs = repo.read(&id);
+    let dir = repo.home.path();
+    let write = |name: &str, text: &str| {
+        std::fs::write(dir.join(name), text).unwrap();
+        dir.join(name).to_string_lossy().into_owned()
+    };
+    let (b, o, t) = (
+        write("base.yaml", &base),
+        write("ours.yaml", &ours),
+        write("theirs.yaml", &theirs),
+    );
+    repo.ok(&["merge-file", &b, &o, &t, "incidents/2026/x.yaml"]);
+    let merged = std::fs::read_to_string(&o).unwrap();
+    assert!(
+        merged.contains("text: ours") && merged.contains("text: theirs"),
+        "{merged}"
+    );
+    assert!(
+        merged.find("text: theirs").unwrap() < merged.find("text: ours").unwrap(),
+        "ordered by time"
+    );
+
+    let broken = write("broken.yaml", "id: [unclosed\n");
+    let o2 = write("ours2.yaml", &ours);
+    let err = repo.fails(
+        1,
+        &["merge-file", &b, &o2, &broken, "incidents/2026/x.yaml"],
+    );
+    assert!(
+        err.contains("their version does not parse") && err.contains("leaving the conflict to you"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&o2).unwrap(),
+        ours,
+        "ours is left as it was"
+    );
+}
