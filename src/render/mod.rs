@@ -109,6 +109,20 @@ impl Renderer {
                 AutoEscape::None
             }
         });
+        env.set_formatter(|out, state, value| {
+            if matches!(state.auto_escape(), AutoEscape::Html)
+                && !value.is_safe()
+                && !value.is_none()
+            {
+                use std::fmt::Write;
+                return out
+                    .write_str(&escape_markup(&value.to_string()))
+                    .map_err(|e| {
+                        minijinja::Error::new(minijinja::ErrorKind::WriteFailure, e.to_string())
+                    });
+            }
+            minijinja::escape_formatter(out, state, value)
+        });
         let dir = repo_templates.clone();
         env.set_loader(move |name| {
             if !safe_name(name) {
@@ -209,6 +223,23 @@ impl Renderer {
     }
 }
 
+/// HTML and XML escaping of the five markup characters. Unlike minijinja's default it leaves `/`
+/// alone, so published links and Atom IDs read `https://...` rather than `https:&#x2f;&#x2f;...`.
+fn escape_markup(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            other => out.push(other),
+        }
+    }
+    out
+}
+
 fn template_error(file: &str, e: &minijinja::Error) -> RenderError {
     // An error inside an included template names that template.
     let file = match e.name() {
@@ -291,7 +322,7 @@ mod tests {
         let ctx = minijinja::context! { v => "<b>&</b>" };
         assert_eq!(
             r.render("x.html", &ctx).unwrap(),
-            "&lt;b&gt;&amp;&lt;&#x2f;b&gt;"
+            "&lt;b&gt;&amp;&lt;/b&gt;"
         );
         assert_eq!(r.render("x.md", &ctx).unwrap(), "<b>&</b>");
         assert!(r.render("../x.md", &ctx).is_err());
