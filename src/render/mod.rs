@@ -114,7 +114,6 @@ impl Renderer {
                 && !value.is_safe()
                 && !value.is_none()
             {
-                use std::fmt::Write;
                 return out
                     .write_str(&escape_markup(&value.to_string()))
                     .map_err(|e| {
