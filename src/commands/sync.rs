@@ -27,15 +27,13 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
 pub(crate) fn sync(ctx: &Context, store: &Store, remote: &str, push: bool) -> Result<SyncReport> {
     let driver = std::env::current_exe().context("cannot find the running `incident` binary")?;
     let author = ctx.author()?;
-    store.sync(
-        &SyncOptions {
-            remote,
-            push,
-            driver: &driver,
-        },
-        &author,
-        ctx.now,
-    )
+    let options = SyncOptions {
+        remote,
+        push,
+        driver: &driver,
+        prompt: ctx.interactive,
+    };
+    store.sync(&options, &author, ctx.now)
 }
 
 pub(crate) fn describe(r: &SyncReport) -> String {

@@ -36,6 +36,9 @@ pub struct SyncOptions<'a> {
     pub push: bool,
     /// The `incident` binary, registered as git's merge driver so plain `git pull` merges too.
     pub driver: &'a Path,
+    /// Whether git may ask for credentials on the terminal, as `git push` would; off in scripts so
+    /// a missing credential fails at once instead of hanging.
+    pub prompt: bool,
 }
 
 const MAX_ATTEMPTS: u32 = 5;
@@ -131,7 +134,11 @@ impl Store {
         self.register_merge_driver(opts.driver)?;
         for attempt in 1..=MAX_ATTEMPTS {
             report.attempts = attempt;
-            self.git_cli(&["fetch", "--quiet", opts.remote], "fetch from")?;
+            self.git_cli(
+                &["fetch", "--quiet", opts.remote],
+                "fetch from",
+                opts.prompt,
+            )?;
             let remote_ref = format!("refs/remotes/{}/{branch}", opts.remote);
             let upstream_exists = self.repo.find_reference(&remote_ref).is_ok();
             if upstream_exists {
@@ -154,10 +161,10 @@ impl Store {
                 args.push("--set-upstream");
             }
             args.extend([opts.remote, refspec.as_str()]);
-            match self.git_cli(&args, "push to") {
+            match self.git_cli(&args, "push to", opts.prompt) {
                 Ok(()) => {
                     report.pushed = true;
-                    let _ = self.git_cli(&["gc", "--auto", "--quiet"], "tidy");
+                    let _ = self.git_cli(&["gc", "--auto", "--quiet"], "tidy", false);
                     return Ok(report);
                 }
                 Err(e) if is_rejection(&e) && attempt < MAX_ATTEMPTS => continue,
@@ -337,12 +344,13 @@ impl Store {
     }
 
     /// Runs the user's own git in the work tree; its message is passed on when it fails.
-    fn git_cli(&self, args: &[&str], what: &str) -> Result<()> {
-        let out = Command::new("git")
-            .arg("-C")
-            .arg(self.workdir()?)
-            .args(args)
-            .env("GIT_TERMINAL_PROMPT", "0")
+    fn git_cli(&self, args: &[&str], what: &str, prompt: bool) -> Result<()> {
+        let mut git = Command::new("git");
+        git.arg("-C").arg(self.workdir()?).args(args);
+        if !prompt {
+            git.env("GIT_TERMINAL_PROMPT", "0");
+        }
+        let out = git
             .output()
             .context("cannot run `git`: is it installed and on PATH?")?;
         if out.status.success() {
