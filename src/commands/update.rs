@@ -3,7 +3,9 @@
 
 use super::Context;
 use crate::context::Style;
-use crate::model::{Config, Incident, Span, Stamp, Status, StatusUpdate, Visibility};
+use crate::model::{
+    Config, Incident, Span, Stamp, Status, StatusUpdate, TimelineEvent, Visibility,
+};
 use crate::render::Renderer;
 use crate::render::context::UpdateDocument;
 use crate::store::Change;
@@ -54,14 +56,15 @@ impl Draft {
     }
 }
 
-/// Builds the update for the incident's current status and records it. Only the first public update
-/// and the resolution update may leave out what is impacted and what was learned.
+/// Builds the update for the incident's current status and records it, returning it with its
+/// timeline event. Only the first public update and the resolution update may leave out what is
+/// impacted and what was learned.
 pub fn post(
     incident: &mut Incident,
     config: &Config,
     draft: Draft,
     stamp: &Stamp,
-) -> Result<StatusUpdate, String> {
+) -> Result<(StatusUpdate, TimelineEvent), String> {
     let clean = |t: Option<String>| t.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
     let (impacted, learned) = (clean(draft.impacted), clean(draft.learned));
     let first = draft.visibility.is_public() && incident.first_public_update().is_none();
@@ -100,8 +103,8 @@ pub fn post(
         extra: Default::default(),
     };
     update.id = update.derived_id(&incident.id);
-    incident.add_update(update.clone());
-    Ok(update)
+    let event = incident.add_update(update.clone());
+    Ok((update, event))
 }
 
 /// The update as the status page shows it.
@@ -141,17 +144,10 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
                 .set_status(status, None, false, &stamp)
                 .map_err(|e| anyhow!(e))?;
         }
-        let update =
+        let (update, event) =
             post(incident, &config, draft, &stamp).map_err(|e| anyhow!(crate::UsageError(e)))?;
-        let event = incident
-            .timeline
-            .iter()
-            .rev()
-            .find(|e| e.kind == "update")
-            .map(|e| e.text.clone())
-            .unwrap_or_default();
         posted = Some(update);
-        Ok(Change::new(crate::model::event_kind::UPDATE, event))
+        Ok(Change::new(&event.kind, event.text))
     })?;
     if ctx.out.json {
         return ctx.out.json(&saved.incident);
