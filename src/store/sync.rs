@@ -41,7 +41,7 @@ pub struct SyncOptions<'a> {
     pub prompt: bool,
 }
 
-const MAX_ATTEMPTS: u32 = 5;
+const MAX_ATTEMPTS: u32 = 8;
 
 impl Store {
     fn workdir(&self) -> Result<PathBuf> {
@@ -167,7 +167,20 @@ impl Store {
                     let _ = self.git_cli(&["gc", "--auto", "--quiet"], "tidy", false);
                     return Ok(report);
                 }
-                Err(e) if is_rejection(&e) && attempt < MAX_ATTEMPTS => continue,
+                Err(e) if is_rejection(&e) && attempt < MAX_ATTEMPTS => {
+                    // Someone pushed in between: back off a little (more each time, with jitter
+                    // so racing clones do not retry in lockstep), then fetch and merge again.
+                    let jitter = u64::from(
+                        std::time::SystemTime::now()
+                            .duration_since(std::time::UNIX_EPOCH)
+                            .map_or(0, |d| d.subsec_nanos())
+                            % 100,
+                    );
+                    std::thread::sleep(std::time::Duration::from_millis(
+                        50 * u64::from(attempt) + jitter,
+                    ));
+                    continue;
+                }
                 Err(e) => return Err(e),
             }
         }
