@@ -3,6 +3,7 @@
 use super::Context;
 use crate::context::Style;
 use crate::metrics;
+use crate::model::Incident;
 use crate::model::format_duration;
 use anyhow::Result;
 
@@ -12,7 +13,7 @@ pub struct Args {}
 pub fn run(ctx: &Context, _args: Args) -> Result<()> {
     let store = ctx.store()?;
     let incidents: Vec<_> = store
-        .load_all()?
+        .load_all_mapped(Incident::for_metrics)?
         .into_iter()
         .filter_map(|r| r.map_err(|e| eprintln!("warning: skipped {e}")).ok())
         .collect();

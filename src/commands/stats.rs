@@ -3,6 +3,7 @@
 
 use super::Context;
 use crate::metrics::{self, Grouping, ResponseTimes};
+use crate::model::Incident;
 use crate::model::format_duration;
 use anyhow::Result;
 
@@ -23,7 +24,7 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
     let store = ctx.store()?;
     let since = ctx.since_arg(&args.since)?;
     let incidents: Vec<_> = store
-        .load_all()?
+        .load_all_mapped(Incident::for_metrics)?
         .into_iter()
         .filter_map(|r| r.map_err(|e| eprintln!("warning: skipped {e}")).ok())
         .collect();

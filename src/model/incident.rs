@@ -773,6 +773,34 @@ impl Incident {
             .min_by_key(|e| e.at)
     }
 
+    /// The record reduced to what metrics and deadlines read: times, kinds, states and roles. Texts
+    /// are dropped, so `stats` over tens of thousands of incidents stays small.
+    pub fn for_metrics(mut self) -> Incident {
+        self.fill_entry_ids();
+        for e in &mut self.timeline {
+            e.text = String::new();
+            e.by = String::new();
+            e.extra = Extra::new();
+        }
+        for u in &mut self.updates {
+            u.impacted = None;
+            u.learned = None;
+            u.extra = Extra::new();
+        }
+        for a in &mut self.actions {
+            a.title = String::new();
+            a.note = None;
+            a.link = None;
+            a.extra = Extra::new();
+        }
+        self.timeline.shrink_to_fit();
+        self.summary = None;
+        self.postmortem = Postmortem::default();
+        self.impact.extra = Extra::new();
+        self.extra = Extra::new();
+        self
+    }
+
     /// The duration from impact start (or detection) to resolution, or to `now` while active.
     pub fn duration(&self, now: DateTime<Utc>) -> Option<chrono::Duration> {
         let start = self.started_at.or(self.detected_at)?;

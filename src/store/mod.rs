@@ -237,15 +237,25 @@ impl Store {
     /// Reads every record, in ID order, on all cores. A file that does not parse is returned as its
     /// error so one broken record never hides the others.
     pub fn load_all(&self) -> Result<Vec<Result<Incident, StoreError>>> {
-        let mut all = self.load_all_as::<Incident>()?;
-        for incident in all.iter_mut().flatten() {
+        self.load_all_mapped(|mut incident: Incident| {
             incident.fill_entry_ids();
-        }
-        Ok(all)
+            incident
+        })
     }
 
     /// Like [`Store::load_all`], reading only the fields `T` has: what `list` uses to stay small.
     pub fn load_all_as<T: DeserializeOwned + Send>(&self) -> Result<Vec<Result<T, StoreError>>> {
+        self.load_all_mapped(|record: T| record)
+    }
+
+    /// Reads every record as `T` and passes each through `keep` on the reading thread, so only what
+    /// `keep` returns is ever held for all records at once (`stats` drops the texts it does not read).
+    pub fn load_all_mapped<T, U, F>(&self, keep: F) -> Result<Vec<Result<U, StoreError>>>
+    where
+        T: DeserializeOwned,
+        U: Send,
+        F: Fn(T) -> U + Sync,
+    {
         let ids = self.incident_ids()?;
         let workers = std::thread::available_parallelism()
             .map_or(1, |n| n.get())
@@ -253,6 +263,7 @@ impl Store {
         let chunk = ids.len().div_ceil(workers).max(1);
         let mut out = Vec::with_capacity(ids.len());
         let root = self.root.as_path();
+        let keep = &keep;
         std::thread::scope(|scope| {
             let handles: Vec<_> = ids
                 .chunks(chunk)
@@ -262,7 +273,7 @@ impl Store {
                             .map(|id| {
                                 let rel = relative_record_path(id);
                                 match fs::read_to_string(root.join(&rel)) {
-                                    Ok(text) => yaml::parse::<T>(&text, &rel),
+                                    Ok(text) => yaml::parse::<T>(&text, &rel).map(&keep),
                                     Err(e) => Err(StoreError::Parse {
                                         path: rel,
                                         line: None,
