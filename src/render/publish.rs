@@ -121,6 +121,8 @@ pub struct PageContext<'a> {
     pub status: &'a PageStatus,
     pub components: &'a [Component],
     pub active: &'a [&'a PublicIncident],
+    /// The active incident the banner names: the worst impact, then the most recent.
+    pub worst: Option<&'a PublicIncident>,
     pub history: Vec<HistoryDay<'a>>,
     pub days: u32,
     pub feed_id: String,
@@ -294,6 +296,13 @@ pub fn publish(
         status: &status,
         components: &components,
         active: &active,
+        worst: active.iter().copied().max_by(|a, b| {
+            (impact_rank(&a.impact), a.created_at, &a.id).cmp(&(
+                impact_rank(&b.impact),
+                b.created_at,
+                &b.id,
+            ))
+        }),
         history,
         days,
         feed_id: format!("tag:{authority},2024:status-feed"),
