@@ -19,7 +19,7 @@ pub struct Args {
     /// write it to FILE instead of printing it
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
-    /// also commit it as postmortems/<id>.md
+    /// also commit it as postmortems/ID.md
     #[arg(long)]
     pub commit: bool,
 }
