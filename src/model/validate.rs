@@ -324,36 +324,32 @@ mod tests {
         )
     }
 
+    fn declared(severity: Severity) -> Incident {
+        Incident::declare(
+            "a".into(),
+            "A".into(),
+            severity,
+            &Stamp {
+                at: at("10:00"),
+                by: "x".into(),
+            },
+        )
+    }
+
     fn fields(f: &[Finding]) -> Vec<(Level, &str)> {
         f.iter().map(|f| (f.level, f.field.as_str())).collect()
     }
 
     #[test]
     fn a_tidy_incident_has_no_findings() {
-        let mut i = Incident::declare(
-            "a".into(),
-            "A".into(),
-            Severity::Sev3,
-            &Stamp {
-                at: at("10:00"),
-                by: "x".into(),
-            },
-        );
+        let mut i = declared(Severity::Sev3);
         i.services = vec!["checkout".into()];
         assert_eq!(check(&i, "10:05"), []);
     }
 
     #[test]
     fn time_order_lifecycle_and_roles_are_checked() {
-        let mut i = Incident::declare(
-            "a".into(),
-            "A".into(),
-            Severity::Sev1,
-            &Stamp {
-                at: at("10:00"),
-                by: "x".into(),
-            },
-        );
+        let mut i = declared(Severity::Sev1);
         i.services = vec!["checkout".into(), "billing".into()];
         i.started_at = Some(at("10:30"));
         i.resolved_at = Some(at("11:00"));
@@ -368,15 +364,7 @@ mod tests {
 
     #[test]
     fn overdue_updates_and_missing_postmortems_warn() {
-        let mut i = Incident::declare(
-            "a".into(),
-            "A".into(),
-            Severity::Sev1,
-            &Stamp {
-                at: at("10:00"),
-                by: "x".into(),
-            },
-        );
+        let mut i = declared(Severity::Sev1);
         i.services = vec!["checkout".into()];
         i.roles.insert("commander".into(), "x".into());
         let got = check(&i, "10:20");

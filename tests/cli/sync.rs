@@ -50,14 +50,17 @@ impl Team {
         }
     }
 
-    fn at(&self, k: usize, args: &[&str]) -> String {
-        let out = self
-            .home
+    fn output(&self, k: usize, args: &[&str]) -> std::process::Output {
+        self.home
             .cmd()
             .current_dir(&self.clones[k])
             .args(args)
             .output()
-            .unwrap();
+            .unwrap()
+    }
+
+    fn at(&self, k: usize, args: &[&str]) -> String {
+        let out = self.output(k, args);
         assert!(
             out.status.success(),
             "clone {k}: incident {args:?}\n{}\n{}",
@@ -68,13 +71,7 @@ impl Team {
     }
 
     fn fails_at(&self, k: usize, args: &[&str]) -> String {
-        let out = self
-            .home
-            .cmd()
-            .current_dir(&self.clones[k])
-            .args(args)
-            .output()
-            .unwrap();
+        let out = self.output(k, args);
         assert_eq!(
             out.status.code(),
             Some(1),
