@@ -69,11 +69,20 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
     ctx.out.print_table(&table)
 }
 
-/// Real incidents before drills; open ones first, then worst severity, then newest.
+/// Real incidents before drills; open ones first, worst severity first; then resolved ones, newest
+/// first (severity no longer decides what to look at).
 pub fn sort_for_triage(incidents: &mut [IncidentSummary]) {
     incidents.sort_by(|a, b| {
-        (a.drill, !a.status.is_active(), a.severity)
-            .cmp(&(b.drill, !b.status.is_active(), b.severity))
+        let rank = |i: &IncidentSummary| {
+            let active = i.status.is_active();
+            (
+                i.drill,
+                !active,
+                if active { Some(i.severity) } else { None },
+            )
+        };
+        rank(a)
+            .cmp(&rank(b))
             .then_with(|| b.opened_at().cmp(&a.opened_at()))
             .then_with(|| a.id.cmp(&b.id))
     });

@@ -219,3 +219,25 @@ fn completions_and_man_page_are_generated() {
         &man[..200.min(man.len())]
     );
 }
+
+#[test]
+fn resolved_incidents_list_newest_first_and_drills_last() {
+    let repo = Repo::example("acme", "2026-11-25T12:00:00Z");
+    let list: serde_json::Value = serde_json::from_str(&repo.ok(&["--json", "list"])).unwrap();
+    let ids: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            "2026-11-25-api-elevated-errors",
+            "2026-11-18-dashboard-charts-empty",
+            "2026-11-12-search-latency",
+            "2026-11-03-checkout-and-payments-failing",
+            "2026-11-20-game-day-database-failover",
+        ]
+    );
+}
