@@ -411,3 +411,47 @@ fn the_readme_quick_start_runs_as_written() {
     );
     assert!(incident_repo.join("public/summary.json").is_file());
 }
+
+#[test]
+fn on_a_terminal_declare_asks_for_what_is_missing() {
+    // `script` (util-linux) gives the binary a real terminal; the keys answer the prompts: the title,
+    // Up to SEV1 from the default SEV2, Space to pick the first service, `y` to post the first update.
+    let repo = Repo::new();
+    let bin = assert_cmd::cargo::cargo_bin("incident");
+    let mut child = std::process::Command::new("script")
+        .args([
+            "-qfec",
+            &format!("'{}' declare", bin.display()),
+            "/dev/null",
+        ])
+        .env_clear()
+        .envs(repo.env())
+        .env("TERM", "xterm")
+        .current_dir(&repo.root)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("`script` from util-linux runs the command on a terminal");
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"Payments failing\r\x1b[A\r \ry")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let screen = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{screen}");
+    assert!(
+        screen.contains("Severity") && screen.contains("SEV1 critical: complete outage"),
+        "severities are described: {screen}"
+    );
+    let rec = repo.record("2026-11-25-payments-failing");
+    assert_eq!(rec["severity"], "SEV1");
+    assert_eq!(rec["services"], serde_json::json!(["checkout"]));
+    assert_eq!(
+        rec["updates"].as_array().unwrap().len(),
+        1,
+        "the offered first update was posted"
+    );
+}
