@@ -10,7 +10,7 @@ use std::path::PathBuf;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// the folder to write status.md, index.html, feed.atom, summary.json and incidents.json to
+    /// the folder to write the page to (status.md, index.html, feed.atom and the Statuspage JSON)
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
     /// how many days of resolved incidents the history shows

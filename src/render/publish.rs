@@ -1,5 +1,6 @@
 //! The public status page: `status.md`, `index.html`, `feed.atom` (templates) and the Statuspage-shaped
-//! `summary.json` and `incidents.json`, built from public material only.
+//! `summary.json`, `incidents.json`, `status.json`, `components.json` and `incidents/unresolved.json`,
+//! built from public material only.
 //!
 //! What is public: incidents that are not drills and have at least one public status update, their
 //! title, services, severity-derived impact, lifecycle status and public updates. Nothing else of the
@@ -325,6 +326,18 @@ pub fn publish(
         ("feed.atom", renderer.render("feed.atom", &ctx)?),
         ("summary.json", to_json(&summary)),
         ("incidents.json", to_json(&incidents_json)),
+        (
+            "status.json",
+            to_json(&serde_json::json!({ "page": &page, "status": &status })),
+        ),
+        (
+            "components.json",
+            to_json(&serde_json::json!({ "page": &page, "components": &components })),
+        ),
+        (
+            "incidents/unresolved.json",
+            to_json(&serde_json::json!({ "page": &page, "incidents": &active })),
+        ),
     ])
 }
 

@@ -5,6 +5,16 @@ use serde_json::Value;
 
 const NOW: &str = "2026-11-25T12:00:00Z";
 const SEV1: &str = "2026-11-03-checkout-and-payments-failing";
+pub const PUBLISHED: [&str; 8] = [
+    "status.md",
+    "index.html",
+    "feed.atom",
+    "summary.json",
+    "incidents.json",
+    "status.json",
+    "components.json",
+    "incidents/unresolved.json",
+];
 
 #[test]
 fn an_update_records_the_three_things_and_prints_the_published_text() {
@@ -277,6 +287,34 @@ fn published_files_have_the_statuspage_shape() {
             }
         }
     }
+    let status: Value =
+        serde_json::from_str(&std::fs::read_to_string(site.join("status.json")).unwrap()).unwrap();
+    assert_eq!(status["status"], summary["status"]);
+    assert_eq!(status["page"], summary["page"]);
+    let components: Value =
+        serde_json::from_str(&std::fs::read_to_string(site.join("components.json")).unwrap())
+            .unwrap();
+    assert_eq!(components["components"], summary["components"]);
+    let unresolved: Value = serde_json::from_str(
+        &std::fs::read_to_string(site.join("incidents/unresolved.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(unresolved["incidents"], summary["incidents"]);
+
+    let status: Value =
+        serde_json::from_str(&std::fs::read_to_string(site.join("status.json")).unwrap()).unwrap();
+    assert_eq!(status["status"], summary["status"]);
+    assert_eq!(status["page"], summary["page"]);
+    let components: Value =
+        serde_json::from_str(&std::fs::read_to_string(site.join("components.json")).unwrap())
+            .unwrap();
+    assert_eq!(components["components"], summary["components"]);
+    let unresolved: Value = serde_json::from_str(
+        &std::fs::read_to_string(site.join("incidents/unresolved.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(unresolved["incidents"], summary["incidents"]);
+
     let sev1 = &all["incidents"][2];
     assert_eq!(sev1["impact"], "critical");
     assert_eq!(
@@ -452,13 +490,7 @@ fn nothing_internal_reaches_a_published_file() {
 
     let site = publish(&repo, "site");
     let mut published = 0;
-    for file in [
-        "status.md",
-        "index.html",
-        "feed.atom",
-        "summary.json",
-        "incidents.json",
-    ] {
+    for file in PUBLISHED {
         let text = std::fs::read_to_string(site.join(file)).unwrap();
         assert!(!text.contains("ZQXJ"), "{file} leaks an internal field");
         assert!(
@@ -479,13 +511,7 @@ fn publishing_twice_gives_the_same_bytes_and_check_detects_drift() {
     let mut repo = Repo::example("acme", NOW);
     let a = publish(&repo, "a");
     let b = publish(&repo, "b");
-    for file in [
-        "status.md",
-        "index.html",
-        "feed.atom",
-        "summary.json",
-        "incidents.json",
-    ] {
+    for file in PUBLISHED {
         assert_eq!(
             std::fs::read(a.join(file)).unwrap(),
             std::fs::read(b.join(file)).unwrap(),

@@ -50,14 +50,8 @@ fn every_update_channel_over_every_example_with_updates() {
 fn every_published_file_of_the_example() {
     let repo = Repo::example("acme", NOW);
     repo.ok(&["publish", "--out", "site"]);
-    for file in [
-        "status.md",
-        "index.html",
-        "feed.atom",
-        "summary.json",
-        "incidents.json",
-    ] {
+    for file in crate::comms::PUBLISHED {
         let text = std::fs::read_to_string(repo.root.join("site").join(file)).unwrap();
-        insta::assert_snapshot!(format!("publish__{file}"), text);
+        insta::assert_snapshot!(format!("publish__{}", file.replace('/', "_")), text);
     }
 }
