@@ -61,19 +61,7 @@ pub fn commit_files(
     author: &Author,
     at: DateTime<Utc>,
 ) -> Result<Oid> {
-    let parent = match repo.head() {
-        Ok(head) => Some(
-            head.peel_to_commit()
-                .context("HEAD does not point at a commit")?,
-        ),
-        Err(e)
-            if e.code() == git2::ErrorCode::UnbornBranch
-                || e.code() == git2::ErrorCode::NotFound =>
-        {
-            None
-        }
-        Err(e) => return Err(e).context("could not read HEAD of the incident repo"),
-    };
+    let parent = head_commit(repo)?;
     let base_tree = match &parent {
         Some(commit) => commit.tree()?,
         None => {
@@ -90,14 +78,7 @@ pub fn commit_files(
     }
     let tree_id = update.create_updated(repo, &base_tree)?;
     let tree = repo.find_tree(tree_id)?;
-    // libgit2 refuses an empty e-mail; `.invalid` is reserved (RFC 2606) and can never reach anyone.
-    let email = if author.email.is_empty() {
-        format!("{}@incident.invalid", crate::model::slugify(&author.name))
-    } else {
-        author.email.clone()
-    };
-    let sig = Signature::new(&author.name, &email, &Time::new(at.timestamp(), 0))
-        .with_context(|| format!("`{}` is not a usable git author name", author.name))?;
+    let sig = signature(author, at)?;
     let parents: Vec<&git2::Commit> = parent.iter().collect();
     let oid = repo
         .commit(Some("HEAD"), &sig, &sig, message, &tree, &parents)
@@ -110,6 +91,35 @@ pub fn commit_files(
     }
     index.write().context("could not write the git index")?;
     Ok(oid)
+}
+
+/// HEAD's commit, or `None` in a repo with no commits yet.
+pub fn head_commit(repo: &Repository) -> Result<Option<git2::Commit<'_>>> {
+    match repo.head() {
+        Ok(head) => Ok(Some(
+            head.peel_to_commit()
+                .context("HEAD does not point at a commit")?,
+        )),
+        Err(e)
+            if e.code() == git2::ErrorCode::UnbornBranch
+                || e.code() == git2::ErrorCode::NotFound =>
+        {
+            Ok(None)
+        }
+        Err(e) => Err(e).context("could not read HEAD of the incident repo"),
+    }
+}
+
+/// The signature of every commit `incident` makes. libgit2 refuses an empty e-mail, so an author
+/// without one gets `<name>@incident.invalid`: `.invalid` is reserved (RFC 2606) and reaches nobody.
+pub fn signature(author: &Author, at: DateTime<Utc>) -> Result<Signature<'static>> {
+    let email = if author.email.is_empty() {
+        format!("{}@incident.invalid", crate::model::slugify(&author.name))
+    } else {
+        author.email.clone()
+    };
+    Signature::new(&author.name, &email, &Time::new(at.timestamp(), 0))
+        .with_context(|| format!("`{}` is not a usable git author name", author.name))
 }
 
 /// One commit that changed an incident's file.
@@ -132,15 +142,8 @@ pub struct HistoryEntry {
 /// most of the history. Trees are compared level by level and memoised by tree ID, so a commit that
 /// touched another year's folder costs two tiny tree reads.
 pub fn history(repo: &Repository, path: &Path) -> Result<Vec<HistoryEntry>> {
-    let head = match repo.head() {
-        Ok(head) => head.peel_to_commit()?,
-        Err(e)
-            if e.code() == git2::ErrorCode::UnbornBranch
-                || e.code() == git2::ErrorCode::NotFound =>
-        {
-            return Ok(Vec::new());
-        }
-        Err(e) => return Err(e.into()),
+    let Some(head) = head_commit(repo)? else {
+        return Ok(Vec::new());
     };
     let mut probe = PathProbe::new(repo, path);
     let mut queue = std::collections::BinaryHeap::new();
@@ -243,17 +246,11 @@ pub struct TrailerHit {
 
 /// Every `key: value` trailer in the history reachable from HEAD, oldest first.
 pub fn trailer_hits(repo: &Repository, key: &str) -> Result<Vec<TrailerHit>> {
+    let Some(head) = head_commit(repo)? else {
+        return Ok(Vec::new());
+    };
     let mut walk = repo.revwalk()?;
-    match walk.push_head() {
-        Ok(()) => {}
-        Err(e)
-            if e.code() == git2::ErrorCode::UnbornBranch
-                || e.code() == git2::ErrorCode::NotFound =>
-        {
-            return Ok(Vec::new());
-        }
-        Err(e) => return Err(e.into()),
-    }
+    walk.push(head.id())?;
     walk.set_sorting(git2::Sort::TOPOLOGICAL | git2::Sort::TIME | git2::Sort::REVERSE)?;
     let needle = format!("{}:", key.to_ascii_lowercase());
     let mut hits = Vec::new();
@@ -263,18 +260,13 @@ pub fn trailer_hits(repo: &Repository, key: &str) -> Result<Vec<TrailerHit>> {
         if !message.to_ascii_lowercase().contains(&needle) {
             continue;
         }
-        let last = message.trim_end().rsplit("\n\n").next().unwrap_or("");
-        for line in last.lines() {
-            if let Some((k, v)) = line.split_once(':')
-                && k.trim().eq_ignore_ascii_case(key)
-            {
-                hits.push(TrailerHit {
-                    commit: oid_short(commit.id()),
-                    at: DateTime::from_timestamp(commit.time().seconds(), 0).unwrap_or_default(),
-                    subject: message.lines().next().unwrap_or("").to_string(),
-                    value: v.trim().to_string(),
-                });
-            }
+        for (_, value) in trailers(&message).filter(|(k, _)| k.eq_ignore_ascii_case(key)) {
+            hits.push(TrailerHit {
+                commit: oid_short(commit.id()),
+                at: DateTime::from_timestamp(commit.time().seconds(), 0).unwrap_or_default(),
+                subject: message.lines().next().unwrap_or("").to_string(),
+                value: value.to_string(),
+            });
         }
     }
     Ok(hits)
@@ -284,13 +276,20 @@ pub fn oid_short(oid: Oid) -> String {
     oid.to_string()[..10].to_string()
 }
 
-/// The value of `Key: value` in a commit message's last paragraph.
-pub fn trailer(message: &str, key: &str) -> Option<String> {
-    let last = message.trim_end().rsplit("\n\n").next()?;
-    last.lines().find_map(|line| {
+/// The `Key: value` lines of a commit message's last paragraph, trimmed.
+fn trailers(message: &str) -> impl Iterator<Item = (&str, &str)> {
+    let last = message.trim_end().rsplit("\n\n").next().unwrap_or("");
+    last.lines().filter_map(|line| {
         let (k, v) = line.split_once(':')?;
-        (k.trim().eq_ignore_ascii_case(key)).then(|| v.trim().to_string())
+        Some((k.trim(), v.trim()))
     })
+}
+
+/// The value of the `key` trailer (any case).
+pub fn trailer(message: &str, key: &str) -> Option<String> {
+    trailers(message)
+        .find(|(k, _)| k.eq_ignore_ascii_case(key))
+        .map(|(_, v)| v.to_string())
 }
 
 #[cfg(test)]

@@ -459,11 +459,6 @@ impl Store {
     pub fn history(&self, id: &str) -> Result<Vec<HistoryEntry>> {
         git::history(&self.repo, &self.git_path_of(id))
     }
-
-    /// git's `user.name` and `user.email` for this repo, if set.
-    pub fn git_identity(&self) -> Option<Author> {
-        git_identity(&self.repo)
-    }
 }
 
 /// A record as its file holds it: for tools (benchmarks, fixtures) that write records in bulk.

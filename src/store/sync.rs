@@ -5,7 +5,7 @@
 //! file changed on both sides is merged by the record's rules, even where a line-based merge would
 //! have succeeded, so the result never depends on how the YAML happened to be laid out.
 
-use super::{Author, Store, yaml};
+use super::{Author, Store, git, yaml};
 use crate::model::merge::{MergeError, merge};
 use crate::model::{Incident, Stamp, Visibility, event_kind};
 use anyhow::{Context, Result, anyhow, bail};
@@ -276,12 +276,7 @@ impl Store {
             message.push_str(&format!("Merged-Incident: {id}\n"));
         }
         message.push_str("Event: sync\n");
-        let author = self.with_email(author);
-        let sig = git2::Signature::new(
-            &author.name,
-            &fallback_email(&author),
-            &git2::Time::new(now.timestamp(), 0),
-        )?;
+        let sig = git::signature(&self.with_email(author), now)?;
         let oid = repo.commit(Some("HEAD"), &sig, &sig, &message, &tree, &[&ours, &theirs])?;
         let mut head_index = repo.index()?;
         head_index.read_tree(&repo.find_commit(oid)?.tree()?)?;
@@ -398,14 +393,6 @@ fn is_rejection(e: &anyhow::Error) -> bool {
         let m = &g.0;
         m.contains("rejected") || m.contains("non-fast-forward") || m.contains("fetch first")
     })
-}
-
-fn fallback_email(author: &Author) -> String {
-    if author.email.is_empty() {
-        format!("{}@incident.invalid", crate::model::slugify(&author.name))
-    } else {
-        author.email.clone()
-    }
 }
 
 fn index_entry(path: &Path, size: usize) -> git2::IndexEntry {
