@@ -101,14 +101,10 @@ fn group_keys(i: &Incident, by: Grouping) -> Vec<String> {
         Grouping::Kind => vec![i.kind.to_string()],
         Grouping::Service if i.services.is_empty() => vec!["(none)".into()],
         Grouping::Service => i.services.clone(),
-        Grouping::Month => vec![opened_at(i).map_or("(unknown)".into(), |t| {
+        Grouping::Month => vec![i.opened_at().map_or("(unknown)".into(), |t| {
             format!("{}-{:02}", t.year(), t.month())
         })],
     }
-}
-
-fn opened_at(i: &Incident) -> Option<DateTime<Utc>> {
-    i.detected_at.or(i.started_at)
 }
 
 /// Services and kinds with more than one incident in the window, with the incident IDs.
@@ -262,7 +258,7 @@ pub fn stats(
 ) -> Stats {
     let in_window: Vec<&Incident> = all
         .iter()
-        .filter(|i| opened_at(i).is_some_and(|t| t >= since && t <= now))
+        .filter(|i| i.opened_at().is_some_and(|t| t >= since && t <= now))
         .collect();
     let drills = in_window.iter().filter(|i| i.drill).count();
     let counted: Vec<&Incident> = in_window

@@ -392,9 +392,18 @@ impl IncidentSummary {
 
     /// From impact start (or detection) to resolution, or to `now` while active.
     pub fn duration(&self, now: DateTime<Utc>) -> Option<chrono::Duration> {
-        let start = self.started_at.or(self.detected_at)?;
-        Some(self.resolved_at.unwrap_or(now) - start)
+        lasted(self.started_at, self.detected_at, self.resolved_at, now)
     }
+}
+
+/// Impact start (or detection) to resolution, or to `now` while still active.
+fn lasted(
+    started: Option<DateTime<Utc>>,
+    detected: Option<DateTime<Utc>>,
+    resolved: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> Option<chrono::Duration> {
+    Some(resolved.unwrap_or(now) - started.or(detected)?)
 }
 
 /// The fields the public status page may use, read without the timeline, actions and review, so
@@ -803,8 +812,13 @@ impl Incident {
 
     /// The duration from impact start (or detection) to resolution, or to `now` while active.
     pub fn duration(&self, now: DateTime<Utc>) -> Option<chrono::Duration> {
-        let start = self.started_at.or(self.detected_at)?;
-        Some(self.resolved_at.unwrap_or(now) - start)
+        lasted(self.started_at, self.detected_at, self.resolved_at, now)
+    }
+
+    /// When the incident began as far as anyone knows: detection, else impact start. This places an
+    /// incident in a metrics window or a `list --since`.
+    pub fn opened_at(&self) -> Option<DateTime<Utc>> {
+        self.detected_at.or(self.started_at)
     }
 }
 

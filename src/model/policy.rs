@@ -177,6 +177,13 @@ impl Config {
         self.services.iter().find(|s| s.id == id)
     }
 
+    /// A service's display name from the catalog, else its ID.
+    pub fn service_name(&self, id: &str) -> String {
+        self.service(id)
+            .and_then(|s| s.name.clone())
+            .unwrap_or_else(|| id.to_string())
+    }
+
     /// A person's display name from the people list, else the handle itself.
     pub fn display_name<'a>(&'a self, who: &'a str) -> &'a str {
         self.people

@@ -70,6 +70,25 @@ pub struct UpdateContext {
     pub is_resolution: bool,
 }
 
+impl UpdateContext {
+    /// `first_public` is the ID of the incident's first public update, which templates word as the
+    /// first acknowledgement.
+    pub fn of(u: &StatusUpdate, first_public: Option<&str>) -> UpdateContext {
+        UpdateContext {
+            id: u.id.clone(),
+            at: u.at,
+            by: u.by.clone(),
+            status: u.status,
+            impacted: u.impacted.clone(),
+            learned: u.learned.clone(),
+            next_update_at: u.next_update_at,
+            public: u.visibility.is_public(),
+            is_first: first_public == Some(u.id.as_str()),
+            is_resolution: u.status == Status::Resolved,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct ActionContext {
     pub number: u32,
@@ -161,26 +180,12 @@ impl IncidentContext {
                 .map(|(role, _)| role_title(role))
                 .unwrap_or_else(|| "responder".into())
         };
-        let mut public: Vec<&StatusUpdate> = i
+        let first_public = i.first_public_update().map(|u| u.id.as_str());
+        let mut updates: Vec<UpdateContext> = i
             .updates
             .iter()
-            .filter(|u| u.visibility.is_public())
+            .map(|u| UpdateContext::of(u, first_public))
             .collect();
-        public.sort_by_key(|u| u.at);
-        let first_public = public.first().map(|u| u.id.clone());
-        let update = |u: &StatusUpdate| UpdateContext {
-            id: u.id.clone(),
-            at: u.at,
-            by: u.by.clone(),
-            status: u.status,
-            impacted: u.impacted.clone(),
-            learned: u.learned.clone(),
-            next_update_at: u.next_update_at,
-            public: u.visibility.is_public(),
-            is_first: first_public.as_deref() == Some(u.id.as_str()),
-            is_resolution: u.status == Status::Resolved,
-        };
-        let mut updates: Vec<UpdateContext> = i.updates.iter().map(update).collect();
         updates.sort_by_key(|u| u.at);
         let policy = config.severity(i.severity);
         IncidentContext {
@@ -192,17 +197,7 @@ impl IncidentContext {
             status: i.status,
             active: i.status.is_active(),
             drill: i.drill,
-            services: i
-                .services
-                .iter()
-                .map(|s| ServiceContext {
-                    id: s.clone(),
-                    name: config
-                        .service(s)
-                        .and_then(|c| c.name.clone())
-                        .unwrap_or_else(|| s.clone()),
-                })
-                .collect(),
+            services: services(i, config),
             summary: i.summary.clone(),
             users_affected: i.impact.users_affected,
             customers_affected: i.impact.customers_affected,
@@ -263,6 +258,16 @@ impl IncidentContext {
             },
         }
     }
+}
+
+fn services(i: &Incident, config: &Config) -> Vec<ServiceContext> {
+    i.services
+        .iter()
+        .map(|s| ServiceContext {
+            id: s.clone(),
+            name: config.service_name(s),
+        })
+        .collect()
 }
 
 fn event(e: &TimelineEvent, by_role: String) -> EventContext {
@@ -350,20 +355,19 @@ impl UpdateDocument {
         update: UpdateContext,
         now: DateTime<Utc>,
     ) -> UpdateDocument {
-        let full = IncidentContext::new(i, config, now);
         UpdateDocument {
             org: OrgContext::from_config(config),
             incident: PublicIncidentContext {
-                id: full.id,
-                title: full.title,
-                severity: full.severity,
-                severity_label: full.severity_label,
-                status: full.status,
-                services: full.services,
-                started_at: full.started_at,
-                detected_at: full.detected_at,
-                mitigated_at: full.mitigated_at,
-                resolved_at: full.resolved_at,
+                id: i.id.clone(),
+                title: i.title.clone(),
+                severity: i.severity,
+                severity_label: config.severity(i.severity).label,
+                status: i.status,
+                services: services(i, config),
+                started_at: i.started_at,
+                detected_at: i.detected_at,
+                mitigated_at: i.mitigated_at,
+                resolved_at: i.resolved_at,
             },
             update,
             cadence_minutes: config
@@ -382,9 +386,14 @@ impl UpdateDocument {
         update_id: &str,
         now: DateTime<Utc>,
     ) -> Option<UpdateDocument> {
-        let full = IncidentContext::new(i, config, now);
-        let update = full.updates.into_iter().find(|u| u.id == update_id)?;
-        Some(UpdateDocument::public(i, config, update, now))
+        let first_public = i.first_public_update().map(|u| u.id.as_str());
+        let update = i.updates.iter().find(|u| u.id == update_id)?;
+        Some(UpdateDocument::public(
+            i,
+            config,
+            UpdateContext::of(update, first_public),
+            now,
+        ))
     }
 }
 

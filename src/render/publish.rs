@@ -10,7 +10,7 @@
 
 use super::context::{OrgContext, UpdateContext};
 use super::{RenderError, Renderer};
-use crate::model::{Config, Incident, Status, StatusUpdate};
+use crate::model::{Config, Incident, StatusUpdate};
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -165,20 +165,13 @@ pub fn publish(
             continue;
         }
         updates.sort_by(|a, b| (b.at, &b.id).cmp(&(a.at, &a.id)));
-        let first_id = updates.last().map(|u| u.id.clone()).unwrap_or_default();
+        let first_public = i.first_public_update().map(|u| u.id.as_str());
         let mut rendered = Vec::new();
         for u in &updates {
+            // Published text never names the responder who wrote it.
             let ctx = UpdateContext {
-                id: u.id.clone(),
-                at: u.at,
                 by: String::new(),
-                status: u.status,
-                impacted: u.impacted.clone(),
-                learned: u.learned.clone(),
-                next_update_at: u.next_update_at,
-                public: true,
-                is_first: u.id == first_id,
-                is_resolution: u.status == Status::Resolved,
+                ..UpdateContext::of(u, first_public)
             };
             rendered.push(IncidentUpdate {
                 id: u.id.clone(),
@@ -209,10 +202,7 @@ pub fn publish(
                 .iter()
                 .map(|s| ComponentRef {
                     id: s.clone(),
-                    name: config
-                        .service(s)
-                        .and_then(|c| c.name.clone())
-                        .unwrap_or_else(|| s.clone()),
+                    name: config.service_name(s),
                 })
                 .collect(),
         });
