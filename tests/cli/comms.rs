@@ -194,6 +194,10 @@ fn repo_templates_override_built_ins_and_errors_name_file_and_line() {
     );
 }
 
+fn read_json(site: &std::path::Path, file: &str) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(site.join(file)).unwrap()).unwrap()
+}
+
 fn publish(repo: &Repo, dir: &str) -> std::path::PathBuf {
     repo.ok(&["publish", "--out", dir]);
     repo.root.join(dir)
@@ -203,8 +207,7 @@ fn publish(repo: &Repo, dir: &str) -> std::path::PathBuf {
 fn published_files_have_the_statuspage_shape() {
     let repo = Repo::example("acme", NOW);
     let site = publish(&repo, "site");
-    let summary: Value =
-        serde_json::from_str(&std::fs::read_to_string(site.join("summary.json")).unwrap()).unwrap();
+    let summary: Value = read_json(&site, "summary.json");
     assert_eq!(summary["page"]["id"], "acme-cloud");
     assert_eq!(summary["page"]["name"], "Acme Cloud Status");
     assert!(summary["page"]["updated_at"].is_string());
@@ -243,9 +246,7 @@ fn published_files_have_the_statuspage_shape() {
     assert_eq!(active[0]["impact"], "major");
     assert_eq!(summary["scheduled_maintenances"], serde_json::json!([]));
 
-    let all: Value =
-        serde_json::from_str(&std::fs::read_to_string(site.join("incidents.json")).unwrap())
-            .unwrap();
+    let all: Value = read_json(&site, "incidents.json");
     let ids: Vec<&str> = all["incidents"]
         .as_array()
         .unwrap()
@@ -287,32 +288,12 @@ fn published_files_have_the_statuspage_shape() {
             }
         }
     }
-    let status: Value =
-        serde_json::from_str(&std::fs::read_to_string(site.join("status.json")).unwrap()).unwrap();
+    let status: Value = read_json(&site, "status.json");
     assert_eq!(status["status"], summary["status"]);
     assert_eq!(status["page"], summary["page"]);
-    let components: Value =
-        serde_json::from_str(&std::fs::read_to_string(site.join("components.json")).unwrap())
-            .unwrap();
+    let components: Value = read_json(&site, "components.json");
     assert_eq!(components["components"], summary["components"]);
-    let unresolved: Value = serde_json::from_str(
-        &std::fs::read_to_string(site.join("incidents/unresolved.json")).unwrap(),
-    )
-    .unwrap();
-    assert_eq!(unresolved["incidents"], summary["incidents"]);
-
-    let status: Value =
-        serde_json::from_str(&std::fs::read_to_string(site.join("status.json")).unwrap()).unwrap();
-    assert_eq!(status["status"], summary["status"]);
-    assert_eq!(status["page"], summary["page"]);
-    let components: Value =
-        serde_json::from_str(&std::fs::read_to_string(site.join("components.json")).unwrap())
-            .unwrap();
-    assert_eq!(components["components"], summary["components"]);
-    let unresolved: Value = serde_json::from_str(
-        &std::fs::read_to_string(site.join("incidents/unresolved.json")).unwrap(),
-    )
-    .unwrap();
+    let unresolved: Value = read_json(&site, "incidents/unresolved.json");
     assert_eq!(unresolved["incidents"], summary["incidents"]);
 
     let sev1 = &all["incidents"][2];
