@@ -9,7 +9,8 @@ mod sync;
 mod yaml;
 
 pub use error::StoreError;
-pub use git::{Author, CommitMessage, HistoryEntry, TrailerHit, trailer};
+use git::CommitMessage;
+pub use git::{Author, HistoryEntry, TrailerHit};
 pub use sync::{GITATTRIBUTES_LINE, GitFailed, SyncOptions, SyncReport, merge_files};
 
 use crate::model::{self, Config, Incident};
