@@ -34,20 +34,15 @@ pub struct CommitMessage<'a> {
     pub incident: &'a str,
     pub event_kind: &'a str,
     pub summary: &'a str,
-    pub extra_trailers: &'a [(&'a str, String)],
 }
 
 impl CommitMessage<'_> {
     pub fn render(&self) -> String {
         let first_line = self.summary.lines().next().unwrap_or("").trim();
-        let mut msg = format!(
+        format!(
             "{}: {first_line}\n\nIncident: {}\nEvent: {}\n",
             self.incident, self.incident, self.event_kind
-        );
-        for (key, value) in self.extra_trailers {
-            msg.push_str(&format!("{key}: {value}\n"));
-        }
-        msg
+        )
     }
 }
 
@@ -314,7 +309,6 @@ mod tests {
             incident: "2026-11-25-x",
             event_kind: "note",
             summary: "db failover started\nsecond line",
-            extra_trailers: &[],
         }
         .render();
         assert_eq!(

@@ -370,28 +370,9 @@ impl Store {
         author: &Author,
         now: DateTime<Utc>,
     ) -> Result<Saved> {
-        let path = self.path_of(&incident.id);
-        write_atomically(&path, text.as_bytes())?;
-        let message = CommitMessage {
-            incident: &incident.id,
-            event_kind: &change.kind,
-            summary: &change.summary,
-            extra_trailers: &[],
-        }
-        .render();
-        let git_path = self.git_path_of(&incident.id);
-        let author = self.with_email(author);
-        let oid = git::commit_files(
-            &self.repo,
-            &[(&git_path, text.as_bytes())],
-            &message,
-            &author,
-            now,
-        )?;
-        Ok(Saved {
-            incident,
-            commit: git::oid_short(oid),
-        })
+        let rel = relative_record_path(&incident.id);
+        let commit = self.write_and_commit_file(&incident.id, &rel, &text, change, author, now)?;
+        Ok(Saved { incident, commit })
     }
 
     /// Writes a document that belongs to an incident (its post-mortem) and commits just that file.
@@ -405,20 +386,32 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<String> {
         let _lock = self.lock()?;
+        self.write_and_commit_file(incident, rel, content, change, author, now)
+    }
+
+    /// The one way a change lands: write `rel` (relative to the incident repo) atomically, then
+    /// commit only that file with the `<id>: <event>` message. The caller holds the lock.
+    fn write_and_commit_file(
+        &self,
+        incident: &str,
+        rel: &Path,
+        content: &str,
+        change: &Change,
+        author: &Author,
+        now: DateTime<Utc>,
+    ) -> Result<String> {
         write_atomically(&self.root.join(rel), content.as_bytes())?;
         let message = CommitMessage {
             incident,
             event_kind: &change.kind,
             summary: &change.summary,
-            extra_trailers: &[],
         }
         .render();
-        let author = self.with_email(author);
         let oid = git::commit_files(
             &self.repo,
             &[(&self.prefix.join(rel), content.as_bytes())],
             &message,
-            &author,
+            &self.with_email(author),
             now,
         )?;
         Ok(git::oid_short(oid))
