@@ -229,10 +229,13 @@ impl Store {
     }
 
     pub fn load(&self, id: &str) -> Result<Incident> {
+        Ok(parse_record(&self.read_record(id)?, id)?)
+    }
+
+    fn read_record(&self, id: &str) -> Result<String> {
         let path = self.path_of(id);
-        let text = fs::read_to_string(&path)
-            .with_context(|| format!("cannot read incident `{id}` ({})", path.display()))?;
-        Ok(parse_record(&text, id)?)
+        fs::read_to_string(&path)
+            .with_context(|| format!("cannot read incident `{id}` ({})", path.display()))
     }
 
     /// Reads every record, in ID order, on all cores. A file that does not parse is returned as its
@@ -353,9 +356,7 @@ impl Store {
     {
         let _lock = self.lock()?;
         ensure_no_operation_in_progress(self)?;
-        let path = self.path_of(id);
-        let before = fs::read_to_string(&path)
-            .with_context(|| format!("cannot read incident `{id}` ({})", path.display()))?;
+        let before = self.read_record(id)?;
         let mut incident = parse_record(&before, id)?;
         let change = apply(&mut incident)?;
         let text = yaml::to_string_like(&incident, &before)?;
@@ -500,7 +501,13 @@ fn identity_from(config: &git2::Config) -> Option<Author> {
 }
 
 fn parse_record(text: &str, id: &str) -> Result<Incident, StoreError> {
-    let mut incident: Incident = yaml::parse(text, &relative_record_path(id))?;
+    parse_incident(text, &relative_record_path(id))
+}
+
+/// A record as every reader needs it: parsed (errors name `shown_as` and the line), with the entry
+/// IDs of records written before they existed filled in.
+fn parse_incident(text: &str, shown_as: &Path) -> Result<Incident, StoreError> {
+    let mut incident: Incident = yaml::parse(text, shown_as)?;
     incident.fill_entry_ids();
     Ok(incident)
 }

@@ -5,7 +5,7 @@
 //! file changed on both sides is merged by the record's rules, even where a line-based merge would
 //! have succeeded, so the result never depends on how the YAML happened to be laid out.
 
-use super::{Author, Store, git, yaml};
+use super::{Author, Store, git, parse_incident, yaml};
 use crate::model::merge::{MergeError, merge};
 use crate::model::{Incident, Stamp, Visibility, event_kind};
 use anyhow::{Context, Result, anyhow, bail};
@@ -298,14 +298,12 @@ impl Store {
         report: &mut SyncReport,
     ) -> Result<Vec<(PathBuf, String)>> {
         let parse = |text: &str, side: &str| -> Result<Incident> {
-            let mut i: Incident = yaml::parse(text, path).map_err(|e| {
+            parse_incident(text, path).map_err(|e| {
                 anyhow!(
                     "cannot merge `{}`: {side} version does not parse: {e}; resolve it by hand",
                     path.display()
                 )
-            })?;
-            i.fill_entry_ids();
-            Ok(i)
+            })
         };
         let b = base
             .filter(|t| !t.trim().is_empty())
@@ -470,11 +468,9 @@ pub fn merge_files(base: &Path, ours: &Path, theirs: &Path, shown_as: &Path) -> 
     };
     let (b, o, t) = (read(base)?, read(ours)?, read(theirs)?);
     let parse = |text: &str, side: &str| -> Result<Incident> {
-        let mut i: Incident = yaml::parse(text, shown_as).map_err(|e| {
+        parse_incident(text, shown_as).map_err(|e| {
             anyhow!("{side} version does not parse ({e}); leaving the conflict to you")
-        })?;
-        i.fill_entry_ids();
-        Ok(i)
+        })
     };
     let base = (!b.trim().is_empty())
         .then(|| parse(&b, "the common"))
