@@ -380,31 +380,25 @@ mod tests {
         let mut config = Config::new("x");
         config.postmortem_due_days = 5;
         let later: DateTime<Utc> = "2026-12-05T00:00:00Z".parse().unwrap();
-        let f = check_incident(
-            &i,
-            &CheckInput {
-                config: &config,
-                now: later,
-                file: "f",
-                file_id: "a",
-                has_postmortem_file: false,
-            },
-        );
+        let check_later = |has_postmortem_file| {
+            check_incident(
+                &i,
+                &CheckInput {
+                    config: &config,
+                    now: later,
+                    file: "f",
+                    file_id: "a",
+                    has_postmortem_file,
+                },
+            )
+        };
+        let f = check_later(false);
         assert!(
             f.iter()
                 .any(|f| f.field == "postmortem" && f.level == Level::Warning),
             "{f:?}"
         );
-        let f = check_incident(
-            &i,
-            &CheckInput {
-                config: &config,
-                now: later,
-                file: "f",
-                file_id: "a",
-                has_postmortem_file: true,
-            },
-        );
+        let f = check_later(true);
         assert!(f.iter().all(|f| f.field != "postmortem"));
     }
 }
