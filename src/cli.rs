@@ -33,6 +33,10 @@ pub struct Cli {
     #[arg(long, global = true)]
     pub sync: bool,
 
+    /// commit without running git's pre-commit and commit-msg hooks (like `git commit --no-verify`)
+    #[arg(long, global = true)]
+    pub no_verify: bool,
+
     /// act as WHO (`Name` or `Name <email>`) instead of git's user.name; also INCIDENT_AUTHOR
     #[arg(long = "as", global = true, value_name = "WHO")]
     pub author: Option<String>,

@@ -21,6 +21,9 @@ pub struct Context {
     pub interactive: bool,
     /// `--sync`: sync right after a change.
     pub sync: bool,
+    no_verify: bool,
+    /// Opened once, on first use: discovering the repo and parsing the policy is paid once.
+    store: std::cell::OnceCell<Store>,
 }
 
 impl Context {
@@ -61,19 +64,43 @@ impl Context {
             },
             interactive: std::io::stdin().is_terminal() && std::io::stderr().is_terminal(),
             sync: cli.sync,
+            no_verify: cli.no_verify,
+            store: std::cell::OnceCell::new(),
         })
     }
 
-    pub fn store(&self) -> Result<Store> {
-        Store::discover(&self.dir)
+    /// The incident repo this command works on. A change a killed process left half done is finished
+    /// or undone first, and what the store has to say (waiting for a lock, a recovery) goes to stderr.
+    pub fn store(&self) -> Result<&Store> {
+        if let Some(store) = self.store.get() {
+            return Ok(store);
+        }
+        let mut store = Store::discover(&self.dir)?;
+        store.on_notice(Box::new(|notice| match notice {
+            store::Notice::WaitingForLock(holder) => {
+                eprintln!("waiting for another incident command to finish ({holder})")
+            }
+            store::Notice::Recovered(what) => eprintln!("note: {what}"),
+        }));
+        if self.no_verify {
+            store.skip_hooks();
+        }
+        store.recover_if_interrupted()?;
+        Ok(self.store.get_or_init(|| store))
     }
 
     /// `--as`, then `INCIDENT_AUTHOR`, then git's user.name/user.email.
     pub fn author(&self) -> Result<Author> {
         if let Some(who) = &self.author_flag {
             let mut author = Author::parse(who);
-            crate::model::check_name("author (--as / INCIDENT_AUTHOR)", &author.name)
-                .map_err(|e| anyhow!(e))?;
+            crate::model::check_name("author (--as / INCIDENT_AUTHOR)", &author.name)?;
+            if author.email.chars().any(|c| c.is_control() || matches!(c, '<' | '>')) {
+                return Err(crate::model::ModelError::Invalid(format!(
+                    "author e-mail `{}` (--as / INCIDENT_AUTHOR) must not contain `<`, `>` or control characters",
+                    author.email.escape_debug()
+                ))
+                .into());
+            }
             if author.email.is_empty()
                 && let Some(git) = store::git_identity_at(&self.dir)
                 && git.name == author.name

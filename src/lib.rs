@@ -50,7 +50,13 @@ pub fn run_from_args<I: IntoIterator<Item = OsString>>(args: I) -> ExitCode {
             if let Some(hint) = hint(&err) {
                 eprintln!("hint: {hint}");
             }
-            if err.downcast_ref::<UsageError>().is_some() {
+            let invalid_value = err.chain().any(|c| {
+                matches!(
+                    c.downcast_ref::<model::ModelError>(),
+                    Some(model::ModelError::Invalid(_))
+                )
+            });
+            if invalid_value || err.downcast_ref::<UsageError>().is_some() {
                 ExitCode::from(2)
             } else {
                 ExitCode::from(1)

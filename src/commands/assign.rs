@@ -1,6 +1,7 @@
 //! `incident assign ID --commander WHO ...`: who holds which role; handoffs land on the timeline.
 
 use super::{Context, change_incident};
+use crate::model::ModelError;
 use anyhow::{Result, anyhow};
 
 #[derive(Debug, clap::Args)]
@@ -56,6 +57,6 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
         incident
             .assign(&roles, stamp)?
             .cloned()
-            .ok_or_else(|| format!("nothing changed: `{id}` already has those roles"))
+            .ok_or_else(|| ModelError::Refused(format!("nothing changed: `{id}` already has those roles")))
     })
 }

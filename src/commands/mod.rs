@@ -29,9 +29,9 @@ pub mod update;
 
 use crate::cli::{Cli, Command};
 use crate::context::{Context, Style};
-use crate::model::{Incident, Stamp, TimelineEvent};
+use crate::model::{Incident, ModelError, Stamp, TimelineEvent};
 use crate::store::{Change, Saved};
-use anyhow::{Result, anyhow};
+use anyhow::Result;
 
 pub fn run(cli: Cli) -> Result<()> {
     let ctx = Context::from_cli(&cli)?;
@@ -73,7 +73,7 @@ pub(crate) fn change_incident<F>(
     apply: F,
 ) -> Result<()>
 where
-    F: FnOnce(&mut Incident, &Stamp) -> Result<TimelineEvent, String>,
+    F: FnOnce(&mut Incident, &Stamp) -> Result<TimelineEvent, ModelError>,
 {
     let store = ctx.store()?;
     let id = store.resolve(query)?;
@@ -81,7 +81,7 @@ where
     let stamp = ctx.stamp(&author, at)?;
     let mut said = String::new();
     let saved = store.update(&id, &author, ctx.now, |incident| {
-        let event = apply(incident, &stamp).map_err(|e| anyhow!(e))?;
+        let event = apply(incident, &stamp)?;
         said = event.text.clone();
         Ok(Change::new(&event.kind, event.text))
     })?;

@@ -1,6 +1,7 @@
 //! `incident resolve ID`: the lifecycle's last step, recording `resolved_at`.
 
 use super::{Context, change_incident};
+use crate::model::ModelError;
 use crate::model::Status;
 use anyhow::Result;
 
@@ -32,7 +33,7 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
     let config = ctx.store()?.config().clone();
     change_incident(ctx, &args.id, args.at.as_deref(), |incident, stamp| {
         if incident.status == Status::Resolved {
-            return Err(format!("`{}` is already resolved", incident.id));
+            return Err(ModelError::Refused(format!("`{}` is already resolved", incident.id)));
         }
         let event = incident
             .set_status(Status::Resolved, args.note.as_deref(), false, stamp)?

@@ -4,6 +4,7 @@
 use super::Context;
 use crate::context::Style;
 use crate::model::{
+    ModelError,
     Config, Incident, Span, Stamp, Status, StatusUpdate, TimelineEvent, Visibility,
 };
 use crate::render::Renderer;
@@ -64,7 +65,7 @@ pub fn post(
     config: &Config,
     draft: Draft,
     stamp: &Stamp,
-) -> Result<(StatusUpdate, TimelineEvent), String> {
+) -> Result<(StatusUpdate, TimelineEvent), ModelError> {
     let clean = |t: Option<String>| t.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
     let (impacted, learned) = (clean(draft.impacted), clean(draft.learned));
     let first = draft.visibility.is_public() && incident.first_public_update().is_none();
@@ -78,10 +79,10 @@ pub fn post(
             missing.push("--learned (what the team has learned)");
         }
         if !missing.is_empty() {
-            return Err(format!(
+            return Err(ModelError::Invalid(format!(
                 "a status update must say {}; only the first update and the resolution have standard wording",
                 missing.join(" and ")
-            ));
+            )));
         }
     }
     let cadence = draft
@@ -97,7 +98,7 @@ pub fn post(
         next_update_at: if resolution {
             None
         } else {
-            cadence.map(|c| stamp.at + c.to_chrono())
+            cadence.and_then(|c| stamp.at.checked_add_signed(c.to_chrono()))
         },
         visibility: draft.visibility,
         extra: Default::default(),
@@ -145,7 +146,7 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
                 .map_err(|e| anyhow!(e))?;
         }
         let (update, event) =
-            post(incident, &config, draft, &stamp).map_err(|e| anyhow!(crate::UsageError(e)))?;
+            post(incident, &config, draft, &stamp)?;
         posted = Some(update);
         Ok(Change::new(&event.kind, event.text))
     })?;

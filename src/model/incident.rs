@@ -3,7 +3,7 @@
 //! Every struct keeps the fields it does not know in `extra`, so a record written by a newer `incident`
 //! survives being rewritten by an older one. Field order here is the key order in the file: keep it.
 
-use super::{Severity, Status, entry_id};
+use super::{ModelError, Severity, Status, entry_id};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -76,13 +76,13 @@ impl fmt::Display for IncidentKind {
 }
 
 impl std::str::FromStr for IncidentKind {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
+    type Err = super::ModelError;
+    fn from_str(s: &str) -> Result<Self, super::ModelError> {
         let lower = s.trim().to_ascii_lowercase();
         Self::ALL.into_iter().find(|k| k.as_str() == lower).ok_or_else(|| {
-            format!(
+            super::ModelError::Invalid(format!(
                 "invalid incident kind `{s}`: expected one of outage, degradation, security, third-party, deploy, misconfiguration, other"
-            )
+            ))
         })
     }
 }
@@ -553,9 +553,9 @@ impl Incident {
         severity: Severity,
         reason: Option<&str>,
         stamp: &Stamp,
-    ) -> Result<&TimelineEvent, String> {
+    ) -> Result<&TimelineEvent, ModelError> {
         if severity == self.severity {
-            return Err(format!("`{}` is already {severity}", self.id));
+            return Err(ModelError::Refused(format!("`{}` is already {severity}", self.id)));
         }
         let mut text = format!("severity {} → {severity}", self.severity);
         if let Some(reason) = reason.filter(|r| !r.trim().is_empty()) {
@@ -574,15 +574,15 @@ impl Incident {
         note: Option<&str>,
         reopen: bool,
         stamp: &Stamp,
-    ) -> Result<&TimelineEvent, String> {
+    ) -> Result<&TimelineEvent, ModelError> {
         if status == self.status {
-            return Err(format!("`{}` is already {status}", self.id));
+            return Err(ModelError::Refused(format!("`{}` is already {status}", self.id)));
         }
         if self.status == Status::Resolved && !reopen {
-            return Err(format!(
+            return Err(ModelError::Refused(format!(
                 "`{}` is resolved; pass `--reopen` to move it back to {status}",
                 self.id
-            ));
+            )));
         }
         let kind = if status == Status::Resolved {
             event_kind::RESOLVED
@@ -616,13 +616,13 @@ impl Incident {
         Ok(self.push_event(stamp, kind, text, Visibility::Public))
     }
 
-    pub fn acknowledge(&mut self, stamp: &Stamp) -> Result<&TimelineEvent, String> {
+    pub fn acknowledge(&mut self, stamp: &Stamp) -> Result<&TimelineEvent, ModelError> {
         if let Some(at) = self.acknowledged_at {
-            return Err(format!(
+            return Err(ModelError::Refused(format!(
                 "`{}` was already acknowledged at {}",
                 self.id,
                 at.to_rfc3339()
-            ));
+            )));
         }
         self.acknowledged_at = Some(stamp.at);
         let text = format!("acknowledged by {}", stamp.by);
@@ -635,7 +635,7 @@ impl Incident {
         &mut self,
         assignments: &[(String, String)],
         stamp: &Stamp,
-    ) -> Result<Option<&TimelineEvent>, String> {
+    ) -> Result<Option<&TimelineEvent>, ModelError> {
         let mut changes = Vec::new();
         for (role, who) in assignments {
             super::check_name("role name", role)?;
@@ -719,7 +719,7 @@ impl Incident {
         state: ActionState,
         note: Option<&str>,
         stamp: &Stamp,
-    ) -> Result<TimelineEvent, String> {
+    ) -> Result<TimelineEvent, ModelError> {
         let id = self.id.clone();
         let known: Vec<String> = self
             .actions
@@ -731,20 +731,20 @@ impl Incident {
             .iter_mut()
             .find(|a| a.number == number)
             .ok_or_else(|| {
-                if known.is_empty() {
+                ModelError::Refused(if known.is_empty() {
                     format!("`{id}` has no action items")
                 } else {
                     format!(
                         "`{id}` has no action item #{number} (it has {})",
                         known.join(", ")
                     )
-                }
+                })
             })?;
         if item.state != ActionState::Open {
-            return Err(format!(
+            return Err(ModelError::Refused(format!(
                 "action {id}#{number} is already {}",
                 item.state.as_str()
-            ));
+            )));
         }
         item.state = state;
         item.closed_at = Some(stamp.at);
@@ -915,7 +915,7 @@ mod tests {
                 &stamp("2026-11-25T11:05:00Z"),
             )
             .unwrap_err();
-        assert!(err.contains("--reopen"), "{err}");
+        assert!(err.to_string().contains("--reopen"), "{err}");
         assert!(
             inc.set_status(
                 Status::Resolved,

@@ -6,6 +6,7 @@
 mod deadline;
 mod duration;
 mod entry_id;
+mod error;
 mod incident;
 pub mod merge;
 mod policy;
@@ -17,13 +18,14 @@ mod validate;
 pub use deadline::{Deadline, DeadlineKind, DeadlineState, deadlines};
 pub use duration::Span;
 pub use entry_id::entry_id;
+pub use error::ModelError;
 pub use incident::{
     ActionItem, ActionState, ActionType, Extra, Impact, Incident, IncidentKind, IncidentSummary,
     Postmortem, PublicView, Stamp, StatusUpdate, TimelineEvent, Visibility, event_kind,
 };
 pub use policy::{Config, Person, Service, SeverityPolicy, StatusPageConfig, SyncMode};
 pub use severity::{Severity, Status};
-pub use slug::{check_name, slugify};
+pub use slug::{check_name, check_record_id, slugify};
 pub use time::{format_duration, parse_date, parse_time};
 pub use validate::{CheckInput, Finding, Level, check_incident};
 

@@ -40,19 +40,46 @@ fn fold(c: char) -> char {
 
 /// Refuses a user-given name (incident ID, role, template) that is empty or holds path characters,
 /// since every such name ends up in a file path or a YAML key.
-pub fn check_name(what: &str, name: &str) -> Result<(), String> {
+pub fn check_name(what: &str, name: &str) -> Result<(), super::ModelError> {
+    let bad = |why: String| Err(super::ModelError::Invalid(why));
     if name.trim().is_empty() {
-        return Err(format!("{what} must not be empty"));
+        return bad(format!("{what} must not be empty"));
     }
-    if name.contains('/') || name.contains('\\') || name.contains("..") || name.contains('\0') {
-        return Err(format!(
+    if name.chars().any(char::is_control) {
+        return bad(format!(
+            "{what} `{}` must not contain control characters (newlines, tabs, escapes)",
+            name.escape_debug()
+        ));
+    }
+    if name.contains('/') || name.contains('\\') || name.contains("..") {
+        return bad(format!(
             "{what} `{name}` must not contain path characters (`/`, `\\`, `..`)"
         ));
     }
     if name.starts_with('.') || name.starts_with('-') {
-        return Err(format!("{what} `{name}` must not start with `.` or `-`"));
+        return bad(format!("{what} `{name}` must not start with `.` or `-`"));
     }
     Ok(())
+}
+
+/// What an ID the tool writes may be: letters, digits, `-`, `_` and `.` (not first), at most 100
+/// characters. It becomes a file name on every platform teams use and a URL path on the status page.
+pub fn check_record_id(id: &str) -> Result<(), super::ModelError> {
+    let ok = !id.is_empty()
+        && id.len() <= 100
+        && id.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        && !id.contains("..");
+    if ok {
+        Ok(())
+    } else {
+        Err(super::ModelError::Invalid(format!(
+            "incident ID `{}` is not valid: use letters, digits and `-` (like 2026-11-25-checkout-down), at most 100 characters",
+            id.escape_debug()
+        )))
+    }
 }
 
 #[cfg(test)]

@@ -1,7 +1,19 @@
 //! The times responders type (`14:05`, `15m ago`, RFC 3339) and the durations documents show.
 
-use super::Span;
+use super::{ModelError, Span};
 use chrono::{DateTime, Duration, NaiveDate, NaiveTime, TimeZone, Utc};
+
+/// The earliest time a record may hold: nothing an incident tool records predates 1970.
+pub fn earliest_time() -> DateTime<Utc> {
+    DateTime::UNIX_EPOCH
+}
+
+/// The latest: the end of year 9999, the last that RFC 3339 and every YAML reader can write.
+pub fn latest_time() -> DateTime<Utc> {
+    "9999-12-31T23:59:59Z"
+        .parse()
+        .unwrap_or(DateTime::<Utc>::MAX_UTC)
+}
 
 /// Parses a TIME argument against `now`, reading wall-clock forms (`HH:MM`) in `tz`.
 ///
@@ -12,19 +24,40 @@ pub fn parse_time<Tz: TimeZone>(
     input: &str,
     now: DateTime<Utc>,
     tz: &Tz,
-) -> Result<DateTime<Utc>, String> {
+) -> Result<DateTime<Utc>, ModelError> {
+    let at = parse_any_time(input, now, tz)?;
+    if at < earliest_time() || at > latest_time() {
+        return Err(ModelError::Invalid(format!(
+            "time `{input}` is out of range: times lie between 1970 and 9999 (example: 2026-11-25T14:05:00Z or `15m ago`)"
+        )));
+    }
+    Ok(at)
+}
+
+fn parse_any_time<Tz: TimeZone>(
+    input: &str,
+    now: DateTime<Utc>,
+    tz: &Tz,
+) -> Result<DateTime<Utc>, ModelError> {
     let text = input.trim();
     let bad = || {
-        format!(
-            "invalid time `{input}`: expected RFC 3339 (2026-11-25T14:05:00Z), HH:MM (today, local time), `now` or a relative time like `15m ago`"
-        )
+        ModelError::Invalid(format!(
+            "invalid time `{input}`: expected RFC 3339 with a zone (2026-11-25T14:05:00Z), HH:MM (today, local time), `now` or a relative time like `15m ago`"
+        ))
     };
     if text.eq_ignore_ascii_case("now") {
         return Ok(truncate(now));
     }
     if let Some(rel) = text.strip_suffix("ago").map(str::trim) {
         let span: Span = rel.parse().map_err(|_| bad())?;
-        return Ok(truncate(now - Duration::seconds(span.seconds())));
+        let back = Duration::try_seconds(span.seconds())
+            .and_then(|d| now.checked_sub_signed(d))
+            .ok_or_else(|| {
+                ModelError::Invalid(format!(
+                    "time `{input}` is out of range: times lie between 1970 and 9999 (example: `15m ago`)"
+                ))
+            })?;
+        return Ok(truncate(back));
     }
     if let Ok(t) = DateTime::parse_from_rfc3339(text) {
         return Ok(truncate(t.with_timezone(&Utc)));
@@ -50,17 +83,30 @@ pub fn parse_time<Tz: TimeZone>(
 }
 
 /// Parses a due date: `YYYY-MM-DD`, or a span from `today` such as `7d` or `2w`.
-pub fn parse_date(input: &str, today: NaiveDate) -> Result<NaiveDate, String> {
+pub fn parse_date(input: &str, today: NaiveDate) -> Result<NaiveDate, ModelError> {
     let text = input.trim();
+    let out_of_range = || {
+        ModelError::Invalid(format!(
+            "date `{input}` is out of range: dates lie between 1970-01-01 and 9999-12-31"
+        ))
+    };
+    let in_range = |d: NaiveDate| {
+        (d >= earliest_time().date_naive() && d <= latest_time().date_naive())
+            .then_some(d)
+            .ok_or_else(out_of_range)
+    };
     if let Ok(date) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
-        return Ok(date);
+        return in_range(date);
     }
     if let Ok(span) = text.trim_start_matches('+').parse::<Span>() {
-        return Ok(today + Duration::days(span.seconds().div_euclid(86_400)));
+        let date = Duration::try_days(span.seconds().div_euclid(86_400))
+            .and_then(|d| today.checked_add_signed(d))
+            .ok_or_else(out_of_range)?;
+        return in_range(date);
     }
-    Err(format!(
+    Err(ModelError::Invalid(format!(
         "invalid date `{input}`: expected YYYY-MM-DD (2026-12-01) or a span from today like 7d or 2w"
-    ))
+    )))
 }
 
 fn truncate(t: DateTime<Utc>) -> DateTime<Utc> {
@@ -143,7 +189,7 @@ mod tests {
 
     #[test]
     fn garbage_names_the_accepted_forms() {
-        let err = parse_time("yesterday-ish", now(), &Utc).unwrap_err();
+        let err = parse_time("yesterday-ish", now(), &Utc).unwrap_err().to_string();
         assert!(err.contains("RFC 3339") && err.contains("15m ago"), "{err}");
     }
 
@@ -159,6 +205,7 @@ mod tests {
         assert!(
             parse_date("soon", today)
                 .unwrap_err()
+                .to_string()
                 .contains("YYYY-MM-DD")
         );
     }

@@ -26,6 +26,9 @@ pub enum StoreError {
         message: String,
     },
 
+    #[error("`{}` holds `id: {id}`, but a record's id must equal its file name", path.display())]
+    MisplacedRecord { path: PathBuf, id: String },
+
     #[error("could not serialise the record: {0}")]
     Serialize(String),
 }
@@ -50,6 +53,11 @@ impl StoreError {
             Self::Parse { .. } => Some(
                 "fix the file by hand (no command rewrites a file it cannot read); `git diff` shows recent edits".into(),
             ),
+            Self::MisplacedRecord { path, id } => Some(format!(
+                "no command reads or writes it until they agree: set `id:` to the file name, or move the file (`git mv {} incidents/{}/{id}.yaml`) if that id is right and free",
+                path.display(),
+                id.get(..4).unwrap_or("YEAR")
+            )),
             Self::Serialize(_) => None,
         }
     }

@@ -2,7 +2,7 @@
 
 use anyhow::{Context, Result};
 use chrono::{DateTime, Utc};
-use git2::{FileMode, Oid, Repository, Signature, Time, build::TreeUpdateBuilder};
+use git2::{Oid, Repository, Signature, Time};
 use std::path::Path;
 
 /// Who a change is attributed to: the commit author and the `by` of the event.
@@ -46,46 +46,28 @@ impl CommitMessage<'_> {
     }
 }
 
-/// Commits `files` (paths relative to the work tree, with their new content) on top of HEAD, leaving
-/// every other change in the work tree and index alone. The index entries of the committed files are
-/// refreshed so `git status` shows them clean.
-pub fn commit_files(
+/// Writes a commit object (signed when the repo's git config asks for it) without moving any ref:
+/// the caller moves the branch, so a failure before that leaves nothing reachable.
+pub fn write_commit(
     repo: &Repository,
-    files: &[(&Path, &[u8])],
-    message: &str,
     author: &Author,
     at: DateTime<Utc>,
+    message: &str,
+    tree: &git2::Tree,
+    parents: &[&git2::Commit],
 ) -> Result<Oid> {
-    let parent = head_commit(repo)?;
-    let base_tree = match &parent {
-        Some(commit) => commit.tree()?,
-        None => {
-            let empty = repo.treebuilder(None)?.write()?;
-            repo.find_tree(empty)?
-        }
-    };
-    let mut update = TreeUpdateBuilder::new();
-    for (path, content) in files {
-        let blob = repo
-            .blob(content)
-            .context("could not write the file into git")?;
-        update.upsert(*path, blob, FileMode::Blob);
-    }
-    let tree_id = update.create_updated(repo, &base_tree)?;
-    let tree = repo.find_tree(tree_id)?;
     let sig = signature(author, at)?;
-    let parents: Vec<&git2::Commit> = parent.iter().collect();
-    let oid = repo
-        .commit(Some("HEAD"), &sig, &sig, message, &tree, &parents)
-        .context("could not commit to the incident repo")?;
-    let mut index = repo.index()?;
-    for (path, _) in files {
-        index
-            .add_path(path)
-            .with_context(|| format!("could not stage `{}`", path.display()))?;
+    let config = repo.config()?.snapshot()?;
+    if !config.get_bool("commit.gpgsign").unwrap_or(false) {
+        return repo
+            .commit(None, &sig, &sig, message, tree, parents)
+            .context("could not write the commit");
     }
-    index.write().context("could not write the git index")?;
-    Ok(oid)
+    let buffer = repo.commit_create_buffer(&sig, &sig, message, tree, parents)?;
+    let buffer = std::str::from_utf8(&buffer).context("the commit is not UTF-8")?;
+    let signature = super::signing::sign(&config, buffer, &sig)?;
+    repo.commit_signed(buffer, &signature, None)
+        .context("could not write the signed commit")
 }
 
 /// HEAD's commit, or `None` in a repo with no commits yet.

@@ -1,17 +1,25 @@
 //! The incident repo on disk: the only code that reads or writes files and talks to git.
 //!
-//! Every change is one call to [`Store::update`] or [`Store::create`]: take the repo lock, read the
-//! record, apply the change, write the file atomically, commit just that file. Nothing here prints.
+//! Every change is one call to [`Store::update`], [`Store::create`] or [`Store::commit_document`]:
+//! take the repo lock, read the record, apply the change, then land it as a transaction
+//! ([`transaction`]): one commit or nothing. Nothing here prints; what a person should hear about
+//! (waiting for a lock, a recovered change) goes to the [`Notice`] callback the command layer sets.
 
 mod error;
 mod git;
+mod hooks;
+mod signing;
 mod sync;
+mod transaction;
 mod yaml;
 
 pub use error::StoreError;
 use git::CommitMessage;
 pub use git::{Author, HistoryEntry, TrailerHit};
+pub use hooks::HookRejected;
 pub use sync::{GITATTRIBUTES_LINE, GitFailed, SyncOptions, SyncReport, merge_files};
+pub use transaction::{HandEdit, NothingChanged, Notice};
+use transaction::StagedFile;
 
 use crate::model::{self, Config, Incident};
 use anyhow::{Context, Result, anyhow, bail};
@@ -35,6 +43,9 @@ pub struct Store {
     prefix: PathBuf,
     repo: Repository,
     config: Config,
+    /// Whether commits run the `pre-commit` and `commit-msg` hooks (off with `--no-verify`).
+    run_hooks: bool,
+    notices: Option<Box<dyn Fn(&Notice)>>,
 }
 
 /// What a change produced: the record as written and the commit that holds it.
@@ -64,9 +75,33 @@ pub enum InitOutcome {
 }
 
 /// Held while a command reads, changes and commits, so concurrent commands on one repo queue up
-/// instead of losing each other's events. Released on drop.
+/// instead of losing each other's events. Released on drop (and by the kernel when a process dies).
 pub struct RepoLock {
     _file: File,
+}
+
+/// Records that name the same thing as [`Incident`] does, so every reader can check that a record
+/// sits at its own path.
+pub trait Record {
+    fn record_id(&self) -> &str;
+}
+
+impl Record for Incident {
+    fn record_id(&self) -> &str {
+        &self.id
+    }
+}
+
+impl Record for model::IncidentSummary {
+    fn record_id(&self) -> &str {
+        &self.id
+    }
+}
+
+impl Record for model::PublicView {
+    fn record_id(&self) -> &str {
+        &self.id
+    }
 }
 
 impl Store {
@@ -91,6 +126,14 @@ impl Store {
                 root.display()
             )
         })?;
+        let config_path = root.join(CONFIG_FILE);
+        let text = fs::read_to_string(&config_path)
+            .with_context(|| format!("cannot read `{}`", config_path.display()))?;
+        let config: Config = yaml::parse(&text, Path::new(CONFIG_FILE))?;
+        Store::with_repo(root, repo, config)
+    }
+
+    fn with_repo(root: PathBuf, repo: Repository, config: Config) -> Result<Store> {
         let workdir = repo.workdir().ok_or_else(|| {
             anyhow!(
                 "the git repository at `{}` is bare; incidents need a work tree",
@@ -102,16 +145,42 @@ impl Store {
             .strip_prefix(&workdir)
             .unwrap_or(Path::new(""))
             .to_path_buf();
-        let config_path = root.join(CONFIG_FILE);
-        let text = fs::read_to_string(&config_path)
-            .with_context(|| format!("cannot read `{}`", config_path.display()))?;
-        let config: Config = yaml::parse(&text, Path::new(CONFIG_FILE))?;
         Ok(Store {
             root,
             prefix,
             repo,
             config,
+            run_hooks: true,
+            notices: None,
         })
+    }
+
+    /// Where the store reports what a person should know (the command layer prints it).
+    pub fn on_notice(&mut self, notices: Box<dyn Fn(&Notice)>) {
+        self.notices = Some(notices);
+    }
+
+    /// `--no-verify`: commit without running the `pre-commit` and `commit-msg` hooks.
+    pub fn skip_hooks(&mut self) {
+        self.run_hooks = false;
+    }
+
+    fn notice(&self, notice: Notice) {
+        if let Some(notify) = &self.notices {
+            notify(&notice);
+        }
+    }
+
+    /// A reader that finds a change a killed process left half done finishes or undoes it first,
+    /// when no other process is busy with the repo; otherwise the next writer does.
+    pub fn recover_if_interrupted(&self) -> Result<()> {
+        if !self.has_journal() {
+            return Ok(());
+        }
+        if let Some(lock) = self.try_lock()? {
+            self.finish_recovery(&lock)?;
+        }
+        Ok(())
     }
 
     /// Makes `dir` an incident repo: `git init` where needed, the policy file and `incidents/`, one
@@ -123,29 +192,32 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<InitOutcome> {
         tune_libgit2();
+        if let Ok(repo) = Repository::open(dir)
+            && repo.is_bare()
+        {
+            bail!(
+                "`{}` is a bare git repository (no work tree); clone it (`git clone {} ops`) and run `incident init` in the clone",
+                dir.display(),
+                dir.display()
+            );
+        }
         fs::create_dir_all(dir).with_context(|| format!("cannot create `{}`", dir.display()))?;
         let root = fs::canonicalize(dir)?;
         if root.join(CONFIG_FILE).is_file() {
             return Ok(InitOutcome::AlreadyInitialized { root });
         }
         let repo = match Repository::discover(&root) {
-            Ok(repo) if repo.workdir().is_some() => repo,
-            _ => Repository::init(&root)
+            Ok(repo) if repo.is_bare() || repo.workdir().is_none() => bail!(
+                "`{}` is inside the bare git repository `{}`; clone it and run `incident init` in the clone",
+                root.display(),
+                repo.path().display()
+            ),
+            Ok(repo) => repo,
+            Err(_) => Repository::init(&root)
                 .with_context(|| format!("`git init` failed in `{}`", root.display()))?,
         };
-        let workdir = fs::canonicalize(repo.workdir().unwrap_or(&root))?;
-        let prefix = root
-            .strip_prefix(&workdir)
-            .unwrap_or(Path::new(""))
-            .to_path_buf();
         let config_text = yaml::to_string(config)?;
-        let keep = root.join(INCIDENTS_DIR).join(".gitkeep");
-        fs::create_dir_all(root.join(INCIDENTS_DIR))?;
-        write_atomically(&root.join(CONFIG_FILE), config_text.as_bytes())?;
-        if !keep.exists() {
-            write_atomically(&keep, b"")?;
-        }
-        // In the incident repo's own folder, so the pattern is relative to it.
+        let store = Store::with_repo(root.clone(), repo, config.clone())?;
         let attributes_path = root.join(".gitattributes");
         let mut attributes = fs::read_to_string(&attributes_path).unwrap_or_default();
         if !attributes.lines().any(|l| l.trim() == GITATTRIBUTES_LINE) {
@@ -154,22 +226,30 @@ impl Store {
             }
             attributes.push_str(GITATTRIBUTES_LINE);
             attributes.push('\n');
-            write_atomically(&attributes_path, attributes.as_bytes())?;
         }
-        let files: Vec<(PathBuf, Vec<u8>)> = vec![
-            (prefix.join(CONFIG_FILE), config_text.into_bytes()),
-            (prefix.join(INCIDENTS_DIR).join(".gitkeep"), Vec::new()),
-            (prefix.join(".gitattributes"), attributes.into_bytes()),
+        let mut files = vec![
+            StagedFile {
+                path: store.prefix.join(CONFIG_FILE),
+                content: config_text.into_bytes(),
+            },
+            StagedFile {
+                path: store.prefix.join(".gitattributes"),
+                content: attributes.into_bytes(),
+            },
         ];
-        let refs: Vec<(&Path, &[u8])> = files
-            .iter()
-            .map(|(p, c)| (p.as_path(), c.as_slice()))
-            .collect();
+        let keep = Path::new(INCIDENTS_DIR).join(".gitkeep");
+        if !root.join(&keep).exists() {
+            files.push(StagedFile {
+                path: store.prefix.join(keep),
+                content: Vec::new(),
+            });
+        }
         let message = format!(
             "Set up incident repo for {}\n\nEvent: init\n",
             config.organisation
         );
-        let oid = git::commit_files(&repo, &refs, &message, author, now)?;
+        let lock = store.lock()?;
+        let oid = store.commit_change(&lock, &files, &message, author, now)?;
         Ok(InitOutcome::Created {
             root,
             commit: git::oid_short(oid),
@@ -229,7 +309,9 @@ impl Store {
     }
 
     pub fn load(&self, id: &str) -> Result<Incident> {
-        Ok(parse_record(&self.read_record(id)?, id)?)
+        let incident = parse_record(&self.read_record(id)?, id)?;
+        check_record_id(&incident, id)?;
+        Ok(incident)
     }
 
     fn read_record(&self, id: &str) -> Result<String> {
@@ -248,7 +330,9 @@ impl Store {
     }
 
     /// Like [`Store::load_all`], reading only the fields `T` has: what `list` uses to stay small.
-    pub fn load_all_as<T: DeserializeOwned + Send>(&self) -> Result<Vec<Result<T, StoreError>>> {
+    pub fn load_all_as<T: DeserializeOwned + Send + Record>(
+        &self,
+    ) -> Result<Vec<Result<T, StoreError>>> {
         self.load_all_mapped(|record: T| record)
     }
 
@@ -256,7 +340,7 @@ impl Store {
     /// `keep` returns is ever held for all records at once (`stats` drops the texts it does not read).
     pub fn load_all_mapped<T, U, F>(&self, keep: F) -> Result<Vec<Result<U, StoreError>>>
     where
-        T: DeserializeOwned,
+        T: DeserializeOwned + Record,
         U: Send,
         F: Fn(T) -> U + Sync,
     {
@@ -277,7 +361,9 @@ impl Store {
                             .map(|id| {
                                 let rel = relative_record_path(id);
                                 match fs::read_to_string(root.join(&rel)) {
-                                    Ok(text) => yaml::parse::<T>(&text, &rel).map(&keep),
+                                    Ok(text) => yaml::parse::<T>(&text, &rel)
+                                        .and_then(|r| check_record_id(&r, id).map(|()| r))
+                                        .map(&keep),
                                     Err(e) => Err(StoreError::Parse {
                                         path: rel,
                                         line: None,
@@ -296,18 +382,85 @@ impl Store {
         Ok(out)
     }
 
-    /// Takes the repo-wide lock, waiting for any other `incident` process to finish its change.
-    pub fn lock(&self) -> Result<RepoLock> {
-        let path = self.repo.path().join("incident.lock");
-        let file = fs::OpenOptions::new()
+    fn lock_path(&self) -> PathBuf {
+        self.repo.path().join("incident.lock")
+    }
+
+    fn open_lock_file(&self) -> Result<File> {
+        let path = self.lock_path();
+        fs::OpenOptions::new()
             .create(true)
             .truncate(false)
+            .read(true)
             .write(true)
             .open(&path)
-            .with_context(|| format!("cannot open lock file `{}`", path.display()))?;
-        file.lock()
-            .with_context(|| format!("cannot lock `{}`", path.display()))?;
-        Ok(RepoLock { _file: file })
+            .with_context(|| format!("cannot open lock file `{}`", path.display()))
+    }
+
+    /// Takes the repo-wide lock, waiting for any other `incident` process to finish its change (after
+    /// a second, saying who holds it). Then finishes or undoes a change a killed process left.
+    pub fn lock(&self) -> Result<RepoLock> {
+        let mut file = self.open_lock_file()?;
+        let started = std::time::Instant::now();
+        let mut told = false;
+        loop {
+            match file.try_lock() {
+                Ok(()) => break,
+                Err(fs::TryLockError::WouldBlock) => {
+                    if !told && started.elapsed() >= std::time::Duration::from_secs(1) {
+                        told = true;
+                        let holder = fs::read_to_string(self.lock_path()).unwrap_or_default();
+                        let holder = holder.trim();
+                        self.notice(Notice::WaitingForLock(if holder.is_empty() {
+                            "another incident process".into()
+                        } else {
+                            holder.to_string()
+                        }));
+                    }
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+                Err(fs::TryLockError::Error(e)) => {
+                    return Err(e)
+                        .with_context(|| format!("cannot lock `{}`", self.lock_path().display()));
+                }
+            }
+        }
+        transaction::describe_holder(&mut file, Utc::now());
+        let lock = RepoLock { _file: file };
+        self.finish_recovery(&lock)?;
+        Ok(lock)
+    }
+
+    fn try_lock(&self) -> Result<Option<RepoLock>> {
+        let file = self.open_lock_file()?;
+        match file.try_lock() {
+            Ok(()) => Ok(Some(RepoLock { _file: file })),
+            Err(fs::TryLockError::WouldBlock) => Ok(None),
+            Err(fs::TryLockError::Error(e)) => Err(e.into()),
+        }
+    }
+
+    fn finish_recovery(&self, lock: &RepoLock) -> Result<()> {
+        if let Some(what) = self.recover(lock)? {
+            self.notice(Notice::Recovered(what));
+        }
+        Ok(())
+    }
+
+    /// Whether `id` is taken: a record in the work tree, the index or HEAD (a deleted but committed
+    /// record still owns its ID).
+    fn id_taken(&self, id: &str) -> Result<bool> {
+        if self.path_of(id).exists() {
+            return Ok(true);
+        }
+        let path = self.git_path_of(id);
+        if self.repo.index()?.get_path(&path, 0).is_some() {
+            return Ok(true);
+        }
+        Ok(match git::head_commit(&self.repo)? {
+            Some(head) => head.tree()?.get_path(&path).is_ok(),
+            None => false,
+        })
     }
 
     /// Writes a new incident under a free ID (adding `-2`, `-3`, ... when the ID is taken) and commits it.
@@ -317,12 +470,11 @@ impl Store {
         author: &Author,
         now: DateTime<Utc>,
     ) -> Result<Saved> {
-        model::check_name("incident ID", &incident.id).map_err(|e| anyhow!(e))?;
-        let _lock = self.lock()?;
-        ensure_no_operation_in_progress(self)?;
+        model::check_record_id(&incident.id)?;
+        let lock = self.lock()?;
         let base = incident.id.clone();
         let mut n = 1;
-        while self.path_of(&incident.id).exists() {
+        while self.id_taken(&incident.id)? {
             n += 1;
             incident.id = format!("{base}-{n}");
         }
@@ -339,11 +491,13 @@ impl Store {
             .unwrap_or_else(|| format!("declared {}", incident.title));
         let change = Change::new(model::event_kind::DECLARED, summary);
         let text = yaml::to_string(&incident)?;
-        self.write_and_commit(incident, text, &change, author, now)
+        let rel = relative_record_path(&incident.id);
+        let commit = self.commit_file(&lock, &incident.id, &rel, &text, &change, author, now)?;
+        Ok(Saved { incident, commit })
     }
 
     /// Applies `apply` to the current record under the lock and commits the result. When `apply`
-    /// fails, nothing is written.
+    /// fails, or the commit does, nothing is written.
     pub fn update<F>(
         &self,
         id: &str,
@@ -354,29 +508,24 @@ impl Store {
     where
         F: FnOnce(&mut Incident) -> Result<Change>,
     {
-        let _lock = self.lock()?;
+        let lock = self.lock()?;
         ensure_no_operation_in_progress(self)?;
+        self.current_branch()?;
         let before = self.read_record(id)?;
         let mut incident = parse_record(&before, id)?;
+        check_record_id(&incident, id)?;
         let change = apply(&mut incident)?;
+        if incident.id != id {
+            bail!("a change may not rename incident `{id}`");
+        }
         let text = yaml::to_string_like(&incident, &before)?;
-        self.write_and_commit(incident, text, &change, author, now)
-    }
-
-    fn write_and_commit(
-        &self,
-        incident: Incident,
-        text: String,
-        change: &Change,
-        author: &Author,
-        now: DateTime<Utc>,
-    ) -> Result<Saved> {
-        let rel = relative_record_path(&incident.id);
-        let commit = self.write_and_commit_file(&incident.id, &rel, &text, change, author, now)?;
+        let rel = relative_record_path(id);
+        let commit = self.commit_file(&lock, id, &rel, &text, &change, author, now)?;
         Ok(Saved { incident, commit })
     }
 
     /// Writes a document that belongs to an incident (its post-mortem) and commits just that file.
+    /// Writing the same content again makes no commit: the error is [`NothingChanged`].
     pub fn commit_document(
         &self,
         incident: &str,
@@ -386,14 +535,16 @@ impl Store {
         author: &Author,
         now: DateTime<Utc>,
     ) -> Result<String> {
-        let _lock = self.lock()?;
-        self.write_and_commit_file(incident, rel, content, change, author, now)
+        let lock = self.lock()?;
+        self.commit_file(&lock, incident, rel, content, change, author, now)
     }
 
-    /// The one way a change lands: write `rel` (relative to the incident repo) atomically, then
-    /// commit only that file with the `<id>: <event>` message. The caller holds the lock.
-    fn write_and_commit_file(
+    /// The one way a change lands: commit `rel` (relative to the incident repo) with its new content
+    /// and the `<id>: <event>` message, as a transaction. The caller holds the lock.
+    #[allow(clippy::too_many_arguments)]
+    fn commit_file(
         &self,
+        lock: &RepoLock,
         incident: &str,
         rel: &Path,
         content: &str,
@@ -401,20 +552,17 @@ impl Store {
         author: &Author,
         now: DateTime<Utc>,
     ) -> Result<String> {
-        write_atomically(&self.root.join(rel), content.as_bytes())?;
         let message = CommitMessage {
             incident,
             event_kind: &change.kind,
             summary: &change.summary,
         }
         .render();
-        let oid = git::commit_files(
-            &self.repo,
-            &[(&self.prefix.join(rel), content.as_bytes())],
-            &message,
-            &self.with_email(author),
-            now,
-        )?;
+        let file = StagedFile {
+            path: self.prefix.join(rel),
+            content: content.as_bytes().to_vec(),
+        };
+        let oid = self.commit_change(lock, &[file], &message, &self.with_email(author), now)?;
         Ok(git::oid_short(oid))
     }
 
@@ -502,6 +650,19 @@ fn identity_from(config: &git2::Config) -> Option<Author> {
 
 fn parse_record(text: &str, id: &str) -> Result<Incident, StoreError> {
     parse_incident(text, &relative_record_path(id))
+}
+
+/// A record must sit at its own path: `incidents/<year>/<id>.yaml` holding `id: <id>`. Otherwise a
+/// change to it would be written to (and overwrite) another incident's file.
+fn check_record_id<R: Record>(record: &R, file_id: &str) -> Result<(), StoreError> {
+    let id = record.record_id();
+    if id == file_id {
+        return Ok(());
+    }
+    Err(StoreError::MisplacedRecord {
+        path: relative_record_path(file_id),
+        id: id.to_string(),
+    })
 }
 
 /// A record as every reader needs it: parsed (errors name `shown_as` and the line), with the entry
@@ -597,23 +758,45 @@ fn edit_distance(a: &str, b: &str) -> usize {
 }
 
 /// Temporary file in the same folder, fsync, rename: a crash leaves the old file or the new one,
-/// never half of either.
+/// never half of either. A new file gets the mode the umask gives (0644 under 022) and an existing
+/// file keeps its mode, so a web server running as another user can read what `publish` wrote.
 pub fn write_atomically(path: &Path, content: &[u8]) -> Result<()> {
+    write_atomically_via(path, content, None)
+}
+
+/// [`write_atomically`] with the temporary file made in `temp_dir` when given (on the same file
+/// system; else beside the target).
+fn write_atomically_via(path: &Path, content: &[u8], temp_dir: Option<&Path>) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
     let dir = path
         .parent()
         .ok_or_else(|| anyhow!("`{}` has no parent folder", path.display()))?;
     fs::create_dir_all(dir).with_context(|| format!("cannot create `{}`", dir.display()))?;
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".incident-")
-        .suffix(".tmp")
-        .tempfile_in(dir)
-        .with_context(|| format!("cannot create a temporary file in `{}`", dir.display()))?;
+    let existing_mode = fs::metadata(path).ok().map(|m| m.permissions().mode());
+    let make = |in_dir: &Path| {
+        tempfile::Builder::new()
+            .prefix(".incident-")
+            .suffix(".tmp")
+            .permissions(fs::Permissions::from_mode(0o666))
+            .tempfile_in(in_dir)
+            .with_context(|| format!("cannot create a temporary file in `{}`", in_dir.display()))
+    };
+    let mut tmp = make(temp_dir.unwrap_or(dir))?;
     tmp.write_all(content)?;
     tmp.as_file().sync_all()?;
-    tmp.persist(path)
-        .map_err(|e| e.error)
-        .with_context(|| format!("cannot write `{}`", path.display()))?;
-    Ok(())
+    if let Some(mode) = existing_mode {
+        tmp.as_file()
+            .set_permissions(fs::Permissions::from_mode(mode))?;
+    }
+    match tmp.persist(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.error.raw_os_error() == Some(18) && temp_dir.is_some() => {
+            // EXDEV: the git folder is on another file system; go the plain way.
+            drop(e);
+            write_atomically_via(path, content, None)
+        }
+        Err(e) => Err(e.error).with_context(|| format!("cannot write `{}`", path.display())),
+    }
 }
 
 /// libgit2 re-validates every object a new tree points at; our trees only ever point at objects we

@@ -99,15 +99,12 @@ impl Store {
         author: &Author,
         now: DateTime<Utc>,
     ) -> Result<SyncReport> {
-        let _lock = self.lock()?;
-        let dirty = self.uncommitted_incident_files()?;
-        if !dirty.is_empty() {
-            bail!(
-                "uncommitted changes to incident files: {}; commit them (or `git stash`) before syncing",
-                dirty.join(", ")
-            );
-        }
-        super::ensure_no_operation_in_progress(self)?;
+        // Checked up front (under the lock, briefly) so a doomed sync fails before any network
+        // traffic; checked again under the lock before integrating.
+        let branch = {
+            let _lock = self.lock()?;
+            self.check_syncable()?
+        };
         self.repo.find_remote(opts.remote).map_err(|_| {
             anyhow!(
                 "no remote named `{}`: add one with `git remote add {} URL`, or pass `--remote NAME`",
@@ -115,17 +112,6 @@ impl Store {
                 opts.remote
             )
         })?;
-        let head = self
-            .repo
-            .head()
-            .context("the incident repo has no commits yet")?;
-        if !head.is_branch() {
-            bail!("HEAD is detached; check out a branch before syncing");
-        }
-        let branch = head
-            .shorthand()
-            .map_err(|_| anyhow!("the branch name is not UTF-8"))?
-            .to_string();
         let mut report = SyncReport {
             remote: opts.remote.into(),
             branch: branch.clone(),
@@ -142,6 +128,12 @@ impl Store {
             let remote_ref = format!("refs/remotes/{}/{branch}", opts.remote);
             let upstream_exists = self.repo.find_reference(&remote_ref).is_ok();
             if upstream_exists {
+                // The lock is held only here, never across fetch or push: a responder's `incident
+                // log` waits for a merge, not for the network.
+                let _lock = self.lock()?;
+                if self.check_syncable()? != branch {
+                    bail!("the branch changed while syncing; run `incident sync` again");
+                }
                 let outcome =
                     self.integrate(&remote_ref, opts.remote, &branch, author, now, &mut report)?;
                 report.outcome = outcome.into();
@@ -187,6 +179,26 @@ impl Store {
         bail!(
             "the push was rejected {MAX_ATTEMPTS} times because others kept pushing; run `incident sync` again"
         )
+    }
+
+    /// The branch to sync, if the work tree is in a state a merge may touch.
+    fn check_syncable(&self) -> Result<String> {
+        let dirty = self.uncommitted_incident_files()?;
+        if !dirty.is_empty() {
+            bail!(
+                "uncommitted changes to incident files: {}; commit them (or `git stash`) before syncing",
+                dirty.join(", ")
+            );
+        }
+        super::ensure_no_operation_in_progress(self)?;
+        let branch = self.current_branch()?;
+        if self.repo.refname_to_id(&branch).is_err() {
+            bail!("the incident repo has no commits yet");
+        }
+        Ok(branch
+            .strip_prefix("refs/heads/")
+            .unwrap_or(&branch)
+            .to_string())
     }
 
     /// Brings the remote branch into the local one: fast-forward, or a merge commit.
@@ -276,8 +288,22 @@ impl Store {
             message.push_str(&format!("Merged-Incident: {id}\n"));
         }
         message.push_str("Event: sync\n");
-        let sig = git::signature(&self.with_email(author), now)?;
-        let oid = repo.commit(Some("HEAD"), &sig, &sig, &message, &tree, &[&ours, &theirs])?;
+        let oid = git::write_commit(
+            repo,
+            &self.with_email(author),
+            now,
+            &message,
+            &tree,
+            &[&ours, &theirs],
+        )?;
+        repo.reference_matching(
+            &format!("refs/heads/{branch}"),
+            oid,
+            true,
+            ours.id(),
+            &format!("incident sync: merge {remote}/{branch}"),
+        )
+        .context("the branch moved while merging; run `incident sync` again")?;
         let mut head_index = repo.index()?;
         head_index.read_tree(&repo.find_commit(oid)?.tree()?)?;
         head_index.write()?;

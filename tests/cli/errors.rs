@@ -79,11 +79,11 @@ fn empty_titles_unknown_services_and_path_characters_are_refused() {
         "{err}"
     );
     let id = repo.declare("Checkout down", &[]);
-    let err = repo.fails(1, &["show", "../../etc/passwd"]);
+    let err = repo.fails(2, &["show", "../../etc/passwd"]);
     assert!(err.contains("path characters"), "{err}");
-    let err = repo.fails(1, &["assign", &id, "--role", "../x=bob"]);
+    let err = repo.fails(2, &["assign", &id, "--role", "../x=bob"]);
     assert!(err.contains("path characters"), "{err}");
-    let err = repo.fails(1, &["assign", &id, "--commander", "a/b"]);
+    let err = repo.fails(2, &["assign", &id, "--commander", "a/b"]);
     assert!(err.contains("path characters"), "{err}");
     let err = repo.fails(1, &["log", &id, "   "]);
     assert!(err.contains("event text is empty"), "{err}");

@@ -1,0 +1,119 @@
+//! The user's git hooks, run as `git commit` runs them: teams put their policy there (a YAML linter,
+//! a ticket reference in the message), and a commit made by `incident` must meet it like any other.
+//!
+//! `pre-commit` sees a temporary index holding exactly the new tree (`GIT_INDEX_FILE`), the way
+//! `git commit --only FILE` presents a partial commit; `commit-msg` gets the message in
+//! `.git/COMMIT_EDITMSG` and may rewrite it. A hook that exits non-zero stops the change.
+
+use super::git::Author;
+use anyhow::{Context, Result, bail};
+use git2::Repository;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// Runs `pre-commit` then `commit-msg`; returns the message (as `commit-msg` may have edited it).
+pub fn run_commit_hooks(
+    repo: &Repository,
+    workdir: &Path,
+    tree: &git2::Tree,
+    message: &str,
+    author: &Author,
+) -> Result<String> {
+    let dir = hooks_dir(repo, workdir);
+    let pre_commit = dir.join("pre-commit");
+    let commit_msg = dir.join("commit-msg");
+    let (run_pre, run_msg) = (is_executable(&pre_commit), is_executable(&commit_msg));
+    if !run_pre && !run_msg {
+        return Ok(message.to_string());
+    }
+    let index_path = repo.path().join("incident-hook-index");
+    let mut index = git2::Index::open(&index_path)?;
+    index.read_tree(tree)?;
+    index
+        .write()
+        .context("cannot write the temporary index for the hooks")?;
+    let result = (|| {
+        if run_pre {
+            run(&pre_commit, &[], workdir, &index_path, author)?;
+        }
+        if !run_msg {
+            return Ok(message.to_string());
+        }
+        let message_file = repo.path().join("COMMIT_EDITMSG");
+        std::fs::write(&message_file, message)?;
+        run(
+            &commit_msg,
+            &[message_file.as_os_str()],
+            workdir,
+            &index_path,
+            author,
+        )?;
+        let edited = std::fs::read_to_string(&message_file)?;
+        if edited.trim().is_empty() {
+            bail!("the commit-msg hook emptied the commit message");
+        }
+        Ok(edited)
+    })();
+    let _ = std::fs::remove_file(&index_path);
+    result
+}
+
+/// `core.hooksPath` (relative to the work tree, as git reads it) or `.git/hooks`.
+fn hooks_dir(repo: &Repository, workdir: &Path) -> PathBuf {
+    let configured = repo
+        .config()
+        .ok()
+        .and_then(|c| c.get_path("core.hooksPath").ok());
+    match configured {
+        Some(path) if path.is_absolute() => path,
+        Some(path) => workdir.join(path),
+        None => repo.path().join("hooks"),
+    }
+}
+
+/// git skips a hook file that is not executable (it only hints about it); so do we.
+fn is_executable(path: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+}
+
+fn run(
+    hook: &Path,
+    args: &[&std::ffi::OsStr],
+    workdir: &Path,
+    index: &Path,
+    author: &Author,
+) -> Result<()> {
+    let name = hook.file_name().unwrap_or_default().to_string_lossy();
+    let output = Command::new(hook)
+        .args(args)
+        .current_dir(workdir)
+        .env("GIT_INDEX_FILE", index)
+        .env("GIT_EDITOR", ":")
+        .env("GIT_AUTHOR_NAME", &author.name)
+        .env("GIT_AUTHOR_EMAIL", &author.email)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .with_context(|| format!("cannot run the {name} hook `{}`", hook.display()))?;
+    if !output.status.success() {
+        let said = String::from_utf8_lossy(&output.stderr).trim().to_string()
+            + String::from_utf8_lossy(&output.stdout).trim();
+        bail!(HookRejected {
+            hook: name.into_owned(),
+            said: if said.is_empty() {
+                String::new()
+            } else {
+                format!(": {said}")
+            },
+        });
+    }
+    Ok(())
+}
+
+/// A hook said no; the change was not made. `--no-verify` skips the hooks, as with git.
+#[derive(Debug, thiserror::Error)]
+#[error("the {hook} hook rejected the commit{said}")]
+pub struct HookRejected {
+    pub hook: String,
+    pub said: String,
+}

@@ -1,0 +1,597 @@
+//! A change as a transaction: it lands whole (work tree, index and branch moved to one new commit) or
+//! not at all, and a process killed at any instant leaves something the next command can finish or
+//! undo without guessing.
+//!
+//! The order of one change, every step of which is undone when a later one fails:
+//! 1. under the repo lock, finish or undo what a killed predecessor left ([`Store::recover`]);
+//! 2. refuse what would bury the change or absorb someone else's: a detached HEAD, a merge or rebase
+//!    in progress, a git lock held, a file with edits `incident` did not make;
+//! 3. write the journal (`.git/incident-transaction.json`): the branch, its commit before, each file's
+//!    blob before and after;
+//! 4. write the files atomically, run the `pre-commit` and `commit-msg` hooks against a temporary index
+//!    holding the new tree (as `git commit --only` does), sign if `commit.gpgsign` asks;
+//! 5. move the branch with a compare-and-swap on its old value, then refresh the index entries;
+//! 6. delete the journal.
+//!
+//! The journal makes recovery exact: if the branch still points at the journal's "before", nothing
+//! landed and the files go back; if it points at a commit whose parent is "before" and whose tree holds
+//! the journal's "after" blobs, the change landed and only the index needs refreshing.
+
+use super::{RepoLock, Store, git};
+use anyhow::{Context, Result, anyhow, bail};
+use chrono::{DateTime, Utc};
+use git2::{ErrorCode, ObjectType, Oid};
+use serde::{Deserialize, Serialize};
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+/// Where the journal of the change in flight lives, inside the git folder so `git status` never shows
+/// it and no commit can take it along.
+const JOURNAL: &str = "incident-transaction.json";
+/// Temporary files are made here and renamed into place, so one left by a killed process is never in
+/// the work tree.
+const TEMP_DIR: &str = "incident-tmp";
+/// How long to wait for a git lock another git command holds before calling it stale.
+const GIT_LOCK_PATIENCE: Duration = Duration::from_secs(2);
+
+/// One file a change writes, relative to the git work tree.
+pub struct StagedFile {
+    pub path: PathBuf,
+    pub content: Vec<u8>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Journal {
+    pid: u32,
+    branch: String,
+    /// The branch's commit before the change; `None` on a branch with no commits yet.
+    before: Option<String>,
+    files: Vec<JournalFile>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct JournalFile {
+    path: PathBuf,
+    /// The blob HEAD held; `None` for a file the change creates.
+    old: Option<String>,
+    new: String,
+}
+
+/// Something the store did or waits for that a person should hear about; the command layer prints it.
+#[derive(Debug, Clone)]
+pub enum Notice {
+    /// Another process holds the repo lock; who, as it wrote into the lock file.
+    WaitingForLock(String),
+    /// A change interrupted by a killed process was finished or undone.
+    Recovered(String),
+}
+
+impl Store {
+    fn journal_path(&self) -> PathBuf {
+        self.repo.path().join(JOURNAL)
+    }
+
+    /// Whether a killed process left a change half done (a cheap check readers make).
+    pub(super) fn has_journal(&self) -> bool {
+        self.journal_path().exists()
+    }
+
+    /// The branch HEAD names (`refs/heads/main`); refuses a detached HEAD, where a commit would be
+    /// reachable from nothing anyone looks at.
+    pub(super) fn current_branch(&self) -> Result<String> {
+        let head = self
+            .repo
+            .find_reference("HEAD")
+            .context("cannot read HEAD of the incident repo")?;
+        match head.symbolic_target() {
+            Ok(Some(target)) => Ok(target.to_string()),
+            _ => bail!(
+                "HEAD is detached, so a commit would belong to no branch; check out a branch first (`git switch main`)"
+            ),
+        }
+    }
+
+    /// The commit `branch` points at, `None` when it has none yet.
+    fn branch_tip(&self, branch: &str) -> Result<Option<Oid>> {
+        match self.repo.refname_to_id(branch) {
+            Ok(oid) => Ok(Some(oid)),
+            Err(e) if e.code() == ErrorCode::NotFound => Ok(None),
+            Err(e) => Err(e).with_context(|| format!("cannot read the branch `{branch}`")),
+        }
+    }
+
+    /// Makes one commit holding `files` on the current branch, or changes nothing. The caller holds
+    /// the repo lock (the `_lock` argument proves it) and has checked what the change means.
+    pub(super) fn commit_change(
+        &self,
+        _lock: &RepoLock,
+        files: &[StagedFile],
+        message: &str,
+        author: &git::Author,
+        now: DateTime<Utc>,
+    ) -> Result<Oid> {
+        for file in files {
+            self.check_writable_path(&file.path)?;
+        }
+        super::ensure_no_operation_in_progress(self)?;
+        let branch = self.current_branch()?;
+        let before = self.branch_tip(&branch)?;
+        let base_tree = match before {
+            Some(oid) => Some(self.repo.find_commit(oid)?.tree()?),
+            None => None,
+        };
+        let mut entries = Vec::with_capacity(files.len());
+        for file in files {
+            let old = match &base_tree {
+                Some(tree) => tree.get_path(&file.path).ok().map(|e| e.id()),
+                None => None,
+            };
+            self.check_untouched(&file.path, old)?;
+            let new = self
+                .repo
+                .blob(&file.content)
+                .context("could not write the file into git")?;
+            entries.push((old, new));
+        }
+        if entries.iter().all(|(old, new)| *old == Some(*new)) {
+            bail!(NothingChanged);
+        }
+        self.wait_for_git_locks(&branch)?;
+
+        let journal = Journal {
+            pid: std::process::id(),
+            branch: branch.clone(),
+            before: before.map(|o| o.to_string()),
+            files: files
+                .iter()
+                .zip(&entries)
+                .map(|(f, (old, new))| JournalFile {
+                    path: f.path.clone(),
+                    old: old.map(|o| o.to_string()),
+                    new: new.to_string(),
+                })
+                .collect(),
+        };
+        self.write_journal(&journal)?;
+        let landed = self.land(&journal, files, base_tree.as_ref(), message, author, now);
+        match landed {
+            Ok(oid) => {
+                self.remove_journal()?;
+                Ok(oid)
+            }
+            Err(e) => {
+                if self.branch_tip(&branch)? != before {
+                    // The commit landed and could not be taken back: the journal stays, and the next
+                    // command finishes the change (refreshes the index) under the lock.
+                    return Err(e.context(
+                        "the change was committed but not finished; the next incident command completes it",
+                    ));
+                }
+                match self.roll_back(&journal) {
+                    Ok(()) => {
+                        self.remove_journal()?;
+                        Err(e.context("nothing was changed"))
+                    }
+                    Err(undo) => Err(e.context(format!(
+                        "and undoing the half-written change failed too ({undo:#})"
+                    ))),
+                }
+            }
+        }
+    }
+
+    /// Steps 4 and 5: files, hooks, commit object, branch, index.
+    fn land(
+        &self,
+        journal: &Journal,
+        files: &[StagedFile],
+        base_tree: Option<&git2::Tree>,
+        message: &str,
+        author: &git::Author,
+        now: DateTime<Utc>,
+    ) -> Result<Oid> {
+        let workdir = self.workdir_path()?;
+        for file in files {
+            self.write_file(&workdir.join(&file.path), &file.content)?;
+        }
+        let mut update = git2::build::TreeUpdateBuilder::new();
+        for (file, jf) in files.iter().zip(&journal.files) {
+            update.upsert(&file.path, Oid::from_str(&jf.new)?, git2::FileMode::Blob);
+        }
+        let tree_id = match base_tree {
+            Some(tree) => update.create_updated(&self.repo, tree)?,
+            None => {
+                let empty = self.repo.treebuilder(None)?.write()?;
+                update.create_updated(&self.repo, &self.repo.find_tree(empty)?)?
+            }
+        };
+        let tree = self.repo.find_tree(tree_id)?;
+        let message = if self.run_hooks {
+            super::hooks::run_commit_hooks(&self.repo, &workdir, &tree, message, author)?
+        } else {
+            message.to_string()
+        };
+        let parents: Vec<git2::Commit> = match &journal.before {
+            Some(oid) => vec![self.repo.find_commit(Oid::from_str(oid)?)?],
+            None => Vec::new(),
+        };
+        let parent_refs: Vec<&git2::Commit> = parents.iter().collect();
+        let commit = git::write_commit(&self.repo, author, now, &message, &tree, &parent_refs)?;
+        let subject = message.lines().next().unwrap_or("");
+        self.move_branch(journal, commit, subject)?;
+        if let Err(e) = self.refresh_index(files.iter().map(|f| f.path.as_path())) {
+            // The branch moved but the index did not follow: put the branch back, so a later
+            // `git commit` cannot quietly revert this change from a stale index.
+            self.restore_branch(journal, commit)
+                .context("the commit landed but the git index could not be updated")?;
+            return Err(e);
+        }
+        Ok(commit)
+    }
+
+    fn move_branch(&self, journal: &Journal, commit: Oid, subject: &str) -> Result<()> {
+        let log = format!("commit: {subject}");
+        let moved = match &journal.before {
+            Some(before) => self.repo.reference_matching(
+                &journal.branch,
+                commit,
+                true,
+                Oid::from_str(before)?,
+                &log,
+            ),
+            None => self.repo.reference(&journal.branch, commit, false, &log),
+        };
+        moved.map(|_| ()).map_err(|e| match e.code() {
+            ErrorCode::Locked => anyhow!(
+                "the branch `{}` is locked by another git command ({}); if none is running, remove the lock: `rm '{}'`",
+                journal.branch,
+                e.message(),
+                self.repo.path().join(format!("{}.lock", journal.branch)).display()
+            ),
+            ErrorCode::Modified | ErrorCode::Exists => anyhow!(
+                "the branch `{}` moved while this change was being made; run the command again",
+                journal.branch
+            ),
+            _ => anyhow!(e).context(format!("cannot move the branch `{}`", journal.branch)),
+        })
+    }
+
+    fn restore_branch(&self, journal: &Journal, commit: Oid) -> Result<()> {
+        match &journal.before {
+            Some(before) => {
+                self.repo.reference_matching(
+                    &journal.branch,
+                    Oid::from_str(before)?,
+                    true,
+                    commit,
+                    "incident: undo a change whose index update failed",
+                )?;
+            }
+            None => self.repo.find_reference(&journal.branch)?.delete()?,
+        }
+        Ok(())
+    }
+
+    /// Points the index entries of `paths` at what the work tree now holds (and HEAD too).
+    fn refresh_index<'p>(&self, paths: impl Iterator<Item = &'p Path>) -> Result<()> {
+        let mut index = self.repo.index()?;
+        index.read(true)?;
+        for path in paths {
+            if self.workdir_path()?.join(path).exists() {
+                index
+                    .add_path(path)
+                    .with_context(|| format!("could not stage `{}`", path.display()))?;
+            } else {
+                index.remove_path(path)?;
+            }
+        }
+        index.write().map_err(|e| {
+            if e.code() == ErrorCode::Locked {
+                anyhow!(
+                    "the git index is locked by another git command; if none is running, remove the lock: `rm '{}'`",
+                    self.repo.path().join("index.lock").display()
+                )
+            } else {
+                anyhow!(e).context("could not write the git index")
+            }
+        })
+    }
+
+    /// Puts every file of the journal back to its "before" content, if it still holds what the
+    /// change wrote (or already the old content).
+    fn roll_back(&self, journal: &Journal) -> Result<()> {
+        let workdir = self.workdir_path()?;
+        for file in &journal.files {
+            let path = workdir.join(&file.path);
+            let now = blob_of_file(&path)?;
+            let old = file.old.as_deref().map(Oid::from_str).transpose()?;
+            let new = Oid::from_str(&file.new)?;
+            if now == old {
+                continue;
+            }
+            if now != Some(new) {
+                bail!(
+                    "`{}` was changed by someone else since the interrupted change; keep it with `git commit {}` or drop it with `git checkout HEAD -- {}`, then delete `{}`",
+                    file.path.display(),
+                    file.path.display(),
+                    file.path.display(),
+                    self.journal_path().display()
+                );
+            }
+            match old {
+                Some(old) => {
+                    let blob = self.repo.find_blob(old)?;
+                    self.write_file(&path, blob.content())?;
+                }
+                None => fs::remove_file(&path)
+                    .with_context(|| format!("cannot remove `{}`", path.display()))?,
+            }
+        }
+        Ok(())
+    }
+
+    /// Finishes or undoes what a killed `incident` left behind; `None` when there was nothing. The
+    /// caller holds the repo lock. Also clears temporary files nobody is writing any more.
+    pub(super) fn recover(&self, _lock: &RepoLock) -> Result<Option<String>> {
+        let _ = fs::remove_dir_all(self.repo.path().join(TEMP_DIR));
+        let path = self.journal_path();
+        let text = match fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(e).with_context(|| format!("cannot read `{}`", path.display())),
+        };
+        let journal: Journal = match serde_json::from_str(&text) {
+            Ok(journal) => journal,
+            Err(_) => {
+                // Written atomically, so a torn journal was never complete: nothing was touched yet.
+                self.remove_journal()?;
+                return Ok(None);
+            }
+        };
+        let names = journal
+            .files
+            .iter()
+            .map(|f| format!("`{}`", f.path.display()))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let tip = self.branch_tip(&journal.branch)?;
+        let before = journal.before.as_deref().map(Oid::from_str).transpose()?;
+        if tip == before {
+            self.roll_back(&journal)?;
+            self.refresh_index(journal.files.iter().map(|f| f.path.as_path()))?;
+            self.remove_journal()?;
+            return Ok(Some(format!(
+                "undid a change to {names} that a killed process had not committed"
+            )));
+        }
+        if let Some(tip) = tip
+            && self.is_journal_commit(&journal, tip)?
+        {
+            let workdir = self.workdir_path()?;
+            for file in &journal.files {
+                let blob = self.repo.find_blob(Oid::from_str(&file.new)?)?;
+                let path = workdir.join(&file.path);
+                if blob_of_file(&path)? != Some(blob.id()) {
+                    self.write_file(&path, blob.content())?;
+                }
+            }
+            self.refresh_index(journal.files.iter().map(|f| f.path.as_path()))?;
+            self.remove_journal()?;
+            let commit = self.repo.find_commit(tip)?;
+            return Ok(Some(format!(
+                "finished a change a killed process had committed: {} [{}]",
+                commit.summary().ok().flatten().unwrap_or(""),
+                git::oid_short(tip)
+            )));
+        }
+        // The branch moved on by other means since: only clear the journal if nothing of it is left.
+        let head_tree = match tip {
+            Some(tip) => Some(self.repo.find_commit(tip)?.tree()?),
+            None => None,
+        };
+        let workdir = self.workdir_path()?;
+        for file in &journal.files {
+            let in_head = head_tree
+                .as_ref()
+                .and_then(|t| t.get_path(&file.path).ok())
+                .map(|e| e.id());
+            if blob_of_file(&workdir.join(&file.path))? != in_head {
+                bail!(
+                    "a change by a killed `incident` process left {names} differing from HEAD, and the branch has moved since; inspect with `git diff`, keep what you want (`git commit` or `git checkout HEAD -- FILE`), then delete `{}`",
+                    path.display()
+                );
+            }
+        }
+        self.remove_journal()?;
+        Ok(None)
+    }
+
+    fn is_journal_commit(&self, journal: &Journal, tip: Oid) -> Result<bool> {
+        let commit = self.repo.find_commit(tip)?;
+        let parent = commit.parent_ids().next().map(|o| o.to_string());
+        if parent != journal.before || commit.parent_count() > 1 {
+            return Ok(false);
+        }
+        let tree = commit.tree()?;
+        for file in &journal.files {
+            let blob = tree.get_path(&file.path).ok().map(|e| e.id().to_string());
+            if blob.as_deref() != Some(file.new.as_str()) {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
+    fn write_journal(&self, journal: &Journal) -> Result<()> {
+        let text = serde_json::to_vec_pretty(journal)?;
+        self.write_file(&self.journal_path(), &text)
+    }
+
+    fn remove_journal(&self) -> Result<()> {
+        match fs::remove_file(self.journal_path()) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(e).context("cannot remove the transaction journal"),
+        }
+    }
+
+    /// Atomic write whose temporary file lives in the git folder: a kill leaves it where `git status`
+    /// never looks, and the next change clears it. Falls back to a sibling temporary file when the git
+    /// folder is on another file system.
+    pub(super) fn write_file(&self, path: &Path, content: &[u8]) -> Result<()> {
+        let temp_dir = self.repo.path().join(TEMP_DIR);
+        fs::create_dir_all(&temp_dir).ok();
+        super::write_atomically_via(path, content, Some(&temp_dir))
+    }
+
+    /// Refuses to write anywhere but the incident repo's own folders, whatever a record or flag says.
+    fn check_writable_path(&self, path: &Path) -> Result<()> {
+        use std::path::Component;
+        let rel = path.strip_prefix(&self.prefix).unwrap_or(path);
+        let safe = path
+            .components()
+            .all(|c| matches!(c, Component::Normal(_)))
+            && rel.starts_with(super::INCIDENTS_DIR)
+                | rel.starts_with(super::POSTMORTEMS_DIR)
+                | matches!(
+                    rel.to_str(),
+                    Some(super::CONFIG_FILE) | Some(".gitattributes")
+                );
+        if !safe {
+            bail!(
+                "refusing to write `{}`: incident only writes under `incidents/` and `postmortems/`",
+                path.display()
+            );
+        }
+        Ok(())
+    }
+
+    /// Refuses to commit a file whose work-tree or index content is not what HEAD holds: those are
+    /// edits `incident` did not make (by hand, or another tool), and committing them under this
+    /// change's message and author would falsify the audit trail.
+    fn check_untouched(&self, path: &Path, in_head: Option<Oid>) -> Result<()> {
+        let shown = path.display();
+        let on_disk = blob_of_file(&self.workdir_path()?.join(path))?;
+        let index = self.repo.index()?;
+        let staged = index.get_path(path, 0).map(|e| e.id);
+        let conflicted = (1..=3).any(|stage| index.get_path(path, stage).is_some());
+        if conflicted {
+            bail!(
+                "`{shown}` has an unresolved merge conflict; resolve it (`incident sync` or `git mergetool`) first"
+            );
+        }
+        if on_disk == in_head && staged == in_head {
+            return Ok(());
+        }
+        match (in_head, on_disk) {
+            (Some(_), None) => bail!(HandEdit(format!(
+                "`{shown}` was deleted but the deletion is not committed; restore it with `git checkout HEAD -- {shown}` (or commit the deletion yourself), then run the command again"
+            ))),
+            (None, Some(_)) => bail!(HandEdit(format!(
+                "`{shown}` exists but was never committed; commit it yourself (`git add {shown} && git commit`) or move it away, then run the command again"
+            ))),
+            _ => bail!(HandEdit(format!(
+                "`{shown}` has changes that incident did not make (a hand edit?); commit them yourself (`git commit {shown}`) or discard them (`git checkout HEAD -- {shown}`), then run the command again"
+            ))),
+        }
+    }
+
+    /// git's own commands leave `index.lock` and `<ref>.lock` while they run, and behind them when
+    /// killed. Wait briefly for a live one; name a stale one with the command that clears it.
+    fn wait_for_git_locks(&self, branch: &str) -> Result<()> {
+        let locks = [
+            self.repo.path().join("index.lock"),
+            self.repo.path().join(format!("{branch}.lock")),
+            self.repo.path().join("HEAD.lock"),
+        ];
+        let start = Instant::now();
+        loop {
+            let Some(held) = locks.iter().find(|l| l.exists()) else {
+                return Ok(());
+            };
+            if start.elapsed() > GIT_LOCK_PATIENCE {
+                bail!(
+                    "`{}` exists: another git command is running in this repo, or one was killed; if none is running, remove it: `rm '{}'`",
+                    held.display(),
+                    held.display()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(25));
+        }
+    }
+
+    pub(super) fn workdir_path(&self) -> Result<PathBuf> {
+        self.repo
+            .workdir()
+            .map(Path::to_path_buf)
+            .ok_or_else(|| anyhow!("the incident repo has no work tree"))
+    }
+}
+
+/// The git blob ID of a file's content, `None` when there is no such file.
+fn blob_of_file(path: &Path) -> Result<Option<Oid>> {
+    match fs::read(path) {
+        Ok(bytes) => Ok(Some(Oid::hash_object(ObjectType::Blob, &bytes)?)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e).with_context(|| format!("cannot read `{}`", path.display())),
+    }
+}
+
+/// A change that would leave every file as HEAD has it: no commit is made.
+#[derive(Debug, thiserror::Error)]
+#[error("nothing to change: the files already hold this content")]
+pub struct NothingChanged;
+
+/// A file holds edits `incident` did not make.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct HandEdit(pub String);
+
+/// Writes the lock file's "who holds it" line: what a waiting command shows after a second.
+pub(super) fn describe_holder(file: &mut fs::File, now: DateTime<Utc>) {
+    let command: Vec<String> = std::env::args().take(4).collect();
+    let line = format!(
+        "pid {}, `{}`, since {}\n",
+        std::process::id(),
+        command.join(" "),
+        now.format("%H:%M:%S UTC")
+    );
+    let _ = file.set_len(0);
+    let _ = file.write_all(line.as_bytes());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn blob_ids_match_git() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f");
+        fs::write(&path, "hello\n").unwrap();
+        // `echo hello | git hash-object --stdin`
+        assert_eq!(
+            blob_of_file(&path).unwrap().unwrap().to_string(),
+            "ce013625030ba8dba906f756967f9e9ca394464a"
+        );
+        assert_eq!(blob_of_file(&dir.path().join("missing")).unwrap(), None);
+    }
+
+    #[test]
+    fn journals_round_trip() {
+        let j = Journal {
+            pid: 7,
+            branch: "refs/heads/main".into(),
+            before: None,
+            files: vec![JournalFile {
+                path: "incidents/2026/x.yaml".into(),
+                old: None,
+                new: "ce013625030ba8dba906f756967f9e9ca394464a".into(),
+            }],
+        };
+        let back: Journal = serde_json::from_str(&serde_json::to_string(&j).unwrap()).unwrap();
+        assert_eq!(back.files[0].path, Path::new("incidents/2026/x.yaml"));
+    }
+}
