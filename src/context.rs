@@ -137,9 +137,13 @@ impl Context {
     }
 
     /// `--since` takes a TIME or a bare span (`90d` meaning 90 days ago).
+    /// A span reaching back past 1970 means "from the beginning" and is clamped there.
     pub fn since_arg(&self, text: &str) -> Result<DateTime<Utc>> {
-        if text.parse::<crate::model::Span>().is_ok() {
-            return self.time_arg("--since", &format!("{text} ago"));
+        if let Ok(span) = text.parse::<crate::model::Span>() {
+            let back = chrono::Duration::try_seconds(span.seconds())
+                .and_then(|d| self.now.checked_sub_signed(d))
+                .unwrap_or(DateTime::UNIX_EPOCH);
+            return Ok(back.max(DateTime::UNIX_EPOCH));
         }
         self.time_arg("--since", text)
     }

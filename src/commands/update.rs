@@ -23,8 +23,8 @@ pub struct Args {
     /// what the team has learned so far
     #[arg(long, value_name = "TEXT")]
     pub learned: Option<String>,
-    /// when the next update comes (default: the severity's cadence from the policy)
-    #[arg(long, value_name = "SPAN")]
+    /// when the next update comes, 1m to 30d (default: the severity's cadence from the policy)
+    #[arg(long, value_name = "SPAN", value_parser = crate::model::Span::parse_cadence)]
     pub next: Option<Span>,
     /// also move the incident to this status
     #[arg(long, value_name = "STATUS")]

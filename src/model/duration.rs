@@ -18,7 +18,24 @@ impl Span {
     }
 
     pub fn to_chrono(self) -> chrono::Duration {
-        chrono::Duration::seconds(self.0)
+        chrono::Duration::try_seconds(self.0).unwrap_or(chrono::TimeDelta::MAX)
+    }
+
+    /// The longest span anything accepts.
+    pub const MAX: Span = Span(36_500 * 86_400);
+
+    /// The longest promise a team can make about when the next update comes.
+    pub const MAX_CADENCE: Span = Span(30 * 86_400);
+
+    /// An update cadence (`--next`): from one minute to [`Span::MAX_CADENCE`].
+    pub fn parse_cadence(text: &str) -> Result<Span, String> {
+        let span: Span = text.parse()?;
+        if span.0 < 60 || span > Span::MAX_CADENCE {
+            return Err(format!(
+                "`{text}` is out of range: the next update comes between 1m and 30d from now (example: 30m)"
+            ));
+        }
+        Ok(span)
     }
 }
 
@@ -86,6 +103,13 @@ impl FromStr for Span {
         }
         if !number.is_empty() {
             return Err(bad());
+        }
+        // A century bounds every span a policy or flag can mean, and keeps every time computed from
+        // one inside what a record can hold.
+        if total > Span::MAX.0 {
+            return Err(format!(
+                "duration `{s}` is too long: at most 36500d (100 years)"
+            ));
         }
         Ok(Span(total))
     }

@@ -461,6 +461,18 @@ impl PublicView {
     }
 }
 
+/// The derived ID, or when an entry with the same parts already exists (the same text logged twice
+/// in one second), the next free ID derived from it: two entries are two entries.
+fn unique_id(derived: String, prefix: &str, taken: impl Fn(&str) -> bool) -> String {
+    let mut id = derived.clone();
+    let mut n = 1u32;
+    while taken(&id) {
+        n += 1;
+        id = entry_id(prefix, &[&derived, &n.to_string()]);
+    }
+    id
+}
+
 /// Who did something and when: every change to a record carries both.
 #[derive(Debug, Clone)]
 pub struct Stamp {
@@ -535,7 +547,9 @@ impl Incident {
             audience: None,
             extra: Extra::new(),
         };
-        event.id = event.derived_id(&self.id);
+        event.id = unique_id(event.derived_id(&self.id), "e-", |id| {
+            self.timeline.iter().any(|e| e.id == id)
+        });
         let pos = self.timeline.partition_point(|e| e.at <= event.at);
         self.timeline.insert(pos, event);
         &mut self.timeline[pos]
@@ -673,7 +687,9 @@ impl Incident {
 
     /// Records a status update and its timeline event. `update.id` is derived here.
     pub fn add_update(&mut self, mut update: StatusUpdate) -> TimelineEvent {
-        update.id = update.derived_id(&self.id);
+        update.id = unique_id(update.derived_id(&self.id), "u-", |id| {
+            self.updates.iter().any(|u| u.id == id)
+        });
         let first_public = update.visibility.is_public() && self.first_public_update().is_none();
         let gist = match (&update.impacted, &update.learned) {
             (Some(impacted), _) => impacted.clone(),

@@ -153,7 +153,11 @@ pub fn publish(
         .filter(|h| !h.is_empty())
         .map_or_else(|| format!("{page_id}.incident.invalid"), str::to_string);
 
-    let horizon = now - Duration::days(i64::from(days));
+    // Any number of days is "everything": before 1970 there is nothing to show.
+    let horizon = now
+        .checked_sub_signed(Duration::days(i64::from(days)))
+        .unwrap_or(DateTime::UNIX_EPOCH)
+        .max(DateTime::UNIX_EPOCH);
     let mut published: Vec<PublicIncident> = Vec::new();
     for i in incidents.iter().filter(|i| !i.drill) {
         let mut updates: Vec<&StatusUpdate> = i

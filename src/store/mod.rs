@@ -512,13 +512,15 @@ impl Store {
         ensure_no_operation_in_progress(self)?;
         self.current_branch()?;
         let before = self.read_record(id)?;
-        let mut incident = parse_record(&before, id)?;
+        let parsed = yaml::parse_keeping_tree::<Incident>(&before, &relative_record_path(id))?;
+        let mut incident = parsed.value;
+        incident.fill_entry_ids();
         check_record_id(&incident, id)?;
         let change = apply(&mut incident)?;
         if incident.id != id {
             bail!("a change may not rename incident `{id}`");
         }
-        let text = yaml::to_string_like(&incident, &before)?;
+        let text = yaml::to_string_like_tree(&incident, &parsed.tree)?;
         let rel = relative_record_path(id);
         let commit = self.commit_file(&lock, id, &rel, &text, &change, author, now)?;
         Ok(Saved { incident, commit })

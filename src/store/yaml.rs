@@ -22,6 +22,35 @@ pub fn parse<T: DeserializeOwned>(text: &str, path: &Path) -> Result<T, StoreErr
     })
 }
 
+/// A document parsed once, kept as a tree to lay the rewrite out like it ([`to_string_like_tree`]).
+pub struct Parsed<T> {
+    pub value: T,
+    pub tree: serde_yaml::Value,
+}
+
+/// Parses `text` into a tree and `T` from it: a change that rewrites the file reads it once.
+pub fn parse_keeping_tree<T: DeserializeOwned>(
+    text: &str,
+    path: &Path,
+) -> Result<Parsed<T>, StoreError> {
+    let tree: serde_yaml::Value = parse(text, path)?;
+    match T::deserialize(&tree) {
+        Ok(value) => Ok(Parsed { value, tree }),
+        // From text again, for the line number the tree has lost.
+        Err(_) => parse(text, path).map(|value| Parsed { value, tree }),
+    }
+}
+
+/// [`to_string_like`] with the old file already parsed.
+pub fn to_string_like_tree<T: Serialize>(
+    value: &T,
+    old: &serde_yaml::Value,
+) -> Result<String, StoreError> {
+    let mut new = serde_yaml::to_value(value).map_err(|e| StoreError::Serialize(e.to_string()))?;
+    reorder(&mut new, old);
+    to_string(&new)
+}
+
 /// Serialises with the struct's field order, so rewriting a record only changes what changed.
 pub fn to_string<T: Serialize>(value: &T) -> Result<String, StoreError> {
     serde_yaml::to_string(value).map_err(|e| StoreError::Serialize(e.to_string()))
@@ -35,62 +64,85 @@ pub fn to_string_like<T: Serialize>(value: &T, previous: &str) -> Result<String,
     let Ok(old) = serde_yaml::from_str::<serde_yaml::Value>(previous) else {
         return to_string(value);
     };
-    let new = serde_yaml::to_value(value).map_err(|e| StoreError::Serialize(e.to_string()))?;
-    to_string(&reorder(new, &old))
+    let mut new = serde_yaml::to_value(value).map_err(|e| StoreError::Serialize(e.to_string()))?;
+    reorder(&mut new, &old);
+    to_string(&new)
 }
 
-fn reorder(new: serde_yaml::Value, old: &serde_yaml::Value) -> serde_yaml::Value {
+/// Lays `new` out like `old`, in place. The common case (same keys in the same order, list entries
+/// where they were) is one pass with no lookups and no copying; only maps whose keys moved are rebuilt.
+fn reorder(new: &mut serde_yaml::Value, old: &serde_yaml::Value) {
     use serde_yaml::{Mapping, Value};
     match (new, old) {
         (Value::Mapping(new), Value::Mapping(old)) => {
-            let mut keys: Vec<Value> = old
-                .keys()
-                .filter(|k| new.contains_key(*k))
-                .cloned()
-                .collect();
-            let mut previous: Option<Value> = None;
-            for key in new.keys() {
-                if !keys.contains(key) {
-                    let at = previous
-                        .as_ref()
-                        .and_then(|p| keys.iter().position(|k| k == p))
-                        .map_or(0, |i| i + 1);
-                    keys.insert(at, key.clone());
+            let same_order = new.len() == old.len() && new.keys().zip(old.keys()).all(|(a, b)| a == b);
+            if same_order {
+                for (value, o) in new.values_mut().zip(old.values()) {
+                    reorder(value, o);
                 }
-                previous = Some(key.clone());
+                return;
             }
-            let mut new = new;
-            let mut out = Mapping::new();
-            for key in keys {
-                if let Some(v) = new.remove(&key) {
-                    let v = match old.get(&key) {
-                        Some(o) => reorder(v, o),
-                        None => v,
-                    };
-                    out.insert(key, v);
+            {
+                let mut keys: Vec<Value> = old
+                    .keys()
+                    .filter(|k| new.contains_key(*k))
+                    .cloned()
+                    .collect();
+                let mut previous: Option<Value> = None;
+                for key in new.keys() {
+                    if !keys.contains(key) {
+                        let at = previous
+                            .as_ref()
+                            .and_then(|p| keys.iter().position(|k| k == p))
+                            .map_or(0, |i| i + 1);
+                        keys.insert(at, key.clone());
+                    }
+                    previous = Some(key.clone());
+                }
+                let mut out = Mapping::with_capacity(keys.len());
+                for key in keys {
+                    if let Some(v) = new.remove(&key) {
+                        out.insert(key, v);
+                    }
+                }
+                *new = out;
+            }
+            for (key, value) in new.iter_mut() {
+                if let Some(o) = old.get(key) {
+                    reorder(value, o);
                 }
             }
-            Value::Mapping(out)
         }
         (Value::Sequence(new), Value::Sequence(old)) => {
-            let id_of = |v: &Value| v.get("id").cloned();
-            Value::Sequence(
-                new.into_iter()
-                    .enumerate()
-                    .map(|(i, item)| {
-                        let twin = match id_of(&item) {
-                            Some(id) => old.iter().find(|o| id_of(o).as_ref() == Some(&id)),
-                            None => old.get(i),
-                        };
-                        match twin {
-                            Some(o) => reorder(item, o),
-                            None => item,
-                        }
-                    })
-                    .collect(),
-            )
+            fn id_of(v: &Value) -> Option<&str> {
+                v.get("id").and_then(Value::as_str)
+            }
+            // Built only if an entry is not where it was: O(n) either way, not O(n²).
+            let mut by_id: Option<std::collections::HashMap<&str, &Value>> = None;
+            for (i, item) in new.iter_mut().enumerate() {
+                let Some(id) = id_of(item).map(str::to_string) else {
+                    if let Some(o) = old.get(i) {
+                        reorder(item, o);
+                    }
+                    continue;
+                };
+                let twin = match old.get(i) {
+                    Some(o) if id_of(o) == Some(id.as_str()) => Some(o),
+                    _ => by_id
+                        .get_or_insert_with(|| {
+                            old.iter()
+                                .filter_map(|o| Some((id_of(o)?, o)))
+                                .collect()
+                        })
+                        .get(id.as_str())
+                        .copied(),
+                };
+                if let Some(o) = twin {
+                    reorder(item, o);
+                }
+            }
         }
-        (new, _) => new,
+        _ => {}
     }
 }
 
