@@ -81,11 +81,14 @@ impl Context {
                 eprintln!("waiting for another incident command to finish ({holder})")
             }
             store::Notice::Recovered(what) => eprintln!("note: {what}"),
+            store::Notice::Unfinished(why) => eprintln!(
+                "warning: a change interrupted by a killed process is not finished: {why}"
+            ),
         }));
         if self.no_verify {
             store.skip_hooks();
         }
-        store.recover_if_interrupted()?;
+        store.recover_if_interrupted();
         Ok(self.store.get_or_init(|| store))
     }
 
@@ -94,7 +97,11 @@ impl Context {
         if let Some(who) = &self.author_flag {
             let mut author = Author::parse(who);
             crate::model::check_name("author (--as / INCIDENT_AUTHOR)", &author.name)?;
-            if author.email.chars().any(|c| c.is_control() || matches!(c, '<' | '>')) {
+            if author
+                .email
+                .chars()
+                .any(|c| c.is_control() || matches!(c, '<' | '>'))
+            {
                 return Err(crate::model::ModelError::Invalid(format!(
                     "author e-mail `{}` (--as / INCIDENT_AUTHOR) must not contain `<`, `>` or control characters",
                     author.email.escape_debug()

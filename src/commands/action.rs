@@ -139,7 +139,7 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
         } => list(ctx, open, overdue, owner),
         ActionCommand::Sync => {
             let store = ctx.store()?;
-            let closed = sync(ctx, &store)?;
+            let closed = sync(ctx, store)?;
             if ctx.out.json {
                 return ctx.out.json(&closed);
             }

@@ -54,9 +54,8 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
     }
     change_incident(ctx, &args.id, args.at.as_deref(), |incident, stamp| {
         let id = incident.id.clone();
-        incident
-            .assign(&roles, stamp)?
-            .cloned()
-            .ok_or_else(|| ModelError::Refused(format!("nothing changed: `{id}` already has those roles")))
+        incident.assign(&roles, stamp)?.cloned().ok_or_else(|| {
+            ModelError::Refused(format!("nothing changed: `{id}` already has those roles"))
+        })
     })
 }

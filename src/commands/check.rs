@@ -28,7 +28,7 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
     let closed_actions = if args.no_sync {
         Vec::new()
     } else {
-        super::action::sync(ctx, &store)?
+        super::action::sync(ctx, store)?
     };
     let ids = store.incident_ids()?;
     let mut findings = Vec::new();
@@ -51,6 +51,13 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
                 field: line.map(|l| format!("line {l}")).unwrap_or_default(),
                 problem: message,
                 fix: "fix the YAML by hand; see docs/format.md".into(),
+            }),
+            Err(e @ StoreError::MisplacedRecord { .. }) => findings.push(Finding {
+                level: Level::Error,
+                file: file.clone(),
+                field: "id".into(),
+                problem: e.to_string(),
+                fix: e.hint().unwrap_or_default(),
             }),
             Err(e) => return Err(e.into()),
         }

@@ -48,7 +48,7 @@ pub struct Args {
 
 pub fn run(ctx: &Context, mut args: Args) -> Result<()> {
     let store = ctx.store()?;
-    fill_missing(ctx, &store, &mut args)?;
+    fill_missing(ctx, store, &mut args)?;
     let (Some(title), Some(severity)) = (args.title.as_deref().map(str::trim), args.sev) else {
         unreachable!("fill_missing fails when the title or severity is missing");
     };
@@ -57,7 +57,7 @@ pub fn run(ctx: &Context, mut args: Args) -> Result<()> {
             "the title is empty: say in a few words what is broken, e.g. \"Checkout down for EU customers\""
         );
     }
-    check_services(&store, &args.services)?;
+    check_services(store, &args.services)?;
     for who in [&args.commander, &args.comms].into_iter().flatten() {
         check_name("person", who).map_err(|e| anyhow!(e))?;
     }

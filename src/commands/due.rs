@@ -30,7 +30,9 @@ pub fn run(ctx: &Context, _args: Args) -> Result<()> {
         });
     }
     for d in &due {
-        let span = |secs: i64| format_duration(chrono::Duration::try_seconds(secs).unwrap_or(chrono::TimeDelta::MAX));
+        let span = |secs: i64| {
+            format_duration(chrono::Duration::try_seconds(secs).unwrap_or(chrono::TimeDelta::MAX))
+        };
         let line = match d.in_secs {
             None => d.what.clone(),
             Some(s) if s < 0 => format!("{} overdue by {}", d.what, span(-s)),

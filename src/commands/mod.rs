@@ -123,7 +123,7 @@ fn after_change(ctx: &Context) -> Result<()> {
     if !ctx.sync && store.config().sync != crate::model::SyncMode::Auto {
         return Ok(());
     }
-    match sync::sync(ctx, &store, "origin", true) {
+    match sync::sync(ctx, store, "origin", true) {
         Ok(r) if !ctx.out.json => ctx.out.line(sync::describe(&r)),
         Ok(_) => Ok(()),
         Err(e) => {

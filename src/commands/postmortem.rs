@@ -5,7 +5,7 @@ use super::Context;
 use crate::model::event_kind;
 use crate::render::Renderer;
 use crate::render::context::PostmortemDocument;
-use crate::store::{Change, POSTMORTEMS_DIR, write_atomically};
+use crate::store::{Change, NothingChanged, POSTMORTEMS_DIR, write_atomically};
 use anyhow::Result;
 use std::path::{Path, PathBuf};
 
@@ -50,9 +50,15 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
             event_kind::POSTMORTEM,
             format!("post-mortem written ({template})"),
         );
-        let commit = store.commit_document(&id, &rel, &text, &change, &author, ctx.now)?;
-        ctx.out
-            .line(format!("committed {} [{commit}]", rel.display()))?;
+        match store.commit_document(&id, &rel, &text, &change, &author, ctx.now) {
+            Ok(commit) => ctx
+                .out
+                .line(format!("committed {} [{commit}]", rel.display()))?,
+            Err(e) if e.downcast_ref::<NothingChanged>().is_some() => ctx
+                .out
+                .line(format!("{} is unchanged; nothing to commit", rel.display()))?,
+            Err(e) => return Err(e),
+        }
     }
     if args.out.is_none() && !args.commit {
         ctx.out.line(text.trim_end())?;

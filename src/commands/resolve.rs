@@ -33,7 +33,10 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
     let config = ctx.store()?.config().clone();
     change_incident(ctx, &args.id, args.at.as_deref(), |incident, stamp| {
         if incident.status == Status::Resolved {
-            return Err(ModelError::Refused(format!("`{}` is already resolved", incident.id)));
+            return Err(ModelError::Refused(format!(
+                "`{}` is already resolved",
+                incident.id
+            )));
         }
         let event = incident
             .set_status(Status::Resolved, args.note.as_deref(), false, stamp)?

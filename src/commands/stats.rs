@@ -151,6 +151,8 @@ fn add_times(table: &mut comfy_table::Table, group: &str, t: &ResponseTimes) {
 }
 
 fn show(secs: Option<i64>) -> String {
-    secs.map(|s| format_duration(chrono::Duration::try_seconds(s).unwrap_or(chrono::TimeDelta::MAX)))
-        .unwrap_or_else(|| "-".into())
+    secs.map(|s| {
+        format_duration(chrono::Duration::try_seconds(s).unwrap_or(chrono::TimeDelta::MAX))
+    })
+    .unwrap_or_else(|| "-".into())
 }

@@ -17,7 +17,7 @@ pub struct Args {
 
 pub fn run(ctx: &Context, args: Args) -> Result<()> {
     let store = ctx.store()?;
-    let report = sync(ctx, &store, &args.remote, !args.no_push)?;
+    let report = sync(ctx, store, &args.remote, !args.no_push)?;
     if ctx.out.json {
         return ctx.out.json(&report);
     }

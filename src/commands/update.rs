@@ -4,8 +4,7 @@
 use super::Context;
 use crate::context::Style;
 use crate::model::{
-    ModelError,
-    Config, Incident, Span, Stamp, Status, StatusUpdate, TimelineEvent, Visibility,
+    Config, Incident, ModelError, Span, Stamp, Status, StatusUpdate, TimelineEvent, Visibility,
 };
 use crate::render::Renderer;
 use crate::render::context::UpdateDocument;
@@ -145,8 +144,7 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
                 .set_status(status, None, false, &stamp)
                 .map_err(|e| anyhow!(e))?;
         }
-        let (update, event) =
-            post(incident, &config, draft, &stamp)?;
+        let (update, event) = post(incident, &config, draft, &stamp)?;
         posted = Some(update);
         Ok(Change::new(&event.kind, event.text))
     })?;

@@ -569,7 +569,10 @@ impl Incident {
         stamp: &Stamp,
     ) -> Result<&TimelineEvent, ModelError> {
         if severity == self.severity {
-            return Err(ModelError::Refused(format!("`{}` is already {severity}", self.id)));
+            return Err(ModelError::Refused(format!(
+                "`{}` is already {severity}",
+                self.id
+            )));
         }
         let mut text = format!("severity {} → {severity}", self.severity);
         if let Some(reason) = reason.filter(|r| !r.trim().is_empty()) {
@@ -590,7 +593,10 @@ impl Incident {
         stamp: &Stamp,
     ) -> Result<&TimelineEvent, ModelError> {
         if status == self.status {
-            return Err(ModelError::Refused(format!("`{}` is already {status}", self.id)));
+            return Err(ModelError::Refused(format!(
+                "`{}` is already {status}",
+                self.id
+            )));
         }
         if self.status == Status::Resolved && !reopen {
             return Err(ModelError::Refused(format!(

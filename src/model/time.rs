@@ -189,7 +189,9 @@ mod tests {
 
     #[test]
     fn garbage_names_the_accepted_forms() {
-        let err = parse_time("yesterday-ish", now(), &Utc).unwrap_err().to_string();
+        let err = parse_time("yesterday-ish", now(), &Utc)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("RFC 3339") && err.contains("15m ago"), "{err}");
     }
 

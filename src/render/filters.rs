@@ -47,7 +47,9 @@ fn duration(value: Value) -> Result<String, Error> {
         return Ok("unknown".into());
     }
     let secs = i64::try_from(value)?;
-    Ok(format_duration(chrono::Duration::try_seconds(secs).unwrap_or(chrono::TimeDelta::MAX)))
+    Ok(format_duration(
+        chrono::Duration::try_seconds(secs).unwrap_or(chrono::TimeDelta::MAX),
+    ))
 }
 
 fn parse(value: &Value) -> Result<Option<DateTime<Utc>>, Error> {

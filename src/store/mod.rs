@@ -18,8 +18,8 @@ use git::CommitMessage;
 pub use git::{Author, HistoryEntry, TrailerHit};
 pub use hooks::HookRejected;
 pub use sync::{GITATTRIBUTES_LINE, GitFailed, SyncOptions, SyncReport, merge_files};
-pub use transaction::{HandEdit, NothingChanged, Notice};
 use transaction::StagedFile;
+pub use transaction::{HandEdit, NothingChanged, Notice};
 
 use crate::model::{self, Config, Incident};
 use anyhow::{Context, Result, anyhow, bail};
@@ -45,8 +45,11 @@ pub struct Store {
     config: Config,
     /// Whether commits run the `pre-commit` and `commit-msg` hooks (off with `--no-verify`).
     run_hooks: bool,
-    notices: Option<Box<dyn Fn(&Notice)>>,
+    notices: Option<NoticeSink>,
 }
+
+/// Where the store sends what a person should hear about; the command layer prints it.
+pub type NoticeSink = Box<dyn Fn(&Notice)>;
 
 /// What a change produced: the record as written and the commit that holds it.
 pub struct Saved {
@@ -156,7 +159,7 @@ impl Store {
     }
 
     /// Where the store reports what a person should know (the command layer prints it).
-    pub fn on_notice(&mut self, notices: Box<dyn Fn(&Notice)>) {
+    pub fn on_notice(&mut self, notices: NoticeSink) {
         self.notices = Some(notices);
     }
 
@@ -173,14 +176,18 @@ impl Store {
 
     /// A reader that finds a change a killed process left half done finishes or undoes it first,
     /// when no other process is busy with the repo; otherwise the next writer does.
-    pub fn recover_if_interrupted(&self) -> Result<()> {
+    /// A reader never fails for it: what it cannot finish it reports, and the next writer, which
+    /// must finish it first, says what to run.
+    pub fn recover_if_interrupted(&self) {
         if !self.has_journal() {
-            return Ok(());
+            return;
         }
-        if let Some(lock) = self.try_lock()? {
-            self.finish_recovery(&lock)?;
+        let recovered = self
+            .try_lock()
+            .and_then(|lock| lock.map_or(Ok(()), |lock| self.finish_recovery(&lock)));
+        if let Err(e) = recovered {
+            self.notice(Notice::Unfinished(format!("{e:#}")));
         }
-        Ok(())
     }
 
     /// Makes `dir` an incident repo: `git init` where needed, the policy file and `incidents/`, one
@@ -305,7 +312,22 @@ impl Store {
     pub fn resolve(&self, query: &str) -> Result<String> {
         model::check_name("incident ID", query).map_err(|e| anyhow!(e))?;
         let ids = self.incident_ids()?;
-        resolve_among(&ids, query).map_err(Into::into)
+        match resolve_among(&ids, query) {
+            Ok(id) => Ok(id),
+            Err(e @ StoreError::UnknownIncident { .. }) => {
+                // A committed record deleted by hand: say so rather than "no such incident".
+                if model::check_record_id(query).is_ok() && self.id_taken(query)? {
+                    let file = relative_record_path(query);
+                    bail!(HandEdit(format!(
+                        "`{}` was deleted but the deletion is not committed; restore it with `git checkout HEAD -- {}` (or commit the deletion yourself)",
+                        file.display(),
+                        file.display()
+                    )));
+                }
+                Err(e.into())
+            }
+            Err(e) => Err(e.into()),
+        }
     }
 
     pub fn load(&self, id: &str) -> Result<Incident> {

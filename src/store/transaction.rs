@@ -66,6 +66,8 @@ pub enum Notice {
     WaitingForLock(String),
     /// A change interrupted by a killed process was finished or undone.
     Recovered(String),
+    /// A change interrupted by a killed process could not be finished yet (why, and what to run).
+    Unfinished(String),
 }
 
 impl Store {
@@ -450,9 +452,7 @@ impl Store {
     fn check_writable_path(&self, path: &Path) -> Result<()> {
         use std::path::Component;
         let rel = path.strip_prefix(&self.prefix).unwrap_or(path);
-        let safe = path
-            .components()
-            .all(|c| matches!(c, Component::Normal(_)))
+        let safe = path.components().all(|c| matches!(c, Component::Normal(_)))
             && rel.starts_with(super::INCIDENTS_DIR)
                 | rel.starts_with(super::POSTMORTEMS_DIR)
                 | matches!(

@@ -75,7 +75,8 @@ fn reorder(new: &mut serde_yaml::Value, old: &serde_yaml::Value) {
     use serde_yaml::{Mapping, Value};
     match (new, old) {
         (Value::Mapping(new), Value::Mapping(old)) => {
-            let same_order = new.len() == old.len() && new.keys().zip(old.keys()).all(|(a, b)| a == b);
+            let same_order =
+                new.len() == old.len() && new.keys().zip(old.keys()).all(|(a, b)| a == b);
             if same_order {
                 for (value, o) in new.values_mut().zip(old.values()) {
                     reorder(value, o);
@@ -130,9 +131,7 @@ fn reorder(new: &mut serde_yaml::Value, old: &serde_yaml::Value) {
                     Some(o) if id_of(o) == Some(id.as_str()) => Some(o),
                     _ => by_id
                         .get_or_insert_with(|| {
-                            old.iter()
-                                .filter_map(|o| Some((id_of(o)?, o)))
-                                .collect()
+                            old.iter().filter_map(|o| Some((id_of(o)?, o))).collect()
                         })
                         .get(id.as_str())
                         .copied(),

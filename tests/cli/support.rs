@@ -148,12 +148,17 @@ impl Repo {
         json["id"].as_str().unwrap().to_string()
     }
 
-    pub fn git(&self, args: &[&str]) -> String {
+    /// Runs git in the repo and returns its output whatever the exit code.
+    pub fn git_output(&self, args: &[&str]) -> Output {
         let mut cmd = Command::new("git");
         self.hermetic(&mut cmd);
         cmd.env("GIT_AUTHOR_DATE", "2026-11-25T10:00:00Z")
             .env("GIT_COMMITTER_DATE", "2026-11-25T10:00:00Z");
-        let out = cmd.current_dir(&self.root).args(args).output().unwrap();
+        cmd.current_dir(&self.root).args(args).output().unwrap()
+    }
+
+    pub fn git(&self, args: &[&str]) -> String {
+        let out = self.git_output(args);
         assert!(
             out.status.success(),
             "git {args:?}: {}",

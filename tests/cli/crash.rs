@@ -1,0 +1,213 @@
+//! `kill -9` at random moments of `incident log`: afterwards the repo is whole, every event was
+//! committed at most once and under its own message, and the next command succeeds.
+
+use crate::support::Repo;
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+const KILLS: usize = 200;
+
+/// A small deterministic generator (the seed is printed, so a failure can be replayed).
+struct Lcg(u64);
+
+impl Lcg {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (self.0 >> 33) % n.max(1)
+    }
+}
+
+#[derive(Default, Debug)]
+struct Tally {
+    killed: usize,
+    finished_before_kill: usize,
+    recovered_undone: usize,
+    recovered_finished: usize,
+    stale_git_locks_cleared: usize,
+}
+
+#[test]
+fn two_hundred_kills_leave_a_whole_repo_and_no_event_twice() {
+    let repo = Repo::new();
+    let id = repo.declare("Checkout down", &["--commander", "alice"]);
+    let seed = std::env::var("INCIDENT_KILL_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0x5eed_u64);
+    eprintln!("kill loop seed {seed} (set INCIDENT_KILL_SEED to replay)");
+    let mut rng = Lcg(seed);
+    // How long one spawned `log` takes here, start to exit: kills land anywhere in that time and a
+    // little past it.
+    let mut longest = Duration::ZERO;
+    for warm in 0..5 {
+        let start = Instant::now();
+        let status = repo
+            .spawnable(&["log", &id, &format!("warm-up {warm}")])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        longest = longest.max(start.elapsed());
+    }
+    // Most of a short process's life is starting up; kills land from 30 % to 150 % of it, so
+    // every phase of the change (lock, journal, write, hooks, branch, index) is hit.
+    let span = (longest.as_micros() as u64).max(2_000);
+    eprintln!(
+        "one log takes up to {longest:?}; kills land between {} and {} µs",
+        span * 3 / 10,
+        span * 15 / 10
+    );
+    let mut tally = Tally::default();
+    for n in 0..KILLS {
+        let mut child = repo
+            .spawnable(&["log", &id, &format!("event {n}")])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_micros(
+            span * 3 / 10 + rng.below(span * 12 / 10),
+        ));
+        match child.try_wait().unwrap() {
+            Some(_) => tally.finished_before_kill += 1,
+            None => {
+                child.kill().unwrap();
+                tally.killed += 1;
+            }
+        }
+        let out = child.wait_with_output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            !err.contains("panicked"),
+            "event {n}: the command panicked: {err}"
+        );
+        // A kill inside git's own index write leaves `index.lock`; the next command names it and
+        // the command that clears it, which is what a person would run.
+        settle(&repo, &id, n, &mut tally);
+    }
+    // The next command succeeds, and the repo is whole.
+    repo.ok(&["log", &id, "after the storm"]);
+    let fsck = repo.git_output(&["fsck", "--full", "--strict", "--no-dangling"]);
+    assert!(
+        fsck.status.success() && fsck.stdout.is_empty(),
+        "git fsck: {}{}",
+        String::from_utf8_lossy(&fsck.stdout),
+        String::from_utf8_lossy(&fsck.stderr)
+    );
+    assert_eq!(
+        repo.git(&[
+            "status",
+            "--porcelain",
+            "--untracked-files=all",
+            "--ignored"
+        ]),
+        "",
+        "the work tree is clean and no temporary file shows"
+    );
+    let check = repo.run(&["check"]);
+    assert!(
+        check.status.success(),
+        "{}",
+        String::from_utf8_lossy(&check.stdout)
+    );
+
+    // Every commit adds exactly the event its message names; no event is committed twice.
+    let log = repo.git(&[
+        "log",
+        "-p",
+        "--format=@@COMMIT %s",
+        "--",
+        &format!("incidents/2026/{id}.yaml"),
+    ]);
+    let mut committed: BTreeMap<String, usize> = BTreeMap::new();
+    for commit in log.split("@@COMMIT ").filter(|c| !c.is_empty()) {
+        let subject = commit.lines().next().unwrap();
+        let added: Vec<&str> = commit
+            .lines()
+            .filter(|l| l.starts_with("+  text: "))
+            .map(|l| l.trim_start_matches("+  text: "))
+            .collect();
+        let Some(event) = subject.strip_prefix(&format!("{id}: ")) else {
+            panic!("a commit not made by incident: {subject}");
+        };
+        if event.starts_with("declared") {
+            continue;
+        }
+        assert_eq!(added, [event], "commit `{subject}` adds other events");
+        *committed.entry(event.to_string()).or_default() += 1;
+    }
+    assert!(
+        committed.values().all(|&c| c == 1),
+        "events committed twice: {:?}",
+        committed
+            .iter()
+            .filter(|(_, c)| **c > 1)
+            .collect::<Vec<_>>()
+    );
+    let record = repo.record(&id);
+    let texts: Vec<String> = record["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["text"].as_str().unwrap().to_string())
+        .filter(|t| t.starts_with("event ") || t.starts_with("warm-up") || t == "after the storm")
+        .collect();
+    let in_record: BTreeMap<String, usize> = texts.iter().fold(BTreeMap::new(), |mut m, t| {
+        *m.entry(t.clone()).or_default() += 1;
+        m
+    });
+    let committed_events: BTreeMap<String, usize> = committed
+        .into_iter()
+        .filter(|(t, _)| {
+            t.starts_with("event ") || t.starts_with("warm-up") || t == "after the storm"
+        })
+        .collect();
+    assert_eq!(
+        in_record, committed_events,
+        "the record holds exactly the committed events"
+    );
+    eprintln!(
+        "kill loop: {tally:?}; {} of {KILLS} events committed",
+        committed_events.len() - 6
+    );
+    assert!(tally.killed > KILLS / 4, "too few kills landed: {tally:?}");
+}
+
+/// Runs `incident show` (which finishes or undoes an interrupted change) and a writer, and clears a
+/// stale git lock when the writer names one, as its message tells a person to.
+fn settle(repo: &Repo, id: &str, n: usize, tally: &mut Tally) {
+    for _ in 0..3 {
+        let out = repo.run(&["show", id]);
+        let err = String::from_utf8_lossy(&out.stderr).into_owned();
+        if err.contains("undid a change") {
+            tally.recovered_undone += 1;
+        }
+        if err.contains("finished a change") {
+            tally.recovered_finished += 1;
+        }
+        assert!(
+            out.status.success(),
+            "after kill {n}: a reader failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        // A writer meets what a reader does not touch (a git lock the killed process held).
+        let probe = repo.run(&["log", id, &format!("probe after {n}")]);
+        let err = String::from_utf8_lossy(&probe.stderr).into_owned();
+        if probe.status.success() {
+            return;
+        }
+        let Some(lock) = err
+            .split("rm '")
+            .nth(1)
+            .and_then(|rest| rest.split('\'').next())
+        else {
+            panic!("after kill {n}: the next command failed without a way out: {err}");
+        };
+        assert!(lock.ends_with(".lock"), "{err}");
+        std::fs::remove_file(lock).unwrap();
+        tally.stale_git_locks_cleared += 1;
+    }
+    panic!("after kill {n}: the repo did not settle");
+}

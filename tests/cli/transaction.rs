@@ -1,0 +1,448 @@
+//! A change lands whole or not at all: git failing under the command (held locks, rejecting hooks,
+//! kill -9), edits the tool did not make, records at the wrong path, and repos in states where a
+//! commit would go unseen.
+
+use crate::support::Repo;
+use std::path::Path;
+
+/// Everything a change could touch: HEAD, the index, the work tree (as git status sees it) and the
+/// record's bytes.
+#[derive(Debug, PartialEq)]
+struct State {
+    head: String,
+    index: String,
+    status: String,
+    record: String,
+}
+
+fn state(repo: &Repo, id: &str) -> State {
+    State {
+        head: repo.git(&["rev-parse", "HEAD"]),
+        index: repo.git(&["ls-files", "-s"]),
+        status: repo.git(&["status", "--porcelain", "--untracked-files=all"]),
+        record: repo.read(id),
+    }
+}
+
+fn stderr_of(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn a_held_branch_lock_changes_nothing_and_names_the_lock() {
+    let repo = Repo::new();
+    let id = repo.declare("Checkout down", &[]);
+    let before = state(&repo, &id);
+    let lock = repo.root.join(".git/refs/heads/main.lock");
+    std::fs::write(&lock, "").unwrap();
+    let err = repo.fails(1, &["log", &id, "failover started"]);
+    assert!(err.contains("main.lock") && err.contains("rm '"), "{err}");
+    assert_eq!(state(&repo, &id), before, "nothing may change");
+    std::fs::remove_file(&lock).unwrap();
+    // The next change carries only its own event, under its own message.
+    repo.ok(&["log", &id, "rolled back the deploy"]);
+    let log = repo.git(&["log", "-1", "-p", "--format=%s"]);
+    assert!(
+        log.starts_with(&format!("{id}: rolled back the deploy")),
+        "{log}"
+    );
+    assert!(!log.contains("failover started"), "{log}");
+    assert_eq!(repo.git(&["status", "--porcelain"]), "");
+}
+
+#[test]
+fn a_held_index_lock_changes_nothing() {
+    let repo = Repo::new();
+    let id = repo.declare("Checkout down", &[]);
+    let before = state(&repo, &id);
+    let lock = repo.root.join(".git/index.lock");
+    std::fs::write(&lock, "").unwrap();
+    let err = repo.fails(1, &["severity", &id, "SEV1"]);
+    assert!(err.contains("index.lock"), "{err}");
+    std::fs::remove_file(&lock).unwrap();
+    assert_eq!(state(&repo, &id), before);
+}
+
+fn hook(repo: &Repo, name: &str, script: &str) {
+    use std::os::unix::fs::PermissionsExt;
+    let path = repo.root.join(".git/hooks").join(name);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(&path, script).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+#[test]
+fn a_rejecting_pre_commit_hook_stops_the_change_and_no_verify_skips_it() {
+    let repo = Repo::new();
+    let id = repo.declare("Checkout down", &[]);
+    // The hook sees the staged change, as with `git commit`: it rejects any record mentioning "secret".
+    hook(
+        &repo,
+        "pre-commit",
+        "#!/bin/sh\nif git diff --cached | grep -q secret; then echo 'no secrets in records' >&2; exit 1; fi\n",
+    );
+    let before = state(&repo, &id);
+    let err = repo.fails(1, &["log", &id, "the secret is hunter2"]);
+    assert!(
+        err.contains("pre-commit hook rejected") && err.contains("no secrets in records"),
+        "{err}"
+    );
+    assert!(err.contains("nothing was changed"), "{err}");
+    assert_eq!(state(&repo, &id), before);
+    // A change the hook accepts lands.
+    repo.ok(&["log", &id, "failover started"]);
+    assert_eq!(repo.git(&["status", "--porcelain"]), "");
+    repo.ok(&["--no-verify", "log", &id, "the secret rotated"]);
+    assert!(repo.read(&id).contains("the secret rotated"));
+}
+
+#[test]
+fn the_commit_msg_hook_may_edit_the_message() {
+    let repo = Repo::new();
+    let id = repo.declare("Checkout down", &[]);
+    hook(
+        &repo,
+        "commit-msg",
+        "#!/bin/sh\nprintf 'Reviewed-by: policy-bot\\n' >> \"$1\"\n",
+    );
+    repo.ok(&["log", &id, "failover started"]);
+    let message = repo.git(&["log", "-1", "--format=%B"]);
+    assert!(message.contains("Reviewed-by: policy-bot"), "{message}");
+    assert!(message.contains(&format!("Incident: {id}")), "{message}");
+    // A commit-msg hook that rejects stops the change too.
+    hook(&repo, "commit-msg", "#!/bin/sh\nexit 1\n");
+    let before = state(&repo, &id);
+    let err = repo.fails(1, &["log", &id, "second"]);
+    assert!(err.contains("commit-msg hook rejected"), "{err}");
+    assert_eq!(state(&repo, &id), before);
+}
+
+#[test]
+fn a_bad_author_is_refused_before_anything_is_written() {
+    let repo = Repo::new();
+    let id = repo.declare("Checkout down", &[]);
+    let before = state(&repo, &id);
+    let err = repo.fails(2, &["--as", "Mallory\u{1b}[2J", "log", &id, "x"]);
+    assert!(err.contains("control characters"), "{err}");
+    let err = repo.fails(2, &["--as", "a/b", "log", &id, "x"]);
+    assert!(err.contains("path characters"), "{err}");
+    assert_eq!(state(&repo, &id), before);
+}
+
+#[test]
+fn hand_edits_are_refused_never_absorbed() {
+    let repo = Repo::new();
+    let id = repo.declare("Checkout down", &[]);
+    let path = repo.path_of(&id);
+    let edited = repo
+        .read(&id)
+        .replace("Checkout down", "Checkout down (edited)");
+    std::fs::write(&path, &edited).unwrap();
+    let commits = repo.commit_count();
+    let err = repo.fails(1, &["log", &id, "failover started"]);
+    let file = format!("incidents/2026/{id}.yaml");
+    assert!(
+        err.contains(&file) && err.contains("did not make") && err.contains("git checkout HEAD --"),
+        "{err}"
+    );
+    assert_eq!(repo.commit_count(), commits);
+    assert_eq!(repo.read(&id), edited, "the hand edit is left as it was");
+    // Staged hand edits count too.
+    repo.git(&["add", &file]);
+    repo.fails(1, &["log", &id, "failover started"]);
+    // Once the person commits it themselves, changes go on.
+    repo.git(&["commit", "-q", "-m", "fix title by hand"]);
+    repo.ok(&["log", &id, "failover started"]);
+    let authors = repo.git(&["log", "-2", "--format=%s"]);
+    assert_eq!(
+        authors,
+        format!("{id}: failover started\nfix title by hand\n")
+    );
+    // A deletion is a hand edit as well, and its ID is not handed out again.
+    std::fs::remove_file(&path).unwrap();
+    let err = repo.fails(1, &["log", &id, "x"]);
+    assert!(
+        err.contains("was deleted") && err.contains(&format!("git checkout HEAD -- {file}")),
+        "{err}"
+    );
+    let again = repo.declare("Checkout down", &[]);
+    assert_ne!(again, id, "a committed record's ID is still taken");
+}
+
+#[test]
+fn a_record_whose_id_differs_from_its_file_name_is_refused_by_every_command() {
+    let repo = Repo::new();
+    let victim = repo.declare("Payments down", &["--service", "payments"]);
+    let other = repo.declare("Checkout down", &[]);
+    // A copy of `other` whose id points at the victim's file.
+    let forged = repo
+        .read(&other)
+        .replace(&format!("id: {other}"), &format!("id: {victim}"));
+    std::fs::write(repo.path_of(&other), forged).unwrap();
+    repo.git(&["commit", "-qam", "forged"]);
+    let victim_before = repo.read(&victim);
+    for args in [
+        vec!["log", other.as_str(), "x"],
+        vec!["show", other.as_str()],
+        vec!["severity", other.as_str(), "SEV1"],
+        vec!["postmortem", other.as_str()],
+    ] {
+        let err = repo.fails(1, &args);
+        assert!(
+            err.contains("must equal its file name") && err.contains(&victim),
+            "{args:?}: {err}"
+        );
+    }
+    let out = repo.run(&["check"]);
+    assert_eq!(out.status.code(), Some(1));
+    let findings = String::from_utf8_lossy(&out.stdout);
+    assert!(findings.contains("must equal its file name"), "{findings}");
+    assert_eq!(repo.read(&victim), victim_before, "the victim is untouched");
+}
+
+#[test]
+fn ids_that_could_leave_the_folder_are_refused_and_nothing_is_written_outside() {
+    let repo = Repo::new();
+    for bad in ["../../etc/passwd", "/tmp/x", "a\\b", "..", "x\u{1b}y"] {
+        let out = repo.run(&["log", bad, "x"]);
+        assert_eq!(out.status.code(), Some(2), "{bad:?}: {}", stderr_of(&out));
+    }
+    // A title is only ever a slug in the ID.
+    let id = repo.declare("../../escape", &[]);
+    assert!(
+        repo.path_of(&id)
+            .starts_with(repo.root.join("incidents/2026")),
+        "{id}"
+    );
+    repo.git(&["rm", "-q", &format!("incidents/2026/{id}.yaml")]);
+    repo.git(&["commit", "-qm", "drop"]);
+    assert_eq!(
+        repo.git(&["status", "--porcelain", "--untracked-files=all"]),
+        ""
+    );
+}
+
+#[test]
+fn writers_refuse_a_detached_head_and_git_operations_in_progress() {
+    let repo = Repo::new();
+    let id = repo.declare("Checkout down", &[]);
+    repo.git(&["checkout", "-q", "--detach"]);
+    let head = repo.git(&["rev-parse", "HEAD"]);
+    for args in [
+        vec!["log", id.as_str(), "x"],
+        vec!["postmortem", id.as_str(), "--commit"],
+        vec!["declare", "Other", "--sev", "3", "--service", "search"],
+    ] {
+        let err = repo.fails(1, &args);
+        assert!(err.contains("HEAD is detached"), "{args:?}: {err}");
+    }
+    assert_eq!(repo.git(&["rev-parse", "HEAD"]), head);
+    repo.git(&["checkout", "-q", "main"]);
+    // A bisect in progress.
+    repo.git(&["bisect", "start"]);
+    let err = repo.fails(1, &["postmortem", &id, "--commit"]);
+    assert!(
+        err.contains("bisect") && err.contains("git bisect reset"),
+        "{err}"
+    );
+    repo.git(&["bisect", "reset"]);
+    // A cherry-pick in progress.
+    std::fs::write(repo.root.join(".git/CHERRY_PICK_HEAD"), &head).unwrap();
+    let err = repo.fails(1, &["log", &id, "x"]);
+    assert!(err.contains("cherry-pick"), "{err}");
+    std::fs::remove_file(repo.root.join(".git/CHERRY_PICK_HEAD")).unwrap();
+    repo.ok(&["log", &id, "x"]);
+}
+
+#[test]
+fn init_refuses_a_bare_repository() {
+    let repo = Repo::bare_home();
+    let bare = repo.home.path().join("ops.git");
+    let out = std::process::Command::new("git")
+        .args(["init", "-q", "--bare"])
+        .arg(&bare)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let out = repo
+        .cmd()
+        .args(["init", "--org", "Acme", "--service", "api"])
+        .arg(&bare)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr_of(&out));
+    assert!(stderr_of(&out).contains("bare"), "{}", stderr_of(&out));
+    assert!(!bare.join(".incident.yaml").exists());
+    assert!(
+        !bare.join(".git").exists(),
+        "no repo nested inside the bare one"
+    );
+}
+
+#[test]
+fn a_second_identical_postmortem_makes_no_commit() {
+    let repo = Repo::new();
+    let id = repo.declare("Checkout down", &[]);
+    repo.ok(&["postmortem", &id, "--commit"]);
+    let commits = repo.commit_count();
+    let out = repo.run(&["postmortem", &id, "--commit"]);
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("unchanged"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert_eq!(repo.commit_count(), commits);
+}
+
+#[test]
+fn a_waiting_command_says_who_holds_the_lock() {
+    let repo = Repo::new();
+    let id = repo.declare("Checkout down", &[]);
+    let lock_path = repo.root.join(".git/incident.lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .unwrap();
+    file.lock().unwrap();
+    std::fs::write(
+        &lock_path,
+        "pid 4242, `incident sync`, since 10:00:00 UTC\n",
+    )
+    .unwrap();
+    let child = repo
+        .spawnable(&["log", &id, "waited"])
+        .stderr(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1800));
+    file.unlock().unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    let err = stderr_of(&out);
+    assert!(
+        err.contains("waiting for another incident command") && err.contains("pid 4242"),
+        "{err}"
+    );
+    assert!(repo.read(&id).contains("waited"));
+}
+
+#[test]
+fn files_honour_the_umask() {
+    use std::os::unix::fs::PermissionsExt;
+    let repo = Repo::bare_home();
+    std::fs::create_dir_all(&repo.root).unwrap();
+    let exe = assert_cmd::cargo::cargo_bin("incident");
+    let run = |script: &str| {
+        let out = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(format!("umask 022; {script}"))
+            .env_clear()
+            .envs(repo.env())
+            .env("INCIDENT", &exe)
+            .current_dir(&repo.root)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{script}: {}", stderr_of(&out));
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    };
+    run("\"$INCIDENT\" init --org Acme --service api");
+    let id = run(
+        "\"$INCIDENT\" --json declare X --sev 3 --service api | sed -n 's/.*\"id\": \"\\(.*\\)\".*/\\1/p' | head -1",
+    );
+    run(&format!("\"$INCIDENT\" log {id} hello"));
+    run("\"$INCIDENT\" publish --out site");
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    let mut files = vec![
+        repo.root.join(".incident.yaml"),
+        repo.root.join(".gitattributes"),
+        repo.path_of(&id),
+    ];
+    for entry in std::fs::read_dir(repo.root.join("site")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_file() {
+            files.push(path);
+        }
+    }
+    assert!(files.len() > 6, "{files:?}");
+    for file in files {
+        assert_eq!(mode(&file), 0o644, "{}", file.display());
+    }
+}
+
+#[test]
+fn signed_commits_verify_with_an_ssh_key() {
+    let repo = Repo::new();
+    let id = repo.declare("Checkout down", &[]);
+    let key = repo.home.path().join("signing_key");
+    let out = std::process::Command::new("ssh-keygen")
+        .args(["-q", "-t", "ed25519", "-N", "", "-C", "alice", "-f"])
+        .arg(&key)
+        .output()
+        .expect("ssh-keygen is needed for this test (.ci/run installs openssh-client)");
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    let public = std::fs::read_to_string(key.with_extension("pub")).unwrap();
+    let signers = repo.home.path().join("allowed_signers");
+    std::fs::write(&signers, format!("alice@example.com {public}")).unwrap();
+    repo.git(&["config", "gpg.format", "ssh"]);
+    repo.git(&["config", "user.signingkey", key.to_str().unwrap()]);
+    repo.git(&["config", "commit.gpgsign", "true"]);
+    repo.git(&[
+        "config",
+        "gpg.ssh.allowedSignersFile",
+        signers.to_str().unwrap(),
+    ]);
+    repo.ok(&["log", &id, "signed event"]);
+    let verify = repo.git_output(&["verify-commit", "-v", "HEAD"]);
+    assert!(
+        verify.status.success(),
+        "{}",
+        String::from_utf8_lossy(&verify.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&verify.stderr).contains("Good \"git\" signature"),
+        "{}",
+        String::from_utf8_lossy(&verify.stderr)
+    );
+    // A signing key that does not exist stops the change with nothing landed.
+    repo.git(&["config", "user.signingkey", "/nonexistent/key"]);
+    let before = state(&repo, &id);
+    let err = repo.fails(1, &["log", &id, "unsigned"]);
+    assert!(err.contains("could not sign"), "{err}");
+    assert_eq!(state(&repo, &id), before);
+}
+
+#[test]
+fn the_same_text_twice_in_one_second_is_two_events() {
+    let repo = Repo::new();
+    let id = repo.declare("Checkout down", &[]);
+    repo.ok(&["log", &id, "restarted api-7"]);
+    repo.ok(&["log", &id, "restarted api-7"]);
+    let record = repo.record(&id);
+    let events: Vec<&serde_json::Value> = record["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["text"] == "restarted api-7")
+        .collect();
+    assert_eq!(events.len(), 2);
+    assert_ne!(events[0]["id"], events[1]["id"]);
+}
+
+#[test]
+fn leftover_temporary_files_never_show_and_are_cleared() {
+    let repo = Repo::new();
+    let id = repo.declare("Checkout down", &[]);
+    let tmp = repo.root.join(".git/incident-tmp");
+    std::fs::create_dir_all(&tmp).unwrap();
+    std::fs::write(tmp.join(".incident-dead.tmp"), "half").unwrap();
+    assert_eq!(
+        repo.git(&["status", "--porcelain", "--untracked-files=all"]),
+        ""
+    );
+    repo.ok(&["log", &id, "x"]);
+    assert!(!tmp.join(".incident-dead.tmp").exists());
+}
