@@ -156,6 +156,44 @@ impl Context {
     }
 }
 
+/// Shows control characters from record text as visible escapes (`\u{1b}`), so a hand-edited record
+/// cannot clear the screen, move the cursor or retitle the terminal of whoever reads it. Newlines and
+/// tabs stay; so do colour codes (`ESC [ digits ; m`) when colour is on, which are ours.
+pub fn neutralise_controls(text: &str, keep_colour: bool) -> std::borrow::Cow<'_, str> {
+    if !text
+        .chars()
+        .any(|c| c.is_control() && !matches!(c, '\n' | '\t'))
+    {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    let mut rest = text;
+    while let Some(c) = rest.chars().next() {
+        if c == '\x1b' && keep_colour {
+            let sgr = rest[1..]
+                .strip_prefix('[')
+                .and_then(|r| {
+                    r.find(|ch: char| !(ch.is_ascii_digit() || ch == ';'))
+                        .map(|end| (r, end))
+                })
+                .filter(|(r, end)| r[*end..].starts_with('m'))
+                .map(|(_, end)| end + 3);
+            if let Some(len) = sgr {
+                out.push_str(&rest[..len]);
+                rest = &rest[len..];
+                continue;
+            }
+        }
+        if c.is_control() && !matches!(c, '\n' | '\t') {
+            out.extend(c.escape_unicode());
+        } else {
+            out.push(c);
+        }
+        rest = &rest[c.len_utf8()..];
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 /// The output mode and the one place commands write through, so a closed pipe surfaces as an error
 /// `main` can recognise instead of a panic.
 pub struct Output {
@@ -177,8 +215,9 @@ pub enum Style {
 
 impl Output {
     pub fn line(&self, text: impl AsRef<str>) -> Result<()> {
+        let text = neutralise_controls(text.as_ref(), self.color);
         let mut out = std::io::stdout().lock();
-        out.write_all(text.as_ref().as_bytes())?;
+        out.write_all(text.as_bytes())?;
         out.write_all(b"\n")?;
         Ok(())
     }
@@ -252,5 +291,31 @@ impl Output {
         }
         let lines: Vec<String> = table.lines().map(|l| l.trim_end().to_string()).collect();
         self.line(lines.join("\n"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::neutralise_controls;
+
+    #[test]
+    fn control_characters_from_records_are_shown_not_obeyed() {
+        assert_eq!(neutralise_controls("plain\ttext\n", true), "plain\ttext\n");
+        assert_eq!(
+            neutralise_controls("a\u{1b}[2Jb\u{7}", true),
+            "a\\u{1b}[2Jb\\u{7}"
+        );
+        assert_eq!(
+            neutralise_controls("\u{1b}[1;31mSEV1\u{1b}[0m", true),
+            "\u{1b}[1;31mSEV1\u{1b}[0m"
+        );
+        assert_eq!(
+            neutralise_controls("\u{1b}[1;31mSEV1", false),
+            "\\u{1b}[1;31mSEV1"
+        );
+        assert_eq!(
+            neutralise_controls("\u{1b}]0;owned\u{7}", true),
+            "\\u{1b}]0;owned\\u{7}"
+        );
     }
 }

@@ -28,6 +28,11 @@ pub struct UsageError(pub String);
 /// Parses, runs and reports: `error: ` with the whole cause chain, a `hint: ` where one helps, and
 /// exit codes 0 (success), 1 (error), 2 (usage). A closed pipe is not an error.
 pub fn run_from_args<I: IntoIterator<Item = OsString>>(args: I) -> ExitCode {
+    let args: Vec<OsString> = args.into_iter().collect();
+    if let Err(e) = check_arguments(&args) {
+        eprintln!("error: {e}");
+        return ExitCode::from(2);
+    }
     let cli = match cli::Cli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(e) => {
@@ -46,7 +51,10 @@ pub fn run_from_args<I: IntoIterator<Item = OsString>>(args: I) -> ExitCode {
                 eprintln!("error: {failed}");
                 return ExitCode::from(1);
             }
-            eprintln!("error: {}", chain(&err));
+            eprintln!(
+                "error: {}",
+                context::neutralise_controls(&chain(&err), false)
+            );
             if let Some(hint) = hint(&err) {
                 eprintln!("hint: {hint}");
             }
@@ -63,6 +71,16 @@ pub fn run_from_args<I: IntoIterator<Item = OsString>>(args: I) -> ExitCode {
             }
         }
     }
+}
+
+/// Every argument becomes record text, a name or a path: none may carry a control character other
+/// than newline and tab (an ESC in a title would reach every terminal that shows the incident).
+fn check_arguments(args: &[OsString]) -> Result<(), model::ModelError> {
+    for (n, arg) in args.iter().enumerate().skip(1) {
+        let text = arg.to_string_lossy();
+        model::check_text(&format!("argument {n} (`{}`)", text.escape_debug()), &text)?;
+    }
+    Ok(())
 }
 
 fn chain(err: &anyhow::Error) -> String {

@@ -94,6 +94,7 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
             link,
         } => {
             let title = title.trim().to_string();
+            crate::model::check_line("the action item's title", &title)?;
             if title.is_empty() {
                 bail!("the action item's title is empty: say specifically what will be done");
             }

@@ -52,6 +52,7 @@ pub fn run(ctx: &Context, mut args: Args) -> Result<()> {
     let (Some(title), Some(severity)) = (args.title.as_deref().map(str::trim), args.sev) else {
         unreachable!("fill_missing fails when the title or severity is missing");
     };
+    crate::model::check_line("the title", title)?;
     if title.is_empty() {
         bail!(
             "the title is empty: say in a few words what is broken, e.g. \"Checkout down for EU customers\""

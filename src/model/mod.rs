@@ -25,7 +25,7 @@ pub use incident::{
 };
 pub use policy::{Config, Person, Service, SeverityPolicy, StatusPageConfig, SyncMode};
 pub use severity::{Severity, Status};
-pub use slug::{check_name, check_record_id, slugify};
+pub use slug::{check_line, check_name, check_record_id, check_text, slugify};
 pub use time::{format_duration, parse_date, parse_time};
 pub use validate::{CheckInput, Finding, Level, check_incident};
 

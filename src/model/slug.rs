@@ -62,6 +62,31 @@ pub fn check_name(what: &str, name: &str) -> Result<(), super::ModelError> {
     Ok(())
 }
 
+/// Refuses text with control characters other than newline and tab: an ESC in a record would
+/// reach every terminal that shows it, and most are invisible in review.
+pub fn check_text(what: &str, text: &str) -> Result<(), super::ModelError> {
+    match text
+        .chars()
+        .find(|c| c.is_control() && !matches!(c, '\n' | '\t'))
+    {
+        None => Ok(()),
+        Some(c) => Err(super::ModelError::Invalid(format!(
+            "{what} contains the control character U+{:04X}; only newlines and tabs are allowed in text",
+            c as u32
+        ))),
+    }
+}
+
+/// Refuses text that is not a single line without control characters (titles, names).
+pub fn check_line(what: &str, text: &str) -> Result<(), super::ModelError> {
+    if text.contains(['\n', '\r']) {
+        return Err(super::ModelError::Invalid(format!(
+            "{what} must be a single line"
+        )));
+    }
+    check_text(what, text)
+}
+
 /// What an ID the tool writes may be: letters, digits, `-`, `_` and `.` (not first), at most 100
 /// characters. It becomes a file name on every platform teams use and a URL path on the status page.
 pub fn check_record_id(id: &str) -> Result<(), super::ModelError> {
@@ -97,6 +122,19 @@ mod tests {
         let long =
             slugify("Payments API returns 500 for every request from the mobile app in APAC");
         assert!(long.len() <= 40 && !long.ends_with('-'), "{long}");
+    }
+
+    #[test]
+    fn control_characters_are_refused_but_newlines_and_tabs_are_text() {
+        assert!(check_text("text", "line one\n\tline two").is_ok());
+        let err = check_text("--impacted", "clear \u{1b}[2J").unwrap_err();
+        assert!(err.to_string().contains("U+001B"), "{err}");
+        assert!(check_line("title", "two\nlines").is_err());
+        assert!(check_line("title", "fine").is_ok());
+        assert!(check_record_id("2026-11-25-checkout-down").is_ok());
+        for bad in ["", "-x", "../x", "a/b", "café", "a b", ".x"] {
+            assert!(check_record_id(bad).is_err(), "{bad:?}");
+        }
     }
 
     #[test]

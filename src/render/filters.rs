@@ -10,6 +10,10 @@ pub fn register(env: &mut Environment<'static>, config: &Config) {
     env.add_filter("datetime", datetime);
     env.add_filter("time", time);
     env.add_filter("sentence", sentence);
+    // Plain text (an included `.txt` template, say) made safe to place in Markdown.
+    env.add_filter("markdown_text", |text: String| {
+        minijinja::Value::from_safe_string(super::escape_markdown(&text))
+    });
     let labels: Vec<(Severity, String)> = Severity::ALL
         .iter()
         .map(|s| (*s, config.severity(*s).label))

@@ -105,6 +105,8 @@ impl Renderer {
                 .any(|ext| name.ends_with(ext))
             {
                 AutoEscape::Html
+            } else if name.ends_with(".md") {
+                AutoEscape::Custom("markdown".into())
             } else {
                 AutoEscape::None
             }
@@ -119,6 +121,23 @@ impl Renderer {
                     .map_err(|e| {
                         minijinja::Error::new(minijinja::ErrorKind::WriteFailure, e.to_string())
                     });
+            }
+            if matches!(state.auto_escape(), AutoEscape::Custom(name) if name == "markdown")
+                && !value.is_safe()
+                && !value.is_none()
+                && value.as_str().is_some()
+            {
+                return out
+                    .write_str(&escape_markdown(&value.to_string()))
+                    .map_err(|e| {
+                        minijinja::Error::new(minijinja::ErrorKind::WriteFailure, e.to_string())
+                    });
+            }
+            if matches!(state.auto_escape(), AutoEscape::Custom(_)) {
+                // Numbers, booleans and safe strings go out as they are.
+                return write!(out, "{value}").map_err(|e| {
+                    minijinja::Error::new(minijinja::ErrorKind::WriteFailure, e.to_string())
+                });
             }
             minijinja::escape_formatter(out, state, value)
         });
@@ -239,6 +258,59 @@ fn escape_markup(text: &str) -> String {
     out
 }
 
+/// Text from records placed in Markdown renders as that text in every renderer (CommonMark, GitHub,
+/// Python-Markdown): raw HTML and entities become visible characters, `[...]` cannot form a link (so
+/// no `javascript:` link either), `|` cannot end a table cell, and a line cannot turn into a heading,
+/// quote, rule or list by how it starts.
+pub fn escape_markdown(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 8);
+    for (n, line) in text.split('\n').enumerate() {
+        if n > 0 {
+            out.push('\n');
+        }
+        let body = line.trim_start_matches([' ', '\t']);
+        out.push_str(&line[..line.len() - body.len()]);
+        if starts_block(body) {
+            out.push('\\');
+        }
+        for c in body.chars() {
+            match c {
+                '&' => out.push_str("&amp;"),
+                '<' => out.push_str("&lt;"),
+                '>' => out.push_str("&gt;"),
+                '\\' | '[' | ']' | '|' | '`' => {
+                    out.push('\\');
+                    out.push(c);
+                }
+                other => out.push(other),
+            }
+        }
+    }
+    out
+}
+
+/// Whether a line starting with `body` would be read as a heading, list item, rule or setext
+/// underline rather than as text (`>` is escaped as an entity anyway).
+fn starts_block(body: &str) -> bool {
+    let after = |prefix_len: usize| body[prefix_len..].chars().next();
+    let spaced = |c: Option<char>| matches!(c, None | Some(' ' | '\t'));
+    let only =
+        |set: &[char]| !body.is_empty() && body.chars().all(|c| set.contains(&c) || c == ' ');
+    match body.chars().next() {
+        Some('#') => {
+            let hashes = body.len() - body.trim_start_matches('#').len();
+            hashes <= 6 && spaced(after(hashes))
+        }
+        Some('-' | '+' | '*') => spaced(after(1)) || only(&['-']) || only(&['*']),
+        Some('=') => only(&['=']),
+        Some(c) if c.is_ascii_digit() => {
+            let digits = body.len() - body.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+            body[digits..].starts_with(['.', ')']) && spaced(after(digits + 1))
+        }
+        _ => false,
+    }
+}
+
 fn template_error(file: &str, e: &minijinja::Error) -> RenderError {
     // An error inside an included template names that template.
     let file = match e.name() {
@@ -312,7 +384,7 @@ mod tests {
     }
 
     #[test]
-    fn html_escapes_and_markdown_does_not() {
+    fn html_and_markdown_both_escape_record_text() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(dir.path().join("templates")).unwrap();
         std::fs::write(dir.path().join("templates/x.html.j2"), "{{ v }}").unwrap();
@@ -323,7 +395,20 @@ mod tests {
             r.render("x.html", &ctx).unwrap(),
             "&lt;b&gt;&amp;&lt;/b&gt;"
         );
-        assert_eq!(r.render("x.md", &ctx).unwrap(), "<b>&</b>");
+        assert_eq!(r.render("x.md", &ctx).unwrap(), "&lt;b&gt;&amp;&lt;/b&gt;");
         assert!(r.render("../x.md", &ctx).is_err());
+        let hostile = minijinja::context! {
+            v => "# owned\n[click](javascript:alert(1)) | cell\n---\n1. item <img src=x onerror=alert(1)>"
+        };
+        assert_eq!(
+            r.render("x.md", &hostile).unwrap(),
+            "\\# owned\n\\[click\\](javascript:alert(1)) \\| cell\n\\---\n\\1. item &lt;img src=x onerror=alert(1)&gt;"
+        );
+        let plain = minijinja::context! { v => "API error rate 5% on EU-west; retries: 3" };
+        assert_eq!(
+            r.render("x.md", &plain).unwrap(),
+            "API error rate 5% on EU-west; retries: 3",
+            "ordinary text is left as it reads"
+        );
     }
 }

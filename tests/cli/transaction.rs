@@ -123,7 +123,7 @@ fn a_bad_author_is_refused_before_anything_is_written() {
     let id = repo.declare("Checkout down", &[]);
     let before = state(&repo, &id);
     let err = repo.fails(2, &["--as", "Mallory\u{1b}[2J", "log", &id, "x"]);
-    assert!(err.contains("control characters"), "{err}");
+    assert!(err.contains("control character"), "{err}");
     let err = repo.fails(2, &["--as", "a/b", "log", &id, "x"]);
     assert!(err.contains("path characters"), "{err}");
     assert_eq!(state(&repo, &id), before);
@@ -445,4 +445,88 @@ fn leftover_temporary_files_never_show_and_are_cleared() {
     );
     repo.ok(&["log", &id, "x"]);
     assert!(!tmp.join(".incident-dead.tmp").exists());
+}
+
+#[test]
+fn control_characters_are_refused_at_input_and_shown_escaped_from_records() {
+    let repo = Repo::new();
+    let id = repo.declare("Checkout down", &[]);
+    let before = state(&repo, &id);
+    for args in [
+        vec!["log", id.as_str(), "clear \u{1b}[2J screen"],
+        vec!["declare", "bell\u{7}", "--sev", "3", "--service", "search"],
+        vec![
+            "update",
+            id.as_str(),
+            "--impacted",
+            "x\u{8}",
+            "--learned",
+            "y",
+        ],
+    ] {
+        let err = repo.fails(2, &args);
+        assert!(err.contains("control character U+"), "{args:?}: {err}");
+        assert!(!err.contains('\u{1b}') && !err.contains('\u{7}'), "{err:?}");
+    }
+    let err = repo.fails(
+        2,
+        &["declare", "two\nlines", "--sev", "3", "--service", "search"],
+    );
+    assert!(err.contains("single line"), "{err}");
+    assert_eq!(state(&repo, &id), before);
+    // Multi-line text (newlines, tabs) is text.
+    repo.ok(&["log", &id, "step one\n\tstep two"]);
+
+    // A hand edit can still put an escape into a record (YAML's "\e"); output shows it, never obeys it.
+    let edited = repo.read(&id).replace(
+        "title: Checkout down",
+        "title: \"Checkout \\e[2J\\e]0;owned\\a down\"",
+    );
+    std::fs::write(repo.path_of(&id), edited).unwrap();
+    repo.git(&["commit", "-qam", "hand edit with escapes"]);
+    for args in [vec!["show", id.as_str()], vec!["list"]] {
+        let out = repo.ok(&args);
+        assert!(!out.contains('\u{1b}') && !out.contains('\u{7}'), "{out:?}");
+        assert!(out.contains("\\u{1b}[2J"), "{out}");
+    }
+}
+
+#[test]
+fn markdown_outputs_render_record_text_as_text() {
+    let repo = Repo::new();
+    let id = repo.declare("Checkout <b>down</b>", &[]);
+    repo.ok(&[
+        "update",
+        &id,
+        "--impacted",
+        "# Everything is fine\n[click here](javascript:alert(1)) | <img src=x onerror=alert(1)>",
+        "--learned=---",
+    ]);
+    repo.ok(&["publish", "--out", "site"]);
+    let status = std::fs::read_to_string(repo.root.join("site/status.md")).unwrap();
+    let postmortem = repo.ok(&["postmortem", &id]);
+    let update = repo.ok(&["render", &id, "--channel", "status-page"]);
+    for (name, doc) in [
+        ("status.md", &status),
+        ("postmortem", &postmortem),
+        ("update", &update),
+    ] {
+        assert!(
+            !doc.contains("<img") && !doc.contains("<b>"),
+            "{name}: {doc}"
+        );
+        assert!(
+            !doc.replace("\\]", "").contains("](javascript:"),
+            "{name}: a live link: {doc}"
+        );
+        assert!(
+            !doc.lines().any(|l| l.starts_with("# Everything")),
+            "{name}: an injected heading: {doc}"
+        );
+    }
+    assert!(
+        status.contains("&lt;img src=x onerror=alert(1)&gt;"),
+        "{status}"
+    );
+    assert!(status.contains("\\[click here\\]"), "{status}");
 }
