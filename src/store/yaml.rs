@@ -48,12 +48,271 @@ pub fn to_string_like_tree<T: Serialize>(
 ) -> Result<String, StoreError> {
     let mut new = serde_yaml::to_value(value).map_err(|e| StoreError::Serialize(e.to_string()))?;
     reorder(&mut new, old);
-    to_string(&new)
+    emit(new)
 }
 
 /// Serialises with the struct's field order, so rewriting a record only changes what changed.
 pub fn to_string<T: Serialize>(value: &T) -> Result<String, StoreError> {
-    serde_yaml::to_string(value).map_err(|e| StoreError::Serialize(e.to_string()))
+    let tree = serde_yaml::to_value(value).map_err(|e| StoreError::Serialize(e.to_string()))?;
+    emit(tree)
+}
+
+/// Emits a tree so YAML 1.1 readers (PyYAML, many CI tools) read every string as the string it is:
+/// `no`, `on`, `~`, `12:30:45`, `1_000`, `2026-11-25` and the like are single-quoted. The YAML 1.2
+/// emitter leaves them plain, so they are tagged `!!str` on the way in and the tags become quotes on
+/// the way out (a plain scalar never starts with `!`, so the tag cannot be confused with text).
+fn emit(mut tree: serde_yaml::Value) -> Result<String, StoreError> {
+    let mut marks = Marks::default();
+    tag_yaml11_hazards(&mut tree, false, &mut marks);
+    let text = serde_yaml::to_string(&tree).map_err(|e| StoreError::Serialize(e.to_string()))?;
+    Ok(if marks.any {
+        quote_tagged(&text, &marks.keys)
+    } else {
+        text
+    })
+}
+
+/// What [`tag_yaml11_hazards`] changed: whether any value was tagged, and the keys it replaced by a
+/// placeholder (a tagged key would be written as a complex key).
+#[derive(Default)]
+struct Marks {
+    any: bool,
+    keys: Vec<String>,
+}
+
+const KEY_MARK: &str = "incident-quoted-key-8c1e-";
+/// How the emitter writes the tag [`tag_yaml11_hazards`] puts on a value.
+const TAG_MARK: &str = "!str ";
+
+/// Keys whose values are times or dates: those are meant to be read as timestamps by every reader.
+fn is_time_key(key: &str) -> bool {
+    key == "at" || key == "due" || key.ends_with("_at") || key.ends_with("_date")
+}
+
+fn tag_yaml11_hazards(value: &mut serde_yaml::Value, time_value: bool, marks: &mut Marks) {
+    use serde_yaml::Value;
+    use serde_yaml::value::{Tag, TaggedValue};
+    let hazard = |s: &str, time_value: bool| {
+        yaml11_reads_as_non_string(s) && !(time_value && looks_like_timestamp(s))
+    };
+    match value {
+        Value::String(s) if hazard(s, time_value) => {
+            marks.any = true;
+            let text = std::mem::take(s);
+            *value = Value::Tagged(Box::new(TaggedValue {
+                tag: Tag::new("str"),
+                value: Value::String(text),
+            }));
+        }
+        Value::Sequence(items) => {
+            for item in items {
+                tag_yaml11_hazards(item, time_value, marks);
+            }
+        }
+        Value::Mapping(map) => {
+            let needs_key_tag = map
+                .keys()
+                .any(|k| k.as_str().is_some_and(|k| hazard(k, false)));
+            if needs_key_tag {
+                let old = std::mem::take(map);
+                for (key, mut v) in old {
+                    let time = key.as_str().is_some_and(is_time_key);
+                    tag_yaml11_hazards(&mut v, time, marks);
+                    let key = match key {
+                        Value::String(k) if hazard(&k, false) => {
+                            marks.any = true;
+                            marks.keys.push(k);
+                            Value::String(format!("{KEY_MARK}{}", marks.keys.len() - 1))
+                        }
+                        other => other,
+                    };
+                    map.insert(key, v);
+                }
+                return;
+            }
+            for (key, v) in map.iter_mut() {
+                let time = key.as_str().is_some_and(is_time_key);
+                tag_yaml11_hazards(v, time, marks);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Turns `!str VALUE` (as the emitter writes a tagged plain scalar) into `'VALUE'`, and each key
+/// placeholder back into its quoted key.
+fn quote_tagged(text: &str, keys: &[String]) -> String {
+    let quote = |s: &str| format!("'{}'", s.replace('\'', "''"));
+    let mut out = String::with_capacity(text.len() + 16);
+    // Inside a block scalar (`|-` and the lines indented under it) everything is text.
+    let mut block_indent: Option<usize> = None;
+    for line in text.split_inclusive('\n') {
+        let indent = line.len() - line.trim_start_matches(' ').len();
+        if let Some(header) = block_indent {
+            if indent > header || line.trim().is_empty() {
+                out.push_str(line);
+                continue;
+            }
+            block_indent = None;
+        }
+        let trimmed = line.trim_end();
+        if trimmed.ends_with(['|', '-', '+'])
+            && trimmed.rsplit(' ').next().is_some_and(|h| {
+                h.starts_with('|')
+                    && h[1..]
+                        .chars()
+                        .all(|c| c.is_ascii_digit() || c == '-' || c == '+')
+            })
+        {
+            block_indent = Some(indent);
+        }
+        // A key placeholder sits after the indent and any `- `, right before `:`.
+        let lead = line.len() - line.trim_start_matches([' ', '-']).len();
+        let unmarked = line[lead..].strip_prefix(KEY_MARK).and_then(|mark| {
+            let digits = mark.chars().take_while(char::is_ascii_digit).count();
+            let key = mark[..digits]
+                .parse::<usize>()
+                .ok()
+                .and_then(|n| keys.get(n))?;
+            mark[digits..]
+                .starts_with(':')
+                .then(|| format!("{}{}{}", &line[..lead], quote(key), &mark[digits..]))
+        });
+        let mut rest = unmarked.as_deref().unwrap_or(line);
+        // Only where a scalar can start: after the indent, a `- ` or a `key: `.
+        loop {
+            let Some(at) = rest.find(TAG_MARK) else {
+                out.push_str(rest);
+                break;
+            };
+            let before = &rest[..at];
+            let at_scalar_start = before.trim_start_matches([' ', '-']).is_empty()
+                && (before.is_empty() || before.ends_with(' '))
+                || before.ends_with(": ");
+            if !at_scalar_start {
+                out.push_str(rest);
+                break;
+            }
+            out.push_str(before);
+            let scalar_and_rest = &rest[at + TAG_MARK.len()..];
+            let body = scalar_and_rest.trim_end_matches(['\n', '\r']);
+            // A key ends at `: ` or a final `:`; a value runs to the end of the line.
+            let (scalar, tail) = match body.find(": ") {
+                Some(end) => (&body[..end], &scalar_and_rest[end..]),
+                None if body.ends_with(':') => {
+                    (&body[..body.len() - 1], &scalar_and_rest[body.len() - 1..])
+                }
+                None => (body, &scalar_and_rest[body.len()..]),
+            };
+            if scalar.starts_with(['\'', '"']) {
+                // The emitter quoted it already (a YAML 1.2 special like `~`): the tag just goes.
+                out.push_str(scalar);
+            } else {
+                out.push_str(&quote(scalar));
+            }
+            rest = tail;
+        }
+    }
+    out
+}
+
+/// Whether a YAML 1.1 reader resolves this plain scalar to something other than a string: a bool,
+/// null, an int or float (with `_`, base prefixes or sexagesimal `:`), a date or timestamp, or the
+/// merge and value keys.
+pub fn yaml11_reads_as_non_string(s: &str) -> bool {
+    const WORDS: &[&str] = &[
+        "y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO", "true", "True", "TRUE", "false",
+        "False", "FALSE", "on", "On", "ON", "off", "Off", "OFF", "~", "null", "Null", "NULL", "<<",
+        "=", ".inf", ".Inf", ".INF", "-.inf", "-.Inf", "-.INF", "+.inf", "+.Inf", "+.INF", ".nan",
+        ".NaN", ".NAN",
+    ];
+    if WORDS.contains(&s) {
+        return true;
+    }
+    let unsigned = s.strip_prefix(['-', '+']).unwrap_or(s);
+    let digits_ = |t: &str| !t.is_empty() && t.chars().all(|c| c.is_ascii_digit() || c == '_');
+    if let Some(bin) = unsigned.strip_prefix("0b") {
+        return !bin.is_empty() && bin.chars().all(|c| matches!(c, '0' | '1' | '_'));
+    }
+    if let Some(hex) = unsigned.strip_prefix("0x") {
+        return !hex.is_empty() && hex.chars().all(|c| c.is_ascii_hexdigit() || c == '_');
+    }
+    if unsigned.starts_with(|c: char| c.is_ascii_digit()) && digits_(unsigned) {
+        return true; // decimal and octal ints, with `_`
+    }
+    // Sexagesimal ints and floats: 190:20:30, 1:20:30.5
+    if let Some((head, tail)) = unsigned.split_once(':')
+        && head.starts_with(|c: char| c.is_ascii_digit())
+        && digits_(head)
+    {
+        let (mins, frac) = match tail.rsplit_once('.') {
+            Some((m, f)) if f.chars().all(|c| c.is_ascii_digit() || c == '_') => (m, true),
+            _ => (tail, false),
+        };
+        let _ = frac;
+        if mins
+            .split(':')
+            .all(|p| !p.is_empty() && p.len() <= 2 && p.chars().all(|c| c.is_ascii_digit()))
+        {
+            return true;
+        }
+    }
+    // Floats: 1.5, .5, 1e3 needs a dot in 1.1 (1.e+3), 6.8523015e+5
+    if unsigned.contains('.') {
+        let (mantissa, exp) = match unsigned.find(['e', 'E']) {
+            Some(i) => (&unsigned[..i], Some(&unsigned[i + 1..])),
+            None => (unsigned, None),
+        };
+        let mantissa_ok = mantissa
+            .chars()
+            .all(|c| c.is_ascii_digit() || c == '_' || c == '.')
+            && mantissa.chars().any(|c| c.is_ascii_digit() || c == '.')
+            && !mantissa.starts_with('_');
+        let exp_ok = exp.is_none_or(|e| {
+            let e = e.strip_prefix(['-', '+']).unwrap_or(e);
+            !e.is_empty() && e.chars().all(|c| c.is_ascii_digit())
+        });
+        if mantissa_ok && exp_ok && mantissa != "." {
+            return true;
+        }
+    }
+    looks_like_timestamp(s)
+}
+
+/// YAML 1.1 timestamps: `2026-11-25`, or a date with a time (`T`, `t` or spaces) and an optional zone.
+fn looks_like_timestamp(s: &str) -> bool {
+    let b = s.as_bytes();
+    let date_len = |b: &[u8]| -> Option<usize> {
+        if b.len() < 8 || !b[..4].iter().all(u8::is_ascii_digit) || b[4] != b'-' {
+            return None;
+        }
+        let mut i = 5;
+        let month = b[i..].iter().take_while(|c| c.is_ascii_digit()).count();
+        if !(1..=2).contains(&month) {
+            return None;
+        }
+        i += month;
+        if b.get(i) != Some(&b'-') {
+            return None;
+        }
+        i += 1;
+        let day = b[i..].iter().take_while(|c| c.is_ascii_digit()).count();
+        (1..=2).contains(&day).then_some(i + day)
+    };
+    match date_len(b) {
+        Some(n) if n == b.len() => true,
+        Some(n) => {
+            let rest = &s[n..];
+            let rest = rest
+                .strip_prefix(['T', 't'])
+                .or_else(|| rest.strip_prefix([' ', '\t']).map(str::trim_start));
+            rest.is_some_and(|r| {
+                let hour = r.chars().take_while(char::is_ascii_digit).count();
+                (1..=2).contains(&hour) && r[hour..].starts_with(':')
+            })
+        }
+        None => false,
+    }
 }
 
 /// Serialises `value` keeping the key order of the file it replaces: keys the old file had stay where
@@ -66,7 +325,7 @@ pub fn to_string_like<T: Serialize>(value: &T, previous: &str) -> Result<String,
     };
     let mut new = serde_yaml::to_value(value).map_err(|e| StoreError::Serialize(e.to_string()))?;
     reorder(&mut new, &old);
-    to_string(&new)
+    emit(new)
 }
 
 /// Lays `new` out like `old`, in place. The common case (same keys in the same order, list entries
@@ -148,6 +407,87 @@ fn reorder(new: &mut serde_yaml::Value, old: &serde_yaml::Value) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn yaml11_hazards_are_quoted_and_read_back_unchanged() {
+        let hazards = [
+            "no",
+            "No",
+            "on",
+            "OFF",
+            "yes",
+            "y",
+            "n",
+            "~",
+            "=",
+            "<<",
+            "12:30:45",
+            "1:20:30.5",
+            "1_000",
+            "2026-11-25",
+            "2026-11-25 10:00",
+            "0x1F",
+            "0b101",
+            "017",
+            "1.5",
+            ".5",
+            "-.inf",
+            "+1",
+            "null",
+            "True",
+            "it's no",
+        ];
+        let texts = [
+            "plain words",
+            "2026-11-25-checkout-down",
+            "v1.2.3",
+            "e-1a2b",
+            "10 % of requests",
+            "yes please",
+        ];
+        for s in hazards.iter().chain(texts.iter()) {
+            let mut map = std::collections::BTreeMap::new();
+            map.insert(s.to_string(), vec![s.to_string()]);
+            let text = to_string(&map).unwrap();
+            let back: std::collections::BTreeMap<String, Vec<String>> =
+                serde_yaml::from_str(&text).unwrap();
+            assert_eq!(back, map, "{text}");
+            let quoted = text.contains('\'');
+            let hazard = yaml11_reads_as_non_string(s);
+            assert_eq!(hazard, hazards.contains(s) && *s != "it's no", "{s}");
+            if hazard {
+                assert!(quoted && !text.contains("!str"), "{s}: {text}");
+            }
+        }
+        assert!(!yaml11_reads_as_non_string("it's no"));
+    }
+
+    #[test]
+    fn text_inside_block_scalars_is_never_touched() {
+        let mut map = std::collections::BTreeMap::new();
+        map.insert("a", "no");
+        map.insert(
+            "b",
+            "first line\n!str no\nincident-quoted-key-8c1e-0: x\n- !str on",
+        );
+        let text = to_string(&map).unwrap();
+        let back: std::collections::BTreeMap<String, String> = serde_yaml::from_str(&text).unwrap();
+        assert_eq!(back.get("b").map(String::as_str), Some(map["b"]), "{text}");
+        assert_eq!(back.get("a").map(String::as_str), Some("no"), "{text}");
+    }
+
+    #[test]
+    fn times_stay_timestamps() {
+        let mut map = std::collections::BTreeMap::new();
+        map.insert("at", "2026-11-25T10:00:00Z");
+        map.insert("due", "2026-12-01");
+        map.insert("title", "2026-12-01");
+        let text = to_string(&map).unwrap();
+        assert_eq!(
+            text,
+            "at: 2026-11-25T10:00:00Z\ndue: 2026-12-01\ntitle: '2026-12-01'\n"
+        );
+    }
     use crate::model::Incident;
 
     const RECORD: &str = "\

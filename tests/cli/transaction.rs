@@ -530,3 +530,77 @@ fn markdown_outputs_render_record_text_as_text() {
     );
     assert!(status.contains("\\[click here\\]"), "{status}");
 }
+
+/// Reads YAML files with PyYAML, a YAML 1.1 loader, and prints them as JSON.
+fn load_with_pyyaml(files: &[&Path]) -> serde_json::Value {
+    let script = "import json, sys, yaml\n\
+        docs = [yaml.safe_load(open(p, encoding='utf-8')) for p in sys.argv[1:]]\n\
+        print(json.dumps(docs, default=str))\n";
+    let out = std::process::Command::new("python3")
+        .arg("-c")
+        .arg(script)
+        .args(files)
+        .output()
+        .expect("python3 with PyYAML is needed (.ci/run installs it)");
+    assert!(
+        out.status.success(),
+        "PyYAML could not load the files: {}",
+        stderr_of(&out)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn records_load_unchanged_in_a_yaml_1_1_reader() {
+    let repo = Repo::new();
+    let hazards = [
+        "no",
+        "on",
+        "yes",
+        "off",
+        "~",
+        "=",
+        "<<",
+        "12:30:45",
+        "1_000",
+        "2026-11-25",
+        "0x1F",
+        "1.5",
+        "null",
+        "y",
+    ];
+    let id = repo.declare("no", &[]);
+    for text in &hazards[1..] {
+        repo.ok(&["log", &id, text]);
+    }
+    repo.ok(&["assign", &id, "--role", "on=yes", "--commander", "off"]);
+    let docs = load_with_pyyaml(&[&repo.path_of(&id), &repo.root.join(".incident.yaml")]);
+    let record = &docs[0];
+    assert_eq!(record["title"], "no");
+    assert_eq!(record["roles"]["on"], "yes", "{record}");
+    assert_eq!(record["roles"]["commander"], "off");
+    let texts: Vec<&str> = record["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["text"].as_str())
+        .collect();
+    for text in &hazards[1..] {
+        assert!(
+            texts.contains(text),
+            "`{text}` did not come back as text: {texts:?}"
+        );
+    }
+    // What this tool reads back is the same.
+    let ours = repo.record(&id);
+    assert_eq!(ours["title"], "no");
+    assert_eq!(ours["roles"]["on"], "yes");
+    // Times stay times for both.
+    assert!(
+        record["detected_at"]
+            .as_str()
+            .unwrap()
+            .starts_with("2026-11-25 10:00:00")
+    );
+    assert_eq!(docs[1]["organisation"], "Acme");
+}
