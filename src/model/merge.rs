@@ -50,7 +50,11 @@ pub fn merge(
     ours: &Incident,
     theirs: &Incident,
 ) -> Result<Incident, MergeError> {
-    if base.is_none() && !same_incident(ours, theirs) {
+    // Three versions of one record, or the merge would splice two incidents' timelines together.
+    let different = ours.id != theirs.id
+        || !same_incident(ours, theirs)
+        || base.is_some_and(|b| b.id != ours.id || !same_incident(b, ours));
+    if different {
         return Err(MergeError::DifferentIncidents(ours.id.clone()));
     }
     let to_value =

@@ -149,6 +149,7 @@ impl Renderer {
             if let Some(dir) = &dir {
                 for candidate in [dir.join(format!("{name}.j2")), dir.join(name)] {
                     if candidate.is_file() {
+                        confined(dir, &candidate)?;
                         let text = std::fs::read_to_string(&candidate).map_err(|e| {
                             minijinja::Error::new(
                                 minijinja::ErrorKind::InvalidOperation,
@@ -331,6 +332,42 @@ fn template_error(file: &str, e: &minijinja::Error) -> RenderError {
     }
 }
 
+/// A repo template must be a regular file inside the templates folder, after symlinks are resolved:
+/// a template could otherwise include `/etc/passwd` or a secret the CI job can read.
+fn confined(dir: &Path, candidate: &Path) -> Result<(), minijinja::Error> {
+    let refuse = |why: String| {
+        Err(minijinja::Error::new(
+            minijinja::ErrorKind::InvalidOperation,
+            why,
+        ))
+    };
+    let is_link = |p: &Path| std::fs::symlink_metadata(p).is_ok_and(|m| m.file_type().is_symlink());
+    if is_link(dir) {
+        return refuse(format!(
+            "`{}` is a symlink; templates must be real files in the repo's templates/ folder",
+            dir.display()
+        ));
+    }
+    if is_link(candidate) {
+        return refuse(format!(
+            "template `{}` is a symlink; copy the file into templates/ instead",
+            candidate.display()
+        ));
+    }
+    let (Ok(real_dir), Ok(real)) = (std::fs::canonicalize(dir), std::fs::canonicalize(candidate))
+    else {
+        return refuse(format!("cannot resolve `{}`", candidate.display()));
+    };
+    if !real.starts_with(&real_dir) {
+        return refuse(format!(
+            "template `{}` resolves to `{}`, outside the templates folder",
+            candidate.display(),
+            real.display()
+        ));
+    }
+    Ok(())
+}
+
 fn safe_name(name: &str) -> bool {
     !name.is_empty()
         && !name.contains("..")
@@ -381,6 +418,29 @@ mod tests {
             err.contains("broken.md.j2") && err.contains("line 2"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn templates_that_reach_outside_through_symlinks_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let outside = dir.path().join("secret.txt");
+        std::fs::write(&outside, "hunter2").unwrap();
+        let templates = dir.path().join("repo/templates");
+        std::fs::create_dir_all(templates.join("partials")).unwrap();
+        std::os::unix::fs::symlink(&outside, templates.join("linked.md.j2")).unwrap();
+        std::fs::write(
+            templates.join("includer.md.j2"),
+            "{% include \"escape/secret.txt\" %}",
+        )
+        .unwrap();
+        std::os::unix::fs::symlink(dir.path(), templates.join("escape")).unwrap();
+        let r = Renderer::new(Some(&dir.path().join("repo")), &Config::new("x"));
+        let ctx = minijinja::context! {};
+        let err = r.render("linked.md", &ctx).unwrap_err().to_string();
+        assert!(err.contains("symlink"), "{err}");
+        let err = r.render("includer.md", &ctx).unwrap_err().to_string();
+        assert!(err.contains("outside the templates folder"), "{err}");
+        assert!(!err.contains("hunter2"));
     }
 
     #[test]

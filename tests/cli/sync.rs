@@ -509,4 +509,17 @@ fn merge_file_follows_the_driver_protocol_and_refuses_what_it_cannot_read() {
         ours,
         "ours is left as it was"
     );
+
+    // Three versions that are not one record: git must be left with its conflict.
+    let other = repo.declare("Payments down", &["--service", "payments"]);
+    let foreign = write("foreign.yaml", &repo.read(&other));
+    let o3 = write("ours3.yaml", &ours);
+    for (base, theirs) in [(&b, &foreign), (&foreign, &t)] {
+        let err = repo.fails(
+            1,
+            &["merge-file", base, &o3, theirs, "incidents/2026/x.yaml"],
+        );
+        assert!(err.contains("different incident"), "{err}");
+        assert_eq!(std::fs::read_to_string(&o3).unwrap(), ours);
+    }
 }
