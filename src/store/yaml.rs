@@ -7,6 +7,16 @@ use std::path::Path;
 
 /// Parses a document, naming the file and line on failure so the user can go straight to it.
 pub fn parse<T: DeserializeOwned>(text: &str, path: &Path) -> Result<T, StoreError> {
+    if text.starts_with('\u{feff}') {
+        return Err(StoreError::Parse {
+            path: path.to_path_buf(),
+            line: Some(1),
+            message: format!(
+                "the file starts with a UTF-8 byte-order mark (BOM), which YAML readers disagree on; save it as UTF-8 without one (`sed -i '1s/^\\xEF\\xBB\\xBF//' {}`)",
+                path.display()
+            ),
+        });
+    }
     serde_yaml::from_str(text).map_err(|e| {
         let line = e.location().map(|l| l.line());
         let mut message = e.to_string();
@@ -17,9 +27,54 @@ pub fn parse<T: DeserializeOwned>(text: &str, path: &Path) -> Result<T, StoreErr
         StoreError::Parse {
             path: path.to_path_buf(),
             line,
-            message,
+            message: with_example(message),
         }
     })
+}
+
+/// Adds what a valid value of the field looks like to the library's message, which names the field
+/// (`detected_at: premature end of input`) but not what would be right.
+fn with_example(message: String) -> String {
+    let Some((field_path, problem)) = message.split_once(": ") else {
+        return message;
+    };
+    if field_path.contains(' ') {
+        return message;
+    }
+    let field = field_path
+        .rsplit('.')
+        .next()
+        .unwrap_or(field_path)
+        .split('[')
+        .next()
+        .unwrap_or("");
+    let example = match field {
+        f if f == "at" || f.ends_with("_at") => {
+            "a time with its zone, like `2026-11-25T14:05:00Z` (RFC 3339)"
+        }
+        "due" => "a date, like `2026-12-01`",
+        "severity" => "one of SEV1, SEV2, SEV3, SEV4",
+        "status" => "one of investigating, identified, monitoring, resolved",
+        "kind" if field_path.starts_with("timeline") => "a word such as `note` or `comms`",
+        "kind" => {
+            "one of outage, degradation, security, third-party, deploy, misconfiguration, other"
+        }
+        "visibility" => "`public` or `internal`",
+        "drill" => "`true` or `false`",
+        "version" | "number" => "a whole number, like `1`",
+        "title" | "text" | "summary" | "by" | "id" | "owner" => {
+            "text on one line, like `Checkout down`"
+        }
+        "services" | "tags" | "whys" => "a list, like `[checkout, payments]`",
+        "roles" => "a map of role to person, like `{commander: alice}`",
+        _ => return message,
+    };
+    if problem.contains("expected one of") {
+        return message;
+    }
+    // The library's own "expected ..." names a Rust type; ours shows a valid value.
+    let problem = problem.split(", expected").next().unwrap_or(problem);
+    format!("{field_path}: {problem}; expected {example}")
 }
 
 /// A document parsed once, kept as a tree to lay the rewrite out like it ([`to_string_like_tree`]).
@@ -552,6 +607,34 @@ timeline:
                 "timeline"
             ]
         );
+    }
+
+    #[test]
+    fn errors_name_the_field_and_show_a_valid_value() {
+        let cases = [
+            (format!("\u{feff}{RECORD}"), "byte-order mark"),
+            (
+                RECORD.replace("at: 2026-11-25T10:00:00Z", "at: 2026-11-25T10:00:00"),
+                "timeline[0].at: premature end of input; expected a time with its zone, like `2026-11-25T14:05:00Z`",
+            ),
+            (
+                RECORD.replace("title: Checkout down", "title: [1, 2]"),
+                "title: invalid type: sequence; expected text on one line",
+            ),
+            (
+                RECORD.replace("severity: SEV1", "severity: [1]"),
+                "severity: invalid type: sequence; expected one of SEV1, SEV2, SEV3, SEV4",
+            ),
+        ];
+        for (text, wanted) in cases {
+            let err = parse::<Incident>(&text, Path::new("incidents/2026/x.yaml"))
+                .unwrap_err()
+                .to_string();
+            assert!(
+                err.contains("incidents/2026/x.yaml") && err.contains(wanted),
+                "{err}"
+            );
+        }
     }
 
     #[test]
