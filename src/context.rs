@@ -6,7 +6,7 @@
 use crate::cli::{Cli, ColorChoice};
 use crate::model::{Stamp, parse_time};
 use crate::store::{self, Author, Store};
-use anyhow::{Context as _, Result, anyhow, bail};
+use anyhow::{Context as _, Result, anyhow};
 use chrono::{DateTime, Local, Utc};
 use serde::Serialize;
 use std::io::{IsTerminal, Write};
@@ -134,11 +134,16 @@ impl Context {
     }
 
     pub fn time_arg(&self, flag: &str, text: &str) -> Result<DateTime<Utc>> {
-        let at = parse_time(text, self.now, &Local).map_err(|e| anyhow!("{flag}: {e}"))?;
+        use crate::model::ModelError;
+        let at = parse_time(text, self.now, &Local).map_err(|e| match e {
+            ModelError::Invalid(m) => ModelError::Invalid(format!("{flag}: {m}")),
+            other => other,
+        })?;
         if at > self.now + chrono::Duration::minutes(1) {
-            bail!(
+            return Err(ModelError::Invalid(format!(
                 "{flag}: `{text}` is in the future; events are recorded as they happen or backfilled"
-            );
+            ))
+            .into());
         }
         Ok(at)
     }
@@ -146,11 +151,16 @@ impl Context {
     /// `--since` takes a TIME or a bare span (`90d` meaning 90 days ago).
     /// A span reaching back past 1970 means "from the beginning" and is clamped there.
     pub fn since_arg(&self, text: &str) -> Result<DateTime<Utc>> {
-        if let Ok(span) = text.parse::<crate::model::Span>() {
-            let back = chrono::Duration::try_seconds(span.seconds())
-                .and_then(|d| self.now.checked_sub_signed(d))
-                .unwrap_or(DateTime::UNIX_EPOCH);
-            return Ok(back.max(DateTime::UNIX_EPOCH));
+        match text.parse::<crate::model::Span>() {
+            Ok(span) => {
+                let back = chrono::Duration::try_seconds(span.seconds())
+                    .and_then(|d| self.now.checked_sub_signed(d))
+                    .unwrap_or(DateTime::UNIX_EPOCH);
+                return Ok(back.max(DateTime::UNIX_EPOCH));
+            }
+            // A span longer than any history is "from the beginning".
+            Err(e) if e.contains("too long") => return Ok(DateTime::UNIX_EPOCH),
+            Err(_) => {}
         }
         self.time_arg("--since", text)
     }

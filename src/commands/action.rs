@@ -2,7 +2,9 @@
 
 use super::{Context, change_incident};
 use crate::context::Style;
-use crate::model::{ActionItem, ActionState, ActionType, Stamp, check_name, parse_date};
+use crate::model::{
+    ActionItem, ActionState, ActionType, ModelError, Stamp, check_name, parse_date,
+};
 use crate::store::{Change, Store};
 use anyhow::{Result, anyhow, bail};
 use std::collections::BTreeMap;
@@ -100,7 +102,10 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
             }
             check_name("owner (--owner)", &owner).map_err(|e| anyhow!(e))?;
             let due = due
-                .map(|d| parse_date(&d, ctx.now.date_naive()).map_err(|e| anyhow!("--due: {e}")))
+                .map(|d| {
+                    parse_date(&d, ctx.now.date_naive())
+                        .map_err(|e| ModelError::Invalid(format!("--due: {e}")))
+                })
                 .transpose()?;
             let item = ActionItem {
                 id: String::new(),

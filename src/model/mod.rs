@@ -27,7 +27,7 @@ pub use policy::{Config, Person, Service, SeverityPolicy, StatusPageConfig, Sync
 pub use severity::{Severity, Status};
 pub use slug::{check_line, check_name, check_record_id, check_text, slugify};
 pub use time::{format_duration, parse_date, parse_time};
-pub use validate::{CheckInput, Finding, Level, check_incident};
+pub use validate::{CheckInput, Finding, Level, check_incident, refuse_invalid_change};
 
 /// The record format written by this binary; readers accept this and older versions.
 pub const FORMAT_VERSION: u32 = 1;

@@ -33,6 +33,38 @@ pub struct CheckInput<'a> {
     pub has_postmortem_file: bool,
 }
 
+/// Refuses a change that would make the record fail `check`: a time out of lifecycle order, an
+/// unsorted timeline, a duplicate entry. Only what the policy asks for but a change cannot supply on
+/// its own (a commander after an escalation, an owner) is left to `check` and `due` to nag about.
+pub fn refuse_invalid_change(
+    before: Option<&Incident>,
+    after: &Incident,
+    input: &CheckInput,
+) -> Result<(), super::ModelError> {
+    let errors = |i: &Incident| -> Vec<Finding> {
+        check_incident(i, input)
+            .into_iter()
+            .filter(|f| f.level == Level::Error && f.field != "roles.commander")
+            .filter(|f| !(f.field.starts_with("actions[") && f.problem == "has no owner"))
+            .collect()
+    };
+    let had = before.map(errors).unwrap_or_default();
+    let new: Vec<Finding> = errors(after)
+        .into_iter()
+        .filter(|f| {
+            !had.iter()
+                .any(|h| h.field == f.field && h.problem == f.problem)
+        })
+        .collect();
+    match new.first() {
+        None => Ok(()),
+        Some(f) => Err(super::ModelError::Refused(format!(
+            "the change would leave `{}` invalid: {}: {}",
+            after.id, f.field, f.problem
+        ))),
+    }
+}
+
 pub fn check_incident(i: &Incident, input: &CheckInput) -> Vec<Finding> {
     let mut out = Vec::new();
     let mut add = |level, field: &str, problem: String, fix: &str| {

@@ -469,6 +469,27 @@ impl Store {
         Ok(())
     }
 
+    /// No command can write a record that `check` rejects (beyond what it already had).
+    fn refuse_invalid(
+        &self,
+        before: Option<&Incident>,
+        after: &Incident,
+        now: DateTime<Utc>,
+    ) -> Result<(), model::ModelError> {
+        let file = self.record_file(&after.id);
+        model::refuse_invalid_change(
+            before,
+            after,
+            &model::CheckInput {
+                config: &self.config,
+                now,
+                file: &file,
+                file_id: &after.id,
+                has_postmortem_file: self.postmortem_path(&after.id).is_file(),
+            },
+        )
+    }
+
     /// Whether `id` is taken: a record in the work tree, the index or HEAD (a deleted but committed
     /// record still owns its ID).
     fn id_taken(&self, id: &str) -> Result<bool> {
@@ -512,6 +533,7 @@ impl Store {
             .map(|e| e.text.clone())
             .unwrap_or_else(|| format!("declared {}", incident.title));
         let change = Change::new(model::event_kind::DECLARED, summary);
+        self.refuse_invalid(None, &incident, now)?;
         let text = yaml::to_string(&incident)?;
         let rel = relative_record_path(&incident.id);
         let commit = self.commit_file(&lock, &incident.id, &rel, &text, &change, author, now)?;
@@ -538,10 +560,12 @@ impl Store {
         let mut incident = parsed.value;
         incident.fill_entry_ids();
         check_record_id(&incident, id)?;
+        let original = incident.clone();
         let change = apply(&mut incident)?;
         if incident.id != id {
             bail!("a change may not rename incident `{id}`");
         }
+        self.refuse_invalid(Some(&original), &incident, now)?;
         let text = yaml::to_string_like_tree(&incident, &parsed.tree)?;
         let rel = relative_record_path(id);
         let commit = self.commit_file(&lock, id, &rel, &text, &change, author, now)?;

@@ -604,3 +604,114 @@ fn records_load_unchanged_in_a_yaml_1_1_reader() {
     );
     assert_eq!(docs[1]["organisation"], "Acme");
 }
+
+#[test]
+fn times_out_of_range_or_order_are_refused_without_a_panic() {
+    let repo = Repo::new();
+    let id = repo.declare("Checkout down", &["--commander", "alice"]);
+    let before = state(&repo, &id);
+    for args in [
+        vec!["log", id.as_str(), "x", "--at", "1000000000d ago"],
+        vec!["log", id.as_str(), "x", "--at", "99999999999999999999d ago"],
+        vec!["log", id.as_str(), "x", "--at", "1969-12-31T23:59:59Z"],
+        vec![
+            "update",
+            id.as_str(),
+            "--impacted",
+            "a",
+            "--learned",
+            "b",
+            "--next",
+            "99999999999d",
+        ],
+        vec![
+            "update",
+            id.as_str(),
+            "--impacted",
+            "a",
+            "--learned",
+            "b",
+            "--next",
+            "31d",
+        ],
+        vec![
+            "action",
+            "add",
+            id.as_str(),
+            "fix it",
+            "--owner",
+            "bob",
+            "--due",
+            "99999999999d",
+        ],
+        vec![
+            "action",
+            "add",
+            id.as_str(),
+            "fix it",
+            "--owner",
+            "bob",
+            "--due",
+            "10000-01-01",
+        ],
+    ] {
+        let out = repo.run(&args);
+        let err = stderr_of(&out);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+        assert!(
+            err.contains("--at")
+                || err.contains("--next")
+                || err.contains("--due")
+                || err.contains("range")
+                || err.contains("too long"),
+            "{args:?}: {err}"
+        );
+    }
+    // Wide windows are clamped to "everything", not an error.
+    let site = repo.home.path().join("site");
+    for args in [
+        vec!["stats", "--since", "99999999999d"],
+        vec!["list", "--since", "9999999999999d"],
+        vec![
+            "publish",
+            "--days",
+            "4000000000",
+            "--out",
+            site.to_str().unwrap(),
+        ],
+    ] {
+        let out = repo.run(&args);
+        assert!(out.status.success(), "{args:?}: {}", stderr_of(&out));
+    }
+    // Lifecycle order: resolving before detection would make a record `check` rejects.
+    let err = repo.fails(1, &["resolve", &id, "--at", "2026-11-25T09:00:00Z"]);
+    assert!(err.contains("before detected_at"), "{err}");
+    assert_eq!(state(&repo, &id), before);
+    // A backfilled note from before detection (the deploy that caused it) is fine.
+    repo.ok(&[
+        "log",
+        &id,
+        "deploy 4411 went out",
+        "--at",
+        "2026-11-25T09:30:00Z",
+    ]);
+    repo.ok(&["check"]);
+}
+
+#[test]
+fn an_id_with_letters_outside_ascii_publishes() {
+    let repo = Repo::new();
+    let id = repo.declare("Checkout down", &["--commander", "alice"]);
+    let odd = "2026-11-25-zürich-日本";
+    let text = repo
+        .read(&id)
+        .replace(&format!("id: {id}"), &format!("id: {odd}"));
+    std::fs::remove_file(repo.path_of(&id)).unwrap();
+    std::fs::write(repo.root.join(format!("incidents/2026/{odd}.yaml")), text).unwrap();
+    repo.git(&["add", "-A"]);
+    repo.git(&["commit", "-qm", "hand-made record"]);
+    repo.ok(&["publish", "--out", "site"]);
+    repo.ok(&["show", odd]);
+    repo.ok(&["list"]);
+}
