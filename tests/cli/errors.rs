@@ -121,12 +121,12 @@ fn illegal_transitions_and_repeats_are_refused_without_a_commit() {
 fn bad_times_name_the_flag_and_the_accepted_forms() {
     let repo = Repo::new();
     let id = repo.declare("Checkout down", &[]);
-    let err = repo.fails(1, &["log", &id, "x", "--at", "yesterday"]);
+    let err = repo.fails(2, &["log", &id, "x", "--at", "yesterday"]);
     assert!(
         err.contains("--at") && err.contains("15m ago") && err.contains("RFC 3339"),
         "{err}"
     );
-    let err = repo.fails(1, &["log", &id, "x", "--at", "2027-01-01T00:00:00Z"]);
+    let err = repo.fails(2, &["log", &id, "x", "--at", "2027-01-01T00:00:00Z"]);
     assert!(err.contains("in the future"), "{err}");
     let err = repo.fails(
         1,
