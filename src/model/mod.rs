@@ -7,6 +7,8 @@ mod deadline;
 mod duration;
 mod entry_id;
 mod error;
+#[cfg(test)]
+mod fuzz;
 mod incident;
 pub mod merge;
 mod policy;

@@ -471,4 +471,48 @@ mod tests {
             "ordinary text is left as it reads"
         );
     }
+
+    mod fuzz {
+        use super::*;
+        use proptest::prelude::*;
+
+        /// Template source built from the pieces template authors use, in any order.
+        fn template_source() -> impl Strategy<Value = String> {
+            let piece = prop_oneof![
+                Just("{{ ".to_string()),
+                Just(" }}".to_string()),
+                Just("{% if x %}".to_string()),
+                Just("{% endif %}".to_string()),
+                Just("{% for i in x %}".to_string()),
+                Just("{% endfor %}".to_string()),
+                Just("{% include \"".to_string()),
+                Just("\" %}".to_string()),
+                Just("| duration".to_string()),
+                Just("| datetime(\"Europe/Berlin\")".to_string()),
+                Just("| sentence".to_string()),
+                Just("| markdown_text".to_string()),
+                Just("x".to_string()),
+                Just("../".to_string()),
+                Just("/etc/passwd".to_string()),
+                "[a-z0-9 .|()\"'{}%#<>\\-]{0,6}",
+            ];
+            prop::collection::vec(piece, 0..12).prop_map(|p| p.concat())
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(400))]
+
+            #[test]
+            fn no_template_panics_or_reads_outside(source in template_source()) {
+                let dir = tempfile::tempdir().unwrap();
+                std::fs::create_dir_all(dir.path().join("templates")).unwrap();
+                std::fs::write(dir.path().join("templates/f.md.j2"), &source).unwrap();
+                let r = Renderer::new(Some(dir.path()), &Config::new("x"));
+                let ctx = minijinja::context! { x => vec![1, 2], y => "2026-11-25T10:00:00Z" };
+                if let Ok(out) = r.render("f.md", &ctx) {
+                    prop_assert!(!out.contains("root:"), "read a file: {out}");
+                }
+            }
+        }
+    }
 }

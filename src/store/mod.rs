@@ -6,6 +6,8 @@
 //! (waiting for a lock, a recovered change) goes to the [`Notice`] callback the command layer sets.
 
 mod error;
+#[cfg(test)]
+mod fuzz;
 mod git;
 mod hooks;
 mod signing;

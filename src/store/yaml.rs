@@ -117,14 +117,55 @@ pub fn to_string<T: Serialize>(value: &T) -> Result<String, StoreError> {
 /// emitter leaves them plain, so they are tagged `!!str` on the way in and the tags become quotes on
 /// the way out (a plain scalar never starts with `!`, so the tag cannot be confused with text).
 fn emit(mut tree: serde_yaml::Value) -> Result<String, StoreError> {
-    let mut marks = Marks::default();
+    let mut marks = Marks {
+        // Searching the document for a free placeholder is only worth it when a key needs one.
+        key_mark: if has_hazard_key(&tree) {
+            unused_mark(&tree)
+        } else {
+            KEY_MARK.to_string()
+        },
+        ..Marks::default()
+    };
     tag_yaml11_hazards(&mut tree, false, &mut marks);
     let text = serde_yaml::to_string(&tree).map_err(|e| StoreError::Serialize(e.to_string()))?;
     Ok(if marks.any {
-        quote_tagged(&text, &marks.keys)
+        quote_tagged(&text, &marks.key_mark, &marks.keys)
     } else {
         text
     })
+}
+
+/// A key placeholder prefix that no string in the document contains, so a placeholder can never be
+/// mistaken for text someone wrote.
+fn unused_mark(tree: &serde_yaml::Value) -> String {
+    fn contains(v: &serde_yaml::Value, needle: &str) -> bool {
+        use serde_yaml::Value;
+        match v {
+            Value::String(s) => s.contains(needle),
+            Value::Sequence(items) => items.iter().any(|i| contains(i, needle)),
+            Value::Mapping(map) => map
+                .iter()
+                .any(|(k, v)| contains(k, needle) || contains(v, needle)),
+            Value::Tagged(t) => contains(&t.value, needle),
+            _ => false,
+        }
+    }
+    let mut mark = KEY_MARK.to_string();
+    while contains(tree, &mark) {
+        mark.push('x');
+    }
+    mark
+}
+
+fn has_hazard_key(v: &serde_yaml::Value) -> bool {
+    use serde_yaml::Value;
+    match v {
+        Value::Sequence(items) => items.iter().any(has_hazard_key),
+        Value::Mapping(map) => map
+            .iter()
+            .any(|(k, v)| k.as_str().is_some_and(yaml11_reads_as_non_string) || has_hazard_key(v)),
+        _ => false,
+    }
 }
 
 /// What [`tag_yaml11_hazards`] changed: whether any value was tagged, and the keys it replaced by a
@@ -132,6 +173,7 @@ fn emit(mut tree: serde_yaml::Value) -> Result<String, StoreError> {
 #[derive(Default)]
 struct Marks {
     any: bool,
+    key_mark: String,
     keys: Vec<String>,
 }
 
@@ -177,7 +219,7 @@ fn tag_yaml11_hazards(value: &mut serde_yaml::Value, time_value: bool, marks: &m
                         Value::String(k) if hazard(&k, false) => {
                             marks.any = true;
                             marks.keys.push(k);
-                            Value::String(format!("{KEY_MARK}{}", marks.keys.len() - 1))
+                            Value::String(format!("{}{}", marks.key_mark, marks.keys.len() - 1))
                         }
                         other => other,
                     };
@@ -195,8 +237,9 @@ fn tag_yaml11_hazards(value: &mut serde_yaml::Value, time_value: bool, marks: &m
 }
 
 /// Turns `!str VALUE` (as the emitter writes a tagged plain scalar) into `'VALUE'`, and each key
-/// placeholder back into its quoted key.
-fn quote_tagged(text: &str, keys: &[String]) -> String {
+/// placeholder back into its quoted key. Only the places where a scalar starts are looked at: after
+/// the indent and any `- `, and right after a key's `: `; never inside a quoted or block scalar.
+fn quote_tagged(text: &str, key_mark: &str, keys: &[String]) -> String {
     let quote = |s: &str| format!("'{}'", s.replace('\'', "''"));
     let mut out = String::with_capacity(text.len() + 16);
     // Inside a block scalar (`|-` and the lines indented under it) everything is text.
@@ -210,65 +253,117 @@ fn quote_tagged(text: &str, keys: &[String]) -> String {
             }
             block_indent = None;
         }
-        let trimmed = line.trim_end();
-        if trimmed.ends_with(['|', '-', '+'])
-            && trimmed.rsplit(' ').next().is_some_and(|h| {
-                h.starts_with('|')
-                    && h[1..]
-                        .chars()
-                        .all(|c| c.is_ascii_digit() || c == '-' || c == '+')
-            })
-        {
-            block_indent = Some(indent);
+        let body = line.trim_end_matches(['\n', '\r']);
+        let newline = &line[body.len()..];
+        // Sequence items (`- `) and the complex-key forms (`? KEY` / `: VALUE`) both put a scalar
+        // right after their indicator.
+        let mut at = indent;
+        while ["- ", "? ", ": "].iter().any(|p| body[at..].starts_with(p)) {
+            at += 2;
         }
-        // A key placeholder sits after the indent and any `- `, right before `:`.
-        let lead = line.len() - line.trim_start_matches([' ', '-']).len();
-        let unmarked = line[lead..].strip_prefix(KEY_MARK).and_then(|mark| {
-            let digits = mark.chars().take_while(char::is_ascii_digit).count();
-            let key = mark[..digits]
-                .parse::<usize>()
-                .ok()
-                .and_then(|n| keys.get(n))?;
-            mark[digits..]
-                .starts_with(':')
-                .then(|| format!("{}{}{}", &line[..lead], quote(key), &mark[digits..]))
-        });
-        let mut rest = unmarked.as_deref().unwrap_or(line);
-        // Only where a scalar can start: after the indent, a `- ` or a `key: `.
-        loop {
-            let Some(at) = rest.find(TAG_MARK) else {
-                out.push_str(rest);
-                break;
-            };
-            let before = &rest[..at];
-            let at_scalar_start = before.trim_start_matches([' ', '-']).is_empty()
-                && (before.is_empty() || before.ends_with(' '))
-                || before.ends_with(": ");
-            if !at_scalar_start {
-                out.push_str(rest);
-                break;
-            }
-            out.push_str(before);
-            let scalar_and_rest = &rest[at + TAG_MARK.len()..];
-            let body = scalar_and_rest.trim_end_matches(['\n', '\r']);
-            // A key ends at `: ` or a final `:`; a value runs to the end of the line.
-            let (scalar, tail) = match body.find(": ") {
-                Some(end) => (&body[..end], &scalar_and_rest[end..]),
-                None if body.ends_with(':') => {
-                    (&body[..body.len() - 1], &scalar_and_rest[body.len() - 1..])
+        out.push_str(&body[..at]);
+        let rest = &body[at..];
+        // A tagged sequence item.
+        if let Some(value) = rest.strip_prefix(TAG_MARK) {
+            out.push_str(&requote(value, &quote));
+            out.push_str(newline);
+            continue;
+        }
+        // A key: placeholder, quoted or plain; then its value, if on this line.
+        let (key_text, after_key) = match rest.strip_prefix(key_mark) {
+            Some(mark) => {
+                let digits = mark.chars().take_while(char::is_ascii_digit).count();
+                match mark[..digits]
+                    .parse::<usize>()
+                    .ok()
+                    .and_then(|n| keys.get(n))
+                {
+                    Some(key) if mark[digits..].starts_with(':') => (quote(key), &mark[digits..]),
+                    _ => (String::new(), rest),
                 }
-                None => (body, &scalar_and_rest[body.len()..]),
-            };
-            if scalar.starts_with(['\'', '"']) {
-                // The emitter quoted it already (a YAML 1.2 special like `~`): the tag just goes.
-                out.push_str(scalar);
-            } else {
-                out.push_str(&quote(scalar));
             }
-            rest = tail;
+            None => {
+                let len = key_len(rest);
+                (rest[..len].to_string(), &rest[len..])
+            }
+        };
+        out.push_str(&key_text);
+        match after_key.strip_prefix(": ") {
+            Some(value) => {
+                out.push_str(": ");
+                match value.strip_prefix(TAG_MARK) {
+                    Some(tagged) => out.push_str(&requote(tagged, &quote)),
+                    None => out.push_str(value),
+                }
+                if is_block_header(value) {
+                    // A key's block value is indented under the key.
+                    block_indent = Some(at);
+                }
+            }
+            None => out.push_str(after_key),
         }
+        if is_block_header(rest) {
+            // A block scalar right after `- ` (or `? `, `: `) is indented under that indicator.
+            block_indent = Some(at.saturating_sub(2).max(indent));
+        }
+        out.push_str(newline);
     }
     out
+}
+
+/// The value after a tag, quoted unless the emitter quoted it already (a YAML 1.2 special like `~`).
+fn requote(value: &str, quote: &impl Fn(&str) -> String) -> String {
+    if value.starts_with(['\'', '"']) {
+        value.to_string()
+    } else {
+        quote(value)
+    }
+}
+
+/// `|`, `|-`, `|+` or `|2-`: the lines under it are a block scalar's text.
+fn is_block_header(value: &str) -> bool {
+    value.trim_end().strip_prefix('|').is_some_and(|rest| {
+        rest.chars()
+            .all(|c| c.is_ascii_digit() || c == '-' || c == '+')
+    })
+}
+
+/// The length of the key at the start of `text`: a quoted scalar, or plain up to `: ` (or a final
+/// `:`); the whole text when it is a value, not a key.
+fn key_len(text: &str) -> usize {
+    let bytes = text.as_bytes();
+    let end_of_quoted = match bytes.first() {
+        Some(b'\'') => {
+            let mut i = 1;
+            loop {
+                match bytes.get(i) {
+                    None => break None,
+                    Some(b'\'') if bytes.get(i + 1) == Some(&b'\'') => i += 2,
+                    Some(b'\'') => break Some(i + 1),
+                    Some(_) => i += 1,
+                }
+            }
+        }
+        Some(b'"') => {
+            let mut i = 1;
+            loop {
+                match bytes.get(i) {
+                    None => break None,
+                    Some(b'\\') => i += 2,
+                    Some(b'"') => break Some(i + 1),
+                    Some(_) => i += 1,
+                }
+            }
+        }
+        _ => None,
+    };
+    match end_of_quoted {
+        Some(end) => end.min(text.len()),
+        None => text
+            .find(": ")
+            .or_else(|| text.ends_with(':').then(|| text.len() - 1))
+            .unwrap_or(text.len()),
+    }
 }
 
 /// Whether a YAML 1.1 reader resolves this plain scalar to something other than a string: a bool,
