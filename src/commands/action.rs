@@ -6,7 +6,7 @@ use crate::model::{
     ActionItem, ActionState, ActionType, ModelError, Stamp, check_name, parse_date,
 };
 use crate::store::{Change, Store};
-use anyhow::{Result, anyhow, bail};
+use anyhow::{Result, bail};
 use std::collections::BTreeMap;
 
 #[derive(Debug, clap::Args)]
@@ -100,7 +100,7 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
             if title.is_empty() {
                 bail!("the action item's title is empty: say specifically what will be done");
             }
-            check_name("owner (--owner)", &owner).map_err(|e| anyhow!(e))?;
+            check_name("owner (--owner)", &owner)?;
             let due = due
                 .map(|d| {
                     parse_date(&d, ctx.now.date_naive())

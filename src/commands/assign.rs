@@ -49,7 +49,7 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
     }
     for (_, who) in &roles {
         if !who.is_empty() {
-            crate::model::check_name("person", who).map_err(|e| anyhow!(e))?;
+            crate::model::check_name("person", who)?;
         }
     }
     change_incident(ctx, &args.id, args.at.as_deref(), |incident, stamp| {

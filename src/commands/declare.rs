@@ -60,7 +60,7 @@ pub fn run(ctx: &Context, mut args: Args) -> Result<()> {
     }
     check_services(store, &args.services)?;
     for who in [&args.commander, &args.comms].into_iter().flatten() {
-        check_name("person", who).map_err(|e| anyhow!(e))?;
+        check_name("person", who)?;
     }
     let author = ctx.author()?;
     let detected = match &args.detected_at {
@@ -107,8 +107,7 @@ pub fn run(ctx: &Context, mut args: Args) -> Result<()> {
             store.config(),
             super::update::Draft::standard(),
             &stamp,
-        )
-        .map_err(|e| anyhow!(e))?;
+        )?;
     }
     let saved = store.create(incident, &author, ctx.now)?;
     let what = format!(
@@ -194,7 +193,7 @@ fn fill_missing(ctx: &Context, store: &Store, args: &mut Args) -> Result<()> {
 fn check_services(store: &Store, services: &[String]) -> Result<()> {
     let catalog = &store.config().services;
     for s in services {
-        check_name("service", s).map_err(|e| anyhow!(e))?;
+        check_name("service", s)?;
         if !catalog.is_empty() && store.config().service(s).is_none() {
             let known: Vec<&str> = catalog.iter().map(|c| c.id.as_str()).collect();
             bail!(

@@ -3,7 +3,7 @@
 use super::Context;
 use crate::model::{Config, Service, check_name};
 use crate::store::{InitOutcome, Store};
-use anyhow::{Result, anyhow};
+use anyhow::Result;
 use std::path::PathBuf;
 
 #[derive(Debug, clap::Args)]
@@ -34,7 +34,7 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
     };
     let mut config = Config::new(&org);
     for id in args.services {
-        check_name("service", &id).map_err(|e| anyhow!(e))?;
+        check_name("service", &id)?;
         if config.service(&id).is_none() {
             config.services.push(Service {
                 id,

@@ -45,7 +45,7 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
                 args.kind
             ))));
         }
-        crate::model::check_name("--to", to).map_err(|e| anyhow!(e))?;
+        crate::model::check_name("--to", to)?;
     }
     change_incident(ctx, &args.id, args.at.as_deref(), |incident, stamp| {
         let event = incident.push_event(stamp, &args.kind, text, visibility);

@@ -140,9 +140,7 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
     let mut posted = None;
     let saved = store.update(&id, &author, ctx.now, |incident| {
         if let Some(status) = args.status.filter(|s| *s != incident.status) {
-            incident
-                .set_status(status, None, false, &stamp)
-                .map_err(|e| anyhow!(e))?;
+            incident.set_status(status, None, false, &stamp)?;
         }
         let (update, event) = post(incident, &config, draft, &stamp)?;
         posted = Some(update);

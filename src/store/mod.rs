@@ -312,7 +312,7 @@ impl Store {
 
     /// Turns what the user typed into one ID: exact, else a unique prefix, else a unique substring.
     pub fn resolve(&self, query: &str) -> Result<String> {
-        model::check_name("incident ID", query).map_err(|e| anyhow!(e))?;
+        model::check_name("incident ID", query)?;
         let ids = self.incident_ids()?;
         match resolve_among(&ids, query) {
             Ok(id) => Ok(id),
