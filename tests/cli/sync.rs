@@ -523,3 +523,48 @@ fn merge_file_follows_the_driver_protocol_and_refuses_what_it_cannot_read() {
         assert_eq!(std::fs::read_to_string(&o3).unwrap(), ours);
     }
 }
+
+#[test]
+fn a_slow_fetch_does_not_hold_the_lock_against_responders() {
+    use std::os::unix::fs::PermissionsExt;
+    let team = Team::new(2);
+    let id = team.home.declare("Checkout down", &[]);
+    team.at(0, &["sync"]);
+    team.at(1, &["sync"]);
+    // The remote answers slowly: its upload-pack waits three seconds before serving the fetch.
+    let slow = team.home.home.path().join("slow-upload-pack");
+    std::fs::write(&slow, "#!/bin/sh\nsleep 3\nexec git-upload-pack \"$@\"\n").unwrap();
+    std::fs::set_permissions(&slow, std::fs::Permissions::from_mode(0o755)).unwrap();
+    team.home
+        .git(&["config", "remote.origin.uploadpack", slow.to_str().unwrap()]);
+    let syncing = team
+        .home
+        .spawnable(&["sync"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(700));
+    let started = std::time::Instant::now();
+    let out = team.output(0, &["log", &id, "logged during a slow sync"]);
+    let took = started.elapsed();
+    let sync = syncing.wait_with_output().unwrap();
+    assert!(
+        sync.status.success(),
+        "{}",
+        String::from_utf8_lossy(&sync.stderr)
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        !String::from_utf8_lossy(&out.stderr).contains("waiting for another incident command"),
+        "the log waited for the sync's network traffic"
+    );
+    assert!(
+        took < std::time::Duration::from_millis(1500),
+        "log took {took:?}"
+    );
+}
