@@ -24,6 +24,15 @@ fn state(repo: &Repo, id: &str) -> State {
     }
 }
 
+/// Runs a command that must be refused with `code`, say `needle`, and leave everything as it was.
+fn refused_unchanged(repo: &Repo, id: &str, code: i32, args: &[&str], needle: &str) -> String {
+    let before = state(repo, id);
+    let err = repo.fails(code, args);
+    assert!(err.contains(needle), "{args:?}: {err}");
+    assert_eq!(state(repo, id), before, "{args:?} changed something");
+    err
+}
+
 fn stderr_of(out: &std::process::Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
@@ -111,10 +120,13 @@ fn the_commit_msg_hook_may_edit_the_message() {
     assert!(message.contains(&format!("Incident: {id}")), "{message}");
     // A commit-msg hook that rejects stops the change too.
     hook(&repo, "commit-msg", "#!/bin/sh\nexit 1\n");
-    let before = state(&repo, &id);
-    let err = repo.fails(1, &["log", &id, "second"]);
-    assert!(err.contains("commit-msg hook rejected"), "{err}");
-    assert_eq!(state(&repo, &id), before);
+    refused_unchanged(
+        &repo,
+        &id,
+        1,
+        &["log", &id, "second"],
+        "commit-msg hook rejected",
+    );
 }
 
 #[test]
@@ -409,10 +421,7 @@ fn signed_commits_verify_with_an_ssh_key() {
     );
     // A signing key that does not exist stops the change with nothing landed.
     repo.git(&["config", "user.signingkey", "/nonexistent/key"]);
-    let before = state(&repo, &id);
-    let err = repo.fails(1, &["log", &id, "unsigned"]);
-    assert!(err.contains("could not sign"), "{err}");
-    assert_eq!(state(&repo, &id), before);
+    refused_unchanged(&repo, &id, 1, &["log", &id, "unsigned"], "could not sign");
 }
 
 #[test]
