@@ -370,6 +370,13 @@ fn key_len(text: &str) -> usize {
 /// null, an int or float (with `_`, base prefixes or sexagesimal `:`), a date or timestamp, or the
 /// merge and value keys.
 pub fn yaml11_reads_as_non_string(s: &str) -> bool {
+    // Every such scalar starts with one of these; most text does not, and is done with here.
+    if !s.starts_with([
+        '0', '1', '2', '3', '4', '5', '6', '7', '8', '9', '+', '-', '.', '~', '=', '<', 'y', 'Y',
+        'n', 'N', 't', 'T', 'f', 'F', 'o', 'O',
+    ]) {
+        return false;
+    }
     const WORDS: &[&str] = &[
         "y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO", "true", "True", "TRUE", "false",
         "False", "FALSE", "on", "On", "ON", "off", "Off", "OFF", "~", "null", "Null", "NULL", "<<",
