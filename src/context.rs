@@ -61,6 +61,7 @@ impl Context {
                 color,
                 utc: cli.utc,
                 tty: stdout_tty,
+                width: stdout_tty.then(terminal_width).flatten(),
             },
             interactive: std::io::stdin().is_terminal() && std::io::stderr().is_terminal(),
             sync: cli.sync,
@@ -204,6 +205,17 @@ pub fn neutralise_controls(text: &str, keep_colour: bool) -> std::borrow::Cow<'_
     std::borrow::Cow::Owned(out)
 }
 
+/// How a severity is coloured: SEV1 red and bold, SEV2 yellow, SEV3 cyan, SEV4 dim.
+pub fn severity_style(sev: crate::model::Severity) -> Style {
+    use crate::model::Severity::*;
+    match sev {
+        Sev1 => Style::Red,
+        Sev2 => Style::Yellow,
+        Sev3 => Style::Cyan,
+        Sev4 => Style::Dim,
+    }
+}
+
 /// The output mode and the one place commands write through, so a closed pipe surfaces as an error
 /// `main` can recognise instead of a panic.
 pub struct Output {
@@ -211,6 +223,17 @@ pub struct Output {
     pub color: bool,
     pub utc: bool,
     pub tty: bool,
+    /// The terminal's width in columns, when stdout is one.
+    pub width: Option<usize>,
+}
+
+/// `COLUMNS` when set (as shells and test harnesses set it), else what the terminal says.
+fn terminal_width() -> Option<usize> {
+    std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.trim().parse::<usize>().ok())
+        .filter(|c| *c > 0)
+        .or_else(|| terminal_size::terminal_size().map(|(w, _)| usize::from(w.0)))
 }
 
 #[derive(Clone, Copy)]
@@ -252,14 +275,29 @@ impl Output {
     }
 
     pub fn severity(&self, sev: crate::model::Severity) -> String {
-        use crate::model::Severity::*;
-        let style = match sev {
-            Sev1 => Style::Red,
-            Sev2 => Style::Yellow,
-            Sev3 => Style::Cyan,
-            Sev4 => Style::Dim,
-        };
-        self.paint(sev.as_str(), style)
+        self.paint(sev.as_str(), severity_style(sev))
+    }
+
+    /// The zone times are shown in, for a table header or a document's first line.
+    pub fn zone(&self) -> String {
+        if self.utc {
+            return "UTC".into();
+        }
+        let offset = Local::now().format("%:z").to_string();
+        if offset == "+00:00" {
+            "UTC".into()
+        } else {
+            format!("UTC{offset}")
+        }
+    }
+
+    /// A time in the zone [`Output::zone`] names, without repeating it.
+    pub fn time_in_zone(&self, t: DateTime<Utc>) -> String {
+        if self.utc {
+            t.format("%Y-%m-%d %H:%M").to_string()
+        } else {
+            t.with_timezone(&Local).format("%Y-%m-%d %H:%M").to_string()
+        }
     }
 
     /// A time as people read it: local by default, UTC with `--utc`.
@@ -271,36 +309,10 @@ impl Output {
         }
     }
 
-    /// A table laid out for a terminal, or plain aligned columns for pipes and files.
-    pub fn table(&self, header: &[&str]) -> comfy_table::Table {
-        use comfy_table::{ContentArrangement, Table, presets};
-        let mut table = Table::new();
-        if self.tty {
-            table.load_style(presets::UTF8_FULL_CONDENSED);
-            table.set_content_arrangement(ContentArrangement::Dynamic);
-        } else {
-            table.load_style(presets::NOTHING);
-        }
-        if self.color {
-            table.enforce_styling();
-        }
-        table.set_header(header.iter().map(|h| self.paint(h, Style::Bold)));
-        if !self.tty {
-            for column in table.column_iter_mut() {
-                column.set_padding((0, 2));
-            }
-        }
-        table
-    }
-
-    /// Prints a table; off a terminal the columns are plain text with no trailing blanks, for `grep`
-    /// and `awk`.
-    pub fn print_table(&self, table: &comfy_table::Table) -> Result<()> {
-        if self.tty {
-            return self.line(table.to_string());
-        }
-        let lines: Vec<String> = table.lines().map(|l| l.trim_end().to_string()).collect();
-        self.line(lines.join("\n"))
+    /// Prints a table laid out for this output (see [`crate::table`]); `wide` shows every column in
+    /// full even on a narrow terminal.
+    pub fn grid(&self, grid: &crate::table::Grid, wide: bool) -> Result<()> {
+        self.line(grid.render(self, wide))
     }
 }
 

@@ -15,6 +15,7 @@ pub mod metrics;
 pub mod model;
 pub mod render;
 pub mod store;
+pub mod table;
 
 use clap::Parser;
 use std::ffi::OsString;

@@ -6,6 +6,7 @@ use crate::model::{
     ActionItem, ActionState, ActionType, ModelError, Stamp, check_name, parse_date,
 };
 use crate::store::{Change, Store};
+use crate::table::{Cell, Column, Grid};
 use anyhow::{Result, bail};
 use std::collections::BTreeMap;
 
@@ -213,9 +214,14 @@ fn list(ctx: &Context, open: bool, overdue: bool, owner: Option<String>) -> Resu
     if rows.is_empty() {
         return ctx.out.line("no action items match");
     }
-    let mut table = ctx
-        .out
-        .table(&["ITEM", "TITLE", "OWNER", "DUE", "TYPE", "STATE"]);
+    let mut grid = Grid::new(vec![
+        Column::keep("ITEM"),
+        Column::shrink("TITLE", 16, 1),
+        Column::drop("OWNER", 2),
+        Column::drop("DUE", 3),
+        Column::drop("TYPE", 5),
+        Column::drop("STATE", 4),
+    ]);
     for r in &rows {
         let due = r
             .item
@@ -223,20 +229,20 @@ fn list(ctx: &Context, open: bool, overdue: bool, owner: Option<String>) -> Resu
             .map(|d| d.to_string())
             .unwrap_or_else(|| "-".into());
         let due = if r.overdue {
-            ctx.out.paint(&format!("{due} overdue"), Style::Red)
+            Cell::styled(format!("{due} overdue"), Style::Red)
         } else {
-            due
+            due.into()
         };
-        table.add_row(vec![
-            format!("{}#{}", r.incident, r.item.number),
-            r.item.title.clone(),
-            r.item.owner.clone(),
+        grid.row(vec![
+            format!("{}#{}", r.incident, r.item.number).into(),
+            r.item.title.as_str().into(),
+            r.item.owner.as_str().into(),
             due,
-            r.item.action_type.as_str().to_string(),
-            r.item.state.as_str().to_string(),
+            r.item.action_type.as_str().into(),
+            r.item.state.as_str().into(),
         ]);
     }
-    ctx.out.print_table(&table)
+    ctx.out.grid(&grid, false)
 }
 
 /// Closes every open item a `Closes-Action: <id>#<n>` trailer names, one commit per incident, and

@@ -5,7 +5,9 @@ use crate::context::Style;
 use crate::metrics;
 use crate::model::Incident;
 use crate::model::format_duration;
+use crate::table::hang;
 use anyhow::Result;
+use unicode_width::UnicodeWidthStr;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {}
@@ -39,15 +41,12 @@ pub fn run(ctx: &Context, _args: Args) -> Result<()> {
             Some(s) => format!("{} due in {}", d.what, span(s)),
         };
         let drill = if d.drill { " [drill]" } else { "" };
-        let text = format!(
-            "{} {}{drill}: {line}",
-            ctx.out.severity(d.severity),
-            d.incident
-        );
+        let head = format!("{} {}{drill}: ", d.severity, d.incident);
+        let text = hang(&head, head.width(), &line, ctx.out.width);
         ctx.out.line(if d.overdue {
             ctx.out.paint(&text, Style::Red)
         } else {
-            text
+            text.replacen(d.severity.as_str(), &ctx.out.severity(d.severity), 1)
         })?;
     }
     Ok(())

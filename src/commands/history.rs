@@ -1,6 +1,8 @@
 //! `incident history ID`: the audit trail as git recorded it (when, who, what), newest first.
 
 use super::Context;
+use crate::context::Style;
+use crate::table::{Cell, Column, Grid};
 use anyhow::Result;
 
 #[derive(Debug, clap::Args)]
@@ -21,18 +23,23 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
             "`{id}` has no commits yet (is the file committed?)"
         ));
     }
-    let mut table = ctx.out.table(&["WHEN", "WHO", "COMMIT", "WHAT"]);
+    let mut grid = Grid::new(vec![
+        Column::keep(&format!("WHEN ({})", ctx.out.zone())),
+        Column::drop("WHO", 2),
+        Column::drop("COMMIT", 3),
+        Column::shrink("WHAT", 20, 1),
+    ]);
     for e in &entries {
         let what = e
             .summary
             .strip_prefix(&format!("{id}: "))
             .unwrap_or(&e.summary);
-        table.add_row(vec![
-            ctx.out.time(e.at),
-            e.author.clone(),
-            e.commit.clone(),
-            what.to_string(),
+        grid.row(vec![
+            ctx.out.time_in_zone(e.at).into(),
+            e.author.as_str().into(),
+            Cell::styled(&e.commit, Style::Dim),
+            what.into(),
         ]);
     }
-    ctx.out.print_table(&table)
+    ctx.out.grid(&grid, false)
 }

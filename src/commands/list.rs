@@ -1,7 +1,9 @@
 //! `incident list`: every incident, open ones first, worst first.
 
 use super::Context;
+use crate::context::{Style, severity_style};
 use crate::model::{IncidentSummary, Severity, format_duration};
+use crate::table::{Cell, Column, Grid};
 use anyhow::Result;
 use chrono::{DateTime, Utc};
 
@@ -19,6 +21,9 @@ pub struct Args {
     /// only incidents detected since TIME (RFC 3339, HH:MM, `2h ago` or a span like `30d`)
     #[arg(long, value_name = "TIME")]
     pub since: Option<String>,
+    /// show every column in full, however narrow the terminal
+    #[arg(long)]
+    pub wide: bool,
 }
 
 pub fn run(ctx: &Context, args: Args) -> Result<()> {
@@ -48,25 +53,32 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
     if incidents.is_empty() {
         return ctx.out.line("no incidents match");
     }
-    let mut table = ctx
-        .out
-        .table(&["ID", "SEV", "STATUS", "TITLE", "COMMANDER", "AGE"]);
+    // Narrow terminals lose the title's tail first, then the age, the commander and the title (the ID
+    // holds its slug); the ID, severity and status always show in full.
+    let mut grid = Grid::new(vec![
+        Column::keep("ID"),
+        Column::keep("SEV"),
+        Column::drop("STATUS", 1),
+        Column::shrink("TITLE", 16, 2),
+        Column::drop("COMMANDER", 3),
+        Column::drop("AGE", 4),
+    ]);
     for i in &incidents {
         let title = if i.drill {
             format!("[drill] {}", i.title)
         } else {
             i.title.clone()
         };
-        table.add_row(vec![
-            i.id.clone(),
-            ctx.out.severity(i.severity),
-            i.status.to_string(),
-            title,
-            i.commander().unwrap_or("-").to_string(),
-            age(i, ctx.now),
+        grid.row(vec![
+            Cell::styled(&i.id, Style::Bold),
+            Cell::styled(i.severity.as_str(), severity_style(i.severity)),
+            i.status.as_str().into(),
+            title.into(),
+            i.commander().unwrap_or("-").into(),
+            age(i, ctx.now).into(),
         ]);
     }
-    ctx.out.print_table(&table)
+    ctx.out.grid(&grid, args.wide)
 }
 
 /// Real incidents before drills; open ones first, worst severity first; then resolved ones, newest

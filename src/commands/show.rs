@@ -1,9 +1,15 @@
 //! `incident show ID`: the header, roles, lifecycle times and timeline of one incident.
+//!
+//! Laid out for the terminal it runs on: long texts wrap under their own column, times are in one
+//! zone named once per block (local, or UTC with `--utc`), durations read as people say them.
 
 use super::Context;
-use crate::context::Style;
-use crate::model::{Visibility, format_duration};
+use crate::context::{Output, Style};
+use crate::model::{Incident, Visibility, format_duration};
+use crate::table::hang;
 use anyhow::Result;
+use chrono::{DateTime, Utc};
+use unicode_width::UnicodeWidthStr;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -18,44 +24,69 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
     if ctx.out.json {
         return ctx.out.json(&i);
     }
-    let out = &ctx.out;
+    ctx.out.line(render(&i, &ctx.out, ctx.now).trim_end())
+}
+
+fn render(i: &Incident, out: &Output, now: DateTime<Utc>) -> String {
+    let width = out.width;
     let mut text = String::new();
+    let mut push = |line: String| {
+        text.push_str(&line);
+        text.push('\n');
+    };
     let drill = if i.drill { "  [drill]" } else { "" };
-    text.push_str(&format!(
-        "{}  {}  {}{drill}\n{}\n",
+    push(format!(
+        "{}  {}  {}{drill}",
         out.paint(&i.id, Style::Bold),
         out.severity(i.severity),
-        i.status,
-        i.title
+        i.status
     ));
-    text.push_str(&format!(
-        "kind: {}   services: {}\n",
-        i.kind,
-        if i.services.is_empty() {
-            "-".into()
-        } else {
-            i.services.join(", ")
-        }
+    push(hang("", 0, &i.title, width));
+    let services = if i.services.is_empty() {
+        "-".to_string()
+    } else {
+        i.services.join(", ")
+    };
+    push(hang(
+        "",
+        0,
+        &format!("{} · services: {services}", i.kind),
+        width,
     ));
+    let field = |label: &str| format!("{label:<10}");
     if let Some(summary) = &i.summary {
-        text.push_str(&format!("summary: {summary}\n"));
+        push(hang(&field("summary"), 10, summary, width));
     }
-    if let Some(n) = i.impact.users_affected {
-        text.push_str(&format!("users affected: {n}\n"));
-    }
-    if let Some(n) = i.impact.customers_affected {
-        text.push_str(&format!("customers affected: {n}\n"));
+    let impact = &i.impact;
+    for (label, value) in [
+        ("users", impact.users_affected.map(|n| n.to_string())),
+        (
+            "customers",
+            impact.customers_affected.map(|n| n.to_string()),
+        ),
+    ] {
+        if let Some(value) = value {
+            push(hang(&field(label), 10, &format!("{value} affected"), width));
+        }
     }
 
-    text.push_str(&format!("\n{}\n", out.paint("Roles", Style::Bold)));
+    push(String::new());
+    push(out.paint("Roles", Style::Bold));
     if i.roles.is_empty() {
-        text.push_str("  (none assigned)\n");
+        push("  (none assigned)".into());
     }
+    let role_width = i.roles.keys().map(|r| r.width()).max().unwrap_or(0).max(9);
     for (role, who) in &i.roles {
-        text.push_str(&format!("  {role:<12} {who}\n"));
+        push(hang(
+            &format!("  {role:<role_width$}  "),
+            role_width + 4,
+            who,
+            width,
+        ));
     }
 
-    text.push_str(&format!("\n{}\n", out.paint("Times", Style::Bold)));
+    push(String::new());
+    push(out.paint(&format!("Times ({})", out.zone()), Style::Bold));
     for (label, t) in [
         ("started", i.started_at),
         ("detected", i.detected_at),
@@ -63,82 +94,104 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
         ("mitigated", i.mitigated_at),
         ("resolved", i.resolved_at),
     ] {
-        let shown = t.map(|t| out.time(t)).unwrap_or_else(|| "-".into());
-        text.push_str(&format!("  {label:<12} {shown}\n"));
+        let shown = t.map(|t| out.time_in_zone(t)).unwrap_or_else(|| "-".into());
+        push(format!("  {label:<12}  {shown}"));
     }
-    if let Some(d) = i.duration(ctx.now) {
+    if let Some(d) = i.duration(now) {
         let ongoing = if i.status.is_active() {
             " (ongoing)"
         } else {
             ""
         };
-        text.push_str(&format!(
-            "  {:<12} {}{ongoing}\n",
+        push(format!(
+            "  {:<12}  {}{ongoing}",
             "duration",
             format_duration(d)
         ));
     }
 
-    text.push_str(&format!("\n{}\n", out.paint("Timeline", Style::Bold)));
+    // Timeline rows: `  11-25 10:14  status    dan    text wrapping under itself`.
+    let short = |t: DateTime<Utc>| out.time_in_zone(t)[5..].to_string();
+    let kind_width = i
+        .timeline
+        .iter()
+        .map(|e| e.kind.width())
+        .max()
+        .unwrap_or(4)
+        .min(10);
+    let by_width = i
+        .timeline
+        .iter()
+        .map(|e| e.by.width())
+        .max()
+        .unwrap_or(2)
+        .min(14);
+    push(String::new());
+    push(out.paint(&format!("Timeline ({})", out.zone()), Style::Bold));
     for e in &i.timeline {
-        let internal = if e.visibility == Visibility::Internal {
-            out.paint(" (internal)", Style::Dim)
+        let by = crate::table::truncate(&e.by, by_width);
+        let kind = crate::table::truncate(&e.kind, kind_width);
+        let prefix = format!("  {}  {kind:<kind_width$}  {by:<by_width$}  ", short(e.at));
+        let prefix_width = prefix.width();
+        let text = if e.visibility == Visibility::Internal {
+            format!("{} (internal)", e.text)
         } else {
-            String::new()
+            e.text.clone()
         };
-        text.push_str(&format!(
-            "  {}  {:<10} {:<12} {}{internal}\n",
-            out.time(e.at),
-            e.kind,
-            e.by,
-            e.text
-        ));
+        push(hang(&prefix, prefix_width, &text, width));
     }
+
     if !i.updates.is_empty() {
-        text.push_str(&format!("\n{}\n", out.paint("Status updates", Style::Bold)));
+        push(String::new());
+        push(out.paint(&format!("Status updates ({})", out.zone()), Style::Bold));
         for u in &i.updates {
             let internal = if u.visibility.is_public() {
-                String::new()
+                ""
             } else {
-                out.paint(" (internal)", Style::Dim)
+                " (internal)"
             };
-            let said: Vec<&str> = [u.impacted.as_deref(), u.learned.as_deref()]
-                .into_iter()
-                .flatten()
-                .collect();
-            let said = if said.is_empty() {
-                "(standard wording)".to_string()
-            } else {
-                said.join(" / ")
-            };
-            let next = u
-                .next_update_at
-                .map(|n| format!("; next by {}", out.time(n)))
-                .unwrap_or_default();
-            text.push_str(&format!(
-                "  {}  {:<13} {said}{next}{internal}\n",
-                out.time(u.at),
+            push(format!(
+                "  {}  {}{internal}",
+                short(u.at),
                 u.status.as_str()
             ));
+            let indent = "               ";
+            for (label, said) in [("impacted", &u.impacted), ("learned", &u.learned)] {
+                if let Some(said) = said {
+                    push(hang(&format!("{indent}{label:<9} "), 25, said, width));
+                }
+            }
+            if u.impacted.is_none() && u.learned.is_none() {
+                push(format!("{indent}(the standard wording for this update)"));
+            }
+            if let Some(next) = u.next_update_at {
+                push(format!("{indent}next update by {}", short(next)));
+            }
         }
     }
     if !i.actions.is_empty() {
-        text.push_str(&format!("\n{}\n", out.paint("Action items", Style::Bold)));
+        push(String::new());
+        push(out.paint("Action items", Style::Bold));
         for a in &i.actions {
             let due = a.due.map(|d| format!(", due {d}")).unwrap_or_default();
-            let overdue = if a.is_overdue(ctx.now.date_naive()) {
-                out.paint(" overdue", Style::Red)
+            let overdue = if a.is_overdue(now.date_naive()) {
+                " overdue"
             } else {
-                String::new()
+                ""
             };
-            text.push_str(&format!(
-                "  #{} [{}] {} ({}{due}){overdue}\n",
-                a.number,
-                a.state.as_str(),
-                a.title,
-                a.owner
+            let number = format!("  #{:<3} ", a.number);
+            push(hang(
+                &number,
+                number.width(),
+                &format!(
+                    "[{}] {} ({}{due}){overdue}",
+                    a.state.as_str(),
+                    a.title,
+                    a.owner
+                ),
+                width,
             ));
         }
     }
-    out.line(text.trim_end())
+    text
 }

@@ -2,9 +2,11 @@
 //! action-item follow-through over a window.
 
 use super::Context;
+use crate::context::Style;
 use crate::metrics::{self, Grouping, ResponseTimes};
 use crate::model::Incident;
 use crate::model::format_duration;
+use crate::table::{Cell, Column, Grid, hang};
 use anyhow::Result;
 
 #[derive(Debug, clap::Args)]
@@ -68,12 +70,20 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
         ))?;
     }
     out.line("")?;
-    let mut table = out.table(&["", "METRIC", "MEAN", "MEDIAN", "P90", "COUNTED", "MISSING"]);
-    add_times(&mut table, "all", &s.times);
+    let mut grid = Grid::new(vec![
+        Column::keep("GROUP"),
+        Column::keep("METRIC"),
+        Column::keep("MEAN"),
+        Column::drop("MEDIAN", 2),
+        Column::drop("P90", 3),
+        Column::drop("COUNTED", 4),
+        Column::drop("MISSING", 5),
+    ]);
+    add_times(&mut grid, "all", &s.times);
     for g in &s.groups {
-        add_times(&mut table, &g.key, &g.times);
+        add_times(&mut grid, &g.key, &g.times);
     }
-    out.print_table(&table)?;
+    out.grid(&grid, false)?;
 
     out.line("\nRecurrence (more than one incident in the window)")?;
     if s.recurrence.services.is_empty() && s.recurrence.kinds.is_empty() {
@@ -84,10 +94,11 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
         ("kind", &s.recurrence.kinds),
     ] {
         for (key, ids) in map {
-            out.line(format!(
-                "  {what} {key}: {} incidents: {}",
-                ids.len(),
-                ids.join(", ")
+            out.line(hang(
+                "  ",
+                2,
+                &format!("{what} {key}: {} incidents: {}", ids.len(), ids.join(", ")),
+                out.width,
             ))?;
         }
     }
@@ -109,43 +120,48 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
             c.missed
         ))?;
         for m in &c.misses {
-            out.line(format!("      missed {m}"))?;
+            out.line(hang("      missed ", 13, m, out.width))?;
         }
     }
 
     let a = &s.actions;
     out.line("\nAction items")?;
-    out.line(format!(
-        "  {} total: {} open, {} done, {} dropped; {} overdue; completion {}; median {} to close",
-        a.total,
-        a.open,
-        a.done,
-        a.dropped,
-        a.overdue,
-        a.completion_percent
-            .map(|p| format!("{p:.0}%"))
-            .unwrap_or_else(|| "-".into()),
-        a.median_days_to_close
-            .map(|d| format!("{d} days"))
-            .unwrap_or_else(|| "-".into()),
+    out.line(hang(
+        "  ",
+        2,
+        &format!(
+            "{} total: {} open, {} done, {} dropped; {} overdue; completion {}; median {} to close",
+            a.total,
+            a.open,
+            a.done,
+            a.dropped,
+            a.overdue,
+            a.completion_percent
+                .map(|p| format!("{p:.0}%"))
+                .unwrap_or_else(|| "-".into()),
+            a.median_days_to_close
+                .map(|d| format!("{d} days"))
+                .unwrap_or_else(|| "-".into()),
+        ),
+        out.width,
     ))
 }
 
-fn add_times(table: &mut comfy_table::Table, group: &str, t: &ResponseTimes) {
+fn add_times(grid: &mut Grid, group: &str, t: &ResponseTimes) {
     for (name, f) in [
         ("MTTD", &t.mttd),
         ("MTTA", &t.mtta),
         ("mitigate", &t.mttm),
         ("MTTR", &t.mttr),
     ] {
-        table.add_row(vec![
-            group.to_string(),
-            name.to_string(),
-            show(f.mean_secs),
-            show(f.median_secs),
-            show(f.p90_secs),
-            f.count.to_string(),
-            f.missing.to_string(),
+        grid.row(vec![
+            group.into(),
+            Cell::styled(name, Style::Bold),
+            show(f.mean_secs).into(),
+            show(f.median_secs).into(),
+            show(f.p90_secs).into(),
+            f.count.to_string().into(),
+            f.missing.to_string().into(),
         ]);
     }
 }

@@ -4,6 +4,7 @@
 use super::Context;
 use crate::render::{BUILTIN, Renderer, Source, TEMPLATES_DIR};
 use crate::store::write_atomically;
+use crate::table::{Column, Grid};
 use anyhow::{Result, bail};
 
 #[derive(Debug, clap::Args)]
@@ -46,7 +47,10 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
                     .collect();
                 return ctx.out.json(&json);
             }
-            let mut table = ctx.out.table(&["TEMPLATE", "FROM"]);
+            let mut grid = Grid::new(vec![
+                Column::keep("TEMPLATE"),
+                Column::shrink("FROM", 10, 1),
+            ]);
             for (name, source) in rows {
                 let from = match source {
                     Source::BuiltIn => "built-in".to_string(),
@@ -56,9 +60,9 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
                         .display()
                         .to_string(),
                 };
-                table.add_row(vec![name, from]);
+                grid.row(vec![name.into(), from.into()]);
             }
-            ctx.out.print_table(&table)
+            ctx.out.grid(&grid, false)
         }
         TemplatesCommand::Export { name, force } => {
             let wanted: Vec<&(&str, &str)> = match &name {

@@ -12,4 +12,5 @@ mod followthrough;
 mod output;
 mod snapshots;
 mod sync;
+mod terminal;
 mod transaction;

@@ -1,0 +1,369 @@
+//! Tables as people read them on a terminal of any width, and as scripts read them from a pipe.
+//!
+//! On a terminal the layout is decided here, not by wrapping: every column keeps its cells on one
+//! line (an incident ID split over three lines cannot be copied), a column marked shrinkable (a title)
+//! is cut with `…` first, and when that is not enough the least important columns are left out, the
+//! way `kubectl get` and `gh issue list` do. Colour is applied by comfy-table after the layout, so
+//! escape codes never count as width. Off a terminal every column is printed in full, plainly.
+
+use crate::context::{Output, Style, neutralise_controls};
+use comfy_table::{Attribute, Cell as TableCell, Color, ContentArrangement, Table, presets};
+use unicode_width::UnicodeWidthStr;
+
+/// How a column gives way when the terminal is narrow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fit {
+    /// Always shown in full (IDs, severities).
+    Keep,
+    /// Shown in full, or left out entirely when space runs out; higher `rank` goes first.
+    Drop { rank: u8 },
+    /// Cut with `…` down to `min` characters, then left out like [`Fit::Drop`].
+    Shrink { min: usize, rank: u8 },
+}
+
+pub struct Column {
+    pub header: String,
+    pub fit: Fit,
+}
+
+impl Column {
+    pub fn keep(header: &str) -> Column {
+        Column {
+            header: header.into(),
+            fit: Fit::Keep,
+        }
+    }
+
+    pub fn drop(header: &str, rank: u8) -> Column {
+        Column {
+            header: header.into(),
+            fit: Fit::Drop { rank },
+        }
+    }
+
+    pub fn shrink(header: &str, min: usize, rank: u8) -> Column {
+        Column {
+            header: header.into(),
+            fit: Fit::Shrink { min, rank },
+        }
+    }
+}
+
+/// One cell: its text (control characters from records made visible) and an optional style.
+pub struct Cell {
+    text: String,
+    style: Option<Style>,
+}
+
+impl Cell {
+    pub fn plain(text: impl AsRef<str>) -> Cell {
+        Cell {
+            text: neutralise_controls(text.as_ref(), false).into_owned(),
+            style: None,
+        }
+    }
+
+    pub fn styled(text: impl AsRef<str>, style: Style) -> Cell {
+        Cell {
+            style: Some(style),
+            ..Cell::plain(text)
+        }
+    }
+}
+
+impl<T: AsRef<str>> From<T> for Cell {
+    fn from(text: T) -> Cell {
+        Cell::plain(text)
+    }
+}
+
+pub struct Grid {
+    columns: Vec<Column>,
+    rows: Vec<Vec<Cell>>,
+}
+
+/// What the borders of `UTF8_FULL_CONDENSED` add: `│ ` and ` ` around each cell, and the last `│`.
+fn frame_width(columns: usize) -> usize {
+    columns * 3 + 1
+}
+
+impl Grid {
+    pub fn new(columns: Vec<Column>) -> Grid {
+        Grid {
+            columns,
+            rows: Vec::new(),
+        }
+    }
+
+    pub fn row(&mut self, cells: Vec<Cell>) {
+        debug_assert_eq!(cells.len(), self.columns.len());
+        self.rows.push(cells);
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// The widest cell of each column, header included.
+    fn natural_widths(&self) -> Vec<usize> {
+        self.columns
+            .iter()
+            .enumerate()
+            .map(|(c, col)| {
+                self.rows
+                    .iter()
+                    .map(|r| r[c].text.width())
+                    .chain([col.header.width()])
+                    .max()
+                    .unwrap_or(0)
+            })
+            .collect()
+    }
+
+    /// Which columns to show and how wide, for a terminal `width` columns wide.
+    fn layout(&self, width: usize) -> Vec<Option<usize>> {
+        let mut widths: Vec<Option<usize>> = self.natural_widths().into_iter().map(Some).collect();
+        let total = |w: &[Option<usize>]| {
+            let shown: Vec<usize> = w.iter().flatten().copied().collect();
+            shown.iter().sum::<usize>() + frame_width(shown.len())
+        };
+        while total(&widths) > width {
+            let excess = total(&widths) - width;
+            // First cut shrinkable columns down to their minimum.
+            let shrinkable = self
+                .columns
+                .iter()
+                .enumerate()
+                .find_map(|(c, col)| match col.fit {
+                    Fit::Shrink { min, .. } => widths[c].filter(|w| *w > min).map(|w| (c, w, min)),
+                    _ => None,
+                });
+            if let Some((c, w, min)) = shrinkable {
+                widths[c] = Some(w.saturating_sub(excess).max(min));
+                continue;
+            }
+            // Then leave out the least important column still shown.
+            let least = self
+                .columns
+                .iter()
+                .enumerate()
+                .filter(|(c, _)| widths[*c].is_some())
+                .filter_map(|(c, col)| match col.fit {
+                    Fit::Drop { rank } | Fit::Shrink { rank, .. } => Some((rank, c)),
+                    Fit::Keep => None,
+                })
+                .max();
+            match least {
+                Some((_, c)) => widths[c] = None,
+                // Only columns that must stay are left: they overflow rather than wrap.
+                None => break,
+            }
+        }
+        widths
+    }
+
+    /// The table for `out`: laid out for its terminal (unless `wide`), or plain columns for a pipe.
+    pub fn render(&self, out: &Output, wide: bool) -> String {
+        let mut table = Table::new();
+        table.set_content_arrangement(ContentArrangement::Disabled);
+        let widths: Vec<Option<usize>> = match (out.tty, out.width) {
+            (true, Some(width)) if !wide => self.layout(width),
+            _ => self.natural_widths().into_iter().map(Some).collect(),
+        };
+        if out.tty {
+            table.load_style(presets::UTF8_FULL_CONDENSED);
+        } else {
+            table.load_style(presets::NOTHING);
+        }
+        if out.color {
+            table.enforce_styling();
+        } else {
+            table.force_no_tty();
+        }
+        let shown: Vec<usize> = (0..self.columns.len())
+            .filter(|c| widths[*c].is_some())
+            .collect();
+        table.set_header(shown.iter().map(|&c| {
+            let cell = TableCell::new(&self.columns[c].header);
+            if out.color {
+                cell.add_attribute(Attribute::Bold)
+            } else {
+                cell
+            }
+        }));
+        for row in &self.rows {
+            table.add_row(shown.iter().map(|&c| {
+                let limit = widths[c].unwrap_or(usize::MAX);
+                let text = truncate(&row[c].text, limit);
+                let cell = TableCell::new(text);
+                match (out.color, row[c].style) {
+                    (true, Some(style)) => paint(cell, style),
+                    _ => cell,
+                }
+            }));
+        }
+        if !out.tty {
+            for column in table.column_iter_mut() {
+                column.set_padding((0, 2));
+            }
+            return table
+                .lines()
+                .map(|l| trim_end_styled(&l))
+                .collect::<Vec<_>>()
+                .join("\n");
+        }
+        table.to_string()
+    }
+}
+
+/// `trim_end` that also sees through the colour codes closing a line: padding before a final
+/// `ESC[0m` is trailing blank too (`grep` and `awk` read these lines).
+fn trim_end_styled(line: &str) -> String {
+    let mut body = line.trim_end();
+    let mut codes: Vec<&str> = Vec::new();
+    while let Some(start) = body.rfind('\u{1b}') {
+        let tail = &body[start..];
+        if !(tail.starts_with("\u{1b}[") && tail.ends_with('m')) {
+            break;
+        }
+        codes.push(tail);
+        body = body[..start].trim_end();
+    }
+    let mut out = body.to_string();
+    out.extend(codes.into_iter().rev());
+    out
+}
+
+fn paint(cell: TableCell, style: Style) -> TableCell {
+    match style {
+        Style::Bold => cell.add_attribute(Attribute::Bold),
+        Style::Dim => cell.add_attribute(Attribute::Dim),
+        Style::Red => cell.fg(Color::Red).add_attribute(Attribute::Bold),
+        Style::Yellow => cell.fg(Color::Yellow),
+        Style::Green => cell.fg(Color::Green),
+        Style::Cyan => cell.fg(Color::Cyan),
+    }
+}
+
+/// `prefix` then `text`, wrapped at word boundaries to `width` with every further line indented to
+/// where the text began, as `git log` and `gh` lay out descriptions. `prefix_width` is the prefix's
+/// display width (it may carry colour codes). Without a width (a pipe) the text stays on one line.
+pub fn hang(prefix: &str, prefix_width: usize, text: &str, width: Option<usize>) -> String {
+    let text = neutralise_controls(text, false);
+    let Some(width) = width.filter(|w| *w > prefix_width + 10) else {
+        return format!("{prefix}{}", text.replace('\n', " "));
+    };
+    let room = width - prefix_width;
+    let indent = " ".repeat(prefix_width);
+    let mut lines: Vec<String> = Vec::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        let word = truncate(word, room);
+        let needed = if line.is_empty() {
+            word.width()
+        } else {
+            line.width() + 1 + word.width()
+        };
+        if needed > room && !line.is_empty() {
+            lines.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(&word);
+    }
+    lines.push(line);
+    let mut out = String::from(prefix);
+    for (n, l) in lines.iter().enumerate() {
+        if n > 0 {
+            out.push('\n');
+            out.push_str(&indent);
+        }
+        out.push_str(l);
+    }
+    out
+}
+
+/// Cuts `text` to `width` display columns, ending in `…` when anything was cut.
+pub fn truncate(text: &str, width: usize) -> String {
+    if text.width() <= width {
+        return text.to_string();
+    }
+    let mut out = String::new();
+    let mut used = 0;
+    for c in text.chars() {
+        let w = unicode_width::UnicodeWidthChar::width(c).unwrap_or(0);
+        if used + w + 1 > width {
+            break;
+        }
+        out.push(c);
+        used += w;
+    }
+    out.push('…');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn grid() -> Grid {
+        let mut g = Grid::new(vec![
+            Column::keep("ID"),
+            Column::keep("SEV"),
+            Column::drop("STATUS", 2),
+            Column::shrink("TITLE", 10, 1),
+            Column::drop("AGE", 3),
+        ]);
+        g.row(vec![
+            "2026-11-25-checkout-down".into(),
+            "SEV1".into(),
+            "investigating".into(),
+            "Checkout down for every customer in the EU region".into(),
+            "1 h 34 min (open)".into(),
+        ]);
+        g
+    }
+
+    #[test]
+    fn titles_shrink_first_then_columns_go_least_important_first() {
+        let g = grid();
+        let natural = g.natural_widths();
+        let full: usize = natural.iter().sum::<usize>() + frame_width(5);
+        assert_eq!(g.layout(full).iter().flatten().count(), 5);
+        let narrower = g.layout(full - 10);
+        assert_eq!(
+            narrower[3],
+            Some(natural[3] - 10),
+            "the title gives way first"
+        );
+        let narrow = g.layout(60);
+        assert_eq!(narrow[4], None, "AGE goes first");
+        assert_eq!(narrow[0], Some(24), "the ID is never cut");
+        let tiny = g.layout(20);
+        assert_eq!(tiny.iter().flatten().count(), 2, "ID and SEV always stay");
+    }
+
+    #[test]
+    fn long_text_hangs_under_its_column() {
+        let out = hang(
+            "  10:14  ",
+            9,
+            "status investigating → identified: rate limiter misreading quotas",
+            Some(40),
+        );
+        assert_eq!(
+            out,
+            "  10:14  status investigating →\n         identified: rate limiter\n         misreading quotas"
+        );
+        assert!(out.lines().all(|l| l.width() <= 40));
+        assert_eq!(hang("> ", 2, "a\nb", None), "> a b");
+    }
+
+    #[test]
+    fn truncation_counts_display_width() {
+        assert_eq!(truncate("Checkout down", 8), "Checkou…");
+        assert_eq!(truncate("short", 8), "short");
+        assert_eq!(truncate("日本語のタイトル", 7), "日本語…");
+    }
+}

@@ -1,0 +1,175 @@
+//! What a person sees on a real terminal: the binary runs on a pseudo-terminal (util-linux `script`)
+//! with colour on, at several widths, and the screen is checked as a person would read it.
+
+use crate::support::Repo;
+use unicode_width::UnicodeWidthStr;
+
+const WIDTHS: [usize; 5] = [60, 80, 100, 120, 200];
+
+/// Runs `incident ARGS` on a pseudo-terminal `cols` wide and returns what it printed, `\r` removed.
+pub fn on_terminal(repo: &Repo, cols: usize, env: &[(&str, &str)], args: &[&str]) -> String {
+    let bin = assert_cmd::cargo::cargo_bin("incident");
+    let command = format!(
+        "stty cols {cols} rows 50; '{}' {}",
+        bin.display(),
+        args.iter()
+            .map(|a| format!("'{}'", a.replace('\'', "'\\''")))
+            .collect::<Vec<_>>()
+            .join(" ")
+    );
+    let out = std::process::Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .env_clear()
+        .envs(repo.env())
+        .env("TERM", "xterm-256color")
+        .envs(env.iter().copied())
+        .current_dir(&repo.root)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("`script` from util-linux runs the command on a terminal");
+    let screen = String::from_utf8_lossy(&out.stdout).replace('\r', "");
+    assert!(
+        out.status.success(),
+        "incident {args:?} at {cols} columns:\n{screen}"
+    );
+    screen
+}
+
+/// The text without its colour and style codes (`ESC [ ... m`).
+pub fn strip_ansi(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' && chars.peek() == Some(&'[') {
+            for d in chars.by_ref() {
+                if d.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+            continue;
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Every line of the table (from the top border to the bottom one) has the same display width, no
+/// wider than the terminal unless `overflow_ok`.
+fn assert_aligned(screen: &str, cols: usize, what: &str) {
+    let plain = strip_ansi(screen);
+    let table: Vec<&str> = plain
+        .lines()
+        .skip_while(|l| !l.starts_with('┌'))
+        .take_while(|l| !l.is_empty())
+        .collect();
+    assert!(table.len() >= 4, "{what} at {cols}: no table in\n{plain}");
+    let widths: Vec<usize> = table.iter().map(|l| l.width()).collect();
+    assert!(
+        widths.iter().all(|w| *w == widths[0]),
+        "{what} at {cols} columns: lines of different widths {widths:?}\n{plain}"
+    );
+    assert!(
+        widths[0] <= cols,
+        "{what} at {cols}: {} wide\n{plain}",
+        widths[0]
+    );
+}
+
+#[test]
+fn coloured_tables_stay_aligned_and_ids_never_wrap_at_any_width() {
+    let repo = Repo::example("acme", "2026-11-25T16:00:00Z");
+    let ids: Vec<String> = std::fs::read_dir(repo.root.join("incidents/2026"))
+        .unwrap()
+        .map(|e| {
+            e.unwrap()
+                .file_name()
+                .to_string_lossy()
+                .replace(".yaml", "")
+        })
+        .collect();
+    for cols in WIDTHS {
+        let screen = on_terminal(&repo, cols, &[], &["list"]);
+        assert!(
+            screen.contains("\u{1b}["),
+            "colour is on at a terminal: {screen}"
+        );
+        assert_aligned(&screen, cols, "list");
+        let plain = strip_ansi(&screen);
+        for id in &ids {
+            assert!(
+                plain.contains(id.as_str()),
+                "`{id}` split or missing at {cols}:\n{plain}"
+            );
+        }
+        for args in [
+            vec!["stats", "--since", "3650d"],
+            vec!["action", "list"],
+            vec!["history", "2026-11-03-checkout-and-payments-failing"],
+        ] {
+            let screen = on_terminal(&repo, cols, &[], &args);
+            assert_aligned(&screen, cols, &args.join(" "));
+        }
+    }
+    // `--wide` shows every column in full, whatever the width.
+    let wide = strip_ansi(&on_terminal(&repo, 60, &[], &["list", "--wide"]));
+    assert!(
+        wide.contains("Checkout and payments failing") && wide.contains("COMMANDER"),
+        "{wide}"
+    );
+}
+
+#[test]
+fn no_color_turns_colour_off_on_a_terminal() {
+    let repo = Repo::example("acme", "2026-11-25T16:00:00Z");
+    let coloured = on_terminal(&repo, 120, &[], &["list"]);
+    assert!(coloured.contains("\u{1b}["), "{coloured}");
+    let plain = on_terminal(&repo, 120, &[("NO_COLOR", "1")], &["list"]);
+    assert!(!plain.contains('\u{1b}'), "NO_COLOR is honoured: {plain:?}");
+    let never = on_terminal(&repo, 120, &[], &["--color", "never", "list"]);
+    assert!(!never.contains('\u{1b}'), "{never:?}");
+    assert_eq!(strip_ansi(&coloured), plain, "only the colour differs");
+}
+
+#[test]
+fn escapes_in_record_text_are_shown_not_obeyed_on_a_terminal() {
+    let repo = Repo::new();
+    let id = repo.declare("Checkout down", &[]);
+    let edited = repo.read(&id).replace(
+        "title: Checkout down",
+        "title: \"Checkout \\e[2J\\e]0;owned\\a down\"",
+    );
+    std::fs::write(repo.path_of(&id), edited).unwrap();
+    repo.git(&["commit", "-qam", "hand edit with escapes"]);
+    for args in [vec!["list"], vec!["show", id.as_str()]] {
+        let screen = on_terminal(&repo, 100, &[], &args);
+        assert!(
+            !screen.contains("\u{1b}[2J") && !screen.contains("\u{1b}]0"),
+            "{screen:?}"
+        );
+        assert!(screen.contains("\\u{1b}"), "{screen}");
+    }
+    assert_aligned(&on_terminal(&repo, 100, &[], &["list"]), 100, "list");
+}
+
+#[test]
+fn list_show_stats_and_due_as_a_terminal_shows_them_at_80_and_120_columns() {
+    let repo = Repo::example("acme", "2026-11-25T16:00:00Z");
+    for cols in [80, 120] {
+        for (name, args) in [
+            ("list", vec!["list"]),
+            (
+                "show",
+                vec!["show", "2026-11-03-checkout-and-payments-failing"],
+            ),
+            ("stats", vec!["stats", "--since", "3650d"]),
+            ("due", vec!["due"]),
+        ] {
+            let screen = on_terminal(&repo, cols, &[("NO_COLOR", "1")], &args);
+            assert!(
+                screen.lines().all(|l| l.width() <= cols),
+                "{name} is wider than {cols} columns:\n{screen}"
+            );
+            insta::assert_snapshot!(format!("terminal-{name}-{cols}"), screen);
+        }
+    }
+}
