@@ -131,11 +131,7 @@ fn main() {
             "  same, --days 3650 (all 5,000 on the page)",
             &["publish", "--out", "all", "--days", "3650"][..],
         ),
-        (
-            1_000,
-            "incident check --no-sync (1,000 incidents)",
-            &["check", "--no-sync"][..],
-        ),
+        (1_000, "incident check (1,000 incidents)", &["check"][..]),
     ] {
         let dir = work.path().join(format!("repo-{size}"));
         if !dir.exists() {

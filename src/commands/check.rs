@@ -1,5 +1,6 @@
 //! `incident check`: validate every record for CI. Errors (broken data, missing required roles) exit
-//! 1; warnings (overdue updates and action items, missing post-mortems) are shown and exit 0.
+//! 1; warnings (overdue updates and action items, missing post-mortems) are shown and exit 0. It only
+//! reads: closing action items from `Closes-Action` trailers is `incident action sync`.
 
 use super::Context;
 use crate::context::Style;
@@ -8,28 +9,18 @@ use crate::store::StoreError;
 use anyhow::{Result, bail};
 
 #[derive(Debug, clap::Args)]
-pub struct Args {
-    /// do not close action items named by `Closes-Action` trailers first
-    #[arg(long)]
-    pub no_sync: bool,
-}
+pub struct Args {}
 
 #[derive(serde::Serialize)]
 struct Report {
     incidents: usize,
     errors: usize,
     warnings: usize,
-    closed_actions: Vec<String>,
     findings: Vec<Finding>,
 }
 
-pub fn run(ctx: &Context, args: Args) -> Result<()> {
+pub fn run(ctx: &Context, _args: Args) -> Result<()> {
     let store = ctx.store()?;
-    let closed_actions = if args.no_sync {
-        Vec::new()
-    } else {
-        super::action::sync(ctx, store)?
-    };
     let ids = store.incident_ids()?;
     let mut findings = Vec::new();
     for (id, loaded) in ids.iter().zip(store.load_all()?) {
@@ -68,15 +59,11 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
         incidents: ids.len(),
         errors,
         warnings: findings.len() - errors,
-        closed_actions,
         findings,
     };
     if ctx.out.json {
         ctx.out.json(&report)?;
     } else {
-        for line in &report.closed_actions {
-            ctx.out.line(line)?;
-        }
         for f in &report.findings {
             let level = match f.level {
                 Level::Error => ctx.out.paint("error", Style::Red),

@@ -349,3 +349,36 @@ fn check_passes_the_fixture_with_warnings_and_fails_on_broken_records() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn check_only_reads_even_when_trailers_would_close_action_items() {
+    let repo = Repo::new();
+    let id = repo.declare("Checkout down", &["--commander", "alice"]);
+    repo.ok(&[
+        "action",
+        "add",
+        &id,
+        "Add a canary",
+        "--owner",
+        "dan",
+        "--due",
+        "7d",
+    ]);
+    repo.git(&[
+        "commit",
+        "-q",
+        "--allow-empty",
+        "-m",
+        &format!("Add canary\n\nCloses-Action: {id}#1"),
+    ]);
+    let head = repo.git(&["rev-parse", "HEAD"]);
+    repo.ok(&["check"]);
+    assert_eq!(
+        repo.git(&["rev-parse", "HEAD"]),
+        head,
+        "check made no commit"
+    );
+    assert!(repo.read(&id).contains("state: open"));
+    repo.ok(&["action", "sync"]);
+    assert!(repo.read(&id).contains("state: done"));
+}
