@@ -102,10 +102,10 @@ pub fn run(ctx: &Context, mut args: Args) -> Result<()> {
         args.no_update,
         "Post the first public status update now?",
     )? {
-        super::update::post(
+        crate::model::post_update(
             &mut incident,
             store.config(),
-            super::update::Draft::standard(),
+            crate::model::Draft::standard(),
             &stamp,
         )?;
     }

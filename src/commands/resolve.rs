@@ -42,7 +42,7 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
             .set_status(Status::Resolved, args.note.as_deref(), false, stamp)?
             .clone();
         if post {
-            super::update::post(incident, &config, super::update::Draft::standard(), stamp)?;
+            crate::model::post_update(incident, &config, crate::model::Draft::closing(), stamp)?;
         }
         Ok(event)
     })

@@ -3,9 +3,7 @@
 
 use super::Context;
 use crate::context::Style;
-use crate::model::{
-    Config, Incident, ModelError, Span, Stamp, Status, StatusUpdate, TimelineEvent, Visibility,
-};
+use crate::model::{Config, Draft, Incident, Span, Status, Visibility, post_update};
 use crate::render::Renderer;
 use crate::render::context::UpdateDocument;
 use crate::store::Change;
@@ -31,80 +29,12 @@ pub struct Args {
     /// an internal update: recorded, never published
     #[arg(long)]
     pub internal: bool,
+    /// post on a resolved incident by reopening it (back to --status, default investigating)
+    #[arg(long)]
+    pub reopen: bool,
     /// when it was posted, if not now (RFC 3339, HH:MM or `15m ago`)
     #[arg(long, value_name = "TIME")]
     pub at: Option<String>,
-}
-
-/// What a new update says; fields left out get the standard wording for a first or final update.
-pub struct Draft {
-    pub impacted: Option<String>,
-    pub learned: Option<String>,
-    pub next: Option<Span>,
-    pub visibility: Visibility,
-}
-
-impl Draft {
-    /// The update that `declare --update` and `resolve --update` post: standard wording.
-    pub fn standard() -> Draft {
-        Draft {
-            impacted: None,
-            learned: None,
-            next: None,
-            visibility: Visibility::Public,
-        }
-    }
-}
-
-/// Builds the update for the incident's current status and records it, returning it with its
-/// timeline event. Only the first public update and the resolution update may leave out what is
-/// impacted and what was learned.
-pub fn post(
-    incident: &mut Incident,
-    config: &Config,
-    draft: Draft,
-    stamp: &Stamp,
-) -> Result<(StatusUpdate, TimelineEvent), ModelError> {
-    let clean = |t: Option<String>| t.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
-    let (impacted, learned) = (clean(draft.impacted), clean(draft.learned));
-    let first = draft.visibility.is_public() && incident.first_public_update().is_none();
-    let resolution = incident.status == Status::Resolved;
-    if !first && !resolution {
-        let mut missing = Vec::new();
-        if impacted.is_none() {
-            missing.push("--impacted (what is still impacted)");
-        }
-        if learned.is_none() {
-            missing.push("--learned (what the team has learned)");
-        }
-        if !missing.is_empty() {
-            return Err(ModelError::Invalid(format!(
-                "a status update must say {}; only the first update and the resolution have standard wording",
-                missing.join(" and ")
-            )));
-        }
-    }
-    let cadence = draft
-        .next
-        .or(config.severity(incident.severity).update_every);
-    let mut update = StatusUpdate {
-        id: String::new(),
-        at: stamp.at,
-        by: stamp.by.clone(),
-        status: incident.status,
-        impacted,
-        learned,
-        next_update_at: if resolution {
-            None
-        } else {
-            cadence.and_then(|c| stamp.at.checked_add_signed(c.to_chrono()))
-        },
-        visibility: draft.visibility,
-        extra: Default::default(),
-    };
-    update.id = update.derived_id(&incident.id);
-    let event = incident.add_update(update.clone());
-    Ok((update, event))
 }
 
 /// The update as the status page shows it.
@@ -136,13 +66,17 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
         } else {
             Visibility::Public
         },
+        closing: false,
     };
     let mut posted = None;
     let saved = store.update(&id, &author, ctx.now, |incident| {
-        if let Some(status) = args.status.filter(|s| *s != incident.status) {
+        if args.reopen && incident.status == Status::Resolved {
+            let back = args.status.unwrap_or(Status::Investigating);
+            incident.set_status(back, Some("to post an update"), true, &stamp)?;
+        } else if let Some(status) = args.status.filter(|s| *s != incident.status) {
             incident.set_status(status, None, false, &stamp)?;
         }
-        let (update, event) = post(incident, &config, draft, &stamp)?;
+        let (update, event) = post_update(incident, &config, draft, &stamp)?;
         posted = Some(update);
         Ok(Change::new(&event.kind, event.text))
     })?;

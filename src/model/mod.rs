@@ -15,6 +15,7 @@ mod policy;
 mod severity;
 mod slug;
 mod time;
+mod update;
 mod validate;
 
 pub use deadline::{Deadline, DeadlineKind, DeadlineState, deadlines};
@@ -29,6 +30,7 @@ pub use policy::{Config, Person, Service, SeverityPolicy, StatusPageConfig, Sync
 pub use severity::{Severity, Status};
 pub use slug::{check_line, check_name, check_record_id, check_text, slugify};
 pub use time::{format_duration, parse_date, parse_time};
+pub use update::{Draft, post_update};
 pub use validate::{CheckInput, Finding, Level, check_incident, refuse_invalid_change};
 
 /// The record format written by this binary; readers accept this and older versions.

@@ -680,3 +680,39 @@ fn pir_edit_uses_the_editor_and_keeps_unparseable_text() {
         "nothing changed"
     );
 }
+
+#[test]
+fn a_resolved_incident_takes_no_update_unless_reopened() {
+    let repo = Repo::new();
+    let id = repo.declare("Checkout down", &["--commander", "alice"]);
+    repo.ok(&["resolve", &id, "--update"]);
+    let commits = repo.commit_count();
+    let err = repo.fails(
+        1,
+        &[
+            "update",
+            &id,
+            "--impacted",
+            "nothing",
+            "--learned",
+            "all good",
+        ],
+    );
+    assert!(
+        err.contains("is resolved") && err.contains("--reopen"),
+        "{err}"
+    );
+    assert_eq!(repo.commit_count(), commits);
+    repo.ok(&[
+        "update",
+        &id,
+        "--reopen",
+        "--impacted",
+        "errors are back",
+        "--learned",
+        "the fix did not hold",
+    ]);
+    let record = repo.record(&id);
+    assert_eq!(record["status"], "investigating");
+    assert!(record["resolved_at"].is_null());
+}
