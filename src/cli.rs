@@ -68,6 +68,8 @@ pub enum Command {
     Assign(commands::assign::Args),
     /// acknowledge an incident
     Ack(commands::ack::Args),
+    /// correct the record: title, summary, kind, services, impact, tags, related, times
+    Edit(commands::edit::Args),
     /// resolve an incident
     Resolve(commands::resolve::Args),
     /// list incidents, open ones first

@@ -8,6 +8,7 @@ pub mod check;
 pub mod completions;
 pub mod declare;
 pub mod due;
+pub mod edit;
 pub mod history;
 pub mod init;
 pub mod list;
@@ -56,6 +57,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Action(args) => action::run(&ctx, args),
         Command::Stats(args) => stats::run(&ctx, args),
         Command::Due(args) => due::run(&ctx, args),
+        Command::Edit(args) => edit::run(&ctx, args),
         Command::Check(args) => check::run(&ctx, args),
         Command::Sync(args) => sync::run(&ctx, args),
         Command::MergeFile(args) => merge_file::run(&ctx, args),
@@ -100,6 +102,35 @@ pub(crate) fn offer(ctx: &Context, yes: bool, no: bool, question: &str) -> Resul
             .default(false)
             .interact()?,
     )
+}
+
+/// Opens `value` as YAML (under a `#` header) in `$VISUAL`/`$EDITOR` through dialoguer's editor and
+/// reads it back. `None` when the file was closed unchanged. Text that does not parse is kept in a
+/// file that the error names, so nothing typed is lost.
+pub(crate) fn edit_in_editor<T>(header: &str, value: &T, name: &str) -> Result<Option<T>>
+where
+    T: serde::Serialize + serde::de::DeserializeOwned + PartialEq,
+{
+    let text = format!("{header}{}", crate::store::to_yaml(value)?);
+    let Some(edited) = dialoguer::Editor::new()
+        .extension(".yaml")
+        .edit(&text)
+        .map_err(|e| anyhow::anyhow!("cannot run the editor ($VISUAL / $EDITOR): {e}"))?
+    else {
+        return Ok(None);
+    };
+    match crate::store::from_yaml::<T>(&edited, std::path::Path::new(name)) {
+        Ok(parsed) if parsed == *value => Ok(None),
+        Ok(parsed) => Ok(Some(parsed)),
+        Err(e) => {
+            let kept = std::env::temp_dir().join(format!("{name}-{}.yaml", std::process::id()));
+            std::fs::write(&kept, &edited)?;
+            anyhow::bail!(
+                "{e}; nothing was changed, and your text is kept in `{}`",
+                kept.display()
+            )
+        }
+    }
 }
 
 /// Prints what a change did, or the resulting record with `--json`; then syncs when asked (`--sync`

@@ -1,11 +1,10 @@
 //! `incident pir ID`: write the post-incident review's parts (summary, root cause, whys, lessons...)
 //! into the record, from flags or in `$EDITOR`.
 
-use super::Context;
-use crate::model::{Postmortem, event_kind};
-use crate::store::{self, Change};
-use anyhow::{Context as _, Result, anyhow, bail};
-use std::path::Path;
+use super::{Context, edit_in_editor};
+use crate::model::event_kind;
+use crate::store::{Change, NothingChanged};
+use anyhow::{Result, anyhow};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -26,9 +25,12 @@ pub struct Args {
     /// how it was detected
     #[arg(long, value_name = "TEXT")]
     pub detection: Option<String>,
-    /// one answer in the five whys (repeat, in order)
+    /// the five whys, in order (repeat); replaces the whys recorded so far
     #[arg(long = "why", value_name = "TEXT")]
     pub whys: Vec<String>,
+    /// one more why after those recorded (repeat)
+    #[arg(long = "add-why", value_name = "TEXT", conflicts_with = "whys")]
+    pub add_whys: Vec<String>,
     /// a contributing factor (repeat)
     #[arg(long = "factor", value_name = "TEXT")]
     pub factors: Vec<String>,
@@ -49,17 +51,31 @@ pub struct Args {
     pub edit: bool,
 }
 
+const HEADER: &str = "\
+# The post-incident review. Fields: summary, root_cause, trigger, resolution, detection, and the lists
+# whys, contributing_factors, went_well, went_wrong, lucky, lessons. Blameless: roles, not names.
+";
+
 pub fn run(ctx: &Context, args: Args) -> Result<()> {
     let store = ctx.store()?;
     let id = store.resolve(&args.id)?;
     let author = ctx.author()?;
+    let current = store.load(&id)?.postmortem;
     let edited = if args.edit {
-        Some(edit(&store.load(&id)?.postmortem)?)
+        match edit_in_editor(HEADER, &current, "review")? {
+            Some(edited) => Some(edited),
+            None => {
+                return ctx.out.line(format!(
+                    "the review of `{id}` is unchanged: nothing to commit"
+                ));
+            }
+        }
     } else {
         None
     };
     let lists = [
         &args.whys,
+        &args.add_whys,
         &args.factors,
         &args.went_well,
         &args.went_wrong,
@@ -78,7 +94,15 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
             "nothing to write: pass --summary, --root-cause, --trigger, --why ... or --edit".into()
         )));
     }
-    let saved = store.update(&id, &author, ctx.now, |incident| {
+    for text in lists
+        .iter()
+        .flat_map(|l| l.iter())
+        .chain(texts.iter().copied().flatten())
+    {
+        crate::model::check_text("the review", text)?;
+    }
+    let result = store.update(&id, &author, ctx.now, |incident| {
+        let before = incident.postmortem.clone();
         let pm = &mut incident.postmortem;
         if let Some(edited) = edited {
             *pm = edited;
@@ -93,12 +117,18 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
         set(&mut pm.trigger, &args.trigger);
         set(&mut pm.resolution, &args.resolution);
         set(&mut pm.detection, &args.detection);
-        pm.whys.extend(args.whys.iter().cloned());
+        if !args.whys.is_empty() {
+            pm.whys = args.whys.clone();
+        }
+        pm.whys.extend(args.add_whys.iter().cloned());
         pm.contributing_factors.extend(args.factors.iter().cloned());
         pm.went_well.extend(args.went_well.iter().cloned());
         pm.went_wrong.extend(args.went_wrong.iter().cloned());
         pm.lucky.extend(args.lucky.iter().cloned());
         pm.lessons.extend(args.lessons.iter().cloned());
+        if incident.postmortem == before {
+            anyhow::bail!(NothingChanged);
+        }
         let stamp = ctx.stamp(&author, None)?;
         let event = incident.push_event(
             &stamp,
@@ -107,45 +137,12 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
             crate::model::Visibility::Internal,
         );
         Ok(Change::new(event_kind::POSTMORTEM, event.text.clone()))
-    })?;
-    super::report(ctx, &saved, "post-incident review updated")
-}
-
-/// Opens the review as YAML in `$VISUAL`/`$EDITOR`. A file that does not parse is kept and named,
-/// so nothing typed is lost.
-fn edit(current: &Postmortem) -> Result<Postmortem> {
-    let editor = std::env::var("VISUAL")
-        .or_else(|_| std::env::var("EDITOR"))
-        .map_err(|_| anyhow!("--edit needs $EDITOR (or $VISUAL) set, e.g. `EDITOR=vim`"))?;
-    let header = "# The post-incident review. Fields: summary, root_cause, trigger, resolution, detection,\n# whys, contributing_factors, went_well, went_wrong, lucky, lessons (lists). Blameless: roles, not names.\n";
-    let body = if current.is_empty() {
-        "summary: \nroot_cause: \ntrigger: \nwhys: []\nwent_well: []\nwent_wrong: []\nlucky: []\nlessons: []\n".to_string()
-    } else {
-        store::to_yaml(current)?
-    };
-    let file = tempfile::Builder::new()
-        .prefix("incident-pir-")
-        .suffix(".yaml")
-        .tempfile()?;
-    std::fs::write(file.path(), format!("{header}{body}"))?;
-    let status = std::process::Command::new("sh")
-        .arg("-c")
-        .arg(format!("{editor} \"$1\""))
-        .arg("sh")
-        .arg(file.path())
-        .status()
-        .with_context(|| format!("cannot start the editor `{editor}`"))?;
-    if !status.success() {
-        bail!("the editor `{editor}` exited with {status}; nothing was changed");
-    }
-    let text = std::fs::read_to_string(file.path())?;
-    match store::from_yaml::<Postmortem>(&text, Path::new("review")) {
-        Ok(pm) => Ok(pm),
-        Err(e) => {
-            let (_, kept) = file
-                .keep()
-                .map_err(|e| anyhow!("cannot keep the edited file: {e}"))?;
-            bail!("{e}; your text is kept in `{}`", kept.display())
-        }
+    });
+    match result {
+        Ok(saved) => super::report(ctx, &saved, "post-incident review updated"),
+        Err(e) if e.downcast_ref::<NothingChanged>().is_some() => ctx.out.line(format!(
+            "the review of `{id}` already says that: nothing to commit"
+        )),
+        Err(e) => Err(e),
     }
 }

@@ -26,6 +26,8 @@ pub mod event_kind {
     pub const POSTMORTEM: &str = "postmortem";
     pub const MERGE: &str = "merge";
     pub const RENAME: &str = "rename";
+    /// A correction of the record itself (`incident edit`): title, services, impact, times.
+    pub const EDIT: &str = "edit";
     /// The kinds a responder may pick with `incident log --kind`.
     pub const LOGGABLE: [&str; 5] = ["note", "action", "decision", "finding", "comms"];
 }
@@ -324,6 +326,12 @@ pub struct Incident {
     pub drill: bool,
     #[serde(default)]
     pub services: Vec<String>,
+    /// Free labels teams filter and group by (`database`, `customer-facing`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
+    /// IDs of incidents this one is related to (a recurrence, a cause, a duplicate).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub related: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub summary: Option<String>,
     #[serde(default, skip_serializing_if = "Impact::is_empty")]
@@ -442,6 +450,8 @@ impl PublicView {
             status: self.status,
             drill: self.drill,
             services: self.services,
+            tags: Vec::new(),
+            related: Vec::new(),
             summary: None,
             impact: Impact::default(),
             roles: BTreeMap::new(),
@@ -492,6 +502,8 @@ impl Incident {
             status: Status::Investigating,
             drill: false,
             services: Vec::new(),
+            tags: Vec::new(),
+            related: Vec::new(),
             summary: None,
             impact: Impact::default(),
             roles: BTreeMap::new(),

@@ -16,8 +16,10 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 /// Lists whose entries carry an `id` and merge as sets of entries.
 const ENTRY_LISTS: [&str; 3] = ["timeline", "updates", "actions"];
 /// Lists that merge as sets of values (additions from both sides kept, removals honoured).
-const VALUE_LISTS: [&str; 7] = [
+const VALUE_LISTS: [&str; 9] = [
     "services",
+    "tags",
+    "related",
     "whys",
     "contributing_factors",
     "went_well",

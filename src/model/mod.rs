@@ -5,6 +5,7 @@
 
 mod deadline;
 mod duration;
+mod edit;
 mod entry_id;
 mod error;
 #[cfg(test)]
@@ -20,6 +21,7 @@ mod validate;
 
 pub use deadline::{Deadline, DeadlineKind, DeadlineState, deadlines};
 pub use duration::Span;
+pub use edit::Editable;
 pub use entry_id::entry_id;
 pub use error::ModelError;
 pub use incident::{

@@ -7,6 +7,7 @@ mod comms;
 mod concurrency;
 mod core;
 mod crash;
+mod edit;
 mod errors;
 mod followthrough;
 mod output;

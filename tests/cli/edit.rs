@@ -1,0 +1,154 @@
+//! Correcting the record: `incident edit` by flags and in `$EDITOR`, and changes that change nothing.
+
+use crate::support::Repo;
+
+#[test]
+fn each_corrected_field_is_one_event_and_the_whole_edit_one_commit() {
+    let repo = Repo::new();
+    let id = repo.declare("Checkout slow", &["--commander", "alice"]);
+    let other = repo.declare("Payments retries", &["--service", "payments"]);
+    let commits = repo.commit_count();
+    let out = repo.ok(&[
+        "edit",
+        &id,
+        "--title",
+        "Checkout down",
+        "--add-service",
+        "payments",
+        "--users",
+        "48000",
+        "--revenue",
+        "EUR 310,000",
+        "--tag",
+        "database",
+        "--related",
+        "payments-retries",
+        "--kind",
+        "outage",
+    ]);
+    assert!(
+        out.contains("title: Checkout slow → Checkout down"),
+        "{out}"
+    );
+    assert_eq!(repo.commit_count(), commits + 1, "one commit");
+    let subject = repo.git(&["log", "-1", "--format=%s"]);
+    assert_eq!(
+        subject.trim(),
+        format!(
+            "{id}: corrected title, kind, services, tags, related, users affected, revenue at risk"
+        )
+    );
+    let record = repo.record(&id);
+    assert_eq!(record["id"], id.as_str(), "the ID never changes");
+    assert_eq!(record["title"], "Checkout down");
+    assert_eq!(
+        record["services"],
+        serde_json::json!(["checkout", "payments"])
+    );
+    assert_eq!(record["related"], serde_json::json!([other]));
+    assert_eq!(record["impact"]["users_affected"], 48000);
+    assert_eq!(record["impact"]["revenue_at_risk"], "EUR 310,000");
+    let edits: Vec<&str> = record["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "edit")
+        .map(|e| e["text"].as_str().unwrap())
+        .collect();
+    assert_eq!(edits.len(), 7, "{edits:?}");
+    assert!(
+        edits.contains(&"services: checkout → checkout, payments"),
+        "{edits:?}"
+    );
+
+    // Nothing to change: no commit, and it says so.
+    let out = repo.ok(&["edit", &id, "--title", "Checkout down"]);
+    assert!(out.contains("unchanged"), "{out}");
+    assert_eq!(repo.commit_count(), commits + 1);
+    // Refusals name the flag and what is valid.
+    let err = repo.fails(2, &["edit", &id, "--add-service", "chekout"]);
+    assert!(
+        err.contains("unknown service `chekout`") && err.contains("checkout, payments, search"),
+        "{err}"
+    );
+    let err = repo.fails(2, &["edit", &id, "--title", ""]);
+    assert!(err.contains("title must not be empty"), "{err}");
+    let err = repo.fails(2, &["edit", &id]);
+    assert!(err.contains("--title") && err.contains("$EDITOR"), "{err}");
+    let err = repo.fails(
+        1,
+        &[
+            "edit",
+            &id,
+            "--started-at",
+            "2026-11-25T09:50:00Z",
+            "--detected-at",
+            "2026-11-25T09:40:00Z",
+        ],
+    );
+    assert!(
+        err.contains("detected_at") && err.contains("before started_at"),
+        "{err}"
+    );
+    assert_eq!(repo.commit_count(), commits + 1);
+}
+
+#[test]
+fn on_a_terminal_edit_opens_the_fields_in_the_editor_and_commits_only_what_changed() {
+    let repo = Repo::new();
+    let id = repo.declare("Checkout slow", &["--commander", "alice"]);
+    let editor = repo.home.path().join("editor.sh");
+    std::fs::write(
+        &editor,
+        "#!/bin/sh\nsed -i 's/^title: .*/title: Checkout down for EU customers/; s/^users_affected: .*/users_affected: 1200/' \"$1\"\n",
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&editor, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let commits = repo.commit_count();
+    let screen = crate::terminal::on_terminal(
+        &repo,
+        100,
+        &[("EDITOR", editor.to_str().unwrap())],
+        &["edit", &id],
+    );
+    assert!(
+        screen.contains("title: Checkout slow → Checkout down for EU customers"),
+        "{screen}"
+    );
+    assert_eq!(repo.commit_count(), commits + 1);
+    let record = repo.record(&id);
+    assert_eq!(record["impact"]["users_affected"], 1200);
+    // An editor that changes nothing commits nothing.
+    let screen = crate::terminal::on_terminal(&repo, 100, &[("EDITOR", "true")], &["edit", &id]);
+    assert!(screen.contains("unchanged"), "{screen}");
+    assert_eq!(repo.commit_count(), commits + 1);
+}
+
+#[test]
+fn pir_why_replaces_add_why_appends_and_repeating_changes_nothing() {
+    let repo = Repo::new();
+    let id = repo.declare("Checkout down", &[]);
+    repo.ok(&[
+        "pir",
+        &id,
+        "--why",
+        "pool exhausted",
+        "--why",
+        "limit lowered",
+    ]);
+    repo.ok(&["pir", &id, "--add-why", "no canary"]);
+    assert_eq!(
+        repo.record(&id)["postmortem"]["whys"],
+        serde_json::json!(["pool exhausted", "limit lowered", "no canary"])
+    );
+    repo.ok(&["pir", &id, "--why", "the one real why"]);
+    assert_eq!(
+        repo.record(&id)["postmortem"]["whys"],
+        serde_json::json!(["the one real why"])
+    );
+    let commits = repo.commit_count();
+    let out = repo.ok(&["pir", &id, "--why", "the one real why"]);
+    assert!(out.contains("nothing to commit"), "{out}");
+    assert_eq!(repo.commit_count(), commits, "no commit for no change");
+}
