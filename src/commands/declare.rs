@@ -117,7 +117,9 @@ pub fn run(ctx: &Context, mut args: Args) -> Result<()> {
     report(ctx, &saved, &what)
 }
 
-/// Asks for the title, severity and services on a terminal; elsewhere fails at once naming the flags.
+/// On a terminal, asks for what is missing in the order a responder thinks of it: title, severity,
+/// services, kind, when it started, and the commander when the severity requires one. Elsewhere it
+/// fails at once naming the flags. Ctrl-C at any prompt ends the command before anything is written.
 fn fill_missing(ctx: &Context, store: &Store, args: &mut Args) -> Result<()> {
     let mut missing = Vec::new();
     if args.title.is_none() {
@@ -139,20 +141,34 @@ fn fill_missing(ctx: &Context, store: &Store, args: &mut Args) -> Result<()> {
             if missing.len() == 1 { "it" } else { "them" }
         ))));
     }
-    let theme = dialoguer::theme::SimpleTheme;
+    let theme = dialoguer::theme::ColorfulTheme::default();
+    // Choices longer than the terminal would wrap, and a redraw would leave their tails behind.
+    // Once answered, the choice is echoed after `✔ Severity · `, so leave room for that too.
+    let fit = |text: String| -> String {
+        let width = terminal_size::terminal_size()
+            .map(|(w, _)| usize::from(w.0))
+            .unwrap_or(80);
+        crate::table::truncate(&text, width.saturating_sub(16).max(20))
+    };
     if args.title.is_none() {
         let title: String = dialoguer::Input::with_theme(&theme)
             .with_prompt("What is broken (title)")
+            .validate_with(|t: &String| -> Result<(), String> {
+                if t.trim().is_empty() {
+                    return Err("say in a few words what is broken".into());
+                }
+                crate::model::check_line("the title", t).map_err(|e| e.to_string())
+            })
             .interact_text()?;
         args.title = Some(title);
     }
+    let config = store.config();
     if args.sev.is_none() {
-        let config = store.config();
         let items: Vec<String> = Severity::ALL
             .iter()
             .map(|s| {
                 let p = config.severity(*s);
-                format!("{s} {}: {}", p.label, p.description)
+                fit(format!("{s} {}: {}", p.label, p.description))
             })
             .collect();
         let pick = dialoguer::Select::with_theme(&theme)
@@ -163,15 +179,17 @@ fn fill_missing(ctx: &Context, store: &Store, args: &mut Args) -> Result<()> {
         args.sev = Some(Severity::ALL[pick]);
     }
     if args.services.is_empty() {
-        let catalog: Vec<&str> = store
-            .config()
-            .services
-            .iter()
-            .map(|s| s.id.as_str())
-            .collect();
+        let catalog = &config.services;
         if catalog.is_empty() {
             let text: String = dialoguer::Input::with_theme(&theme)
-                .with_prompt("Affected services (comma-separated)")
+                .with_prompt("Services (comma-separated)")
+                .validate_with(|t: &String| -> Result<(), String> {
+                    if t.split(',').all(|s| s.trim().is_empty()) {
+                        Err("name at least one service".into())
+                    } else {
+                        Ok(())
+                    }
+                })
                 .interact_text()?;
             args.services = text
                 .split(',')
@@ -179,12 +197,64 @@ fn fill_missing(ctx: &Context, store: &Store, args: &mut Args) -> Result<()> {
                 .filter(|s| !s.is_empty())
                 .collect();
         } else {
-            let picks = dialoguer::MultiSelect::with_theme(&theme)
-                .with_prompt("Affected services (space to pick, enter to confirm)")
-                .items(&catalog)
-                .interact()?;
-            args.services = picks.into_iter().map(|i| catalog[i].to_string()).collect();
+            let items: Vec<String> = catalog
+                .iter()
+                .map(|s| match &s.name {
+                    Some(name) if name != &s.id => fit(format!("{name} ({})", s.id)),
+                    _ => s.id.clone(),
+                })
+                .collect();
+            loop {
+                let picks = dialoguer::MultiSelect::with_theme(&theme)
+                    .with_prompt("Services (space picks, enter confirms)")
+                    .items(&items)
+                    .interact()?;
+                if !picks.is_empty() {
+                    args.services = picks.into_iter().map(|i| catalog[i].id.clone()).collect();
+                    break;
+                }
+            }
         }
+    }
+    if args.kind.is_none() {
+        let kinds = IncidentKind::ALL;
+        let names: Vec<String> = kinds.iter().map(|k| k.to_string()).collect();
+        let default = kinds
+            .iter()
+            .position(|k| *k == IncidentKind::Other)
+            .unwrap_or(0);
+        let pick = dialoguer::Select::with_theme(&theme)
+            .with_prompt("Kind")
+            .items(&names)
+            .default(default)
+            .interact()?;
+        args.kind = Some(kinds[pick]);
+    }
+    if args.started_at.is_none() {
+        let started: String = dialoguer::Input::with_theme(&theme)
+            .with_prompt("Impact started (15m ago, HH:MM)")
+            .default("now".into())
+            .validate_with(|t: &String| -> Result<(), String> {
+                ctx.time_arg("started", t)
+                    .map(|_| ())
+                    .map_err(|e| e.to_string())
+            })
+            .interact_text()?;
+        args.started_at = Some(started);
+    }
+    let requires = args
+        .sev
+        .is_some_and(|s| config.severity(s).requires_commander);
+    if requires && args.commander.is_none() {
+        let me = ctx.author().map(|a| a.name).unwrap_or_default();
+        let commander: String = dialoguer::Input::with_theme(&theme)
+            .with_prompt("Commander (required)")
+            .default(me)
+            .validate_with(|t: &String| -> Result<(), String> {
+                check_name("person", t).map_err(|e| e.to_string())
+            })
+            .interact_text()?;
+        args.commander = Some(commander);
     }
     Ok(())
 }

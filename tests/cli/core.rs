@@ -412,16 +412,13 @@ fn the_readme_quick_start_runs_as_written() {
     assert!(incident_repo.join("public/summary.json").is_file());
 }
 
-#[test]
-fn on_a_terminal_declare_asks_for_what_is_missing() {
-    // `script` (util-linux) gives the binary a real terminal; the keys answer the prompts: the title,
-    // Up to SEV1 from the default SEV2, Space to pick the first service, `y` to post the first update.
-    let repo = Repo::new();
+/// Runs `incident declare` on a terminal (util-linux `script`) and types `keys` at its prompts.
+fn declare_on_terminal(repo: &Repo, keys: &[u8]) -> std::process::Output {
     let bin = assert_cmd::cargo::cargo_bin("incident");
     let mut child = std::process::Command::new("script")
         .args([
             "-qfec",
-            &format!("'{}' declare", bin.display()),
+            &format!("stty cols 100 rows 40; '{}' declare", bin.display()),
             "/dev/null",
         ])
         .env_clear()
@@ -433,25 +430,68 @@ fn on_a_terminal_declare_asks_for_what_is_missing() {
         .spawn()
         .expect("`script` from util-linux runs the command on a terminal");
     use std::io::Write;
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(b"Payments failing\r\x1b[A\r \ry")
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    // One prompt at a time, as a person types: each answer after the prompt has drawn.
+    for chunk in keys.split(|b| *b == b'|') {
+        std::thread::sleep(std::time::Duration::from_millis(150));
+        stdin.write_all(chunk).unwrap();
+        stdin.flush().unwrap();
+    }
+    std::thread::sleep(std::time::Duration::from_millis(150));
+    drop(stdin);
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn on_a_terminal_declare_asks_for_what_is_missing() {
+    // The keys answer the prompts in order: the title; Up to SEV1 from the default SEV2; Space to pick
+    // the first service; Enter for kind `other`; Enter for "started now"; Enter for the commander
+    // (SEV1 requires one; the default is me); `y` to post the first update.
+    let repo = Repo::new();
+    let out = declare_on_terminal(&repo, b"Payments failing\r|\x1b[A\r| \r|\r|\r|\r|y");
     let screen = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{screen}");
+    for prompt in [
+        "What is broken",
+        "Severity",
+        "Services",
+        "Kind",
+        "Impact started",
+        "Commander",
+    ] {
+        assert!(screen.contains(prompt), "no `{prompt}` prompt: {screen}");
+    }
     assert!(
-        screen.contains("Severity") && screen.contains("SEV1 critical: complete outage"),
+        screen.contains("SEV1 critical: complete outage"),
         "severities are described: {screen}"
     );
     let rec = repo.record("2026-11-25-payments-failing");
     assert_eq!(rec["severity"], "SEV1");
     assert_eq!(rec["services"], serde_json::json!(["checkout"]));
+    assert_eq!(rec["kind"], "other");
+    assert_eq!(rec["roles"]["commander"], "Alice Example");
+    assert_eq!(rec["started_at"], "2026-11-25T10:00:00Z");
     assert_eq!(
         rec["updates"].as_array().unwrap().len(),
         1,
         "the offered first update was posted"
     );
+}
+
+#[test]
+fn ctrl_c_at_a_declare_prompt_leaves_nothing() {
+    let repo = Repo::new();
+    let commits = repo.commit_count();
+    let out = declare_on_terminal(&repo, b"Payments failing\r|\x03");
+    assert!(
+        !out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert_eq!(repo.commit_count(), commits);
+    assert_eq!(
+        repo.git(&["status", "--porcelain", "--untracked-files=all"]),
+        ""
+    );
+    assert!(!repo.root.join("incidents/2026").exists());
 }
