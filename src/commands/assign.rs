@@ -52,6 +52,7 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
             crate::model::check_name("person", who)?;
         }
     }
+    super::warn_unknown_people(ctx.store()?, roles.iter().map(|(_, who)| who.as_str()));
     change_incident(ctx, &args.id, args.at.as_deref(), |incident, stamp| {
         let id = incident.id.clone();
         incident.assign(&roles, stamp)?.cloned().ok_or_else(|| {

@@ -109,6 +109,7 @@ pub fn run(ctx: &Context, mut args: Args) -> Result<()> {
             &stamp,
         )?;
     }
+    super::warn_unknown_people(store, incident.roles.values().map(String::as_str));
     let saved = store.create(incident, &author, ctx.now)?;
     let what = format!(
         "declared {severity}{}: {title}",

@@ -133,6 +133,27 @@ where
     }
 }
 
+/// A warning (not a refusal: mid-outage, whoever is helping is helping) for people in roles that the
+/// policy's `people` roster does not know; `check` reports the same.
+pub(crate) fn warn_unknown_people<'a>(
+    store: &crate::store::Store,
+    people: impl IntoIterator<Item = &'a str>,
+) {
+    let config = store.config();
+    if config.people.is_empty() {
+        return;
+    }
+    for who in people {
+        if !who.is_empty() && config.person(who).is_none() {
+            let known: Vec<&str> = config.people.iter().map(|p| p.handle.as_str()).collect();
+            eprintln!(
+                "warning: `{who}` is not in the people roster of .incident.yaml (known: {})",
+                known.join(", ")
+            );
+        }
+    }
+}
+
 /// Prints what a change did, or the resulting record with `--json`; then syncs when asked (`--sync`
 /// or `sync: auto`). A failed sync leaves the change committed locally and says so.
 pub(crate) fn report(ctx: &Context, saved: &Saved, what: &str) -> Result<()> {

@@ -31,6 +31,23 @@ impl DeadlineKind {
             Self::NextUpdate => "next public update",
         }
     }
+
+    /// The command that meets this deadline for incident `id` (and so clears the finding).
+    pub fn fix(self, id: &str) -> String {
+        match self {
+            Self::StatusPage => format!("post the first public update: `incident update {id}`"),
+            Self::Coordination => format!("acknowledge it: `incident ack {id}`"),
+            Self::Customers => format!(
+                "tell customers, then record it: `incident log {id} \"emailed affected customers\" --kind comms --to customers`"
+            ),
+            Self::Executives => format!(
+                "brief the executives, then record it: `incident log {id} \"briefed the executive team\" --kind comms --to executives`"
+            ),
+            Self::NextUpdate => format!(
+                "post an update: `incident update {id} --impacted \"...\" --learned \"...\"`"
+            ),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

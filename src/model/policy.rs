@@ -173,6 +173,13 @@ impl Config {
         })
     }
 
+    /// The roster entry for a handle or a full name.
+    pub fn person(&self, who: &str) -> Option<&Person> {
+        self.people
+            .iter()
+            .find(|p| p.handle == who || p.name.as_deref() == Some(who))
+    }
+
     pub fn service(&self, id: &str) -> Option<&Service> {
         self.services.iter().find(|s| s.id == id)
     }

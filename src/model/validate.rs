@@ -252,8 +252,24 @@ pub fn check_incident(i: &Incident, input: &CheckInput) -> Vec<Finding> {
                 "{} requires an incident commander and none is assigned",
                 i.severity
             ),
-            "run `incident assign ID --commander WHO`",
+            &format!("assign one: `incident assign {} --commander WHO`", i.id),
         );
+    }
+    // People in roles should be people the policy knows: a typo'd handle pages nobody.
+    if !input.config.people.is_empty() {
+        for (role, who) in &i.roles {
+            if input.config.person(who).is_none() {
+                add(
+                    Warning,
+                    &format!("roles.{role}"),
+                    format!("`{who}` is not in the people roster of .incident.yaml"),
+                    &format!(
+                        "use a handle from `people:` (`incident assign {} --role {role}=HANDLE`) or add `{who}` there",
+                        i.id
+                    ),
+                );
+            }
+        }
     }
     if i.status.is_active() {
         for d in super::deadlines(i, &policy, input.now) {
@@ -266,7 +282,7 @@ pub fn check_incident(i: &Incident, input: &CheckInput) -> Vec<Finding> {
                         d.kind.label(),
                         super::format_duration(input.now - d.due_at)
                     ),
-                    "post it: `incident update ID ...` or `incident log ID ... --kind comms --to AUDIENCE`",
+                    &d.kind.fix(&i.id),
                 );
             }
         }

@@ -258,11 +258,71 @@ fn declaring_a_sev1_without_commander_shows_up_as_due_and_as_a_check_error() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("error: incidents/2026/2026-11-25-checkout-down.yaml: roles.commander: SEV1 requires an incident commander"), "{stdout}");
     assert!(
-        stdout.contains("fix: run `incident assign ID --commander WHO`"),
+        stdout.contains(
+            "fix: assign one: `incident assign 2026-11-25-checkout-down --commander WHO`"
+        ),
         "{stdout}"
     );
     repo.ok(&["assign", "checkout", "--commander", "alice"]);
     repo.ok(&["check"]);
+}
+
+/// Every fix hint `check` prints is a command that, run as printed, clears its finding.
+#[test]
+fn fix_hints_clear_their_findings_when_run() {
+    let mut repo = Repo::new();
+    repo.declare("Checkout down", &["--sev", "SEV1", "--update"]);
+    repo.at("2026-11-25T11:30:00Z");
+    let out = repo.run(&["--json", "check"]);
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let findings = report["findings"].as_array().unwrap().clone();
+    assert!(findings.len() >= 3, "{findings:?}");
+    for f in &findings {
+        let fix = f["fix"].as_str().unwrap();
+        let command = fix
+            .split('`')
+            .nth(1)
+            .unwrap_or_else(|| panic!("no command in `{fix}`"));
+        let args: Vec<String> = shell_words(command.strip_prefix("incident ").unwrap())
+            .into_iter()
+            .map(|a| if a == "WHO" { "alice".into() } else { a })
+            .map(|a| if a == "..." { "fixed".into() } else { a })
+            .collect();
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        repo.ok(&args);
+        let after = repo.run(&["--json", "check"]);
+        let after: serde_json::Value = serde_json::from_slice(&after.stdout).unwrap();
+        assert!(
+            !after["findings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|g| g["field"] == f["field"] && g["problem"] == f["problem"]),
+            "`{command}` did not clear {f}"
+        );
+    }
+}
+
+/// Splits a command line on spaces, keeping "quoted words" together.
+fn shell_words(line: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut word = String::new();
+    let mut quoted = false;
+    for c in line.chars() {
+        match c {
+            '"' => quoted = !quoted,
+            ' ' if !quoted => {
+                if !word.is_empty() {
+                    words.push(std::mem::take(&mut word));
+                }
+            }
+            other => word.push(other),
+        }
+    }
+    if !word.is_empty() {
+        words.push(word);
+    }
+    words
 }
 
 #[test]
@@ -381,4 +441,22 @@ fn check_only_reads_even_when_trailers_would_close_action_items() {
     assert!(repo.read(&id).contains("state: open"));
     repo.ok(&["action", "sync"]);
     assert!(repo.read(&id).contains("state: done"));
+}
+
+#[test]
+fn people_outside_the_roster_are_a_warning_not_a_refusal() {
+    let repo = Repo::example("acme", "2026-11-25T16:00:00Z");
+    let out = repo.run(&["assign", "api-elevated", "--comms", "zed"]);
+    assert!(out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("warning: `zed` is not in the people roster"),
+        "{err}"
+    );
+    let check = repo.run(&["check"]);
+    let stdout = String::from_utf8_lossy(&check.stdout);
+    assert!(
+        stdout.contains("warning: incidents/2026/2026-11-25-api-elevated-errors.yaml: roles.comms: `zed` is not in the people roster"),
+        "{stdout}"
+    );
 }
