@@ -6,7 +6,7 @@
 use crate::cli::{Cli, ColorChoice};
 use crate::model::{Stamp, parse_time};
 use crate::store::{self, Author, Store};
-use anyhow::{Context as _, Result, anyhow};
+use anyhow::{Context as _, Result, anyhow, bail};
 use chrono::{DateTime, Local, Utc};
 use serde::Serialize;
 use std::io::{IsTerminal, Write};
@@ -93,8 +93,13 @@ impl Context {
         Ok(self.store.get_or_init(|| store))
     }
 
-    /// `--as`, then `INCIDENT_AUTHOR`, then git's user.name/user.email.
+    /// `--as`, then `INCIDENT_AUTHOR`, then git's user.name/user.email here.
     pub fn author(&self) -> Result<Author> {
+        self.author_at(&self.dir)
+    }
+
+    /// The author for a change in the repo at (or above) `dir`: `init DIR` takes DIR's identity.
+    pub fn author_at(&self, dir: &std::path::Path) -> Result<Author> {
         if let Some(who) = &self.author_flag {
             let mut author = Author::parse(who);
             crate::model::check_name("author (--as / INCIDENT_AUTHOR)", &author.name)?;
@@ -110,16 +115,31 @@ impl Context {
                 .into());
             }
             if author.email.is_empty()
-                && let Some(git) = store::git_identity_at(&self.dir)
+                && let Some(git) = store::git_identity_at(dir)
                 && git.name == author.name
             {
                 author.email = git.email;
             }
             return Ok(author);
         }
-        store::git_identity_at(&self.dir).ok_or_else(|| {
-            anyhow!("no author: git has no user.name here. Set it with `git config user.name \"Your Name\"`, or pass `--as WHO` or set INCIDENT_AUTHOR")
-        })
+        if let Some(author) = store::git_identity_at(dir) {
+            return Ok(author);
+        }
+        // A hint that works from where the user stands: inside a repo, that repo's config; else the
+        // global one (`git -C DIR config` fails where DIR is not a repo yet).
+        let existing = dir.ancestors().find(|d| d.join(".git").exists());
+        let set = match existing {
+            Some(repo) => format!(
+                "git -C '{}' config user.name \"Your Name\" && git -C '{}' config user.email you@example.com",
+                repo.display(),
+                repo.display()
+            ),
+            None => "git config --global user.name \"Your Name\" && git config --global user.email you@example.com".into(),
+        };
+        bail!(
+            "no author: git has no user.name for `{}`. Set it with `{set}`, or pass `--as \"Your Name <you@example.com>\"` (or set INCIDENT_AUTHOR)",
+            dir.display()
+        )
     }
 
     /// Who and when for an event: now, or the backfilled `--at` time.

@@ -44,7 +44,7 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
             });
         }
     }
-    let author = ctx.author()?;
+    let author = ctx.author_at(&dir)?;
     let outcome = Store::init(&dir, &config, &author, ctx.now)?;
     // Plain `git pull` merges records with `incident merge-file` from now on.
     let root = match &outcome {

@@ -239,3 +239,50 @@ fn changes_are_refused_in_the_middle_of_a_git_merge() {
     );
     assert_eq!(repo.commit_count(), before);
 }
+
+#[test]
+fn init_dir_takes_the_identity_of_dirs_repo_and_hints_a_command_that_works() {
+    let repo = Repo::bare_home();
+    // No global identity at all.
+    std::fs::write(
+        repo.home.path().join(".gitconfig"),
+        "[init]\n\tdefaultBranch = main\n",
+    )
+    .unwrap();
+    let err = repo.fails(1, &["init", "ops", "--org", "Acme"]);
+    assert!(
+        err.contains("git config --global user.name") && err.contains("--as"),
+        "{err}"
+    );
+    // DIR is a repo with its own identity: init uses it, from wherever it runs.
+    let dir = repo.home.path().join("team-ops");
+    std::fs::create_dir_all(&dir).unwrap();
+    let git = |args: &[&str]| {
+        let out = std::process::Command::new("git")
+            .args(args)
+            .current_dir(&dir)
+            .env_clear()
+            .envs(repo.env())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    git(&["init", "-q"]);
+    let err = repo.fails(1, &["init", dir.to_str().unwrap(), "--org", "Acme"]);
+    assert!(
+        err.contains(&format!("git -C '{}' config user.name", dir.display())),
+        "{err}"
+    );
+    git(&["config", "user.name", "Ops Bot"]);
+    git(&["config", "user.email", "ops@example.com"]);
+    repo.ok(&["init", dir.to_str().unwrap(), "--org", "Acme"]);
+    assert_eq!(
+        git(&["log", "-1", "--format=%an <%ae>"]).trim(),
+        "Ops Bot <ops@example.com>"
+    );
+}
