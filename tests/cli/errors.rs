@@ -206,8 +206,10 @@ fn no_git_identity_says_how_to_set_one() {
     std::fs::write(repo.home.path().join(".gitconfig"), "").unwrap();
     let err = repo.fails(1, &["declare", "X", "--sev", "2", "--service", "checkout"]);
     assert!(
-        err.contains(&format!("git -C '{}' config user.name", repo.root.display()))
-            && err.contains("--as"),
+        err.contains(&format!(
+            "git -C '{}' config user.name",
+            repo.root.display()
+        )) && err.contains("--as"),
         "{err}"
     );
 }

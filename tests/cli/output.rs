@@ -234,6 +234,62 @@ fn completions_and_man_page_are_generated() {
 }
 
 #[test]
+fn there_is_a_lint_clean_man_page_for_every_page_the_manual_refers_to() {
+    let repo = Repo::new();
+    let dir = repo.home.path().join("man1");
+    repo.ok(&["man", "--out", dir.to_str().unwrap()]);
+    let main = std::fs::read_to_string(dir.join("incident.1")).unwrap();
+    // The SUBCOMMANDS section names pages as `incident\-declare(1)`.
+    let referred: Vec<String> = main
+        .split("incident\\-")
+        .skip(1)
+        .filter_map(|rest| {
+            rest.split_once("(1)")
+                .map(|(name, _)| name.replace("\\-", "-"))
+        })
+        .filter(|name| !name.contains(' '))
+        .collect();
+    assert!(referred.len() > 20, "{referred:?}");
+    for name in &referred {
+        let page = dir.join(format!("incident-{name}.1"));
+        assert!(
+            page.is_file(),
+            "incident.1 refers to a missing page {}",
+            page.display()
+        );
+    }
+    for page in [
+        "incident-declare.1",
+        "incident-edit.1",
+        "incident-action-add.1",
+    ] {
+        let text = std::fs::read_to_string(dir.join(page)).unwrap();
+        assert!(text.contains(".SH OPTIONS"), "{page}");
+    }
+    let declare = std::fs::read_to_string(dir.join("incident-declare.1")).unwrap();
+    assert!(
+        declare.contains("\\-\\-started\\-at"),
+        "all options are documented"
+    );
+    let mut pages: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    pages.sort();
+    let lint = std::process::Command::new("mandoc")
+        .args(["-T", "lint", "-W", "warning"])
+        .args(&pages)
+        .output()
+        .expect("mandoc is needed for this test (.ci/setup installs it)");
+    assert!(
+        lint.status.success() && lint.stdout.is_empty() && lint.stderr.is_empty(),
+        "mandoc -T lint: {}{}",
+        String::from_utf8_lossy(&lint.stdout),
+        String::from_utf8_lossy(&lint.stderr)
+    );
+}
+
+#[test]
 fn resolved_incidents_list_newest_first_and_drills_last() {
     let repo = Repo::example("acme", "2026-11-25T12:00:00Z");
     let list: serde_json::Value = serde_json::from_str(&repo.ok(&["--json", "list"])).unwrap();
