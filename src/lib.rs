@@ -10,6 +10,7 @@
 
 pub mod cli;
 pub mod commands;
+pub mod complete;
 pub mod context;
 pub mod metrics;
 pub mod model;
@@ -30,6 +31,18 @@ pub struct UsageError(pub String);
 /// exit codes 0 (success), 1 (error), 2 (usage). A closed pipe is not an error.
 pub fn run_from_args<I: IntoIterator<Item = OsString>>(args: I) -> ExitCode {
     let args: Vec<OsString> = args.into_iter().collect();
+    // The shell asking for completions (`COMPLETE=bash incident -- ...`): answer and stop.
+    let completing =
+        clap_complete::CompleteEnv::with_factory(|| <cli::Cli as clap::CommandFactory>::command())
+            .try_complete(args.clone(), std::env::current_dir().ok().as_deref());
+    match completing {
+        Ok(true) => return ExitCode::SUCCESS,
+        Ok(false) => {}
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(2);
+        }
+    }
     if let Err(e) = check_arguments(&args) {
         eprintln!("error: {e}");
         return ExitCode::from(2);

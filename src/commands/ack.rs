@@ -6,6 +6,7 @@ use anyhow::Result;
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// the incident (any unique part of its ID)
+    #[arg(add = crate::complete::incidents())]
     pub id: String,
     /// when it was acknowledged, if not now (RFC 3339, HH:MM or `15m ago`)
     #[arg(long, value_name = "TIME")]

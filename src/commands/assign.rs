@@ -7,6 +7,7 @@ use anyhow::{Result, anyhow};
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// the incident (any unique part of its ID)
+    #[arg(add = crate::complete::incidents())]
     pub id: String,
     /// the incident commander (empty to unassign)
     #[arg(long, value_name = "WHO")]

@@ -1,4 +1,6 @@
-//! `incident completions SHELL`: shell completion scripts generated from the command definitions.
+//! `incident completions SHELL`: the script that registers `incident`'s completions with a shell.
+//! The shell then asks the binary itself (`COMPLETE=SHELL incident -- ...`), which answers from the
+//! incident repo: open incident IDs, services from the catalog, severities, statuses, kinds.
 
 use super::Context;
 use anyhow::Result;
@@ -11,9 +13,18 @@ pub struct Args {
 }
 
 pub fn run(_ctx: &Context, args: Args) -> Result<()> {
-    let mut cmd = crate::cli::Cli::command();
+    use clap_complete::env::{Bash, Elvish, EnvCompleter, Fish, Powershell, Zsh};
+    let shell: &dyn EnvCompleter = match args.shell {
+        clap_complete::Shell::Bash => &Bash,
+        clap_complete::Shell::Elvish => &Elvish,
+        clap_complete::Shell::Fish => &Fish,
+        clap_complete::Shell::PowerShell => &Powershell,
+        clap_complete::Shell::Zsh => &Zsh,
+        other => anyhow::bail!("no completions for {other}"),
+    };
+    let name = crate::cli::Cli::command().get_name().to_string();
     let mut buf = Vec::new();
-    clap_complete::generate(args.shell, &mut cmd, "incident", &mut buf);
+    shell.write_registration("COMPLETE", &name, &name, &name, &mut buf)?;
     write_stdout(&buf)
 }
 

@@ -12,13 +12,13 @@ pub struct Args {
     /// what is broken, in a few words
     pub title: Option<String>,
     /// the severity: SEV1, SEV2, SEV3 or SEV4
-    #[arg(long, short = 's', value_name = "SEV")]
+    #[arg(long, short = 's', value_name = "SEV", add = crate::complete::severities())]
     pub sev: Option<Severity>,
     /// an affected service from the catalog (repeat for each)
-    #[arg(long = "service", value_name = "S")]
+    #[arg(long = "service", value_name = "S", add = crate::complete::services())]
     pub services: Vec<String>,
     /// the kind of incident
-    #[arg(long, value_name = "K")]
+    #[arg(long, value_name = "K", add = crate::complete::kinds())]
     pub kind: Option<IncidentKind>,
     /// a short description of the impact
     #[arg(long, value_name = "TEXT")]

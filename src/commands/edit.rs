@@ -10,6 +10,7 @@ use anyhow::{Result, anyhow};
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// the incident (any unique part of its ID)
+    #[arg(add = crate::complete::incidents())]
     pub id: String,
     /// the title, in a few words
     #[arg(long, value_name = "TEXT")]
@@ -18,13 +19,13 @@ pub struct Args {
     #[arg(long, value_name = "TEXT")]
     pub summary: Option<String>,
     /// the kind of incident
-    #[arg(long, value_name = "KIND")]
+    #[arg(long, value_name = "KIND", add = crate::complete::kinds())]
     pub kind: Option<IncidentKind>,
     /// add an affected service (repeat)
-    #[arg(long = "add-service", value_name = "S")]
+    #[arg(long = "add-service", value_name = "S", add = crate::complete::services())]
     pub add_services: Vec<String>,
     /// remove an affected service (repeat)
-    #[arg(long = "remove-service", value_name = "S")]
+    #[arg(long = "remove-service", value_name = "S", add = crate::complete::services())]
     pub remove_services: Vec<String>,
     /// how many users were affected
     #[arg(long, value_name = "N")]

@@ -13,10 +13,10 @@ pub struct Args {
     #[arg(long)]
     pub open: bool,
     /// only this severity
-    #[arg(long, value_name = "SEV")]
+    #[arg(long, value_name = "SEV", add = crate::complete::severities())]
     pub sev: Option<Severity>,
     /// only incidents affecting this service
-    #[arg(long, value_name = "S")]
+    #[arg(long, value_name = "S", add = crate::complete::services())]
     pub service: Option<String>,
     /// only incidents detected since TIME (RFC 3339, HH:MM, `2h ago` or a span like `30d`)
     #[arg(long, value_name = "TIME")]

@@ -7,6 +7,7 @@ use anyhow::{Result, anyhow, bail};
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// the incident (any unique part of its ID)
+    #[arg(add = crate::complete::incidents())]
     pub id: String,
     /// what happened
     pub text: String,

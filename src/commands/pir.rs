@@ -9,6 +9,7 @@ use anyhow::{Result, anyhow};
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// the incident (any unique part of its ID)
+    #[arg(add = crate::complete::incidents())]
     pub id: String,
     /// what happened, in a few sentences
     #[arg(long, value_name = "TEXT")]

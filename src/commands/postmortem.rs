@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// the incident (any unique part of its ID)
+    #[arg(add = crate::complete::incidents())]
     pub id: String,
     /// the template: postmortem (default), postmortem-short, postmortem-pagerduty or your own
     #[arg(long, value_name = "NAME", default_value = "postmortem")]

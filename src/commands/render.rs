@@ -27,6 +27,7 @@ impl Channel {
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// the incident (any unique part of its ID)
+    #[arg(add = crate::complete::incidents())]
     pub id: String,
     /// a template of your own (from the repo's templates/) instead of the channel's
     #[arg(long, value_name = "NAME")]

@@ -7,8 +7,10 @@ use anyhow::Result;
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// the incident (any unique part of its ID)
+    #[arg(add = crate::complete::incidents())]
     pub id: String,
     /// the new severity: SEV1, SEV2, SEV3 or SEV4
+    #[arg(add = crate::complete::severities())]
     pub severity: Severity,
     /// why the severity changed
     #[arg(long, short)]

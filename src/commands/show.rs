@@ -14,6 +14,7 @@ use unicode_width::UnicodeWidthStr;
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// the incident (any unique part of its ID)
+    #[arg(add = crate::complete::incidents())]
     pub id: String,
 }
 

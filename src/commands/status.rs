@@ -7,8 +7,10 @@ use anyhow::Result;
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// the incident (any unique part of its ID)
+    #[arg(add = crate::complete::incidents())]
     pub id: String,
     /// the new status: investigating, identified, monitoring or resolved
+    #[arg(add = crate::complete::statuses())]
     pub status: Status,
     /// what changed, for the timeline
     #[arg(long, short)]

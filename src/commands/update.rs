@@ -13,6 +13,7 @@ use chrono::{DateTime, Utc};
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// the incident (any unique part of its ID)
+    #[arg(add = crate::complete::incidents())]
     pub id: String,
     /// what is still impacted, in customers' words
     #[arg(long, value_name = "TEXT")]
@@ -24,7 +25,7 @@ pub struct Args {
     #[arg(long, value_name = "SPAN", value_parser = crate::model::Span::parse_cadence)]
     pub next: Option<Span>,
     /// also move the incident to this status
-    #[arg(long, value_name = "STATUS")]
+    #[arg(long, value_name = "STATUS", add = crate::complete::statuses())]
     pub status: Option<Status>,
     /// an internal update: recorded, never published
     #[arg(long)]

@@ -220,16 +220,73 @@ fn completions_and_man_page_are_generated() {
     let repo = Repo::new();
     let bash = repo.ok(&["completions", "bash"]);
     assert!(
-        bash.contains("_incident") && bash.contains("declare"),
-        "bash completions"
+        bash.contains("_clap_complete_incident"),
+        "bash completions: {bash}"
     );
     let zsh = repo.ok(&["completions", "zsh"]);
-    assert!(zsh.contains("#compdef incident"));
+    assert!(zsh.contains("#compdef incident"), "{zsh}");
+    let fish = repo.ok(&["completions", "fish"]);
+    assert!(fish.contains("complete"), "{fish}");
     let man = repo.ok(&["man"]);
     assert!(
         man.contains(".TH incident") && man.contains("declare"),
         "{}",
         &man[..200.min(man.len())]
+    );
+}
+
+/// Asks the binary for completions as the registered shell function does.
+fn complete(repo: &Repo, words: &[&str]) -> Vec<String> {
+    let out = repo
+        .cmd()
+        .env("COMPLETE", "bash")
+        .env("_CLAP_COMPLETE_INDEX", (words.len() - 1).to_string())
+        .env("_CLAP_IFS", "\n")
+        .arg("--")
+        .args(words)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn completions_offer_open_incidents_services_severities_and_statuses() {
+    let repo = Repo::example("acme", "2026-11-25T16:00:00Z");
+    let ids = complete(&repo, &["incident", "show", "2026"]);
+    assert_eq!(
+        ids,
+        ["2026-11-25-api-elevated-errors"],
+        "open incidents first"
+    );
+    let ids = complete(&repo, &["incident", "show", "2026-11-0"]);
+    assert!(
+        ids.contains(&"2026-11-03-checkout-and-payments-failing".to_string()),
+        "{ids:?}"
+    );
+    let services = complete(&repo, &["incident", "declare", "X", "--service", ""]);
+    assert!(
+        services.contains(&"checkout".to_string()) && services.contains(&"api".to_string()),
+        "{services:?}"
+    );
+    let sevs = complete(&repo, &["incident", "severity", "api", "SEV"]);
+    assert_eq!(sevs, ["SEV1", "SEV2", "SEV3", "SEV4"]);
+    let statuses = complete(&repo, &["incident", "status", "api", "mon"]);
+    assert_eq!(statuses, ["monitoring"]);
+    let kinds = complete(&repo, &["incident", "edit", "api", "--kind", "th"]);
+    assert_eq!(kinds, ["third-party"]);
+    // The registration script a shell sources calls back into the binary.
+    let bash = repo.ok(&["completions", "bash"]);
+    assert!(
+        bash.contains("COMPLETE=\"bash\"") && bash.contains("complete "),
+        "{bash}"
     );
 }
 

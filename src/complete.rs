@@ -1,0 +1,102 @@
+//! Shell completion that knows the incident repo: open incident IDs (worst first), service IDs from
+//! the catalog, severities, statuses and kinds. The shell asks the binary itself at completion time
+//! (`COMPLETE=bash incident -- ...`, registered by `incident completions SHELL`), so the values are
+//! always the repo's current ones.
+
+use crate::model::{IncidentKind, IncidentSummary, Severity, Status};
+use crate::store::Store;
+use clap_complete::engine::{ArgValueCompleter, CompletionCandidate};
+use std::ffi::OsStr;
+
+fn matching(
+    current: &OsStr,
+    values: impl IntoIterator<Item = (String, Option<String>)>,
+) -> Vec<CompletionCandidate> {
+    let current = current.to_string_lossy();
+    values
+        .into_iter()
+        .filter(|(v, _)| {
+            v.starts_with(current.as_ref()) || v.to_lowercase().starts_with(&current.to_lowercase())
+        })
+        .map(|(v, help)| CompletionCandidate::new(v).help(help.map(Into::into)))
+        .collect()
+}
+
+fn store() -> Option<Store> {
+    Store::discover(&std::env::current_dir().ok()?).ok()
+}
+
+/// Open incidents first, worst first, described by their title; resolved ones follow for a typed
+/// prefix that matches no open one.
+pub fn incidents() -> ArgValueCompleter {
+    ArgValueCompleter::new(|current: &OsStr| {
+        let Some(store) = store() else {
+            return Vec::new();
+        };
+        let Ok(loaded) = store.load_all_as::<IncidentSummary>() else {
+            return Vec::new();
+        };
+        let mut all: Vec<IncidentSummary> = loaded.into_iter().filter_map(Result::ok).collect();
+        crate::commands::list::sort_for_triage(&mut all);
+        let describe = |i: &IncidentSummary| {
+            (
+                i.id.clone(),
+                Some(format!("{} {}: {}", i.severity, i.status, i.title)),
+            )
+        };
+        let open = matching(
+            current,
+            all.iter().filter(|i| i.status.is_active()).map(describe),
+        );
+        if !open.is_empty() {
+            return open;
+        }
+        matching(current, all.iter().map(describe))
+    })
+}
+
+/// Service IDs from the catalog in `.incident.yaml`, with their display names.
+pub fn services() -> ArgValueCompleter {
+    ArgValueCompleter::new(|current: &OsStr| {
+        let Some(store) = store() else {
+            return Vec::new();
+        };
+        let services = store
+            .config()
+            .services
+            .iter()
+            .map(|s| (s.id.clone(), s.name.clone()));
+        matching(current, services)
+    })
+}
+
+pub fn severities() -> ArgValueCompleter {
+    ArgValueCompleter::new(|current: &OsStr| {
+        let policy = store().map(|s| s.config().clone());
+        matching(
+            current,
+            Severity::ALL.iter().map(|s| {
+                let label = policy.as_ref().map(|p| p.severity(*s).label.clone());
+                (s.as_str().to_string(), label)
+            }),
+        )
+    })
+}
+
+pub fn statuses() -> ArgValueCompleter {
+    ArgValueCompleter::new(|current: &OsStr| {
+        matching(
+            current,
+            Status::ALL.iter().map(|s| (s.as_str().to_string(), None)),
+        )
+    })
+}
+
+pub fn kinds() -> ArgValueCompleter {
+    ArgValueCompleter::new(|current: &OsStr| {
+        matching(
+            current,
+            IncidentKind::ALL.iter().map(|k| (k.to_string(), None)),
+        )
+    })
+}
