@@ -33,7 +33,7 @@ pub fn run_from_args<I: IntoIterator<Item = OsString>>(args: I) -> ExitCode {
     let args: Vec<OsString> = args.into_iter().collect();
     // The shell asking for completions (`COMPLETE=bash incident -- ...`): answer and stop.
     let completing =
-        clap_complete::CompleteEnv::with_factory(|| <cli::Cli as clap::CommandFactory>::command())
+        clap_complete::CompleteEnv::with_factory(<cli::Cli as clap::CommandFactory>::command)
             .try_complete(args.clone(), std::env::current_dir().ok().as_deref());
     match completing {
         Ok(true) => return ExitCode::SUCCESS,
