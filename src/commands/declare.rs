@@ -96,18 +96,20 @@ pub fn run(ctx: &Context, mut args: Args) -> Result<()> {
     if let Some(comms) = args.comms {
         incident.roles.insert("comms".into(), comms);
     }
+    let mut posted = None;
     if super::offer(
         ctx,
         args.update,
         args.no_update,
         "Post the first public status update now?",
     )? {
-        crate::model::post_update(
+        let (update, _) = crate::model::post_update(
             &mut incident,
             store.config(),
             crate::model::Draft::standard(),
             &stamp,
         )?;
+        posted = Some(update.id);
     }
     super::warn_unknown_people(store, incident.roles.values().map(String::as_str));
     let saved = store.create(incident, &author, ctx.now)?;
@@ -115,7 +117,15 @@ pub fn run(ctx: &Context, mut args: Args) -> Result<()> {
         "declared {severity}{}: {title}",
         if args.drill { " drill" } else { "" }
     );
-    report(ctx, &saved, &what)
+    report(ctx, &saved, &what)?;
+    match posted {
+        // The ID may have changed (`-2`), which changes the update's ID too: find it again.
+        Some(_) if !ctx.out.json => match saved.incident.updates.first() {
+            Some(u) => super::update::print_posted(ctx, &saved.incident, &u.id.clone()),
+            None => Ok(()),
+        },
+        _ => Ok(()),
+    }
 }
 
 /// On a terminal, asks for what is missing in the order a responder thinks of it: title, severity,

@@ -1,8 +1,9 @@
 //! `incident resolve ID`: the lifecycle's last step, recording `resolved_at`.
 
-use super::{Context, change_incident};
+use super::Context;
 use crate::model::ModelError;
 use crate::model::Status;
+use crate::store::Change;
 use anyhow::Result;
 
 #[derive(Debug, clap::Args)]
@@ -31,20 +32,37 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
         args.no_update,
         "Post the resolution update on the status page?",
     )?;
-    let config = ctx.store()?.config().clone();
-    change_incident(ctx, &args.id, args.at.as_deref(), |incident, stamp| {
+    let store = ctx.store()?;
+    let id = store.resolve(&args.id)?;
+    let author = ctx.author()?;
+    let stamp = ctx.stamp(&author, args.at.as_deref())?;
+    let config = store.config().clone();
+    let mut said = String::new();
+    let mut posted = None;
+    let saved = store.update(&id, &author, ctx.now, |incident| {
         if incident.status == Status::Resolved {
-            return Err(ModelError::Refused(format!(
-                "`{}` is already resolved",
-                incident.id
-            )));
+            return Err(
+                ModelError::Refused(format!("`{}` is already resolved", incident.id)).into(),
+            );
         }
         let event = incident
-            .set_status(Status::Resolved, args.note.as_deref(), false, stamp)?
+            .set_status(Status::Resolved, args.note.as_deref(), false, &stamp)?
             .clone();
         if post {
-            crate::model::post_update(incident, &config, crate::model::Draft::closing(), stamp)?;
+            let (update, _) = crate::model::post_update(
+                incident,
+                &config,
+                crate::model::Draft::closing(),
+                &stamp,
+            )?;
+            posted = Some(update.id);
         }
-        Ok(event)
-    })
+        said = event.text.clone();
+        Ok(Change::new(&event.kind, event.text))
+    })?;
+    super::report(ctx, &saved, &said)?;
+    match posted {
+        Some(update) if !ctx.out.json => super::update::print_posted(ctx, &saved.incident, &update),
+        _ => Ok(()),
+    }
 }

@@ -85,25 +85,31 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
         return ctx.out.json(&saved.incident);
     }
     let update = posted.expect("the closure ran");
-    let renderer = Renderer::new(Some(store.root()), &config);
-    let text = rendered(
-        &renderer,
-        &saved.incident,
-        &config,
-        &update.id,
-        "update-status-page.md",
-        ctx.now,
-    )?;
     let visibility = if update.visibility.is_public() {
         "public"
     } else {
         "internal"
     };
     ctx.out.line(format!(
-        "{} {}: {visibility} status update posted {}\n\n{}",
+        "{} {}: {visibility} status update posted {}",
         ctx.out.severity(saved.incident.severity),
         ctx.out.paint(&saved.incident.id, Style::Bold),
         ctx.out.paint(&format!("[{}]", saved.commit), Style::Dim),
-        text.trim_end()
-    ))
+    ))?;
+    print_posted(ctx, &saved.incident, &update.id)
+}
+
+/// Prints an update as the status page shows it, after the line that reported the change.
+pub(crate) fn print_posted(ctx: &Context, incident: &Incident, update_id: &str) -> Result<()> {
+    let store = ctx.store()?;
+    let renderer = Renderer::new(Some(store.root()), store.config());
+    let text = rendered(
+        &renderer,
+        incident,
+        store.config(),
+        update_id,
+        "update-status-page.md",
+        ctx.now,
+    )?;
+    ctx.out.line(format!("\n{}", text.trim_end()))
 }

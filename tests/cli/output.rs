@@ -367,3 +367,46 @@ fn resolved_incidents_list_newest_first_and_drills_last() {
         ]
     );
 }
+
+/// Every flag the README's quick start uses is documented in its command table, and exists.
+#[test]
+fn readme_documents_every_flag_its_quick_start_uses() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let quick = readme
+        .split("A real incident, from declaring to resolving:")
+        .nth(1)
+        .and_then(|rest| rest.split("```sh").nth(1))
+        .and_then(|block| block.split("```").next())
+        .unwrap()
+        .replace("\\\n", " ");
+    let table: Vec<&str> = readme
+        .lines()
+        .filter(|l| l.starts_with("| `incident "))
+        .collect();
+    let mut checked = 0;
+    for line in quick
+        .lines()
+        .map(str::trim)
+        .filter(|l| l.starts_with("incident "))
+    {
+        let command = line.split_whitespace().nth(1).unwrap();
+        let row = table
+            .iter()
+            .find(|r| {
+                r.starts_with(&format!("| `incident {command} "))
+                    || r.starts_with(&format!("| `incident {command}`"))
+            })
+            .unwrap_or_else(|| panic!("no table row for `incident {command}`"));
+        for flag in line.split_whitespace().filter(|w| w.starts_with("--")) {
+            assert!(
+                row.contains(flag),
+                "`{flag}` of `incident {command}` is not in its README row: {row}"
+            );
+            let help = Repo::new().ok(&[command, "--help"]);
+            assert!(help.contains(flag), "`incident {command}` has no {flag}");
+            checked += 1;
+        }
+    }
+    assert!(checked > 20, "{checked}");
+}
