@@ -35,6 +35,8 @@ pub struct Args {
     /// when it was detected, if not now (RFC 3339, HH:MM or `15m ago`)
     #[arg(long, value_name = "TIME")]
     pub detected_at: Option<String>,
+    #[command(flatten)]
+    pub impact: super::ImpactArgs,
     /// mark it as a drill (tabletop exercise or game day): listed apart, left out of metrics
     #[arg(long)]
     pub drill: bool,
@@ -89,6 +91,7 @@ pub fn run(ctx: &Context, mut args: Args) -> Result<()> {
     incident.services = args.services.clone();
     incident.summary = args.summary.filter(|s| !s.trim().is_empty());
     incident.drill = args.drill;
+    incident.impact.apply(&args.impact.change())?;
     if let Some(commander) = args.commander {
         incident.roles.insert("commander".into(), commander);
         incident.acknowledged_at = Some(ctx.now);

@@ -27,18 +27,8 @@ pub struct Args {
     /// remove an affected service (repeat)
     #[arg(long = "remove-service", value_name = "S", add = crate::complete::services())]
     pub remove_services: Vec<String>,
-    /// how many users were affected
-    #[arg(long, value_name = "N")]
-    pub users: Option<u64>,
-    /// how many customers (accounts) were affected
-    #[arg(long, value_name = "N")]
-    pub customers: Option<u64>,
-    /// revenue at risk, as text (`EUR 310,000`)
-    #[arg(long, value_name = "TEXT")]
-    pub revenue: Option<String>,
-    /// the impact in words
-    #[arg(long, value_name = "TEXT")]
-    pub impact: Option<String>,
+    #[command(flatten)]
+    pub impact: super::ImpactArgs,
     /// add a tag (repeat)
     #[arg(long = "tag", value_name = "TAG")]
     pub tags: Vec<String>,
@@ -66,10 +56,7 @@ impl Args {
             || self.kind.is_some()
             || !self.add_services.is_empty()
             || !self.remove_services.is_empty()
-            || self.users.is_some()
-            || self.customers.is_some()
-            || self.revenue.is_some()
-            || self.impact.is_some()
+            || !self.impact.change().is_empty()
             || !self.tags.is_empty()
             || !self.remove_tags.is_empty()
             || !self.related.is_empty()
@@ -177,16 +164,17 @@ fn with_flags(ctx: &Context, before: &Editable, args: &Args) -> Result<Editable>
     if after.related.contains(&store.resolve(&args.id)?) {
         return Err(ModelError::Invalid("an incident cannot be related to itself".into()).into());
     }
-    if let Some(n) = args.users {
+    let impact = &args.impact;
+    if let Some(n) = impact.users {
         after.users_affected = Some(n);
     }
-    if let Some(n) = args.customers {
+    if let Some(n) = impact.customers {
         after.customers_affected = Some(n);
     }
-    if let Some(text) = &args.revenue {
+    if let Some(text) = &impact.revenue {
         after.revenue_at_risk = Some(text.trim().to_string()).filter(|s| !s.is_empty());
     }
-    if let Some(text) = &args.impact {
+    if let Some(text) = &impact.impact {
         after.impact = Some(text.trim().to_string()).filter(|s| !s.is_empty());
     }
     if let Some(t) = &args.started_at {

@@ -90,6 +90,34 @@ where
     report(ctx, &saved, &said)
 }
 
+/// The impact flags `declare`, `pir` and `edit` share.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct ImpactArgs {
+    /// how many users were affected
+    #[arg(long, value_name = "N")]
+    pub users: Option<u64>,
+    /// how many customers (accounts) were affected
+    #[arg(long, value_name = "N")]
+    pub customers: Option<u64>,
+    /// revenue at risk, as text (`EUR 310,000`)
+    #[arg(long, value_name = "TEXT")]
+    pub revenue: Option<String>,
+    /// the impact in words
+    #[arg(long, value_name = "TEXT")]
+    pub impact: Option<String>,
+}
+
+impl ImpactArgs {
+    pub fn change(&self) -> crate::model::ImpactChange {
+        crate::model::ImpactChange {
+            users: self.users,
+            customers: self.customers,
+            revenue: self.revenue.clone(),
+            text: self.impact.clone(),
+        }
+    }
+}
+
 /// Whether to do an optional extra step: the flag decides; without one, a person at a terminal is
 /// asked, and scripts get "no".
 pub(crate) fn offer(ctx: &Context, yes: bool, no: bool, question: &str) -> Result<bool> {

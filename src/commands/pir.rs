@@ -47,6 +47,8 @@ pub struct Args {
     /// a lesson learned (repeat)
     #[arg(long = "lesson", value_name = "TEXT")]
     pub lessons: Vec<String>,
+    #[command(flatten)]
+    pub impact: super::ImpactArgs,
     /// edit the whole review as YAML in $EDITOR
     #[arg(long)]
     pub edit: bool,
@@ -90,9 +92,14 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
         &args.resolution,
         &args.detection,
     ];
-    if edited.is_none() && lists.iter().all(|l| l.is_empty()) && texts.iter().all(|t| t.is_none()) {
+    let impact = args.impact.change();
+    if edited.is_none()
+        && impact.is_empty()
+        && lists.iter().all(|l| l.is_empty())
+        && texts.iter().all(|t| t.is_none())
+    {
         return Err(anyhow!(crate::UsageError(
-            "nothing to write: pass --summary, --root-cause, --trigger, --why ... or --edit".into()
+            "nothing to write: pass --summary, --root-cause, --trigger, --why, --users ... or --edit".into()
         )));
     }
     for text in lists
@@ -103,7 +110,8 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
         crate::model::check_text("the review", text)?;
     }
     let result = store.update(&id, &author, ctx.now, |incident| {
-        let before = incident.postmortem.clone();
+        let before = (incident.postmortem.clone(), incident.impact.clone());
+        incident.impact.apply(&impact)?;
         let pm = &mut incident.postmortem;
         if let Some(edited) = edited {
             *pm = edited;
@@ -127,7 +135,7 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
         pm.went_wrong.extend(args.went_wrong.iter().cloned());
         pm.lucky.extend(args.lucky.iter().cloned());
         pm.lessons.extend(args.lessons.iter().cloned());
-        if incident.postmortem == before {
+        if (incident.postmortem.clone(), incident.impact.clone()) == before {
             anyhow::bail!(NothingChanged);
         }
         let stamp = ctx.stamp(&author, None)?;

@@ -266,7 +266,50 @@ pub struct Impact {
     pub extra: Extra,
 }
 
+/// A change to the impact figures: what is `Some` is set (an empty text removes that figure).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ImpactChange {
+    pub users: Option<u64>,
+    pub customers: Option<u64>,
+    pub revenue: Option<String>,
+    pub text: Option<String>,
+}
+
+impl ImpactChange {
+    pub fn is_empty(&self) -> bool {
+        *self == ImpactChange::default()
+    }
+}
+
 impl Impact {
+    /// Sets what `change` gives; an empty text removes that figure.
+    pub fn apply(&mut self, change: &ImpactChange) -> Result<(), ModelError> {
+        if let Some(n) = change.users {
+            self.users_affected = Some(n);
+        }
+        if let Some(n) = change.customers {
+            self.customers_affected = Some(n);
+        }
+        for (key, text) in [
+            ("revenue_at_risk", &change.revenue),
+            ("description", &change.text),
+        ] {
+            let Some(text) = text else { continue };
+            super::check_text(key, text)?;
+            let key = serde_yaml::Value::String(key.to_string());
+            match text.trim() {
+                "" => {
+                    self.extra.remove(&key);
+                }
+                t => {
+                    self.extra
+                        .insert(key, serde_yaml::Value::String(t.to_string()));
+                }
+            }
+        }
+        Ok(())
+    }
+
     pub fn is_empty(&self) -> bool {
         self.users_affected.is_none() && self.customers_affected.is_none() && self.extra.is_empty()
     }

@@ -152,3 +152,31 @@ fn pir_why_replaces_add_why_appends_and_repeating_changes_nothing() {
     assert!(out.contains("nothing to commit"), "{out}");
     assert_eq!(repo.commit_count(), commits, "no commit for no change");
 }
+
+#[test]
+fn impact_is_set_at_declare_and_in_the_review() {
+    let repo = Repo::new();
+    let id = repo.declare(
+        "Checkout down",
+        &["--users", "48000", "--revenue", "EUR 310,000"],
+    );
+    let record = repo.record(&id);
+    assert_eq!(record["impact"]["users_affected"], 48000);
+    assert_eq!(record["impact"]["revenue_at_risk"], "EUR 310,000");
+    repo.ok(&[
+        "pir",
+        &id,
+        "--customers",
+        "1250",
+        "--impact",
+        "EU card payments failed for 50 min",
+    ]);
+    let record = repo.record(&id);
+    assert_eq!(record["impact"]["customers_affected"], 1250);
+    assert_eq!(
+        record["impact"]["description"],
+        "EU card payments failed for 50 min"
+    );
+    let pm = repo.ok(&["postmortem", &id]);
+    assert!(pm.contains("48000") || pm.contains("48,000"), "{pm}");
+}
