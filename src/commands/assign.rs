@@ -33,6 +33,36 @@ fn parse_role(text: &str) -> Result<(String, String), String> {
     Ok((name.trim().to_string(), who.trim().to_string()))
 }
 
+/// On a terminal: which role, and who (the roster's handles offered as the default's neighbours).
+fn ask_for_a_role(ctx: &Context) -> Result<(String, String)> {
+    let theme = dialoguer::theme::ColorfulTheme::default();
+    let roles = ["commander", "comms", "liaison"];
+    let pick = dialoguer::Select::with_theme(&theme)
+        .with_prompt("Role")
+        .items(&["commander", "comms lead", "technical liaison"])
+        .default(0)
+        .interact()?;
+    let known: Vec<String> = ctx
+        .store()?
+        .config()
+        .people
+        .iter()
+        .map(|p| p.handle.clone())
+        .collect();
+    let prompt = if known.is_empty() {
+        "Who".to_string()
+    } else {
+        format!("Who ({})", known.join(", "))
+    };
+    let who: String = dialoguer::Input::with_theme(&theme)
+        .with_prompt(prompt)
+        .validate_with(|t: &String| -> Result<(), String> {
+            crate::model::check_name("person", t).map_err(|e| e.to_string())
+        })
+        .interact_text()?;
+    Ok((roles[pick].to_string(), who))
+}
+
 pub fn run(ctx: &Context, args: Args) -> Result<()> {
     let mut roles: Vec<(String, String)> = [
         ("commander", args.commander),
@@ -43,6 +73,9 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
     .filter_map(|(role, who)| who.map(|w| (role.to_string(), w)))
     .collect();
     roles.extend(args.roles);
+    if roles.is_empty() && ctx.interactive {
+        roles.push(ask_for_a_role(ctx)?);
+    }
     if roles.is_empty() {
         return Err(anyhow!(crate::UsageError(
             "nothing to assign: pass --commander, --comms, --liaison or --role NAME=WHO".into()

@@ -52,12 +52,13 @@ pub fn rendered(
     Ok(renderer.render(template, &doc)?)
 }
 
-pub fn run(ctx: &Context, args: Args) -> Result<()> {
+pub fn run(ctx: &Context, mut args: Args) -> Result<()> {
     let store = ctx.store()?;
     let id = store.resolve(&args.id)?;
     let author = ctx.author()?;
     let stamp = ctx.stamp(&author, args.at.as_deref())?;
     let config = store.config().clone();
+    ask_for_what_is_missing(ctx, &store.load(&id)?, &mut args)?;
     let draft = Draft {
         impacted: args.impacted,
         learned: args.learned,
@@ -97,6 +98,39 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
         ctx.out.paint(&format!("[{}]", saved.commit), Style::Dim),
     ))?;
     print_posted(ctx, &saved.incident, &update.id)
+}
+
+/// On a terminal, asks for what an update after the first must say and was not given; elsewhere the
+/// model refuses, naming the flags.
+fn ask_for_what_is_missing(ctx: &Context, incident: &Incident, args: &mut Args) -> Result<()> {
+    let first = !args.internal && incident.first_public_update().is_none();
+    let closing = incident.status == Status::Resolved || args.status == Some(Status::Resolved);
+    if !ctx.interactive || first || closing {
+        return Ok(());
+    }
+    let theme = dialoguer::theme::ColorfulTheme::default();
+    for (value, prompt) in [
+        (
+            &mut args.impacted,
+            "What is still impacted (customers' words)",
+        ),
+        (&mut args.learned, "What has the team learned"),
+    ] {
+        if value.as_deref().is_none_or(|v| v.trim().is_empty()) {
+            let text: String = dialoguer::Input::with_theme(&theme)
+                .with_prompt(prompt)
+                .validate_with(|t: &String| -> Result<(), String> {
+                    if t.trim().is_empty() {
+                        Err("every update says this".into())
+                    } else {
+                        crate::model::check_text("the update", t).map_err(|e| e.to_string())
+                    }
+                })
+                .interact_text()?;
+            *value = Some(text);
+        }
+    }
+    Ok(())
 }
 
 /// Prints an update as the status page shows it, after the line that reported the change.

@@ -412,34 +412,8 @@ fn the_readme_quick_start_runs_as_written() {
     assert!(incident_repo.join("public/summary.json").is_file());
 }
 
-/// Runs `incident declare` on a terminal (util-linux `script`) and types `keys` at its prompts.
 fn declare_on_terminal(repo: &Repo, keys: &[u8]) -> std::process::Output {
-    let bin = assert_cmd::cargo::cargo_bin("incident");
-    let mut child = std::process::Command::new("script")
-        .args([
-            "-qfec",
-            &format!("stty cols 100 rows 40; '{}' declare", bin.display()),
-            "/dev/null",
-        ])
-        .env_clear()
-        .envs(repo.env())
-        .env("TERM", "xterm")
-        .current_dir(&repo.root)
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .expect("`script` from util-linux runs the command on a terminal");
-    use std::io::Write;
-    let mut stdin = child.stdin.take().unwrap();
-    // One prompt at a time, as a person types: each answer after the prompt has drawn.
-    for chunk in keys.split(|b| *b == b'|') {
-        std::thread::sleep(std::time::Duration::from_millis(150));
-        stdin.write_all(chunk).unwrap();
-        stdin.flush().unwrap();
-    }
-    std::thread::sleep(std::time::Duration::from_millis(150));
-    drop(stdin);
-    child.wait_with_output().unwrap()
+    crate::terminal::type_on_terminal(repo, &["declare"], keys)
 }
 
 #[test]

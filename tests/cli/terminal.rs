@@ -173,3 +173,70 @@ fn list_show_stats_and_due_as_a_terminal_shows_them_at_80_and_120_columns() {
         }
     }
 }
+
+/// Runs `incident ARGS` on a terminal and types `keys` at its prompts, one `|`-separated answer at a
+/// time, as a person would.
+pub fn type_on_terminal(repo: &Repo, args: &[&str], keys: &[u8]) -> std::process::Output {
+    let bin = assert_cmd::cargo::cargo_bin("incident");
+    let command = format!(
+        "stty cols 100 rows 40; '{}' {}",
+        bin.display(),
+        args.iter()
+            .map(|a| format!("'{}'", a.replace('\'', "'\\''")))
+            .collect::<Vec<_>>()
+            .join(" ")
+    );
+    let mut child = std::process::Command::new("script")
+        .args(["-qfec", &command, "/dev/null"])
+        .env_clear()
+        .envs(repo.env())
+        .env("TERM", "xterm")
+        .current_dir(&repo.root)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("`script` from util-linux runs the command on a terminal");
+    use std::io::Write;
+    let mut stdin = child.stdin.take().unwrap();
+    for chunk in keys.split(|b| *b == b'|') {
+        std::thread::sleep(std::time::Duration::from_millis(150));
+        stdin.write_all(chunk).unwrap();
+        stdin.flush().unwrap();
+    }
+    std::thread::sleep(std::time::Duration::from_millis(150));
+    drop(stdin);
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn on_a_terminal_update_and_assign_ask_for_what_is_missing() {
+    let repo = Repo::new();
+    let id = repo.declare("Checkout down", &["--commander", "alice", "--update"]);
+    let out = type_on_terminal(
+        &repo,
+        &["update", &id],
+        b"Card payments fail for EU customers\r|A config change cut capacity\r",
+    );
+    let screen = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{screen}");
+    assert!(
+        screen.contains("What is still impacted") && screen.contains("learned"),
+        "{screen}"
+    );
+    let updates = repo.record(&id)["updates"].as_array().unwrap().clone();
+    assert_eq!(
+        updates.last().unwrap()["impacted"],
+        "Card payments fail for EU customers"
+    );
+    // Without a terminal the same command fails at once naming the flags.
+    let err = repo.fails(2, &["update", &id]);
+    assert!(
+        err.contains("--impacted") && err.contains("--learned"),
+        "{err}"
+    );
+
+    let out = type_on_terminal(&repo, &["assign", &id], b"\x1b[B\r|bob\r");
+    let screen = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{screen}");
+    assert_eq!(repo.record(&id)["roles"]["comms"], "bob");
+}
