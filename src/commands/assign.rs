@@ -39,7 +39,7 @@ fn ask_for_a_role(ctx: &Context) -> Result<(String, String)> {
     let roles = ["commander", "comms", "liaison"];
     let pick = dialoguer::Select::with_theme(&theme)
         .with_prompt("Role")
-        .items(&["commander", "comms lead", "technical liaison"])
+        .items(["commander", "comms lead", "technical liaison"])
         .default(0)
         .interact()?;
     let known: Vec<String> = ctx
