@@ -2,13 +2,10 @@
 
 use super::{Context, change_incident};
 use crate::context::Style;
-use crate::model::{
-    ActionItem, ActionState, ActionType, ModelError, Stamp, check_name, parse_date,
-};
-use crate::store::{Change, Store};
+use crate::model::{ActionItem, ActionState, ActionType, ModelError, check_name, parse_date};
+use crate::store::Store;
 use crate::table::{Cell, Column, Grid};
 use anyhow::{Result, bail};
-use std::collections::BTreeMap;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -245,75 +242,20 @@ fn list(ctx: &Context, open: bool, overdue: bool, owner: Option<String>) -> Resu
     ctx.out.grid(&grid, false)
 }
 
-/// Closes every open item a `Closes-Action: <id>#<n>` trailer names, one commit per incident, and
-/// says what it closed. Trailers naming unknown incidents or items are reported, not fatal.
+/// Closes every open item a `Closes-Action: <id>#<n>` trailer names (see
+/// [`Store::close_actions_from_trailers`]) and says what it did.
 pub fn sync(ctx: &Context, store: &Store) -> Result<Vec<String>> {
-    let mut by_incident: BTreeMap<String, Vec<(u32, crate::store::TrailerHit)>> = BTreeMap::new();
-    let mut said = Vec::new();
-    for hit in store.trailer_hits("Closes-Action")? {
-        let Some((query, number)) = hit.value.rsplit_once('#') else {
-            said.push(format!(
-                "warning: commit {} has `Closes-Action: {}`; expected <id>#<n>",
-                hit.commit, hit.value
-            ));
-            continue;
-        };
-        let Ok(number) = number.trim().parse::<u32>() else {
-            said.push(format!(
-                "warning: commit {} names action `{}`; the part after # must be a number",
-                hit.commit, hit.value
-            ));
-            continue;
-        };
-        match store.resolve(query.trim()) {
-            Ok(id) => by_incident.entry(id).or_default().push((number, hit)),
-            Err(e) => said.push(format!("warning: commit {}: {e}", hit.commit)),
-        }
-    }
     let author = ctx.author()?;
-    for (id, hits) in by_incident {
-        let incident = store.load(&id)?;
-        let todo: Vec<_> = hits
-            .into_iter()
-            .filter(|(n, _)| {
-                incident
-                    .actions
-                    .iter()
-                    .any(|a| a.number == *n && a.state == ActionState::Open)
-            })
-            .collect();
-        if todo.is_empty() {
-            continue;
-        }
-        let mut lines = Vec::new();
-        store.update(&id, &author, ctx.now, |incident| {
-            let mut texts = Vec::new();
-            for (number, hit) in &todo {
-                // The commit's time, but never before the item existed nor after now.
-                let created = incident
-                    .actions
-                    .iter()
-                    .find(|a| a.number == *number)
-                    .map(|a| a.created_at);
-                let at = created.map_or(hit.at, |c| hit.at.max(c)).min(ctx.now);
-                let stamp = Stamp {
-                    at,
-                    by: author.name.clone(),
-                };
-                let note = format!("closed by commit {}: {}", hit.commit, hit.subject);
-                if let Ok(event) =
-                    incident.close_action(*number, ActionState::Done, Some(&note), &stamp)
-                {
-                    texts.push(event.text.clone());
-                    lines.push(format!("{id}#{number} done (commit {})", hit.commit));
-                }
-            }
-            Ok(Change::new(
-                crate::model::event_kind::ACTION_ITEM,
-                texts.join("; "),
-            ))
-        })?;
-        said.extend(lines);
-    }
+    let done = store.close_actions_from_trailers(&author, ctx.now)?;
+    let mut said: Vec<String> = done
+        .warnings
+        .iter()
+        .map(|w| format!("warning: {w}"))
+        .collect();
+    said.extend(
+        done.closed
+            .iter()
+            .map(|(id, n, commit)| format!("{id}#{n} done (commit {commit})")),
+    );
     Ok(said)
 }

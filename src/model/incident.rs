@@ -514,6 +514,18 @@ impl PublicView {
     }
 }
 
+/// Reads a `Closes-Action:` trailer's value, `<incident>#<number>`.
+pub fn parse_action_ref(value: &str) -> Result<(&str, u32), String> {
+    let Some((incident, number)) = value.rsplit_once('#') else {
+        return Err(format!("`{value}`: expected <id>#<n>"));
+    };
+    let number = number
+        .trim()
+        .parse::<u32>()
+        .map_err(|_| format!("`{value}`: the part after # must be a number"))?;
+    Ok((incident.trim(), number))
+}
+
 /// The derived ID, or when an entry with the same parts already exists (the same text logged twice
 /// in one second), the next free ID derived from it: two entries are two entries.
 fn unique_id(derived: String, prefix: &str, taken: impl Fn(&str) -> bool) -> String {
@@ -843,6 +855,40 @@ impl Incident {
             .clone())
     }
 
+    /// Closes action item `number` as done by a commit (a `Closes-Action:` trailer): at the commit's
+    /// time, but never before the item existed nor after `now`.
+    pub fn close_action_by_commit(
+        &mut self,
+        number: u32,
+        commit: &str,
+        subject: &str,
+        committed_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+        by: &str,
+    ) -> Result<TimelineEvent, ModelError> {
+        let created = self
+            .actions
+            .iter()
+            .find(|a| a.number == number)
+            .map(|a| a.created_at);
+        let at = created
+            .map_or(committed_at, |c| committed_at.max(c))
+            .min(now);
+        let stamp = Stamp {
+            at,
+            by: by.to_string(),
+        };
+        let note = format!("closed by commit {commit}: {subject}");
+        self.close_action(number, ActionState::Done, Some(&note), &stamp)
+    }
+
+    /// Whether action item `number` exists and is open.
+    pub fn has_open_action(&self, number: u32) -> bool {
+        self.actions
+            .iter()
+            .any(|a| a.number == number && a.state == ActionState::Open)
+    }
+
     /// The first public status update, which is what the status-page deadline measures.
     pub fn first_public_update(&self) -> Option<&StatusUpdate> {
         self.updates
@@ -901,6 +947,56 @@ impl Incident {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn trailers_name_an_action_and_close_it_at_a_sane_time() {
+        assert_eq!(
+            super::parse_action_ref("2026-11-03-x#2"),
+            Ok(("2026-11-03-x", 2))
+        );
+        assert!(super::parse_action_ref("2026-11-03-x").is_err());
+        assert!(super::parse_action_ref("x#two").is_err());
+        let at = |t: &str| t.parse::<DateTime<Utc>>().unwrap();
+        let stamp = Stamp {
+            at: at("2026-11-25T10:00:00Z"),
+            by: "a".into(),
+        };
+        let mut i = Incident::declare("2026-11-25-x".into(), "X".into(), Severity::Sev2, &stamp);
+        i.add_action(
+            ActionItem {
+                id: String::new(),
+                number: 0,
+                title: "canary".into(),
+                owner: "dan".into(),
+                due: None,
+                action_type: ActionType::Prevent,
+                state: ActionState::Open,
+                link: None,
+                created_at: at("2026-11-25T11:00:00Z"),
+                closed_at: None,
+                note: None,
+                extra: Extra::new(),
+            },
+            &Stamp {
+                at: at("2026-11-25T11:00:00Z"),
+                by: "a".into(),
+            },
+        );
+        assert!(i.has_open_action(1) && !i.has_open_action(2));
+        // A commit dated before the item existed closes it when the item was created.
+        let e = i
+            .close_action_by_commit(
+                1,
+                "abc",
+                "add canary",
+                at("2026-11-20T00:00:00Z"),
+                at("2026-11-26T00:00:00Z"),
+                "git",
+            )
+            .unwrap();
+        assert_eq!(e.at, at("2026-11-25T11:00:00Z"));
+        assert!(!i.has_open_action(1));
+    }
+
     use super::*;
 
     fn stamp(at: &str) -> Stamp {

@@ -27,7 +27,7 @@ pub use error::ModelError;
 pub use incident::{
     ActionItem, ActionState, ActionType, Extra, Impact, ImpactChange, Incident, IncidentKind,
     IncidentSummary, Postmortem, PublicView, Stamp, StatusUpdate, TimelineEvent, Visibility,
-    event_kind,
+    event_kind, parse_action_ref,
 };
 pub use policy::{Config, Person, Service, SeverityPolicy, StatusPageConfig, SyncMode};
 pub use severity::{Severity, Status};

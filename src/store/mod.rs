@@ -74,6 +74,14 @@ impl Change {
     }
 }
 
+/// What [`Store::close_actions_from_trailers`] did: the items closed (incident, number, commit) and
+/// the trailers it could not follow.
+#[derive(Debug, Default)]
+pub struct ActionSync {
+    pub closed: Vec<(String, u32, String)>,
+    pub warnings: Vec<String>,
+}
+
 pub enum InitOutcome {
     Created { root: PathBuf, commit: String },
     AlreadyInitialized { root: PathBuf },
@@ -614,6 +622,62 @@ impl Store {
         };
         let oid = self.commit_change(lock, &[file], &message, &self.with_email(author), now)?;
         Ok(git::oid_short(oid))
+    }
+
+    /// Closes every open action item a `Closes-Action: <id>#<n>` trailer names, one commit per
+    /// incident. Trailers naming unknown incidents or items are reported back, not fatal.
+    pub fn close_actions_from_trailers(
+        &self,
+        author: &Author,
+        now: DateTime<Utc>,
+    ) -> Result<ActionSync> {
+        let mut result = ActionSync::default();
+        let mut by_incident: std::collections::BTreeMap<String, Vec<(u32, TrailerHit)>> =
+            Default::default();
+        for hit in self.trailer_hits("Closes-Action")? {
+            match model::parse_action_ref(&hit.value) {
+                Ok((query, number)) => match self.resolve(query) {
+                    Ok(id) => by_incident.entry(id).or_default().push((number, hit)),
+                    Err(e) => result.warnings.push(format!("commit {}: {e}", hit.commit)),
+                },
+                Err(e) => result
+                    .warnings
+                    .push(format!("commit {} has `Closes-Action: {e}", hit.commit)),
+            }
+        }
+        for (id, hits) in by_incident {
+            let incident = self.load(&id)?;
+            let todo: Vec<_> = hits
+                .into_iter()
+                .filter(|(n, _)| incident.has_open_action(*n))
+                .collect();
+            if todo.is_empty() {
+                continue;
+            }
+            let mut closed = Vec::new();
+            self.update(&id, author, now, |incident| {
+                let mut texts = Vec::new();
+                for (number, hit) in &todo {
+                    if let Ok(event) = incident.close_action_by_commit(
+                        *number,
+                        &hit.commit,
+                        &hit.subject,
+                        hit.at,
+                        now,
+                        &author.name,
+                    ) {
+                        texts.push(event.text);
+                        closed.push((id.clone(), *number, hit.commit.clone()));
+                    }
+                }
+                Ok(Change::new(
+                    model::event_kind::ACTION_ITEM,
+                    texts.join("; "),
+                ))
+            })?;
+            result.closed.extend(closed);
+        }
+        Ok(result)
     }
 
     /// Commits reachable from HEAD carrying a `key:` trailer (e.g. `Closes-Action`), oldest first.
