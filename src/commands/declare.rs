@@ -3,7 +3,7 @@
 
 use super::{Context, report};
 use crate::UsageError;
-use crate::model::{Incident, IncidentKind, Severity, Stamp, check_name, slugify};
+use crate::model::{DeclareSpec, Incident, IncidentKind, Severity, Stamp, check_name};
 use crate::store::Store;
 use anyhow::{Result, anyhow, bail};
 
@@ -51,54 +51,41 @@ pub struct Args {
 pub fn run(ctx: &Context, mut args: Args) -> Result<()> {
     let store = ctx.store()?;
     fill_missing(ctx, store, &mut args)?;
-    let (Some(title), Some(severity)) = (args.title.as_deref().map(str::trim), args.sev) else {
+    let (Some(title), Some(severity)) = (args.title.clone(), args.sev) else {
         unreachable!("fill_missing fails when the title or severity is missing");
     };
-    crate::model::check_line("the title", title)?;
-    if title.is_empty() {
-        bail!(
-            "the title is empty: say in a few words what is broken, e.g. \"Checkout down for EU customers\""
-        );
-    }
     check_services(store, &args.services)?;
-    for who in [&args.commander, &args.comms].into_iter().flatten() {
-        check_name("person", who)?;
-    }
     let author = ctx.author()?;
-    let detected = match &args.detected_at {
-        Some(t) => ctx.time_arg("--detected-at", t)?,
-        None => ctx.now,
-    };
-    let started = args
+    let detected_at = args
+        .detected_at
+        .as_deref()
+        .map(|t| ctx.time_arg("--detected-at", t))
+        .transpose()?;
+    let started_at = args
         .started_at
         .as_deref()
         .map(|t| ctx.time_arg("--started-at", t))
         .transpose()?;
-    if let Some(started) = started
-        && started > detected
-    {
-        bail!("--started-at is after --detected-at: impact cannot begin after it was detected");
-    }
-    let id = format!("{}-{}", detected.format("%Y-%m-%d"), slugify(title));
     let stamp = Stamp {
         at: ctx.now,
         by: author.name.clone(),
     };
-    let mut incident = Incident::declare(id, title.to_string(), severity, &stamp);
-    incident.detected_at = Some(detected);
-    incident.started_at = started;
-    incident.kind = args.kind.unwrap_or_default();
-    incident.services = args.services.clone();
-    incident.summary = args.summary.filter(|s| !s.trim().is_empty());
-    incident.drill = args.drill;
-    incident.impact.apply(&args.impact.change())?;
-    if let Some(commander) = args.commander {
-        incident.roles.insert("commander".into(), commander);
-        incident.acknowledged_at = Some(ctx.now);
-    }
-    if let Some(comms) = args.comms {
-        incident.roles.insert("comms".into(), comms);
-    }
+    let mut incident = Incident::from_spec(
+        DeclareSpec {
+            title,
+            severity,
+            kind: args.kind.unwrap_or_default(),
+            services: args.services.clone(),
+            summary: args.summary.clone(),
+            commander: args.commander.clone(),
+            comms: args.comms.clone(),
+            started_at,
+            detected_at,
+            drill: args.drill,
+            impact: args.impact.change(),
+        },
+        &stamp,
+    )?;
     let mut posted = None;
     if super::offer(
         ctx,
@@ -117,8 +104,9 @@ pub fn run(ctx: &Context, mut args: Args) -> Result<()> {
     super::warn_unknown_people(store, incident.roles.values().map(String::as_str));
     let saved = store.create(incident, &author, ctx.now)?;
     let what = format!(
-        "declared {severity}{}: {title}",
-        if args.drill { " drill" } else { "" }
+        "declared {severity}{}: {}",
+        if args.drill { " drill" } else { "" },
+        saved.incident.title
     );
     report(ctx, &saved, &what)?;
     match posted {

@@ -71,7 +71,7 @@ fn without_a_terminal_missing_values_fail_at_once_naming_the_flags() {
 #[test]
 fn empty_titles_unknown_services_and_path_characters_are_refused() {
     let repo = Repo::new();
-    let err = repo.fails(1, &["declare", "  ", "--sev", "2", "--service", "checkout"]);
+    let err = repo.fails(2, &["declare", "  ", "--sev", "2", "--service", "checkout"]);
     assert!(err.contains("title is empty"), "{err}");
     let err = repo.fails(1, &["declare", "X", "--sev", "2", "--service", "chekout"]);
     assert!(
@@ -129,7 +129,7 @@ fn bad_times_name_the_flag_and_the_accepted_forms() {
     let err = repo.fails(2, &["log", &id, "x", "--at", "2027-01-01T00:00:00Z"]);
     assert!(err.contains("in the future"), "{err}");
     let err = repo.fails(
-        1,
+        2,
         &[
             "declare",
             "Y",
