@@ -2,7 +2,7 @@
 //! into the record, from flags or in `$EDITOR`.
 
 use super::{Context, edit_in_editor};
-use crate::model::event_kind;
+use crate::model::{ReviewPatch, event_kind};
 use crate::store::{Change, NothingChanged};
 use anyhow::{Result, anyhow};
 
@@ -76,65 +76,33 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
     } else {
         None
     };
-    let lists = [
-        &args.whys,
-        &args.add_whys,
-        &args.factors,
-        &args.went_well,
-        &args.went_wrong,
-        &args.lucky,
-        &args.lessons,
-    ];
-    let texts = [
-        &args.summary,
-        &args.root_cause,
-        &args.trigger,
-        &args.resolution,
-        &args.detection,
-    ];
+    let patch = ReviewPatch {
+        summary: args.summary.clone(),
+        root_cause: args.root_cause.clone(),
+        trigger: args.trigger.clone(),
+        resolution: args.resolution.clone(),
+        detection: args.detection.clone(),
+        whys: (!args.whys.is_empty()).then(|| args.whys.clone()),
+        add_whys: args.add_whys.clone(),
+        factors: args.factors.clone(),
+        went_well: args.went_well.clone(),
+        went_wrong: args.went_wrong.clone(),
+        lucky: args.lucky.clone(),
+        lessons: args.lessons.clone(),
+    };
     let impact = args.impact.change();
-    if edited.is_none()
-        && impact.is_empty()
-        && lists.iter().all(|l| l.is_empty())
-        && texts.iter().all(|t| t.is_none())
-    {
+    if edited.is_none() && impact.is_empty() && patch.is_empty() {
         return Err(anyhow!(crate::UsageError(
             "nothing to write: pass --summary, --root-cause, --trigger, --why, --users ... or --edit".into()
         )));
     }
-    for text in lists
-        .iter()
-        .flat_map(|l| l.iter())
-        .chain(texts.iter().copied().flatten())
-    {
-        crate::model::check_text("the review", text)?;
-    }
     let result = store.update(&id, &author, ctx.now, |incident| {
         let before = (incident.postmortem.clone(), incident.impact.clone());
         incident.impact.apply(&impact)?;
-        let pm = &mut incident.postmortem;
         if let Some(edited) = edited {
-            *pm = edited;
+            incident.postmortem = edited;
         }
-        let set = |field: &mut Option<String>, value: &Option<String>| {
-            if let Some(v) = value.as_ref().map(|v| v.trim()).filter(|v| !v.is_empty()) {
-                *field = Some(v.to_string());
-            }
-        };
-        set(&mut pm.summary, &args.summary);
-        set(&mut pm.root_cause, &args.root_cause);
-        set(&mut pm.trigger, &args.trigger);
-        set(&mut pm.resolution, &args.resolution);
-        set(&mut pm.detection, &args.detection);
-        if !args.whys.is_empty() {
-            pm.whys = args.whys.clone();
-        }
-        pm.whys.extend(args.add_whys.iter().cloned());
-        pm.contributing_factors.extend(args.factors.iter().cloned());
-        pm.went_well.extend(args.went_well.iter().cloned());
-        pm.went_wrong.extend(args.went_wrong.iter().cloned());
-        pm.lucky.extend(args.lucky.iter().cloned());
-        pm.lessons.extend(args.lessons.iter().cloned());
+        incident.postmortem.apply(&patch)?;
         if (incident.postmortem.clone(), incident.impact.clone()) == before {
             anyhow::bail!(NothingChanged);
         }

@@ -583,6 +583,103 @@ fn unique_id(derived: String, prefix: &str, taken: impl Fn(&str) -> bool) -> Str
     id
 }
 
+/// What `incident pir` changes in the review: texts that are `Some` replace theirs, `whys` (when
+/// given) replaces the whys, the other lists append.
+#[derive(Debug, Clone, Default)]
+pub struct ReviewPatch {
+    pub summary: Option<String>,
+    pub root_cause: Option<String>,
+    pub trigger: Option<String>,
+    pub resolution: Option<String>,
+    pub detection: Option<String>,
+    pub whys: Option<Vec<String>>,
+    pub add_whys: Vec<String>,
+    pub factors: Vec<String>,
+    pub went_well: Vec<String>,
+    pub went_wrong: Vec<String>,
+    pub lucky: Vec<String>,
+    pub lessons: Vec<String>,
+}
+
+impl ReviewPatch {
+    pub fn is_empty(&self) -> bool {
+        [
+            &self.summary,
+            &self.root_cause,
+            &self.trigger,
+            &self.resolution,
+            &self.detection,
+        ]
+        .iter()
+        .all(|t| t.is_none())
+            && self.whys.is_none()
+            && [
+                &self.add_whys,
+                &self.factors,
+                &self.went_well,
+                &self.went_wrong,
+                &self.lucky,
+                &self.lessons,
+            ]
+            .iter()
+            .all(|l| l.is_empty())
+    }
+}
+
+impl Postmortem {
+    /// Applies `patch`; refuses text with control characters.
+    pub fn apply(&mut self, patch: &ReviewPatch) -> Result<(), ModelError> {
+        let texts = [
+            &patch.summary,
+            &patch.root_cause,
+            &patch.trigger,
+            &patch.resolution,
+            &patch.detection,
+        ];
+        for text in texts
+            .iter()
+            .copied()
+            .flatten()
+            .chain(patch.whys.iter().flatten())
+            .chain(
+                [
+                    &patch.add_whys,
+                    &patch.factors,
+                    &patch.went_well,
+                    &patch.went_wrong,
+                    &patch.lucky,
+                    &patch.lessons,
+                ]
+                .into_iter()
+                .flatten(),
+            )
+        {
+            super::check_text("the review", text)?;
+        }
+        let set = |field: &mut Option<String>, value: &Option<String>| {
+            if let Some(v) = value.as_ref().map(|v| v.trim()).filter(|v| !v.is_empty()) {
+                *field = Some(v.to_string());
+            }
+        };
+        set(&mut self.summary, &patch.summary);
+        set(&mut self.root_cause, &patch.root_cause);
+        set(&mut self.trigger, &patch.trigger);
+        set(&mut self.resolution, &patch.resolution);
+        set(&mut self.detection, &patch.detection);
+        if let Some(whys) = &patch.whys {
+            self.whys = whys.clone();
+        }
+        self.whys.extend(patch.add_whys.iter().cloned());
+        self.contributing_factors
+            .extend(patch.factors.iter().cloned());
+        self.went_well.extend(patch.went_well.iter().cloned());
+        self.went_wrong.extend(patch.went_wrong.iter().cloned());
+        self.lucky.extend(patch.lucky.iter().cloned());
+        self.lessons.extend(patch.lessons.iter().cloned());
+        Ok(())
+    }
+}
+
 /// Everything a declaration says, checked and turned into a record by [`Incident::from_spec`].
 #[derive(Debug, Clone)]
 pub struct DeclareSpec {

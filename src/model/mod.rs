@@ -26,8 +26,8 @@ pub use entry_id::entry_id;
 pub use error::ModelError;
 pub use incident::{
     ActionItem, ActionState, ActionType, DeclareSpec, Extra, Impact, ImpactChange, Incident,
-    IncidentKind, IncidentSummary, Postmortem, PublicView, Stamp, StatusUpdate, TimelineEvent,
-    Visibility, event_kind, parse_action_ref,
+    IncidentKind, IncidentSummary, Postmortem, PublicView, ReviewPatch, Stamp, StatusUpdate,
+    TimelineEvent, Visibility, event_kind, parse_action_ref,
 };
 pub use policy::{Config, Person, Service, SeverityPolicy, StatusPageConfig, SyncMode};
 pub use severity::{Severity, Status};
