@@ -47,16 +47,22 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
         .iter()
         .map(|(k, v)| format!("{k} {v}"))
         .collect();
-    out.line(format!(
-        "{} incidents from {} to {}{}",
-        s.incidents,
-        out.time(s.since),
-        out.time(s.until),
-        if sev.is_empty() {
-            String::new()
-        } else {
-            format!(" ({})", sev.join(", "))
-        }
+    out.line(hang(
+        "",
+        0,
+        &format!(
+            "{} incidents from {} to {} ({}){}",
+            s.incidents,
+            out.time_in_zone(s.since),
+            out.time_in_zone(s.until),
+            out.zone(),
+            if sev.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", sev.join(", "))
+            }
+        ),
+        out.width,
     ))?;
     if s.drills > 0 {
         out.line(format!(
