@@ -145,11 +145,13 @@ pub struct Compliance {
 pub fn compliance(incidents: &[&Incident], config: &Config, now: DateTime<Utc>) -> Vec<Compliance> {
     let mut table: BTreeMap<(Severity, DeadlineKind), Compliance> = BTreeMap::new();
     for i in incidents {
-        for d in deadlines(i, &config.severity(i.severity), now) {
+        // Counted under the worst severity the incident reached: that is whose promise it was.
+        let severity = i.peak_severity();
+        for d in deadlines(i, config, now) {
             let row = table
-                .entry((i.severity, d.kind))
+                .entry((severity, d.kind))
                 .or_insert_with(|| Compliance {
-                    severity: i.severity,
+                    severity,
                     deadline: d.kind,
                     kept: 0,
                     missed: 0,
@@ -332,7 +334,7 @@ pub fn due(all: &[Incident], config: &Config, now: DateTime<Utc>) -> Vec<Due> {
                 overdue: true,
             });
         }
-        for d in deadlines(i, &policy, now) {
+        for d in deadlines(i, config, now) {
             if matches!(d.state, DeadlineState::Pending | DeadlineState::Overdue) {
                 out.push(Due {
                     incident: i.id.clone(),
@@ -428,24 +430,25 @@ mod tests {
     #[test]
     fn sev1_deadlines_kept_late_and_overdue() {
         let config = Config::new("x");
-        let policy = config.severity(Severity::Sev1);
         let mut i = incident("a", Severity::Sev1, "10:00");
         update(&mut i, "10:10", Some("10:40"));
         update(&mut i, "10:50", None);
-        let d = deadlines(&i, &policy, t("12:00"));
+        let d = deadlines(&i, &config, t("12:00"));
         let states: Vec<_> = d.iter().map(|d| (d.kind, d.state)).collect();
         assert_eq!(
             states,
             [
                 (DeadlineKind::StatusPage, DeadlineState::Kept),
+                (DeadlineKind::Coordination, DeadlineState::Overdue),
                 (DeadlineKind::Customers, DeadlineState::Overdue),
                 (DeadlineKind::Executives, DeadlineState::Overdue),
                 (DeadlineKind::NextUpdate, DeadlineState::Late),
                 (DeadlineKind::NextUpdate, DeadlineState::Overdue),
             ]
         );
+        assert_eq!(d[1].due_at, t("10:05"), "the SEV1 bridge opens at once");
         assert_eq!(
-            d[4].due_at,
+            d[5].due_at,
             t("11:20"),
             "cadence from the policy when no promise was made"
         );
@@ -465,7 +468,7 @@ mod tests {
             Visibility::Internal,
         );
         i.timeline.last_mut().unwrap().audience = Some("customers".into());
-        let d = deadlines(&i, &config.severity(Severity::Sev1), t("10:25"));
+        let d = deadlines(&i, &config, t("10:25"));
         let customers = d
             .iter()
             .find(|d| d.kind == DeadlineKind::Customers)

@@ -1,7 +1,7 @@
 //! The communication promises of the severity policy, and whether a record shows them kept. Shared by
 //! `check` (overdue updates), `due` (what is owed now) and `stats` (compliance).
 
-use super::{Incident, SeverityPolicy, Span};
+use super::{Config, Incident, Severity, SeverityPolicy, Span};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
@@ -89,42 +89,105 @@ impl Deadline {
     }
 }
 
-/// Every communication deadline the policy sets for this incident (at its current severity), and
-/// whether the record shows it kept. A resolved incident owes nothing after its resolution.
-pub fn deadlines(i: &Incident, policy: &SeverityPolicy, now: DateTime<Utc>) -> Vec<Deadline> {
-    let Some(detected) = i.detected_at else {
-        return Vec::new();
-    };
-    let horizon = i.resolved_at.map_or(now, |r| r.min(now));
-    let mut out = Vec::new();
-    let mut first = |kind, within: Option<Span>, met: Option<DateTime<Utc>>| {
-        if let Some(within) = within {
-            let due = detected + within.to_chrono();
-            let met = met.or(i.resolved_at.filter(|r| *r <= due));
-            out.push(Deadline::new(kind, due, met, horizon));
-        }
-    };
-    first(
-        DeadlineKind::StatusPage,
-        policy.status_page_within,
-        i.first_public_update().map(|u| u.at),
-    );
-    first(
-        DeadlineKind::Coordination,
-        policy.coordination_within,
-        i.acknowledged_at,
-    );
-    first(
-        DeadlineKind::Customers,
-        policy.customers_within,
-        i.first_comms_to("customers").map(|e| e.at),
-    );
-    first(
-        DeadlineKind::Executives,
-        policy.executives_within,
-        i.first_comms_to("executives").map(|e| e.at),
-    );
+/// The first `comms` event to `audience` for which `keep` holds.
+fn first_comms(
+    i: &Incident,
+    audience: &str,
+    keep: &dyn Fn(DateTime<Utc>) -> bool,
+) -> Option<DateTime<Utc>> {
+    i.timeline
+        .iter()
+        .filter(|e| e.kind == "comms" && e.audience.as_deref() == Some(audience) && keep(e.at))
+        .map(|e| e.at)
+        .min()
+}
 
+/// Every communication deadline the policy sets for this incident, and whether the record shows it
+/// kept.
+///
+/// A deadline runs from the moment the incident reached the severity that imposes it: escalated from
+/// SEV2 to SEV1 six minutes in, the SEV1 status-page deadline is +6 min + 15 min. Of the deadlines of one
+/// kind, the earliest that applies counts. One imposed by a severity the incident left before it came
+/// due (and unmet) no longer applies; one that came due while it lasted stays kept, late or missed after
+/// a downgrade. A reopen starts a new episode whose deadlines run from the reopen. A resolved episode
+/// owes nothing after its resolution.
+pub fn deadlines(i: &Incident, config: &Config, now: DateTime<Utc>) -> Vec<Deadline> {
+    let periods = i.severity_periods();
+    let mut out = Vec::new();
+    for episode in i.episodes() {
+        let horizon = episode.until.map_or(now, |r| r.min(now));
+        let in_episode =
+            |t: DateTime<Utc>| t >= episode.from && episode.until.is_none_or(|u| t <= u);
+        let kinds: [(
+            DeadlineKind,
+            fn(&SeverityPolicy) -> Option<Span>,
+            Option<DateTime<Utc>>,
+        ); 4] = [
+            (
+                DeadlineKind::StatusPage,
+                |p| p.status_page_within,
+                i.updates
+                    .iter()
+                    .filter(|u| u.visibility.is_public() && in_episode(u.at))
+                    .map(|u| u.at)
+                    .min(),
+            ),
+            (
+                DeadlineKind::Coordination,
+                |p| p.coordination_within,
+                // The first episode's acknowledgement; a reopen is acknowledged by the reopen itself.
+                if episode.from == periods.first().map_or(episode.from, |p| p.from) {
+                    i.acknowledged_at
+                } else {
+                    Some(episode.from)
+                },
+            ),
+            (
+                DeadlineKind::Customers,
+                |p| p.customers_within,
+                first_comms(i, "customers", &in_episode),
+            ),
+            (
+                DeadlineKind::Executives,
+                |p| p.executives_within,
+                first_comms(i, "executives", &in_episode),
+            ),
+        ];
+        for (kind, within_of, met) in kinds {
+            let met = met.or(episode.until);
+            let mut best: Option<Deadline> = None;
+            for severity in Severity::ALL {
+                let Some(within) = within_of(&config.severity(severity)) else {
+                    continue;
+                };
+                // The first moment in this episode at this severity or worse.
+                let reached = periods
+                    .iter()
+                    .filter(|p| p.severity <= severity)
+                    .filter(|p| p.until.is_none_or(|u| u > episode.from))
+                    .map(|p| p.from.max(episode.from))
+                    .filter(|t| episode.until.is_none_or(|u| *t <= u))
+                    .min();
+                let Some(reached) = reached else { continue };
+                let due = reached + within.to_chrono();
+                let kept_in_time = met.is_some_and(|m| m <= due);
+                let still_that_severe_at_due = periods.iter().any(|p| {
+                    p.severity <= severity && p.from <= due && p.until.is_none_or(|u| u > due)
+                });
+                let came_due = due <= horizon;
+                if !(kept_in_time || still_that_severe_at_due || !came_due) {
+                    continue;
+                }
+                let candidate = Deadline::new(kind, due, met, horizon);
+                if best.as_ref().is_none_or(|b| candidate.due_at < b.due_at) {
+                    best = Some(candidate);
+                }
+            }
+            out.extend(best);
+        }
+    }
+    let policy = config.severity(i.severity);
+    let horizon = i.resolved_at.map_or(now, |r| r.min(now));
     let mut public: Vec<_> = i
         .updates
         .iter()
@@ -132,9 +195,12 @@ pub fn deadlines(i: &Incident, policy: &SeverityPolicy, now: DateTime<Utc>) -> V
         .collect();
     public.sort_by_key(|u| u.at);
     for (n, update) in public.iter().enumerate() {
-        let promised = update
-            .next_update_at
-            .or_else(|| policy.update_every.map(|e| update.at + e.to_chrono()));
+        let cadence = config.severity(i.severity_at(update.at)).update_every;
+        let promised = update.next_update_at.or_else(|| {
+            cadence
+                .or(policy.update_every)
+                .map(|e| update.at + e.to_chrono())
+        });
         let Some(due) = promised else { continue };
         if i.resolved_at.is_some_and(|r| r <= update.at) {
             continue;

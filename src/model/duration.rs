@@ -21,6 +21,16 @@ impl Span {
         chrono::Duration::try_seconds(self.0).unwrap_or(chrono::TimeDelta::MAX)
     }
 
+    /// The span as a promise reads: `5 days`, `48 hours`, `90 minutes`.
+    pub fn in_words(self) -> String {
+        let plural = |n: i64, unit: &str| format!("{n} {unit}{}", if n == 1 { "" } else { "s" });
+        match self.0 {
+            s if s % 86_400 == 0 && s > 0 => plural(s / 86_400, "day"),
+            s if s % 3_600 == 0 && s > 0 => plural(s / 3_600, "hour"),
+            s => plural(s / 60, "minute"),
+        }
+    }
+
     /// The longest span anything accepts.
     pub const MAX: Span = Span(36_500 * 86_400);
 

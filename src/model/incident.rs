@@ -889,6 +889,12 @@ impl Incident {
             text.push_str(": ");
             text.push_str(note.trim());
         }
+        if self.status == Status::Resolved {
+            // A reopen: the incident is not mitigated any more, nor resolved. MTTR then runs to
+            // the final resolution, counting the reopened period.
+            self.resolved_at = None;
+            self.mitigated_at = None;
+        }
         match status {
             Status::Monitoring => {
                 self.mitigated_at.get_or_insert(stamp.at);
@@ -898,9 +904,6 @@ impl Incident {
                 self.resolved_at = Some(stamp.at);
             }
             _ => {}
-        }
-        if self.status == Status::Resolved {
-            self.resolved_at = None;
         }
         self.status = status;
         self.acknowledge_if_first(stamp.at);
@@ -1114,7 +1117,17 @@ impl Incident {
     pub fn for_metrics(mut self) -> Incident {
         self.fill_entry_ids();
         for e in &mut self.timeline {
-            e.text = String::new();
+            // Lifecycle events keep their (short) text: severity and role history are read from it.
+            let lifecycle = matches!(
+                e.kind.as_str(),
+                event_kind::SEVERITY
+                    | event_kind::ASSIGN
+                    | event_kind::STATUS
+                    | event_kind::RESOLVED
+            );
+            if !lifecycle {
+                e.text = String::new();
+            }
             e.by = String::new();
             e.extra = Extra::new();
         }

@@ -10,6 +10,7 @@ mod entry_id;
 mod error;
 #[cfg(test)]
 mod fuzz;
+mod history;
 mod incident;
 pub mod merge;
 mod policy;
@@ -24,6 +25,7 @@ pub use duration::Span;
 pub use edit::Editable;
 pub use entry_id::entry_id;
 pub use error::ModelError;
+pub use history::{Episode, RolePeriod, SeverityPeriod};
 pub use incident::{
     ActionItem, ActionState, ActionType, DeclareSpec, Extra, Impact, ImpactChange, Incident,
     IncidentKind, IncidentSummary, Postmortem, PublicView, ReviewPatch, Stamp, StatusUpdate,

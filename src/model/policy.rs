@@ -86,6 +86,10 @@ pub struct SeverityPolicy {
     pub executives_within: Option<Span>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub update_every: Option<Span>,
+    /// How soon after resolution the post-mortem is published: what the resolution update promises
+    /// customers and what `check` holds the team to. None: no promise (SEV3/SEV4 by default).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub postmortem_due: Option<Span>,
     #[serde(default)]
     pub requires_commander: bool,
     /// The Statuspage `impact` this severity publishes as: none, minor, major or critical.
@@ -107,6 +111,7 @@ fn policy(label: &str, description: &str, impact: &str) -> SeverityPolicy {
         customers_within: None,
         executives_within: None,
         update_every: None,
+        postmortem_due: None,
         requires_commander: false,
         impact: impact.into(),
         extra: Extra::new(),
@@ -120,11 +125,14 @@ pub fn default_severities() -> BTreeMap<Severity, SeverityPolicy> {
         "complete outage, data loss or confirmed breach",
         "critical",
     );
+    // "All hands" for a SEV1: the bridge is open at once (within 5 minutes), not in half an hour.
+    sev1.coordination_within = Some(m(5));
     sev1.status_page_within = Some(m(15));
     sev1.customers_within = Some(m(30));
     sev1.executives_within = Some(m(60));
     sev1.update_every = Some(m(30));
     sev1.requires_commander = true;
+    sev1.postmortem_due = Some(m(5 * 24 * 60));
     let mut sev2 = policy(
         "major",
         "more than 10% of users, or a critical feature down for all enterprise accounts",
@@ -134,6 +142,7 @@ pub fn default_severities() -> BTreeMap<Severity, SeverityPolicy> {
     sev2.customers_within = Some(m(60));
     sev2.update_every = Some(m(30));
     sev2.requires_commander = true;
+    sev2.postmortem_due = Some(m(5 * 24 * 60));
     let sev3 = policy(
         "minor",
         "less than 10% of users, or a non-critical feature; status page only if publicly visible",
@@ -161,6 +170,16 @@ impl Config {
             sync: SyncMode::Manual,
             extra: Extra::new(),
         }
+    }
+
+    /// When the post-mortem of an incident of this severity is due after resolution. A policy file
+    /// written before per-severity promises keeps its `postmortem_due_days` for SEV1 and SEV2.
+    pub fn postmortem_due(&self, sev: Severity) -> Option<Span> {
+        let own = self.severities.get(&sev).and_then(|p| p.postmortem_due);
+        own.or_else(|| {
+            (sev <= Severity::Sev2)
+                .then(|| Span::minutes(i64::from(self.postmortem_due_days) * 24 * 60))
+        })
     }
 
     /// The policy for a severity; a team that deleted one from its file gets the default back

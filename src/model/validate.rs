@@ -1,7 +1,7 @@
 //! The rules `incident check` enforces on one record. Pure: the caller supplies the policy, the
 //! clock and what it knows of the repo (whether a post-mortem file exists).
 
-use super::{ActionState, Config, FORMAT_VERSION, Incident, Severity, Status};
+use super::{ActionState, Config, FORMAT_VERSION, Incident, Status};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use std::collections::HashSet;
@@ -272,7 +272,7 @@ pub fn check_incident(i: &Incident, input: &CheckInput) -> Vec<Finding> {
         }
     }
     if i.status.is_active() {
-        for d in super::deadlines(i, &policy, input.now) {
+        for d in super::deadlines(i, input.config, input.now) {
             if d.state == super::DeadlineState::Overdue {
                 add(
                     Warning,
@@ -319,26 +319,28 @@ pub fn check_incident(i: &Incident, input: &CheckInput) -> Vec<Finding> {
             );
         }
     }
-    if matches!(i.severity, Severity::Sev1 | Severity::Sev2)
+    if let Some(due) = input.config.postmortem_due(i.peak_severity())
         && !i.drill
         && let Some(resolved) = i.resolved_at
         && i.status == Status::Resolved
+        && input.now > resolved + due.to_chrono()
+        && i.postmortem.is_empty()
+        && !input.has_postmortem_file
     {
-        let days = (input.now - resolved).num_days();
-        if days > i64::from(input.config.postmortem_due_days)
-            && i.postmortem.is_empty()
-            && !input.has_postmortem_file
-        {
-            add(
-                Warning,
-                "postmortem",
-                format!(
-                    "{} resolved {days} days ago without a post-mortem (policy: {} days)",
-                    i.severity, input.config.postmortem_due_days
-                ),
-                "write it: `incident pir ID ...` then `incident postmortem ID --commit`",
-            );
-        }
+        add(
+            Warning,
+            "postmortem",
+            format!(
+                "{} resolved {} ago without a post-mortem (policy: within {})",
+                i.peak_severity(),
+                super::format_duration(input.now - resolved),
+                due.in_words()
+            ),
+            &format!(
+                "write it: `incident pir {} --summary \"...\"` then `incident postmortem {} --commit`",
+                i.id, i.id
+            ),
+        );
     }
     out
 }
@@ -346,6 +348,7 @@ pub fn check_incident(i: &Incident, input: &CheckInput) -> Vec<Finding> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::Severity;
     use crate::model::Stamp;
 
     fn at(s: &str) -> DateTime<Utc> {

@@ -344,7 +344,9 @@ pub struct UpdateDocument {
     pub update: UpdateContext,
     /// The policy's update cadence for this severity, in minutes (null when it sets none).
     pub cadence_minutes: Option<i64>,
-    pub postmortem_within_hours: u32,
+    /// The post-mortem promise of the worst severity the incident reached (`5 days`), from the
+    /// policy; null when it makes none.
+    pub postmortem_within: Option<String>,
     pub now: DateTime<Utc>,
 }
 
@@ -374,7 +376,9 @@ impl UpdateDocument {
                 .severity(i.severity)
                 .update_every
                 .map(|s| s.seconds() / 60),
-            postmortem_within_hours: 48,
+            postmortem_within: config
+                .postmortem_due(i.peak_severity())
+                .map(|d| d.in_words()),
             now,
         }
     }

@@ -99,7 +99,7 @@ fn an_update_records_the_three_things_and_prints_the_published_text() {
     let resolved = repo.ok(&["render", &id]);
     assert_eq!(
         resolved.trim(),
-        "**Resolved** – This incident has been resolved as of 2026-11-25 10:50 UTC. We will publish a post-mortem within 48 hours."
+        "**Resolved** – This incident has been resolved as of 2026-11-25 10:50 UTC. We will publish a post-mortem within 5 days."
     );
     assert!(
         repo.record(&id)["updates"][3]
