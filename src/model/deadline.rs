@@ -89,6 +89,13 @@ impl Deadline {
     }
 }
 
+/// A once-per-episode deadline: its kind, where the policy keeps its span, and when it was met.
+type FirstDeadline = (
+    DeadlineKind,
+    fn(&SeverityPolicy) -> Option<Span>,
+    Option<DateTime<Utc>>,
+);
+
 /// The first `comms` event to `audience` for which `keep` holds.
 fn first_comms(
     i: &Incident,
@@ -118,11 +125,7 @@ pub fn deadlines(i: &Incident, config: &Config, now: DateTime<Utc>) -> Vec<Deadl
         let horizon = episode.until.map_or(now, |r| r.min(now));
         let in_episode =
             |t: DateTime<Utc>| t >= episode.from && episode.until.is_none_or(|u| t <= u);
-        let kinds: [(
-            DeadlineKind,
-            fn(&SeverityPolicy) -> Option<Span>,
-            Option<DateTime<Utc>>,
-        ); 4] = [
+        let kinds: [FirstDeadline; 4] = [
             (
                 DeadlineKind::StatusPage,
                 |p| p.status_page_within,

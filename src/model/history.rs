@@ -320,7 +320,8 @@ mod tests {
         assert_eq!(i.roles_of_at("alice", t("10:10")), ["commander"]);
         assert!(i.roles_of_at("alice", t("10:05")).is_empty());
         let periods = i.role_periods();
-        let commander: Vec<(&str, DateTime<Utc>, Option<DateTime<Utc>>)> = periods
+        type Held<'a> = (&'a str, DateTime<Utc>, Option<DateTime<Utc>>);
+        let commander: Vec<Held> = periods
             .iter()
             .filter(|p| p.role == "commander")
             .map(|p| (p.who.as_str(), p.from, p.until))
