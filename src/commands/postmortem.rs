@@ -4,7 +4,7 @@
 use super::Context;
 use crate::model::event_kind;
 use crate::render::Renderer;
-use crate::render::context::PostmortemDocument;
+use crate::render::context::{PostmortemDocument, UpdateDocument};
 use crate::store::{Change, NothingChanged, POSTMORTEMS_DIR, write_atomically};
 use anyhow::Result;
 use std::path::{Path, PathBuf};
@@ -31,10 +31,14 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
     let incident = store.load(&id)?;
     let renderer = Renderer::new(Some(store.root()), store.config());
     let template = renderer.resolve_name(&args.template)?;
-    let text = renderer.render(
-        &template,
-        PostmortemDocument::new(&incident, store.config(), ctx.now),
-    )?;
+    // Each public update quoted in the words customers saw, from the template every channel shares.
+    let doc = PostmortemDocument::new(&incident, store.config(), ctx.now).with_update_texts(|u| {
+        let words = UpdateDocument::public(&incident, store.config(), u.clone(), ctx.now);
+        renderer
+            .render("update-body.txt", &words)
+            .map(|t| t.trim().to_string())
+    })?;
+    let text = renderer.render(&template, doc)?;
     if let Some(out) = &args.out {
         let path = if out.is_absolute() {
             out.clone()

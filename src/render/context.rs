@@ -56,6 +56,25 @@ pub struct EventContext {
 }
 
 #[derive(Debug, Clone, Serialize)]
+pub struct SeverityPeriodContext {
+    pub severity: Severity,
+    pub label: String,
+    pub from: DateTime<Utc>,
+    pub until: Option<DateTime<Utc>>,
+    pub seconds: i64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RolePeriodContext {
+    /// `incident commander`, `communications lead`, ...
+    pub role: String,
+    /// The person's name from the roster, else their handle.
+    pub who: String,
+    pub from: DateTime<Utc>,
+    pub until: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, Serialize)]
 pub struct UpdateContext {
     pub id: String,
     pub at: DateTime<Utc>,
@@ -68,6 +87,9 @@ pub struct UpdateContext {
     /// The incident's first public update: templates word it as the first acknowledgement.
     pub is_first: bool,
     pub is_resolution: bool,
+    /// The words customers saw (the shared `update-body` template), where the document has them:
+    /// post-mortems quote exactly what was said.
+    pub text: Option<String>,
 }
 
 impl UpdateContext {
@@ -85,6 +107,7 @@ impl UpdateContext {
             public: u.visibility.is_public(),
             is_first: first_public == Some(u.id.as_str()),
             is_resolution: u.status == Status::Resolved,
+            text: None,
         }
     }
 }
@@ -160,6 +183,14 @@ pub struct IncidentContext {
     pub resolved_at: Option<DateTime<Utc>>,
     pub durations: Durations,
     pub severity_history: Vec<SeverityChange>,
+    /// The worst severity the incident reached.
+    pub peak_severity: Severity,
+    /// Each stretch at one severity, with its length in seconds.
+    pub severity_periods: Vec<SeverityPeriodContext>,
+    /// Who held which role from when to when.
+    pub role_history: Vec<RolePeriodContext>,
+    /// Whether it was reopened after a resolution.
+    pub reopened: bool,
     pub timeline: Vec<EventContext>,
     pub updates: Vec<UpdateContext>,
     pub public_updates: Vec<UpdateContext>,
@@ -173,12 +204,20 @@ fn seconds(from: Option<DateTime<Utc>>, to: Option<DateTime<Utc>>) -> Option<i64
 
 impl IncidentContext {
     pub fn new(i: &Incident, config: &Config, now: DateTime<Utc>) -> IncidentContext {
-        let role_of = |who: &str| -> String {
-            i.roles
+        // The roles a person held when they acted, not the ones they ended with.
+        let role_periods = i.role_periods();
+        let role_of = |who: &str, at: DateTime<Utc>| -> String {
+            let held: Vec<String> = role_periods
                 .iter()
-                .find(|(_, person)| person.as_str() == who || config.display_name(person) == who)
-                .map(|(role, _)| role_title(role))
-                .unwrap_or_else(|| "responder".into())
+                .filter(|p| p.who == who || config.display_name(&p.who) == who)
+                .filter(|p| p.from <= at && p.until.is_none_or(|u| u > at))
+                .map(|p| role_title(&p.role))
+                .collect();
+            if held.is_empty() {
+                "responder".into()
+            } else {
+                held.join(" and ")
+            }
         };
         let first_public = i.first_public_update().map(|u| u.id.as_str());
         let mut updates: Vec<UpdateContext> = i
@@ -221,10 +260,32 @@ impl IncidentContext {
                 total: i.duration(now).map(|d: Duration| d.num_seconds()),
             },
             severity_history: severity_history(i),
+            peak_severity: i.peak_severity(),
+            severity_periods: i
+                .severity_periods()
+                .into_iter()
+                .map(|p| SeverityPeriodContext {
+                    label: config.severity(p.severity).label,
+                    seconds: (p.until.unwrap_or(now).max(p.from) - p.from).num_seconds(),
+                    severity: p.severity,
+                    from: p.from,
+                    until: p.until,
+                })
+                .collect(),
+            role_history: role_periods
+                .iter()
+                .map(|p| RolePeriodContext {
+                    role: role_title(&p.role),
+                    who: config.display_name(&p.who).to_string(),
+                    from: p.from,
+                    until: p.until,
+                })
+                .collect(),
+            reopened: i.was_reopened(),
             timeline: i
                 .timeline
                 .iter()
-                .map(|e| event(e, role_of(&e.by)))
+                .map(|e| event(e, role_of(&e.by, e.at)))
                 .collect(),
             public_updates: updates.iter().filter(|u| u.public).cloned().collect(),
             updates,
@@ -416,5 +477,18 @@ impl PostmortemDocument {
             incident: IncidentContext::new(i, config, now),
             generated_at: now,
         }
+    }
+
+    /// Fills in the words customers saw for each public update, as `text` renders them.
+    pub fn with_update_texts<E>(
+        mut self,
+        mut text: impl FnMut(&UpdateContext) -> Result<String, E>,
+    ) -> Result<PostmortemDocument, E> {
+        for list in [&mut self.incident.updates, &mut self.incident.public_updates] {
+            for u in list.iter_mut().filter(|u| u.public) {
+                u.text = Some(text(u)?);
+            }
+        }
+        Ok(self)
     }
 }
