@@ -240,6 +240,9 @@ pub struct Stats {
     /// Drills in the window: left out of every figure unless included.
     pub drills: usize,
     pub drills_included: bool,
+    /// Incidents reopened after a resolution (their MTTR runs to the final resolution).
+    pub reopened: usize,
+    /// Counted by the worst severity each reached.
     pub by_severity: BTreeMap<String, usize>,
     pub times: ResponseTimes,
     pub grouping: Option<Grouping>,
@@ -269,8 +272,11 @@ pub fn stats(
         .collect();
     let mut by_severity = BTreeMap::new();
     for i in &counted {
-        *by_severity.entry(i.severity.to_string()).or_insert(0) += 1;
+        *by_severity
+            .entry(i.peak_severity().to_string())
+            .or_insert(0) += 1;
     }
+    let reopened = counted.iter().filter(|i| i.was_reopened()).count();
     let groups = by
         .map(|by| {
             let mut members: BTreeMap<String, Vec<&Incident>> = BTreeMap::new();
@@ -295,6 +301,7 @@ pub fn stats(
         incidents: counted.len(),
         drills,
         drills_included: include_drills,
+        reopened,
         by_severity,
         times: response_times(&counted),
         grouping: by,

@@ -32,12 +32,13 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
     let renderer = Renderer::new(Some(store.root()), store.config());
     let template = renderer.resolve_name(&args.template)?;
     // Each public update quoted in the words customers saw, from the template every channel shares.
-    let doc = PostmortemDocument::new(&incident, store.config(), ctx.now).with_update_texts(|u| {
-        let words = UpdateDocument::public(&incident, store.config(), u.clone(), ctx.now);
-        renderer
-            .render("update-body.txt", &words)
-            .map(|t| t.trim().to_string())
-    })?;
+    let doc =
+        PostmortemDocument::new(&incident, store.config(), ctx.now).with_update_texts(|u| {
+            let words = UpdateDocument::public(&incident, store.config(), u.clone(), ctx.now);
+            renderer
+                .render("update-body.txt", &words)
+                .map(|t| t.trim().to_string())
+        })?;
     let text = renderer.render(&template, doc)?;
     if let Some(out) = &args.out {
         let path = if out.is_absolute() {

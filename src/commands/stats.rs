@@ -75,6 +75,12 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
             }
         ))?;
     }
+    if s.reopened > 0 {
+        out.line(format!(
+            "{} reopened after a resolution (their MTTR runs to the final resolution)",
+            s.reopened
+        ))?;
+    }
     out.line("")?;
     let mut grid = Grid::new(vec![
         Column::keep("GROUP"),

@@ -484,7 +484,10 @@ impl PostmortemDocument {
         mut self,
         mut text: impl FnMut(&UpdateContext) -> Result<String, E>,
     ) -> Result<PostmortemDocument, E> {
-        for list in [&mut self.incident.updates, &mut self.incident.public_updates] {
+        for list in [
+            &mut self.incident.updates,
+            &mut self.incident.public_updates,
+        ] {
             for u in list.iter_mut().filter(|u| u.public) {
                 u.text = Some(text(u)?);
             }

@@ -11,6 +11,7 @@ mod edit;
 mod errors;
 mod followthrough;
 mod output;
+mod scenario;
 mod snapshots;
 mod sync;
 mod terminal;
