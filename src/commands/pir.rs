@@ -2,7 +2,7 @@
 //! into the record, from flags or in `$EDITOR`.
 
 use super::{Context, edit_in_editor};
-use crate::model::{ReviewPatch, event_kind};
+use crate::model::{ReviewPatch, ReviewStatus, event_kind};
 use crate::store::{Change, NothingChanged};
 use anyhow::{Result, anyhow};
 
@@ -49,6 +49,18 @@ pub struct Args {
     pub lessons: Vec<String>,
     #[command(flatten)]
     pub impact: super::ImpactArgs,
+    /// where the review stands: draft, in-review or final
+    #[arg(long, value_name = "STATUS")]
+    pub status: Option<ReviewStatus>,
+    /// who wrote the review
+    #[arg(long, value_name = "WHO")]
+    pub author: Option<String>,
+    /// a reviewer (repeat)
+    #[arg(long = "reviewer", value_name = "WHO")]
+    pub reviewers: Vec<String>,
+    /// the date of the review meeting (YYYY-MM-DD or a span from today like 3d)
+    #[arg(long, value_name = "DATE")]
+    pub meeting: Option<String>,
     /// edit the whole review as YAML in $EDITOR
     #[arg(long)]
     pub edit: bool,
@@ -76,7 +88,19 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
     } else {
         None
     };
+    let meeting = args
+        .meeting
+        .as_deref()
+        .map(|d| {
+            crate::model::parse_date(d, ctx.now.date_naive())
+                .map_err(|e| crate::model::ModelError::Invalid(format!("--meeting: {e}")))
+        })
+        .transpose()?;
     let patch = ReviewPatch {
+        status: args.status,
+        author: args.author.clone(),
+        reviewers: args.reviewers.clone(),
+        meeting,
         summary: args.summary.clone(),
         root_cause: args.root_cause.clone(),
         trigger: args.trigger.clone(),

@@ -319,6 +319,17 @@ impl Impact {
 /// being drafted, and the templates render those as placeholders.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct Postmortem {
+    /// Where the review stands: draft (the default), in-review, final.
+    #[serde(default, skip_serializing_if = "ReviewStatus::is_draft")]
+    pub status: ReviewStatus,
+    /// Who wrote it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub author: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reviewers: Vec<String>,
+    /// When the review meeting is (or was).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub meeting: Option<NaiveDate>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub summary: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -343,6 +354,53 @@ pub struct Postmortem {
     pub lessons: Vec<String>,
     #[serde(flatten)]
     pub extra: Extra,
+}
+
+/// Where a post-incident review stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum ReviewStatus {
+    #[default]
+    Draft,
+    InReview,
+    Final,
+}
+
+impl ReviewStatus {
+    pub const ALL: [ReviewStatus; 3] = [Self::Draft, Self::InReview, Self::Final];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Draft => "draft",
+            Self::InReview => "in-review",
+            Self::Final => "final",
+        }
+    }
+
+    fn is_draft(&self) -> bool {
+        *self == Self::Draft
+    }
+}
+
+impl fmt::Display for ReviewStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for ReviewStatus {
+    type Err = ModelError;
+    fn from_str(s: &str) -> Result<Self, ModelError> {
+        let wanted = s.trim().to_ascii_lowercase().replace(' ', "-");
+        Self::ALL
+            .into_iter()
+            .find(|r| r.as_str() == wanted)
+            .ok_or_else(|| {
+                ModelError::Invalid(format!(
+                    "invalid review status `{s}`: expected draft, in-review or final"
+                ))
+            })
+    }
 }
 
 impl Postmortem {
@@ -587,6 +645,11 @@ fn unique_id(derived: String, prefix: &str, taken: impl Fn(&str) -> bool) -> Str
 /// given) replaces the whys, the other lists append.
 #[derive(Debug, Clone, Default)]
 pub struct ReviewPatch {
+    pub status: Option<ReviewStatus>,
+    pub author: Option<String>,
+    /// Reviewers to add.
+    pub reviewers: Vec<String>,
+    pub meeting: Option<NaiveDate>,
     pub summary: Option<String>,
     pub root_cause: Option<String>,
     pub trigger: Option<String>,
@@ -613,6 +676,10 @@ impl ReviewPatch {
         .iter()
         .all(|t| t.is_none())
             && self.whys.is_none()
+            && self.status.is_none()
+            && self.author.is_none()
+            && self.reviewers.is_empty()
+            && self.meeting.is_none()
             && [
                 &self.add_whys,
                 &self.factors,
@@ -661,6 +728,21 @@ impl Postmortem {
                 *field = Some(v.to_string());
             }
         };
+        for who in patch.author.iter().chain(&patch.reviewers) {
+            super::check_name("person", who)?;
+        }
+        if let Some(status) = patch.status {
+            self.status = status;
+        }
+        set(&mut self.author, &patch.author);
+        for r in &patch.reviewers {
+            if !self.reviewers.contains(r) {
+                self.reviewers.push(r.clone());
+            }
+        }
+        if let Some(meeting) = patch.meeting {
+            self.meeting = Some(meeting);
+        }
         set(&mut self.summary, &patch.summary);
         set(&mut self.root_cause, &patch.root_cause);
         set(&mut self.trigger, &patch.trigger);

@@ -28,8 +28,8 @@ pub use error::ModelError;
 pub use history::{Episode, RolePeriod, SeverityPeriod};
 pub use incident::{
     ActionItem, ActionState, ActionType, DeclareSpec, Extra, Impact, ImpactChange, Incident,
-    IncidentKind, IncidentSummary, Postmortem, PublicView, ReviewPatch, Stamp, StatusUpdate,
-    TimelineEvent, Visibility, event_kind, parse_action_ref,
+    IncidentKind, IncidentSummary, Postmortem, PublicView, ReviewPatch, ReviewStatus, Stamp,
+    StatusUpdate, TimelineEvent, Visibility, event_kind, parse_action_ref,
 };
 pub use policy::{Config, Person, Service, SeverityPolicy, StatusPageConfig, SyncMode};
 pub use severity::{Severity, Status};

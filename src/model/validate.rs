@@ -319,6 +319,31 @@ pub fn check_incident(i: &Incident, input: &CheckInput) -> Vec<Finding> {
             );
         }
     }
+    // A review written but left in draft past the promise is a promise broken too.
+    if let Some(due) = input.config.postmortem_due(i.peak_severity())
+        && i.peak_severity() <= super::Severity::Sev2
+        && !i.drill
+        && let Some(resolved) = i.resolved_at
+        && i.status == Status::Resolved
+        && input.now > resolved + due.to_chrono()
+        && !i.postmortem.is_empty()
+        && i.postmortem.status == super::ReviewStatus::Draft
+    {
+        add(
+            Warning,
+            "postmortem.status",
+            format!(
+                "the {} post-mortem is still a draft {} after resolution (policy: within {})",
+                i.peak_severity(),
+                super::format_duration(input.now - resolved),
+                due.in_words()
+            ),
+            &format!(
+                "review it, then mark it: `incident pir {} --status final`",
+                i.id
+            ),
+        );
+    }
     if let Some(due) = input.config.postmortem_due(i.peak_severity())
         && !i.drill
         && let Some(resolved) = i.resolved_at

@@ -135,6 +135,13 @@ pub struct SeverityChange {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct PostmortemContext {
+    /// `draft`, `in-review` or `final`.
+    pub status: String,
+    pub author: Option<String>,
+    pub reviewers: Vec<String>,
+    pub meeting: Option<chrono::NaiveDate>,
+    /// When the policy wants it published (resolution + the peak severity's `postmortem_due`).
+    pub due: Option<DateTime<Utc>>,
     pub summary: Option<String>,
     pub root_cause: Option<String>,
     pub trigger: Option<String>,
@@ -305,6 +312,23 @@ impl IncidentContext {
                 })
                 .collect(),
             postmortem: PostmortemContext {
+                status: i.postmortem.status.as_str().into(),
+                author: i
+                    .postmortem
+                    .author
+                    .as_ref()
+                    .map(|a| config.display_name(a).to_string()),
+                reviewers: i
+                    .postmortem
+                    .reviewers
+                    .iter()
+                    .map(|r| config.display_name(r).to_string())
+                    .collect(),
+                meeting: i.postmortem.meeting,
+                due: config
+                    .postmortem_due(i.peak_severity())
+                    .zip(i.resolved_at)
+                    .map(|(due, resolved)| resolved + due.to_chrono()),
                 summary: i.postmortem.summary.clone(),
                 root_cause: i.postmortem.root_cause.clone(),
                 trigger: i.postmortem.trigger.clone(),

@@ -314,3 +314,49 @@ fn a_sev1_escalated_handed_over_resolved_reviewed_and_reopened_tells_the_truth()
         "kept in both episodes"
     );
 }
+
+#[test]
+fn a_review_left_in_draft_past_the_promise_is_a_check_warning_until_final() {
+    let mut repo = Repo::new();
+    at(&mut repo, "10:00");
+    let id = repo.declare(
+        "Checkout errors",
+        &["--sev", "SEV2", "--commander", "alice"],
+    );
+    repo.ok(&["resolve", &id]);
+    repo.ok(&[
+        "pir",
+        &id,
+        "--summary",
+        "A deploy broke checkout.",
+        "--author",
+        "alice",
+        "--reviewer",
+        "bob",
+    ]);
+    let pm = repo.ok(&["postmortem", &id]);
+    assert!(
+        pm.contains("| Review | draft, by alice; reviewers bob; due 2026-11-30 |"),
+        "{pm}"
+    );
+    repo.at("2026-12-01T10:00:00Z");
+    let out = repo.run(&["check"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("postmortem.status: the SEV2 post-mortem is still a draft")
+            && text.contains(&format!("`incident pir {id} --status final`")),
+        "{text}"
+    );
+    repo.ok(&["pir", &id, "--status", "final", "--meeting", "2026-11-28"]);
+    let text = repo.ok(&["check"]);
+    assert!(!text.contains("still a draft"), "{text}");
+    let pm = repo.ok(&["postmortem", &id]);
+    assert!(
+        pm.contains(
+            "| Review | final, by alice; reviewers bob; meeting 2026-11-28; due 2026-11-30 |"
+        ),
+        "{pm}"
+    );
+    let err = repo.fails(2, &["pir", &id, "--status", "approved"]);
+    assert!(err.contains("draft, in-review or final"), "{err}");
+}
