@@ -134,6 +134,9 @@ pub fn recurrence(incidents: &[&Incident]) -> Recurrence {
 pub struct Compliance {
     pub severity: Severity,
     pub deadline: DeadlineKind,
+    /// For audience deadlines: which audience.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub audience: Option<String>,
     pub kept: usize,
     pub missed: usize,
     /// Kept as a share of kept + missed, in percent; pending deadlines are not counted.
@@ -143,16 +146,17 @@ pub struct Compliance {
 }
 
 pub fn compliance(incidents: &[&Incident], config: &Config, now: DateTime<Utc>) -> Vec<Compliance> {
-    let mut table: BTreeMap<(Severity, DeadlineKind), Compliance> = BTreeMap::new();
+    let mut table: BTreeMap<(Severity, DeadlineKind, Option<String>), Compliance> = BTreeMap::new();
     for i in incidents {
         // Counted under the worst severity the incident reached: that is whose promise it was.
         let severity = i.peak_severity();
         for d in deadlines(i, config, now) {
             let row = table
-                .entry((severity, d.kind))
+                .entry((severity, d.kind, d.audience.clone()))
                 .or_insert_with(|| Compliance {
                     severity,
                     deadline: d.kind,
+                    audience: d.audience.clone(),
                     kept: 0,
                     missed: 0,
                     percent: None,
@@ -347,7 +351,7 @@ pub fn due(all: &[Incident], config: &Config, now: DateTime<Utc>) -> Vec<Due> {
                     incident: i.id.clone(),
                     severity: i.severity,
                     drill: i.drill,
-                    what: d.kind.label().into(),
+                    what: d.label(),
                     due_at: Some(d.due_at),
                     in_secs: Some((d.due_at - now).num_seconds()),
                     overdue: d.state == DeadlineState::Overdue,

@@ -127,7 +127,10 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
         out.line(format!(
             "  {} {}: {pct} kept ({} kept, {} missed)",
             c.severity,
-            c.deadline.label(),
+            c.audience.as_ref().map_or_else(
+                || c.deadline.label().to_string(),
+                |a| format!("notification to {a}")
+            ),
             c.kept,
             c.missed
         ))?;

@@ -19,6 +19,8 @@ pub enum DeadlineKind {
     Executives,
     /// The next public status update, as promised by the last one or the policy cadence.
     NextUpdate,
+    /// A `comms` event to an audience the policy names under `notify` (the board, partners, ...).
+    Audience,
 }
 
 impl DeadlineKind {
@@ -29,6 +31,7 @@ impl DeadlineKind {
             Self::Customers => "customer notification",
             Self::Executives => "executive briefing",
             Self::NextUpdate => "next public update",
+            Self::Audience => "notification",
         }
     }
 
@@ -46,6 +49,9 @@ impl DeadlineKind {
             Self::NextUpdate => format!(
                 "post an update: `incident update {id} --impacted \"...\" --learned \"...\"`"
             ),
+            Self::Audience => format!(
+                "tell them, then record it with `incident log {id} ... --kind comms --to AUDIENCE`"
+            ),
         }
     }
 }
@@ -62,12 +68,33 @@ pub enum DeadlineState {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Deadline {
     pub kind: DeadlineKind,
+    /// For [`DeadlineKind::Audience`]: which audience.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub audience: Option<String>,
     pub due_at: DateTime<Utc>,
     pub met_at: Option<DateTime<Utc>>,
     pub state: DeadlineState,
 }
 
 impl Deadline {
+    /// What it is, as people say it: `customer notification`, `notification to board`.
+    pub fn label(&self) -> String {
+        match &self.audience {
+            Some(a) => format!("notification to {a}"),
+            None => self.kind.label().to_string(),
+        }
+    }
+
+    /// The command that meets it for incident `id`.
+    pub fn fix(&self, id: &str) -> String {
+        match &self.audience {
+            Some(a) => format!(
+                "tell them, then record it: `incident log {id} \"briefed the {a}\" --kind comms --to {a}`"
+            ),
+            None => self.kind.fix(id),
+        }
+    }
+
     fn new(
         kind: DeadlineKind,
         due_at: DateTime<Utc>,
@@ -82,6 +109,7 @@ impl Deadline {
         };
         Deadline {
             kind,
+            audience: None,
             due_at,
             met_at,
             state,
@@ -188,6 +216,36 @@ pub fn deadlines(i: &Incident, config: &Config, now: DateTime<Utc>) -> Vec<Deadl
             }
             out.extend(best);
         }
+        // Audiences the policy names: the earliest applicable deadline per audience, as above.
+        let mut audiences: std::collections::BTreeMap<String, Deadline> = Default::default();
+        for severity in Severity::ALL {
+            for (audience, within) in config.severity(severity).notify {
+                let reached = periods
+                    .iter()
+                    .filter(|p| p.severity <= severity)
+                    .filter(|p| p.until.is_none_or(|u| u > episode.from))
+                    .map(|p| p.from.max(episode.from))
+                    .filter(|t| episode.until.is_none_or(|u| *t <= u))
+                    .min();
+                let Some(reached) = reached else { continue };
+                let due = reached + within.to_chrono();
+                let met = first_comms(i, &audience, &in_episode).or(episode.until);
+                let applies = met.is_some_and(|m| m <= due)
+                    || due > horizon
+                    || periods.iter().any(|p| {
+                        p.severity <= severity && p.from <= due && p.until.is_none_or(|u| u > due)
+                    });
+                if !applies {
+                    continue;
+                }
+                let mut d = Deadline::new(DeadlineKind::Audience, due, met, horizon);
+                d.audience = Some(audience.clone());
+                if audiences.get(&audience).is_none_or(|b| d.due_at < b.due_at) {
+                    audiences.insert(audience, d);
+                }
+            }
+        }
+        out.extend(audiences.into_values());
     }
     let policy = config.severity(i.severity);
     let horizon = i.resolved_at.map_or(now, |r| r.min(now));

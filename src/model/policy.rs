@@ -86,6 +86,10 @@ pub struct SeverityPolicy {
     pub executives_within: Option<Span>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub update_every: Option<Span>,
+    /// Other audiences this severity must be told, and how soon (`board: 4h`, `partners: 2h`): met by
+    /// a `comms` event to that audience (`incident log ID "..." --kind comms --to board`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub notify: BTreeMap<String, Span>,
     /// How soon after resolution the post-mortem is published: what the resolution update promises
     /// customers and what `check` holds the team to. None: no promise (SEV3/SEV4 by default).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -111,6 +115,7 @@ fn policy(label: &str, description: &str, impact: &str) -> SeverityPolicy {
         customers_within: None,
         executives_within: None,
         update_every: None,
+        notify: BTreeMap::new(),
         postmortem_due: None,
         requires_commander: false,
         impact: impact.into(),

@@ -279,10 +279,10 @@ pub fn check_incident(i: &Incident, input: &CheckInput) -> Vec<Finding> {
                     "updates",
                     format!(
                         "{} overdue by {}",
-                        d.kind.label(),
+                        d.label(),
                         super::format_duration(input.now - d.due_at)
                     ),
-                    &d.kind.fix(&i.id),
+                    &d.fix(&i.id),
                 );
             }
         }

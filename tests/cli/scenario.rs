@@ -360,3 +360,63 @@ fn a_review_left_in_draft_past_the_promise_is_a_check_warning_until_final() {
     let err = repo.fails(2, &["pir", &id, "--status", "approved"]);
     assert!(err.contains("draft, in-review or final"), "{err}");
 }
+
+#[test]
+fn an_audience_the_policy_names_counts_for_its_deadline() {
+    let mut repo = Repo::new();
+    // The board is told of every SEV1 within 2 hours.
+    let policy = std::fs::read_to_string(repo.root.join(".incident.yaml")).unwrap();
+    let policy = policy.replacen(
+        "    requires_commander: true\n",
+        "    requires_commander: true\n    notify:\n      board: 2h\n",
+        1,
+    );
+    std::fs::write(repo.root.join(".incident.yaml"), &policy).unwrap();
+    repo.git(&["commit", "-qam", "board notification policy"]);
+    at(&mut repo, "10:00");
+    let id = repo.declare(
+        "Checkout down",
+        &["--sev", "SEV1", "--commander", "alice", "--update"],
+    );
+    at(&mut repo, "11:00");
+    let due = json(&repo, &["due"]);
+    let board = due
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["what"] == "notification to board")
+        .unwrap_or_else(|| panic!("{due}"));
+    assert_eq!(board["due_at"], "2026-11-25T12:00:00Z");
+    at(&mut repo, "12:30");
+    let check = repo.run(&["check"]);
+    let text = String::from_utf8_lossy(&check.stdout);
+    assert!(
+        text.contains("notification to board overdue by 30 min")
+            && text.contains(&format!(
+                "`incident log {id} \"briefed the board\" --kind comms --to board`"
+            )),
+        "{text}"
+    );
+    repo.ok(&[
+        "log",
+        &id,
+        "briefed the board",
+        "--kind",
+        "comms",
+        "--to",
+        "board",
+    ]);
+    let stats = json(&repo, &["stats", "--since", "1d"]);
+    let row = stats["comms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["audience"] == "board")
+        .unwrap_or_else(|| panic!("{}", stats["comms"]))
+        .clone();
+    assert_eq!(
+        (row["kept"].as_u64(), row["missed"].as_u64()),
+        (Some(0), Some(1)),
+        "late by 30 min"
+    );
+}
