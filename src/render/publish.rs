@@ -219,7 +219,8 @@ pub fn publish(
             p.incident_updates.iter().map(move |u| FeedEntry {
                 id: format!(
                     "tag:{authority},{}:{}/{}",
-                    &p.id[..10.min(p.id.len())],
+                    // The date part of the ID, counted in characters: an ID may hold any letter.
+                    p.id.chars().take(10).collect::<String>(),
                     p.id,
                     u.id
                 ),

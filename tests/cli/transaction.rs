@@ -711,8 +711,9 @@ fn times_out_of_range_or_order_are_refused_without_a_panic() {
 #[test]
 fn an_id_with_letters_outside_ascii_publishes() {
     let repo = Repo::new();
-    let id = repo.declare("Checkout down", &["--commander", "alice"]);
-    let odd = "2026-11-25-zürich-日本";
+    let id = repo.declare("Checkout down", &["--commander", "alice", "--update"]);
+    // The 10th byte falls inside `é`: the feed used to cut a published ID there and panic.
+    let odd = "2026-11-1é-zürich-日本";
     let text = repo
         .read(&id)
         .replace(&format!("id: {id}"), &format!("id: {odd}"));
@@ -720,7 +721,10 @@ fn an_id_with_letters_outside_ascii_publishes() {
     std::fs::write(repo.root.join(format!("incidents/2026/{odd}.yaml")), text).unwrap();
     repo.git(&["add", "-A"]);
     repo.git(&["commit", "-qm", "hand-made record"]);
-    repo.ok(&["publish", "--out", "site"]);
+    let site = repo.home.path().join("site");
+    repo.ok(&["publish", "--out", site.to_str().unwrap()]);
+    let feed = std::fs::read_to_string(site.join("feed.atom")).unwrap();
+    assert!(feed.contains(odd), "{feed}");
     repo.ok(&["show", odd]);
     repo.ok(&["list"]);
 }
