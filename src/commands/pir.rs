@@ -61,6 +61,12 @@ pub struct Args {
     /// the date of the review meeting (YYYY-MM-DD or a span from today like 3d)
     #[arg(long, value_name = "DATE")]
     pub meeting: Option<String>,
+    /// put the customer-safe version on the status page (`incident postmortem ID --public` shows it)
+    #[arg(long, conflicts_with = "unpublish")]
+    pub publish: bool,
+    /// take it off the status page again
+    #[arg(long)]
+    pub unpublish: bool,
     /// edit the whole review as YAML in $EDITOR
     #[arg(long)]
     pub edit: bool,
@@ -97,6 +103,13 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
         })
         .transpose()?;
     let patch = ReviewPatch {
+        publish: if args.publish {
+            Some(Some(ctx.now))
+        } else if args.unpublish {
+            Some(None)
+        } else {
+            None
+        },
         status: args.status,
         author: args.author.clone(),
         reviewers: args.reviewers.clone(),

@@ -23,6 +23,10 @@ pub struct Args {
     /// also commit it as postmortems/ID.md
     #[arg(long)]
     pub commit: bool,
+    /// the customer-safe version: public events and updates only, no people (template
+    /// postmortem-public unless --template names another)
+    #[arg(long)]
+    pub public: bool,
 }
 
 pub fn run(ctx: &Context, args: Args) -> Result<()> {
@@ -30,7 +34,12 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
     let id = store.resolve(&args.id)?;
     let incident = store.load(&id)?;
     let renderer = Renderer::new(Some(store.root()), store.config());
-    let template = renderer.resolve_name(&args.template)?;
+    let wanted = if args.public && args.template == "postmortem" {
+        "postmortem-public"
+    } else {
+        args.template.as_str()
+    };
+    let template = renderer.resolve_name(wanted)?;
     // Each public update quoted in the words customers saw, from the template every channel shares.
     let doc =
         PostmortemDocument::new(&incident, store.config(), ctx.now).with_update_texts(|u| {
@@ -39,6 +48,7 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
                 .render("update-body.txt", &words)
                 .map(|t| t.trim().to_string())
         })?;
+    let doc = if args.public { doc.public() } else { doc };
     let text = renderer.render(&template, doc)?;
     if let Some(out) = &args.out {
         let path = if out.is_absolute() {

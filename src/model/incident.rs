@@ -330,6 +330,9 @@ pub struct Postmortem {
     /// When the review meeting is (or was).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub meeting: Option<NaiveDate>,
+    /// Set when the customer-safe version goes on the status page (`pir --publish`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub published_at: Option<DateTime<Utc>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub summary: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -582,11 +585,22 @@ pub struct PublicView {
     pub resolved_at: Option<DateTime<Utc>>,
     #[serde(default)]
     pub updates: Vec<StatusUpdate>,
+    /// Read so that a review released with `pir --publish` can be published with the incident;
+    /// dropped otherwise (see [`PublicView::into_incident`]).
+    #[serde(default)]
+    pub postmortem: Postmortem,
+    #[serde(default)]
+    pub actions: Vec<ActionItem>,
+    #[serde(default)]
+    pub impact: Impact,
 }
 
 impl PublicView {
     /// An incident holding only the public fields (and internal updates, which publishing skips).
+    /// The review, its action items and the impact figures come along only once the review is
+    /// released (`pir --publish`); the public post-mortem then strips what customers may not read.
     pub fn into_incident(self) -> Incident {
+        let released = self.postmortem.published_at.is_some();
         let mut incident = Incident {
             version: super::FORMAT_VERSION,
             id: self.id,
@@ -599,7 +613,11 @@ impl PublicView {
             tags: Vec::new(),
             related: Vec::new(),
             summary: None,
-            impact: Impact::default(),
+            impact: if released {
+                self.impact
+            } else {
+                Impact::default()
+            },
             roles: BTreeMap::new(),
             started_at: self.started_at,
             detected_at: self.detected_at,
@@ -608,8 +626,12 @@ impl PublicView {
             resolved_at: self.resolved_at,
             timeline: Vec::new(),
             updates: self.updates,
-            actions: Vec::new(),
-            postmortem: Postmortem::default(),
+            actions: if released { self.actions } else { Vec::new() },
+            postmortem: if released {
+                self.postmortem
+            } else {
+                Postmortem::default()
+            },
             extra: Extra::new(),
         };
         incident.fill_entry_ids();
@@ -645,6 +667,8 @@ fn unique_id(derived: String, prefix: &str, taken: impl Fn(&str) -> bool) -> Str
 /// given) replaces the whys, the other lists append.
 #[derive(Debug, Clone, Default)]
 pub struct ReviewPatch {
+    /// `Some(Some(t))` publishes at `t`, `Some(None)` withdraws it from the status page.
+    pub publish: Option<Option<DateTime<Utc>>>,
     pub status: Option<ReviewStatus>,
     pub author: Option<String>,
     /// Reviewers to add.
@@ -677,6 +701,7 @@ impl ReviewPatch {
         .all(|t| t.is_none())
             && self.whys.is_none()
             && self.status.is_none()
+            && self.publish.is_none()
             && self.author.is_none()
             && self.reviewers.is_empty()
             && self.meeting.is_none()
@@ -733,6 +758,10 @@ impl Postmortem {
         }
         if let Some(status) = patch.status {
             self.status = status;
+        }
+        if let Some(publish) = patch.publish {
+            // Publishing again keeps the first publication time.
+            self.published_at = publish.map(|t| self.published_at.unwrap_or(t));
         }
         set(&mut self.author, &patch.author);
         for r in &patch.reviewers {

@@ -503,6 +503,36 @@ impl PostmortemDocument {
         }
     }
 
+    /// The same document with nothing customers may not read: internal events and updates, people
+    /// (authors, roles, owners, the review's author and reviewers) and every figure but the public
+    /// ones are removed, so no template can reach them.
+    pub fn public(mut self) -> PostmortemDocument {
+        let i = &mut self.incident;
+        i.timeline.retain(|e| e.public);
+        for e in &mut i.timeline {
+            e.by = String::new();
+            e.by_role = String::new();
+        }
+        i.updates.retain(|u| u.public);
+        for u in i.updates.iter_mut().chain(i.public_updates.iter_mut()) {
+            u.by = String::new();
+        }
+        i.roles.clear();
+        i.role_history.clear();
+        i.impact_other.clear();
+        i.customers_affected = None;
+        for a in &mut i.actions {
+            a.owner = String::new();
+            a.note = None;
+            a.link = None;
+        }
+        i.actions.retain(|a| a.state != "dropped");
+        let pm = &mut i.postmortem;
+        pm.author = None;
+        pm.reviewers.clear();
+        self
+    }
+
     /// Fills in the words customers saw for each public update, as `text` renders them.
     pub fn with_update_texts<E>(
         mut self,

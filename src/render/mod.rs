@@ -47,6 +47,10 @@ pub const BUILTIN: &[(&str, &str)] = &[
         include_str!("../../templates/postmortem.md.j2"),
     ),
     (
+        "postmortem-public.md",
+        include_str!("../../templates/postmortem-public.md.j2"),
+    ),
+    (
         "postmortem-short.md",
         include_str!("../../templates/postmortem-short.md.j2"),
     ),

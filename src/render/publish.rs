@@ -79,6 +79,9 @@ pub struct PublicIncident {
     /// Newest first, as Statuspage lists them.
     pub incident_updates: Vec<IncidentUpdate>,
     pub components: Vec<ComponentRef>,
+    /// The customer-safe post-mortem (Markdown), once the team publishes it (`pir --publish`).
+    pub postmortem_body: Option<String>,
+    pub postmortem_published_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -187,6 +190,12 @@ pub fn publish(
                 display_at: u.at,
             });
         }
+        let postmortem_body = match i.postmortem.published_at {
+            Some(_) if i.resolved_at.is_some() => {
+                Some(public_postmortem(renderer, config, i, now)?)
+            }
+            _ => None,
+        };
         let created = updates.last().map(|u| u.at).unwrap_or(now);
         let updated = updates.first().map(|u| u.at).unwrap_or(created);
         published.push(PublicIncident {
@@ -201,6 +210,8 @@ pub fn publish(
             shortlink: link(&i.id),
             page_id: page_id.clone(),
             incident_updates: rendered,
+            postmortem_published_at: postmortem_body.as_ref().and(i.postmortem.published_at),
+            postmortem_body,
             components: i
                 .services
                 .iter()
@@ -334,6 +345,22 @@ pub fn publish(
             to_json(&serde_json::json!({ "page": &page, "incidents": &active })),
         ),
     ])
+}
+
+/// The customer-safe post-mortem, as `incident postmortem ID --public` renders it.
+fn public_postmortem(
+    renderer: &Renderer,
+    config: &Config,
+    incident: &Incident,
+    now: DateTime<Utc>,
+) -> Result<String, RenderError> {
+    let doc = super::context::PostmortemDocument::new(incident, config, now)
+        .with_update_texts(|u| render_update_body(renderer, config, incident, u, now))?
+        .public();
+    Ok(renderer
+        .render("postmortem-public.md", &doc)?
+        .trim()
+        .to_string())
 }
 
 /// The public text of one update, from the template every channel shares, so every published form

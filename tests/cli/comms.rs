@@ -716,3 +716,68 @@ fn a_resolved_incident_takes_no_update_unless_reopened() {
     assert_eq!(record["status"], "investigating");
     assert!(record["resolved_at"].is_null());
 }
+
+#[test]
+fn the_public_postmortem_is_customer_safe_and_published_once_released() {
+    let repo = Repo::example("acme", "2026-11-25T12:00:00Z");
+    let id = "2026-11-03-checkout-and-payments-failing";
+    let public = repo.ok(&["postmortem", id, "--public"]);
+    for secret in [
+        "INTERNAL-HOSTNAME",
+        "INTERNAL-UPDATE-MARKER",
+        "Alice",
+        "alice",
+        "Bob Osei",
+        "carol",
+        "incident commander",
+        "EUR 310,000",
+        "briefed the executive team",
+    ] {
+        assert!(
+            !public.contains(secret),
+            "`{secret}` in the public post-mortem:\n{public}"
+        );
+    }
+    assert!(
+        public.contains("## Root cause") && public.contains("What we are changing"),
+        "{public}"
+    );
+    assert!(
+        public.contains("We will publish a post-mortem within 5 days."),
+        "customers' words: {public}"
+    );
+
+    // Not on the status page until released; then in Statuspage's postmortem_body.
+    let site = repo.home.path().join("site");
+    repo.ok(&["publish", "--out", site.to_str().unwrap()]);
+    let incidents: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(site.join("incidents.json")).unwrap())
+            .unwrap();
+    let find = |v: &serde_json::Value| {
+        v["incidents"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["id"] == id)
+            .unwrap()
+            .clone()
+    };
+    assert!(find(&incidents)["postmortem_body"].is_null());
+    repo.ok(&["pir", id, "--publish"]);
+    repo.ok(&["publish", "--out", site.to_str().unwrap()]);
+    let incidents: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(site.join("incidents.json")).unwrap())
+            .unwrap();
+    let published = find(&incidents);
+    assert_eq!(
+        published["postmortem_body"].as_str().unwrap(),
+        public.trim()
+    );
+    assert_eq!(published["postmortem_published_at"], "2026-11-25T12:00:00Z");
+    repo.ok(&["pir", id, "--unpublish"]);
+    repo.ok(&["publish", "--out", site.to_str().unwrap()]);
+    let incidents: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(site.join("incidents.json")).unwrap())
+            .unwrap();
+    assert!(find(&incidents)["postmortem_body"].is_null());
+}
