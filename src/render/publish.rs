@@ -4,8 +4,9 @@
 //!
 //! What is public: incidents that are not drills and have at least one public status update, their
 //! title, services, severity-derived impact, lifecycle status and public updates. Nothing else of the
-//! record is read here: internal events and updates, people, e-mail addresses, summaries and
-//! post-mortems never reach a published file. Output depends only on the records, the policy and the
+//! record is read here: internal events and updates, people, e-mail addresses and summaries never
+//! reach a published file, and a post-mortem only in its customer-safe form once released
+//! (`pir --publish`, see [`super::context::PostmortemDocument::public`]). Output depends only on the records, the policy and the
 //! `now` passed in, so CI can commit only real changes.
 
 use super::context::{OrgContext, UpdateContext};
