@@ -10,6 +10,27 @@ pub fn register(env: &mut Environment<'static>, config: &Config) {
     env.add_filter("datetime", datetime);
     env.add_filter("time", time);
     env.add_filter("sentence", sentence);
+    // A link in Markdown: an autolink for http(s) URLs (made safe: no `<`, `>` or blanks can end
+    // it), anything else (a `javascript:` URL, a ticket number) as plain, escaped text.
+    env.add_filter("autolink", |url: String| -> minijinja::Value {
+        let url = url.trim();
+        let web = url.starts_with("https://") || url.starts_with("http://");
+        if !web {
+            return minijinja::Value::from_safe_string(super::escape_markdown(url));
+        }
+        let mut safe = String::with_capacity(url.len());
+        for c in url.chars() {
+            match c {
+                '<' => safe.push_str("%3C"),
+                '>' => safe.push_str("%3E"),
+                c if c.is_whitespace() || c.is_control() => {
+                    safe.push_str(&format!("%{:02X}", c as u32 & 0xff))
+                }
+                c => safe.push(c),
+            }
+        }
+        minijinja::Value::from_safe_string(format!("<{safe}>"))
+    });
     // Plain text (an included `.txt` template, say) made safe to place in Markdown.
     env.add_filter("markdown_text", |text: String| {
         minijinja::Value::from_safe_string(super::escape_markdown(&text))

@@ -781,3 +781,73 @@ fn the_public_postmortem_is_customer_safe_and_published_once_released() {
             .unwrap();
     assert!(find(&incidents)["postmortem_body"].is_null());
 }
+
+/// Every post-mortem layout over every example incident (and a record full of Markdown hazards)
+/// passes markdownlint's default rules other than line length, and CommonMark and Python-Markdown
+/// read the same headings, list items and table rows (tests/tools/markdown_check.py).
+#[test]
+fn postmortems_pass_markdownlint_and_read_the_same_in_commonmark_and_python_markdown() {
+    let repo = Repo::example("acme", "2026-11-25T12:00:00Z");
+    let hostile = repo.declare(
+        "Checkout <b>down</b> | # not a heading",
+        &["--sev", "SEV2", "--commander", "alice", "--update"],
+    );
+    repo.ok(&[
+        "pir",
+        &hostile,
+        "--summary",
+        "# Heading?\n- a list?\n[link](javascript:alert(1))",
+        "--why",
+        "1. numbered?",
+        "--lesson",
+        "| pipe |",
+    ]);
+    let dir = repo.home.path().join("rendered");
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut files = Vec::new();
+    let ids: Vec<String> = std::fs::read_dir(repo.root.join("incidents/2026"))
+        .unwrap()
+        .map(|e| {
+            e.unwrap()
+                .file_name()
+                .to_string_lossy()
+                .replace(".yaml", "")
+        })
+        .collect();
+    for id in &ids {
+        for template in [
+            "postmortem",
+            "postmortem-short",
+            "postmortem-pagerduty",
+            "postmortem-public",
+        ] {
+            let path = dir.join(format!("{id}-{template}.md"));
+            repo.ok(&[
+                "postmortem",
+                id,
+                "--template",
+                template,
+                "--out",
+                path.to_str().unwrap(),
+            ]);
+            files.push(path);
+        }
+    }
+    let out = std::process::Command::new("python3")
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/tools/markdown_check.py"
+        ))
+        .args(&files)
+        .output()
+        .expect(
+            "python3 with pymarkdownlnt, markdown and markdown-it-py (.ci/setup installs them)",
+        );
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(files.len(), ids.len() * 4);
+}
