@@ -4,7 +4,7 @@ use crate::support::Repo;
 use serde_json::Value;
 
 const NOW: &str = "2026-11-25T12:00:00Z";
-const SEV1: &str = "2026-11-03-checkout-and-payments-failing";
+const SEV1: &str = "2026-10-27-checkout-and-payments-failing";
 pub const PUBLISHED: [&str; 8] = [
     "status.md",
     "index.html",
@@ -242,7 +242,7 @@ fn published_files_have_the_statuspage_shape() {
     }
     let active = summary["incidents"].as_array().unwrap();
     assert_eq!(active.len(), 1);
-    assert_eq!(active[0]["id"], "2026-11-25-api-elevated-errors");
+    assert_eq!(active[0]["id"], "2026-11-18-api-elevated-errors");
     assert_eq!(active[0]["impact"], "major");
     assert_eq!(summary["scheduled_maintenances"], serde_json::json!([]));
 
@@ -256,8 +256,8 @@ fn published_files_have_the_statuspage_shape() {
     assert_eq!(
         ids,
         [
-            "2026-11-25-api-elevated-errors",
-            "2026-11-12-search-latency",
+            "2026-11-18-api-elevated-errors",
+            "2026-11-05-search-latency",
             SEV1
         ],
         "newest first; drills and incidents without public updates are not published"
@@ -449,7 +449,7 @@ fn nothing_internal_reaches_a_published_file() {
         .unwrap()
         .replace("alice@acme.example", &format!("{marker}@acme.example"));
     std::fs::write(repo.root.join(".incident.yaml"), policy).unwrap();
-    let path = repo.path_of("2026-11-25-api-elevated-errors");
+    let path = repo.path_of("2026-11-18-api-elevated-errors");
     let text = std::fs::read_to_string(&path).unwrap().replace(
         "summary: About 15% of API requests return 503.",
         &format!("summary: {marker} summary"),
@@ -465,6 +465,16 @@ fn nothing_internal_reaches_a_published_file() {
         "--drill",
         "--update",
     ]);
+    // The fixture's internal finding and internal update carry the marker too.
+    let sev1 = repo.path_of("2026-10-27-checkout-and-payments-failing");
+    let text = std::fs::read_to_string(&sev1)
+        .unwrap()
+        .replace("db-pay-01.internal", &format!("{marker}-host.internal"))
+        .replace(
+            "rollback verified on two of three regions",
+            &format!("{marker} rollback verified"),
+        );
+    std::fs::write(&sev1, text).unwrap();
     let declared_without_public_update =
         repo.declare(&format!("{marker} quiet incident"), &["--sev", "SEV3"]);
     assert!(!declared_without_public_update.is_empty());
@@ -474,10 +484,6 @@ fn nothing_internal_reaches_a_published_file() {
     for file in PUBLISHED {
         let text = std::fs::read_to_string(site.join(file)).unwrap();
         assert!(!text.contains("ZQXJ"), "{file} leaks an internal field");
-        assert!(
-            !text.contains("INTERNAL-HOSTNAME") && !text.contains("INTERNAL-UPDATE-MARKER"),
-            "{file} leaks the fixture's internal event or update"
-        );
         assert!(
             !text.contains("@acme.example"),
             "{file} leaks an e-mail address"
@@ -504,7 +510,7 @@ fn publishing_twice_gives_the_same_bytes_and_check_detects_drift() {
             .contains("up to date; nothing written")
     );
     repo.ok(&["publish", "--out", "a", "--check"]);
-    repo.at("2026-11-25T12:05:00Z").ok(&[
+    repo.at("2026-11-18T12:05:00Z").ok(&[
         "update",
         "api-elevated",
         "--impacted",
@@ -547,7 +553,7 @@ fn the_postmortem_has_every_section_and_placeholders_for_what_is_missing() {
     assert!(doc.contains("- Duration: 1 h 29 min"), "{doc}");
     assert!(doc.contains("Revenue at risk: EUR 310,000"), "{doc}");
     assert!(
-        doc.contains("| 11-03 14:12 | technical liaison | finding (internal) |"),
+        doc.contains("| 10-27 14:12 | technical liaison | finding (internal) |"),
         "internal events are in, by role: {doc}"
     );
     assert!(
@@ -556,7 +562,7 @@ fn the_postmortem_has_every_section_and_placeholders_for_what_is_missing() {
     );
 
     let draft = repo.ok(&["postmortem", "dashboard"]);
-    assert!(draft.contains("_Not written yet: the root cause. Add it with `incident pir 2026-11-18-dashboard-charts-empty --root-cause \"...\"`._"), "{draft}");
+    assert!(draft.contains("_Not written yet: the root cause. Add it with `incident pir 2026-11-11-dashboard-charts-empty --root-cause \"...\"`._"), "{draft}");
     assert!(draft.contains("_No action items yet."), "{draft}");
 
     let short = repo.ok(&["postmortem", SEV1, "--template", "postmortem-short"]);
@@ -605,12 +611,12 @@ fn pir_fills_the_review_and_postmortem_commit_keeps_it() {
     assert_eq!(rec["postmortem"]["whys"].as_array().unwrap().len(), 2);
     let out = repo.ok(&["postmortem", "dashboard", "--commit", "--out", "review.md"]);
     assert!(
-        out.contains("committed postmortems/2026-11-18-dashboard-charts-empty.md"),
+        out.contains("committed postmortems/2026-11-11-dashboard-charts-empty.md"),
         "{out}"
     );
     let committed = std::fs::read_to_string(
         repo.root
-            .join("postmortems/2026-11-18-dashboard-charts-empty.md"),
+            .join("postmortems/2026-11-11-dashboard-charts-empty.md"),
     )
     .unwrap();
     assert!(
@@ -624,7 +630,7 @@ fn pir_fills_the_review_and_postmortem_commit_keeps_it() {
     assert_eq!(
         repo.git(&["show", "--name-only", "--format=%s", "HEAD"])
             .trim(),
-        "2026-11-18-dashboard-charts-empty: post-mortem written (postmortem.md)\n\npostmortems/2026-11-18-dashboard-charts-empty.md"
+        "2026-11-11-dashboard-charts-empty: post-mortem written (postmortem.md)\n\npostmortems/2026-11-11-dashboard-charts-empty.md"
     );
     let err = repo.fails(2, &["pir", "dashboard"]);
     assert!(err.contains("nothing to write"), "{err}");
@@ -719,8 +725,8 @@ fn a_resolved_incident_takes_no_update_unless_reopened() {
 
 #[test]
 fn the_public_postmortem_is_customer_safe_and_published_once_released() {
-    let repo = Repo::example("acme", "2026-11-25T12:00:00Z");
-    let id = "2026-11-03-checkout-and-payments-failing";
+    let repo = Repo::example("acme", "2026-11-18T12:00:00Z");
+    let id = "2026-10-27-checkout-and-payments-failing";
     let public = repo.ok(&["postmortem", id, "--public"]);
     for secret in [
         "INTERNAL-HOSTNAME",
@@ -773,7 +779,7 @@ fn the_public_postmortem_is_customer_safe_and_published_once_released() {
         published["postmortem_body"].as_str().unwrap(),
         public.trim()
     );
-    assert_eq!(published["postmortem_published_at"], "2026-11-25T12:00:00Z");
+    assert_eq!(published["postmortem_published_at"], "2026-11-18T12:00:00Z");
     repo.ok(&["pir", id, "--unpublish"]);
     repo.ok(&["publish", "--out", site.to_str().unwrap()]);
     let incidents: serde_json::Value =
@@ -787,7 +793,7 @@ fn the_public_postmortem_is_customer_safe_and_published_once_released() {
 /// read the same headings, list items and table rows (tests/tools/markdown_check.py).
 #[test]
 fn postmortems_pass_markdownlint_and_read_the_same_in_commonmark_and_python_markdown() {
-    let repo = Repo::example("acme", "2026-11-25T12:00:00Z");
+    let repo = Repo::example("acme", "2026-11-18T12:00:00Z");
     let hostile = repo.declare(
         "Checkout <b>down</b> | # not a heading",
         &["--sev", "SEV2", "--commander", "alice", "--update"],

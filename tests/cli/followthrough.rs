@@ -4,8 +4,8 @@
 use crate::support::Repo;
 use serde_json::{Value, json};
 
-const NOW: &str = "2026-11-25T12:00:00Z";
-const SEV1: &str = "2026-11-03-checkout-and-payments-failing";
+const NOW: &str = "2026-11-18T12:00:00Z";
+const SEV1: &str = "2026-10-27-checkout-and-payments-failing";
 
 fn json_of(repo: &Repo, args: &[&str]) -> Value {
     let mut full = vec!["--json"];
@@ -37,7 +37,7 @@ fn stats_on_the_fixture_match_the_figures_worked_out_by_hand() {
     assert_eq!(s["recurrence"]["services"], json!({}));
     assert_eq!(
         s["recurrence"]["kinds"],
-        json!({"degradation": ["2026-11-12-search-latency", "2026-11-25-api-elevated-errors"]})
+        json!({"degradation": ["2026-11-05-search-latency", "2026-11-18-api-elevated-errors"]})
     );
 
     let comms: Vec<(String, String, u64, u64)> = s["comms"]
@@ -76,8 +76,8 @@ fn stats_on_the_fixture_match_the_figures_worked_out_by_hand() {
     assert_eq!(
         sev2_updates["misses"],
         json!([
-            "2026-11-12-search-latency: late by 15 min",
-            "2026-11-25-api-elevated-errors: still missing, overdue by 2 h"
+            "2026-11-05-search-latency: late by 15 min",
+            "2026-11-18-api-elevated-errors: still missing, overdue by 2 h"
         ])
     );
 
@@ -100,7 +100,17 @@ fn stats_grouping_and_drills() {
     assert_eq!(keys, ["api", "checkout", "dashboard", "payments", "search"]);
     let s = json_of(&repo, &["stats", "--include-drills", "--by", "month"]);
     assert_eq!(s["incidents"], 5);
-    assert_eq!(s["groups"][0]["key"], "2026-11");
+    let months: Vec<&str> = s["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["key"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        months,
+        ["2026-10", "2026-11"],
+        "the SEV1 of Oct 27, the rest in November"
+    );
     assert_eq!(s["times"]["mtta"]["count"], 5);
     let text = repo.ok(&["stats"]);
     assert!(text.contains("4 incidents from"), "{text}");
@@ -110,7 +120,7 @@ fn stats_grouping_and_drills() {
     );
     assert!(text.contains("kind degradation: 2 incidents"), "{text}");
     assert!(
-        text.contains("missed 2026-11-12-search-latency: late by 15 min"),
+        text.contains("missed 2026-11-05-search-latency: late by 15 min"),
         "{text}"
     );
 }
@@ -132,7 +142,7 @@ fn action_items_add_close_list_and_sync_from_commit_trailers() {
         "--link",
         "https://tracker.acme.example/OPS-500",
     ]);
-    assert!(out.contains("action #1 added: Test quota parsing against production samples (owner dan, due 2026-12-02, prevent)"), "{out}");
+    assert!(out.contains("action #1 added: Test quota parsing against production samples (owner dan, due 2026-11-25, prevent)"), "{out}");
     repo.ok(&[
         "action",
         "add",
@@ -141,7 +151,7 @@ fn action_items_add_close_list_and_sync_from_commit_trailers() {
         "--owner",
         "carol",
         "--due",
-        "2026-11-28",
+        "2026-11-21",
         "--type",
         "mitigate",
     ]);
@@ -163,7 +173,7 @@ fn action_items_add_close_list_and_sync_from_commit_trailers() {
     assert_eq!(carol.as_array().unwrap().len(), 2);
     let table = repo.ok(&["action", "list", "--open"]);
     assert!(table.lines().next().unwrap().starts_with("ITEM"), "{table}");
-    assert!(table.contains("2026-11-20 overdue"), "{table}");
+    assert!(table.contains("2026-11-13 overdue"), "{table}");
 
     repo.ok(&[
         "action",
@@ -187,7 +197,7 @@ fn action_items_add_close_list_and_sync_from_commit_trailers() {
         "commit",
         "-q",
         "-m",
-        "Add config canary\n\nCloses-Action: 2026-11-03-checkout#2",
+        "Add config canary\n\nCloses-Action: 2026-10-27-checkout#2",
     ]);
     let out = repo.ok(&["action", "sync"]);
     assert!(out.contains(&format!("{SEV1}#2 done (commit ")), "{out}");
@@ -208,11 +218,11 @@ fn action_items_add_close_list_and_sync_from_commit_trailers() {
 
 #[test]
 fn due_lists_what_active_incidents_owe() {
-    let mut repo = Repo::example("acme", "2026-11-25T09:40:00Z");
+    let mut repo = Repo::example("acme", "2026-11-18T09:40:00Z");
     let due = repo.ok(&["due"]);
     assert_eq!(
         due.trim_end(),
-        "SEV2 2026-11-25-api-elevated-errors: next public update due in 20 min\nSEV2 2026-11-25-api-elevated-errors: customer notification due in 30 min"
+        "SEV2 2026-11-18-api-elevated-errors: next public update due in 20 min\nSEV2 2026-11-18-api-elevated-errors: customer notification due in 30 min"
     );
     repo.at(NOW);
     let json = json_of(&repo, &["due"]);
@@ -379,7 +389,7 @@ fn check_passes_the_fixture_with_warnings_and_fails_on_broken_records() {
     assert!(
         problems
             .iter()
-            .any(|p| p.contains("actions[#3]") && p.contains("was due 2026-11-20")),
+            .any(|p| p.contains("actions[#3]") && p.contains("was due 2026-11-13")),
         "{problems:#?}"
     );
     assert!(
@@ -391,13 +401,13 @@ fn check_passes_the_fixture_with_warnings_and_fails_on_broken_records() {
     );
 
     // Break one record three ways: time order, lifecycle and YAML syntax in another.
-    let path = repo.path_of("2026-11-18-dashboard-charts-empty");
+    let path = repo.path_of("2026-11-11-dashboard-charts-empty");
     let text = std::fs::read_to_string(&path).unwrap().replace(
-        "resolved_at: 2026-11-18T17:10:00Z",
-        "resolved_at: 2026-11-18T16:00:00Z",
+        "resolved_at: 2026-11-11T17:10:00Z",
+        "resolved_at: 2026-11-11T16:00:00Z",
     );
     std::fs::write(&path, text).unwrap();
-    let path = repo.path_of("2026-11-12-search-latency");
+    let path = repo.path_of("2026-11-05-search-latency");
     std::fs::write(
         &path,
         std::fs::read_to_string(&path)
@@ -408,9 +418,9 @@ fn check_passes_the_fixture_with_warnings_and_fails_on_broken_records() {
     let out = repo.run(&["check"]);
     assert_eq!(out.status.code(), Some(1));
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.contains("error: incidents/2026/2026-11-18-dashboard-charts-empty.yaml: resolved_at: 2026-11-18T16:00:00+00:00 is before detected_at"), "{stdout}");
+    assert!(stdout.contains("error: incidents/2026/2026-11-11-dashboard-charts-empty.yaml: resolved_at: 2026-11-11T16:00:00+00:00 is before detected_at"), "{stdout}");
     assert!(
-        stdout.contains("error: incidents/2026/2026-11-12-search-latency.yaml: line 6:"),
+        stdout.contains("error: incidents/2026/2026-11-05-search-latency.yaml: line 6:"),
         "{stdout}"
     );
     assert!(
@@ -455,7 +465,7 @@ fn check_only_reads_even_when_trailers_would_close_action_items() {
 
 #[test]
 fn people_outside_the_roster_are_a_warning_not_a_refusal() {
-    let repo = Repo::example("acme", "2026-11-25T16:00:00Z");
+    let repo = Repo::example("acme", "2026-11-18T16:00:00Z");
     let out = repo.run(&["assign", "api-elevated", "--comms", "zed"]);
     assert!(out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
@@ -466,7 +476,7 @@ fn people_outside_the_roster_are_a_warning_not_a_refusal() {
     let check = repo.run(&["check"]);
     let stdout = String::from_utf8_lossy(&check.stdout);
     assert!(
-        stdout.contains("warning: incidents/2026/2026-11-25-api-elevated-errors.yaml: roles.comms: `zed` is not in the people roster"),
+        stdout.contains("warning: incidents/2026/2026-11-18-api-elevated-errors.yaml: roles.comms: `zed` is not in the people roster"),
         "{stdout}"
     );
 }

@@ -259,16 +259,16 @@ fn complete(repo: &Repo, words: &[&str]) -> Vec<String> {
 
 #[test]
 fn completions_offer_open_incidents_services_severities_and_statuses() {
-    let repo = Repo::example("acme", "2026-11-25T16:00:00Z");
+    let repo = Repo::example("acme", "2026-11-18T16:00:00Z");
     let ids = complete(&repo, &["incident", "show", "2026"]);
     assert_eq!(
         ids,
-        ["2026-11-25-api-elevated-errors"],
+        ["2026-11-18-api-elevated-errors"],
         "open incidents first"
     );
-    let ids = complete(&repo, &["incident", "show", "2026-11-0"]);
+    let ids = complete(&repo, &["incident", "show", "2026-10-2"]);
     assert!(
-        ids.contains(&"2026-11-03-checkout-and-payments-failing".to_string()),
+        ids.contains(&"2026-10-27-checkout-and-payments-failing".to_string()),
         "{ids:?}"
     );
     let services = complete(&repo, &["incident", "declare", "X", "--service", ""]);
@@ -348,7 +348,7 @@ fn there_is_a_lint_clean_man_page_for_every_page_the_manual_refers_to() {
 
 #[test]
 fn resolved_incidents_list_newest_first_and_drills_last() {
-    let repo = Repo::example("acme", "2026-11-25T12:00:00Z");
+    let repo = Repo::example("acme", "2026-11-18T12:00:00Z");
     let list: serde_json::Value = serde_json::from_str(&repo.ok(&["--json", "list"])).unwrap();
     let ids: Vec<&str> = list
         .as_array()
@@ -359,11 +359,11 @@ fn resolved_incidents_list_newest_first_and_drills_last() {
     assert_eq!(
         ids,
         [
-            "2026-11-25-api-elevated-errors",
-            "2026-11-18-dashboard-charts-empty",
-            "2026-11-12-search-latency",
-            "2026-11-03-checkout-and-payments-failing",
-            "2026-11-20-game-day-database-failover",
+            "2026-11-18-api-elevated-errors",
+            "2026-11-11-dashboard-charts-empty",
+            "2026-11-05-search-latency",
+            "2026-10-27-checkout-and-payments-failing",
+            "2026-11-13-game-day-database-failover",
         ]
     );
 }

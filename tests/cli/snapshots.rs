@@ -3,7 +3,7 @@
 
 use crate::support::Repo;
 
-const NOW: &str = "2026-11-25T12:00:00Z";
+const NOW: &str = "2026-11-18T12:00:00Z";
 
 fn example_ids() -> Vec<String> {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/acme/incidents/2026");

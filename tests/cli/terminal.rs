@@ -77,7 +77,7 @@ fn assert_aligned(screen: &str, cols: usize, what: &str) {
 
 #[test]
 fn coloured_tables_stay_aligned_and_ids_never_wrap_at_any_width() {
-    let repo = Repo::example("acme", "2026-11-25T16:00:00Z");
+    let repo = Repo::example("acme", "2026-11-18T16:00:00Z");
     let ids: Vec<String> = std::fs::read_dir(repo.root.join("incidents/2026"))
         .unwrap()
         .map(|e| {
@@ -104,7 +104,7 @@ fn coloured_tables_stay_aligned_and_ids_never_wrap_at_any_width() {
         for args in [
             vec!["stats", "--since", "3650d"],
             vec!["action", "list"],
-            vec!["history", "2026-11-03-checkout-and-payments-failing"],
+            vec!["history", "2026-10-27-checkout-and-payments-failing"],
         ] {
             let screen = on_terminal(&repo, cols, &[], &args);
             assert_aligned(&screen, cols, &args.join(" "));
@@ -120,7 +120,7 @@ fn coloured_tables_stay_aligned_and_ids_never_wrap_at_any_width() {
 
 #[test]
 fn no_color_turns_colour_off_on_a_terminal() {
-    let repo = Repo::example("acme", "2026-11-25T16:00:00Z");
+    let repo = Repo::example("acme", "2026-11-18T16:00:00Z");
     let coloured = on_terminal(&repo, 120, &[], &["list"]);
     assert!(coloured.contains("\u{1b}["), "{coloured}");
     let plain = on_terminal(&repo, 120, &[("NO_COLOR", "1")], &["list"]);
@@ -153,13 +153,13 @@ fn escapes_in_record_text_are_shown_not_obeyed_on_a_terminal() {
 
 #[test]
 fn list_show_stats_and_due_as_a_terminal_shows_them_at_80_and_120_columns() {
-    let repo = Repo::example("acme", "2026-11-25T16:00:00Z");
+    let repo = Repo::example("acme", "2026-11-18T16:00:00Z");
     for cols in [80, 120] {
         for (name, args) in [
             ("list", vec!["list"]),
             (
                 "show",
-                vec!["show", "2026-11-03-checkout-and-payments-failing"],
+                vec!["show", "2026-10-27-checkout-and-payments-failing"],
             ),
             ("stats", vec!["stats", "--since", "3650d"]),
             ("due", vec!["due"]),
