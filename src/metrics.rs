@@ -329,6 +329,70 @@ pub struct Due {
     pub overdue: bool,
 }
 
+/// An incident a post-mortem points to: one the record names as related, or an earlier one of the
+/// same service or kind (a recurrence).
+#[derive(Debug, Clone, Serialize)]
+pub struct RelatedIncident {
+    pub id: String,
+    pub title: String,
+    pub detected_at: Option<DateTime<Utc>>,
+    /// `related`, or what it shares: `service checkout`, `kind outage`.
+    pub why: String,
+}
+
+/// The incidents `i` names as related, then the earlier real incidents (not drills) detected in the
+/// `window` before it that share a service or its kind, newest first.
+pub fn related_incidents(
+    i: &Incident,
+    all: &[crate::model::IncidentSummary],
+    window: Duration,
+) -> Vec<RelatedIncident> {
+    let mut out: Vec<RelatedIncident> = Vec::new();
+    for id in &i.related {
+        if let Some(r) = all.iter().find(|r| &r.id == id) {
+            out.push(RelatedIncident {
+                id: r.id.clone(),
+                title: r.title.clone(),
+                detected_at: r.detected_at,
+                why: "related".into(),
+            });
+        }
+    }
+    let Some(detected) = i.detected_at else {
+        return out;
+    };
+    let mut recurrences: Vec<&crate::model::IncidentSummary> = all
+        .iter()
+        .filter(|r| r.id != i.id && !r.drill && !i.related.contains(&r.id))
+        .filter(|r| {
+            r.detected_at
+                .is_some_and(|t| t < detected && t >= detected - window)
+        })
+        .collect();
+    recurrences.sort_by(|a, b| b.detected_at.cmp(&a.detected_at));
+    for r in recurrences {
+        let shared: Vec<String> = r
+            .services
+            .iter()
+            .filter(|s| i.services.contains(s))
+            .map(|s| format!("service {s}"))
+            .chain(
+                (r.kind == i.kind && i.kind != crate::model::IncidentKind::Other)
+                    .then(|| format!("kind {}", r.kind)),
+            )
+            .collect();
+        if !shared.is_empty() {
+            out.push(RelatedIncident {
+                id: r.id.clone(),
+                title: r.title.clone(),
+                detected_at: r.detected_at,
+                why: shared.join(", "),
+            });
+        }
+    }
+    out
+}
+
 /// What every active incident owes now: open deadlines (pending or overdue) and missing roles.
 pub fn due(all: &[Incident], config: &Config, now: DateTime<Utc>) -> Vec<Due> {
     let mut out = Vec::new();

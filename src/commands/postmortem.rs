@@ -48,6 +48,14 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
                 .render("update-body.txt", &words)
                 .map(|t| t.trim().to_string())
         })?;
+    let summaries: Vec<_> = store
+        .load_all_as::<crate::model::IncidentSummary>()?
+        .into_iter()
+        .filter_map(Result::ok)
+        .collect();
+    let related =
+        crate::metrics::related_incidents(&incident, &summaries, chrono::Duration::days(90));
+    let doc = doc.with_related(related);
     let doc = if args.public { doc.public() } else { doc };
     let text = renderer.render(&template, doc)?;
     if let Some(out) = &args.out {

@@ -492,6 +492,8 @@ pub struct PostmortemDocument {
     pub org: OrgContext,
     pub incident: IncidentContext,
     pub generated_at: DateTime<Utc>,
+    /// Incidents named as related, and earlier ones of the same service or kind (90 days).
+    pub related: Vec<crate::metrics::RelatedIncident>,
 }
 
 impl PostmortemDocument {
@@ -500,7 +502,13 @@ impl PostmortemDocument {
             org: OrgContext::from_config(config),
             incident: IncidentContext::new(i, config, now),
             generated_at: now,
+            related: Vec::new(),
         }
+    }
+
+    pub fn with_related(mut self, related: Vec<crate::metrics::RelatedIncident>) -> Self {
+        self.related = related;
+        self
     }
 
     /// The same document with nothing customers may not read: internal events and updates, people
@@ -530,6 +538,7 @@ impl PostmortemDocument {
         let pm = &mut i.postmortem;
         pm.author = None;
         pm.reviewers.clear();
+        self.related.clear();
         self
     }
 

@@ -420,3 +420,33 @@ fn an_audience_the_policy_names_counts_for_its_deadline() {
         "late by 30 min"
     );
 }
+
+#[test]
+fn the_postmortem_links_related_and_recurring_incidents() {
+    let mut repo = Repo::new();
+    repo.at("2026-11-01T10:00:00Z");
+    let earlier = repo.declare("Checkout slow", &["--kind", "degradation"]);
+    repo.at("2026-11-10T10:00:00Z");
+    let other = repo.declare("Search down", &["--service", "search", "--kind", "outage"]);
+    repo.at("2026-11-25T10:00:00Z");
+    let id = repo.declare("Checkout down", &["--kind", "outage"]);
+    repo.ok(&["edit", &id, "--related", &other]);
+    let pm = repo.ok(&["postmortem", &id]);
+    let section = pm
+        .split("## Related incidents")
+        .nth(1)
+        .unwrap()
+        .split("\n## ")
+        .next()
+        .unwrap();
+    assert!(
+        section.contains(&format!("`{other}` Search down (related)")),
+        "{section}"
+    );
+    assert!(
+        section.contains(&format!("`{earlier}` Checkout slow (service checkout)")),
+        "{section}"
+    );
+    let public = repo.ok(&["postmortem", &id, "--public"]);
+    assert!(!public.contains(&earlier), "{public}");
+}
