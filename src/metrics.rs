@@ -369,7 +369,7 @@ pub fn related_incidents(
                 .is_some_and(|t| t < detected && t >= detected - window)
         })
         .collect();
-    recurrences.sort_by(|a, b| b.detected_at.cmp(&a.detected_at));
+    recurrences.sort_by_key(|r| std::cmp::Reverse(r.detected_at));
     for r in recurrences {
         let shared: Vec<String> = r
             .services
