@@ -359,4 +359,73 @@ mod tests {
         );
         assert!(i.was_reopened());
     }
+
+    #[test]
+    fn edges_of_the_history() {
+        // Without a detection time the incident begins at its declaration.
+        let mut i = sev1_story();
+        assert!(!i.was_reopened(), "one episode only");
+        i.detected_at = None;
+        i.push_event(
+            &stamp("09:50", "dan"),
+            "finding",
+            "backfilled".into(),
+            crate::model::Visibility::Internal,
+        );
+        assert_eq!(
+            i.began_at(),
+            Some(t("10:00")),
+            "the declaration, not an earlier backfilled event"
+        );
+        // An escalation in the very second of detection leaves no zero-length period behind.
+        let mut j = Incident::declare(
+            "2026-11-25-y".into(),
+            "Y".into(),
+            Severity::Sev2,
+            &stamp("10:00", "a"),
+        );
+        j.set_severity(Severity::Sev1, None, &stamp("10:00", "a"))
+            .unwrap();
+        let periods = j.severity_periods();
+        assert_eq!(periods.len(), 1, "{periods:?}");
+        assert_eq!(periods[0].severity, Severity::Sev1);
+        // Roles given when declaring start at the declaration, not a backfilled detection.
+        let mut k = Incident::declare(
+            "2026-11-25-z".into(),
+            "Z".into(),
+            Severity::Sev2,
+            &stamp("10:00", "a"),
+        );
+        k.detected_at = Some(t("09:40"));
+        k.roles.insert("commander".into(), "a".into());
+        assert_eq!(k.role_periods()[0].from, t("10:00"));
+        // At the very second of a handoff the role is the new holder's alone.
+        let story = sev1_story();
+        assert!(story.roles_of_at("oscar", t("10:10")).is_empty());
+        // A record resolved by hand (no `resolved` event) is one episode ending at its resolution.
+        let mut hand = Incident::declare(
+            "2026-11-25-h".into(),
+            "H".into(),
+            Severity::Sev3,
+            &stamp("10:00", "a"),
+        );
+        hand.status = Status::Resolved;
+        hand.resolved_at = Some(t("11:00"));
+        assert_eq!(
+            hand.episodes(),
+            [Episode {
+                from: t("10:00"),
+                until: Some(t("11:00"))
+            }]
+        );
+        // A status change that is not a reopen does not start an episode.
+        let mut s = sev1_story();
+        s.push_event(
+            &stamp("11:10", "a"),
+            event_kind::STATUS,
+            "status note after the end".into(),
+            crate::model::Visibility::Internal,
+        );
+        assert_eq!(s.episodes().len(), 1);
+    }
 }
