@@ -124,6 +124,21 @@ type FirstDeadline = (
     Option<DateTime<Utc>>,
 );
 
+/// The first moment in `episode` when the incident was at `severity` or worse.
+fn reached_in(
+    periods: &[super::SeverityPeriod],
+    severity: Severity,
+    episode: super::Episode,
+) -> Option<DateTime<Utc>> {
+    periods
+        .iter()
+        .filter(|p| p.severity <= severity)
+        .filter(|p| p.until.is_none_or(|u| u > episode.from))
+        .map(|p| p.from.max(episode.from))
+        .filter(|t| episode.until.is_none_or(|u| *t <= u))
+        .min()
+}
+
 /// The first `comms` event to `audience` for which `keep` holds.
 fn first_comms(
     i: &Incident,
@@ -191,14 +206,7 @@ pub fn deadlines(i: &Incident, config: &Config, now: DateTime<Utc>) -> Vec<Deadl
                 let Some(within) = within_of(&config.severity(severity)) else {
                     continue;
                 };
-                // The first moment in this episode at this severity or worse.
-                let reached = periods
-                    .iter()
-                    .filter(|p| p.severity <= severity)
-                    .filter(|p| p.until.is_none_or(|u| u > episode.from))
-                    .map(|p| p.from.max(episode.from))
-                    .filter(|t| episode.until.is_none_or(|u| *t <= u))
-                    .min();
+                let reached = reached_in(&periods, severity, episode);
                 let Some(reached) = reached else { continue };
                 let due = reached + within.to_chrono();
                 let kept_in_time = met.is_some_and(|m| m <= due);
@@ -220,13 +228,7 @@ pub fn deadlines(i: &Incident, config: &Config, now: DateTime<Utc>) -> Vec<Deadl
         let mut audiences: std::collections::BTreeMap<String, Deadline> = Default::default();
         for severity in Severity::ALL {
             for (audience, within) in config.severity(severity).notify {
-                let reached = periods
-                    .iter()
-                    .filter(|p| p.severity <= severity)
-                    .filter(|p| p.until.is_none_or(|u| u > episode.from))
-                    .map(|p| p.from.max(episode.from))
-                    .filter(|t| episode.until.is_none_or(|u| *t <= u))
-                    .min();
+                let reached = reached_in(&periods, severity, episode);
                 let Some(reached) = reached else { continue };
                 let due = reached + within.to_chrono();
                 let met = first_comms(i, &audience, &in_episode).or(episode.until);

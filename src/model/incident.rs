@@ -493,51 +493,6 @@ pub struct IncidentSummary {
 }
 
 impl IncidentSummary {
-    /// A new incident from its declaration: the ID from the detection date and the title's slug, the
-    /// `declared` event at `stamp`, and the commander (who acknowledges by taking the role) at the
-    /// moment of declaring, never at a backfilled detection time.
-    pub fn from_spec(spec: DeclareSpec, stamp: &Stamp) -> Result<Incident, ModelError> {
-        let title = spec.title.trim().to_string();
-        super::check_line("the title", &title)?;
-        if title.is_empty() {
-            return Err(ModelError::Invalid(
-                "the title is empty: say in a few words what is broken, e.g. \"Checkout down for EU customers\"".into(),
-            ));
-        }
-        for s in &spec.services {
-            super::check_name("service", s)?;
-        }
-        for who in [&spec.commander, &spec.comms].into_iter().flatten() {
-            super::check_name("person", who)?;
-        }
-        let detected = spec.detected_at.unwrap_or(stamp.at);
-        if let Some(started) = spec.started_at
-            && started > detected
-        {
-            return Err(ModelError::Invalid(
-                "--started-at is after --detected-at: impact cannot begin after it was detected"
-                    .into(),
-            ));
-        }
-        let id = format!("{}-{}", detected.format("%Y-%m-%d"), super::slugify(&title));
-        let mut incident = Incident::declare(id, title, spec.severity, stamp);
-        incident.detected_at = Some(detected);
-        incident.started_at = spec.started_at;
-        incident.kind = spec.kind;
-        incident.services = spec.services;
-        incident.summary = spec.summary.filter(|s| !s.trim().is_empty());
-        incident.drill = spec.drill;
-        incident.impact.apply(&spec.impact)?;
-        if let Some(commander) = spec.commander {
-            incident.roles.insert("commander".into(), commander);
-            incident.acknowledged_at = Some(stamp.at);
-        }
-        if let Some(comms) = spec.comms {
-            incident.roles.insert("comms".into(), comms);
-        }
-        Ok(incident)
-    }
-
     pub fn commander(&self) -> Option<&str> {
         self.roles.get("commander").map(String::as_str)
     }
