@@ -17,6 +17,17 @@ fn at(repo: &mut Repo, hm: &str) {
     repo.at(&format!("2026-11-25T{hm}:00Z"));
 }
 
+/// What `incident due` says is owed now whose description contains `what`.
+fn owed(repo: &Repo, what: &str) -> Value {
+    let due = json(repo, &["due"]);
+    due.as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["what"].as_str().unwrap().contains(what))
+        .unwrap_or_else(|| panic!("nothing `{what}` is owed: {due}"))
+        .clone()
+}
+
 /// (severity, deadline) → (kept, missed, misses) from `stats --json`.
 fn compliance(stats: &Value, sev: &str, deadline: &str) -> (u64, u64, Vec<String>) {
     let row = stats["comms"]
@@ -104,19 +115,8 @@ fn a_sev1_escalated_handed_over_resolved_reviewed_and_reopened_tells_the_truth()
     // At 10:20 the customer notification is owed by 10:36: SEV1's 30 min run from the escalation at
     // 10:06, not from detection (which would be 10:27), and beat SEV2's hour (10:57).
     at(&mut repo, "10:20");
-    let due = json(&repo, &["due"]);
-    let customers = due
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|d| {
-            d["what"]
-                .as_str()
-                .unwrap()
-                .contains("customer notification")
-        })
-        .unwrap_or_else(|| panic!("{due}"));
-    assert_eq!(customers["due_at"], "2026-11-25T10:36:00Z", "{due}");
+    let customers = owed(&repo, "customer notification");
+    assert_eq!(customers["due_at"], "2026-11-25T10:36:00Z", "{customers}");
 
     at(&mut repo, "10:25");
     repo.ok(&[
@@ -277,13 +277,7 @@ fn a_sev1_escalated_handed_over_resolved_reviewed_and_reopened_tells_the_truth()
         "{record}"
     );
     at(&mut repo, "12:10");
-    let due = json(&repo, &["due"]);
-    let first = due
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|d| d["what"].as_str().unwrap().contains("first public update"))
-        .unwrap_or_else(|| panic!("the reopen owes a new first update: {due}"));
+    let first = owed(&repo, "first public update");
     assert_eq!(
         first["due_at"], "2026-11-25T12:15:00Z",
         "15 min from the reopen at 12:00"
@@ -379,13 +373,7 @@ fn an_audience_the_policy_names_counts_for_its_deadline() {
         &["--sev", "SEV1", "--commander", "alice", "--update"],
     );
     at(&mut repo, "11:00");
-    let due = json(&repo, &["due"]);
-    let board = due
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|d| d["what"] == "notification to board")
-        .unwrap_or_else(|| panic!("{due}"));
+    let board = owed(&repo, "notification to board");
     assert_eq!(board["due_at"], "2026-11-25T12:00:00Z");
     at(&mut repo, "12:30");
     let check = repo.run(&["check"]);
