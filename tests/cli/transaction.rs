@@ -728,3 +728,41 @@ fn an_id_with_letters_outside_ascii_publishes() {
     repo.ok(&["show", odd]);
     repo.ok(&["list"]);
 }
+
+/// A git lock taken after the pre-checks (here by a hook, as a concurrent git command could): the
+/// branch is put back when the index cannot follow, and nothing is left changed.
+#[test]
+fn a_lock_taken_mid_change_is_undone_completely() {
+    let repo = Repo::new();
+    let id = repo.declare("Checkout down", &[]);
+    let before = state(&repo, &id);
+    hook(&repo, "commit-msg", "#!/bin/sh\ntouch .git/index.lock\n");
+    let err = repo.fails(1, &["log", &id, "index locked mid-change"]);
+    assert!(
+        err.contains("git index is locked") && err.contains("rm '"),
+        "{err}"
+    );
+    std::fs::remove_file(repo.root.join(".git/index.lock")).unwrap();
+    assert_eq!(
+        state(&repo, &id),
+        before,
+        "the branch was moved back, the file restored"
+    );
+    assert!(!repo.root.join(".git/incident-transaction.json").exists());
+
+    hook(
+        &repo,
+        "commit-msg",
+        "#!/bin/sh\ntouch .git/refs/heads/main.lock\n",
+    );
+    let err = repo.fails(1, &["log", &id, "branch locked mid-change"]);
+    assert!(
+        err.contains("is locked by another git command") && err.contains("main.lock"),
+        "{err}"
+    );
+    std::fs::remove_file(repo.root.join(".git/refs/heads/main.lock")).unwrap();
+    assert_eq!(state(&repo, &id), before);
+    hook(&repo, "commit-msg", "#!/bin/sh\nexit 0\n");
+    repo.ok(&["log", &id, "and now it lands"]);
+    assert_eq!(repo.git(&["status", "--porcelain"]), "");
+}
