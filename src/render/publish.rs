@@ -327,25 +327,40 @@ pub fn publish(
         page: &page,
         incidents: &published,
     };
-    Ok(vec![
-        ("status.md", renderer.render("status.md", &ctx)?),
-        ("index.html", renderer.render("index.html", &ctx)?),
-        ("feed.atom", renderer.render("feed.atom", &ctx)?),
-        ("summary.json", to_json(&summary)),
-        ("incidents.json", to_json(&incidents_json)),
+    // Statuspage API clients request `api/v2/<endpoint>`; the flat copies stay for existing readers.
+    let api = [
+        ("summary.json", "api/v2/summary.json", to_json(&summary)),
+        (
+            "incidents.json",
+            "api/v2/incidents.json",
+            to_json(&incidents_json),
+        ),
         (
             "status.json",
+            "api/v2/status.json",
             to_json(&serde_json::json!({ "page": &page, "status": &status })),
         ),
         (
             "components.json",
+            "api/v2/components.json",
             to_json(&serde_json::json!({ "page": &page, "components": &components })),
         ),
         (
             "incidents/unresolved.json",
+            "api/v2/incidents/unresolved.json",
             to_json(&serde_json::json!({ "page": &page, "incidents": &active })),
         ),
-    ])
+    ];
+    let mut files = vec![
+        ("status.md", renderer.render("status.md", &ctx)?),
+        ("index.html", renderer.render("index.html", &ctx)?),
+        ("feed.atom", renderer.render("feed.atom", &ctx)?),
+    ];
+    for (flat, v2, content) in api {
+        files.push((v2, content.clone()));
+        files.push((flat, content));
+    }
+    Ok(files)
 }
 
 /// The customer-safe post-mortem, as `incident postmortem ID --public` renders it.

@@ -857,3 +857,23 @@ fn postmortems_pass_markdownlint_and_read_the_same_in_commonmark_and_python_mark
     );
     assert_eq!(files.len(), ids.len() * 4);
 }
+
+#[test]
+fn statuspage_clients_find_the_api_under_api_v2() {
+    let repo = Repo::example("acme", "2026-11-18T12:00:00Z");
+    let site = repo.home.path().join("site");
+    repo.ok(&["publish", "--out", site.to_str().unwrap()]);
+    for endpoint in [
+        "summary.json",
+        "incidents.json",
+        "status.json",
+        "components.json",
+        "incidents/unresolved.json",
+    ] {
+        let flat = std::fs::read_to_string(site.join(endpoint)).unwrap();
+        let v2 = std::fs::read_to_string(site.join("api/v2").join(endpoint)).unwrap();
+        assert_eq!(flat, v2, "{endpoint}");
+        let json: serde_json::Value = serde_json::from_str(&v2).unwrap();
+        assert!(json["page"]["id"].is_string(), "{endpoint}");
+    }
+}
