@@ -877,3 +877,66 @@ fn statuspage_clients_find_the_api_under_api_v2() {
         assert!(json["page"]["id"].is_string(), "{endpoint}");
     }
 }
+
+/// WCAG 2 contrast ratio of two `#rrggbb` colours.
+fn contrast(a: &str, b: &str) -> f64 {
+    let luminance = |hex: &str| {
+        let channel = |i: usize| {
+            let c = f64::from(u8::from_str_radix(&hex[i..i + 2], 16).unwrap()) / 255.0;
+            if c <= 0.03928 {
+                c / 12.92
+            } else {
+                ((c + 0.055) / 1.055).powf(2.4)
+            }
+        };
+        0.2126 * channel(1) + 0.7152 * channel(3) + 0.0722 * channel(5)
+    };
+    let (la, lb) = (luminance(a), luminance(b));
+    (la.max(lb) + 0.05) / (la.min(lb) + 0.05)
+}
+
+/// Every text colour of the published page against the background it sits on meets WCAG AA (4.5:1).
+#[test]
+fn the_status_page_meets_wcag_aa_contrast() {
+    let repo = Repo::example("acme", "2026-11-18T12:00:00Z");
+    let site = repo.home.path().join("site");
+    repo.ok(&["publish", "--out", site.to_str().unwrap()]);
+    let html = std::fs::read_to_string(site.join("index.html")).unwrap();
+    let rule = |selector: &str, property: &str| -> String {
+        let start = html
+            .find(&format!("{selector} {{"))
+            .unwrap_or_else(|| panic!("no {selector}"));
+        let body = &html[start..start + html[start..].find('}').unwrap()];
+        let value = body
+            .split(&format!("{property}:"))
+            .nth(1)
+            .unwrap()
+            .trim_start();
+        value[..7].to_string()
+    };
+    let page = rule("body", "background");
+    let card = "#ffffff";
+    let mut pairs = vec![
+        ("body text", rule("body", "color"), page.clone()),
+        ("footer", rule("footer", "color"), page.clone()),
+        ("meta", rule(".meta", "color"), card.to_string()),
+    ];
+    for banner in [".none", ".minor", ".major", ".critical"] {
+        pairs.push((banner, "#ffffff".into(), rule(banner, "background")));
+    }
+    for status in [
+        ".operational",
+        ".degraded_performance",
+        ".partial_outage",
+        ".major_outage",
+    ] {
+        pairs.push((status, rule(status, "color"), card.to_string()));
+    }
+    for (what, fg, bg) in pairs {
+        let ratio = contrast(&fg, &bg);
+        assert!(
+            ratio >= 4.5,
+            "{what}: {fg} on {bg} is {ratio:.2}:1, below WCAG AA 4.5:1"
+        );
+    }
+}
