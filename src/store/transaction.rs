@@ -450,15 +450,7 @@ impl Store {
 
     /// Refuses to write anywhere but the incident repo's own folders, whatever a record or flag says.
     fn check_writable_path(&self, path: &Path) -> Result<()> {
-        use std::path::Component;
-        let rel = path.strip_prefix(&self.prefix).unwrap_or(path);
-        let safe = path.components().all(|c| matches!(c, Component::Normal(_)))
-            && rel.starts_with(super::INCIDENTS_DIR)
-                | rel.starts_with(super::POSTMORTEMS_DIR)
-                | matches!(
-                    rel.to_str(),
-                    Some(super::CONFIG_FILE) | Some(".gitattributes")
-                );
+        let safe = writable(&self.prefix, path);
         if !safe {
             bail!(
                 "refusing to write `{}`: incident only writes under `incidents/` and `postmortems/`",
@@ -530,6 +522,20 @@ impl Store {
     }
 }
 
+/// Whether `path` (relative to the work tree, under the incident repo's `prefix`) is one the tool may
+/// write: plain components only, under `incidents/` or `postmortems/`, or the two files `init` writes.
+fn writable(prefix: &Path, path: &Path) -> bool {
+    use std::path::Component;
+    let plain = path.components().all(|c| matches!(c, Component::Normal(_)));
+    let Ok(rel) = path.strip_prefix(prefix) else {
+        return false;
+    };
+    plain
+        && (rel.starts_with(super::INCIDENTS_DIR)
+            || rel.starts_with(super::POSTMORTEMS_DIR)
+            || matches!(rel.to_str(), Some(super::CONFIG_FILE | ".gitattributes")))
+}
+
 /// The git blob ID of a file's content, `None` when there is no such file.
 fn blob_of_file(path: &Path) -> Result<Option<Oid>> {
     match fs::read(path) {
@@ -577,6 +583,36 @@ mod tests {
             "ce013625030ba8dba906f756967f9e9ca394464a"
         );
         assert_eq!(blob_of_file(&dir.path().join("missing")).unwrap(), None);
+    }
+
+    #[test]
+    fn only_the_repos_own_folders_are_writable() {
+        let none = Path::new("");
+        for ok in [
+            "incidents/2026/x.yaml",
+            "postmortems/x.md",
+            ".incident.yaml",
+            ".gitattributes",
+        ] {
+            assert!(writable(none, Path::new(ok)), "{ok}");
+        }
+        for bad in [
+            "incidents/../README.md",
+            "/etc/passwd",
+            "src/main.rs",
+            ".git/config",
+            "incidentsx/y.yaml",
+            "../incidents/x.yaml",
+        ] {
+            assert!(!writable(none, Path::new(bad)), "{bad}");
+        }
+        let ops = Path::new("ops");
+        assert!(writable(ops, Path::new("ops/incidents/2026/x.yaml")));
+        assert!(
+            !writable(ops, Path::new("incidents/2026/x.yaml")),
+            "outside the repo's folder"
+        );
+        assert!(!writable(ops, Path::new("ops/src/x.rs")));
     }
 
     #[test]

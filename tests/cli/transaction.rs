@@ -179,6 +179,17 @@ fn hand_edits_are_refused_never_absorbed() {
     );
     let again = repo.declare("Checkout down", &[]);
     assert_ne!(again, id, "a committed record's ID is still taken");
+    // A record created by hand and never committed is not committed under the tool's name either.
+    repo.git(&["checkout", "-q", "HEAD", "--", &file]);
+    let copy = repo
+        .read(&id)
+        .replace(&format!("id: {id}"), "id: 2026-11-25-by-hand");
+    repo.write("incidents/2026/2026-11-25-by-hand.yaml", &copy);
+    let err = repo.fails(1, &["log", "2026-11-25-by-hand", "x"]);
+    assert!(
+        err.contains("exists but was never committed") && err.contains("git add"),
+        "{err}"
+    );
 }
 
 #[test]
