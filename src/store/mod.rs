@@ -5,6 +5,7 @@
 //! ([`transaction`]): one commit or nothing. Nothing here prints; what a person should hear about
 //! (waiting for a lock, a recovered change) goes to the [`Notice`] callback the command layer sets.
 
+mod canonical;
 mod error;
 #[cfg(test)]
 mod fuzz;
@@ -547,6 +548,8 @@ impl Store {
         let text = yaml::to_string(&incident)?;
         let rel = relative_record_path(&incident.id);
         let commit = self.commit_file(&lock, &incident.id, &rel, &text, &change, author, now)?;
+        canonical::Canonical::in_git_dir(self.repo.path())
+            .remember(transaction::blob_id(text.as_bytes()));
         Ok(Saved { incident, commit })
     }
 
@@ -566,8 +569,16 @@ impl Store {
         ensure_no_operation_in_progress(self)?;
         self.current_branch()?;
         let before = self.read_record(id)?;
-        let parsed = yaml::parse_keeping_tree::<Incident>(&before, &relative_record_path(id))?;
-        let mut incident = parsed.value;
+        let rel = relative_record_path(id);
+        // A file this tool wrote is already in the order it writes: no need to learn its layout.
+        let canonical = canonical::Canonical::in_git_dir(self.repo.path());
+        let written_by_us = canonical.contains(transaction::blob_id(before.as_bytes()));
+        let (mut incident, layout) = if written_by_us {
+            (yaml::parse::<Incident>(&before, &rel)?, None)
+        } else {
+            let parsed = yaml::parse_keeping_tree::<Incident>(&before, &rel)?;
+            (parsed.value, Some(parsed.tree))
+        };
         incident.fill_entry_ids();
         check_record_id(&incident, id)?;
         let original = incident.clone();
@@ -576,9 +587,14 @@ impl Store {
             bail!("a change may not rename incident `{id}`");
         }
         self.refuse_invalid(Some(&original), &incident, now)?;
-        let text = yaml::to_string_like_tree(&incident, &parsed.tree)?;
-        let rel = relative_record_path(id);
+        let (text, in_our_order) = match &layout {
+            Some(tree) => yaml::to_string_like_tree(&incident, tree)?,
+            None => (yaml::to_string(&incident)?, true),
+        };
         let commit = self.commit_file(&lock, id, &rel, &text, &change, author, now)?;
+        if in_our_order {
+            canonical.remember(transaction::blob_id(text.as_bytes()));
+        }
         Ok(Saved { incident, commit })
     }
 

@@ -96,14 +96,16 @@ pub fn parse_keeping_tree<T: DeserializeOwned>(
     }
 }
 
-/// [`to_string_like`] with the old file already parsed.
+/// [`to_string_like`] with the old file already parsed. Also says whether the result is in the
+/// order [`to_string`] writes (no key had to move to follow the old file).
 pub fn to_string_like_tree<T: Serialize>(
     value: &T,
     old: &serde_yaml::Value,
-) -> Result<String, StoreError> {
+) -> Result<(String, bool), StoreError> {
     let mut new = serde_yaml::to_value(value).map_err(|e| StoreError::Serialize(e.to_string()))?;
-    reorder(&mut new, old);
-    emit(new)
+    let mut moved = false;
+    reorder_noting(&mut new, old, &mut moved);
+    Ok((emit(new)?, !moved))
 }
 
 /// Serialises with the struct's field order, so rewriting a record only changes what changed.
@@ -118,15 +120,16 @@ pub fn to_string<T: Serialize>(value: &T) -> Result<String, StoreError> {
 /// the way out (a plain scalar never starts with `!`, so the tag cannot be confused with text).
 fn emit(mut tree: serde_yaml::Value) -> Result<String, StoreError> {
     let mut marks = Marks {
-        // Searching the document for a free placeholder is only worth it when a key needs one.
-        key_mark: if has_hazard_key(&tree) {
-            unused_mark(&tree)
-        } else {
-            KEY_MARK.to_string()
-        },
+        key_mark: KEY_MARK.to_string(),
         ..Marks::default()
     };
     tag_yaml11_hazards(&mut tree, false, &mut marks);
+    // Keys that need quoting are rare: only then is the document searched for a free placeholder
+    // and walked again to put it in.
+    if marks.hazard_keys {
+        marks.key_mark = unused_mark(&tree);
+        placeholder_keys(&mut tree, &mut marks);
+    }
     let text = serde_yaml::to_string(&tree).map_err(|e| StoreError::Serialize(e.to_string()))?;
     Ok(if marks.any {
         quote_tagged(&text, &marks.key_mark, &marks.keys)
@@ -157,14 +160,33 @@ fn unused_mark(tree: &serde_yaml::Value) -> String {
     mark
 }
 
-fn has_hazard_key(v: &serde_yaml::Value) -> bool {
+/// Replaces every key YAML 1.1 would misread by a placeholder `quote_tagged` turns back into the
+/// quoted key (a tagged key would be written as a complex key).
+fn placeholder_keys(value: &mut serde_yaml::Value, marks: &mut Marks) {
     use serde_yaml::Value;
-    match v {
-        Value::Sequence(items) => items.iter().any(has_hazard_key),
-        Value::Mapping(map) => map
-            .iter()
-            .any(|(k, v)| k.as_str().is_some_and(yaml11_reads_as_non_string) || has_hazard_key(v)),
-        _ => false,
+    match value {
+        Value::Sequence(items) => {
+            for item in items {
+                placeholder_keys(item, marks);
+            }
+        }
+        Value::Mapping(map) => {
+            let old = std::mem::take(map);
+            for (key, mut v) in old {
+                placeholder_keys(&mut v, marks);
+                let key = match key {
+                    Value::String(k) if yaml11_reads_as_non_string(&k) => {
+                        marks.any = true;
+                        marks.keys.push(k);
+                        Value::String(format!("{}{}", marks.key_mark, marks.keys.len() - 1))
+                    }
+                    other => other,
+                };
+                map.insert(key, v);
+            }
+        }
+        Value::Tagged(t) => placeholder_keys(&mut t.value, marks),
+        _ => {}
     }
 }
 
@@ -173,6 +195,8 @@ fn has_hazard_key(v: &serde_yaml::Value) -> bool {
 #[derive(Default)]
 struct Marks {
     any: bool,
+    /// Some key would read as a non-string in YAML 1.1.
+    hazard_keys: bool,
     key_mark: String,
     keys: Vec<String>,
 }
@@ -207,29 +231,12 @@ fn tag_yaml11_hazards(value: &mut serde_yaml::Value, time_value: bool, marks: &m
             }
         }
         Value::Mapping(map) => {
-            let needs_key_tag = map
-                .keys()
-                .any(|k| k.as_str().is_some_and(|k| hazard(k, false)));
-            if needs_key_tag {
-                let old = std::mem::take(map);
-                for (key, mut v) in old {
-                    let time = key.as_str().is_some_and(is_time_key);
-                    tag_yaml11_hazards(&mut v, time, marks);
-                    let key = match key {
-                        Value::String(k) if hazard(&k, false) => {
-                            marks.any = true;
-                            marks.keys.push(k);
-                            Value::String(format!("{}{}", marks.key_mark, marks.keys.len() - 1))
-                        }
-                        other => other,
-                    };
-                    map.insert(key, v);
-                }
-                return;
-            }
             for (key, v) in map.iter_mut() {
-                let time = key.as_str().is_some_and(is_time_key);
-                tag_yaml11_hazards(v, time, marks);
+                let key = key.as_str();
+                if key.is_some_and(|k| hazard(k, false)) {
+                    marks.hazard_keys = true;
+                }
+                tag_yaml11_hazards(v, key.is_some_and(is_time_key), marks);
             }
         }
         _ => {}
@@ -488,6 +495,11 @@ pub fn to_string_like<T: Serialize>(value: &T, previous: &str) -> Result<String,
 /// Lays `new` out like `old`, in place. The common case (same keys in the same order, list entries
 /// where they were) is one pass with no lookups and no copying; only maps whose keys moved are rebuilt.
 fn reorder(new: &mut serde_yaml::Value, old: &serde_yaml::Value) {
+    reorder_noting(new, old, &mut false);
+}
+
+/// [`reorder`], setting `moved` when a map had to be laid out differently from the struct order.
+fn reorder_noting(new: &mut serde_yaml::Value, old: &serde_yaml::Value, moved: &mut bool) {
     use serde_yaml::{Mapping, Value};
     match (new, old) {
         (Value::Mapping(new), Value::Mapping(old)) => {
@@ -495,11 +507,12 @@ fn reorder(new: &mut serde_yaml::Value, old: &serde_yaml::Value) {
                 new.len() == old.len() && new.keys().zip(old.keys()).all(|(a, b)| a == b);
             if same_order {
                 for (value, o) in new.values_mut().zip(old.values()) {
-                    reorder(value, o);
+                    reorder_noting(value, o, moved);
                 }
                 return;
             }
             {
+                *moved = true;
                 let mut keys: Vec<Value> = old
                     .keys()
                     .filter(|k| new.contains_key(*k))
@@ -526,7 +539,7 @@ fn reorder(new: &mut serde_yaml::Value, old: &serde_yaml::Value) {
             }
             for (key, value) in new.iter_mut() {
                 if let Some(o) = old.get(key) {
-                    reorder(value, o);
+                    reorder_noting(value, o, moved);
                 }
             }
         }
@@ -539,7 +552,7 @@ fn reorder(new: &mut serde_yaml::Value, old: &serde_yaml::Value) {
             for (i, item) in new.iter_mut().enumerate() {
                 let Some(id) = id_of(item).map(str::to_string) else {
                     if let Some(o) = old.get(i) {
-                        reorder(item, o);
+                        reorder_noting(item, o, moved);
                     }
                     continue;
                 };
@@ -553,7 +566,7 @@ fn reorder(new: &mut serde_yaml::Value, old: &serde_yaml::Value) {
                         .copied(),
                 };
                 if let Some(o) = twin {
-                    reorder(item, o);
+                    reorder_noting(item, o, moved);
                 }
             }
         }

@@ -777,3 +777,50 @@ fn a_lock_taken_mid_change_is_undone_completely() {
     repo.ok(&["log", &id, "and now it lands"]);
     assert_eq!(repo.git(&["status", "--porcelain"]), "");
 }
+
+/// A record laid out by hand keeps its layout when the tool rewrites it; one the tool wrote is
+/// rewritten the fast way (its content is remembered in `.git/incident-canonical`), with the same
+/// result.
+#[test]
+fn hand_ordered_records_keep_their_key_order_and_tool_written_ones_take_the_fast_path() {
+    let repo = Repo::new();
+    let id = repo.declare("Checkout down", &["--commander", "alice"]);
+    let canonical = std::fs::read_to_string(repo.root.join(".git/incident-canonical")).unwrap();
+    assert_eq!(
+        canonical.lines().count(),
+        1,
+        "the declared record is remembered"
+    );
+    // Move `severity` and `status` to the end, by hand, and commit it.
+    let text = repo.read(&id);
+    let moved: String = text
+        .lines()
+        .filter(|l| !l.starts_with("severity:") && !l.starts_with("status:"))
+        .map(|l| format!("{l}\n"))
+        .collect::<String>()
+        + "severity: SEV2\nstatus: investigating\n";
+    std::fs::write(repo.path_of(&id), &moved).unwrap();
+    repo.git(&["commit", "-qam", "reorder by hand"]);
+    repo.ok(&["log", &id, "kept the order"]);
+    let after = repo.read(&id);
+    let keys: Vec<&str> = after
+        .lines()
+        .filter(|l| !l.starts_with([' ', '-']))
+        .map(|l| l.split(':').next().unwrap())
+        .collect();
+    assert_eq!(keys[keys.len() - 2..], ["severity", "status"], "{after}");
+    let diff = repo.git(&["diff", "HEAD~1", "--stat"]);
+    assert!(diff.contains("1 file changed"), "{diff}");
+    // Written by the tool now: the next change takes the fast path and keeps the same layout.
+    repo.ok(&["log", &id, "fast path"]);
+    let keys_again: Vec<String> = repo
+        .read(&id)
+        .lines()
+        .filter(|l| !l.starts_with([' ', '-']))
+        .map(|l| l.split(':').next().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        keys_again, keys,
+        "the layout is what the tool writes from now on"
+    );
+}
