@@ -43,6 +43,10 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ("index.html", include_str!("../../templates/index.html.j2")),
     ("feed.atom", include_str!("../../templates/feed.atom.j2")),
     (
+        "history.rss",
+        include_str!("../../templates/history.rss.j2"),
+    ),
+    (
         "postmortem.md",
         include_str!("../../templates/postmortem.md.j2"),
     ),
@@ -104,7 +108,7 @@ impl Renderer {
         );
         env.set_auto_escape_callback(|name| {
             let name = name.trim_end_matches(".j2");
-            if [".html", ".htm", ".atom", ".xml"]
+            if [".html", ".htm", ".atom", ".rss", ".xml"]
                 .iter()
                 .any(|ext| name.ends_with(ext))
             {

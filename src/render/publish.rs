@@ -355,6 +355,7 @@ pub fn publish(
         ("status.md", renderer.render("status.md", &ctx)?),
         ("index.html", renderer.render("index.html", &ctx)?),
         ("feed.atom", renderer.render("feed.atom", &ctx)?),
+        ("history.rss", renderer.render("history.rss", &ctx)?),
     ];
     for (flat, v2, content) in api {
         files.push((v2, content.clone()));

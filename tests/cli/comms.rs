@@ -5,10 +5,16 @@ use serde_json::Value;
 
 const NOW: &str = "2026-11-25T12:00:00Z";
 const SEV1: &str = "2026-10-27-checkout-and-payments-failing";
-pub const PUBLISHED: [&str; 8] = [
+pub const PUBLISHED: [&str; 14] = [
     "status.md",
     "index.html",
     "feed.atom",
+    "history.rss",
+    "api/v2/summary.json",
+    "api/v2/incidents.json",
+    "api/v2/status.json",
+    "api/v2/components.json",
+    "api/v2/incidents/unresolved.json",
     "summary.json",
     "incidents.json",
     "status.json",
@@ -939,4 +945,68 @@ fn the_status_page_meets_wcag_aa_contrast() {
             "{what}: {fg} on {bg} is {ratio:.2}:1, below WCAG AA 4.5:1"
         );
     }
+}
+
+/// `history.rss` is well-formed RSS 2.0 with one item per Atom entry, unique GUIDs, RFC 822 dates,
+/// and record text escaped (read back by an XML parser).
+#[test]
+fn the_rss_feed_matches_the_atom_feed() {
+    let repo = Repo::example("acme", "2026-11-18T12:00:00Z");
+    repo.ok(&[
+        "update",
+        "api-elevated",
+        "--impacted",
+        "<b>Errors</b> & retries",
+        "--learned",
+        "x < y",
+    ]);
+    let site = repo.home.path().join("site");
+    repo.ok(&["publish", "--out", site.to_str().unwrap()]);
+    let rss = std::fs::read_to_string(site.join("history.rss")).unwrap();
+    let atom = std::fs::read_to_string(site.join("feed.atom")).unwrap();
+    let mut reader = quick_xml::Reader::from_str(&rss);
+    let (mut items, mut guids, mut dates, mut texts) = (0, Vec::new(), Vec::new(), String::new());
+    let mut current = String::new();
+    loop {
+        match reader.read_event().expect("history.rss is well-formed XML") {
+            quick_xml::events::Event::Start(e) => {
+                current = String::from_utf8_lossy(e.name().as_ref()).into_owned();
+                if current == "item" {
+                    items += 1;
+                }
+            }
+            quick_xml::events::Event::Text(t) => {
+                let text = t.xml_content().unwrap().into_owned();
+                match current.as_str() {
+                    "guid" => guids.push(text),
+                    "pubDate" => dates.push(text),
+                    "description" => texts.push_str(&text),
+                    _ => {}
+                }
+            }
+            // quick-xml reports `&lt;` and friends apart from the text around them.
+            quick_xml::events::Event::GeneralRef(r) if current == "description" => {
+                let name = r.decode().unwrap();
+                texts.push_str(quick_xml::escape::resolve_predefined_entity(&name).unwrap());
+            }
+            quick_xml::events::Event::End(_) => current.clear(),
+            quick_xml::events::Event::Eof => break,
+            _ => {}
+        }
+    }
+    assert_eq!(
+        items,
+        atom.matches("<entry>").count(),
+        "one item per Atom entry"
+    );
+    let unique: std::collections::BTreeSet<&String> = guids.iter().collect();
+    assert_eq!(unique.len(), items);
+    for d in &dates {
+        chrono::DateTime::parse_from_rfc2822(d).unwrap_or_else(|e| panic!("`{d}`: {e}"));
+    }
+    assert!(
+        texts.contains("<b>Errors</b> & retries") && texts.contains("x < y"),
+        "{texts}"
+    );
+    assert!(rss.contains("&lt;b&gt;"), "escaped in the file");
 }
