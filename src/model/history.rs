@@ -75,17 +75,22 @@ impl Incident {
         })
     }
 
+    /// The changes `incident severity` recorded, as (when, from, to), in timeline order; the
+    /// timeline is the only place they are kept.
+    pub fn severity_changes(&self) -> Vec<(DateTime<Utc>, Severity, Severity)> {
+        self.timeline
+            .iter()
+            .filter(|e| e.kind == event_kind::SEVERITY)
+            .filter_map(|e| severity_change(&e.text).map(|(f, t)| (e.at, f, t)))
+            .collect()
+    }
+
     /// The severity periods from the beginning to now (or the resolution), in order.
     pub fn severity_periods(&self) -> Vec<SeverityPeriod> {
         let Some(began) = self.began_at() else {
             return Vec::new();
         };
-        let changes: Vec<(DateTime<Utc>, Severity, Severity)> = self
-            .timeline
-            .iter()
-            .filter(|e| e.kind == event_kind::SEVERITY)
-            .filter_map(|e| severity_change(&e.text).map(|(f, t)| (e.at, f, t)))
-            .collect();
+        let changes = self.severity_changes();
         let mut current = changes.first().map_or(self.severity, |(_, from, _)| *from);
         let mut from = began;
         let mut out = Vec::new();

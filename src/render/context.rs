@@ -380,18 +380,12 @@ fn role_title(role: &str) -> String {
 
 /// The severity changes recorded by `incident severity` (`severity SEV2 → SEV1: ...`).
 fn severity_history(i: &Incident) -> Vec<SeverityChange> {
-    i.timeline
-        .iter()
-        .filter(|e| e.kind == crate::model::event_kind::SEVERITY)
-        .filter_map(|e| {
-            let rest = e.text.strip_prefix("severity ")?;
-            let (from, rest) = rest.split_once(" → ")?;
-            let to = rest.split(':').next()?.trim();
-            Some(SeverityChange {
-                at: e.at,
-                from: from.trim().into(),
-                to: to.into(),
-            })
+    i.severity_changes()
+        .into_iter()
+        .map(|(at, from, to)| SeverityChange {
+            at,
+            from: from.to_string(),
+            to: to.to_string(),
         })
         .collect()
 }
