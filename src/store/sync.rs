@@ -44,13 +44,6 @@ pub struct SyncOptions<'a> {
 const MAX_ATTEMPTS: u32 = 8;
 
 impl Store {
-    fn workdir(&self) -> Result<PathBuf> {
-        self.repo
-            .workdir()
-            .map(Path::to_path_buf)
-            .ok_or_else(|| anyhow!("the incident repo has no work tree"))
-    }
-
     /// Incident records (and the policy) with changes git has not committed, which a merge could
     /// overwrite.
     pub fn uncommitted_incident_files(&self) -> Result<Vec<String>> {
@@ -378,7 +371,7 @@ impl Store {
     /// Runs the user's own git in the work tree; its message is passed on when it fails.
     fn git_cli(&self, args: &[&str], what: &str, prompt: bool) -> Result<()> {
         let mut git = Command::new("git");
-        git.arg("-C").arg(self.workdir()?).args(args);
+        git.arg("-C").arg(self.workdir_path()?).args(args);
         if !prompt {
             git.env("GIT_TERMINAL_PROMPT", "0");
         }
