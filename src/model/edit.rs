@@ -3,8 +3,8 @@
 //! The ID never changes: it is the file name and what every clone and link knows the incident by.
 
 use super::{
-    Incident, IncidentKind, ModelError, Stamp, TimelineEvent, Visibility, check_line, check_name,
-    check_record_id, check_text, event_kind,
+    Impact, Incident, IncidentKind, ModelError, Stamp, TimelineEvent, Visibility, check_line,
+    check_name, check_record_id, check_text, event_kind,
 };
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -39,16 +39,6 @@ pub struct Editable {
     pub detected_at: Option<DateTime<Utc>>,
 }
 
-const REVENUE: &str = "revenue_at_risk";
-const IMPACT_TEXT: &str = "description";
-
-fn extra_text(i: &Incident, key: &str) -> Option<String> {
-    i.impact
-        .extra
-        .get(key)
-        .and_then(|v| v.as_str().map(str::to_string))
-}
-
 impl Editable {
     pub fn of(i: &Incident) -> Editable {
         Editable {
@@ -60,8 +50,8 @@ impl Editable {
             related: i.related.clone(),
             users_affected: i.impact.users_affected,
             customers_affected: i.impact.customers_affected,
-            revenue_at_risk: extra_text(i, REVENUE),
-            impact: extra_text(i, IMPACT_TEXT),
+            revenue_at_risk: i.impact.text(Impact::REVENUE),
+            impact: i.impact.text(Impact::DESCRIPTION),
             started_at: i.started_at,
             detected_at: i.detected_at,
         }
@@ -178,29 +168,19 @@ impl Incident {
         for (name, key, old, new) in [
             (
                 "revenue at risk",
-                REVENUE,
+                Impact::REVENUE,
                 &before.revenue_at_risk,
                 &after.revenue_at_risk,
             ),
-            ("impact", IMPACT_TEXT, &before.impact, &after.impact),
+            ("impact", Impact::DESCRIPTION, &before.impact, &after.impact),
         ] {
             if old != new {
                 changes.push(format!(
                     "{name}: {} → {}",
-                    shown(&extra_text(self, key)),
+                    shown(&self.impact.text(key)),
                     shown(new)
                 ));
-                match new.as_ref().filter(|t| !t.trim().is_empty()) {
-                    Some(text) => {
-                        self.impact.extra.insert(
-                            serde_yaml::Value::String(key.to_string()),
-                            serde_yaml::Value::String(text.trim().to_string()),
-                        );
-                    }
-                    None => {
-                        self.impact.extra.remove(key);
-                    }
-                }
+                self.impact.set_text(key, new.as_deref().unwrap_or(""));
             }
         }
         if before.started_at != after.started_at {

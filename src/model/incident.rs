@@ -282,6 +282,10 @@ impl ImpactChange {
 }
 
 impl Impact {
+    /// The open `impact` map's keys for the two figures the tool itself sets.
+    pub const REVENUE: &'static str = "revenue_at_risk";
+    pub const DESCRIPTION: &'static str = "description";
+
     /// Sets what `change` gives; an empty text removes that figure.
     pub fn apply(&mut self, change: &ImpactChange) -> Result<(), ModelError> {
         if let Some(n) = change.users {
@@ -291,23 +295,36 @@ impl Impact {
             self.customers_affected = Some(n);
         }
         for (key, text) in [
-            ("revenue_at_risk", &change.revenue),
-            ("description", &change.text),
+            (Self::REVENUE, &change.revenue),
+            (Self::DESCRIPTION, &change.text),
         ] {
             let Some(text) = text else { continue };
             super::check_text(key, text)?;
-            let key = serde_yaml::Value::String(key.to_string());
-            match text.trim() {
-                "" => {
-                    self.extra.remove(&key);
-                }
-                t => {
-                    self.extra
-                        .insert(key, serde_yaml::Value::String(t.to_string()));
-                }
-            }
+            self.set_text(key, text);
         }
         Ok(())
+    }
+
+    /// The free-text figure under `key` of the record's open `impact` map.
+    pub fn text(&self, key: &str) -> Option<String> {
+        self.extra
+            .get(key)
+            .and_then(|v| v.as_str().map(str::to_string))
+    }
+
+    /// Sets the free-text figure under `key`, trimmed; an empty text removes it.
+    pub(crate) fn set_text(&mut self, key: &str, text: &str) {
+        match text.trim() {
+            "" => {
+                self.extra.remove(key);
+            }
+            t => {
+                self.extra.insert(
+                    serde_yaml::Value::String(key.to_string()),
+                    serde_yaml::Value::String(t.to_string()),
+                );
+            }
+        }
     }
 
     pub fn is_empty(&self) -> bool {
