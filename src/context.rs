@@ -320,15 +320,6 @@ impl Output {
         }
     }
 
-    /// A time as people read it: local by default, UTC with `--utc`.
-    pub fn time(&self, t: DateTime<Utc>) -> String {
-        if self.utc {
-            t.format("%Y-%m-%d %H:%M UTC").to_string()
-        } else {
-            t.with_timezone(&Local).format("%Y-%m-%d %H:%M").to_string()
-        }
-    }
-
     /// Prints a table laid out for this output (see [`crate::table`]); `wide` shows every column in
     /// full even on a narrow terminal.
     pub fn grid(&self, grid: &crate::table::Grid, wide: bool) -> Result<()> {
