@@ -104,7 +104,7 @@ pub fn to_string_like_tree<T: Serialize>(
 ) -> Result<(String, bool), StoreError> {
     let mut new = serde_yaml::to_value(value).map_err(|e| StoreError::Serialize(e.to_string()))?;
     let mut moved = false;
-    reorder_noting(&mut new, old, &mut moved);
+    reorder(&mut new, old, &mut moved);
     Ok((emit(new)?, !moved))
 }
 
@@ -488,18 +488,14 @@ pub fn to_string_like<T: Serialize>(value: &T, previous: &str) -> Result<String,
         return to_string(value);
     };
     let mut new = serde_yaml::to_value(value).map_err(|e| StoreError::Serialize(e.to_string()))?;
-    reorder(&mut new, &old);
+    reorder(&mut new, &old, &mut false);
     emit(new)
 }
 
-/// Lays `new` out like `old`, in place. The common case (same keys in the same order, list entries
-/// where they were) is one pass with no lookups and no copying; only maps whose keys moved are rebuilt.
-fn reorder(new: &mut serde_yaml::Value, old: &serde_yaml::Value) {
-    reorder_noting(new, old, &mut false);
-}
-
-/// [`reorder`], setting `moved` when a map had to be laid out differently from the struct order.
-fn reorder_noting(new: &mut serde_yaml::Value, old: &serde_yaml::Value, moved: &mut bool) {
+/// Lays `new` out like `old`, in place, setting `moved` when a map had to be laid out differently from
+/// the struct order. The common case (same keys in the same order, list entries where they were) is
+/// one pass with no lookups and no copying; only maps whose keys moved are rebuilt.
+fn reorder(new: &mut serde_yaml::Value, old: &serde_yaml::Value, moved: &mut bool) {
     use serde_yaml::{Mapping, Value};
     match (new, old) {
         (Value::Mapping(new), Value::Mapping(old)) => {
@@ -507,7 +503,7 @@ fn reorder_noting(new: &mut serde_yaml::Value, old: &serde_yaml::Value, moved: &
                 new.len() == old.len() && new.keys().zip(old.keys()).all(|(a, b)| a == b);
             if same_order {
                 for (value, o) in new.values_mut().zip(old.values()) {
-                    reorder_noting(value, o, moved);
+                    reorder(value, o, moved);
                 }
                 return;
             }
@@ -539,7 +535,7 @@ fn reorder_noting(new: &mut serde_yaml::Value, old: &serde_yaml::Value, moved: &
             }
             for (key, value) in new.iter_mut() {
                 if let Some(o) = old.get(key) {
-                    reorder_noting(value, o, moved);
+                    reorder(value, o, moved);
                 }
             }
         }
@@ -552,7 +548,7 @@ fn reorder_noting(new: &mut serde_yaml::Value, old: &serde_yaml::Value, moved: &
             for (i, item) in new.iter_mut().enumerate() {
                 let Some(id) = id_of(item).map(str::to_string) else {
                     if let Some(o) = old.get(i) {
-                        reorder_noting(item, o, moved);
+                        reorder(item, o, moved);
                     }
                     continue;
                 };
@@ -566,7 +562,7 @@ fn reorder_noting(new: &mut serde_yaml::Value, old: &serde_yaml::Value, moved: &
                         .copied(),
                 };
                 if let Some(o) = twin {
-                    reorder_noting(item, o, moved);
+                    reorder(item, o, moved);
                 }
             }
         }
