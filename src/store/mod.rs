@@ -566,6 +566,8 @@ impl Store {
         F: FnOnce(&mut Incident) -> Result<Change>,
     {
         let lock = self.lock()?;
+        // commit_change checks these again; checked here too so a half-done merge or a detached HEAD
+        // is what the user hears about, not a record that merge left half-written.
         ensure_no_operation_in_progress(self)?;
         self.current_branch()?;
         let before = self.read_record(id)?;
