@@ -120,34 +120,21 @@ impl Renderer {
             }
         });
         env.set_formatter(|out, state, value| {
-            if matches!(state.auto_escape(), AutoEscape::Html)
-                && !value.is_safe()
-                && !value.is_none()
-            {
-                return out
-                    .write_str(&escape_markup(&value.to_string()))
-                    .map_err(|e| {
-                        minijinja::Error::new(minijinja::ErrorKind::WriteFailure, e.to_string())
-                    });
-            }
-            if matches!(state.auto_escape(), AutoEscape::Custom(name) if name == "markdown")
-                && !value.is_safe()
-                && !value.is_none()
-                && value.as_str().is_some()
-            {
-                return out
-                    .write_str(&escape_markdown(&value.to_string()))
-                    .map_err(|e| {
-                        minijinja::Error::new(minijinja::ErrorKind::WriteFailure, e.to_string())
-                    });
-            }
-            if matches!(state.auto_escape(), AutoEscape::Custom(_)) {
+            let plain = value.is_safe() || value.is_none();
+            let text = match state.auto_escape() {
+                AutoEscape::Html if !plain => escape_markup(&value.to_string()),
+                AutoEscape::Custom(name)
+                    if name == "markdown" && !plain && value.as_str().is_some() =>
+                {
+                    escape_markdown(&value.to_string())
+                }
                 // Numbers, booleans and safe strings go out as they are.
-                return write!(out, "{value}").map_err(|e| {
-                    minijinja::Error::new(minijinja::ErrorKind::WriteFailure, e.to_string())
-                });
-            }
-            minijinja::escape_formatter(out, state, value)
+                AutoEscape::Custom(_) => value.to_string(),
+                _ => return minijinja::escape_formatter(out, state, value),
+            };
+            out.write_str(&text).map_err(|e| {
+                minijinja::Error::new(minijinja::ErrorKind::WriteFailure, e.to_string())
+            })
         });
         let dir = repo_templates.clone();
         env.set_loader(move |name| {
