@@ -1,4 +1,4 @@
-//! Filters the templates use: durations, times in a chosen zone, severity labels.
+//! Filters the templates use: durations, times in a chosen zone, severity labels, safe Markdown links and text.
 
 use crate::model::{Config, Severity, format_duration};
 use chrono::{DateTime, Utc};
@@ -24,7 +24,10 @@ pub fn register(env: &mut Environment<'static>, config: &Config) {
                 '<' => safe.push_str("%3C"),
                 '>' => safe.push_str("%3E"),
                 c if c.is_whitespace() || c.is_control() => {
-                    safe.push_str(&format!("%{:02X}", c as u32 & 0xff))
+                    // Percent-encoding is of UTF-8 bytes: U+00A0 is %C2%A0.
+                    for byte in c.encode_utf8(&mut [0; 4]).bytes() {
+                        safe.push_str(&format!("%{byte:02X}"));
+                    }
                 }
                 c => safe.push(c),
             }
@@ -126,6 +129,22 @@ fn time(value: Value, zone: Option<String>) -> Result<String, Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn autolink_encodes_what_would_end_the_link() {
+        let mut env = Environment::new();
+        register(&mut env, &Config::new("Acme"));
+        let link = |url: &str| {
+            env.render_str("{{ u | autolink }}", minijinja::context! { u => url })
+                .unwrap()
+        };
+        assert_eq!(
+            link("https://x.test/a b<c>\u{a0}d"),
+            "<https://x.test/a%20b%3Cc%3E%C2%A0d>"
+        );
+        assert_eq!(link("javascript:alert(1)"), "javascript:alert(1)");
+        assert_eq!(link("[x](y)"), "\\[x\\](y)");
+    }
 
     #[test]
     fn times_in_a_chosen_zone() {
