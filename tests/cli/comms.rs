@@ -817,15 +817,7 @@ fn postmortems_pass_markdownlint_and_read_the_same_in_commonmark_and_python_mark
     let dir = repo.home.path().join("rendered");
     std::fs::create_dir_all(&dir).unwrap();
     let mut files = Vec::new();
-    let ids: Vec<String> = std::fs::read_dir(repo.root.join("incidents/2026"))
-        .unwrap()
-        .map(|e| {
-            e.unwrap()
-                .file_name()
-                .to_string_lossy()
-                .replace(".yaml", "")
-        })
-        .collect();
+    let ids = repo.ids_of_year("2026");
     for id in &ids {
         for template in [
             "postmortem",

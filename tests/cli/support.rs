@@ -174,6 +174,19 @@ impl Repo {
             .join(format!("{id}.yaml"))
     }
 
+    /// The IDs of the records filed under `year`, from the files on disk (in directory order).
+    pub fn ids_of_year(&self, year: &str) -> Vec<String> {
+        std::fs::read_dir(self.root.join("incidents").join(year))
+            .unwrap()
+            .map(|e| {
+                e.unwrap()
+                    .file_name()
+                    .to_string_lossy()
+                    .replace(".yaml", "")
+            })
+            .collect()
+    }
+
     pub fn read(&self, id: &str) -> String {
         std::fs::read_to_string(self.path_of(id)).unwrap()
     }

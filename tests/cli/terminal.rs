@@ -78,15 +78,7 @@ fn assert_aligned(screen: &str, cols: usize, what: &str) {
 #[test]
 fn coloured_tables_stay_aligned_and_ids_never_wrap_at_any_width() {
     let repo = Repo::example("acme", "2026-11-18T16:00:00Z");
-    let ids: Vec<String> = std::fs::read_dir(repo.root.join("incidents/2026"))
-        .unwrap()
-        .map(|e| {
-            e.unwrap()
-                .file_name()
-                .to_string_lossy()
-                .replace(".yaml", "")
-        })
-        .collect();
+    let ids = repo.ids_of_year("2026");
     for cols in WIDTHS {
         let screen = on_terminal(&repo, cols, &[], &["list"]);
         assert!(
