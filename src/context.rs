@@ -253,7 +253,14 @@ fn terminal_width() -> Option<usize> {
         .ok()
         .and_then(|c| c.trim().parse::<usize>().ok())
         .filter(|c| *c > 0)
-        .or_else(|| terminal_size::terminal_size().map(|(w, _)| usize::from(w.0)))
+        .or_else(|| columns_of(std::io::stdout()))
+}
+
+/// The width the terminal on `fd` reports. Not the `terminal_size` crate: it gives up when a terminal
+/// reports no rows (`script` without a size, some editors' shells), though the width is known.
+pub(crate) fn columns_of(fd: impl std::os::fd::AsFd) -> Option<usize> {
+    let size = rustix::termios::tcgetwinsize(fd).ok()?;
+    (size.ws_col > 0).then_some(usize::from(size.ws_col))
 }
 
 #[derive(Clone, Copy)]

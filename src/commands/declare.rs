@@ -147,9 +147,8 @@ fn fill_missing(ctx: &Context, store: &Store, args: &mut Args) -> Result<()> {
     // Choices longer than the terminal would wrap, and a redraw would leave their tails behind.
     // Once answered, the choice is echoed after `✔ Severity · `, so leave room for that too.
     let fit = |text: String| -> String {
-        let width = terminal_size::terminal_size()
-            .map(|(w, _)| usize::from(w.0))
-            .unwrap_or(80);
+        // The prompts are drawn on stderr.
+        let width = crate::context::columns_of(std::io::stderr()).unwrap_or(80);
         crate::table::truncate(&text, width.saturating_sub(16).max(20))
     };
     if args.title.is_none() {

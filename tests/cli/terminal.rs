@@ -8,9 +8,20 @@ const WIDTHS: [usize; 5] = [60, 80, 100, 120, 200];
 
 /// Runs `incident ARGS` on a pseudo-terminal `cols` wide and returns what it printed, `\r` removed.
 pub fn on_terminal(repo: &Repo, cols: usize, env: &[(&str, &str)], args: &[&str]) -> String {
+    on_terminal_sized(repo, cols, 50, env, args)
+}
+
+/// [`on_terminal`] on a terminal that reports `rows` rows (0: none, as `script` without a size does).
+fn on_terminal_sized(
+    repo: &Repo,
+    cols: usize,
+    rows: usize,
+    env: &[(&str, &str)],
+    args: &[&str],
+) -> String {
     let bin = assert_cmd::cargo::cargo_bin("incident");
     let command = format!(
-        "stty cols {cols} rows 50; '{}' {}",
+        "stty cols {cols} rows {rows}; '{}' {}",
         bin.display(),
         args.iter()
             .map(|a| format!("'{}'", a.replace('\'', "'\\''")))
@@ -231,4 +242,24 @@ fn on_a_terminal_update_and_assign_ask_for_what_is_missing() {
     let screen = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{screen}");
     assert_eq!(repo.record(&id)["roles"]["comms"], "bob");
+}
+
+#[test]
+fn the_width_counts_on_a_terminal_that_reports_no_rows() {
+    let repo = Repo::example("acme", "2026-11-18T12:00:00Z");
+    let screen = strip_ansi(&on_terminal_sized(
+        &repo,
+        80,
+        0,
+        &[],
+        &["show", "2026-10-27-checkout-and-payments-failing"],
+    ));
+    assert!(screen.contains("Timeline"), "{screen}");
+    for line in screen.lines() {
+        assert!(
+            line.width() <= 80,
+            "{} wide: {line}\n{screen}",
+            line.width()
+        );
+    }
 }
