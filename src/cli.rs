@@ -92,6 +92,8 @@ pub enum Command {
     Templates(commands::templates::Args),
     /// add, close and list action items
     Action(commands::action::Args),
+    /// schedule, start, update and complete maintenance windows for the status page
+    Maintenance(commands::maintenance::Args),
     /// response metrics, recurrence, comms deadlines and action follow-through
     Stats(commands::stats::Args),
     /// what active incidents owe now: updates, notifications, roles

@@ -3,9 +3,11 @@
 
 use super::{Context, report};
 use crate::UsageError;
-use crate::model::{DeclareSpec, Incident, IncidentKind, Severity, Stamp, check_name};
+use crate::model::{
+    ComponentStatus, DeclareSpec, Incident, IncidentKind, Severity, Stamp, check_name,
+};
 use crate::store::Store;
-use anyhow::{Result, anyhow, bail};
+use anyhow::{Result, anyhow};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -17,6 +19,10 @@ pub struct Args {
     /// an affected service from the catalog (repeat for each)
     #[arg(long = "service", value_name = "S", add = crate::complete::services())]
     pub services: Vec<String>,
+    /// what it does to a service, if not what the severity implies: SERVICE=STATUS, STATUS one of
+    /// operational, degraded_performance, partial_outage, major_outage, under_maintenance (repeat)
+    #[arg(long = "component", value_name = "S=STATUS", value_parser = super::component_setting)]
+    pub components: Vec<(String, ComponentStatus)>,
     /// the kind of incident
     #[arg(long, value_name = "K", add = crate::complete::kinds())]
     pub kind: Option<IncidentKind>,
@@ -54,7 +60,12 @@ pub fn run(ctx: &Context, mut args: Args) -> Result<()> {
     let (Some(title), Some(severity)) = (args.title.clone(), args.sev) else {
         unreachable!("fill_missing fails when the title or severity is missing");
     };
-    check_services(store, &args.services)?;
+    for (service, _) in &args.components {
+        if !args.services.contains(service) {
+            args.services.push(service.clone());
+        }
+    }
+    super::check_services(store, &args.services)?;
     let author = ctx.author()?;
     let detected_at = args
         .detected_at
@@ -86,6 +97,10 @@ pub fn run(ctx: &Context, mut args: Args) -> Result<()> {
         },
         &stamp,
     )?;
+    let default = ComponentStatus::for_severity(store.config(), severity);
+    for (service, status) in args.components.iter().filter(|(_, s)| *s != default) {
+        incident.set_component(store.config(), service, *status, &stamp)?;
+    }
     let mut posted = None;
     if super::offer(
         ctx,
@@ -256,22 +271,6 @@ fn fill_missing(ctx: &Context, store: &Store, args: &mut Args) -> Result<()> {
             })
             .interact_text()?;
         args.commander = Some(commander);
-    }
-    Ok(())
-}
-
-/// A typo in a service name would split the status page; the catalog in `.incident.yaml` is the truth.
-fn check_services(store: &Store, services: &[String]) -> Result<()> {
-    let catalog = &store.config().services;
-    for s in services {
-        check_name("service", s)?;
-        if !catalog.is_empty() && store.config().service(s).is_none() {
-            let known: Vec<&str> = catalog.iter().map(|c| c.id.as_str()).collect();
-            bail!(
-                "unknown service `{s}` (--service): the catalog in .incident.yaml has {}; add it there if it is new",
-                known.join(", ")
-            );
-        }
     }
     Ok(())
 }

@@ -40,6 +40,11 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
                 id,
                 name: None,
                 description: None,
+                group: None,
+                showcase: None,
+                // The page's `created_at` and the start of its uptime: the day it was catalogued.
+                start_date: Some(ctx.now.date_naive()),
+                only_show_if_degraded: false,
                 extra: Default::default(),
             });
         }

@@ -13,6 +13,7 @@ pub mod history;
 pub mod init;
 pub mod list;
 pub mod log;
+pub mod maintenance;
 pub mod man;
 pub mod merge_file;
 pub mod pir;
@@ -55,6 +56,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Pir(args) => pir::run(&ctx, args),
         Command::Templates(args) => templates::run(&ctx, args),
         Command::Action(args) => action::run(&ctx, args),
+        Command::Maintenance(args) => maintenance::run(&ctx, args),
         Command::Stats(args) => stats::run(&ctx, args),
         Command::Due(args) => due::run(&ctx, args),
         Command::Edit(args) => edit::run(&ctx, args),
@@ -213,4 +215,27 @@ fn after_change(ctx: &Context) -> Result<()> {
             Ok(())
         }
     }
+}
+
+/// A typo in a service name would split the status page; the catalog in `.incident.yaml` is the truth.
+pub(crate) fn check_services(store: &crate::store::Store, services: &[String]) -> Result<()> {
+    let catalog = &store.config().services;
+    for s in services {
+        crate::model::check_name("service", s)?;
+        if !catalog.is_empty() && store.config().service(s).is_none() {
+            let known: Vec<&str> = catalog.iter().map(|c| c.id.as_str()).collect();
+            anyhow::bail!(
+                "unknown service `{s}` (--service/--component): the catalog in .incident.yaml has {}; add it there if it is new",
+                known.join(", ")
+            );
+        }
+    }
+    Ok(())
+}
+
+/// clap's parser for `--component SERVICE=STATUS`.
+pub(crate) fn component_setting(
+    text: &str,
+) -> Result<(String, crate::model::ComponentStatus), String> {
+    crate::model::parse_component_setting(text).map_err(|e| e.to_string())
 }

@@ -5,7 +5,7 @@
 
 use super::Context;
 use crate::context::{Output, Style};
-use crate::model::{Incident, Visibility, format_duration};
+use crate::model::{ComponentStatus, Config, Incident, Visibility, format_duration};
 use crate::table::hang;
 use anyhow::Result;
 use chrono::{DateTime, Utc};
@@ -25,10 +25,11 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
     if ctx.out.json {
         return ctx.out.json(&i);
     }
-    ctx.out.line(render(&i, &ctx.out, ctx.now).trim_end())
+    ctx.out
+        .line(render(&i, store.config(), &ctx.out, ctx.now).trim_end())
 }
 
-fn render(i: &Incident, out: &Output, now: DateTime<Utc>) -> String {
+fn render(i: &Incident, config: &Config, out: &Output, now: DateTime<Utc>) -> String {
     let width = out.width;
     let mut text = String::new();
     let mut push = |line: String| {
@@ -84,6 +85,28 @@ fn render(i: &Incident, out: &Output, now: DateTime<Utc>) -> String {
             who,
             width,
         ));
+    }
+
+    if !i.services.is_empty() {
+        push(String::new());
+        push(out.paint("Components", Style::Bold));
+        let name_width = i.services.iter().map(|s| s.width()).max().unwrap_or(0);
+        for (service, worst, recovered) in i.component_recoveries(config) {
+            let state = match recovered {
+                _ if worst == ComponentStatus::Operational => "operational (not affected)".into(),
+                Some(t) => format!("recovered {} (worst: {worst})", out.time_in_zone(t)),
+                None => format!(
+                    "{} now (worst: {worst})",
+                    i.component_status_at(config, &service, now)
+                ),
+            };
+            push(hang(
+                &format!("  {service:<name_width$}  "),
+                name_width + 4,
+                &state,
+                width,
+            ));
+        }
     }
 
     push(String::new());

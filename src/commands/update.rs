@@ -3,7 +3,9 @@
 
 use super::Context;
 use crate::context::Style;
-use crate::model::{Config, Draft, Incident, Span, Status, Visibility, post_update};
+use crate::model::{
+    ComponentStatus, Config, Draft, Incident, Span, Status, Visibility, post_update,
+};
 use crate::render::Renderer;
 use crate::render::context::UpdateDocument;
 use crate::store::Change;
@@ -27,6 +29,10 @@ pub struct Args {
     /// also move the incident to this status
     #[arg(long, value_name = "STATUS", add = crate::complete::statuses())]
     pub status: Option<Status>,
+    /// what the incident now does to a service: SERVICE=STATUS, STATUS one of operational (recovered),
+    /// degraded_performance, partial_outage, major_outage, under_maintenance (repeat)
+    #[arg(long = "component", value_name = "S=STATUS", value_parser = super::component_setting)]
+    pub components: Vec<(String, ComponentStatus)>,
     /// an internal update: recorded, never published
     #[arg(long)]
     pub internal: bool,
@@ -58,6 +64,8 @@ pub fn run(ctx: &Context, mut args: Args) -> Result<()> {
     let author = ctx.author()?;
     let stamp = ctx.stamp(&author, args.at.as_deref())?;
     let config = store.config().clone();
+    let named: Vec<String> = args.components.iter().map(|(s, _)| s.clone()).collect();
+    super::check_services(store, &named)?;
     ask_for_what_is_missing(ctx, &store.load(&id)?, &mut args)?;
     let draft = Draft {
         impacted: args.impacted,
@@ -78,9 +86,21 @@ pub fn run(ctx: &Context, mut args: Args) -> Result<()> {
         } else if let Some(status) = args.status.filter(|s| *s != incident.status) {
             incident.set_status(status, None, false, &stamp)?;
         }
+        for (service, status) in &args.components {
+            incident.set_component(&config, service, *status, &stamp)?;
+        }
         let (update, event) = post_update(incident, &config, draft, &stamp)?;
         posted = Some(update);
-        Ok(Change::new(&event.kind, event.text))
+        let mut summary = event.text;
+        if !args.components.is_empty() {
+            let set: Vec<String> = args
+                .components
+                .iter()
+                .map(|(service, status)| format!("{service} {status}"))
+                .collect();
+            summary = format!("{summary} [{}]", set.join(", "));
+        }
+        Ok(Change::new(&event.kind, summary))
     })?;
     if ctx.out.json {
         return ctx.out.json(&saved.incident);

@@ -28,6 +28,8 @@ pub mod event_kind {
     pub const RENAME: &str = "rename";
     /// A correction of the record itself (`incident edit`): title, services, impact, times.
     pub const EDIT: &str = "edit";
+    /// What the incident does to one service: `component api: major_outage → degraded_performance`.
+    pub const COMPONENT: &str = "component";
     /// The kinds a responder may pick with `incident log --kind`.
     pub const LOGGABLE: [&str; 5] = ["note", "action", "decision", "finding", "comms"];
 }
@@ -557,6 +559,10 @@ pub struct PublicView {
     pub resolved_at: Option<DateTime<Utc>>,
     #[serde(default)]
     pub updates: Vec<StatusUpdate>,
+    /// Only the events the component statuses are computed from (declared, severity, status,
+    /// component, resolved); their texts are parsed, never published.
+    #[serde(default, deserialize_with = "lifecycle_events")]
+    pub timeline: Vec<TimelineEvent>,
     /// Read so that a review released with `pir --publish` can be published with the incident;
     /// dropped otherwise (see [`PublicView::into_incident`]).
     #[serde(default)]
@@ -596,7 +602,7 @@ impl PublicView {
             acknowledged_at: None,
             mitigated_at: self.mitigated_at,
             resolved_at: self.resolved_at,
-            timeline: Vec::new(),
+            timeline: self.timeline,
             updates: self.updates,
             actions: if released { self.actions } else { Vec::new() },
             postmortem: if released {
@@ -609,6 +615,23 @@ impl PublicView {
         incident.fill_entry_ids();
         incident
     }
+}
+
+fn lifecycle_events<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Vec<TimelineEvent>, D::Error> {
+    let mut events = Vec::<TimelineEvent>::deserialize(deserializer)?;
+    events.retain(|e| {
+        [
+            event_kind::DECLARED,
+            event_kind::SEVERITY,
+            event_kind::STATUS,
+            event_kind::COMPONENT,
+            event_kind::RESOLVED,
+        ]
+        .contains(&e.kind.as_str())
+    });
+    Ok(events)
 }
 
 /// Reads a `Closes-Action:` trailer's value, `<incident>#<number>`.

@@ -3,6 +3,7 @@
 //! Nothing here touches the disk, git or the terminal, so every rule can be unit-tested on hand-built
 //! records and reused by the store, the renderer, the metrics and the merge alike.
 
+mod component;
 mod deadline;
 mod duration;
 mod edit;
@@ -12,6 +13,7 @@ mod error;
 mod fuzz;
 mod history;
 mod incident;
+mod maintenance;
 pub mod merge;
 mod policy;
 mod severity;
@@ -20,6 +22,9 @@ mod time;
 mod update;
 mod validate;
 
+pub use component::{
+    ComponentPeriod, ComponentSetting, ComponentStatus, parse_component_setting,
+};
 pub use deadline::{Deadline, DeadlineKind, DeadlineState, deadlines};
 pub use duration::Span;
 pub use edit::Editable;
@@ -31,10 +36,11 @@ pub use incident::{
     IncidentKind, IncidentSummary, Postmortem, PublicView, ReviewPatch, ReviewStatus, Stamp,
     StatusUpdate, TimelineEvent, Visibility, event_kind, parse_action_ref,
 };
-pub use policy::{Config, Person, Service, SeverityPolicy, StatusPageConfig, SyncMode};
+pub use maintenance::{Maintenance, MaintenanceSpec, MaintenanceStatus, MaintenanceUpdate};
+pub use policy::{ComponentGroup, Config, Person, Service, SeverityPolicy, StatusPageConfig, SyncMode};
 pub use severity::{Severity, Status};
 pub use slug::{check_line, check_name, check_record_id, check_text, slugify};
-pub use time::{format_duration, parse_date, parse_time};
+pub use time::{format_duration, parse_date, parse_planned_time, parse_time};
 pub use update::{Draft, post_update};
 pub use validate::{CheckInput, Finding, Level, check_incident, refuse_invalid_change};
 

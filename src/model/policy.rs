@@ -15,6 +15,9 @@ pub struct Config {
     pub status_page: StatusPageConfig,
     #[serde(default)]
     pub services: Vec<Service>,
+    /// How the status page groups the services (Statuspage's component groups).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub component_groups: Vec<ComponentGroup>,
     #[serde(default)]
     pub people: Vec<Person>,
     #[serde(default = "default_severities")]
@@ -49,8 +52,32 @@ pub struct StatusPageConfig {
     pub extra: Extra,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct Service {
+    pub id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// The `component_groups` entry it is shown under.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
+    /// Whether the page shows its uptime bars (Statuspage's `showcase`); default yes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub showcase: Option<bool>,
+    /// When it went live: uptime is not counted before, and it is the component's `created_at`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start_date: Option<chrono::NaiveDate>,
+    /// Listed on the page only while something affects it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub only_show_if_degraded: bool,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+/// A heading services are listed under on the status page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ComponentGroup {
     pub id: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
@@ -169,6 +196,7 @@ impl Config {
             organisation: organisation.to_string(),
             status_page: StatusPageConfig::default(),
             services: Vec::new(),
+            component_groups: Vec::new(),
             people: Vec::new(),
             severities: default_severities(),
             postmortem_due_days: default_postmortem_due_days(),

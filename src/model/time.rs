@@ -82,6 +82,62 @@ fn parse_any_time<Tz: TimeZone>(
     Err(bad())
 }
 
+/// Parses a TIME that may lie ahead (a maintenance window): RFC 3339, `YYYY-MM-DD HH:MM` in `tz`,
+/// `HH:MM` (the next such moment), `in 2h`, `now`, or anything [`parse_time`] reads.
+pub fn parse_planned_time<Tz: TimeZone>(
+    input: &str,
+    now: DateTime<Utc>,
+    tz: &Tz,
+) -> Result<DateTime<Utc>, ModelError> {
+    let text = input.trim();
+    let out_of_range = || {
+        ModelError::Invalid(format!(
+            "time `{input}` is out of range: times lie between 1970 and 9999"
+        ))
+    };
+    let at = if let Some(rel) = text.strip_prefix("in ").map(str::trim) {
+        let span: Span = rel.parse().map_err(|e: String| ModelError::Invalid(e))?;
+        Duration::try_seconds(span.seconds())
+            .and_then(|d| now.checked_add_signed(d))
+            .ok_or_else(out_of_range)?
+    } else if let Ok(local) =
+        chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M").or_else(|_| {
+            chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M")
+        })
+    {
+        tz.from_local_datetime(&local)
+            .earliest()
+            .ok_or_else(|| {
+                ModelError::Invalid(format!("`{input}` does not exist in the local time zone"))
+            })?
+            .with_timezone(&Utc)
+    } else if let Ok(wall) = NaiveTime::parse_from_str(text, "%H:%M") {
+        let local_now = now.with_timezone(tz);
+        let mut day = local_now.date_naive();
+        loop {
+            let candidate = tz
+                .from_local_datetime(&day.and_time(wall))
+                .earliest()
+                .map(|t| t.with_timezone(&Utc));
+            match candidate {
+                Some(t) if t > now => break t,
+                _ => day = day.succ_opt().ok_or_else(out_of_range)?,
+            }
+        }
+    } else {
+        return parse_time(input, now, tz).map_err(|e| match e {
+            ModelError::Invalid(_) => ModelError::Invalid(format!(
+                "invalid time `{input}`: expected RFC 3339 (2026-11-30T02:00:00Z), `YYYY-MM-DD HH:MM` (local time), HH:MM (the next one), `in 2h` or `now`"
+            )),
+            other => other,
+        });
+    };
+    if at < earliest_time() || at > latest_time() {
+        return Err(out_of_range());
+    }
+    Ok(truncate(at))
+}
+
 /// Parses a due date: `YYYY-MM-DD`, or a span from `today` such as `7d` or `2w`.
 pub fn parse_date(input: &str, today: NaiveDate) -> Result<NaiveDate, ModelError> {
     let text = input.trim();
@@ -107,6 +163,22 @@ pub fn parse_date(input: &str, today: NaiveDate) -> Result<NaiveDate, ModelError
     Err(ModelError::Invalid(format!(
         "invalid date `{input}`: expected YYYY-MM-DD (2026-12-01) or a span from today like 7d or 2w"
     )))
+}
+
+#[cfg(test)]
+mod planned_tests {
+    use super::*;
+
+    #[test]
+    fn planned_times_look_ahead() {
+        let now: DateTime<Utc> = "2026-11-25T10:00:00Z".parse().unwrap();
+        let p = |s: &str| parse_planned_time(s, now, &Utc).map(|t| t.to_rfc3339());
+        assert_eq!(p("in 2h").unwrap(), "2026-11-25T12:00:00+00:00");
+        assert_eq!(p("09:00").unwrap(), "2026-11-26T09:00:00+00:00");
+        assert_eq!(p("11:00").unwrap(), "2026-11-25T11:00:00+00:00");
+        assert_eq!(p("2026-11-30 02:00").unwrap(), "2026-11-30T02:00:00+00:00");
+        assert!(p("tomorrowish").unwrap_err().to_string().contains("in 2h"));
+    }
 }
 
 fn truncate(t: DateTime<Utc>) -> DateTime<Utc> {

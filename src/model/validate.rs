@@ -384,9 +384,7 @@ mod tests {
         let mut config = Config::new("x");
         config.services.push(crate::model::Service {
             id: "checkout".into(),
-            name: None,
-            description: None,
-            extra: Default::default(),
+            ..Default::default()
         });
         check_incident(
             i,

@@ -31,6 +31,8 @@ impl Author {
 
 /// What one commit says: `<id>: <event>` and the trailers tools can filter on.
 pub struct CommitMessage<'a> {
+    /// The trailer naming what changed: `Incident`, or `Maintenance` for a maintenance window.
+    pub key: &'a str,
     pub incident: &'a str,
     pub event_kind: &'a str,
     pub summary: &'a str,
@@ -40,8 +42,8 @@ impl CommitMessage<'_> {
     pub fn render(&self) -> String {
         let first_line = self.summary.lines().next().unwrap_or("").trim();
         format!(
-            "{}: {first_line}\n\nIncident: {}\nEvent: {}\n",
-            self.incident, self.incident, self.event_kind
+            "{}: {first_line}\n\n{}: {}\nEvent: {}\n",
+            self.incident, self.key, self.incident, self.event_kind
         )
     }
 }
@@ -288,6 +290,7 @@ mod tests {
     #[test]
     fn message_has_trailers() {
         let msg = CommitMessage {
+            key: "Incident",
             incident: "2026-11-25-x",
             event_kind: "note",
             summary: "db failover started\nsecond line",

@@ -11,6 +11,7 @@ mod error;
 mod fuzz;
 mod git;
 mod hooks;
+mod maintenance;
 mod signing;
 mod sync;
 mod transaction;
@@ -20,6 +21,7 @@ pub use error::StoreError;
 use git::CommitMessage;
 pub use git::{Author, HistoryEntry, TrailerHit};
 pub use hooks::HookRejected;
+pub use maintenance::MAINTENANCE_DIR;
 pub use sync::{GITATTRIBUTES_LINE, GitFailed, SyncOptions, SyncReport, merge_files};
 use transaction::StagedFile;
 pub use transaction::{HandEdit, NothingChanged, Notice};
@@ -628,7 +630,24 @@ impl Store {
         author: &Author,
         now: DateTime<Utc>,
     ) -> Result<String> {
+        self.commit_file_as(lock, "Incident", incident, rel, content, change, author, now)
+    }
+
+    /// [`Store::commit_file`] for any record: `key` is the trailer that names it.
+    #[allow(clippy::too_many_arguments)]
+    fn commit_file_as(
+        &self,
+        lock: &RepoLock,
+        key: &str,
+        incident: &str,
+        rel: &Path,
+        content: &str,
+        change: &Change,
+        author: &Author,
+        now: DateTime<Utc>,
+    ) -> Result<String> {
         let message = CommitMessage {
+            key,
             incident,
             event_kind: &change.kind,
             summary: &change.summary,

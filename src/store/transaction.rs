@@ -464,7 +464,7 @@ impl Store {
         let safe = writable(&self.prefix, path);
         if !safe {
             bail!(
-                "refusing to write `{}`: incident only writes under `incidents/` and `postmortems/`",
+                "refusing to write `{}`: incident only writes under `incidents/`, `postmortems/` and `maintenance/`",
                 path.display()
             );
         }
@@ -544,6 +544,7 @@ fn writable(prefix: &Path, path: &Path) -> bool {
     plain
         && (rel.starts_with(super::INCIDENTS_DIR)
             || rel.starts_with(super::POSTMORTEMS_DIR)
+            || rel.starts_with(super::MAINTENANCE_DIR)
             || matches!(rel.to_str(), Some(super::CONFIG_FILE | ".gitattributes")))
 }
 
@@ -650,6 +651,7 @@ mod tests {
         for ok in [
             "incidents/2026/x.yaml",
             "postmortems/x.md",
+            "maintenance/2026/x.yaml",
             ".incident.yaml",
             ".gitattributes",
         ] {

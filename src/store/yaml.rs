@@ -49,7 +49,7 @@ fn with_example(message: String) -> String {
         .next()
         .unwrap_or("");
     let example = match field {
-        f if f == "at" || f.ends_with("_at") => {
+        f if f == "at" || f.ends_with("_at") || f.starts_with("scheduled_") => {
             "a time with its zone, like `2026-11-25T14:05:00Z` (RFC 3339)"
         }
         "due" => "a date, like `2026-12-01`",
@@ -207,7 +207,11 @@ const TAG_MARK: &str = "!str ";
 
 /// Keys whose values are times or dates: those are meant to be read as timestamps by every reader.
 fn is_time_key(key: &str) -> bool {
-    key == "at" || key == "due" || key.ends_with("_at") || key.ends_with("_date")
+    key == "at"
+        || key == "due"
+        || key.ends_with("_at")
+        || key.ends_with("_date")
+        || matches!(key, "scheduled_for" | "scheduled_until")
 }
 
 fn tag_yaml11_hazards(value: &mut serde_yaml::Value, time_value: bool, marks: &mut Marks) {

@@ -1,0 +1,225 @@
+//! `incident maintenance ...`: scheduled maintenance windows, announced on the status page ahead of
+//! time and moved through scheduled → in_progress → verifying → completed, each step a commit.
+
+use super::Context;
+use crate::context::Style;
+use crate::model::{
+    Maintenance, MaintenanceSpec, MaintenanceStatus, Span, Stamp, parse_planned_time,
+};
+use crate::store::Change;
+use crate::table::{Cell, Column, Grid};
+use anyhow::Result;
+use chrono::{DateTime, Local, Utc};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(subcommand)]
+    pub command: MaintenanceCommand,
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum MaintenanceCommand {
+    /// announce a maintenance window
+    Schedule {
+        /// what will be done, in customers' words
+        title: String,
+        /// a service it affects (repeat for each)
+        #[arg(long = "service", value_name = "S", required = true, add = crate::complete::services())]
+        services: Vec<String>,
+        /// when it starts: RFC 3339, `YYYY-MM-DD HH:MM` (local), HH:MM (the next one) or `in 2h`
+        #[arg(long, value_name = "TIME")]
+        from: String,
+        /// when it ends: a time as for --from, or a length after --from such as 2h
+        #[arg(long, value_name = "TIME")]
+        until: String,
+        /// remind subscribers this long before it starts (e.g. 24h)
+        #[arg(long, value_name = "SPAN")]
+        notify_before: Option<Span>,
+        /// the announcement (default: a sentence naming the title)
+        #[arg(long, short, value_name = "TEXT")]
+        message: Option<String>,
+    },
+    /// the work has begun: the services show as under maintenance
+    Start {
+        /// the window (any unique part of its ID)
+        id: String,
+        /// what customers should know (default: "The scheduled maintenance is in progress.")
+        #[arg(long, short, value_name = "TEXT")]
+        message: Option<String>,
+    },
+    /// post an update, optionally moving to verifying
+    Update {
+        /// the window (any unique part of its ID)
+        id: String,
+        /// what customers should know
+        #[arg(long, short, value_name = "TEXT")]
+        message: String,
+        /// in_progress or verifying (default: the current status)
+        #[arg(long, value_name = "STATUS")]
+        status: Option<MaintenanceStatus>,
+    },
+    /// the work is done: the services are operational again
+    Complete {
+        /// the window (any unique part of its ID)
+        id: String,
+        /// what customers should know (default: "The scheduled maintenance has been completed.")
+        #[arg(long, short, value_name = "TEXT")]
+        message: Option<String>,
+    },
+    /// list maintenance windows, newest first
+    List {
+        /// only windows not yet completed
+        #[arg(long)]
+        open: bool,
+    },
+}
+
+impl clap::ValueEnum for MaintenanceStatus {
+    fn value_variants<'a>() -> &'a [Self] {
+        &[
+            MaintenanceStatus::Scheduled,
+            MaintenanceStatus::InProgress,
+            MaintenanceStatus::Verifying,
+            MaintenanceStatus::Completed,
+        ]
+    }
+
+    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+        Some(clap::builder::PossibleValue::new(self.as_str()))
+    }
+}
+
+pub fn run(ctx: &Context, args: Args) -> Result<()> {
+    match args.command {
+        MaintenanceCommand::Schedule {
+            title,
+            services,
+            from,
+            until,
+            notify_before,
+            message,
+        } => {
+            let store = ctx.store()?;
+            super::check_services(store, &services)?;
+            let from = planned(ctx, "--from", &from)?;
+            let until = match until.trim().parse::<Span>() {
+                Ok(span) => from + span.to_chrono(),
+                Err(_) => planned(ctx, "--until", &until)?,
+            };
+            let author = ctx.author()?;
+            let stamp = Stamp {
+                at: ctx.now,
+                by: author.name.clone(),
+            };
+            let m = Maintenance::schedule(
+                MaintenanceSpec {
+                    title,
+                    services,
+                    from,
+                    until,
+                    notify_before,
+                    message,
+                },
+                &stamp,
+            )?;
+            let (m, commit) = store.create_maintenance(m, &author, ctx.now)?;
+            report(ctx, &m, &commit, "scheduled")
+        }
+        MaintenanceCommand::Start { id, message } => advance(
+            ctx,
+            &id,
+            MaintenanceStatus::InProgress,
+            message.unwrap_or_else(|| "The scheduled maintenance is in progress.".into()),
+        ),
+        MaintenanceCommand::Update {
+            id,
+            message,
+            status,
+        } => {
+            let store = ctx.store()?;
+            let id = store.resolve_maintenance(&id)?;
+            let current = store.load_maintenance(&id)?.status;
+            advance(ctx, &id, status.unwrap_or(current), message)
+        }
+        MaintenanceCommand::Complete { id, message } => advance(
+            ctx,
+            &id,
+            MaintenanceStatus::Completed,
+            message.unwrap_or_else(|| "The scheduled maintenance has been completed.".into()),
+        ),
+        MaintenanceCommand::List { open } => list(ctx, open),
+    }
+}
+
+fn planned(ctx: &Context, flag: &str, text: &str) -> Result<DateTime<Utc>> {
+    parse_planned_time(text, ctx.now, &Local).map_err(|e| match e {
+        crate::model::ModelError::Invalid(m) => {
+            crate::model::ModelError::Invalid(format!("{flag}: {m}")).into()
+        }
+        other => other.into(),
+    })
+}
+
+fn advance(ctx: &Context, query: &str, status: MaintenanceStatus, text: String) -> Result<()> {
+    let store = ctx.store()?;
+    let id = store.resolve_maintenance(query)?;
+    let author = ctx.author()?;
+    let stamp = Stamp {
+        at: ctx.now,
+        by: author.name.clone(),
+    };
+    let (m, commit) = store.update_maintenance(&id, &author, ctx.now, |m| {
+        m.advance(status, text.clone(), &stamp)?;
+        Ok(Change::new("maintenance", format!("{status}: {}", text.trim())))
+    })?;
+    report(ctx, &m, &commit, status.as_str())
+}
+
+fn report(ctx: &Context, m: &Maintenance, commit: &str, what: &str) -> Result<()> {
+    if ctx.out.json {
+        return ctx.out.json(m);
+    }
+    ctx.out.line(format!(
+        "{}: {what} ({} – {}) {}",
+        ctx.out.paint(&m.id, Style::Bold),
+        ctx.out.time_in_zone(m.scheduled_for),
+        ctx.out.time_in_zone(m.scheduled_until),
+        ctx.out.paint(&format!("[{commit}]"), Style::Dim),
+    ))
+}
+
+fn list(ctx: &Context, open: bool) -> Result<()> {
+    let store = ctx.store()?;
+    let mut all = store.load_all_maintenance()?;
+    all.retain(|m| !open || m.status != MaintenanceStatus::Completed);
+    all.sort_by(|a, b| (b.scheduled_for, &b.id).cmp(&(a.scheduled_for, &a.id)));
+    if ctx.out.json {
+        return ctx.out.json(&all);
+    }
+    if all.is_empty() {
+        return ctx.out.line(if open {
+            "no open maintenance windows"
+        } else {
+            "no maintenance windows"
+        });
+    }
+    let mut grid = Grid::new(vec![
+        Column::keep("ID"),
+        Column::keep("STATUS"),
+        Column::keep(&format!("FROM ({})", ctx.out.zone())),
+        Column::drop("UNTIL", 2),
+        Column::drop("SERVICES", 1),
+        Column::shrink("TITLE", 12, 3),
+    ]);
+    for m in &all {
+        grid.row(vec![
+            Cell::styled(&m.id, Style::Bold),
+            Cell::plain(m.status.as_str()),
+            Cell::plain(ctx.out.time_in_zone(m.scheduled_for)),
+            Cell::plain(ctx.out.time_in_zone(m.scheduled_until)),
+            Cell::plain(m.services.join(", ")),
+            Cell::plain(&m.title),
+        ]);
+    }
+    ctx.out.grid(&grid, false)
+}

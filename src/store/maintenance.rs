@@ -1,0 +1,189 @@
+//! Maintenance windows on disk: `maintenance/<year>/<id>.yaml`, committed through the same
+//! transaction as incidents, with a `Maintenance:` trailer instead of `Incident:` so incident history
+//! never picks them up.
+
+use super::{Author, Change, Store, StoreError, git, yaml};
+use crate::model::{self, Maintenance};
+use anyhow::{Context, Result, anyhow, bail};
+use chrono::{DateTime, Utc};
+use std::fs;
+use std::path::{Path, PathBuf};
+
+/// Where maintenance windows live, next to `incidents/`.
+pub const MAINTENANCE_DIR: &str = "maintenance";
+
+fn relative_path(id: &str) -> PathBuf {
+    let year = id
+        .get(..4)
+        .filter(|y| y.chars().all(|c| c.is_ascii_digit()))
+        .unwrap_or("other");
+    Path::new(MAINTENANCE_DIR)
+        .join(year)
+        .join(format!("{id}.yaml"))
+}
+
+impl Store {
+    /// Every maintenance ID, sorted, from the file names.
+    pub fn maintenance_ids(&self) -> Result<Vec<String>> {
+        let dir = self.root.join(MAINTENANCE_DIR);
+        let mut ids = Vec::new();
+        let years = match fs::read_dir(&dir) {
+            Ok(years) => years,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(ids),
+            Err(e) => return Err(e).with_context(|| format!("cannot list `{}`", dir.display())),
+        };
+        for year in years {
+            let year = year?;
+            if !year.file_type()?.is_dir() {
+                continue;
+            }
+            for file in fs::read_dir(year.path())? {
+                let name = file?.file_name();
+                if let Some(id) = name.to_string_lossy().strip_suffix(".yaml")
+                    && !id.starts_with('.')
+                {
+                    ids.push(id.to_string());
+                }
+            }
+        }
+        ids.sort();
+        Ok(ids)
+    }
+
+    /// Exact ID, else a unique prefix, else a unique substring.
+    pub fn resolve_maintenance(&self, query: &str) -> Result<String> {
+        model::check_name("maintenance ID", query)?;
+        let ids = self.maintenance_ids()?;
+        if ids.iter().any(|id| id == query) {
+            return Ok(query.to_string());
+        }
+        for hit in [
+            (|id: &str, q: &str| id.starts_with(q)) as fn(&str, &str) -> bool,
+            |id: &str, q: &str| id.contains(q),
+        ] {
+            let found: Vec<&String> = ids.iter().filter(|id| hit(id, query)).collect();
+            match found.len() {
+                0 => continue,
+                1 => return Ok(found[0].clone()),
+                _ => bail!(
+                    "`{query}` matches several maintenance windows: {}; give more of the ID",
+                    found
+                        .iter()
+                        .map(|s| s.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            }
+        }
+        if ids.is_empty() {
+            bail!(
+                "no maintenance window `{query}`: none is scheduled (`incident maintenance schedule`)"
+            );
+        }
+        bail!(
+            "no maintenance window `{query}`; `incident maintenance list` shows the {} there are",
+            ids.len()
+        )
+    }
+
+    pub fn load_maintenance(&self, id: &str) -> Result<Maintenance> {
+        let rel = relative_path(id);
+        let text = fs::read_to_string(self.root.join(&rel))
+            .with_context(|| format!("cannot read maintenance `{id}` ({})", rel.display()))?;
+        let m: Maintenance = yaml::parse(&text, &rel)?;
+        if m.id != id {
+            return Err(StoreError::MisplacedRecord {
+                path: rel,
+                id: m.id,
+            }
+            .into());
+        }
+        Ok(m)
+    }
+
+    /// Every maintenance window; the first broken file is the error (the page must not silently
+    /// drop an announced window).
+    pub fn load_all_maintenance(&self) -> Result<Vec<Maintenance>> {
+        self.maintenance_ids()?
+            .iter()
+            .map(|id| self.load_maintenance(id))
+            .collect()
+    }
+
+    fn maintenance_taken(&self, id: &str) -> Result<bool> {
+        let rel = relative_path(id);
+        if self.root.join(&rel).exists() {
+            return Ok(true);
+        }
+        let path = self.prefix.join(&rel);
+        if self.repo.index()?.get_path(&path, 0).is_some() {
+            return Ok(true);
+        }
+        Ok(match git::head_commit(&self.repo)? {
+            Some(head) => head.tree()?.get_path(&path).is_ok(),
+            None => false,
+        })
+    }
+
+    /// Commits a new window under a free ID (`-2`, `-3`, ... when taken); returns it as written and
+    /// the commit.
+    pub fn create_maintenance(
+        &self,
+        mut m: Maintenance,
+        author: &Author,
+        now: DateTime<Utc>,
+    ) -> Result<(Maintenance, String)> {
+        let lock = self.lock()?;
+        let base = m.id.clone();
+        let mut n = 1;
+        while self.maintenance_taken(&m.id)? {
+            n += 1;
+            m.id = format!("{base}-{n}");
+        }
+        let text = yaml::to_string(&m)?;
+        let change = Change::new("maintenance", format!("scheduled {}", m.title));
+        let commit = self.commit_file_as(
+            &lock,
+            "Maintenance",
+            &m.id,
+            &relative_path(&m.id),
+            &text,
+            &change,
+            author,
+            now,
+        )?;
+        Ok((m, commit))
+    }
+
+    /// Applies `apply` under the lock and commits the result; nothing is written when it fails.
+    pub fn update_maintenance<F>(
+        &self,
+        id: &str,
+        author: &Author,
+        now: DateTime<Utc>,
+        apply: F,
+    ) -> Result<(Maintenance, String)>
+    where
+        F: FnOnce(&mut Maintenance) -> Result<Change>,
+    {
+        let lock = self.lock()?;
+        super::ensure_no_operation_in_progress(self)?;
+        let mut m = self.load_maintenance(id)?;
+        let change = apply(&mut m)?;
+        if m.id != id {
+            return Err(anyhow!("a change may not rename maintenance `{id}`"));
+        }
+        let text = yaml::to_string(&m)?;
+        let commit = self.commit_file_as(
+            &lock,
+            "Maintenance",
+            id,
+            &relative_path(id),
+            &text,
+            &change,
+            author,
+            now,
+        )?;
+        Ok((m, commit))
+    }
+}
