@@ -17,6 +17,7 @@ pub mod model;
 pub mod render;
 pub mod store;
 pub mod table;
+pub mod uptime;
 
 use clap::Parser;
 use std::ffi::OsString;

@@ -170,7 +170,10 @@ fn advance(ctx: &Context, query: &str, status: MaintenanceStatus, text: String) 
     };
     let (m, commit) = store.update_maintenance(&id, &author, ctx.now, |m| {
         m.advance(status, text.clone(), &stamp)?;
-        Ok(Change::new("maintenance", format!("{status}: {}", text.trim())))
+        Ok(Change::new(
+            "maintenance",
+            format!("{status}: {}", text.trim()),
+        ))
     })?;
     report(ctx, &m, &commit, status.as_str())
 }

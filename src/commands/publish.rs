@@ -30,8 +30,18 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
             Err(e) => bail!("cannot publish while a record is broken: {e}"),
         }
     }
+    let maintenance = store
+        .load_all_maintenance()
+        .context("cannot publish while a maintenance record is broken")?;
     let renderer = Renderer::new(Some(store.root()), store.config());
-    let files = publish(&incidents, store.config(), &renderer, ctx.now, args.days)?;
+    let files = publish(
+        &incidents,
+        &maintenance,
+        store.config(),
+        &renderer,
+        ctx.now,
+        args.days,
+    )?;
     let out = if args.out.is_absolute() {
         args.out.clone()
     } else {
@@ -41,7 +51,7 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
     for (name, content) in &files {
         let path = out.join(name);
         if std::fs::read(&path).ok().as_deref() != Some(content.as_bytes()) {
-            stale.push(*name);
+            stale.push(name.as_str());
             if !args.check {
                 write_atomically(&path, content.as_bytes())
                     .with_context(|| format!("cannot publish `{}`", path.display()))?;
@@ -57,21 +67,33 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
         if stale.is_empty() {
             return ctx.out.line(format!("{} is up to date", out.display()));
         }
+        let shown = if stale.len() <= 12 {
+            stale.join(", ")
+        } else {
+            format!("{} and {} more", stale[..5].join(", "), stale.len() - 5)
+        };
         bail!(
-            "{} is out of date: {} would change; run `incident publish --out {}`",
+            "{} is out of date: {shown} would change; run `incident publish --out {}`",
             out.display(),
-            stale.join(", "),
             args.out.display()
         );
     }
     if stale.is_empty() {
         ctx.out
             .line(format!("{} is up to date; nothing written", out.display()))
-    } else {
+    } else if stale.len() <= 12 {
         ctx.out.line(format!(
             "published {} to {}",
             stale.join(", "),
             out.display()
+        ))
+    } else {
+        ctx.out.line(format!(
+            "published {} of {} files to {} ({}, ...; --json lists them all)",
+            stale.len(),
+            files.len(),
+            out.display(),
+            stale[..5].join(", ")
         ))
     }
 }

@@ -91,14 +91,26 @@ fn render(i: &Incident, config: &Config, out: &Output, now: DateTime<Utc>) -> St
         push(String::new());
         push(out.paint("Components", Style::Bold));
         let name_width = i.services.iter().map(|s| s.width()).max().unwrap_or(0);
+        let periods = i.component_periods(config);
         for (service, worst, recovered) in i.component_recoveries(config) {
             let state = match recovered {
                 _ if worst == ComponentStatus::Operational => "operational (not affected)".into(),
                 Some(t) => format!("recovered {} (worst: {worst})", out.time_in_zone(t)),
-                None => format!(
-                    "{} now (worst: {worst})",
-                    i.component_status_at(config, &service, now)
-                ),
+                None => {
+                    let now_at = periods
+                        .iter()
+                        .rfind(|p| p.component == service && p.from <= now)
+                        .map(|p| (p.status, p.from));
+                    match now_at {
+                        Some((status, from)) if status == worst => {
+                            format!("{status} since {}", out.time_in_zone(from))
+                        }
+                        Some((status, from)) => {
+                            format!("{status} since {} (worst: {worst})", out.time_in_zone(from))
+                        }
+                        None => format!("{worst}"),
+                    }
+                }
             };
             push(hang(
                 &format!("  {service:<name_width$}  "),

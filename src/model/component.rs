@@ -422,6 +422,8 @@ mod tests {
             i.component_status_at(&c, "dns", t("10:15")),
             ComponentStatus::MajorOutage
         );
-        assert!(ComponentStatus::UnderMaintenance.rank() < ComponentStatus::DegradedPerformance.rank());
+        assert!(
+            ComponentStatus::UnderMaintenance.rank() < ComponentStatus::DegradedPerformance.rank()
+        );
     }
 }

@@ -280,12 +280,24 @@ mod tests {
         let mut m = Maintenance::schedule(spec(), &stamp("00:00")).unwrap();
         assert_eq!(m.id, "2026-11-30-database-upgrade");
         assert!(m.component_periods().is_empty());
-        m.advance(MaintenanceStatus::InProgress, "Started".into(), &stamp("02:05"))
-            .unwrap();
-        m.advance(MaintenanceStatus::Verifying, "Checking".into(), &stamp("03:00"))
-            .unwrap();
+        m.advance(
+            MaintenanceStatus::InProgress,
+            "Started".into(),
+            &stamp("02:05"),
+        )
+        .unwrap();
+        m.advance(
+            MaintenanceStatus::Verifying,
+            "Checking".into(),
+            &stamp("03:00"),
+        )
+        .unwrap();
         let back = m
-            .advance(MaintenanceStatus::InProgress, "Again".into(), &stamp("03:10"))
+            .advance(
+                MaintenanceStatus::InProgress,
+                "Again".into(),
+                &stamp("03:10"),
+            )
             .unwrap_err();
         assert!(back.to_string().contains("cannot go back"), "{back}");
         m.advance(MaintenanceStatus::Completed, "Done".into(), &stamp("03:30"))

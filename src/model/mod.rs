@@ -22,9 +22,7 @@ mod time;
 mod update;
 mod validate;
 
-pub use component::{
-    ComponentPeriod, ComponentSetting, ComponentStatus, parse_component_setting,
-};
+pub use component::{ComponentPeriod, ComponentSetting, ComponentStatus, parse_component_setting};
 pub use deadline::{Deadline, DeadlineKind, DeadlineState, deadlines};
 pub use duration::Span;
 pub use edit::Editable;
@@ -37,7 +35,9 @@ pub use incident::{
     StatusUpdate, TimelineEvent, Visibility, event_kind, parse_action_ref,
 };
 pub use maintenance::{Maintenance, MaintenanceSpec, MaintenanceStatus, MaintenanceUpdate};
-pub use policy::{ComponentGroup, Config, Person, Service, SeverityPolicy, StatusPageConfig, SyncMode};
+pub use policy::{
+    ComponentGroup, Config, Person, Service, SeverityPolicy, StatusPageConfig, SyncMode,
+};
 pub use severity::{Severity, Status};
 pub use slug::{check_line, check_name, check_record_id, check_text, slugify};
 pub use time::{format_duration, parse_date, parse_planned_time, parse_time};

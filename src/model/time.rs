@@ -100,10 +100,8 @@ pub fn parse_planned_time<Tz: TimeZone>(
         Duration::try_seconds(span.seconds())
             .and_then(|d| now.checked_add_signed(d))
             .ok_or_else(out_of_range)?
-    } else if let Ok(local) =
-        chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M").or_else(|_| {
-            chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M")
-        })
+    } else if let Ok(local) = chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M")
+        .or_else(|_| chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M"))
     {
         tz.from_local_datetime(&local)
             .earliest()

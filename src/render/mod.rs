@@ -41,6 +41,15 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ),
     ("status.md", include_str!("../../templates/status.md.j2")),
     ("index.html", include_str!("../../templates/index.html.j2")),
+    (
+        "history.html",
+        include_str!("../../templates/history.html.j2"),
+    ),
+    (
+        "incident.html",
+        include_str!("../../templates/incident.html.j2"),
+    ),
+    ("page.css", include_str!("../../templates/page.css.j2")),
     ("feed.atom", include_str!("../../templates/feed.atom.j2")),
     (
         "history.rss",

@@ -1,20 +1,23 @@
-//! The public status page: `status.md`, `index.html`, `feed.atom` (templates) and the Statuspage-shaped
-//! `summary.json`, `incidents.json`, `status.json`, `components.json` and `incidents/unresolved.json`,
+//! The public status page: `status.md`, `index.html`, `history.html`, one page per incident and per
+//! maintenance window, `feed.atom`, `history.rss` and one Atom feed per component (templates), and
+//! the Statuspage v2 API files under `api/v2/` (with flat copies at the root for older readers),
 //! built from public material only.
 //!
 //! What is public: incidents that are not drills and have at least one public status update, their
-//! title, services, severity-derived impact, lifecycle status and public updates. Nothing else of the
-//! record is read here: internal events and updates, people, e-mail addresses and summaries never
-//! reach a published file, and a post-mortem only in its customer-safe form once released
-//! (`pir --publish`, see [`super::context::PostmortemDocument::public`]). Output depends only on the records, the policy and the
-//! `now` passed in, so CI can commit only real changes.
+//! title, services and what the incident did to each (component statuses), severity-derived impact,
+//! lifecycle status and public updates; maintenance windows, which are public by nature. Nothing
+//! else of a record is read here: internal events and updates, people, e-mail addresses and
+//! summaries never reach a published file, and a post-mortem only in its customer-safe form once
+//! released (`pir --publish`, see [`super::context::PostmortemDocument::public`]). Output depends
+//! only on the records, the policy and the `now` passed in, so CI can commit only real changes.
 
 use super::context::{OrgContext, UpdateContext};
 use super::{RenderError, Renderer};
-use crate::model::{Config, Incident, StatusUpdate};
-use chrono::{DateTime, Duration, Utc};
+use crate::model::{ComponentPeriod, ComponentStatus, Config, Incident, Maintenance, StatusUpdate};
+use crate::uptime::{ComponentUptime, component_uptime};
+use chrono::{DateTime, Days, Duration, NaiveDate, Utc};
 use serde::Serialize;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Page {
@@ -35,17 +38,29 @@ pub struct PageStatus {
 pub struct Component {
     pub id: String,
     pub name: String,
-    pub status: String,
+    pub status: ComponentStatus,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub position: usize,
     pub description: Option<String>,
     pub showcase: bool,
-    pub start_date: Option<String>,
+    pub start_date: Option<NaiveDate>,
     pub group_id: Option<String>,
     pub page_id: String,
     pub group: bool,
     pub only_show_if_degraded: bool,
+    /// A group's members, by ID (Statuspage sends this on groups only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub components: Option<Vec<String>>,
+}
+
+/// One component an update changed, as Statuspage's `affected_components` lists it.
+#[derive(Debug, Clone, Serialize)]
+pub struct AffectedComponent {
+    pub code: String,
+    pub name: String,
+    pub old_status: ComponentStatus,
+    pub new_status: ComponentStatus,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -57,12 +72,25 @@ pub struct IncidentUpdate {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub display_at: DateTime<Utc>,
+    pub affected_components: Vec<AffectedComponent>,
+    /// Every published update was meant for subscribers.
+    pub deliver_notifications: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct ComponentRef {
     pub id: String,
     pub name: String,
+}
+
+/// What a maintenance window adds to the incident shape (Statuspage's scheduled maintenance).
+#[derive(Debug, Clone, Serialize)]
+pub struct Schedule {
+    pub scheduled_for: DateTime<Utc>,
+    pub scheduled_until: DateTime<Utc>,
+    pub scheduled_remind_prior: bool,
+    pub scheduled_auto_in_progress: bool,
+    pub scheduled_auto_completed: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -75,6 +103,9 @@ pub struct PublicIncident {
     pub updated_at: DateTime<Utc>,
     pub monitoring_at: Option<DateTime<Utc>>,
     pub resolved_at: Option<DateTime<Utc>>,
+    /// When customers were first affected (for maintenance: when the work began, else its slot).
+    pub started_at: DateTime<Utc>,
+    /// The incident's own page, `incidents/<id>.html` (`maintenance/<id>.html`) under the page URL.
     pub shortlink: Option<String>,
     pub page_id: String,
     /// Newest first, as Statuspage lists them.
@@ -83,6 +114,21 @@ pub struct PublicIncident {
     /// The customer-safe post-mortem (Markdown), once the team publishes it (`pir --publish`).
     pub postmortem_body: Option<String>,
     pub postmortem_published_at: Option<DateTime<Utc>>,
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub schedule: Option<Schedule>,
+    /// From the impact start to the resolution (or now), in seconds: what the page prints as the
+    /// duration. Not a Statuspage field.
+    #[serde(skip)]
+    pub duration_secs: i64,
+    /// The file of its page, relative to the page root.
+    #[serde(skip)]
+    pub page_path: String,
+}
+
+impl PublicIncident {
+    fn is_maintenance(&self) -> bool {
+        self.schedule.is_some()
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -91,19 +137,25 @@ pub struct Summary<'a> {
     pub status: &'a PageStatus,
     pub components: &'a [Component],
     pub incidents: &'a [&'a PublicIncident],
-    pub scheduled_maintenances: Vec<()>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct IncidentsFeed<'a> {
-    pub page: &'a Page,
-    pub incidents: &'a [PublicIncident],
+    pub scheduled_maintenances: &'a [&'a PublicIncident],
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct HistoryDay<'a> {
+    /// `2026-11-03`
     pub date: String,
-    pub incidents: Vec<&'a PublicIncident>,
+    /// `Nov 3, 2026`
+    pub label: String,
+    pub incidents: Vec<HistoryItem<'a>>,
+}
+
+/// An incident as the history lists it: with its duration in words.
+#[derive(Debug, Clone, Serialize)]
+pub struct HistoryItem<'a> {
+    #[serde(flatten)]
+    pub incident: &'a PublicIncident,
+    pub duration: String,
+    pub page_path: &'a str,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -115,6 +167,36 @@ pub struct FeedEntry<'a> {
     pub body: &'a str,
     pub at: DateTime<Utc>,
     pub link: &'a Option<String>,
+    #[serde(skip)]
+    pub components: &'a [ComponentRef],
+}
+
+/// A heading of the services list: a component group, or `None` for the services in no group.
+#[derive(Debug, Clone, Serialize)]
+pub struct Section<'a> {
+    pub group: Option<&'a Component>,
+    pub components: Vec<&'a Component>,
+}
+
+/// One day's bar, as the page draws it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Bar {
+    pub date: String,
+    pub label: String,
+    /// `none` (not tracked), `operational`, or the worst status of the day.
+    pub class: String,
+    /// The tooltip: what happened that day.
+    pub title: String,
+}
+
+/// A component's uptime as templates read it.
+#[derive(Debug, Clone, Serialize)]
+pub struct UptimeView {
+    /// `99.95`, rounded down (see [`ComponentUptime::percent`]); `None` before the first tracked day.
+    pub percent: Option<String>,
+    pub bars: Vec<Bar>,
+    /// Minutes at each status over the whole span.
+    pub minutes: crate::uptime::Minutes,
 }
 
 /// What the page templates receive (documented in `docs/templates.md`). Borrowed throughout: the
@@ -125,32 +207,52 @@ pub struct PageContext<'a> {
     pub page: &'a Page,
     pub status: &'a PageStatus,
     pub components: &'a [Component],
+    pub sections: &'a [Section<'a>],
+    pub uptime: &'a BTreeMap<String, UptimeView>,
     pub active: &'a [&'a PublicIncident],
+    /// Maintenance in progress or verifying.
+    pub maintenance_active: &'a [&'a PublicIncident],
+    /// Maintenance announced and not begun, soonest first.
+    pub maintenance_upcoming: &'a [&'a PublicIncident],
     /// The active incident the banner names: the worst impact, then the most recent.
     pub worst: Option<&'a PublicIncident>,
-    pub history: Vec<HistoryDay<'a>>,
+    /// Every day of the last `days`, newest first, with or without incidents.
+    pub history: &'a [HistoryDay<'a>],
     pub days: u32,
+    /// How many days the front page lists (the rest are on `history.html`).
+    pub recent_days: usize,
     pub feed_id: String,
+    pub feed_title: String,
+    /// The feed's own path relative to the page root.
+    pub feed_path: String,
     pub entries: Vec<FeedEntry<'a>>,
+    /// Set on an incident's own page.
+    pub incident: Option<&'a PublicIncident>,
+    /// How to get from the file being rendered back to the page root (`""` or `"../"`).
+    pub root: &'a str,
 }
 
-/// The published files, in a fixed order: name and content.
+/// How many days the front page lists before linking to the full history.
+const RECENT_DAYS: usize = 14;
+
+/// The published files, in a fixed order: path (relative to the output folder) and content.
 pub fn publish(
     incidents: &[Incident],
+    maintenance: &[Maintenance],
     config: &Config,
     renderer: &Renderer,
     now: DateTime<Utc>,
     days: u32,
-) -> Result<Vec<(&'static str, String)>, RenderError> {
+) -> Result<Vec<(String, String)>, RenderError> {
     let org = OrgContext::from_config(config);
+    let tz: chrono_tz::Tz = org.time_zone.parse().unwrap_or(chrono_tz::UTC);
     let page_id = crate::model::slugify(&config.organisation);
-    let link = |id: &str| {
-        org.status_page_url
-            .as_ref()
-            .map(|u| format!("{}#{id}", u.trim_end_matches('/')))
-    };
-    let authority = org
+    let base = org
         .status_page_url
+        .as_ref()
+        .map(|u| u.trim_end_matches('/').to_string());
+    let link = |path: &str| base.as_ref().map(|b| format!("{b}/{path}"));
+    let authority = base
         .as_deref()
         .and_then(|u| u.split("://").nth(1))
         .and_then(|rest| rest.split('/').next())
@@ -162,7 +264,11 @@ pub fn publish(
         .checked_sub_signed(Duration::days(i64::from(days)))
         .unwrap_or(DateTime::UNIX_EPOCH)
         .max(DateTime::UNIX_EPOCH);
+
+    // Incidents, with what each did to each component (for uptime and the current statuses).
     let mut published: Vec<PublicIncident> = Vec::new();
+    let mut periods: Vec<ComponentPeriod> = Vec::new();
+    let mut current: BTreeMap<String, ComponentStatus> = BTreeMap::new();
     for i in incidents.iter().filter(|i| !i.drill) {
         let mut updates: Vec<&StatusUpdate> = i
             .updates
@@ -172,15 +278,37 @@ pub fn publish(
         if updates.is_empty() || i.resolved_at.is_some_and(|r| r < horizon) {
             continue;
         }
-        updates.sort_by(|a, b| (b.at, &b.id).cmp(&(a.at, &a.id)));
+        let mine = i.component_periods(config);
+        if i.resolved_at.is_none() {
+            for p in mine.iter().filter(|p| p.from <= now && p.until.is_none()) {
+                worsen(&mut current, &p.component, p.status);
+            }
+        }
+        updates.sort_by(|a, b| (a.at, &a.id).cmp(&(b.at, &b.id)));
         let first_public = i.first_public_update().map(|u| u.id.as_str());
         let mut rendered = Vec::new();
+        let mut before: BTreeMap<&str, ComponentStatus> = BTreeMap::new();
         for u in &updates {
             // Published text never names the responder who wrote it.
             let ctx = UpdateContext {
                 by: String::new(),
                 ..UpdateContext::of(u, first_public)
             };
+            let mut affected = Vec::new();
+            for service in &i.services {
+                let new_status = status_at(&mine, service, u.at);
+                let old_status = before
+                    .insert(service, new_status)
+                    .unwrap_or(ComponentStatus::Operational);
+                if old_status != new_status {
+                    affected.push(AffectedComponent {
+                        code: service.clone(),
+                        name: config.service_name(service),
+                        old_status,
+                        new_status,
+                    });
+                }
+            }
             rendered.push(IncidentUpdate {
                 id: u.id.clone(),
                 status: u.status.to_string(),
@@ -189,16 +317,26 @@ pub fn publish(
                 created_at: u.at,
                 updated_at: u.at,
                 display_at: u.at,
+                affected_components: affected,
+                deliver_notifications: true,
             });
         }
+        rendered.reverse();
+        periods.extend(mine);
         let postmortem_body = match i.postmortem.published_at {
             Some(_) if i.resolved_at.is_some() => {
                 Some(public_postmortem(renderer, config, i, now)?)
             }
             _ => None,
         };
-        let created = updates.last().map(|u| u.at).unwrap_or(now);
-        let updated = updates.first().map(|u| u.at).unwrap_or(created);
+        let created = updates.first().map(|u| u.at).unwrap_or(now);
+        let updated = updates.last().map(|u| u.at).unwrap_or(created);
+        let started = [i.started_at, i.detected_at, Some(created)]
+            .into_iter()
+            .flatten()
+            .min()
+            .unwrap_or(created);
+        let page_path = format!("incidents/{}.html", i.id);
         published.push(PublicIncident {
             id: i.id.clone(),
             name: i.title.clone(),
@@ -208,66 +346,57 @@ pub fn publish(
             updated_at: i.resolved_at.map_or(updated, |r| r.max(updated)),
             monitoring_at: i.mitigated_at,
             resolved_at: i.resolved_at,
-            shortlink: link(&i.id),
+            started_at: started,
+            shortlink: link(&page_path),
             page_id: page_id.clone(),
             incident_updates: rendered,
             postmortem_published_at: postmortem_body.as_ref().and(i.postmortem.published_at),
             postmortem_body,
-            components: i
-                .services
-                .iter()
-                .map(|s| ComponentRef {
-                    id: s.clone(),
-                    name: config.service_name(s),
-                })
-                .collect(),
+            components: component_refs(config, &i.services),
+            schedule: None,
+            duration_secs: (i.resolved_at.unwrap_or(now) - started)
+                .num_seconds()
+                .max(0),
+            page_path,
         });
     }
     published.sort_by(|a, b| (b.created_at, &b.id).cmp(&(a.created_at, &a.id)));
-    let mut entries: Vec<FeedEntry> = published
-        .iter()
-        .flat_map(|p| {
-            let authority = &authority;
-            p.incident_updates.iter().map(move |u| FeedEntry {
-                id: format!(
-                    "tag:{authority},{}:{}/{}",
-                    // The date part of the ID, counted in characters: an ID may hold any letter.
-                    p.id.chars().take(10).collect::<String>(),
-                    p.id,
-                    u.id
-                ),
-                incident_id: &p.id,
-                title: format!("{}: {}", p.name, status_word(&u.status)),
-                status: &u.status,
-                body: &u.body,
-                at: u.created_at,
-                link: &p.shortlink,
-            })
-        })
-        .collect();
-    entries.sort_by(|a, b| (b.at, &b.id).cmp(&(a.at, &a.id)));
+
+    // Maintenance: every window not completed, and the completed ones inside the horizon.
+    let mut windows: Vec<PublicIncident> = Vec::new();
+    for m in maintenance {
+        if m.completed_at.is_some_and(|c| c < horizon) {
+            continue;
+        }
+        let mine = m.component_periods();
+        if m.status.is_active() {
+            for p in &mine {
+                worsen(&mut current, &p.component, p.status);
+            }
+        }
+        periods.extend(mine);
+        windows.push(public_maintenance(m, config, &page_id, &link));
+    }
+    windows.sort_by(|a, b| {
+        let at = |p: &PublicIncident| p.schedule.as_ref().map(|s| s.scheduled_for);
+        (at(b), &b.id).cmp(&(at(a), &a.id))
+    });
 
     let active: Vec<&PublicIncident> = published
         .iter()
         .filter(|p| p.resolved_at.is_none())
         .collect();
-    let worst = active
+    let maintenance_active: Vec<&PublicIncident> = windows
         .iter()
-        .map(|p| impact_rank(&p.impact))
-        .max()
-        .unwrap_or(0);
-    let status = PageStatus {
-        indicator: ["none", "minor", "major", "critical"][worst].into(),
-        description: [
-            "All Systems Operational",
-            "Minor Service Outage",
-            "Partial System Outage",
-            "Major System Outage",
-        ][worst]
-            .into(),
-    };
+        .filter(|w| w.status == "in_progress" || w.status == "verifying")
+        .collect();
+    let mut maintenance_upcoming: Vec<&PublicIncident> =
+        windows.iter().filter(|w| w.status == "scheduled").collect();
+    maintenance_upcoming.reverse();
+
     let updated_at = published
         .iter()
+        .chain(&windows)
         .map(|p| p.updated_at)
         .max()
         .unwrap_or_else(|| {
@@ -283,27 +412,49 @@ pub fn publish(
         time_zone: org.time_zone.clone(),
         updated_at,
     };
-    let components = components(config, &active, &published, &page_id, updated_at);
+    let components = components(
+        config,
+        &current,
+        published.iter().chain(&windows),
+        &page_id,
+        updated_at,
+    );
+    let status = page_status(&components, &active, !maintenance_active.is_empty());
 
-    let mut history: BTreeMap<String, Vec<&PublicIncident>> = BTreeMap::new();
-    for p in published.iter().filter(|p| p.resolved_at.is_some()) {
-        history
-            .entry(p.created_at.format("%Y-%m-%d").to_string())
-            .or_default()
-            .push(p);
-    }
-    let history: Vec<HistoryDay> = history
-        .into_iter()
-        .rev()
-        .map(|(date, incidents)| HistoryDay { date, incidents })
+    let by_component: BTreeMap<&str, Vec<&ComponentPeriod>> =
+        periods.iter().fold(BTreeMap::new(), |mut map, p| {
+            map.entry(p.component.as_str()).or_default().push(p);
+            map
+        });
+    let uptimes: Vec<ComponentUptime> = components
+        .iter()
+        .filter(|c| !c.group)
+        .map(|c| {
+            let mine = by_component
+                .get(c.id.as_str())
+                .map_or(&[][..], Vec::as_slice);
+            component_uptime(&c.id, mine, c.start_date, days.clamp(1, 90), now, &tz)
+        })
         .collect();
+    let uptime: BTreeMap<String, UptimeView> = uptimes
+        .iter()
+        .map(|u| (u.component.clone(), uptime_view(u)))
+        .collect();
+    let sections = sections(&components);
 
+    let history = history(&published, &windows, now, &tz, days);
+    let entries: Vec<FeedEntry> = feed_entries(&published, &windows, &authority);
+    let feed_id = format!("tag:{authority},2024:status-feed");
     let ctx = PageContext {
         org: &org,
         page: &page,
         status: &status,
         components: &components,
+        sections: &sections,
+        uptime: &uptime,
         active: &active,
+        maintenance_active: &maintenance_active,
+        maintenance_upcoming: &maintenance_upcoming,
         worst: active.iter().copied().max_by(|a, b| {
             (impact_rank(&a.impact), a.created_at, &a.id).cmp(&(
                 impact_rank(&b.impact),
@@ -311,57 +462,446 @@ pub fn publish(
                 &b.id,
             ))
         }),
-        history,
+        history: &history,
         days,
-        feed_id: format!("tag:{authority},2024:status-feed"),
+        recent_days: RECENT_DAYS,
+        feed_id: feed_id.clone(),
+        feed_title: page.name.clone(),
+        feed_path: "feed.atom".into(),
         entries,
+        incident: None,
+        root: "",
     };
+
+    let mut upcoming_and_active: Vec<&PublicIncident> = maintenance_upcoming.clone();
+    upcoming_and_active.extend(maintenance_active.iter().copied());
     let summary = Summary {
         page: &page,
         status: &status,
         components: &components,
         incidents: &active,
-        scheduled_maintenances: Vec::new(),
+        scheduled_maintenances: &upcoming_and_active,
     };
-    let incidents_json = IncidentsFeed {
-        page: &page,
-        incidents: &published,
-    };
+    let all_windows: Vec<&PublicIncident> = windows.iter().collect();
     // Statuspage API clients request `api/v2/<endpoint>`; the flat copies stay for existing readers.
     let api = [
-        ("summary.json", "api/v2/summary.json", to_json(&summary)),
+        ("summary.json", to_json(&summary)),
         (
             "incidents.json",
-            "api/v2/incidents.json",
-            to_json(&incidents_json),
+            to_json(&serde_json::json!({ "page": &page, "incidents": &published })),
         ),
         (
             "status.json",
-            "api/v2/status.json",
             to_json(&serde_json::json!({ "page": &page, "status": &status })),
         ),
         (
             "components.json",
-            "api/v2/components.json",
             to_json(&serde_json::json!({ "page": &page, "components": &components })),
         ),
         (
             "incidents/unresolved.json",
-            "api/v2/incidents/unresolved.json",
             to_json(&serde_json::json!({ "page": &page, "incidents": &active })),
+        ),
+        (
+            "scheduled-maintenances.json",
+            to_json(&serde_json::json!({ "page": &page, "scheduled_maintenances": &all_windows })),
+        ),
+        (
+            "scheduled-maintenances/upcoming.json",
+            to_json(
+                &serde_json::json!({ "page": &page, "scheduled_maintenances": &maintenance_upcoming }),
+            ),
+        ),
+        (
+            "scheduled-maintenances/active.json",
+            to_json(
+                &serde_json::json!({ "page": &page, "scheduled_maintenances": &maintenance_active }),
+            ),
         ),
     ];
     let mut files = vec![
-        ("status.md", renderer.render("status.md", &ctx)?),
-        ("index.html", renderer.render("index.html", &ctx)?),
-        ("feed.atom", renderer.render("feed.atom", &ctx)?),
-        ("history.rss", renderer.render("history.rss", &ctx)?),
+        ("status.md".to_string(), renderer.render("status.md", &ctx)?),
+        (
+            "uptime.json".to_string(),
+            to_json(&serde_json::json!({
+                "page": &page,
+                "partial_outage_weight": crate::uptime::PARTIAL_OUTAGE_WEIGHT,
+                "components": &uptimes,
+            })),
+        ),
+        (
+            "index.html".to_string(),
+            renderer.render("index.html", &ctx)?,
+        ),
+        (
+            "history.html".to_string(),
+            renderer.render("history.html", &ctx)?,
+        ),
+        ("feed.atom".to_string(), renderer.render("feed.atom", &ctx)?),
+        (
+            "history.atom".to_string(),
+            renderer.render(
+                "feed.atom",
+                &PageContext {
+                    feed_path: "history.atom".into(),
+                    ..ctx.clone()
+                },
+            )?,
+        ),
+        (
+            "history.rss".to_string(),
+            renderer.render("history.rss", &ctx)?,
+        ),
     ];
-    for (flat, v2, content) in api {
-        files.push((v2, content.clone()));
-        files.push((flat, content));
+    for c in components.iter().filter(|c| !c.group) {
+        let path = format!("components/{}.atom", c.id);
+        let feed = PageContext {
+            feed_id: format!("tag:{authority},2024:component/{}", c.id),
+            feed_title: format!("{} – {}", page.name, c.name),
+            feed_path: path.clone(),
+            entries: ctx
+                .entries
+                .iter()
+                .filter(|e| e.components.iter().any(|r| r.id == c.id))
+                .cloned()
+                .collect(),
+            ..ctx.clone()
+        };
+        files.push((path, renderer.render("feed.atom", &feed)?));
+    }
+    for p in published.iter().chain(&windows) {
+        let one = PageContext {
+            incident: Some(p),
+            root: "../",
+            entries: Vec::new(),
+            ..ctx.clone()
+        };
+        files.push((p.page_path.clone(), renderer.render("incident.html", &one)?));
+    }
+    for (name, content) in api {
+        files.push((format!("api/v2/{name}"), content.clone()));
+        files.push((name.to_string(), content));
     }
     Ok(files)
+}
+
+/// Keeps the worse of what `map` holds for `id` and `status`.
+fn worsen(map: &mut BTreeMap<String, ComponentStatus>, id: &str, status: ComponentStatus) {
+    let slot = map.entry(id.to_string()).or_default();
+    if status.rank() > slot.rank() {
+        *slot = status;
+    }
+}
+
+/// The status a component had at `t` in one incident's periods.
+fn status_at(periods: &[ComponentPeriod], service: &str, t: DateTime<Utc>) -> ComponentStatus {
+    periods
+        .iter()
+        .find(|p| p.component == service && p.from <= t && p.until.is_none_or(|u| u > t))
+        .map_or(ComponentStatus::Operational, |p| p.status)
+}
+
+fn component_refs(config: &Config, services: &[String]) -> Vec<ComponentRef> {
+    services
+        .iter()
+        .map(|s| ComponentRef {
+            id: s.clone(),
+            name: config.service_name(s),
+        })
+        .collect()
+}
+
+/// A maintenance window in Statuspage's scheduled-maintenance shape.
+fn public_maintenance(
+    m: &Maintenance,
+    config: &Config,
+    page_id: &str,
+    link: &dyn Fn(&str) -> Option<String>,
+) -> PublicIncident {
+    let mut updates: Vec<IncidentUpdate> = Vec::new();
+    let mut previous = ComponentStatus::Operational;
+    for u in &m.updates {
+        let now = if u.status.is_active() {
+            ComponentStatus::UnderMaintenance
+        } else {
+            ComponentStatus::Operational
+        };
+        let affected = if now == previous {
+            Vec::new()
+        } else {
+            m.services
+                .iter()
+                .map(|s| AffectedComponent {
+                    code: s.clone(),
+                    name: config.service_name(s),
+                    old_status: previous,
+                    new_status: now,
+                })
+                .collect()
+        };
+        previous = now;
+        updates.push(IncidentUpdate {
+            id: u.id.clone(),
+            status: u.status.to_string(),
+            body: u.text.clone(),
+            incident_id: m.id.clone(),
+            created_at: u.at,
+            updated_at: u.at,
+            display_at: u.at,
+            affected_components: affected,
+            deliver_notifications: true,
+        });
+    }
+    updates.reverse();
+    let created = m.updates.first().map_or(m.scheduled_for, |u| u.at);
+    let updated = m.updates.last().map_or(created, |u| u.at);
+    let started = m.started_at.unwrap_or(m.scheduled_for);
+    let page_path = format!("maintenance/{}.html", m.id);
+    PublicIncident {
+        id: m.id.clone(),
+        name: m.title.clone(),
+        status: m.status.to_string(),
+        impact: "maintenance".into(),
+        created_at: created,
+        updated_at: updated,
+        monitoring_at: None,
+        resolved_at: m.completed_at,
+        started_at: started,
+        shortlink: link(&page_path),
+        page_id: page_id.to_string(),
+        incident_updates: updates,
+        components: component_refs(config, &m.services),
+        postmortem_body: None,
+        postmortem_published_at: None,
+        schedule: Some(Schedule {
+            scheduled_for: m.scheduled_for,
+            scheduled_until: m.scheduled_until,
+            scheduled_remind_prior: m.notify_before.is_some(),
+            scheduled_auto_in_progress: false,
+            scheduled_auto_completed: false,
+        }),
+        duration_secs: m
+            .window()
+            .map_or(0, |(from, until)| {
+                (until.unwrap_or(updated) - from).num_seconds()
+            })
+            .max(0),
+        page_path,
+    }
+}
+
+/// Statuspage's rule: the worst component decides (degraded → minor, partial outage → major, major
+/// outage → critical); an active incident that names no component counts at its impact; with
+/// nothing worse, maintenance in progress says so.
+fn page_status(
+    components: &[Component],
+    active: &[&PublicIncident],
+    maintenance: bool,
+) -> PageStatus {
+    let from_components = components
+        .iter()
+        .map(|c| match c.status {
+            ComponentStatus::MajorOutage => 3,
+            ComponentStatus::PartialOutage => 2,
+            ComponentStatus::DegradedPerformance => 1,
+            _ => 0,
+        })
+        .max()
+        .unwrap_or(0);
+    let from_incidents = active
+        .iter()
+        .filter(|p| p.components.is_empty())
+        .map(|p| impact_rank(&p.impact))
+        .max()
+        .unwrap_or(0);
+    let worst = from_components.max(from_incidents);
+    if worst == 0 && maintenance {
+        return PageStatus {
+            indicator: "maintenance".into(),
+            description: "Service Under Maintenance".into(),
+        };
+    }
+    if worst == 0 && !active.is_empty() {
+        // Something is being looked at, but no service is affected.
+        return PageStatus {
+            indicator: "none".into(),
+            description: "All Systems Operational".into(),
+        };
+    }
+    PageStatus {
+        indicator: ["none", "minor", "major", "critical"][worst].into(),
+        description: [
+            "All Systems Operational",
+            "Minor Service Outage",
+            "Partial System Outage",
+            "Major System Outage",
+        ][worst]
+            .into(),
+    }
+}
+
+fn uptime_view(u: &ComponentUptime) -> UptimeView {
+    let bars = u
+        .days
+        .iter()
+        .map(|d| {
+            let label = d.date.format("%b %-d, %Y").to_string();
+            let m = &d.minutes;
+            let mut parts = Vec::new();
+            for (n, what) in [
+                (m.major_outage, "major outage"),
+                (m.partial_outage, "partial outage"),
+                (m.degraded_performance, "degraded performance"),
+                (m.under_maintenance, "maintenance"),
+            ] {
+                if n > 0 {
+                    parts.push(format!(
+                        "{} {what}",
+                        crate::model::format_duration(Duration::minutes(n))
+                    ));
+                }
+            }
+            let (class, title) = if !d.tracked {
+                ("none".to_string(), format!("{label}: no data"))
+            } else if parts.is_empty() && d.worst == ComponentStatus::Operational {
+                ("operational".to_string(), format!("{label}: no downtime"))
+            } else if parts.is_empty() {
+                (
+                    d.worst.as_str().to_string(),
+                    format!("{label}: {} under a minute", d.worst.label().to_lowercase()),
+                )
+            } else {
+                (
+                    d.worst.as_str().to_string(),
+                    format!("{label}: {}", parts.join(", ")),
+                )
+            };
+            Bar {
+                date: d.date.to_string(),
+                label,
+                class,
+                title,
+            }
+        })
+        .collect();
+    UptimeView {
+        percent: u.percent.map(|p| format!("{p:.2}")),
+        bars,
+        minutes: u.minutes,
+    }
+}
+
+fn sections(components: &[Component]) -> Vec<Section<'_>> {
+    let mut out: Vec<Section> = Vec::new();
+    for c in components {
+        if c.group {
+            out.push(Section {
+                group: Some(c),
+                components: components
+                    .iter()
+                    .filter(|m| m.group_id.as_deref() == Some(c.id.as_str()))
+                    .collect(),
+            });
+        } else if c.group_id.is_none() {
+            match out.last_mut() {
+                Some(s) if s.group.is_none() => s.components.push(c),
+                _ => out.push(Section {
+                    group: None,
+                    components: vec![c],
+                }),
+            }
+        }
+    }
+    out
+}
+
+/// Every day from today back `days` days (at most 90 on the page), in the page's time zone, with
+/// the incidents and maintenance created that day.
+fn history<'a>(
+    published: &'a [PublicIncident],
+    windows: &'a [PublicIncident],
+    now: DateTime<Utc>,
+    tz: &chrono_tz::Tz,
+    days: u32,
+) -> Vec<HistoryDay<'a>> {
+    let today = now.with_timezone(tz).date_naive();
+    let shown = days.clamp(1, 90);
+    let first = today
+        .checked_sub_days(Days::new(u64::from(shown - 1)))
+        .unwrap_or(today);
+    let mut by_day: BTreeMap<NaiveDate, Vec<&PublicIncident>> = BTreeMap::new();
+    for p in published {
+        by_day
+            .entry(p.created_at.with_timezone(tz).date_naive())
+            .or_default()
+            .push(p);
+    }
+    for w in windows.iter().filter(|w| w.resolved_at.is_some()) {
+        by_day
+            .entry(w.started_at.with_timezone(tz).date_naive())
+            .or_default()
+            .push(w);
+    }
+    let mut out = Vec::new();
+    let mut date = today;
+    while date >= first {
+        let incidents = by_day
+            .remove(&date)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|p| HistoryItem {
+                incident: p,
+                duration: crate::model::format_duration(Duration::seconds(p.duration_secs)),
+                page_path: &p.page_path,
+            })
+            .collect();
+        out.push(HistoryDay {
+            date: date.to_string(),
+            label: date.format("%b %-d, %Y").to_string(),
+            incidents,
+        });
+        date = match date.pred_opt() {
+            Some(d) => d,
+            None => break,
+        };
+    }
+    out
+}
+
+fn feed_entries<'a>(
+    published: &'a [PublicIncident],
+    windows: &'a [PublicIncident],
+    authority: &str,
+) -> Vec<FeedEntry<'a>> {
+    let mut entries: Vec<FeedEntry> = published
+        .iter()
+        .chain(windows)
+        .flat_map(|p| {
+            p.incident_updates.iter().map(move |u| FeedEntry {
+                id: format!(
+                    "tag:{authority},{}:{}{}/{}",
+                    // The date part of the ID, counted in characters: an ID may hold any letter.
+                    p.id.chars().take(10).collect::<String>(),
+                    if p.is_maintenance() {
+                        "maintenance/"
+                    } else {
+                        ""
+                    },
+                    p.id,
+                    u.id
+                ),
+                incident_id: &p.id,
+                title: format!("{}: {}", p.name, status_word(&u.status)),
+                status: &u.status,
+                body: &u.body,
+                at: u.created_at,
+                link: &p.shortlink,
+                components: &p.components,
+            })
+        })
+        .collect();
+    entries.sort_by(|a, b| (b.at, &b.id).cmp(&(a.at, &a.id)));
+    entries
 }
 
 /// The customer-safe post-mortem, as `incident postmortem ID --public` renders it.
@@ -394,7 +934,8 @@ fn render_update_body(
 }
 
 fn status_word(status: &str) -> String {
-    let mut chars = status.chars();
+    let text = status.replace('_', " ");
+    let mut chars = text.chars();
     chars
         .next()
         .map(|c| c.to_uppercase().chain(chars).collect())
@@ -410,63 +951,122 @@ fn impact_rank(impact: &str) -> usize {
     }
 }
 
-fn components(
+/// The catalog's services in order (each group first, then its members), then any service a
+/// published incident names that the catalog lacks.
+fn components<'a>(
     config: &Config,
-    active: &[&PublicIncident],
-    published: &[PublicIncident],
+    current: &BTreeMap<String, ComponentStatus>,
+    published: impl Iterator<Item = &'a PublicIncident>,
     page_id: &str,
     updated_at: DateTime<Utc>,
 ) -> Vec<Component> {
-    let mut ids: Vec<(String, String, Option<String>)> = config
-        .services
-        .iter()
-        .map(|s| {
-            (
-                s.id.clone(),
-                s.name.clone().unwrap_or_else(|| s.id.clone()),
-                s.description.clone(),
-            )
-        })
-        .collect();
+    let mut first_seen: BTreeMap<&str, DateTime<Utc>> = BTreeMap::new();
+    let mut extra: Vec<(String, String)> = Vec::new();
     for p in published {
         for c in &p.components {
-            if !ids.iter().any(|(id, _, _)| id == &c.id) {
-                ids.push((c.id.clone(), c.name.clone(), None));
+            let slot = first_seen.entry(c.id.as_str()).or_insert(p.started_at);
+            *slot = (*slot).min(p.started_at);
+            if config.service(&c.id).is_none() && !extra.iter().any(|(id, _)| id == &c.id) {
+                extra.push((c.id.clone(), c.name.clone()));
             }
         }
     }
-    ids.into_iter()
-        .enumerate()
-        .map(|(position, (id, name, description))| {
-            let worst = active
-                .iter()
-                .filter(|p| p.components.iter().any(|c| c.id == id))
-                .map(|p| impact_rank(&p.impact))
-                .max()
-                .unwrap_or(0);
-            Component {
-                status: [
-                    "operational",
-                    "degraded_performance",
-                    "partial_outage",
-                    "major_outage",
-                ][worst]
-                    .into(),
-                id,
-                name,
-                created_at: DateTime::from_timestamp(0, 0).unwrap_or(updated_at),
-                updated_at,
-                position: position + 1,
-                description,
-                showcase: true,
-                start_date: None,
-                group_id: None,
-                page_id: page_id.to_string(),
-                group: false,
-                only_show_if_degraded: false,
+    let created = |id: &str, start: Option<NaiveDate>| -> DateTime<Utc> {
+        start
+            .and_then(|d| d.and_hms_opt(0, 0, 0))
+            .map(|d| d.and_utc())
+            .or_else(|| first_seen.get(id).copied())
+            .unwrap_or(updated_at)
+    };
+    let status = |id: &str| current.get(id).copied().unwrap_or_default();
+    let groups: BTreeSet<&str> = config
+        .services
+        .iter()
+        .filter_map(|s| s.group.as_deref())
+        .collect();
+    let mut out: Vec<Component> = Vec::new();
+    let mut placed: BTreeSet<&str> = BTreeSet::new();
+    let member = |s: &crate::model::Service| Component {
+        id: s.id.clone(),
+        name: s.name.clone().unwrap_or_else(|| s.id.clone()),
+        status: status(&s.id),
+        created_at: created(&s.id, s.start_date),
+        updated_at,
+        position: 0,
+        description: s.description.clone(),
+        showcase: s.showcase.unwrap_or(true),
+        start_date: s.start_date,
+        group_id: s.group.clone(),
+        page_id: page_id.to_string(),
+        group: false,
+        only_show_if_degraded: s.only_show_if_degraded,
+        components: None,
+    };
+    for s in &config.services {
+        match s.group.as_deref() {
+            None => out.push(member(s)),
+            Some(g) if placed.insert(g) => {
+                let members: Vec<&crate::model::Service> = config
+                    .services
+                    .iter()
+                    .filter(|m| m.group.as_deref() == Some(g))
+                    .collect();
+                let def = config.component_groups.iter().find(|d| d.id == g);
+                let worst = members
+                    .iter()
+                    .map(|m| status(&m.id))
+                    .max_by_key(|s| s.rank())
+                    .unwrap_or_default();
+                out.push(Component {
+                    id: g.to_string(),
+                    name: def
+                        .and_then(|d| d.name.clone())
+                        .unwrap_or_else(|| g.to_string()),
+                    status: worst,
+                    created_at: members
+                        .iter()
+                        .map(|m| created(&m.id, m.start_date))
+                        .min()
+                        .unwrap_or(updated_at),
+                    updated_at,
+                    position: 0,
+                    description: def.and_then(|d| d.description.clone()),
+                    showcase: false,
+                    start_date: members.iter().filter_map(|m| m.start_date).min(),
+                    group_id: None,
+                    page_id: page_id.to_string(),
+                    group: true,
+                    only_show_if_degraded: false,
+                    components: Some(members.iter().map(|m| m.id.clone()).collect()),
+                });
+                out.extend(members.into_iter().map(member));
             }
-        })
-        .collect()
+            Some(_) => {}
+        }
+    }
+    debug_assert!(groups.iter().all(|g| placed.contains(g)));
+    for (id, name) in extra {
+        out.push(Component {
+            status: status(&id),
+            created_at: created(&id, None),
+            updated_at,
+            position: 0,
+            description: None,
+            showcase: true,
+            start_date: None,
+            group_id: None,
+            page_id: page_id.to_string(),
+            group: false,
+            only_show_if_degraded: false,
+            components: None,
+            id,
+            name,
+        });
+    }
+    for (n, c) in out.iter_mut().enumerate() {
+        c.position = n + 1;
+    }
+    out
 }
 
 fn to_json<T: Serialize>(value: &T) -> String {

@@ -630,7 +630,9 @@ impl Store {
         author: &Author,
         now: DateTime<Utc>,
     ) -> Result<String> {
-        self.commit_file_as(lock, "Incident", incident, rel, content, change, author, now)
+        self.commit_file_as(
+            lock, "Incident", incident, rel, content, change, author, now,
+        )
     }
 
     /// [`Store::commit_file`] for any record: `key` is the trailer that names it.

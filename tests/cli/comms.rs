@@ -220,7 +220,12 @@ fn published_files_have_the_statuspage_shape() {
     assert_eq!(summary["status"]["indicator"], "major");
     assert_eq!(summary["status"]["description"], "Partial System Outage");
     let components = summary["components"].as_array().unwrap();
-    assert_eq!(components.len(), 5);
+    assert_eq!(
+        components.len(),
+        6,
+        "five services and the storefront group"
+    );
+    assert_eq!(components.iter().filter(|c| c["group"] == true).count(), 1);
     let api = components.iter().find(|c| c["id"] == "api").unwrap();
     assert_eq!(api["status"], "partial_outage");
     for c in components {
@@ -526,7 +531,7 @@ fn publishing_twice_gives_the_same_bytes_and_check_detects_drift() {
     ]);
     let err = repo.fails(1, &["publish", "--out", "a", "--check"]);
     assert!(
-        err.contains("out of date") && err.contains("summary.json"),
+        err.contains("out of date") && err.contains("would change"),
         "{err}"
     );
     repo.ok(&["publish", "--out", "a"]);

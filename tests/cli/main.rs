@@ -13,6 +13,7 @@ mod followthrough;
 mod output;
 mod scenario;
 mod snapshots;
+mod statuspage;
 mod sync;
 mod terminal;
 mod transaction;

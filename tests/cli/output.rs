@@ -84,6 +84,9 @@ fn show_prints_header_roles_times_and_timeline() {
     Roles
       commander  alice
 
+    Components
+      checkout  major_outage since 2026-11-25 09:30
+
     Times (UTC)
       started       -
       detected      2026-11-25 09:30
