@@ -48,6 +48,14 @@ fn main() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(10_000);
     let work = tempfile::tempdir().expect("temp dir");
+    // INCIDENT_BENCH_PAGE=1 runs only the status-page benchmark.
+    if std::env::var_os("INCIDENT_BENCH_PAGE").is_some() {
+        println!(
+            "\n{:<52} {:>9} {:>9} {:>9}",
+            "command", "median", "min", "peak RSS"
+        );
+        return bench_page(work.path(), Path::new(env!("CARGO_BIN_EXE_incident")));
+    }
     // INCIDENT_BENCH_KEEP=DIR keeps the generated repo there for profiling.
     let repo = match std::env::var_os("INCIDENT_BENCH_KEEP") {
         Some(dir) => PathBuf::from(dir),
@@ -144,6 +152,134 @@ fn main() {
             c
         });
     }
+    bench_page(work.path(), &bin);
+}
+
+/// The status page at its heaviest: 5,000 incidents and 500 maintenance windows all inside the last
+/// 90 days, over 20 components with uptime bars (one page per incident and window, 20 feeds).
+fn bench_page(work: &Path, bin: &Path) {
+    // INCIDENT_BENCH_KEEP=DIR keeps this repo at DIR/page for profiling.
+    let dir = std::env::var_os("INCIDENT_BENCH_KEEP")
+        .map_or_else(|| work.join("page"), |d| PathBuf::from(d).join("page"));
+    if !dir.exists() {
+        build_page_repo(&dir, 5_000, 500, Utc::now());
+    }
+    let bin = bin.to_path_buf();
+    report(
+        "incident publish (5,000 + 500 maintenance, 20 components)",
+        10,
+        || {
+            // A fresh folder each run: CI publishes into an empty checkout.
+            let _ = std::fs::remove_dir_all(dir.join("site"));
+            let mut c = Command::new(&bin);
+            c.args(["publish", "--out", "site"]).current_dir(&dir);
+            c
+        },
+    );
+    report("  same, into an up-to-date folder", 10, || {
+        let mut c = Command::new(&bin);
+        c.args(["publish", "--out", "site"]).current_dir(&dir);
+        c
+    });
+}
+
+/// Like [`build_repo`], with every incident in the 90 days before `now`, spread over 20 services,
+/// a third of them with a component set by hand, and `windows` completed maintenance windows.
+pub fn build_page_repo(root: &Path, n: usize, windows: usize, now: DateTime<Utc>) {
+    use incident::model::{ComponentStatus, Maintenance, MaintenanceSpec, MaintenanceStatus};
+    std::fs::create_dir_all(root).unwrap();
+    git(root, &["init", "-q", "-b", "main"]);
+    let services: Vec<String> = (0..20).map(|k| format!("service-{k:02}")).collect();
+    let mut config = incident::model::Config::new("Bench Corp");
+    config.status_page.time_zone = Some("Europe/Berlin".into());
+    config.status_page.url = Some("https://status.bench.example".into());
+    for (k, id) in services.iter().enumerate() {
+        config.services.push(incident::model::Service {
+            id: id.clone(),
+            name: Some(format!("Service {k}")),
+            group: (k < 10).then(|| "core".to_string()),
+            start_date: Some((now - Duration::days(400)).date_naive()),
+            ..Default::default()
+        });
+    }
+    let policy = incident::store::config_to_yaml(&config).unwrap();
+    let base = now - Duration::days(90);
+    let span = 89 * 24 * 60;
+    let mut stream = Vec::new();
+    let mut files: Vec<(String, String)> = vec![(".incident.yaml".into(), policy)];
+    for i in 0..n {
+        let at = base + Duration::minutes((i as i64) * span / n as i64);
+        let mut inc = realistic(i, at);
+        inc.services = vec![services[i % 20].clone(), services[(i * 7 + 3) % 20].clone()];
+        inc.services.dedup();
+        if i % 3 == 0 {
+            let stamp = Stamp {
+                at: at + Duration::minutes(25),
+                by: "bob".into(),
+            };
+            let first = inc.services[0].clone();
+            let _ = inc.set_component(
+                &config,
+                &first,
+                ComponentStatus::DegradedPerformance,
+                &stamp,
+            );
+        }
+        let yaml = incident::store::record_to_yaml(&inc).unwrap();
+        files.push((format!("incidents/{}/{}.yaml", &inc.id[..4], inc.id), yaml));
+    }
+    for w in 0..windows {
+        let from = base + Duration::minutes((w as i64) * span / windows as i64 + 120);
+        let stamp = |m: i64| Stamp {
+            at: from + Duration::minutes(m),
+            by: "carol".into(),
+        };
+        let mut m = Maintenance::schedule(
+            MaintenanceSpec {
+                title: format!("Planned upgrade {w}"),
+                services: vec![services[w % 20].clone()],
+                from,
+                until: from + Duration::hours(2),
+                notify_before: None,
+                message: None,
+            },
+            &stamp(-1440),
+        )
+        .unwrap();
+        m.id = format!("{}-{w}", m.id);
+        m.advance(MaintenanceStatus::InProgress, "Started".into(), &stamp(0))
+            .unwrap();
+        m.advance(MaintenanceStatus::Completed, "Done".into(), &stamp(95))
+            .unwrap();
+        let yaml = incident::store::to_yaml(&m).unwrap();
+        files.push((format!("maintenance/{}/{}.yaml", &m.id[..4], m.id), yaml));
+    }
+    // One commit holding everything: publishing reads files, not history.
+    let msg = "bench data\n";
+    write!(
+        stream,
+        "commit refs/heads/main\ncommitter Bench <bench@example.com> {} +0000\ndata {}\n{msg}\n",
+        now.timestamp(),
+        msg.len()
+    )
+    .unwrap();
+    for (path, text) in &files {
+        write!(
+            stream,
+            "M 100644 inline {path}\ndata {}\n{text}\n",
+            text.len()
+        )
+        .unwrap();
+    }
+    let mut child = Command::new("git")
+        .args(["fast-import", "--quiet"])
+        .current_dir(root)
+        .stdin(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(&stream).unwrap();
+    assert!(child.wait().unwrap().success());
+    git(root, &["reset", "-q", "--hard", "main"]);
 }
 
 /// Runs the command `runs` times, printing the median and minimum wall time and the peak RSS.

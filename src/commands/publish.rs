@@ -4,9 +4,10 @@ use super::Context;
 use crate::model::PublicView;
 use crate::render::Renderer;
 use crate::render::publish::publish;
-use crate::store::write_atomically;
+use crate::store::replace_file;
 use anyhow::{Context as _, Result, bail};
 use std::path::PathBuf;
+use std::sync::Mutex;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -34,30 +35,36 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
         .load_all_maintenance()
         .context("cannot publish while a maintenance record is broken")?;
     let renderer = Renderer::new(Some(store.root()), store.config());
-    let files = publish(
+    let out = if args.out.is_absolute() {
+        args.out.clone()
+    } else {
+        ctx.dir.join(&args.out)
+    };
+    // Each file is compared with what is there and replaced only when it differs, as it is
+    // rendered, so the site is never all in memory and an unchanged page keeps its mtime.
+    let changed: Mutex<Vec<String>> = Mutex::new(Vec::new());
+    let write = |name: &str, content: String| -> Result<()> {
+        let path = out.join(name);
+        if std::fs::read(&path).ok().as_deref() != Some(content.as_bytes()) {
+            if !args.check {
+                replace_file(&path, content.as_bytes())
+                    .with_context(|| format!("cannot publish `{}`", path.display()))?;
+            }
+            changed.lock().expect("not poisoned").push(name.to_string());
+        }
+        Ok(())
+    };
+    let total = publish(
         &incidents,
         &maintenance,
         store.config(),
         &renderer,
         ctx.now,
         args.days,
+        &write,
     )?;
-    let out = if args.out.is_absolute() {
-        args.out.clone()
-    } else {
-        ctx.dir.join(&args.out)
-    };
-    let mut stale = Vec::new();
-    for (name, content) in &files {
-        let path = out.join(name);
-        if std::fs::read(&path).ok().as_deref() != Some(content.as_bytes()) {
-            stale.push(name.as_str());
-            if !args.check {
-                write_atomically(&path, content.as_bytes())
-                    .with_context(|| format!("cannot publish `{}`", path.display()))?;
-            }
-        }
-    }
+    let mut stale = changed.into_inner().expect("not poisoned");
+    stale.sort();
     if ctx.out.json {
         return ctx
             .out
@@ -91,7 +98,7 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
         ctx.out.line(format!(
             "published {} of {} files to {} ({}, ...; --json lists them all)",
             stale.len(),
-            files.len(),
+            total,
             out.display(),
             stale[..5].join(", ")
         ))

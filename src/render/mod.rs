@@ -226,7 +226,9 @@ impl Renderer {
     }
 
     pub fn render<S: Serialize>(&self, name: &str, context: S) -> Result<String, RenderError> {
-        let file = match self.source_of(name) {
+        // Named only when something failed: looking it up costs two file-system calls, and the
+        // status page renders thousands of times.
+        let file = || match self.source_of(name) {
             Source::Repo(path) => path.display().to_string(),
             Source::BuiltIn => format!("{name}.j2 (built-in)"),
         };
@@ -237,12 +239,12 @@ impl Renderer {
                     known: self.names(),
                 }
             } else {
-                template_error(&file, &e)
+                template_error(&file(), &e)
             }
         })?;
         template
             .render(minijinja::value::Serde(&context))
-            .map_err(|e| template_error(&file, &e))
+            .map_err(|e| template_error(&file(), &e))
     }
 }
 

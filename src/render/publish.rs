@@ -221,29 +221,60 @@ pub struct PageContext<'a> {
     pub days: u32,
     /// How many days the front page lists (the rest are on `history.html`).
     pub recent_days: usize,
+    /// How to get from the file being rendered back to the page root (always `""` here).
+    pub root: &'a str,
+}
+
+/// What the feed templates receive: the page and the entries of one feed (every feed is rendered
+/// with its own small context, so twenty component feeds cost twenty small renders).
+#[derive(Debug, Clone, Serialize)]
+pub struct FeedContext<'a> {
+    pub org: &'a OrgContext,
+    pub page: &'a Page,
     pub feed_id: String,
     pub feed_title: String,
     /// The feed's own path relative to the page root.
     pub feed_path: String,
-    pub entries: Vec<FeedEntry<'a>>,
-    /// Set on an incident's own page.
-    pub incident: Option<&'a PublicIncident>,
-    /// How to get from the file being rendered back to the page root (`""` or `"../"`).
+    pub entries: &'a [FeedEntry<'a>],
+}
+
+/// What `incident.html` receives for each incident or maintenance window: only its own data, so
+/// thousands of pages do not each carry the whole site.
+#[derive(Debug, Clone, Serialize)]
+pub struct IncidentPageContext<'a> {
+    pub org: &'a OrgContext,
+    pub page: &'a Page,
+    pub incident: &'a PublicIncident,
+    /// From the page back to the site root.
     pub root: &'a str,
 }
+
+/// Statuspage's `incidents.json` and `scheduled-maintenances.json` hold the 50 most recent; the
+/// pages and `history.html` hold the rest.
+const API_LIMIT: usize = 50;
+
+/// Feed readers poll the whole feed every few minutes: the most recent updates are enough, and the
+/// incident pages keep every one.
+const FEED_LIMIT: usize = 100;
 
 /// How many days the front page lists before linking to the full history.
 const RECENT_DAYS: usize = 14;
 
-/// The published files, in a fixed order: path (relative to the output folder) and content.
-pub fn publish(
+/// Where [`publish`] sends each file as soon as it is rendered: its path relative to the output
+/// folder and its content. Called from several threads at once, never twice for one path.
+pub type Sink<'a, E> = &'a (dyn Fn(&str, String) -> Result<(), E> + Sync);
+
+/// Renders every published file on all cores and hands each to `emit` as it is done, so the whole
+/// site is never held in memory. Returns how many files there were.
+pub fn publish<E: From<RenderError> + Send>(
     incidents: &[Incident],
     maintenance: &[Maintenance],
     config: &Config,
     renderer: &Renderer,
     now: DateTime<Utc>,
     days: u32,
-) -> Result<Vec<(String, String)>, RenderError> {
+    emit: Sink<'_, E>,
+) -> Result<usize, E> {
     let org = OrgContext::from_config(config);
     let tz: chrono_tz::Tz = org.time_zone.parse().unwrap_or(chrono_tz::UTC);
     let page_id = crate::model::slugify(&config.organisation);
@@ -266,99 +297,25 @@ pub fn publish(
         .max(DateTime::UNIX_EPOCH);
 
     // Incidents, with what each did to each component (for uptime and the current statuses).
-    let mut published: Vec<PublicIncident> = Vec::new();
+    let candidates: Vec<&Incident> = incidents
+        .iter()
+        .filter(|i| !i.drill && i.resolved_at.is_none_or(|r| r >= horizon))
+        .filter(|i| i.updates.iter().any(|u| u.visibility.is_public()))
+        .collect();
+    let built = par_map(&candidates, |i| {
+        public_incident(i, config, renderer, now, base.as_deref(), &page_id)
+    })?;
+    let mut published: Vec<PublicIncident> = Vec::with_capacity(built.len());
     let mut periods: Vec<ComponentPeriod> = Vec::new();
     let mut current: BTreeMap<String, ComponentStatus> = BTreeMap::new();
-    for i in incidents.iter().filter(|i| !i.drill) {
-        let mut updates: Vec<&StatusUpdate> = i
-            .updates
-            .iter()
-            .filter(|u| u.visibility.is_public())
-            .collect();
-        if updates.is_empty() || i.resolved_at.is_some_and(|r| r < horizon) {
-            continue;
-        }
-        let mine = i.component_periods(config);
-        if i.resolved_at.is_none() {
-            for p in mine.iter().filter(|p| p.from <= now && p.until.is_none()) {
-                worsen(&mut current, &p.component, p.status);
+    for (p, mine) in built {
+        if p.resolved_at.is_none() {
+            for c in mine.iter().filter(|c| c.from <= now && c.until.is_none()) {
+                worsen(&mut current, &c.component, c.status);
             }
         }
-        updates.sort_by(|a, b| (a.at, &a.id).cmp(&(b.at, &b.id)));
-        let first_public = i.first_public_update().map(|u| u.id.as_str());
-        let mut rendered = Vec::new();
-        let mut before: BTreeMap<&str, ComponentStatus> = BTreeMap::new();
-        for u in &updates {
-            // Published text never names the responder who wrote it.
-            let ctx = UpdateContext {
-                by: String::new(),
-                ..UpdateContext::of(u, first_public)
-            };
-            let mut affected = Vec::new();
-            for service in &i.services {
-                let new_status = status_at(&mine, service, u.at);
-                let old_status = before
-                    .insert(service, new_status)
-                    .unwrap_or(ComponentStatus::Operational);
-                if old_status != new_status {
-                    affected.push(AffectedComponent {
-                        code: service.clone(),
-                        name: config.service_name(service),
-                        old_status,
-                        new_status,
-                    });
-                }
-            }
-            rendered.push(IncidentUpdate {
-                id: u.id.clone(),
-                status: u.status.to_string(),
-                body: render_update_body(renderer, config, i, &ctx, now)?,
-                incident_id: i.id.clone(),
-                created_at: u.at,
-                updated_at: u.at,
-                display_at: u.at,
-                affected_components: affected,
-                deliver_notifications: true,
-            });
-        }
-        rendered.reverse();
         periods.extend(mine);
-        let postmortem_body = match i.postmortem.published_at {
-            Some(_) if i.resolved_at.is_some() => {
-                Some(public_postmortem(renderer, config, i, now)?)
-            }
-            _ => None,
-        };
-        let created = updates.first().map(|u| u.at).unwrap_or(now);
-        let updated = updates.last().map(|u| u.at).unwrap_or(created);
-        let started = [i.started_at, i.detected_at, Some(created)]
-            .into_iter()
-            .flatten()
-            .min()
-            .unwrap_or(created);
-        let page_path = format!("incidents/{}.html", i.id);
-        published.push(PublicIncident {
-            id: i.id.clone(),
-            name: i.title.clone(),
-            status: i.status.to_string(),
-            impact: config.severity(i.severity).impact,
-            created_at: created,
-            updated_at: i.resolved_at.map_or(updated, |r| r.max(updated)),
-            monitoring_at: i.mitigated_at,
-            resolved_at: i.resolved_at,
-            started_at: started,
-            shortlink: link(&page_path),
-            page_id: page_id.clone(),
-            incident_updates: rendered,
-            postmortem_published_at: postmortem_body.as_ref().and(i.postmortem.published_at),
-            postmortem_body,
-            components: component_refs(config, &i.services),
-            schedule: None,
-            duration_secs: (i.resolved_at.unwrap_or(now) - started)
-                .num_seconds()
-                .max(0),
-            page_path,
-        });
+        published.push(p);
     }
     published.sort_by(|a, b| (b.created_at, &b.id).cmp(&(a.created_at, &a.id)));
 
@@ -465,12 +422,15 @@ pub fn publish(
         history: &history,
         days,
         recent_days: RECENT_DAYS,
-        feed_id: feed_id.clone(),
-        feed_title: page.name.clone(),
-        feed_path: "feed.atom".into(),
-        entries,
-        incident: None,
         root: "",
+    };
+    let feed = |feed_id: String, feed_title: String, feed_path: &str, entries| FeedContext {
+        org: &org,
+        page: &page,
+        feed_id,
+        feed_title,
+        feed_path: feed_path.to_string(),
+        entries,
     };
 
     let mut upcoming_and_active: Vec<&PublicIncident> = maintenance_upcoming.clone();
@@ -482,13 +442,15 @@ pub fn publish(
         incidents: &active,
         scheduled_maintenances: &upcoming_and_active,
     };
-    let all_windows: Vec<&PublicIncident> = windows.iter().collect();
+    let all_windows: Vec<&PublicIncident> = windows.iter().take(API_LIMIT).collect();
     // Statuspage API clients request `api/v2/<endpoint>`; the flat copies stay for existing readers.
-    let api = [
+    let api: [(&str, String); 8] = [
         ("summary.json", to_json(&summary)),
         (
             "incidents.json",
-            to_json(&serde_json::json!({ "page": &page, "incidents": &published })),
+            to_json(
+                &serde_json::json!({ "page": &page, "incidents": &published[..published.len().min(API_LIMIT)] }),
+            ),
         ),
         (
             "status.json",
@@ -519,70 +481,234 @@ pub fn publish(
             ),
         ),
     ];
-    let mut files = vec![
-        ("status.md".to_string(), renderer.render("status.md", &ctx)?),
-        (
-            "uptime.json".to_string(),
-            to_json(&serde_json::json!({
-                "page": &page,
-                "partial_outage_weight": crate::uptime::PARTIAL_OUTAGE_WEIGHT,
-                "components": &uptimes,
-            })),
-        ),
-        (
-            "index.html".to_string(),
-            renderer.render("index.html", &ctx)?,
-        ),
-        (
-            "history.html".to_string(),
-            renderer.render("history.html", &ctx)?,
-        ),
-        ("feed.atom".to_string(), renderer.render("feed.atom", &ctx)?),
-        (
-            "history.atom".to_string(),
-            renderer.render(
-                "feed.atom",
-                &PageContext {
-                    feed_path: "history.atom".into(),
-                    ..ctx.clone()
-                },
-            )?,
-        ),
-        (
-            "history.rss".to_string(),
-            renderer.render("history.rss", &ctx)?,
-        ),
-    ];
-    for c in components.iter().filter(|c| !c.group) {
+    // Serialised once for the three templates that read it all.
+    let ctx = minijinja::Value::from(minijinja::value::Serde(&ctx));
+    let uptime_json = serde_json::json!({
+        "page": &page,
+        "partial_outage_weight": crate::uptime::PARTIAL_OUTAGE_WEIGHT,
+        "components": &uptimes,
+    });
+    let recent = &entries[..entries.len().min(FEED_LIMIT)];
+    let component_entries: Vec<(&Component, Vec<FeedEntry>)> = components
+        .iter()
+        .filter(|c| !c.group)
+        .map(|c| {
+            let mine = entries
+                .iter()
+                .filter(|e| e.components.iter().any(|r| r.id == c.id))
+                .take(FEED_LIMIT)
+                .cloned()
+                .collect();
+            (c, mine)
+        })
+        .collect();
+
+    // Every file is one job; the heavy pages come first so the cores finish together.
+    type Job<'j, E> = Box<dyn Fn() -> Result<(), E> + Sync + 'j>;
+    let mut jobs: Vec<Job<E>> = Vec::new();
+    let ctx = &ctx;
+    for name in ["history.html", "index.html", "status.md"] {
+        jobs.push(Box::new(move || emit(name, renderer.render(name, ctx)?)));
+    }
+    let uptime_json = &uptime_json;
+    jobs.push(Box::new(move || emit("uptime.json", to_json(uptime_json))));
+    for (path, template) in [
+        ("feed.atom", "feed.atom"),
+        ("history.atom", "feed.atom"),
+        ("history.rss", "history.rss"),
+    ] {
+        let context = feed(feed_id.clone(), page.name.clone(), path, recent);
+        jobs.push(Box::new(move || {
+            emit(path, renderer.render(template, &context)?)
+        }));
+    }
+    for (c, mine) in &component_entries {
         let path = format!("components/{}.atom", c.id);
-        let feed = PageContext {
+        let context = FeedContext {
+            org: &org,
+            page: &page,
             feed_id: format!("tag:{authority},2024:component/{}", c.id),
             feed_title: format!("{} – {}", page.name, c.name),
             feed_path: path.clone(),
-            entries: ctx
-                .entries
-                .iter()
-                .filter(|e| e.components.iter().any(|r| r.id == c.id))
-                .cloned()
-                .collect(),
-            ..ctx.clone()
+            entries: mine,
         };
-        files.push((path, renderer.render("feed.atom", &feed)?));
-    }
-    for p in published.iter().chain(&windows) {
-        let one = PageContext {
-            incident: Some(p),
-            root: "../",
-            entries: Vec::new(),
-            ..ctx.clone()
-        };
-        files.push((p.page_path.clone(), renderer.render("incident.html", &one)?));
+        jobs.push(Box::new(move || {
+            emit(&path, renderer.render("feed.atom", &context)?)
+        }));
     }
     for (name, content) in api {
-        files.push((format!("api/v2/{name}"), content.clone()));
-        files.push((name.to_string(), content));
+        jobs.push(Box::new(move || {
+            emit(&format!("api/v2/{name}"), content.clone())?;
+            emit(name, content.clone())
+        }));
     }
+    for p in published.iter().chain(&windows) {
+        let one = IncidentPageContext {
+            org: &org,
+            page: &page,
+            incident: p,
+            root: "../",
+        };
+        jobs.push(Box::new(move || {
+            emit(&p.page_path, renderer.render("incident.html", &one)?)
+        }));
+    }
+    // The API jobs write two copies each.
+    let files = jobs.len() + 8;
+    run_jobs(&jobs)?;
     Ok(files)
+}
+
+/// Maps `items` on all cores (at most 8 threads), keeping their order.
+fn par_map<T: Sync, R: Send, E: Send>(
+    items: &[T],
+    f: impl Fn(&T) -> Result<R, E> + Sync,
+) -> Result<Vec<R>, E> {
+    let workers = workers();
+    if workers == 1 || items.len() < 64 {
+        return items.iter().map(&f).collect();
+    }
+    let chunk = items.len().div_ceil(workers);
+    let f = &f;
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = items
+            .chunks(chunk)
+            .map(|part| scope.spawn(move || part.iter().map(f).collect::<Result<Vec<R>, E>>()))
+            .collect();
+        let mut out = Vec::with_capacity(items.len());
+        for h in handles {
+            out.extend(h.join().expect("a publishing thread panicked")?);
+        }
+        Ok(out)
+    })
+}
+
+/// Runs every job on all cores, each thread taking the next job when it is free; the first error
+/// stops the others from starting new jobs and is returned.
+fn run_jobs<E: Send>(jobs: &[Box<dyn Fn() -> Result<(), E> + Sync + '_>]) -> Result<(), E> {
+    use std::sync::Mutex;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let next = AtomicUsize::new(0);
+    let failed: Mutex<Option<E>> = Mutex::new(None);
+    let work = || {
+        loop {
+            let n = next.fetch_add(1, Ordering::Relaxed);
+            if n >= jobs.len() {
+                return;
+            }
+            if let Err(e) = jobs[n]() {
+                next.store(jobs.len(), Ordering::Relaxed);
+                failed.lock().expect("not poisoned").get_or_insert(e);
+                return;
+            }
+        }
+    };
+    std::thread::scope(|scope| {
+        for _ in 1..workers() {
+            scope.spawn(work);
+        }
+        work();
+    });
+    match failed.into_inner().expect("not poisoned") {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
+}
+
+fn workers() -> usize {
+    std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(8)
+}
+
+/// One incident as the page publishes it, with what it did to each component.
+fn public_incident(
+    i: &Incident,
+    config: &Config,
+    renderer: &Renderer,
+    now: DateTime<Utc>,
+    base: Option<&str>,
+    page_id: &str,
+) -> Result<(PublicIncident, Vec<ComponentPeriod>), RenderError> {
+    let mut updates: Vec<&StatusUpdate> = i
+        .updates
+        .iter()
+        .filter(|u| u.visibility.is_public())
+        .collect();
+    let mine = i.component_periods(config);
+    updates.sort_by(|a, b| (a.at, &a.id).cmp(&(b.at, &b.id)));
+    let first_public = i.first_public_update().map(|u| u.id.as_str());
+    let mut rendered = Vec::new();
+    let mut before: BTreeMap<&str, ComponentStatus> = BTreeMap::new();
+    for u in &updates {
+        // Published text never names the responder who wrote it.
+        let ctx = UpdateContext {
+            by: String::new(),
+            ..UpdateContext::of(u, first_public)
+        };
+        let mut affected = Vec::new();
+        for service in &i.services {
+            let new_status = status_at(&mine, service, u.at);
+            let old_status = before
+                .insert(service, new_status)
+                .unwrap_or(ComponentStatus::Operational);
+            if old_status != new_status {
+                affected.push(AffectedComponent {
+                    code: service.clone(),
+                    name: config.service_name(service),
+                    old_status,
+                    new_status,
+                });
+            }
+        }
+        rendered.push(IncidentUpdate {
+            id: u.id.clone(),
+            status: u.status.to_string(),
+            body: render_update_body(renderer, config, i, &ctx, now)?,
+            incident_id: i.id.clone(),
+            created_at: u.at,
+            updated_at: u.at,
+            display_at: u.at,
+            affected_components: affected,
+            deliver_notifications: true,
+        });
+    }
+    rendered.reverse();
+    let postmortem_body = match i.postmortem.published_at {
+        Some(_) if i.resolved_at.is_some() => Some(public_postmortem(renderer, config, i, now)?),
+        _ => None,
+    };
+    let created = updates.first().map(|u| u.at).unwrap_or(now);
+    let updated = updates.last().map(|u| u.at).unwrap_or(created);
+    let started = [i.started_at, i.detected_at, Some(created)]
+        .into_iter()
+        .flatten()
+        .min()
+        .unwrap_or(created);
+    let page_path = format!("incidents/{}.html", i.id);
+    let public = PublicIncident {
+        id: i.id.clone(),
+        name: i.title.clone(),
+        status: i.status.to_string(),
+        impact: config.severity(i.severity).impact,
+        created_at: created,
+        updated_at: i.resolved_at.map_or(updated, |r| r.max(updated)),
+        monitoring_at: i.mitigated_at,
+        resolved_at: i.resolved_at,
+        started_at: started,
+        shortlink: base.map(|b| format!("{b}/{page_path}")),
+        page_id: page_id.to_string(),
+        incident_updates: rendered,
+        postmortem_published_at: postmortem_body.as_ref().and(i.postmortem.published_at),
+        postmortem_body,
+        components: component_refs(config, &i.services),
+        schedule: None,
+        duration_secs: (i.resolved_at.unwrap_or(now) - started)
+            .num_seconds()
+            .max(0),
+        page_path,
+    };
+    Ok((public, mine))
 }
 
 /// Keeps the worse of what `map` holds for `id` and `status`.

@@ -914,12 +914,24 @@ fn edit_distance(a: &str, b: &str) -> usize {
 /// never half of either. A new file gets the mode the umask gives (0644 under 022) and an existing
 /// file keeps its mode, so a web server running as another user can read what `publish` wrote.
 pub fn write_atomically(path: &Path, content: &[u8]) -> Result<()> {
-    write_atomically_via(path, content, None)
+    write_atomically_via(path, content, None, true)
+}
+
+/// [`write_atomically`] without the fsync: readers still see the old file or the new one, never
+/// half of either, but a power cut may lose the new content. For output that is rebuilt from the
+/// repo on the next run (`publish`), where thousands of fsyncs would cost seconds.
+pub fn replace_file(path: &Path, content: &[u8]) -> Result<()> {
+    write_atomically_via(path, content, None, false)
 }
 
 /// [`write_atomically`] with the temporary file made in `temp_dir` when given (on the same file
 /// system; else beside the target).
-fn write_atomically_via(path: &Path, content: &[u8], temp_dir: Option<&Path>) -> Result<()> {
+fn write_atomically_via(
+    path: &Path,
+    content: &[u8],
+    temp_dir: Option<&Path>,
+    durable: bool,
+) -> Result<()> {
     use std::os::unix::fs::PermissionsExt;
     let dir = path
         .parent()
@@ -936,7 +948,9 @@ fn write_atomically_via(path: &Path, content: &[u8], temp_dir: Option<&Path>) ->
     };
     let mut tmp = make(temp_dir.unwrap_or(dir))?;
     tmp.write_all(content)?;
-    tmp.as_file().sync_all()?;
+    if durable {
+        tmp.as_file().sync_all()?;
+    }
     if let Some(mode) = existing_mode {
         tmp.as_file()
             .set_permissions(fs::Permissions::from_mode(mode))?;
@@ -946,7 +960,7 @@ fn write_atomically_via(path: &Path, content: &[u8], temp_dir: Option<&Path>) ->
         Err(e) if e.error.raw_os_error() == Some(18) && temp_dir.is_some() => {
             // EXDEV: the git folder is on another file system; go the plain way.
             drop(e);
-            write_atomically_via(path, content, None)
+            write_atomically_via(path, content, None, durable)
         }
         Err(e) => Err(e.error).with_context(|| format!("cannot write `{}`", path.display())),
     }

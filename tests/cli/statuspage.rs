@@ -590,3 +590,53 @@ fn walk(dir: &Path) -> Vec<String> {
     out.sort();
     out
 }
+
+/// The CI recipes deploy as their platforms require: GitHub's deploy-pages job names the
+/// `github-pages` environment, GitLab caches only paths inside the project.
+#[test]
+fn the_ci_recipes_deploy() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/ci");
+    let read = |f: &str| -> serde_yaml::Value {
+        serde_yaml::from_str(&std::fs::read_to_string(dir.join(f)).unwrap()).unwrap()
+    };
+    let gh = read("github-actions.yml");
+    let job = &gh["jobs"]["publish"];
+    assert_eq!(job["environment"]["name"], "github-pages");
+    let steps = job["steps"].as_sequence().unwrap();
+    let deploy = steps
+        .iter()
+        .find(|s| {
+            s["uses"]
+                .as_str()
+                .is_some_and(|u| u.starts_with("actions/deploy-pages"))
+        })
+        .unwrap();
+    assert_eq!(deploy["id"], "deployment");
+    assert!(
+        job["environment"]["url"]
+            .as_str()
+            .unwrap()
+            .contains("steps.deployment.outputs.page_url")
+    );
+    let runs: Vec<&str> = steps.iter().filter_map(|s| s["run"].as_str()).collect();
+    assert!(runs.contains(&"incident check"));
+    assert!(runs.contains(&"incident publish --out public"));
+
+    let gl = read("gitlab-ci.yml");
+    for path in gl[".incident"]["cache"]["paths"].as_sequence().unwrap() {
+        let path = path.as_str().unwrap();
+        assert!(
+            !path.starts_with('/') && !path.contains(".."),
+            "GitLab caches only paths inside the project: {path}"
+        );
+    }
+    assert_eq!(gl["variables"]["CARGO_HOME"], "$CI_PROJECT_DIR/.cargo");
+    let pages: Vec<&str> = gl["pages"]["script"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .filter_map(|s| s.as_str())
+        .collect();
+    assert_eq!(pages, ["incident check", "incident publish --out public"]);
+    assert_eq!(gl["pages"]["artifacts"]["paths"][0], "public");
+}
