@@ -14,6 +14,7 @@ pub struct Args {}
 #[derive(serde::Serialize)]
 struct Report {
     incidents: usize,
+    maintenance: usize,
     errors: usize,
     warnings: usize,
     findings: Vec<Finding>,
@@ -53,10 +54,25 @@ pub fn run(ctx: &Context, _args: Args) -> Result<()> {
             Err(e) => return Err(e.into()),
         }
     }
+    let windows = store.maintenance_ids()?;
+    for id in &windows {
+        let file = crate::store::maintenance_file(id);
+        match store.load_maintenance(id) {
+            Ok(m) => findings.extend(m.check(store.config(), ctx.now, &file)),
+            Err(e) => findings.push(Finding {
+                level: Level::Error,
+                file,
+                field: String::new(),
+                problem: format!("{e:#}"),
+                fix: "fix the YAML by hand; see docs/format.md".into(),
+            }),
+        }
+    }
     findings.sort_by(|a, b| (a.level, &a.file).cmp(&(b.level, &b.file)));
     let errors = findings.iter().filter(|f| f.level == Level::Error).count();
     let report = Report {
         incidents: ids.len(),
+        maintenance: windows.len(),
         errors,
         warnings: findings.len() - errors,
         findings,
@@ -75,8 +91,15 @@ pub fn run(ctx: &Context, _args: Args) -> Result<()> {
             ))?;
         }
         ctx.out.line(format!(
-            "checked {} incident(s): {} error(s), {} warning(s)",
-            report.incidents, report.errors, report.warnings
+            "checked {} incident(s){}: {} error(s), {} warning(s)",
+            report.incidents,
+            if report.maintenance > 0 {
+                format!(" and {} maintenance window(s)", report.maintenance)
+            } else {
+                String::new()
+            },
+            report.errors,
+            report.warnings
         ))?;
     }
     if errors > 0 {

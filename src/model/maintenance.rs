@@ -5,7 +5,9 @@
 //! apart (see `docs/metrics.md`). Its text is public by nature (it is written for the status page);
 //! who wrote it is recorded but never published.
 
-use super::{ComponentPeriod, ComponentStatus, Extra, ModelError, Span, Stamp, entry_id};
+use super::{
+    ComponentPeriod, ComponentStatus, Extra, Finding, Level, ModelError, Span, Stamp, entry_id,
+};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -246,6 +248,79 @@ impl Maintenance {
             })
             .filter(|p| p.until.is_none_or(|u| u > p.from))
             .collect()
+    }
+}
+
+impl Maintenance {
+    /// What `incident check` reports about a window: data that cannot be right (errors) and a
+    /// window the team forgot (warnings: not started an hour after its slot, overrunning, never
+    /// completed).
+    pub fn check(&self, config: &super::Config, now: DateTime<Utc>, file: &str) -> Vec<Finding> {
+        let finding = |level, field: &str, problem: String, fix: &str| Finding {
+            level,
+            file: file.to_string(),
+            field: field.to_string(),
+            problem,
+            fix: fix.to_string(),
+        };
+        let mut out = Vec::new();
+        if self.scheduled_until <= self.scheduled_for {
+            out.push(finding(
+                Level::Error,
+                "scheduled_until",
+                "the window ends before it starts".into(),
+                "fix the times in the file",
+            ));
+        }
+        for s in &self.services {
+            if !config.services.is_empty() && config.service(s).is_none() {
+                out.push(finding(
+                    Level::Error,
+                    "services",
+                    format!("unknown service `{s}`"),
+                    "add it to the catalog in .incident.yaml or fix the name",
+                ));
+            }
+        }
+        let started = self.started_at.is_some();
+        let completed = self.completed_at.is_some();
+        let consistent = match self.status {
+            MaintenanceStatus::Scheduled => !started && !completed,
+            MaintenanceStatus::InProgress | MaintenanceStatus::Verifying => started && !completed,
+            MaintenanceStatus::Completed => started && completed,
+        };
+        if !consistent {
+            out.push(finding(
+                Level::Error,
+                "status",
+                format!(
+                    "status {} does not match started_at/completed_at",
+                    self.status
+                ),
+                "use `incident maintenance start/complete` rather than editing the file",
+            ));
+        }
+        let hour = chrono::Duration::hours(1);
+        if self.status == MaintenanceStatus::Scheduled && now > self.scheduled_for + hour {
+            out.push(finding(
+                Level::Warning,
+                "status",
+                "still scheduled an hour after its start".into(),
+                &format!("`incident maintenance start {}` or reschedule it", self.id),
+            ));
+        }
+        if self.status.is_active() && now > self.scheduled_until {
+            out.push(finding(
+                Level::Warning,
+                "scheduled_until",
+                "in progress past the announced end".into(),
+                &format!(
+                    "`incident maintenance update {} --message ...` to tell customers, or complete it",
+                    self.id
+                ),
+            ));
+        }
+        out
     }
 }
 

@@ -49,7 +49,7 @@ pub const BUILTIN: &[(&str, &str)] = &[
         "incident.html",
         include_str!("../../templates/incident.html.j2"),
     ),
-    ("page.css", include_str!("../../templates/page.css.j2")),
+    ("style.css", include_str!("../../templates/style.css.j2")),
     ("feed.atom", include_str!("../../templates/feed.atom.j2")),
     (
         "history.rss",

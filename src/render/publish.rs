@@ -511,6 +511,9 @@ pub fn publish<E: From<RenderError> + Send>(
         jobs.push(Box::new(move || emit(name, renderer.render(name, ctx)?)));
     }
     let uptime_json = &uptime_json;
+    jobs.push(Box::new(move || {
+        emit("style.css", renderer.render("style.css", ctx)?)
+    }));
     jobs.push(Box::new(move || emit("uptime.json", to_json(uptime_json))));
     for (path, template) in [
         ("feed.atom", "feed.atom"),

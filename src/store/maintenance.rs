@@ -12,6 +12,11 @@ use std::path::{Path, PathBuf};
 /// Where maintenance windows live, next to `incidents/`.
 pub const MAINTENANCE_DIR: &str = "maintenance";
 
+/// A window's file relative to the incident repo.
+pub fn maintenance_file(id: &str) -> String {
+    relative_path(id).display().to_string()
+}
+
 fn relative_path(id: &str) -> PathBuf {
     let year = id
         .get(..4)

@@ -21,7 +21,7 @@ pub use error::StoreError;
 use git::CommitMessage;
 pub use git::{Author, HistoryEntry, TrailerHit};
 pub use hooks::HookRejected;
-pub use maintenance::MAINTENANCE_DIR;
+pub use maintenance::{MAINTENANCE_DIR, maintenance_file};
 pub use sync::{GITATTRIBUTES_LINE, GitFailed, SyncOptions, SyncReport, merge_files};
 use transaction::StagedFile;
 pub use transaction::{HandEdit, NothingChanged, Notice};

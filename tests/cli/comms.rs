@@ -5,11 +5,19 @@ use serde_json::Value;
 
 const NOW: &str = "2026-11-25T12:00:00Z";
 const SEV1: &str = "2026-10-27-checkout-and-payments-failing";
-pub const PUBLISHED: [&str; 14] = [
+pub const PUBLISHED: [&str; 22] = [
     "status.md",
     "index.html",
+    "history.html",
+    "incidents/2026-11-18-api-elevated-errors.html",
+    "style.css",
     "feed.atom",
     "history.rss",
+    "components/api.atom",
+    "uptime.json",
+    "api/v2/scheduled-maintenances.json",
+    "api/v2/scheduled-maintenances/upcoming.json",
+    "api/v2/scheduled-maintenances/active.json",
     "api/v2/summary.json",
     "api/v2/incidents.json",
     "api/v2/status.json",
@@ -898,22 +906,30 @@ fn contrast(a: &str, b: &str) -> f64 {
     (la.max(lb) + 0.05) / (la.min(lb) + 0.05)
 }
 
-/// Every text colour of the published page against the background it sits on meets WCAG AA (4.5:1).
+/// Every text colour of the published page against the background it sits on meets WCAG AA (4.5:1),
+/// and the uptime bars (graphics) stand out from their card by 3:1 (WCAG 1.4.11).
 #[test]
 fn the_status_page_meets_wcag_aa_contrast() {
     let repo = Repo::example("acme", "2026-11-18T12:00:00Z");
     let site = repo.home.path().join("site");
     repo.ok(&["publish", "--out", site.to_str().unwrap()]);
     let html = std::fs::read_to_string(site.join("index.html")).unwrap();
+    assert!(
+        html.contains("href=\"style.css\""),
+        "the page links its stylesheet"
+    );
+    let css = std::fs::read_to_string(site.join("style.css")).unwrap();
     let rule = |selector: &str, property: &str| -> String {
-        let start = html
-            .find(&format!("{selector} {{"))
+        let start = css
+            .find(&format!("\n{selector} {{"))
+            .or_else(|| css.find(&format!(" {selector} {{")))
+            .or_else(|| css.starts_with(&format!("{selector} {{")).then_some(0))
             .unwrap_or_else(|| panic!("no {selector}"));
-        let body = &html[start..start + html[start..].find('}').unwrap()];
+        let body = &css[start..start + css[start..].find('}').unwrap()];
         let value = body
             .split(&format!("{property}:"))
             .nth(1)
-            .unwrap()
+            .unwrap_or_else(|| panic!("{selector} has no {property}"))
             .trim_start();
         value[..7].to_string()
     };
@@ -922,16 +938,23 @@ fn the_status_page_meets_wcag_aa_contrast() {
     let mut pairs = vec![
         ("body text", rule("body", "color"), page.clone()),
         ("footer", rule("footer", "color"), page.clone()),
-        ("meta", rule(".meta", "color"), card.to_string()),
+        ("footer link", rule("footer a", "color"), page.clone()),
+        ("link", rule("a", "color"), card.to_string()),
+        ("meta on a card", rule(".meta", "color"), card.to_string()),
+        ("meta on the page", rule(".meta", "color"), page.clone()),
+        ("date heading", rule("h3.date", "color"), page.clone()),
+        ("legend", rule(".legend", "color"), card.to_string()),
     ];
-    for banner in [".none", ".minor", ".major", ".critical"] {
-        pairs.push((banner, "#ffffff".into(), rule(banner, "background")));
+    for banner in ["none", "minor", "major", "critical", "maintenance"] {
+        let selector = format!(".banner.{banner}");
+        pairs.push(("banner", "#ffffff".into(), rule(&selector, "background")));
     }
     for status in [
         ".operational",
         ".degraded_performance",
         ".partial_outage",
         ".major_outage",
+        ".under_maintenance",
     ] {
         pairs.push((status, rule(status, "color"), card.to_string()));
     }
@@ -940,6 +963,21 @@ fn the_status_page_meets_wcag_aa_contrast() {
         assert!(
             ratio >= 4.5,
             "{what}: {fg} on {bg} is {ratio:.2}:1, below WCAG AA 4.5:1"
+        );
+    }
+    for bar in [
+        "none",
+        "operational",
+        "degraded_performance",
+        "partial_outage",
+        "major_outage",
+        "under_maintenance",
+    ] {
+        let colour = rule(&format!("ol.bars li.{bar}"), "background");
+        let ratio = contrast(&colour, card);
+        assert!(
+            ratio >= 3.0,
+            "bar {bar}: {colour} is {ratio:.2}:1 on {card}"
         );
     }
 }

@@ -640,3 +640,51 @@ fn the_ci_recipes_deploy() {
     assert_eq!(pages, ["incident check", "incident publish --out public"]);
     assert_eq!(gl["pages"]["artifacts"]["paths"][0], "public");
 }
+
+/// `check` reads maintenance windows too: a forgotten window is a warning, a broken or hand-edited
+/// one an error naming the file.
+#[test]
+fn check_reports_forgotten_and_broken_maintenance() {
+    let mut repo = Repo::new();
+    repo.ok(&[
+        "maintenance",
+        "schedule",
+        "Cache flush",
+        "--service",
+        "search",
+        "--from",
+        "2026-11-25T11:00:00Z",
+        "--until",
+        "30m",
+    ]);
+    let out = repo.at("2026-11-25T12:30:00Z").ok(&["check"]);
+    assert!(
+        out.contains("still scheduled an hour after its start")
+            && out.contains("maintenance/2026/2026-11-25-cache-flush.yaml")
+            && out.contains("and 1 maintenance window(s)"),
+        "{out}"
+    );
+    let file = "maintenance/2026/2026-11-25-cache-flush.yaml";
+    let text = std::fs::read_to_string(repo.root.join(file)).unwrap();
+    repo.write(
+        file,
+        &text.replace("status: scheduled", "status: completed"),
+    );
+    let out = repo.run(&["check"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("does not match started_at/completed_at"),
+        "{stdout}"
+    );
+    repo.write(file, "version: 1\nid: [oops\n");
+    let out = repo.run(&["check"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains(file), "{stdout}");
+    let err = repo.fails(1, &["publish", "--out", "site"]);
+    assert!(
+        err.contains("maintenance record is broken") && err.contains(file),
+        "{err}"
+    );
+}
