@@ -33,7 +33,7 @@ pub fn incidents() -> ArgValueCompleter {
         let Some(store) = store() else {
             return Vec::new();
         };
-        let Ok(loaded) = store.load_all_as::<IncidentSummary>() else {
+        let Ok(loaded) = store.load_all_cached::<IncidentSummary>() else {
             return Vec::new();
         };
         let mut all: Vec<IncidentSummary> = loaded.into_iter().filter_map(Result::ok).collect();

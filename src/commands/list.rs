@@ -34,7 +34,7 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
         .map(|s| ctx.since_arg(s))
         .transpose()?;
     let mut incidents = Vec::new();
-    for loaded in store.load_all_as::<IncidentSummary>()? {
+    for loaded in store.load_all_cached::<IncidentSummary>()? {
         match loaded {
             Ok(incident) => incidents.push(incident),
             Err(e) => eprintln!("warning: skipped {e}"),

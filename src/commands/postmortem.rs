@@ -49,7 +49,7 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
                 .map(|t| t.trim().to_string())
         })?;
     let summaries: Vec<_> = store
-        .load_all_as::<crate::model::IncidentSummary>()?
+        .load_all_cached::<crate::model::IncidentSummary>()?
         .into_iter()
         .filter_map(Result::ok)
         .collect();

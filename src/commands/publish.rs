@@ -22,10 +22,34 @@ pub struct Args {
     pub check: bool,
 }
 
+/// A file nobody can have read yet is written in place (a fresh CI folder holds thousands: a
+/// temporary file and a rename each would double the file-system work); one that exists is replaced
+/// atomically, so a web server serving the folder never sends half a page. A crash mid-write leaves
+/// a new file short, and the next `publish` sees it differ and rewrites it.
+fn write_output(path: &std::path::Path, content: &[u8], missing: bool) -> Result<()> {
+    use std::io::Write;
+    if missing {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(path)
+        {
+            Ok(mut file) => return Ok(file.write_all(content)?),
+            // Someone made it meanwhile: replace it like any existing file.
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    replace_file(path, content)
+}
+
 pub fn run(ctx: &Context, args: Args) -> Result<()> {
     let store = ctx.store()?;
     let mut incidents = Vec::new();
-    for loaded in store.load_all_as::<PublicView>()? {
+    for loaded in store.load_all_cached::<PublicView>()? {
         match loaded {
             Ok(view) => incidents.push(view.into_incident()),
             Err(e) => bail!("cannot publish while a record is broken: {e}"),
@@ -45,9 +69,13 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
     let changed: Mutex<Vec<String>> = Mutex::new(Vec::new());
     let write = |name: &str, content: String| -> Result<()> {
         let path = out.join(name);
-        if std::fs::read(&path).ok().as_deref() != Some(content.as_bytes()) {
+        let existing = std::fs::read(&path);
+        if existing.as_deref().ok() != Some(content.as_bytes()) {
             if !args.check {
-                replace_file(&path, content.as_bytes())
+                let missing = existing
+                    .as_ref()
+                    .is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound);
+                write_output(&path, content.as_bytes(), missing)
                     .with_context(|| format!("cannot publish `{}`", path.display()))?;
             }
             changed.lock().expect("not poisoned").push(name.to_string());

@@ -539,7 +539,8 @@ fn lasted(
 
 /// The fields the public status page may use, read without the timeline, actions and review, so
 /// publishing thousands of incidents stays small. Everything else is left out by construction.
-#[derive(Debug, Clone, Deserialize)]
+/// Serialisable so the store can cache it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PublicView {
     pub id: String,
     pub title: String,

@@ -5,6 +5,7 @@
 //! ([`transaction`]): one commit or nothing. Nothing here prints; what a person should hear about
 //! (waiting for a lock, a recovered change) goes to the [`Notice`] callback the command layer sets.
 
+mod cache;
 mod canonical;
 mod error;
 #[cfg(test)]
@@ -17,6 +18,7 @@ mod sync;
 mod transaction;
 mod yaml;
 
+pub use cache::Cached;
 pub use error::StoreError;
 use git::CommitMessage;
 pub use git::{Author, HistoryEntry, TrailerHit};
@@ -380,41 +382,37 @@ impl Store {
         F: Fn(T) -> U + Sync,
     {
         let ids = self.incident_ids()?;
-        let workers = std::thread::available_parallelism()
-            .map_or(1, |n| n.get())
-            .min(8);
-        let chunk = ids.len().div_ceil(workers).max(1);
-        let mut out = Vec::with_capacity(ids.len());
+        Ok(self.load_ids_mapped(&ids, keep))
+    }
+
+    /// The records `ids` as `T`, in order, on all cores.
+    fn load_ids_as<T: DeserializeOwned + Record + Send>(
+        &self,
+        ids: &[String],
+    ) -> Vec<Result<T, StoreError>> {
+        self.load_ids_mapped(ids, |record: T| record)
+    }
+
+    fn load_ids_mapped<T, U, F>(&self, ids: &[String], keep: F) -> Vec<Result<U, StoreError>>
+    where
+        T: DeserializeOwned + Record,
+        U: Send,
+        F: Fn(T) -> U + Sync,
+    {
         let root = self.root.as_path();
-        let keep = &keep;
-        std::thread::scope(|scope| {
-            let handles: Vec<_> = ids
-                .chunks(chunk)
-                .map(|part| {
-                    scope.spawn(move || {
-                        part.iter()
-                            .map(|id| {
-                                let rel = relative_record_path(id);
-                                match fs::read_to_string(root.join(&rel)) {
-                                    Ok(text) => yaml::parse::<T>(&text, &rel)
-                                        .and_then(|r| check_record_id(&r, id).map(|()| r))
-                                        .map(&keep),
-                                    Err(e) => Err(StoreError::Parse {
-                                        path: rel,
-                                        line: None,
-                                        message: e.to_string(),
-                                    }),
-                                }
-                            })
-                            .collect::<Vec<_>>()
-                    })
-                })
-                .collect();
-            for h in handles {
-                out.extend(h.join().expect("a record reader panicked"));
+        par_map_ids(ids, |id| {
+            let rel = relative_record_path(id);
+            match fs::read_to_string(root.join(&rel)) {
+                Ok(text) => yaml::parse::<T>(&text, &rel)
+                    .and_then(|r| check_record_id(&r, id).map(|()| r))
+                    .map(&keep),
+                Err(e) => Err(StoreError::Parse {
+                    path: rel,
+                    line: None,
+                    message: e.to_string(),
+                }),
             }
-        });
-        Ok(out)
+        })
     }
 
     fn lock_path(&self) -> PathBuf {
@@ -908,6 +906,29 @@ fn edit_distance(a: &str, b: &str) -> usize {
         }
     }
     row[b.len()]
+}
+
+/// `f` over `ids` on all cores (at most 8 threads), in order.
+fn par_map_ids<U: Send>(ids: &[String], f: impl Fn(&String) -> U + Sync) -> Vec<U> {
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(8);
+    if workers == 1 || ids.len() < 32 {
+        return ids.iter().map(f).collect();
+    }
+    let chunk = ids.len().div_ceil(workers).max(1);
+    let f = &f;
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = ids
+            .chunks(chunk)
+            .map(|part| scope.spawn(move || part.iter().map(f).collect::<Vec<U>>()))
+            .collect();
+        let mut out = Vec::with_capacity(ids.len());
+        for h in handles {
+            out.extend(h.join().expect("a record reader panicked"));
+        }
+        out
+    })
 }
 
 /// Temporary file in the same folder, fsync, rename: a crash leaves the old file or the new one,

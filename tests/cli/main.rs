@@ -3,6 +3,7 @@
 
 mod support;
 
+mod cache;
 mod comms;
 mod concurrency;
 mod core;

@@ -1,0 +1,266 @@
+//! The record cache under `.git/incident-cache/`: invisible (same output with and without it, in
+//! every damaged state), never shown by git, and whole under concurrent readers and writers.
+
+use crate::support::Repo;
+use std::path::{Path, PathBuf};
+
+/// Records must be a second old before the cache stores them (file-system clocks are coarse).
+fn age_files() {
+    std::thread::sleep(std::time::Duration::from_millis(1_200));
+}
+
+fn cache_dir(repo: &Repo) -> PathBuf {
+    repo.root.join(".git/incident-cache")
+}
+
+/// Every read that goes through the cache, as text: list (table and JSON), and the published site.
+fn answers(repo: &Repo, no_cache: bool, site: &str) -> Vec<(String, Vec<u8>)> {
+    let run = |args: &[&str]| -> String {
+        let mut cmd = repo.cmd();
+        if no_cache {
+            cmd.env("INCIDENT_NO_CACHE", "1");
+        }
+        let out = cmd.args(args).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let mut out = vec![
+        ("list".to_string(), run(&["list", "--wide"]).into_bytes()),
+        (
+            "list --json".to_string(),
+            run(&["--json", "list"]).into_bytes(),
+        ),
+        (
+            "list --open --json".to_string(),
+            run(&["--json", "list", "--open"]).into_bytes(),
+        ),
+    ];
+    run(&["publish", "--out", site]);
+    let dir = repo.root.join(site);
+    for file in walk(&dir) {
+        out.push((file.clone(), std::fs::read(dir.join(&file)).unwrap()));
+    }
+    out
+}
+
+fn walk(dir: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push(p.strip_prefix(dir).unwrap().to_string_lossy().into_owned());
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+fn assert_same(expected: &[(String, Vec<u8>)], got: &[(String, Vec<u8>)], state: &str) {
+    assert_eq!(
+        expected.iter().map(|(n, _)| n).collect::<Vec<_>>(),
+        got.iter().map(|(n, _)| n).collect::<Vec<_>>(),
+        "{state}: different files"
+    );
+    for ((name, a), (_, b)) in expected.iter().zip(got) {
+        assert!(
+            a == b,
+            "{state}: {name} differs with the cache\n--- without ---\n{}\n--- with ---\n{}",
+            String::from_utf8_lossy(a),
+            String::from_utf8_lossy(b)
+        );
+    }
+}
+
+fn header_is_valid(file: &Path) -> bool {
+    let bytes = std::fs::read(file).unwrap();
+    let newline = bytes.iter().position(|b| *b == b'\n').unwrap();
+    let header = String::from_utf8_lossy(&bytes[..newline]).into_owned();
+    header.starts_with("incident-cache 1 ") && header.len() == "incident-cache 1 ".len() + 40
+}
+
+#[test]
+fn the_cache_never_changes_an_answer_even_when_damaged() {
+    let repo = Repo::example("acme", "2026-11-18T12:00:00Z");
+    age_files();
+    let truth = answers(&repo, true, "site-truth");
+    assert!(
+        !cache_dir(&repo).exists(),
+        "INCIDENT_NO_CACHE=1 writes no cache"
+    );
+
+    assert_same(&truth, &answers(&repo, false, "site-cold"), "cold cache");
+    let summary = cache_dir(&repo).join("summary.json");
+    let public = cache_dir(&repo).join("public.json");
+    assert!(header_is_valid(&summary) && header_is_valid(&public));
+    let text = std::fs::read_to_string(&summary).unwrap();
+    assert!(
+        text.contains("2026-11-18-api-elevated-errors"),
+        "the records are in it"
+    );
+    assert_same(&truth, &answers(&repo, false, "site-warm"), "warm cache");
+
+    let original = std::fs::read(&summary).unwrap();
+    let original_public = std::fs::read(&public).unwrap();
+    let body_start = original.iter().position(|b| *b == b'\n').unwrap() + 1;
+    type Damage = Box<dyn Fn(&[u8]) -> Vec<u8>>;
+    let damages: Vec<(&str, Damage)> = vec![
+        ("empty", Box::new(|_| Vec::new())),
+        ("truncated", Box::new(|b| b[..b.len() / 2].to_vec())),
+        (
+            "garbage",
+            Box::new(|_| b"\x00\xffnot a cache at all\n{".to_vec()),
+        ),
+        (
+            "one byte flipped in the body",
+            Box::new(move |b| {
+                let mut b = b.to_vec();
+                let at = body_start + (b.len() - body_start) / 2;
+                b[at] ^= 0x20;
+                b
+            }),
+        ),
+        (
+            "another format version",
+            Box::new(|b| {
+                let text = String::from_utf8_lossy(b).replacen(
+                    "incident-cache 1 ",
+                    "incident-cache 9 ",
+                    1,
+                );
+                text.into_bytes()
+            }),
+        ),
+    ];
+    for (what, damage) in &damages {
+        std::fs::write(&summary, damage(&original)).unwrap();
+        std::fs::write(&public, damage(&original_public)).unwrap();
+        assert_same(&truth, &answers(&repo, false, "site-damaged"), what);
+        assert!(header_is_valid(&summary), "{what}: rebuilt");
+        assert!(header_is_valid(&public), "{what}: rebuilt");
+    }
+
+    // A checksum that matches content written by someone else: another binary, another folder, a
+    // value of the wrong shape. Each is ignored.
+    let forge = |body: &str| {
+        use sha1::{Digest, Sha1};
+        let digest: String = Sha1::digest(body.as_bytes())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        format!("incident-cache 1 {digest}\n{body}")
+    };
+    let valid_body = String::from_utf8(original[body_start..].to_vec()).unwrap();
+    for (what, body) in [
+        (
+            "another binary",
+            valid_body.replacen(
+                &format!("\"binary\":\"{}\"", env!("CARGO_PKG_VERSION")),
+                "\"binary\":\"0.0.0-other\"",
+                1,
+            ),
+        ),
+        (
+            "another folder",
+            valid_body.replacen("\"root\":\"", "\"root\":\"/elsewhere", 1),
+        ),
+        (
+            "a wrong value under a valid checksum",
+            valid_body.replacen("\"title\":\"", "\"title\":7,\"x\":\"", 1),
+        ),
+    ] {
+        assert_ne!(body, valid_body, "{what}: the forgery changed something");
+        std::fs::write(&summary, forge(&body)).unwrap();
+        assert_same(&truth, &answers(&repo, false, "site-forged"), what);
+    }
+
+    // A stale entry: the record changes; the cache must see it.
+    repo.ok(&[
+        "severity",
+        "api-elevated",
+        "SEV1",
+        "--reason",
+        "more customers",
+    ]);
+    let after = answers(&repo, true, "site-truth-2");
+    assert_same(&after, &answers(&repo, false, "site-stale"), "stale entry");
+    let listed = String::from_utf8(after[0].1.clone()).unwrap();
+    assert!(listed.contains("SEV1"), "{listed}");
+
+    let status = repo.git(&["status", "--porcelain", "--ignored", "--", "."]);
+    assert!(
+        !status.contains("incident-cache"),
+        "git never shows the cache: {status}"
+    );
+}
+
+/// Ten writers and ten readers at once: every command succeeds, the cache stays whole, and the
+/// answer afterwards is the one without it.
+#[test]
+fn concurrent_readers_and_writers_never_corrupt_it() {
+    let repo = Repo::example("acme", "2026-11-18T12:00:00Z");
+    age_files();
+    repo.ok(&["list"]);
+    let mut children = Vec::new();
+    for n in 0..20 {
+        let args: Vec<String> = if n % 2 == 0 {
+            ["log", "api-elevated", &format!("parallel note {n}")]
+                .iter()
+                .map(|s| s.to_string())
+                .collect()
+        } else {
+            ["--json", "list"].iter().map(|s| s.to_string()).collect()
+        };
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        children.push(repo.spawnable(&args).output_in_background());
+    }
+    for child in children {
+        let out = child.join().unwrap().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        if !out.stdout.is_empty() && out.stdout[0] == b'[' {
+            let parsed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+            assert_eq!(parsed.as_array().unwrap().len(), 5, "a whole list");
+        }
+    }
+    let record = repo.record("2026-11-18-api-elevated-errors");
+    let notes = record["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["text"].as_str().unwrap().starts_with("parallel note"))
+        .count();
+    assert_eq!(notes, 10, "every writer landed");
+    let summary = cache_dir(&repo).join("summary.json");
+    assert!(header_is_valid(&summary));
+    age_files();
+    let mut plain = repo.cmd();
+    plain.env("INCIDENT_NO_CACHE", "1");
+    let truth = plain.args(["--json", "list"]).output().unwrap().stdout;
+    let cached = repo.cmd().args(["--json", "list"]).output().unwrap().stdout;
+    assert_eq!(truth, cached);
+}
+
+trait Background {
+    fn output_in_background(self)
+    -> std::thread::JoinHandle<std::io::Result<std::process::Output>>;
+}
+
+impl Background for std::process::Command {
+    fn output_in_background(
+        mut self,
+    ) -> std::thread::JoinHandle<std::io::Result<std::process::Output>> {
+        std::thread::spawn(move || self.output())
+    }
+}
