@@ -116,13 +116,22 @@ pub struct PublicIncident {
     pub postmortem_published_at: Option<DateTime<Utc>>,
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub schedule: Option<Schedule>,
-    /// From the impact start to the resolution (or now), in seconds: what the page prints as the
-    /// duration. Not a Statuspage field.
-    #[serde(skip)]
-    pub duration_secs: i64,
-    /// The file of its page, relative to the page root.
-    #[serde(skip)]
+    /// From the impact start to the resolution (or now), in words (`1 h 12 min`). For templates
+    /// only: not a Statuspage field, so the API files leave it out.
+    #[serde(skip_serializing_if = "not_for_templates")]
+    pub duration: String,
+    /// The file of its page, relative to the page root. For templates only.
+    #[serde(skip_serializing_if = "not_for_templates")]
     pub page_path: String,
+}
+
+fn in_words(secs: i64) -> String {
+    crate::model::format_duration(Duration::seconds(secs.max(0)))
+}
+
+/// Whether a field meant for the page templates is being written elsewhere (the API files).
+fn not_for_templates<T>(_: &T) -> bool {
+    !minijinja::value::serializing_for_value()
 }
 
 impl PublicIncident {
@@ -146,16 +155,7 @@ pub struct HistoryDay<'a> {
     pub date: String,
     /// `Nov 3, 2026`
     pub label: String,
-    pub incidents: Vec<HistoryItem<'a>>,
-}
-
-/// An incident as the history lists it: with its duration in words.
-#[derive(Debug, Clone, Serialize)]
-pub struct HistoryItem<'a> {
-    #[serde(flatten)]
-    pub incident: &'a PublicIncident,
-    pub duration: String,
-    pub page_path: &'a str,
+    pub incidents: Vec<&'a PublicIncident>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -706,9 +706,7 @@ fn public_incident(
         postmortem_body,
         components: component_refs(config, &i.services),
         schedule: None,
-        duration_secs: (i.resolved_at.unwrap_or(now) - started)
-            .num_seconds()
-            .max(0),
+        duration: in_words((i.resolved_at.unwrap_or(now) - started).num_seconds()),
         page_path,
     };
     Ok((public, mine))
@@ -809,12 +807,9 @@ fn public_maintenance(
             scheduled_auto_in_progress: false,
             scheduled_auto_completed: false,
         }),
-        duration_secs: m
-            .window()
-            .map_or(0, |(from, until)| {
-                (until.unwrap_or(updated) - from).num_seconds()
-            })
-            .max(0),
+        duration: in_words(m.window().map_or(0, |(from, until)| {
+            (until.unwrap_or(updated) - from).num_seconds()
+        })),
         page_path,
     }
 }
@@ -974,16 +969,7 @@ fn history<'a>(
     let mut out = Vec::new();
     let mut date = today;
     while date >= first {
-        let incidents = by_day
-            .remove(&date)
-            .unwrap_or_default()
-            .into_iter()
-            .map(|p| HistoryItem {
-                incident: p,
-                duration: crate::model::format_duration(Duration::seconds(p.duration_secs)),
-                page_path: &p.page_path,
-            })
-            .collect();
+        let incidents = by_day.remove(&date).unwrap_or_default();
         out.push(HistoryDay {
             date: date.to_string(),
             label: date.format("%b %-d, %Y").to_string(),

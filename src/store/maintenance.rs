@@ -27,6 +27,21 @@ fn relative_path(id: &str) -> PathBuf {
         .join(format!("{id}.yaml"))
 }
 
+fn load_from(root: &Path, id: &str) -> Result<Maintenance> {
+    let rel = relative_path(id);
+    let text = fs::read_to_string(root.join(&rel))
+        .with_context(|| format!("cannot read maintenance `{id}` ({})", rel.display()))?;
+    let m: Maintenance = yaml::parse(&text, &rel)?;
+    if m.id != id {
+        return Err(StoreError::MisplacedRecord {
+            path: rel,
+            id: m.id,
+        }
+        .into());
+    }
+    Ok(m)
+}
+
 impl Store {
     /// Every maintenance ID, sorted, from the file names.
     pub fn maintenance_ids(&self) -> Result<Vec<String>> {
@@ -92,26 +107,16 @@ impl Store {
     }
 
     pub fn load_maintenance(&self, id: &str) -> Result<Maintenance> {
-        let rel = relative_path(id);
-        let text = fs::read_to_string(self.root.join(&rel))
-            .with_context(|| format!("cannot read maintenance `{id}` ({})", rel.display()))?;
-        let m: Maintenance = yaml::parse(&text, &rel)?;
-        if m.id != id {
-            return Err(StoreError::MisplacedRecord {
-                path: rel,
-                id: m.id,
-            }
-            .into());
-        }
-        Ok(m)
+        load_from(&self.root, id)
     }
 
     /// Every maintenance window; the first broken file is the error (the page must not silently
     /// drop an announced window).
     pub fn load_all_maintenance(&self) -> Result<Vec<Maintenance>> {
-        self.maintenance_ids()?
-            .iter()
-            .map(|id| self.load_maintenance(id))
+        let ids = self.maintenance_ids()?;
+        let root = self.root.as_path();
+        super::par_map_ids(&ids, |id| load_from(root, id))
+            .into_iter()
             .collect()
     }
 

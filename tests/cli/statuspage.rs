@@ -517,6 +517,11 @@ fn the_whole_site_reads_back_and_is_stable() {
         for canary in ["@acme.example", "Alice Martin", "carol", "internal"] {
             assert!(!text.contains(canary), "{f} contains {canary:?}");
         }
+        if f.ends_with(".json") {
+            for template_only in ["\"page_path\"", "\"duration\""] {
+                assert!(!text.contains(template_only), "{f} has {template_only}");
+            }
+        }
     }
     for expected in [
         "incidents/2026-11-18-api-elevated-errors.html",
