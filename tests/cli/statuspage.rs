@@ -693,3 +693,30 @@ fn check_reports_forgotten_and_broken_maintenance() {
         "{err}"
     );
 }
+
+/// The published `status.md`, README.md and every page of docs/ pass markdownlint (other than line
+/// length) and read the same in CommonMark and Python-Markdown.
+#[test]
+fn the_markdown_people_read_is_clean() {
+    let repo = Repo::example("acme", "2026-11-18T12:00:00Z");
+    let site = publish(&repo, "site");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = vec![site.join("status.md"), root.join("README.md")];
+    for e in std::fs::read_dir(root.join("docs")).unwrap() {
+        let p = e.unwrap().path();
+        if p.extension().is_some_and(|x| x == "md") {
+            files.push(p);
+        }
+    }
+    let out = std::process::Command::new("python3")
+        .arg(root.join("tests/tools/markdown_check.py"))
+        .args(&files)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
