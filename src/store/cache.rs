@@ -84,24 +84,30 @@ struct CacheFile<T> {
     entries: HashMap<String, Entry<T>>,
 }
 
-fn cache_path(git_dir: &Path, name: &str) -> PathBuf {
+/// Whether the cache is turned off (`INCIDENT_NO_CACHE=1`).
+pub(super) fn disabled() -> bool {
+    std::env::var_os("INCIDENT_NO_CACHE").is_some_and(|v| !v.is_empty() && v != "0")
+}
+
+pub(super) fn cache_path(git_dir: &Path, name: &str) -> PathBuf {
     git_dir.join("incident-cache").join(format!("{name}.json"))
 }
 
-fn read_cache<T: Cached>(path: &Path, root: &Path) -> HashMap<String, Entry<T>> {
-    let Ok(bytes) = fs::read(path) else {
-        return HashMap::new();
-    };
-    let Some(newline) = bytes.iter().position(|b| *b == b'\n') else {
-        return HashMap::new();
-    };
+/// A cache file's content when its header and checksum hold and it parses as `T`.
+pub(super) fn read_checked<T: DeserializeOwned>(path: &Path) -> Option<T> {
+    let bytes = fs::read(path).ok()?;
+    let newline = bytes.iter().position(|b| *b == b'\n')?;
     let (header, body) = (&bytes[..newline], &bytes[newline + 1..]);
     let expected = format!("incident-cache {FORMAT} {}", hex(&Sha1::digest(body)));
     if header != expected.as_bytes() {
-        return HashMap::new();
+        return None;
     }
-    match serde_json::from_slice::<CacheFile<T>>(body) {
-        Ok(file)
+    serde_json::from_slice::<T>(body).ok()
+}
+
+fn read_cache<T: Cached>(path: &Path, root: &Path) -> HashMap<String, Entry<T>> {
+    match read_checked::<CacheFile<T>>(path) {
+        Some(file)
             if file.binary == env!("CARGO_PKG_VERSION")
                 && file.kind == T::NAME
                 && file.root == root =>
@@ -112,8 +118,10 @@ fn read_cache<T: Cached>(path: &Path, root: &Path) -> HashMap<String, Entry<T>> 
     }
 }
 
-fn write_cache<T: Cached>(path: &Path, file: &CacheFile<T>) {
-    let Ok(body) = serde_json::to_vec(file) else {
+/// Writes `value` with the header and checksum [`read_checked`] verifies, replacing the file
+/// atomically. A cache that cannot be written only costs time on the next run.
+pub(super) fn write_checked<T: Serialize>(path: &Path, value: &T) {
+    let Ok(body) = serde_json::to_vec(value) else {
         return;
     };
     let mut bytes = format!("incident-cache {FORMAT} {}\n", hex(&Sha1::digest(&body))).into_bytes();
@@ -133,7 +141,7 @@ impl Store {
     /// [`Store::load_all_as`] through the cache: the same values, in the same order, with the same
     /// errors, parsing only the records whose files changed since the cache was written.
     pub fn load_all_cached<T: Cached>(&self) -> anyhow::Result<Vec<Result<T, StoreError>>> {
-        if std::env::var_os("INCIDENT_NO_CACHE").is_some_and(|v| !v.is_empty() && v != "0") {
+        if disabled() {
             return self.load_all_as::<T>();
         }
         // Entries changed within a second of now are not stored: file-system clocks tick in
@@ -198,7 +206,7 @@ impl Store {
             out[n] = Some(result);
         }
         if changed {
-            write_cache(
+            write_checked(
                 &path,
                 &CacheFile {
                     binary: env!("CARGO_PKG_VERSION").to_string(),

@@ -118,9 +118,11 @@ proptest! {
         for (k, v) in entries.iter().filter(|_| !has_blocks) {
             for s in std::iter::once(k).chain(v.iter()) {
                 if yaml::yaml11_reads_as_non_string(s) && !s.contains('\n') {
-                    let doc = format!("\n{text}");
-                    for plain in [format!("\n{s}: "), format!("\n{s}:\n"), format!("- {s}\n")] {
-                        prop_assert!(!doc.contains(&plain), "{}", text);
+                    // Whole scalars only: `- n` inside a longer plain line is not the scalar `n`.
+                    for line in text.lines() {
+                        let scalar = line.trim_start().trim_start_matches("- ");
+                        let plain_key = scalar.strip_prefix(s.as_str()).is_some_and(|r| r == ":" || r.starts_with(": "));
+                        prop_assert!(!plain_key && scalar != s, "{}", text);
                     }
                 }
             }

@@ -116,26 +116,33 @@ pub struct HistoryEntry {
 /// Commits that changed `path`, newest first, back to the commit that created the file.
 ///
 /// Like `git log -- PATH`, a commit counts when its blob at `path` differs from its first parent's (for
-/// a merge, from every parent's). Unlike it, the walk never enters history where the file did not
-/// exist: a record's audit trail starts at its creation, and on a repo of 10,000 incidents this skips
-/// most of the history. Trees are compared level by level and memoised by tree ID, so a commit that
-/// touched another year's folder costs two tiny tree reads.
+/// a merge, from every parent's). Unlike it, only commits reachable through parents that hold the
+/// file are read: a record's audit trail starts at its creation. Trees are compared level by level
+/// and memoised by tree ID, so a commit that touched another year's folder costs two tiny tree
+/// reads. This is the walk behind the history index (`history_index.rs`) and what runs with the
+/// cache off.
 pub fn history(repo: &Repository, path: &Path) -> Result<Vec<HistoryEntry>> {
     let Some(head) = head_commit(repo)? else {
         return Ok(Vec::new());
     };
     let mut probe = PathProbe::new(repo, path);
-    let mut queue = std::collections::BinaryHeap::new();
-    let mut seen = std::collections::HashSet::new();
-    if probe.blob_in(head.tree_id())?.is_some() {
-        queue.push((head.time().seconds(), head.id()));
-        seen.insert(head.id());
+    if probe.blob_in(head.tree_id())?.is_none() {
+        return Ok(Vec::new());
     }
+    // Children always come before their parents (a clock that ran backwards cannot reorder the
+    // trail), ties by commit time, as `git log --topo-order` lists them.
+    let mut walk = repo.revwalk()?;
+    walk.push(head.id())?;
+    walk.set_sorting(git2::Sort::TOPOLOGICAL | git2::Sort::TIME)?;
+    let mut wanted = std::collections::HashSet::from([head.id()]);
     let mut entries = Vec::new();
-    while let Some((_, oid)) = queue.pop() {
+    for oid in walk {
+        let oid = oid?;
+        if !wanted.remove(&oid) {
+            continue;
+        }
         let commit = repo.find_commit(oid)?;
         let mine = probe.blob_in(commit.tree_id())?;
-        let mut parents_with_file = Vec::new();
         let mut changed = true;
         for parent in commit.parents() {
             let theirs = probe.blob_in(parent.tree_id())?;
@@ -143,22 +150,20 @@ pub fn history(repo: &Repository, path: &Path) -> Result<Vec<HistoryEntry>> {
                 changed = false;
             }
             if theirs.is_some() {
-                parents_with_file.push(parent);
+                wanted.insert(parent.id());
             }
         }
         if changed {
             entries.push(entry_of(&commit));
         }
-        for parent in parents_with_file {
-            if seen.insert(parent.id()) {
-                queue.push((parent.time().seconds(), parent.id()));
-            }
+        if wanted.is_empty() {
+            break;
         }
     }
     Ok(entries)
 }
 
-fn entry_of(commit: &git2::Commit) -> HistoryEntry {
+pub(super) fn entry_of(commit: &git2::Commit) -> HistoryEntry {
     let message = String::from_utf8_lossy(commit.message_bytes()).into_owned();
     let author = commit.author();
     HistoryEntry {

@@ -11,6 +11,7 @@ mod error;
 #[cfg(test)]
 mod fuzz;
 mod git;
+mod history_index;
 mod hooks;
 mod maintenance;
 mod signing;
@@ -750,8 +751,18 @@ impl Store {
     }
 
     /// The incident's audit trail from `git log`, newest first.
+    /// The commits that changed the record, newest first: from the history index, or by walking
+    /// the commits when the cache is off.
     pub fn history(&self, id: &str) -> Result<Vec<HistoryEntry>> {
-        git::history(&self.repo, &self.git_path_of(id))
+        if cache::disabled() {
+            return git::history(&self.repo, &self.git_path_of(id));
+        }
+        history_index::history(
+            &self.repo,
+            self.repo.path(),
+            &self.prefix,
+            &self.git_path_of(id),
+        )
     }
 }
 

@@ -264,3 +264,59 @@ impl Background for std::process::Command {
         std::thread::spawn(move || self.output())
     }
 }
+
+/// `history` from the index gives what walking the commits gives, after new commits (the index is
+/// extended), a merge, a rewritten branch (rebuilt) and a damaged index file.
+#[test]
+fn history_from_the_index_matches_the_walk() {
+    let repo = Repo::example("acme", "2026-11-18T12:00:00Z");
+    let ids = repo.ids_of_year("2026");
+    let compare = |state: &str| {
+        for id in &ids {
+            let mut plain = repo.cmd();
+            plain.env("INCIDENT_NO_CACHE", "1");
+            let walked = plain.args(["--json", "history", id]).output().unwrap();
+            let indexed = repo.cmd().args(["--json", "history", id]).output().unwrap();
+            assert!(
+                walked.status.success() && indexed.status.success(),
+                "{state}"
+            );
+            assert_eq!(
+                String::from_utf8_lossy(&walked.stdout),
+                String::from_utf8_lossy(&indexed.stdout),
+                "{state}: history of {id}"
+            );
+        }
+    };
+    repo.ok(&["log", "api-elevated", "first note"]);
+    compare("built");
+    assert!(cache_dir(&repo).join("history.json").is_file());
+
+    repo.ok(&["log", "api-elevated", "second note"]);
+    repo.ok(&["severity", "search-latency", "SEV1", "--reason", "worse"]);
+    compare("extended");
+
+    // A side branch changes one record, main another; the merge commit changed neither record
+    // against both parents, so it is in neither history.
+    repo.git(&["checkout", "-q", "-b", "side"]);
+    repo.ok(&["log", "search-latency", "on the side branch"]);
+    repo.git(&["checkout", "-q", "main"]);
+    repo.ok(&["log", "api-elevated", "on main"]);
+    repo.git(&["merge", "-q", "--no-ff", "-m", "merge side", "side"]);
+    compare("merged");
+    let history = repo.ok(&["history", "search-latency"]);
+    assert!(!history.contains("merge side"), "{history}");
+    assert!(history.contains("on the side branch"), "{history}");
+
+    // Rewritten: the index's HEAD is no longer in the history.
+    repo.git(&["reset", "-q", "--hard", "HEAD~3"]);
+    repo.ok(&["log", "api-elevated", "after the rewrite"]);
+    compare("rewritten");
+
+    std::fs::write(
+        cache_dir(&repo).join("history.json"),
+        "incident-cache 1 0\n{}",
+    )
+    .unwrap();
+    compare("damaged");
+}
