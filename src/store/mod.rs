@@ -327,6 +327,10 @@ impl Store {
     /// Turns what the user typed into one ID: exact, else a unique prefix, else a unique substring.
     pub fn resolve(&self, query: &str) -> Result<String> {
         model::check_name("incident ID", query)?;
+        // A whole ID needs no listing of every record (10,000 file names at scale).
+        if model::check_record_id(query).is_ok() && self.path_of(query).is_file() {
+            return Ok(query.to_string());
+        }
         let ids = self.incident_ids()?;
         match resolve_among(&ids, query) {
             Ok(id) => Ok(id),
