@@ -5,7 +5,6 @@ use crate::context::Style;
 use crate::metrics;
 use crate::model::Incident;
 use crate::model::format_duration;
-use crate::store::MetricsRecord;
 use crate::table::hang;
 use anyhow::Result;
 use unicode_width::UnicodeWidthStr;
@@ -16,10 +15,9 @@ pub struct Args {}
 pub fn run(ctx: &Context, _args: Args) -> Result<()> {
     let store = ctx.store()?;
     let incidents: Vec<_> = store
-        .load_all_cached_mapped(|i: Incident| MetricsRecord(i.for_metrics()))?
+        .load_all_mapped(Incident::for_metrics)?
         .into_iter()
         .filter_map(|r| r.map_err(|e| eprintln!("warning: skipped {e}")).ok())
-        .map(|m| m.0)
         .collect();
     let due = metrics::due(&incidents, store.config(), ctx.now);
     if ctx.out.json {

@@ -6,7 +6,6 @@ use crate::context::Style;
 use crate::metrics::{self, Grouping, ResponseTimes};
 use crate::model::Incident;
 use crate::model::format_duration;
-use crate::store::MetricsRecord;
 use crate::table::{Cell, Column, Grid, hang};
 use anyhow::Result;
 
@@ -27,10 +26,9 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
     let store = ctx.store()?;
     let since = ctx.since_arg(&args.since)?;
     let incidents: Vec<_> = store
-        .load_all_cached_mapped(|i: Incident| MetricsRecord(i.for_metrics()))?
+        .load_all_mapped(Incident::for_metrics)?
         .into_iter()
         .filter_map(|r| r.map_err(|e| eprintln!("warning: skipped {e}")).ok())
-        .map(|m| m.0)
         .collect();
     let s = metrics::stats(
         &incidents,

@@ -40,22 +40,6 @@ impl Cached for crate::model::PublicView {
     const NAME: &'static str = "public";
 }
 
-/// A record reduced to what metrics read ([`crate::model::Incident::for_metrics`]), as `stats` and
-/// `due` cache it.
-#[derive(Debug, Clone, Serialize, serde::Deserialize)]
-#[serde(transparent)]
-pub struct MetricsRecord(pub crate::model::Incident);
-
-impl Record for MetricsRecord {
-    fn record_id(&self) -> &str {
-        &self.0.id
-    }
-}
-
-impl Cached for MetricsRecord {
-    const NAME: &'static str = "metrics";
-}
-
 /// What identifies one version of a file without reading it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 struct Stamp {
@@ -157,22 +141,8 @@ impl Store {
     /// [`Store::load_all_as`] through the cache: the same values, in the same order, with the same
     /// errors, parsing only the records whose files changed since the cache was written.
     pub fn load_all_cached<T: Cached>(&self) -> anyhow::Result<Vec<Result<T, StoreError>>> {
-        self.load_all_cached_mapped(|record: T| record)
-    }
-
-    /// Every record read as `T` and reduced by `keep` to the cached `U` (what
-    /// [`Store::load_all_mapped`] does, through the cache).
-    pub fn load_all_cached_mapped<T, U, F>(
-        &self,
-        keep: F,
-    ) -> anyhow::Result<Vec<Result<U, StoreError>>>
-    where
-        T: DeserializeOwned + Record,
-        U: Cached,
-        F: Fn(T) -> U + Sync,
-    {
         if disabled() {
-            return self.load_all_mapped(keep);
+            return self.load_all_as::<T>();
         }
         // Entries changed within a second of now are not stored: file-system clocks tick in
         // milliseconds (or worse), and an edit in the same tick as our stat would keep its stamp.
@@ -181,8 +151,8 @@ impl Store {
             .map_or(0, |d| d.as_nanos() as i128)
             - 1_000_000_000;
         let ids = self.incident_ids()?;
-        let path = cache_path(self.repo.path(), U::NAME);
-        let mut cached: HashMap<String, Entry<U>> = read_cache(&path, &self.root);
+        let path = cache_path(self.repo.path(), T::NAME);
+        let mut cached: HashMap<String, Entry<T>> = read_cache(&path, &self.root);
         let root = self.root.as_path();
         let stamps: Vec<Option<Stamp>> = super::par_map_ids(&ids, |id| {
             fs::metadata(root.join(super::relative_record_path(id)))
@@ -202,9 +172,9 @@ impl Store {
                 .collect());
         }
 
-        let mut out: Vec<Option<Result<U, StoreError>>> = Vec::with_capacity(ids.len());
+        let mut out: Vec<Option<Result<T, StoreError>>> = Vec::with_capacity(ids.len());
         let mut missing: Vec<usize> = Vec::new();
-        let mut kept: HashMap<String, Entry<U>> = HashMap::with_capacity(ids.len());
+        let mut kept: HashMap<String, Entry<T>> = HashMap::with_capacity(ids.len());
         for (n, (id, stamp)) in ids.iter().zip(&stamps).enumerate() {
             match (cached.remove(id), stamp) {
                 (Some(entry), Some(stamp)) if entry.stamp == *stamp => {
@@ -219,14 +189,11 @@ impl Store {
         }
         let changed = !missing.is_empty() || !cached.is_empty();
         let missing_ids: Vec<String> = missing.iter().map(|n| ids[*n].clone()).collect();
-        let parsed = self.load_ids_mapped(&missing_ids, &keep);
+        let parsed = self.load_ids_as::<T>(&missing_ids);
         for (n, result) in missing.into_iter().zip(parsed) {
             if let (Ok(value), Some(stamp)) = (&result, stamps[n])
                 && stamp.nanos(stamp.ctime, stamp.ctime_ns) < trusted_before
                 && stamp.nanos(stamp.mtime, stamp.mtime_ns) < trusted_before
-                // A value JSON cannot hold (a map with a non-text key someone wrote by hand) is
-                // read from its file every time instead.
-                && serde_json::to_vec(value).is_ok()
             {
                 kept.insert(
                     ids[n].clone(),
@@ -243,7 +210,7 @@ impl Store {
                 &path,
                 &CacheFile {
                     binary: env!("CARGO_PKG_VERSION").to_string(),
-                    kind: U::NAME.to_string(),
+                    kind: T::NAME.to_string(),
                     root: self.root.clone(),
                     entries: kept,
                 },

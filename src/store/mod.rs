@@ -19,7 +19,7 @@ mod sync;
 mod transaction;
 mod yaml;
 
-pub use cache::{Cached, MetricsRecord};
+pub use cache::Cached;
 pub use error::StoreError;
 use git::CommitMessage;
 pub use git::{Author, HistoryEntry, TrailerHit};
@@ -387,11 +387,18 @@ impl Store {
         F: Fn(T) -> U + Sync,
     {
         let ids = self.incident_ids()?;
-        Ok(self.load_ids_mapped(&ids, &keep))
+        Ok(self.load_ids_mapped(&ids, keep))
     }
 
-    /// The records `ids` read as `T` and passed through `keep`, in order, on all cores.
-    fn load_ids_mapped<T, U, F>(&self, ids: &[String], keep: &F) -> Vec<Result<U, StoreError>>
+    /// The records `ids` as `T`, in order, on all cores.
+    fn load_ids_as<T: DeserializeOwned + Record + Send>(
+        &self,
+        ids: &[String],
+    ) -> Vec<Result<T, StoreError>> {
+        self.load_ids_mapped(ids, |record: T| record)
+    }
+
+    fn load_ids_mapped<T, U, F>(&self, ids: &[String], keep: F) -> Vec<Result<U, StoreError>>
     where
         T: DeserializeOwned + Record,
         U: Send,
@@ -403,7 +410,7 @@ impl Store {
             match fs::read_to_string(root.join(&rel)) {
                 Ok(text) => yaml::parse::<T>(&text, &rel)
                     .and_then(|r| check_record_id(&r, id).map(|()| r))
-                    .map(keep),
+                    .map(&keep),
                 Err(e) => Err(StoreError::Parse {
                     path: rel,
                     line: None,

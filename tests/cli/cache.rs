@@ -38,15 +38,6 @@ fn answers(repo: &Repo, no_cache: bool, site: &str) -> Vec<(String, Vec<u8>)> {
             "list --open --json".to_string(),
             run(&["--json", "list", "--open"]).into_bytes(),
         ),
-        ("stats".to_string(), run(&["stats"]).into_bytes()),
-        (
-            "stats --json --by service".to_string(),
-            run(&["--json", "stats", "--by", "service", "--since", "3650d"]).into_bytes(),
-        ),
-        (
-            "due --json".to_string(),
-            run(&["--json", "due"]).into_bytes(),
-        ),
     ];
     run(&["publish", "--out", site]);
     let dir = repo.root.join(site);
@@ -119,9 +110,6 @@ fn the_cache_never_changes_an_answer_even_when_damaged() {
 
     let original = std::fs::read(&summary).unwrap();
     let original_public = std::fs::read(&public).unwrap();
-    let metrics = cache_dir(&repo).join("metrics.json");
-    let original_metrics = std::fs::read(&metrics).unwrap();
-    assert!(header_is_valid(&metrics));
     let body_start = original.iter().position(|b| *b == b'\n').unwrap() + 1;
     type Damage = Box<dyn Fn(&[u8]) -> Vec<u8>>;
     let damages: Vec<(&str, Damage)> = vec![
@@ -155,11 +143,9 @@ fn the_cache_never_changes_an_answer_even_when_damaged() {
     for (what, damage) in &damages {
         std::fs::write(&summary, damage(&original)).unwrap();
         std::fs::write(&public, damage(&original_public)).unwrap();
-        std::fs::write(&metrics, damage(&original_metrics)).unwrap();
         assert_same(&truth, &answers(&repo, false, "site-damaged"), what);
         assert!(header_is_valid(&summary), "{what}: rebuilt");
         assert!(header_is_valid(&public), "{what}: rebuilt");
-        assert!(header_is_valid(&metrics), "{what}: rebuilt");
     }
 
     // A checksum that matches content written by someone else: another binary, another folder, a
