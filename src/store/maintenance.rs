@@ -45,29 +45,7 @@ fn load_from(root: &Path, id: &str) -> Result<Maintenance> {
 impl Store {
     /// Every maintenance ID, sorted, from the file names.
     pub fn maintenance_ids(&self) -> Result<Vec<String>> {
-        let dir = self.root.join(MAINTENANCE_DIR);
-        let mut ids = Vec::new();
-        let years = match fs::read_dir(&dir) {
-            Ok(years) => years,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(ids),
-            Err(e) => return Err(e).with_context(|| format!("cannot list `{}`", dir.display())),
-        };
-        for year in years {
-            let year = year?;
-            if !year.file_type()?.is_dir() {
-                continue;
-            }
-            for file in fs::read_dir(year.path())? {
-                let name = file?.file_name();
-                if let Some(id) = name.to_string_lossy().strip_suffix(".yaml")
-                    && !id.starts_with('.')
-                {
-                    ids.push(id.to_string());
-                }
-            }
-        }
-        ids.sort();
-        Ok(ids)
+        super::ids_in_year_folders(&self.root.join(MAINTENANCE_DIR))
     }
 
     /// Exact ID, else a unique prefix, else a unique substring.

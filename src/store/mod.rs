@@ -298,30 +298,7 @@ impl Store {
 
     /// Every incident ID, sorted, from the file names alone (no parsing).
     pub fn incident_ids(&self) -> Result<Vec<String>> {
-        let dir = self.root.join(INCIDENTS_DIR);
-        let mut ids = Vec::new();
-        let years = match fs::read_dir(&dir) {
-            Ok(years) => years,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(ids),
-            Err(e) => return Err(e).with_context(|| format!("cannot list `{}`", dir.display())),
-        };
-        for year in years {
-            let year = year?;
-            if !year.file_type()?.is_dir() {
-                continue;
-            }
-            for file in fs::read_dir(year.path())? {
-                let name = file?.file_name();
-                let name = name.to_string_lossy();
-                if let Some(id) = name.strip_suffix(".yaml")
-                    && !id.starts_with('.')
-                {
-                    ids.push(id.to_string());
-                }
-            }
-        }
-        ids.sort();
-        Ok(ids)
+        ids_in_year_folders(&self.root.join(INCIDENTS_DIR))
     }
 
     /// Turns what the user typed into one ID: exact, else a unique prefix, else a unique substring.
@@ -921,6 +898,33 @@ fn edit_distance(a: &str, b: &str) -> usize {
         }
     }
     row[b.len()]
+}
+
+/// The IDs of the `<year>/<id>.yaml` files under `dir`, sorted (none when `dir` does not exist).
+fn ids_in_year_folders(dir: &Path) -> Result<Vec<String>> {
+    let mut ids = Vec::new();
+    let years = match fs::read_dir(dir) {
+        Ok(years) => years,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(ids),
+        Err(e) => return Err(e).with_context(|| format!("cannot list `{}`", dir.display())),
+    };
+    for year in years {
+        let year = year?;
+        if !year.file_type()?.is_dir() {
+            continue;
+        }
+        for file in fs::read_dir(year.path())? {
+            let name = file?.file_name();
+            let name = name.to_string_lossy();
+            if let Some(id) = name.strip_suffix(".yaml")
+                && !id.starts_with('.')
+            {
+                ids.push(id.to_string());
+            }
+        }
+    }
+    ids.sort();
+    Ok(ids)
 }
 
 /// `f` over `ids` on all cores (at most 8 threads), in order.

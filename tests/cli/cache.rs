@@ -1,7 +1,7 @@
 //! The record cache under `.git/incident-cache/`: invisible (same output with and without it, in
 //! every damaged state), never shown by git, and whole under concurrent readers and writers.
 
-use crate::support::Repo;
+use crate::support::{Repo, walk};
 use std::path::{Path, PathBuf};
 
 /// Records must be a second old before the cache stores them (file-system clocks are coarse).
@@ -44,23 +44,6 @@ fn answers(repo: &Repo, no_cache: bool, site: &str) -> Vec<(String, Vec<u8>)> {
     for file in walk(&dir) {
         out.push((file.clone(), std::fs::read(dir.join(&file)).unwrap()));
     }
-    out
-}
-
-fn walk(dir: &Path) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                out.push(p.strip_prefix(dir).unwrap().to_string_lossy().into_owned());
-            }
-        }
-    }
-    out.sort();
     out
 }
 

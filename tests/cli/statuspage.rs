@@ -2,7 +2,7 @@
 //! windows, uptime to the minute, the Statuspage API files against the JSON Schema, and the pages and
 //! feeds read back by an HTML5 parser and an XML parser.
 
-use crate::support::Repo;
+use crate::support::{Repo, walk};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
@@ -577,23 +577,6 @@ fn the_whole_site_reads_back_and_is_stable() {
         .permissions();
     use std::os::unix::fs::PermissionsExt;
     assert_eq!(mode.mode() & 0o777, 0o644, "readable by the web server");
-}
-
-fn walk(dir: &Path) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                out.push(p.strip_prefix(dir).unwrap().to_string_lossy().into_owned());
-            }
-        }
-    }
-    out.sort();
-    out
 }
 
 /// The CI recipes deploy as their platforms require: GitHub's deploy-pages job names the
