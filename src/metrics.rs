@@ -97,7 +97,9 @@ pub struct Group {
 /// The keys an incident falls under; an incident with two services counts under both.
 fn group_keys(i: &Incident, by: Grouping) -> Vec<String> {
     match by {
-        Grouping::Severity => vec![i.severity.to_string()],
+        // The worst severity reached, as `by_severity` counts it: an incident escalated to SEV1 and
+        // downgraded before it was resolved is a SEV1 for the figures.
+        Grouping::Severity => vec![i.peak_severity().to_string()],
         Grouping::Kind => vec![i.kind.to_string()],
         Grouping::Service if i.services.is_empty() => vec!["(none)".into()],
         Grouping::Service => i.services.clone(),
@@ -582,7 +584,19 @@ mod tests {
         let mut drill = incident("d", Severity::Sev1, "10:00");
         drill.drill = true;
         drill.acknowledged_at = Some(t("10:59"));
-        let all = vec![a, b, drill];
+        let mut escalated = incident("e", Severity::Sev1, "10:00");
+        escalated
+            .set_severity(
+                Severity::Sev3,
+                None,
+                &crate::model::Stamp {
+                    at: t("10:30"),
+                    by: "x".into(),
+                },
+            )
+            .unwrap();
+        escalated.drill = true;
+        let all = vec![a, b, drill, escalated];
         let s = stats(
             &all,
             &config,
@@ -591,16 +605,32 @@ mod tests {
             Some(Grouping::Severity),
             false,
         );
-        assert_eq!((s.incidents, s.drills), (2, 1));
+        assert_eq!((s.incidents, s.drills), (2, 2));
         assert_eq!(s.times.mtta.mean_secs, Some(900));
         assert_eq!(s.recurrence.services["checkout"], ["a", "b"]);
         assert_eq!(
             s.groups.iter().map(|g| g.key.as_str()).collect::<Vec<_>>(),
             ["SEV2", "SEV3"]
         );
-        let with = stats(&all, &config, t("09:00"), t("12:00"), None, true);
-        assert_eq!(with.incidents, 3);
+        let with = stats(
+            &all,
+            &config,
+            t("09:00"),
+            t("12:00"),
+            Some(Grouping::Severity),
+            true,
+        );
+        assert_eq!(with.incidents, 4);
         assert_eq!(with.times.mtta.count, 3);
+        // Grouped by the worst severity reached, as `by_severity` counts: the SEV1 that was
+        // downgraded to SEV3 is in the SEV1 group.
+        let groups: Vec<(&str, usize)> = with
+            .groups
+            .iter()
+            .map(|g| (g.key.as_str(), g.incidents))
+            .collect();
+        assert_eq!(groups, [("SEV1", 2), ("SEV2", 1), ("SEV3", 1)]);
+        assert_eq!(with.by_severity["SEV1"], 2);
     }
 
     #[test]
