@@ -4,6 +4,7 @@
 //! `pre-commit` sees a temporary index holding exactly the new tree (`GIT_INDEX_FILE`), the way
 //! `git commit --only FILE` presents a partial commit; `commit-msg` gets the message in
 //! `.git/COMMIT_EDITMSG` and may rewrite it. A hook that exits non-zero stops the change.
+//! `post-commit` runs once the change has landed; like git, its exit status changes nothing.
 
 use super::git::Author;
 use anyhow::{Context, Result, bail};
@@ -56,6 +57,22 @@ pub fn run_commit_hooks(
     })();
     let _ = std::fs::remove_file(&index_path);
     result
+}
+
+/// Runs `post-commit` after a change landed, as `git commit` does: its exit status is ignored (the
+/// commit is made), and what it prints goes to stderr where the user sees it.
+pub fn run_post_commit(repo: &Repository, workdir: &Path, author: &Author) {
+    let hook = hooks_dir(repo, workdir).join("post-commit");
+    if !is_executable(&hook) {
+        return;
+    }
+    let _ = Command::new(&hook)
+        .current_dir(workdir)
+        .env("GIT_AUTHOR_NAME", &author.name)
+        .env("GIT_AUTHOR_EMAIL", &author.email)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::from(std::io::stderr()))
+        .status();
 }
 
 /// `core.hooksPath` (relative to the work tree, as git reads it) or `.git/hooks`.

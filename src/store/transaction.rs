@@ -161,6 +161,9 @@ impl Store {
         match landed {
             Ok(oid) => {
                 self.remove_journal()?;
+                // As with git, post-commit cannot undo the commit (it is told, not asked), and
+                // `--no-verify` does not skip it.
+                super::hooks::run_post_commit(&self.repo, &self.workdir_path()?, author);
                 Ok(oid)
             }
             Err(e) => {

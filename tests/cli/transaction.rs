@@ -824,3 +824,39 @@ fn hand_ordered_records_keep_their_key_order_and_tool_written_ones_take_the_fast
         "the layout is what the tool writes from now on"
     );
 }
+
+/// `post-commit` runs once per change, after it landed (it sees the new HEAD), and a failing one
+/// changes nothing; `--no-verify` does not skip it: all as with `git commit`.
+#[test]
+fn the_post_commit_hook_runs_after_the_change_and_cannot_undo_it() {
+    let repo = Repo::new();
+    let id = repo.declare("Checkout down", &[]);
+    hook(
+        &repo,
+        "post-commit",
+        "#!/bin/sh\ngit log -1 --format=%s >> .git/post-commit-ran\necho 'post-commit says hi'\nexit 3\n",
+    );
+    let out = repo
+        .cmd()
+        .args(["log", &id, "failover started"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "a failing post-commit changes nothing"
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("post-commit says hi"),
+        "what it prints is shown"
+    );
+    let ran = std::fs::read_to_string(repo.root.join(".git/post-commit-ran")).unwrap();
+    assert_eq!(
+        ran,
+        format!("{id}: failover started\n"),
+        "once, after the commit"
+    );
+    assert!(repo.read(&id).contains("failover started"));
+    repo.ok(&["--no-verify", "log", &id, "quiet"]);
+    let ran = std::fs::read_to_string(repo.root.join(".git/post-commit-ran")).unwrap();
+    assert_eq!(ran.lines().count(), 2, "--no-verify does not skip it");
+}
