@@ -287,6 +287,15 @@ mod tests {
         assert_eq!(u.days[3].minutes.under_maintenance, 60);
         // 3.5 days tracked = 302,400 s; downtime 15 min + 0.3 × 45 min = 1,710 s → 99.434...%
         assert_eq!(u.percent, Some(99.43));
+        assert_eq!(
+            u.minutes,
+            Minutes {
+                major_outage: 15,
+                partial_outage: 45,
+                degraded_performance: 50,
+                under_maintenance: 60,
+            }
+        );
     }
 
     #[test]
