@@ -46,6 +46,40 @@ fn write_output(path: &std::path::Path, content: &[u8], missing: bool) -> Result
     replace_file(path, content)
 }
 
+/// Lists what the last `publish` wrote into the folder, so the next one can remove the pages of
+/// incidents that aged out of `--days` without ever touching a file it did not write.
+const MANIFEST: &str = ".incident-published";
+
+/// Removes the files the previous run wrote and this one did not (with `check`, only names them);
+/// then records what this run wrote. Returns the removed names.
+fn remove_aged_out(out: &std::path::Path, written: &[String], check: bool) -> Result<Vec<String>> {
+    let manifest = out.join(MANIFEST);
+    let before = std::fs::read_to_string(&manifest).unwrap_or_default();
+    let mut removed = Vec::new();
+    for name in before.lines() {
+        let plain = std::path::Path::new(name)
+            .components()
+            .all(|c| matches!(c, std::path::Component::Normal(_)));
+        if name.is_empty() || !plain || written.binary_search(&name.to_string()).is_ok() {
+            continue;
+        }
+        let path = out.join(name);
+        if path.is_file() {
+            if !check {
+                std::fs::remove_file(&path)
+                    .with_context(|| format!("cannot remove `{}`", path.display()))?;
+            }
+            removed.push(name.to_string());
+        }
+    }
+    let now: String = written.iter().map(|n| format!("{n}\n")).collect();
+    if !check && now != before {
+        replace_file(&manifest, now.as_bytes())
+            .with_context(|| format!("cannot write `{}`", manifest.display()))?;
+    }
+    Ok(removed)
+}
+
 pub fn run(ctx: &Context, args: Args) -> Result<()> {
     let store = ctx.store()?;
     let mut incidents = Vec::new();
@@ -67,7 +101,9 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
     // Each file is compared with what is there and replaced only when it differs, as it is
     // rendered, so the site is never all in memory and an unchanged page keeps its mtime.
     let changed: Mutex<Vec<String>> = Mutex::new(Vec::new());
+    let written: Mutex<Vec<String>> = Mutex::new(Vec::new());
     let write = |name: &str, content: String| -> Result<()> {
+        written.lock().expect("not poisoned").push(name.to_string());
         let path = out.join(name);
         let existing = std::fs::read(&path);
         if existing.as_deref().ok() != Some(content.as_bytes()) {
@@ -92,6 +128,9 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
         &write,
     )?;
     let mut stale = changed.into_inner().expect("not poisoned");
+    let mut written = written.into_inner().expect("not poisoned");
+    written.sort();
+    stale.extend(remove_aged_out(&out, &written, args.check)?);
     stale.sort();
     if ctx.out.json {
         return ctx

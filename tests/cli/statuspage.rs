@@ -703,3 +703,38 @@ fn the_markdown_people_read_is_clean() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// The page of an incident that aged out of `--days` is removed on the next publish (and named by
+/// `--check`); a file `publish` did not write is never touched.
+#[test]
+fn pages_that_aged_out_are_removed_and_nothing_else() {
+    let repo = Repo::example("acme", "2026-11-18T12:00:00Z");
+    let site = publish(&repo, "site");
+    let old = site.join("incidents/2026-10-27-checkout-and-payments-failing.html");
+    assert!(old.is_file());
+    std::fs::write(site.join("CNAME"), "status.acme.example\n").unwrap();
+    std::fs::write(site.join("incidents/keep-me.html"), "mine").unwrap();
+
+    let err = repo.fails(1, &["publish", "--out", "site", "--days", "10", "--check"]);
+    assert!(err.contains("out of date"), "{err}");
+    assert!(old.is_file(), "--check removes nothing");
+    let out = repo.ok(&["--json", "publish", "--out", "site", "--days", "10"]);
+    let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let changed: Vec<&str> = report["changed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap())
+        .collect();
+    assert!(
+        changed.contains(&"incidents/2026-10-27-checkout-and-payments-failing.html"),
+        "{changed:?}"
+    );
+    assert!(!old.exists(), "the aged-out page is gone");
+    assert!(
+        site.join("incidents/2026-11-18-api-elevated-errors.html")
+            .is_file()
+    );
+    assert!(site.join("CNAME").is_file() && site.join("incidents/keep-me.html").is_file());
+    repo.ok(&["publish", "--out", "site", "--days", "10", "--check"]);
+}
