@@ -180,15 +180,17 @@ fn advance(ctx: &Context, query: &str, status: MaintenanceStatus, text: String) 
 
 fn report(ctx: &Context, m: &Maintenance, commit: &str, what: &str) -> Result<()> {
     if ctx.out.json {
-        return ctx.out.json(m);
+        ctx.out.json(m)?;
+    } else {
+        ctx.out.line(format!(
+            "{}: {what} ({} – {}) {}",
+            ctx.out.paint(&m.id, Style::Bold),
+            ctx.out.time_in_zone(m.scheduled_for),
+            ctx.out.time_in_zone(m.scheduled_until),
+            ctx.out.paint(&format!("[{commit}]"), Style::Dim),
+        ))?;
     }
-    ctx.out.line(format!(
-        "{}: {what} ({} – {}) {}",
-        ctx.out.paint(&m.id, Style::Bold),
-        ctx.out.time_in_zone(m.scheduled_for),
-        ctx.out.time_in_zone(m.scheduled_until),
-        ctx.out.paint(&format!("[{commit}]"), Style::Dim),
-    ))
+    super::after_change(ctx)
 }
 
 fn list(ctx: &Context, open: bool) -> Result<()> {

@@ -568,3 +568,41 @@ fn a_slow_fetch_does_not_hold_the_lock_against_responders() {
         "log took {took:?}"
     );
 }
+
+/// Maintenance windows travel like records: `--sync` pushes the change, and a window changed on
+/// one clone while another clone changes a record merges without a conflict.
+#[test]
+fn maintenance_windows_sync_between_clones() {
+    let team = Team::new(2);
+    let remote_log = |args: &[&str]| run_git(&team.remote, &team.home, args);
+    let out = team.at(
+        0,
+        &[
+            "--sync",
+            "maintenance",
+            "schedule",
+            "Database upgrade",
+            "--service",
+            "payments",
+            "--from",
+            "2026-11-26T02:00:00Z",
+            "--until",
+            "2h",
+        ],
+    );
+    assert!(out.contains("pushed to origin/main"), "{out}");
+    assert!(
+        remote_log(&["log", "-1", "--format=%B", "main"])
+            .contains("Maintenance: 2026-11-26-database-upgrade")
+    );
+    team.at(1, &["sync"]);
+    let id = team.home.declare("Queue backlog", &[]);
+    team.at(0, &["sync"]);
+    team.at(1, &["maintenance", "start", "database"]);
+    team.at(0, &["log", &id, "draining"]);
+    team.at(1, &["sync"]);
+    team.at(0, &["sync"]);
+    let listed = team.at(0, &["--json", "maintenance", "list"]);
+    assert!(listed.contains("\"status\": \"in_progress\""), "{listed}");
+    assert!(team.file(0, &id).contains("draining"));
+}
