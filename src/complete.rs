@@ -55,6 +55,49 @@ pub fn incidents() -> ArgValueCompleter {
     })
 }
 
+/// Maintenance windows not yet completed, soonest first, described by status and title.
+pub fn maintenance() -> ArgValueCompleter {
+    ArgValueCompleter::new(|current: &OsStr| {
+        let Some(store) = store() else {
+            return Vec::new();
+        };
+        let Ok(mut all) = store.load_all_maintenance() else {
+            return Vec::new();
+        };
+        all.retain(|m| m.status != crate::model::MaintenanceStatus::Completed);
+        all.sort_by(|a, b| (a.scheduled_for, &a.id).cmp(&(b.scheduled_for, &b.id)));
+        matching(
+            current,
+            all.into_iter()
+                .map(|m| (m.id, Some(format!("{}: {}", m.status, m.title)))),
+        )
+    })
+}
+
+/// `SERVICE=STATUS` for `--component`: the catalog's services, then the statuses after `=`.
+pub fn components() -> ArgValueCompleter {
+    ArgValueCompleter::new(|current: &OsStr| {
+        let text = current.to_string_lossy();
+        if let Some((service, _)) = text.split_once('=') {
+            return matching(
+                current,
+                crate::model::ComponentStatus::ALL
+                    .iter()
+                    .map(|s| (format!("{service}={s}"), Some(s.label().to_string()))),
+            );
+        }
+        let Some(store) = store() else {
+            return Vec::new();
+        };
+        let services = store
+            .config()
+            .services
+            .iter()
+            .map(|s| (format!("{}=", s.id), s.name.clone()));
+        matching(current, services)
+    })
+}
+
 /// Service IDs from the catalog in `.incident.yaml`, with their display names.
 pub fn services() -> ArgValueCompleter {
     ArgValueCompleter::new(|current: &OsStr| {

@@ -21,7 +21,7 @@ pub struct Args {
     pub services: Vec<String>,
     /// what it does to a service, if not what the severity implies: SERVICE=STATUS, STATUS one of
     /// operational, degraded_performance, partial_outage, major_outage, under_maintenance (repeat)
-    #[arg(long = "component", value_name = "S=STATUS", value_parser = super::component_setting)]
+    #[arg(long = "component", value_name = "S=STATUS", value_parser = super::component_setting, add = crate::complete::components())]
     pub components: Vec<(String, ComponentStatus)>,
     /// the kind of incident
     #[arg(long, value_name = "K", add = crate::complete::kinds())]

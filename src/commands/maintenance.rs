@@ -42,6 +42,7 @@ pub enum MaintenanceCommand {
     /// the work has begun: the services show as under maintenance
     Start {
         /// the window (any unique part of its ID)
+        #[arg(add = crate::complete::maintenance())]
         id: String,
         /// what customers should know (default: "The scheduled maintenance is in progress.")
         #[arg(long, short, value_name = "TEXT")]
@@ -50,6 +51,7 @@ pub enum MaintenanceCommand {
     /// post an update, optionally moving to verifying
     Update {
         /// the window (any unique part of its ID)
+        #[arg(add = crate::complete::maintenance())]
         id: String,
         /// what customers should know
         #[arg(long, short, value_name = "TEXT")]
@@ -61,6 +63,7 @@ pub enum MaintenanceCommand {
     /// the work is done: the services are operational again
     Complete {
         /// the window (any unique part of its ID)
+        #[arg(add = crate::complete::maintenance())]
         id: String,
         /// what customers should know (default: "The scheduled maintenance has been completed.")
         #[arg(long, short, value_name = "TEXT")]

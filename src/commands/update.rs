@@ -31,7 +31,7 @@ pub struct Args {
     pub status: Option<Status>,
     /// what the incident now does to a service: SERVICE=STATUS, STATUS one of operational (recovered),
     /// degraded_performance, partial_outage, major_outage, under_maintenance (repeat)
-    #[arg(long = "component", value_name = "S=STATUS", value_parser = super::component_setting)]
+    #[arg(long = "component", value_name = "S=STATUS", value_parser = super::component_setting, add = crate::complete::components())]
     pub components: Vec<(String, ComponentStatus)>,
     /// an internal update: recorded, never published
     #[arg(long)]

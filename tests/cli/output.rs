@@ -285,6 +285,26 @@ fn completions_offer_open_incidents_services_severities_and_statuses() {
     assert_eq!(statuses, ["monitoring"]);
     let kinds = complete(&repo, &["incident", "edit", "api", "--kind", "th"]);
     assert_eq!(kinds, ["third-party"]);
+    let components = complete(&repo, &["incident", "update", "api", "--component", "pa"]);
+    assert_eq!(components, ["payments="]);
+    let statuses = complete(
+        &repo,
+        &["incident", "update", "api", "--component", "payments=deg"],
+    );
+    assert_eq!(statuses, ["payments=degraded_performance"]);
+    repo.ok(&[
+        "maintenance",
+        "schedule",
+        "Database upgrade",
+        "--service",
+        "payments",
+        "--from",
+        "2026-11-20T02:00:00Z",
+        "--until",
+        "1h",
+    ]);
+    let windows = complete(&repo, &["incident", "maintenance", "start", "2026"]);
+    assert_eq!(windows, ["2026-11-20-database-upgrade"]);
     // The registration script a shell sources calls back into the binary.
     let bash = repo.ok(&["completions", "bash"]);
     assert!(
