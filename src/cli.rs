@@ -94,6 +94,8 @@ pub enum Command {
     Action(commands::action::Args),
     /// schedule, start, update and complete maintenance windows for the status page
     Maintenance(commands::maintenance::Args),
+    /// deliver the notifications the history calls for (chat, webhooks), exactly once across clones
+    Notify(commands::notify::Args),
     /// response metrics, recurrence, comms deadlines and action follow-through
     Stats(commands::stats::Args),
     /// what active incidents owe now: updates, notifications, roles

@@ -14,6 +14,7 @@ pub mod complete;
 pub mod context;
 pub mod metrics;
 pub mod model;
+pub mod notify;
 pub mod render;
 pub mod store;
 pub mod table;

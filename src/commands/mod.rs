@@ -16,6 +16,7 @@ pub mod log;
 pub mod maintenance;
 pub mod man;
 pub mod merge_file;
+pub mod notify;
 pub mod pir;
 pub mod postmortem;
 pub mod publish;
@@ -57,6 +58,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Templates(args) => templates::run(&ctx, args),
         Command::Action(args) => action::run(&ctx, args),
         Command::Maintenance(args) => maintenance::run(&ctx, args),
+        Command::Notify(args) => notify::run(&ctx, args),
         Command::Stats(args) => stats::run(&ctx, args),
         Command::Due(args) => due::run(&ctx, args),
         Command::Edit(args) => edit::run(&ctx, args),

@@ -36,7 +36,8 @@ pub use incident::{
 };
 pub use maintenance::{Maintenance, MaintenanceSpec, MaintenanceStatus, MaintenanceUpdate};
 pub use policy::{
-    ComponentGroup, Config, Person, Service, SeverityPolicy, StatusPageConfig, SyncMode,
+    ComponentGroup, Config, NotifyConfig, NotifyTarget, Person, Service, SeverityPolicy,
+    StatusPageConfig, SyncMode,
 };
 pub use severity::{Severity, Status};
 pub use slug::{check_line, check_name, check_record_id, check_text, slugify};

@@ -27,6 +27,66 @@ pub struct Config {
     pub postmortem_due_days: u32,
     #[serde(default)]
     pub sync: SyncMode,
+    /// Where `incident notify` delivers (chat, webhooks); secrets stay in environment variables.
+    #[serde(default, skip_serializing_if = "NotifyConfig::is_empty")]
+    pub notify: NotifyConfig,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct NotifyConfig {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub targets: Vec<NotifyTarget>,
+    /// How long a sender's claim on a notification holds before another sender may retry it (a
+    /// sender that died between claim and send). Default 10m.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub claim_timeout: Option<Span>,
+    /// How long one HTTP request may take (default 10s).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<Span>,
+    /// The first wait before a retry, doubled each time (default 1s).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backoff: Option<Span>,
+    /// How many times a notification is tried in one run (default 4).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attempts: Option<u32>,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+impl NotifyConfig {
+    pub fn is_empty(&self) -> bool {
+        self.targets.is_empty()
+            && self.claim_timeout.is_none()
+            && self.timeout.is_none()
+            && self.backoff.is_none()
+            && self.attempts.is_none()
+            && self.extra.is_empty()
+    }
+}
+
+/// One place notifications go. Its URL (and signing secret) are read from the environment
+/// variables it names, so no secret is ever written to the repo.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NotifyTarget {
+    pub id: String,
+    /// `slack` (incoming webhook, Block Kit) or `webhook` (JSON, signed with HMAC-SHA256).
+    pub kind: String,
+    /// The environment variable holding the URL.
+    pub url_env: String,
+    /// The environment variable holding the HMAC key (`webhook`; optional).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret_env: Option<String>,
+    /// Which events: declared, severity, status, update, resolved, assign, note (default all).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub events: Vec<String>,
+    /// Which severities (default all).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub severities: Vec<Severity>,
+    /// Internal notes and updates too: only for a responders' channel, never a customer one.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub internal: bool,
     #[serde(flatten)]
     pub extra: Extra,
 }
@@ -201,6 +261,7 @@ impl Config {
             severities: default_severities(),
             postmortem_due_days: default_postmortem_due_days(),
             sync: SyncMode::Manual,
+            notify: NotifyConfig::default(),
             extra: Extra::new(),
         }
     }

@@ -1,0 +1,254 @@
+//! `incident notify`: deliver every notification the history calls for and no one has sent yet,
+//! exactly once across clones (see `src/notify/ledger.rs`), to the targets in `.incident.yaml`.
+
+use super::Context;
+use crate::model::{Incident, NotifyTarget};
+use crate::notify::deliver::{self, Outcome, Policy};
+use crate::notify::ledger::{Claim, Ledger};
+use crate::notify::{Notification, check_target, plan};
+use crate::render::Renderer;
+use anyhow::{Result, bail};
+use chrono::{DateTime, Utc};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// print what would be delivered; send and claim nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// only events from then on (`2h`, `1d`, RFC 3339); required while a target has never been
+    /// sent anything, so a first run does not replay the whole history
+    #[arg(long, value_name = "TIME")]
+    pub since: Option<String>,
+    /// list the deliveries that failed and were not sent since, then exit
+    #[arg(long)]
+    pub status: bool,
+    /// the remote that holds the shared ledger (used when the repo has it)
+    #[arg(long, default_value = "origin", value_name = "NAME")]
+    pub remote: String,
+}
+
+#[derive(serde::Serialize, Default)]
+struct Report {
+    sent: Vec<String>,
+    failed: Vec<Failure>,
+    /// Claimed by another sender that is delivering them now.
+    left_to_others: Vec<String>,
+    dry_run: Vec<Notification>,
+}
+
+#[derive(serde::Serialize)]
+struct Failure {
+    key: String,
+    reason: String,
+}
+
+/// Who is sending, as the ledger records it: host and process.
+fn sender() -> String {
+    let host = std::fs::read_to_string("/etc/hostname")
+        .ok()
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .unwrap_or_else(|| "unknown-host".into());
+    format!("{host} pid {}", std::process::id())
+}
+
+pub fn run(ctx: &Context, args: Args) -> Result<()> {
+    let store = ctx.store()?;
+    let config = store.config();
+    if config.notify.targets.is_empty() {
+        bail!(
+            "no notification targets: add `notify: targets:` to .incident.yaml (see docs/notify.md)"
+        );
+    }
+    for t in &config.notify.targets {
+        check_target(t).map_err(|e| anyhow::anyhow!("{e} (in .incident.yaml)"))?;
+    }
+    let ledger = Ledger::open(store.root(), &args.remote, sender())?;
+    ledger.fetch()?;
+    if args.status {
+        return status(ctx, &ledger);
+    }
+    let since = match &args.since {
+        Some(text) => ctx.since_arg(text)?,
+        None => DateTime::UNIX_EPOCH,
+    };
+    let mut incidents: Vec<Incident> = Vec::new();
+    for loaded in store.load_all()? {
+        match loaded {
+            Ok(i) => incidents.push(i),
+            Err(e) => eprintln!("warning: skipped {e}"),
+        }
+    }
+    let renderer = Renderer::new(Some(store.root()), config);
+    let pending: Vec<Notification> = plan(&incidents, config, &renderer, since, ctx.now)?
+        .into_iter()
+        .filter(|n| !ledger.is_sent(&n.key))
+        .collect();
+    if args.since.is_none() {
+        for t in &config.notify.targets {
+            if pending.iter().any(|n| n.target == t.id) && !ledger.has_sent_for(&t.id) {
+                bail!(
+                    "target `{}` has never been sent anything: pass --since (e.g. --since 1h) so a first run does not send the whole history",
+                    t.id
+                );
+            }
+        }
+    }
+    let mut report = Report::default();
+    if args.dry_run {
+        report.dry_run = pending;
+        return print(ctx, &report);
+    }
+    // Every secret a pending notification needs, before anything is sent.
+    for t in &config.notify.targets {
+        if pending.iter().any(|n| n.target == t.id) {
+            secret(t, &t.url_env)?;
+            if let Some(env) = &t.secret_env {
+                secret(t, env)?;
+            }
+        }
+    }
+    let policy = Policy {
+        timeout: config
+            .notify
+            .timeout
+            .map_or(Policy::default().timeout, |s| to_std(s.seconds())),
+        backoff: config
+            .notify
+            .backoff
+            .map_or(Policy::default().backoff, |s| to_std(s.seconds())),
+        attempts: config
+            .notify
+            .attempts
+            .unwrap_or(Policy::default().attempts)
+            .max(1),
+        ..Policy::default()
+    };
+    let claim_timeout = config
+        .notify
+        .claim_timeout
+        .map_or(chrono::Duration::minutes(10), |s| s.to_chrono());
+    let base = config
+        .status_page
+        .url
+        .as_ref()
+        .map(|u| u.trim_end_matches('/').to_string());
+    for n in pending {
+        let target = config
+            .notify
+            .targets
+            .iter()
+            .find(|t| t.id == n.target)
+            .expect("planned from these targets");
+        match ledger.claim(&n.key, Utc::now().max(ctx.now), claim_timeout)? {
+            Claim::Sent => continue,
+            Claim::Taken => {
+                report.left_to_others.push(n.key);
+                continue;
+            }
+            Claim::Won => {}
+        }
+        let link = base
+            .as_ref()
+            .map(|b| format!("{b}/incidents/{}.html", n.incident));
+        let body = serde_json::to_vec(&deliver::payload(&target.kind, &n, link.as_deref()))?;
+        let mut headers = vec![
+            ("Idempotency-Key".to_string(), n.key.clone()),
+            ("X-Incident-Delivery".to_string(), n.key.clone()),
+        ];
+        if let Some(env) = &target.secret_env {
+            let key = secret(target, env)?;
+            headers.push((
+                "X-Incident-Signature-256".to_string(),
+                deliver::signature(key.as_bytes(), &body),
+            ));
+        }
+        let url = secret(target, &target.url_env)?;
+        match deliver::post(&url, &body, &headers, &policy) {
+            Outcome::Delivered { .. } => {
+                ledger.mark_sent(&n.key, Utc::now().max(ctx.now))?;
+                report.sent.push(n.key);
+            }
+            Outcome::Failed { reason, .. } => {
+                let reason = format!("{}: {reason}", target.id);
+                ledger.mark_failed(&n.key, Utc::now().max(ctx.now), &reason)?;
+                report.failed.push(Failure { key: n.key, reason });
+            }
+        }
+    }
+    print(ctx, &report)?;
+    if !report.failed.is_empty() {
+        bail!(
+            "{} notification(s) failed; they are retried by the next `incident notify` once their claim times out ({})",
+            report.failed.len(),
+            crate::model::Span(claim_timeout.num_seconds())
+        );
+    }
+    Ok(())
+}
+
+fn to_std(secs: i64) -> std::time::Duration {
+    std::time::Duration::from_secs(secs.max(1) as u64)
+}
+
+/// The value of an environment variable a target names; the error names the variable, never a value.
+fn secret(target: &NotifyTarget, env: &str) -> Result<String> {
+    match std::env::var(env) {
+        Ok(v) if !v.trim().is_empty() => Ok(v.trim().to_string()),
+        _ => bail!(
+            "notify target `{}` needs the environment variable `{env}` (set it in your shell or CI secrets; it is never written to the repo)",
+            target.id
+        ),
+    }
+}
+
+fn print(ctx: &Context, report: &Report) -> Result<()> {
+    if ctx.out.json {
+        return ctx.out.json(report);
+    }
+    if !report.dry_run.is_empty() {
+        for n in &report.dry_run {
+            let first = n.text.lines().next().unwrap_or("");
+            ctx.out.line(format!(
+                "would send to {}: {} {} ({}): {first}",
+                n.target,
+                n.incident,
+                n.event,
+                n.at.format("%Y-%m-%d %H:%M UTC")
+            ))?;
+        }
+        return ctx.out.line(format!(
+            "{} notification(s) would be sent",
+            report.dry_run.len()
+        ));
+    }
+    for f in &report.failed {
+        eprintln!("failed: {} ({})", f.key, f.reason);
+    }
+    ctx.out.line(format!(
+        "sent {}, failed {}, left {} to another sender",
+        report.sent.len(),
+        report.failed.len(),
+        report.left_to_others.len()
+    ))
+}
+
+fn status(ctx: &Context, ledger: &Ledger) -> Result<()> {
+    let failures = ledger.failures();
+    if ctx.out.json {
+        return ctx.out.json(&failures);
+    }
+    if failures.is_empty() {
+        return ctx.out.line("no failed deliveries");
+    }
+    for f in &failures {
+        ctx.out.line(format!(
+            "{}  {}  {}",
+            f.at.format("%Y-%m-%d %H:%M UTC"),
+            f.key,
+            f.note.as_deref().unwrap_or("")
+        ))?;
+    }
+    Ok(())
+}

@@ -1,0 +1,259 @@
+//! What was claimed and sent, kept in git refs so every clone and CI job agrees:
+//! `refs/incident-notify/claims/<k>`, `.../sent/<k>` and `.../failed/<k>`, each pointing at a small
+//! blob that says who, when and what (`<k>` is the SHA-1 of the notification key).
+//!
+//! With a remote, a sender claims a notification by *creating* its claim ref there (`git push`
+//! without force): of several senders at once exactly one succeeds, and only that one sends. A claim
+//! older than the claim timeout without a `sent` ref is taken over with `--force-with-lease` (the
+//! sender died between claim and send): delivery is then at least once, and receivers can drop the
+//! repeat by its idempotency key. Without a remote the same happens on local refs, which git updates
+//! atomically. The user's own `git` does the network part (their ssh keys and credential helpers).
+
+use anyhow::{Context, Result, bail};
+use chrono::{DateTime, Duration, Utc};
+use git2::{Oid, Repository};
+use serde::{Deserialize, Serialize};
+use sha1::{Digest, Sha1};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const PREFIX: &str = "refs/incident-notify";
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Stamp {
+    pub key: String,
+    pub by: String,
+    pub at: DateTime<Utc>,
+    /// Makes every claim a different object, so two senders never push the same one.
+    pub nonce: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+pub struct Ledger {
+    repo: Repository,
+    workdir: PathBuf,
+    remote: Option<String>,
+    sender: String,
+}
+
+/// What [`Ledger::claim`] found.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Claim {
+    /// This sender may send it now.
+    Won,
+    /// Sent already (by anyone).
+    Sent,
+    /// Another sender holds a fresh claim.
+    Taken,
+}
+
+fn hashed(key: &str) -> String {
+    Sha1::digest(key.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+impl Ledger {
+    /// Opens the ledger of the repo at `dir`; `remote` is used when the repo has it.
+    pub fn open(dir: &Path, remote: &str, sender: String) -> Result<Ledger> {
+        let repo = Repository::discover(dir).context("cannot open the incident repo's git repo")?;
+        let workdir = repo
+            .workdir()
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| dir.to_path_buf());
+        let remote = repo.find_remote(remote).ok().map(|_| remote.to_string());
+        Ok(Ledger {
+            repo,
+            workdir,
+            remote,
+            sender,
+        })
+    }
+
+    pub fn remote(&self) -> Option<&str> {
+        self.remote.as_deref()
+    }
+
+    /// Brings the shared ledger in (`git fetch`), replacing local copies with the remote's.
+    pub fn fetch(&self) -> Result<()> {
+        let Some(remote) = &self.remote else {
+            return Ok(());
+        };
+        let spec = format!("+{PREFIX}/*:{PREFIX}/*");
+        let out = self.git(&["fetch", "--quiet", "--no-tags", remote, &spec])?;
+        if !out.status.success() {
+            bail!(
+                "cannot fetch the notification ledger from `{remote}`: {}",
+                String::from_utf8_lossy(&out.stderr).trim()
+            );
+        }
+        Ok(())
+    }
+
+    fn git(&self, args: &[&str]) -> Result<std::process::Output> {
+        Command::new("git")
+            .args(args)
+            .current_dir(&self.workdir)
+            .stdin(std::process::Stdio::null())
+            .output()
+            .context("cannot run git")
+    }
+
+    fn reference(&self, kind: &str, key: &str) -> String {
+        format!("{PREFIX}/{kind}/{}", hashed(key))
+    }
+
+    fn read(&self, name: &str) -> Option<(Oid, Stamp)> {
+        let oid = self.repo.refname_to_id(name).ok()?;
+        let blob = self.repo.find_blob(oid).ok()?;
+        Some((oid, serde_json::from_slice(blob.content()).ok()?))
+    }
+
+    pub fn is_sent(&self, key: &str) -> bool {
+        self.repo
+            .refname_to_id(&self.reference("sent", key))
+            .is_ok()
+    }
+
+    /// Whether anything was ever sent to `target` (the first run must be bounded by `--since`).
+    pub fn has_sent_for(&self, target: &str) -> bool {
+        let Ok(refs) = self.repo.references_glob(&format!("{PREFIX}/sent/*")) else {
+            return false;
+        };
+        refs.flatten().any(|r| {
+            r.target()
+                .and_then(|oid| self.repo.find_blob(oid).ok())
+                .and_then(|b| serde_json::from_slice::<Stamp>(b.content()).ok())
+                .is_some_and(|s| s.key.ends_with(&format!("/{target}")))
+        })
+    }
+
+    fn stamp(&self, key: &str, now: DateTime<Utc>, note: Option<String>) -> Result<Oid> {
+        let nonce: String = {
+            let mut h = Sha1::new();
+            h.update(self.sender.as_bytes());
+            h.update(now.to_rfc3339().as_bytes());
+            h.update(std::process::id().to_le_bytes());
+            h.update(
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_nanos())
+                    .to_le_bytes(),
+            );
+            h.finalize()
+                .iter()
+                .take(8)
+                .map(|b| format!("{b:02x}"))
+                .collect()
+        };
+        let stamp = Stamp {
+            key: key.to_string(),
+            by: self.sender.clone(),
+            at: now,
+            nonce,
+            note,
+        };
+        Ok(self.repo.blob(&serde_json::to_vec(&stamp)?)?)
+    }
+
+    /// Points `name` at `oid` here and, with a remote, there: created only if absent, or moved
+    /// from `lease` when given. False when someone else got there first.
+    fn put(&self, name: &str, oid: Oid, lease: Option<Oid>) -> Result<bool> {
+        if let Some(remote) = &self.remote {
+            let spec = format!("{oid}:{name}");
+            let lease_arg = lease.map(|old| format!("--force-with-lease={name}:{old}"));
+            let mut args = vec!["push", "--quiet", "--porcelain"];
+            if let Some(l) = &lease_arg {
+                args.push(l);
+            }
+            args.push(remote);
+            args.push(&spec);
+            let out = self.git(&args)?;
+            if !out.status.success() {
+                let said = String::from_utf8_lossy(&out.stdout).to_string()
+                    + &String::from_utf8_lossy(&out.stderr);
+                if said.contains("rejected") || said.contains("stale info") {
+                    return Ok(false);
+                }
+                bail!(
+                    "cannot update the notification ledger on `{remote}`: {}",
+                    said.trim()
+                );
+            }
+            self.repo.reference(name, oid, true, "incident notify")?;
+            return Ok(true);
+        }
+        let done = match lease {
+            Some(old) => self
+                .repo
+                .reference_matching(name, oid, true, old, "incident notify"),
+            None => self.repo.reference(name, oid, false, "incident notify"),
+        };
+        match done {
+            Ok(_) => Ok(true),
+            Err(e)
+                if matches!(
+                    e.code(),
+                    git2::ErrorCode::Exists | git2::ErrorCode::Modified
+                ) =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Claims `key` for this sender: won, sent already, or held by a fresh claim of another.
+    pub fn claim(&self, key: &str, now: DateTime<Utc>, timeout: Duration) -> Result<Claim> {
+        if self.is_sent(key) {
+            return Ok(Claim::Sent);
+        }
+        let name = self.reference("claims", key);
+        let lease = match self.read(&name) {
+            Some((_, held)) if held.at + timeout > now => return Ok(Claim::Taken),
+            Some((oid, _)) => Some(oid),
+            None => None,
+        };
+        let oid = self.stamp(key, now, None)?;
+        Ok(if self.put(&name, oid, lease)? {
+            Claim::Won
+        } else {
+            Claim::Taken
+        })
+    }
+
+    /// Records the delivery, so no clone sends it again.
+    pub fn mark_sent(&self, key: &str, now: DateTime<Utc>) -> Result<()> {
+        let oid = self.stamp(key, now, None)?;
+        self.put(&self.reference("sent", key), oid, None)?;
+        Ok(())
+    }
+
+    /// Records why a delivery failed (shown by `notify --status`); the claim stays, so it is
+    /// retried once the claim times out.
+    pub fn mark_failed(&self, key: &str, now: DateTime<Utc>, why: &str) -> Result<()> {
+        let name = self.reference("failed", key);
+        let oid = self.stamp(key, now, Some(why.to_string()))?;
+        let lease = self.read(&name).map(|(oid, _)| oid);
+        self.put(&name, oid, lease)?;
+        Ok(())
+    }
+
+    /// The failures on record whose notification was not sent since, oldest first.
+    pub fn failures(&self) -> Vec<Stamp> {
+        let Ok(refs) = self.repo.references_glob(&format!("{PREFIX}/failed/*")) else {
+            return Vec::new();
+        };
+        let mut out: Vec<Stamp> = refs
+            .flatten()
+            .filter_map(|r| r.target())
+            .filter_map(|oid| self.repo.find_blob(oid).ok())
+            .filter_map(|b| serde_json::from_slice::<Stamp>(b.content()).ok())
+            .filter(|s| !self.is_sent(&s.key))
+            .collect();
+        out.sort_by(|a, b| (a.at, &a.key).cmp(&(b.at, &b.key)));
+        out
+    }
+}

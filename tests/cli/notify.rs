@@ -1,0 +1,477 @@
+//! `incident notify` against HTTP servers on 127.0.0.1 started here: payloads, signatures,
+//! retries, timeouts, secrets kept out of everything, and exactly-once delivery across clones.
+
+use crate::support::Repo;
+use std::collections::VecDeque;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+const SECRET: &str = "hmac-key-CANARY-7c1f";
+
+#[derive(Debug, Clone)]
+struct Request {
+    path: String,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+impl Request {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body).unwrap()
+    }
+}
+
+#[derive(Debug, Clone)]
+enum Reply {
+    Status(u16, Option<&'static str>),
+    /// Accept the request and never answer.
+    Hang,
+}
+
+/// A loopback HTTP server answering from a script (then 200), recording every request.
+struct Server {
+    url: String,
+    requests: Arc<Mutex<Vec<Request>>>,
+    script: Arc<Mutex<VecDeque<Reply>>>,
+}
+
+impl Server {
+    fn start() -> Server {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!(
+            "http://{}/hooks/SECRET-PATH-CANARY-93ab",
+            listener.local_addr().unwrap()
+        );
+        let requests: Arc<Mutex<Vec<Request>>> = Arc::default();
+        let script: Arc<Mutex<VecDeque<Reply>>> = Arc::default();
+        let (r, s) = (requests.clone(), script.clone());
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { continue };
+                let (r, s) = (r.clone(), s.clone());
+                std::thread::spawn(move || {
+                    let mut reader = BufReader::new(stream.try_clone().unwrap());
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                        return;
+                    }
+                    let path = line.split_whitespace().nth(1).unwrap_or("").to_string();
+                    let mut headers = Vec::new();
+                    loop {
+                        let mut h = String::new();
+                        reader.read_line(&mut h).unwrap();
+                        let h = h.trim_end().to_string();
+                        if h.is_empty() {
+                            break;
+                        }
+                        if let Some((k, v)) = h.split_once(':') {
+                            headers.push((k.trim().to_string(), v.trim().to_string()));
+                        }
+                    }
+                    let len: usize = headers
+                        .iter()
+                        .find(|(k, _)| k.eq_ignore_ascii_case("content-length"))
+                        .and_then(|(_, v)| v.parse().ok())
+                        .unwrap_or(0);
+                    let mut body = vec![0; len];
+                    reader.read_exact(&mut body).unwrap();
+                    r.lock().unwrap().push(Request {
+                        path,
+                        headers,
+                        body,
+                    });
+                    let reply = s.lock().unwrap().pop_front();
+                    let (code, extra) = match reply {
+                        Some(Reply::Hang) => {
+                            std::thread::sleep(Duration::from_secs(60));
+                            return;
+                        }
+                        Some(Reply::Status(code, extra)) => (code, extra),
+                        None => (200, None),
+                    };
+                    let extra = extra.map(|h| format!("{h}\r\n")).unwrap_or_default();
+                    let _ = write!(
+                        stream,
+                        "HTTP/1.1 {code} X\r\nContent-Length: 2\r\nConnection: close\r\n{extra}\r\nok"
+                    );
+                });
+            }
+        });
+        Server {
+            url,
+            requests,
+            script,
+        }
+    }
+
+    fn then(&self, reply: Reply) -> &Server {
+        self.script.lock().unwrap().push_back(reply);
+        self
+    }
+
+    fn received(&self) -> Vec<Request> {
+        self.requests.lock().unwrap().clone()
+    }
+}
+
+const TARGETS: &str = "notify:
+  targets:
+  - id: ops-chat
+    kind: slack
+    url_env: TEST_CHAT_URL
+    internal: true
+  - id: partners
+    kind: webhook
+    url_env: TEST_HOOK_URL
+    secret_env: TEST_HOOK_SECRET
+    events: [declared, update, resolved]
+  timeout: 1s
+  backoff: 1s
+  attempts: 3
+  claim_timeout: 2s
+";
+
+fn with_targets(repo: &Repo) {
+    let config = std::fs::read_to_string(repo.root.join(".incident.yaml")).unwrap();
+    repo.write(".incident.yaml", &format!("{config}{TARGETS}"));
+    repo.git(&["commit", "-qam", "notification targets"]);
+}
+
+fn notify(repo: &Repo, chat: &Server, hook: &Server, args: &[&str]) -> std::process::Output {
+    repo.cmd()
+        .env("TEST_CHAT_URL", &chat.url)
+        .env("TEST_HOOK_URL", &hook.url)
+        .env("TEST_HOOK_SECRET", SECRET)
+        .arg("notify")
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn text(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr)
+}
+
+#[test]
+fn each_target_gets_its_payload_once_signed_and_without_secrets_anywhere() {
+    let repo = Repo::new();
+    with_targets(&repo);
+    let (chat, hook) = (Server::start(), Server::start());
+    let id = repo.declare(
+        "Checkout down",
+        &["--sev", "SEV1", "--commander", "alice", "--update"],
+    );
+    repo.ok(&[
+        "log",
+        &id,
+        "INTERNAL-CANARY db primary at 100% cpu",
+        "--internal",
+    ]);
+    repo.ok(&["severity", &id, "SEV2", "--reason", "fewer errors"]);
+
+    let first = notify(&repo, &chat, &hook, &[]);
+    assert_eq!(first.status.code(), Some(1));
+    assert!(text(&first).contains("--since"), "{}", text(&first));
+    assert!(chat.received().is_empty() && hook.received().is_empty());
+
+    let dry = notify(&repo, &chat, &hook, &["--dry-run", "--since", "1h"]);
+    assert!(dry.status.success(), "{}", text(&dry));
+    let planned = text(&dry);
+    assert!(planned.contains("would send to partners"), "{planned}");
+    assert!(chat.received().is_empty(), "a dry run sends nothing");
+
+    let sent = notify(&repo, &chat, &hook, &["--since", "1h"]);
+    assert!(sent.status.success(), "{}", text(&sent));
+    let chat_got = chat.received();
+    let hook_got = hook.received();
+    // Chat: the declaration, the first update, the internal note, the severity change.
+    let kinds: Vec<String> = chat_got
+        .iter()
+        .map(|r| r.header("Idempotency-Key").unwrap().to_string())
+        .collect();
+    assert_eq!(chat_got.len(), 4, "{kinds:?}");
+    assert!(
+        chat_got
+            .iter()
+            .any(|r| String::from_utf8_lossy(&r.body).contains("INTERNAL-CANARY")),
+        "the internal channel gets internal notes"
+    );
+    // The partners' webhook asked for declared and update only, and is not internal.
+    assert_eq!(hook_got.len(), 2, "{hook_got:?}");
+    for r in &hook_got {
+        assert!(!String::from_utf8_lossy(&r.body).contains("INTERNAL-CANARY"));
+        let expected = {
+            use hmac::{Hmac, Mac};
+            let mut mac = Hmac::<sha2::Sha256>::new_from_slice(SECRET.as_bytes()).unwrap();
+            mac.update(&r.body);
+            let hex: String = mac
+                .finalize()
+                .into_bytes()
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect();
+            format!("sha256={hex}")
+        };
+        assert_eq!(
+            r.header("X-Incident-Signature-256"),
+            Some(expected.as_str())
+        );
+        let body = r.json();
+        assert_eq!(
+            body["idempotency_key"],
+            r.header("Idempotency-Key").unwrap()
+        );
+        assert!(
+            body["idempotency_key"]
+                .as_str()
+                .unwrap()
+                .ends_with("/partners")
+        );
+        assert_eq!(body["incident"], id.as_str());
+    }
+    assert!(
+        chat_got
+            .iter()
+            .all(|r| r.path == "/hooks/SECRET-PATH-CANARY-93ab")
+    );
+    let slack = chat_got[0].json();
+    assert!(slack["blocks"][0]["text"]["type"] == "mrkdwn", "{slack}");
+    assert!(
+        slack["text"].as_str().unwrap().contains("Checkout down"),
+        "{slack}"
+    );
+    assert_eq!(hook_got[0].json()["event"], "declared");
+
+    // Exactly once: nothing is due any more.
+    let again = notify(&repo, &chat, &hook, &["--since", "1h"]);
+    assert!(text(&again).contains("sent 0"), "{}", text(&again));
+    assert_eq!(chat.received().len(), 4);
+    assert_eq!(hook.received().len(), 2);
+    // New events are sent without --since now that the targets have a history.
+    repo.ok(&["resolve", &id]);
+    let later = notify(&repo, &chat, &hook, &[]);
+    assert!(later.status.success(), "{}", text(&later));
+    assert_eq!(hook.received().len(), 3);
+
+    // No secret anywhere: outputs, the ledger's objects, the repo's files and history.
+    let mut places = vec![
+        text(&first),
+        planned,
+        text(&sent),
+        text(&again),
+        text(&later),
+    ];
+    places.push(repo.git(&["log", "--all", "-p"]));
+    for r in repo
+        .git(&[
+            "for-each-ref",
+            "--format=%(objectname)",
+            "refs/incident-notify",
+        ])
+        .lines()
+    {
+        places.push(repo.git(&["cat-file", "-p", r]));
+    }
+    places.push(std::fs::read_to_string(repo.root.join(".incident.yaml")).unwrap());
+    for p in &places {
+        for secret in [SECRET, "SECRET-PATH-CANARY", chat.url.as_str()] {
+            assert!(!p.contains(secret), "a secret leaked: {p}");
+        }
+    }
+}
+
+#[test]
+fn retries_honour_retry_after_stop_on_4xx_and_time_out() {
+    let repo = Repo::new();
+    with_targets(&repo);
+    let config = std::fs::read_to_string(repo.root.join(".incident.yaml")).unwrap();
+    // Only the webhook, and only declarations.
+    repo.write(
+        ".incident.yaml",
+        &config.replace(
+            "  - id: ops-chat\n    kind: slack\n    url_env: TEST_CHAT_URL\n    internal: true\n",
+            "",
+        ),
+    );
+    repo.git(&["commit", "-qam", "one target"]);
+    let (chat, hook) = (Server::start(), Server::start());
+    let declare = |title: &str| repo.declare(title, &["--sev", "SEV3"]);
+
+    declare("First");
+    hook.then(Reply::Status(500, None));
+    let out = notify(&repo, &chat, &hook, &["--since", "1h"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(hook.received().len(), 2, "500, then delivered");
+
+    declare("Second");
+    hook.then(Reply::Status(429, Some("Retry-After: 2")));
+    let started = Instant::now();
+    let out = notify(&repo, &chat, &hook, &[]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        started.elapsed() >= Duration::from_secs(2),
+        "waited as asked"
+    );
+    assert_eq!(hook.received().len(), 4);
+
+    let third = declare("Third");
+    hook.then(Reply::Status(401, None));
+    let out = notify(&repo, &chat, &hook, &[]);
+    assert_eq!(out.status.code(), Some(1));
+    let said = text(&out);
+    assert!(
+        said.contains("HTTP 401") && said.contains("not retried"),
+        "{said}"
+    );
+    assert!(!said.contains(&hook.url), "{said}");
+    assert_eq!(hook.received().len(), 5, "a 401 is not retried");
+    let status = repo.ok(&["notify", "--status"]);
+    assert!(
+        status.contains(&third) && status.contains("HTTP 401"),
+        "{status}"
+    );
+
+    // A server that never answers: each attempt times out after 1 s.
+    std::thread::sleep(Duration::from_millis(2100)); // the failed claim times out
+    hook.then(Reply::Hang).then(Reply::Hang).then(Reply::Hang);
+    let started = Instant::now();
+    let out = notify(&repo, &chat, &hook, &[]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("timed out"), "{}", text(&out));
+    assert!(started.elapsed() < Duration::from_secs(20));
+    // Then the server recovers and the notification goes out.
+    std::thread::sleep(Duration::from_millis(2100));
+    let out = notify(&repo, &chat, &hook, &[]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        repo.ok(&["notify", "--status"])
+            .contains("no failed deliveries")
+    );
+}
+
+/// Three clones sharing a bare remote run `notify` at once: each notification reaches the server
+/// exactly once; a sender killed after its claim leaves it to be retried once the claim times out.
+#[test]
+fn three_clones_at_once_deliver_each_notification_exactly_once() {
+    let repo = Repo::new();
+    with_targets(&repo);
+    let remote = repo.home.path().join("remote.git");
+    repo.git(&["init", "-q", "--bare", remote.to_str().unwrap()]);
+    repo.git(&["remote", "add", "origin", remote.to_str().unwrap()]);
+    for n in 0..4 {
+        repo.declare(&format!("Incident {n}"), &["--sev", "SEV2", "--update"]);
+    }
+    repo.ok(&["sync"]);
+    let mut dirs = vec![repo.root.clone()];
+    for k in 1..3 {
+        let dir = repo.home.path().join(format!("clone{k}"));
+        repo.git(&[
+            "clone",
+            "-q",
+            remote.to_str().unwrap(),
+            dir.to_str().unwrap(),
+        ]);
+        dirs.push(dir);
+    }
+    let (chat, hook) = (Server::start(), Server::start());
+    let children: Vec<_> = dirs
+        .iter()
+        .map(|dir| {
+            let mut cmd = repo.spawnable(&["notify", "--since", "1h"]);
+            cmd.current_dir(dir)
+                .env("TEST_CHAT_URL", &chat.url)
+                .env("TEST_HOOK_URL", &hook.url)
+                .env("TEST_HOOK_SECRET", SECRET);
+            std::thread::spawn(move || cmd.output().unwrap())
+        })
+        .collect();
+    for c in children {
+        let out = c.join().unwrap();
+        assert!(out.status.success(), "{}", text(&out));
+    }
+    let mut keys: Vec<String> = chat
+        .received()
+        .iter()
+        .chain(hook.received().iter())
+        .map(|r| r.header("Idempotency-Key").unwrap().to_string())
+        .collect();
+    let total = keys.len();
+    keys.sort();
+    keys.dedup();
+    assert_eq!(total, keys.len(), "a notification was delivered twice");
+    // 4 × (declared + update) to both targets.
+    assert_eq!(total, 16);
+    let sent = repo.git(&[
+        "--git-dir",
+        remote.to_str().unwrap(),
+        "for-each-ref",
+        "refs/incident-notify/sent",
+    ]);
+    assert_eq!(sent.lines().count(), 16, "the shared ledger says so");
+
+    // A sender killed between its claim and the send.
+    let id = repo.declare("Late", &["--sev", "SEV2"]);
+    repo.ok(&["sync"]);
+    hook.then(Reply::Hang);
+    let before = hook.received().len();
+    let mut child = {
+        let mut cmd = repo.spawnable(&["notify"]);
+        cmd.env("TEST_CHAT_URL", &chat.url)
+            .env("TEST_HOOK_URL", &hook.url)
+            .env("TEST_HOOK_SECRET", SECRET);
+        cmd.spawn().unwrap()
+    };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while hook.received().len() == before && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    // Another clone sees the fresh claim and leaves it alone ...
+    let mut cmd = repo.spawnable(&["notify"]);
+    cmd.current_dir(&dirs[1])
+        .env("TEST_CHAT_URL", &chat.url)
+        .env("TEST_HOOK_URL", &hook.url)
+        .env("TEST_HOOK_SECRET", SECRET);
+    repo.git(&[
+        "-C",
+        dirs[1].to_str().unwrap(),
+        "pull",
+        "-q",
+        "origin",
+        "main",
+    ]);
+    let out = cmd.output().unwrap();
+    assert!(
+        text(&out).contains("left 1 to another sender"),
+        "{}",
+        text(&out)
+    );
+    // ... and retries it once the claim timed out.
+    std::thread::sleep(Duration::from_millis(2100));
+    let out = cmd.output().unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    let late: Vec<Request> = hook
+        .received()
+        .into_iter()
+        .filter(|r| r.header("Idempotency-Key").unwrap().starts_with(&id))
+        .collect();
+    assert_eq!(
+        late.len(),
+        2,
+        "sent again after the kill, same idempotency key"
+    );
+    assert_eq!(
+        late[0].header("Idempotency-Key"),
+        late[1].header("Idempotency-Key")
+    );
+}
