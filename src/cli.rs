@@ -29,6 +29,10 @@ pub struct Cli {
     #[arg(long, global = true)]
     pub utc: bool,
 
+    /// after a change, deliver its notifications (also `notify: auto: true` in .incident.yaml); a
+    /// failed delivery only warns: the change is committed
+    #[arg(long, global = true)]
+    pub notify: bool,
     /// after a change, sync with the remote (also `sync: auto` in .incident.yaml)
     #[arg(long, global = true)]
     pub sync: bool,

@@ -21,6 +21,8 @@ pub struct Context {
     pub interactive: bool,
     /// `--sync`: sync right after a change.
     pub sync: bool,
+    /// Deliver a change's notifications right after it (`--notify`).
+    pub notify: bool,
     no_verify: bool,
     /// Opened once, on first use: discovering the repo and parsing the policy is paid once.
     store: std::cell::OnceCell<Store>,
@@ -65,6 +67,7 @@ impl Context {
             },
             interactive: std::io::stdin().is_terminal() && std::io::stderr().is_terminal(),
             sync: cli.sync,
+            notify: cli.notify,
             no_verify: cli.no_verify,
             store: std::cell::OnceCell::new(),
         })

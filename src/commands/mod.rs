@@ -205,6 +205,7 @@ pub(crate) fn report(ctx: &Context, saved: &Saved, what: &str) -> Result<()> {
 /// Syncs after a change when `--sync` or `sync: auto` asks for it; a failed sync only warns (the
 /// change is committed).
 pub(crate) fn after_change(ctx: &Context) -> Result<()> {
+    notify::after_change(ctx);
     let store = ctx.store()?;
     if !ctx.sync && store.config().sync != crate::model::SyncMode::Auto {
         return Ok(());

@@ -54,7 +54,53 @@ fn sender() -> String {
 }
 
 pub fn run(ctx: &Context, args: Args) -> Result<()> {
-    let store = ctx.store()?;
+    let since = match &args.since {
+        Some(text) => Some(ctx.since_arg(text)?),
+        None => None,
+    };
+    if args.status {
+        let store = ctx.store()?;
+        checked_targets(store)?;
+        let ledger = Ledger::open(store.root(), &args.remote, sender())?;
+        ledger.fetch()?;
+        return status(ctx, &ledger);
+    }
+    let report = deliver_pending(ctx, since, args.dry_run, &args.remote)?;
+    print(ctx, &report)?;
+    if !report.failed.is_empty() {
+        bail!(
+            "{} notification(s) failed; they are retried by the next `incident notify` once their claim times out",
+            report.failed.len()
+        );
+    }
+    Ok(())
+}
+
+/// After a change, with `--notify` or `notify: auto`: delivers what the change (and anything else
+/// from the last minutes) calls for. Never fails the change: a problem is a warning.
+pub(crate) fn after_change(ctx: &Context) {
+    let Ok(store) = ctx.store() else { return };
+    if !ctx.notify && !store.config().notify.auto {
+        return;
+    }
+    let since = ctx.now - chrono::Duration::minutes(5);
+    match deliver_pending(ctx, Some(since), false, "origin") {
+        Ok(report) => {
+            for f in &report.failed {
+                eprintln!(
+                    "warning: notification {} failed ({}); `incident notify` retries it",
+                    f.key, f.reason
+                );
+            }
+            if !report.sent.is_empty() && !ctx.out.json {
+                eprintln!("notified: {} message(s) sent", report.sent.len());
+            }
+        }
+        Err(e) => eprintln!("warning: the change is committed but notifying failed: {e:#}"),
+    }
+}
+
+fn checked_targets(store: &crate::store::Store) -> Result<()> {
     let config = store.config();
     if config.notify.targets.is_empty() {
         bail!(
@@ -64,15 +110,23 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
     for t in &config.notify.targets {
         check_target(t).map_err(|e| anyhow::anyhow!("{e} (in .incident.yaml)"))?;
     }
-    let ledger = Ledger::open(store.root(), &args.remote, sender())?;
+    Ok(())
+}
+
+/// Plans, claims and delivers every pending notification from `since` on (`None`: all history,
+/// refused while a target has never been sent anything).
+fn deliver_pending(
+    ctx: &Context,
+    since_arg: Option<DateTime<Utc>>,
+    dry_run: bool,
+    remote: &str,
+) -> Result<Report> {
+    let store = ctx.store()?;
+    let config = store.config();
+    checked_targets(store)?;
+    let ledger = Ledger::open(store.root(), remote, sender())?;
     ledger.fetch()?;
-    if args.status {
-        return status(ctx, &ledger);
-    }
-    let since = match &args.since {
-        Some(text) => ctx.since_arg(text)?,
-        None => DateTime::UNIX_EPOCH,
-    };
+    let since = since_arg.unwrap_or(DateTime::UNIX_EPOCH);
     let mut incidents: Vec<Incident> = Vec::new();
     for loaded in store.load_all()? {
         match loaded {
@@ -85,7 +139,7 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
         .into_iter()
         .filter(|n| !ledger.is_sent(&n.key))
         .collect();
-    if args.since.is_none() {
+    if since_arg.is_none() {
         for t in &config.notify.targets {
             if pending.iter().any(|n| n.target == t.id) && !ledger.has_sent_for(&t.id) {
                 bail!(
@@ -96,9 +150,9 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
         }
     }
     let mut report = Report::default();
-    if args.dry_run {
+    if dry_run {
         report.dry_run = pending;
-        return print(ctx, &report);
+        return Ok(report);
     }
     // Every secret a pending notification needs, before anything is sent.
     for t in &config.notify.targets {
@@ -152,12 +206,21 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
         let link = base
             .as_ref()
             .map(|b| format!("{b}/incidents/{}.html", n.incident));
-        let body = serde_json::to_vec(&deliver::payload(&target.kind, &n, link.as_deref()))?;
+        let routing_key = match (&target.secret_env, target.kind.as_str()) {
+            (Some(env), "pagerduty") => Some(secret(target, env)?),
+            _ => None,
+        };
+        let body = serde_json::to_vec(&deliver::payload(
+            &target.kind,
+            &n,
+            link.as_deref(),
+            routing_key.as_deref(),
+        ))?;
         let mut headers = vec![
             ("Idempotency-Key".to_string(), n.key.clone()),
             ("X-Incident-Delivery".to_string(), n.key.clone()),
         ];
-        if let Some(env) = &target.secret_env {
+        if let (Some(env), "webhook") = (&target.secret_env, target.kind.as_str()) {
             let key = secret(target, env)?;
             headers.push((
                 "X-Incident-Signature-256".to_string(),
@@ -177,15 +240,7 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
             }
         }
     }
-    print(ctx, &report)?;
-    if !report.failed.is_empty() {
-        bail!(
-            "{} notification(s) failed; they are retried by the next `incident notify` once their claim times out ({})",
-            report.failed.len(),
-            crate::model::Span(claim_timeout.num_seconds())
-        );
-    }
-    Ok(())
+    Ok(report)
 }
 
 fn to_std(secs: i64) -> std::time::Duration {

@@ -103,7 +103,8 @@ pub fn run(ctx: &Context, mut args: Args) -> Result<()> {
         Ok(Change::new(&event.kind, summary))
     })?;
     if ctx.out.json {
-        return ctx.out.json(&saved.incident);
+        ctx.out.json(&saved.incident)?;
+        return super::after_change(ctx);
     }
     let update = posted.expect("the closure ran");
     let visibility = if update.visibility.is_public() {
@@ -117,7 +118,8 @@ pub fn run(ctx: &Context, mut args: Args) -> Result<()> {
         ctx.out.paint(&saved.incident.id, Style::Bold),
         ctx.out.paint(&format!("[{}]", saved.commit), Style::Dim),
     ))?;
-    print_posted(ctx, &saved.incident, &update.id)
+    print_posted(ctx, &saved.incident, &update.id)?;
+    super::after_change(ctx)
 }
 
 /// On a terminal, asks for what an update after the first must say and was not given; elsewhere the

@@ -244,6 +244,31 @@ impl Incident {
         out
     }
 
+    /// The severity and lifecycle status just after timeline event `seq` (events of one second
+    /// keep their order; `usize::MAX`: after all of them).
+    pub fn state_through(&self, seq: usize) -> (Severity, super::Status) {
+        let mut severity = self
+            .severity_changes()
+            .first()
+            .map_or(self.severity, |(_, from, _)| *from);
+        let mut status = super::Status::Investigating;
+        for e in self.timeline.iter().take(seq.saturating_add(1)) {
+            if e.kind == event_kind::RESOLVED {
+                status = super::Status::Resolved;
+            } else if e.kind == event_kind::SEVERITY
+                && let Some((_, to)) = severity_change(&e.text)
+            {
+                severity = to;
+            } else if e.kind == event_kind::STATUS
+                && let Some((_, to)) = e.text.split_once(" → ")
+                && let Ok(to) = to.split(':').next().unwrap_or("").trim().parse()
+            {
+                status = to;
+            }
+        }
+        (severity, status)
+    }
+
     /// Whether the incident was ever reopened after a resolution.
     pub fn was_reopened(&self) -> bool {
         self.episodes().len() > 1

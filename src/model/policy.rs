@@ -51,6 +51,9 @@ pub struct NotifyConfig {
     /// How many times a notification is tried in one run (default 4).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attempts: Option<u32>,
+    /// Deliver each change's notifications right after its commit, as `--notify` does.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub auto: bool,
     #[serde(flatten)]
     pub extra: Extra,
 }
@@ -62,6 +65,7 @@ impl NotifyConfig {
             && self.timeout.is_none()
             && self.backoff.is_none()
             && self.attempts.is_none()
+            && !self.auto
             && self.extra.is_empty()
     }
 }

@@ -30,9 +30,76 @@ impl Default for Policy {
     }
 }
 
-/// The request body a target of `kind` expects.
-pub fn payload(kind: &str, n: &Notification, link: Option<&str>) -> serde_json::Value {
+/// The request body a target of `kind` expects. `routing_key` is PagerDuty's integration key.
+pub fn payload(
+    kind: &str,
+    n: &Notification,
+    link: Option<&str>,
+    routing_key: Option<&str>,
+) -> serde_json::Value {
+    let headline = format!("{} {}: {}", n.severity, n.title, n.event);
     match kind {
+        "teams" => {
+            let mut card = json!({
+                "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+                "type": "AdaptiveCard",
+                "version": "1.4",
+                "body": [
+                    {"type": "TextBlock", "text": headline, "weight": "Bolder", "wrap": true},
+                    {"type": "TextBlock", "text": n.text, "wrap": true},
+                    {"type": "FactSet", "facts": [
+                        {"title": "Incident", "value": n.incident},
+                        {"title": "Severity", "value": n.severity},
+                        {"title": "Status", "value": n.status}
+                    ]}
+                ]
+            });
+            if let Some(link) = link {
+                card["actions"] =
+                    json!([{"type": "Action.OpenUrl", "title": "Status page", "url": link}]);
+            }
+            json!({
+                "type": "message",
+                "attachments": [{
+                    "contentType": "application/vnd.microsoft.card.adaptive",
+                    "content": card
+                }]
+            })
+        }
+        "mattermost" => json!({ "text": n.text }),
+        // Discord refuses content over 2,000 characters.
+        "discord" => json!({ "content": n.text.chars().take(2000).collect::<String>() }),
+        "pagerduty" => {
+            let action = match n.event.as_str() {
+                "resolved" => "resolve",
+                "status" => "acknowledge",
+                _ => "trigger",
+            };
+            let severity = match n.severity {
+                crate::model::Severity::Sev1 => "critical",
+                crate::model::Severity::Sev2 => "error",
+                crate::model::Severity::Sev3 => "warning",
+                crate::model::Severity::Sev4 => "info",
+            };
+            let mut event = json!({
+                "routing_key": routing_key.unwrap_or_default(),
+                "event_action": action,
+                "dedup_key": n.incident,
+            });
+            if action == "trigger" {
+                event["payload"] = json!({
+                    "summary": headline,
+                    "source": "incident",
+                    "severity": severity,
+                    "timestamp": n.at,
+                    "custom_details": {"text": n.text, "status": n.status, "key": n.key}
+                });
+                if let Some(link) = link {
+                    event["links"] = json!([{"href": link, "text": "Status page"}]);
+                }
+            }
+            event
+        }
         "slack" => {
             let context = match link {
                 Some(link) => format!(

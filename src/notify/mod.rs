@@ -21,7 +21,18 @@ pub const EVENTS: [&str; 7] = [
 ];
 
 /// The kinds of target this version delivers to.
-pub const KINDS: [&str; 2] = ["slack", "webhook"];
+pub const KINDS: [&str; 6] = [
+    "slack",
+    "teams",
+    "mattermost",
+    "discord",
+    "pagerduty",
+    "webhook",
+];
+
+/// The events an alerting target can act on: PagerDuty triggers on a declaration or a severity
+/// change, acknowledges on a status change and resolves on the resolution.
+pub const PAGING_EVENTS: [&str; 4] = ["declared", "severity", "status", "resolved"];
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Notification {
@@ -38,6 +49,20 @@ pub struct Notification {
     pub public: bool,
     /// What it says, from the channel templates for updates.
     pub text: String,
+    /// Its place in the incident's timeline: the order within one second.
+    #[serde(skip)]
+    pub seq: usize,
+}
+
+/// One event of an incident that targets may be told about.
+struct Event {
+    kind: &'static str,
+    id: String,
+    at: DateTime<Utc>,
+    public: bool,
+    text: String,
+    /// Its place in the timeline: the order within one second.
+    seq: usize,
 }
 
 /// Refuses a target this version cannot serve, naming the field and what is valid.
@@ -58,6 +83,12 @@ pub fn check_target(t: &NotifyTarget) -> Result<(), String> {
         ));
     }
     crate::model::check_name("notify target id", &t.id).map_err(|e| e.to_string())?;
+    if t.kind == "pagerduty" && t.secret_env.is_none() {
+        return Err(format!(
+            "notify target `{}`: a pagerduty target needs `secret_env`, the variable holding its integration (routing) key",
+            t.id
+        ));
+    }
     Ok(())
 }
 
@@ -73,9 +104,8 @@ pub fn plan(
 ) -> Result<Vec<Notification>, crate::render::RenderError> {
     let mut out = Vec::new();
     for i in incidents.iter().filter(|i| !i.drill) {
-        // (event kind, event id, when, public, text)
-        let mut events: Vec<(&str, String, DateTime<Utc>, bool, String)> = Vec::new();
-        for e in i.timeline.iter().filter(|e| e.at >= since) {
+        let mut events: Vec<Event> = Vec::new();
+        for (seq, e) in i.timeline.iter().enumerate().filter(|(_, e)| e.at >= since) {
             let kind = match e.kind.as_str() {
                 event_kind::DECLARED => "declared",
                 event_kind::SEVERITY => "severity",
@@ -87,25 +117,63 @@ pub fn plan(
                 _ => continue,
             };
             let public = e.visibility == Visibility::Public;
-            let text = format!("{} {}: {}", i.severity, i.title, e.text);
-            events.push((kind, e.id.clone(), e.at, public, text));
+            let text = if e.text.contains(&i.title) {
+                e.text.clone()
+            } else {
+                format!("{}: {}", i.title, e.text)
+            };
+            events.push(Event {
+                kind,
+                id: e.id.clone(),
+                at: e.at,
+                public,
+                text,
+                seq,
+            });
         }
+        // An update goes where its timeline event is, so events of one second keep their order
+        // (PagerDuty must see the trigger before the resolve).
+        let mut update_events = i
+            .timeline
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| e.kind == event_kind::UPDATE);
         for u in i.updates.iter().filter(|u| u.at >= since) {
+            let seq = update_events
+                .find(|(_, e)| e.at == u.at)
+                .map_or(usize::MAX, |(n, _)| n);
             let public = u.visibility.is_public();
             let text = match UpdateDocument::for_update(i, config, &u.id, now) {
                 Some(doc) => renderer.render("update-chat.md", &doc)?.trim().to_string(),
                 None => continue,
             };
-            events.push(("update", u.id.clone(), u.at, public, text));
+            events.push(Event {
+                kind: "update",
+                id: u.id.clone(),
+                at: u.at,
+                public,
+                text,
+                seq,
+            });
         }
         for target in &config.notify.targets {
-            let wants_severity =
-                target.severities.is_empty() || target.severities.contains(&i.severity);
-            if !wants_severity {
-                continue;
-            }
-            for (kind, id, at, public, text) in &events {
+            for Event {
+                kind,
+                id,
+                at,
+                public,
+                text,
+                seq,
+            } in &events
+            {
                 if !target.events.is_empty() && !target.events.iter().any(|e| e == kind) {
+                    continue;
+                }
+                if target.kind == "pagerduty" && !PAGING_EVENTS.contains(kind) {
+                    continue;
+                }
+                let (severity, status) = i.state_through(*seq);
+                if !target.severities.is_empty() && !target.severities.contains(&severity) {
                     continue;
                 }
                 // The canary rule: a channel that is not internal never hears an internal note.
@@ -117,17 +185,21 @@ pub fn plan(
                     target: target.id.clone(),
                     incident: i.id.clone(),
                     title: i.title.clone(),
-                    severity: i.severity,
-                    status: i.status.to_string(),
+                    // As they were when it happened: a late run still says what was true then.
+                    severity,
+                    status: status.to_string(),
                     event: kind.to_string(),
                     event_id: id.clone(),
                     at: *at,
                     public: *public,
                     text: text.clone(),
+                    seq: *seq,
                 });
             }
         }
     }
-    out.sort_by(|a, b| (a.at, &a.key).cmp(&(b.at, &b.key)));
+    out.sort_by(|a, b| {
+        (a.at, &a.incident, a.seq, &a.target).cmp(&(b.at, &b.incident, b.seq, &b.target))
+    });
     Ok(out)
 }

@@ -475,3 +475,129 @@ fn three_clones_at_once_deliver_each_notification_exactly_once() {
         late[1].header("Idempotency-Key")
     );
 }
+
+/// What each kind of target receives for a declaration and a resolution (snapshots), and PagerDuty
+/// opens, acknowledges and resolves one alert per incident (its dedup key).
+#[test]
+fn every_kind_gets_the_payload_it_expects() {
+    let repo = Repo::new();
+    let kinds = [
+        "slack",
+        "teams",
+        "mattermost",
+        "discord",
+        "pagerduty",
+        "webhook",
+    ];
+    let servers: Vec<Server> = kinds.iter().map(|_| Server::start()).collect();
+    let mut config = std::fs::read_to_string(repo.root.join(".incident.yaml")).unwrap();
+    config.push_str("notify:\n  targets:\n");
+    for kind in kinds {
+        config.push_str(&format!(
+            "  - id: to-{kind}\n    kind: {kind}\n    url_env: TEST_URL_{}\n",
+            kind.to_uppercase()
+        ));
+        if kind == "pagerduty" {
+            config.push_str("    secret_env: TEST_PD_KEY\n");
+        } else {
+            config.push_str("    events: [declared, resolved]\n");
+        }
+    }
+    repo.write(".incident.yaml", &config);
+    repo.git(&["commit", "-qam", "every kind"]);
+    let id = repo.declare(
+        "Checkout down",
+        &["--sev", "SEV1", "--commander", "alice", "--update"],
+    );
+    repo.ok(&["status", &id, "identified"]);
+    repo.ok(&["resolve", &id, "--no-update"]);
+    let mut cmd = repo.cmd();
+    for (kind, server) in kinds.iter().zip(&servers) {
+        cmd.env(format!("TEST_URL_{}", kind.to_uppercase()), &server.url);
+    }
+    let out = cmd
+        .env("TEST_PD_KEY", "pd-routing-key-CANARY")
+        .args(["notify", "--since", "1h"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(!text(&out).contains("pd-routing-key-CANARY"));
+    for (kind, server) in kinds.iter().zip(&servers) {
+        let bodies: Vec<serde_json::Value> = server.received().iter().map(Request::json).collect();
+        insta::assert_snapshot!(
+            format!("notify-payload-{kind}"),
+            serde_json::to_string_pretty(&bodies).unwrap()
+        );
+    }
+    let pd: Vec<serde_json::Value> = servers[4].received().iter().map(Request::json).collect();
+    let actions: Vec<&str> = pd
+        .iter()
+        .map(|e| e["event_action"].as_str().unwrap())
+        .collect();
+    assert_eq!(actions, ["trigger", "acknowledge", "resolve"]);
+    assert!(pd.iter().all(|e| e["dedup_key"] == id.as_str()));
+    assert_eq!(pd[0]["payload"]["severity"], "critical");
+    assert_eq!(pd[0]["routing_key"], "pd-routing-key-CANARY");
+}
+
+/// `--notify` (or `notify: auto`) delivers a change's notifications right after its commit; a
+/// delivery that fails never fails the change.
+#[test]
+fn a_change_can_notify_right_after_its_commit() {
+    let repo = Repo::new();
+    with_targets(&repo);
+    let (chat, hook) = (Server::start(), Server::start());
+    let run = |args: &[&str]| {
+        repo.cmd()
+            .env("TEST_CHAT_URL", &chat.url)
+            .env("TEST_HOOK_URL", &hook.url)
+            .env("TEST_HOOK_SECRET", SECRET)
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let out = run(&[
+        "--notify",
+        "declare",
+        "Search slow",
+        "--sev",
+        "SEV3",
+        "--service",
+        "search",
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(chat.received().len(), 1, "the declaration, right away");
+    assert_eq!(hook.received().len(), 1);
+    let id = repo.ids_of_year("2026")[0].clone();
+    // Without the flag and without `auto`, nothing is sent.
+    let out = run(&["log", &id, "looking at the index"]);
+    assert!(out.status.success());
+    assert_eq!(chat.received().len(), 1);
+    // With `notify: auto`, every change notifies; a failing target only warns.
+    let config = std::fs::read_to_string(repo.root.join(".incident.yaml")).unwrap();
+    repo.write(
+        ".incident.yaml",
+        &config.replace("  attempts: 3\n", "  attempts: 1\n  auto: true\n"),
+    );
+    repo.git(&["commit", "-qam", "notify automatically"]);
+    hook.then(Reply::Status(500, None));
+    let out = run(&[
+        "update",
+        &id,
+        "--impacted",
+        "search is slow",
+        "--learned",
+        "an index rebuild",
+    ]);
+    assert!(out.status.success(), "the change stands: {}", text(&out));
+    assert!(
+        text(&out).contains("warning: notification"),
+        "{}",
+        text(&out)
+    );
+    assert!(repo.read(&id).contains("an index rebuild"));
+    // The chat got the note from before and the update; the failed webhook is retried later.
+    assert_eq!(chat.received().len(), 3);
+    let status = repo.ok(&["notify", "--status"]);
+    assert!(status.contains("HTTP 500"), "{status}");
+}

@@ -738,3 +738,36 @@ fn pages_that_aged_out_are_removed_and_nothing_else() {
     assert!(site.join("CNAME").is_file() && site.join("incidents/keep-me.html").is_file());
     repo.ok(&["publish", "--out", "site", "--days", "10", "--check"]);
 }
+
+/// The notification recipes run `incident notify` on pushes and on a schedule, with the secrets
+/// from the CI's secret store and permission to push the ledger.
+#[test]
+fn the_notify_recipes_run_on_push_and_schedule() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/ci");
+    let read = |f: &str| -> serde_yaml::Value {
+        serde_yaml::from_str(&std::fs::read_to_string(dir.join(f)).unwrap()).unwrap()
+    };
+    let gh = read("notify-github-actions.yml");
+    assert!(gh["on"]["push"].is_mapping() && gh["on"]["schedule"].is_sequence());
+    assert_eq!(gh["permissions"]["contents"], "write");
+    let steps = gh["jobs"]["notify"]["steps"].as_sequence().unwrap();
+    let step = steps
+        .iter()
+        .find(|s| s["run"] == "incident notify")
+        .unwrap();
+    for (_, v) in step["env"].as_mapping().unwrap() {
+        assert!(v.as_str().unwrap().starts_with("${{ secrets."), "{v:?}");
+    }
+    let gl = read("notify-gitlab-ci.yml");
+    let job = &gl["notify"];
+    assert!(
+        job["script"]
+            .as_sequence()
+            .unwrap()
+            .iter()
+            .any(|s| s == "incident notify")
+    );
+    let rules = format!("{:?}", job["rules"]);
+    assert!(rules.contains("schedule"), "{rules}");
+    assert!(!job["cache"]["paths"][0].as_str().unwrap().starts_with('/'));
+}
