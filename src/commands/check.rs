@@ -68,6 +68,27 @@ pub fn run(ctx: &Context, _args: Args) -> Result<()> {
             }),
         }
     }
+    // Deliveries that failed and were not made since (from the local copy of the ledger: `check`
+    // only reads; `incident notify` fetches it).
+    if !store.config().notify.targets.is_empty()
+        && let Ok(ledger) =
+            crate::notify::ledger::Ledger::open(store.root(), "origin", String::new())
+    {
+        for f in ledger.failures() {
+            findings.push(Finding {
+                level: Level::Warning,
+                file: ".incident.yaml".into(),
+                field: "notify".into(),
+                problem: format!(
+                    "notification {} failed at {} and was not delivered since: {}",
+                    f.key,
+                    f.at.format("%Y-%m-%d %H:%M UTC"),
+                    f.note.as_deref().unwrap_or("no reason recorded")
+                ),
+                fix: "fix the target (URL, secret, receiver), then run `incident notify`".into(),
+            });
+        }
+    }
     findings.sort_by(|a, b| (a.level, &a.file).cmp(&(b.level, &b.file)));
     let errors = findings.iter().filter(|f| f.level == Level::Error).count();
     let report = Report {

@@ -134,11 +134,12 @@ fn deliver_pending(
             Err(e) => eprintln!("warning: skipped {e}"),
         }
     }
-    let renderer = Renderer::new(Some(store.root()), config);
-    let pending: Vec<Notification> = plan(&incidents, config, &renderer, since, ctx.now)?
+    let mut pending: Vec<Notification> = plan(&incidents, config, since, ctx.now)
         .into_iter()
         .filter(|n| !ledger.is_sent(&n.key))
         .collect();
+    let renderer = Renderer::new(Some(store.root()), config);
+    crate::notify::render_texts(&mut pending, &incidents, config, &renderer, ctx.now)?;
     if since_arg.is_none() {
         for t in &config.notify.targets {
             if pending.iter().any(|n| n.target == t.id) && !ledger.has_sent_for(&t.id) {

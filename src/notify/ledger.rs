@@ -35,6 +35,9 @@ pub struct Ledger {
     workdir: PathBuf,
     remote: Option<String>,
     sender: String,
+    /// The hashed keys with a `sent` ref, read once: asking git ref by ref for every notification
+    /// of a large repo would cost a file lookup each.
+    sent: std::cell::RefCell<Option<std::collections::HashSet<String>>>,
 }
 
 /// What [`Ledger::claim`] found.
@@ -69,6 +72,7 @@ impl Ledger {
             workdir,
             remote,
             sender,
+            sent: std::cell::RefCell::new(None),
         })
     }
 
@@ -78,6 +82,7 @@ impl Ledger {
 
     /// Brings the shared ledger in (`git fetch`), replacing local copies with the remote's.
     pub fn fetch(&self) -> Result<()> {
+        self.sent.borrow_mut().take();
         let Some(remote) = &self.remote else {
             return Ok(());
         };
@@ -112,9 +117,23 @@ impl Ledger {
     }
 
     pub fn is_sent(&self, key: &str) -> bool {
-        self.repo
-            .refname_to_id(&self.reference("sent", key))
-            .is_ok()
+        let mut sent = self.sent.borrow_mut();
+        let set = sent.get_or_insert_with(|| {
+            let prefix = format!("{PREFIX}/sent/");
+            self.repo
+                .references_glob(&format!("{prefix}*"))
+                .map(|refs| {
+                    refs.flatten()
+                        .filter_map(|r| {
+                            r.name()
+                                .ok()
+                                .map(|n| n.trim_start_matches(&prefix).to_string())
+                        })
+                        .collect()
+                })
+                .unwrap_or_default()
+        });
+        set.contains(&hashed(key))
     }
 
     /// Whether anything was ever sent to `target` (the first run must be bounded by `--since`).
@@ -228,6 +247,9 @@ impl Ledger {
     pub fn mark_sent(&self, key: &str, now: DateTime<Utc>) -> Result<()> {
         let oid = self.stamp(key, now, None)?;
         self.put(&self.reference("sent", key), oid, None)?;
+        if let Some(set) = self.sent.borrow_mut().as_mut() {
+            set.insert(hashed(key));
+        }
         Ok(())
     }
 

@@ -16,9 +16,12 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 /// The kinds of event a target may ask for.
-pub const EVENTS: [&str; 7] = [
-    "declared", "severity", "status", "update", "resolved", "assign", "note",
+pub const EVENTS: [&str; 8] = [
+    "declared", "severity", "status", "update", "resolved", "assign", "note", "reminder",
 ];
+
+/// How long before a communication deadline the responders' channels are reminded of it.
+pub const REMIND_BEFORE_MINUTES: i64 = 10;
 
 /// The kinds of target this version delivers to.
 pub const KINDS: [&str; 6] = [
@@ -98,10 +101,9 @@ pub fn check_target(t: &NotifyTarget) -> Result<(), String> {
 pub fn plan(
     incidents: &[Incident],
     config: &Config,
-    renderer: &Renderer,
     since: DateTime<Utc>,
     now: DateTime<Utc>,
-) -> Result<Vec<Notification>, crate::render::RenderError> {
+) -> Vec<Notification> {
     let mut out = Vec::new();
     for i in incidents.iter().filter(|i| !i.drill) {
         let mut events: Vec<Event> = Vec::new();
@@ -143,10 +145,8 @@ pub fn plan(
                 .find(|(_, e)| e.at == u.at)
                 .map_or(usize::MAX, |(n, _)| n);
             let public = u.visibility.is_public();
-            let text = match UpdateDocument::for_update(i, config, &u.id, now) {
-                Some(doc) => renderer.render("update-chat.md", &doc)?.trim().to_string(),
-                None => continue,
-            };
+            // Rendered later, only if it is still to be sent (see [`render_texts`]).
+            let text = String::new();
             events.push(Event {
                 kind: "update",
                 id: u.id.clone(),
@@ -155,6 +155,46 @@ pub fn plan(
                 text,
                 seq,
             });
+        }
+        // Reminders of what the incident owes (`incident due`), once per deadline, to responders'
+        // channels only: a deadline due within ten minutes or already missed.
+        if i.status.is_active() {
+            for d in crate::model::deadlines(i, config, now) {
+                let soon = d.due_at - chrono::Duration::minutes(REMIND_BEFORE_MINUTES);
+                let owed = matches!(
+                    d.state,
+                    crate::model::DeadlineState::Pending | crate::model::DeadlineState::Overdue
+                );
+                if !owed || now < soon {
+                    continue;
+                }
+                let minutes = (d.due_at - now).num_minutes();
+                let when = if minutes >= 0 {
+                    format!("due in {minutes} min")
+                } else {
+                    format!("overdue by {} min", -minutes)
+                };
+                let audience = d
+                    .audience
+                    .as_deref()
+                    .map(|a| format!("-{a}"))
+                    .unwrap_or_default();
+                events.push(Event {
+                    kind: "reminder",
+                    id: format!(
+                        "reminder-{}{audience}-{}",
+                        serde_json::to_value(d.kind)
+                            .ok()
+                            .and_then(|v| v.as_str().map(str::to_string))
+                            .unwrap_or_default(),
+                        d.due_at.timestamp()
+                    ),
+                    at: now.min(d.due_at).max(soon),
+                    public: false,
+                    text: format!("{} {}: {} {when}", i.severity, i.title, d.label()),
+                    seq: usize::MAX,
+                });
+            }
         }
         for target in &config.notify.targets {
             for Event {
@@ -201,5 +241,25 @@ pub fn plan(
     out.sort_by(|a, b| {
         (a.at, &a.incident, a.seq, &a.target).cmp(&(b.at, &b.incident, b.seq, &b.target))
     });
-    Ok(out)
+    out
+}
+
+/// Gives each update notification its text, from the `update-chat.md` template. Done only for
+/// what is still to be sent: with nothing due, a run renders nothing.
+pub fn render_texts(
+    pending: &mut [Notification],
+    incidents: &[Incident],
+    config: &Config,
+    renderer: &Renderer,
+    now: DateTime<Utc>,
+) -> Result<(), crate::render::RenderError> {
+    for n in pending.iter_mut().filter(|n| n.event == "update") {
+        let Some(i) = incidents.iter().find(|i| i.id == n.incident) else {
+            continue;
+        };
+        if let Some(doc) = UpdateDocument::for_update(i, config, &n.event_id, now) {
+            n.text = renderer.render("update-chat.md", &doc)?.trim().to_string();
+        }
+    }
+    Ok(())
 }

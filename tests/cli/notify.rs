@@ -601,3 +601,76 @@ fn a_change_can_notify_right_after_its_commit() {
     let status = repo.ok(&["notify", "--status"]);
     assert!(status.contains("HTTP 500"), "{status}");
 }
+
+/// Responders' channels are reminded of what an incident owes (`due`), once per deadline; customer
+/// channels never are.
+#[test]
+fn reminders_of_deadlines_go_once_to_internal_channels() {
+    let mut repo = Repo::new();
+    with_targets(&repo);
+    let (chat, hook) = (Server::start(), Server::start());
+    repo.at("2026-11-25T10:00:00Z");
+    let id = repo.declare(
+        "Checkout down",
+        &["--sev", "SEV1", "--commander", "alice", "--update"],
+    );
+    let run = |repo: &Repo| {
+        let out = notify(repo, &chat, &hook, &["--since", "1h"]);
+        assert!(out.status.success(), "{}", text(&out));
+    };
+    run(&repo);
+    let reminders = |server: &Server| -> Vec<String> {
+        server
+            .received()
+            .iter()
+            .map(|r| String::from_utf8_lossy(&r.body).to_string())
+            .filter(|b| b.contains("due in") || b.contains("overdue by"))
+            .collect()
+    };
+    assert!(reminders(&chat).is_empty(), "nothing is due yet");
+    repo.at("2026-11-25T10:25:00Z");
+    run(&repo);
+    let got = reminders(&chat);
+    // SEV1: the next update (30 min cadence) and the customers (30 min) are both due at 10:30.
+    assert_eq!(got.len(), 2, "{got:?}");
+    assert!(
+        got.iter()
+            .any(|b| b.contains("next public update due in 5 min"))
+    );
+    assert!(
+        got.iter()
+            .any(|b| b.contains("customer notification due in 5 min"))
+    );
+    repo.at("2026-11-25T10:40:00Z");
+    run(&repo);
+    assert_eq!(
+        reminders(&chat).len(),
+        2,
+        "once per deadline, even once it is overdue"
+    );
+    assert!(reminders(&hook).is_empty(), "never to a customer channel");
+    // A new update makes a new deadline (11:10), reminded in its turn; the executives (11:00)
+    // are reminded once it is close.
+    repo.ok(&[
+        "update",
+        &id,
+        "--impacted",
+        "checkout",
+        "--learned",
+        "rollback",
+    ]);
+    repo.at("2026-11-25T11:05:00Z");
+    run(&repo);
+    let got = reminders(&chat);
+    assert_eq!(got.len(), 4, "{got:?}");
+    assert!(
+        got[2..]
+            .iter()
+            .any(|b| b.contains("next public update due in 5 min"))
+    );
+    assert!(
+        got[2..]
+            .iter()
+            .any(|b| b.contains("executive briefing overdue by 5 min"))
+    );
+}
