@@ -229,7 +229,16 @@ fn deliver_pending(
             ));
         }
         let url = secret(target, &target.url_env)?;
-        match deliver::post(&url, &body, &headers, &policy) {
+        let outcome = if target.kind == "email" {
+            let from = target
+                .from
+                .clone()
+                .unwrap_or_else(|| "incident@localhost".to_string());
+            deliver::send_email(&url, &from, &target.to, &n, &policy)
+        } else {
+            deliver::post(&url, &body, &headers, &policy)
+        };
+        match outcome {
             Outcome::Delivered { .. } => {
                 ledger.mark_sent(&n.key, Utc::now().max(ctx.now))?;
                 report.sent.push(n.key);

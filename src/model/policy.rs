@@ -75,13 +75,21 @@ impl NotifyConfig {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NotifyTarget {
     pub id: String,
-    /// `slack` (incoming webhook, Block Kit) or `webhook` (JSON, signed with HMAC-SHA256).
+    /// `slack`, `teams`, `mattermost`, `discord`, `pagerduty`, `webhook` or `email`.
     pub kind: String,
-    /// The environment variable holding the URL.
+    /// The environment variable holding the URL: the webhook's, or for `email` the SMTP server's
+    /// (`smtp://user:password@host:587?tls=required`, `smtps://...:465`).
     pub url_env: String,
-    /// The environment variable holding the HMAC key (`webhook`; optional).
+    /// The environment variable holding the HMAC key (`webhook`; optional) or the routing key
+    /// (`pagerduty`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub secret_env: Option<String>,
+    /// `email`: the recipients (a list per audience is one target per audience).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub to: Vec<String>,
+    /// `email`: the sender address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
     /// Which events: declared, severity, status, update, resolved, assign, note (default all).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub events: Vec<String>,

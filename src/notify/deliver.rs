@@ -226,6 +226,118 @@ fn describe(e: &ureq::Error) -> String {
     }
 }
 
+/// Sends `n` as an e-mail through the SMTP server at `url` (lettre's URL form: `smtp://` with
+/// `?tls=required` for STARTTLS, or `smtps://`), retrying transient (4xx) failures like HTTP 5xx.
+/// The Message-ID comes from the notification key, so a repeat can be recognised.
+pub fn send_email(
+    url: &str,
+    from: &str,
+    to: &[String],
+    n: &Notification,
+    policy: &Policy,
+) -> Outcome {
+    use lettre::message::header::ContentType;
+    use lettre::{Message, SmtpTransport, Transport};
+    // An update rendered by `update-email.txt` starts with its subject line.
+    let (subject, body) = match n.text.strip_prefix("Subject:") {
+        Some(rest) => {
+            let (subject, body) = rest.split_once('\n').unwrap_or((rest, ""));
+            (subject.trim().to_string(), body.trim_start().to_string())
+        }
+        None => (
+            format!("[{}] {}: {}", n.severity, n.title, n.event),
+            n.text.clone(),
+        ),
+    };
+    let id: String = {
+        use sha2::Digest;
+        sha2::Sha256::digest(n.key.as_bytes())
+            .iter()
+            .take(16)
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    };
+    let mut builder = Message::builder()
+        .subject(subject)
+        .message_id(Some(format!("<{id}@incident.notify>")))
+        .header(ContentType::TEXT_PLAIN);
+    match from.parse() {
+        Ok(from) => builder = builder.from(from),
+        Err(_) => {
+            return Outcome::Failed {
+                attempts: 0,
+                reason: format!("`{from}` is not an e-mail address"),
+            };
+        }
+    }
+    for address in to {
+        match address.parse() {
+            Ok(a) => builder = builder.to(a),
+            Err(_) => {
+                return Outcome::Failed {
+                    attempts: 0,
+                    reason: format!("`{address}` is not an e-mail address"),
+                };
+            }
+        }
+    }
+    let message = match builder.body(body) {
+        Ok(m) => m,
+        Err(e) => {
+            return Outcome::Failed {
+                attempts: 0,
+                reason: format!("cannot build the message: {e}"),
+            };
+        }
+    };
+    // The URL holds the password: its errors are described without it.
+    let transport = match SmtpTransport::from_url(url) {
+        Ok(t) => t.timeout(Some(policy.timeout)).build(),
+        Err(_) => {
+            return Outcome::Failed {
+                attempts: 0,
+                reason: "the SMTP URL is not valid (smtp://user:password@host:587?tls=required)"
+                    .into(),
+            };
+        }
+    };
+    let mut wait = policy.backoff;
+    let mut attempts = 0;
+    loop {
+        attempts += 1;
+        let (retry, reason) = match transport.send(&message) {
+            Ok(_) => return Outcome::Delivered { attempts },
+            Err(e) if e.is_permanent() => (
+                false,
+                format!(
+                    "SMTP {} (permanent)",
+                    e.status().map_or("error".to_string(), |c| c.to_string())
+                ),
+            ),
+            Err(e) if e.is_transient() => (
+                true,
+                format!(
+                    "SMTP {} (transient)",
+                    e.status().map_or("error".to_string(), |c| c.to_string())
+                ),
+            ),
+            Err(e) if e.is_timeout() => (true, "timed out".into()),
+            // lettre's message names the step that failed, never the URL.
+            Err(e) => (true, format!("SMTP error: {e}")),
+        };
+        if !retry || attempts >= policy.attempts {
+            let reason = if retry {
+                format!("{reason} after {attempts} attempts")
+            } else {
+                format!("{reason}; not retried")
+            };
+            return Outcome::Failed { attempts, reason };
+        }
+        std::thread::sleep(wait.min(policy.max_wait));
+        wait *= 2;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

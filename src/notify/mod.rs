@@ -24,13 +24,14 @@ pub const EVENTS: [&str; 8] = [
 pub const REMIND_BEFORE_MINUTES: i64 = 10;
 
 /// The kinds of target this version delivers to.
-pub const KINDS: [&str; 6] = [
+pub const KINDS: [&str; 7] = [
     "slack",
     "teams",
     "mattermost",
     "discord",
     "pagerduty",
     "webhook",
+    "email",
 ];
 
 /// The events an alerting target can act on: PagerDuty triggers on a declaration or a severity
@@ -86,6 +87,22 @@ pub fn check_target(t: &NotifyTarget) -> Result<(), String> {
         ));
     }
     crate::model::check_name("notify target id", &t.id).map_err(|e| e.to_string())?;
+    if t.kind == "email" {
+        if t.to.is_empty() {
+            return Err(format!(
+                "notify target `{}`: an email target needs `to`, the list of recipients",
+                t.id
+            ));
+        }
+        for address in t.to.iter().chain(&t.from) {
+            address.parse::<lettre::Address>().map_err(|_| {
+                format!(
+                    "notify target `{}`: `{address}` is not an e-mail address",
+                    t.id
+                )
+            })?;
+        }
+    }
     if t.kind == "pagerduty" && t.secret_env.is_none() {
         return Err(format!(
             "notify target `{}`: a pagerduty target needs `secret_env`, the variable holding its integration (routing) key",
@@ -257,8 +274,19 @@ pub fn render_texts(
         let Some(i) = incidents.iter().find(|i| i.id == n.incident) else {
             continue;
         };
+        let email = config
+            .notify
+            .targets
+            .iter()
+            .any(|t| t.id == n.target && t.kind == "email");
+        // E-mail in the e-mail channel's words (first line `Subject: ...`), the rest as chat.
+        let template = if email {
+            "update-email.txt"
+        } else {
+            "update-chat.md"
+        };
         if let Some(doc) = UpdateDocument::for_update(i, config, &n.event_id, now) {
-            n.text = renderer.render("update-chat.md", &doc)?.trim().to_string();
+            n.text = renderer.render(template, &doc)?.trim().to_string();
         }
     }
     Ok(())

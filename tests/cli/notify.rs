@@ -674,3 +674,119 @@ fn reminders_of_deadlines_go_once_to_internal_channels() {
             .any(|b| b.contains("executive briefing overdue by 5 min"))
     );
 }
+
+/// A minimal SMTP server on 127.0.0.1: answers every command and records each message's data.
+fn smtp_server() -> (String, Arc<Mutex<Vec<String>>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let messages: Arc<Mutex<Vec<String>>> = Arc::default();
+    let m = messages.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let m = m.clone();
+            std::thread::spawn(move || {
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let _ = write!(stream, "220 localhost ESMTP test\r\n");
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                        return;
+                    }
+                    let verb = line.trim().to_ascii_uppercase();
+                    if verb.starts_with("EHLO") || verb.starts_with("HELO") {
+                        let _ = write!(
+                            stream,
+                            "250-localhost\r\n250-AUTH PLAIN LOGIN\r\n250 8BITMIME\r\n"
+                        );
+                    } else if verb.starts_with("AUTH") {
+                        let _ = write!(stream, "235 authenticated\r\n");
+                    } else if verb.starts_with("DATA") {
+                        let _ = write!(stream, "354 go ahead\r\n");
+                        let mut data = String::new();
+                        loop {
+                            let mut l = String::new();
+                            if reader.read_line(&mut l).unwrap_or(0) == 0 || l == ".\r\n" {
+                                break;
+                            }
+                            data.push_str(&l);
+                        }
+                        m.lock().unwrap().push(data);
+                        let _ = write!(stream, "250 queued\r\n");
+                    } else if verb.starts_with("QUIT") {
+                        let _ = write!(stream, "221 bye\r\n");
+                        return;
+                    } else {
+                        let _ = write!(stream, "250 OK\r\n");
+                    }
+                }
+            });
+        }
+    });
+    (
+        format!("smtp://notify:PASSWORD-CANARY-55@127.0.0.1:{port}"),
+        messages,
+    )
+}
+
+/// An e-mail target sends each notification to its list, an update in the e-mail channel's words
+/// (its `Subject:` line), with a Message-ID from the notification key; the password never shows.
+#[test]
+fn email_goes_to_the_audience_list_over_smtp() {
+    let repo = Repo::new();
+    let config = std::fs::read_to_string(repo.root.join(".incident.yaml")).unwrap();
+    repo.write(
+        ".incident.yaml",
+        &format!(
+            "{config}notify:\n  targets:\n  - id: executives\n    kind: email\n    url_env: TEST_SMTP_URL\n    from: incidents@acme.example\n    to: [ceo@acme.example, cto@acme.example]\n    events: [declared, update]\n    severities: [SEV1]\n"
+        ),
+    );
+    repo.git(&["commit", "-qam", "executives by e-mail"]);
+    let (url, messages) = smtp_server();
+    repo.declare(
+        "Checkout down",
+        &["--sev", "SEV1", "--commander", "alice", "--update"],
+    );
+    repo.declare("Search slow", &["--sev", "SEV3", "--update"]);
+    let out = repo
+        .cmd()
+        .env("TEST_SMTP_URL", &url)
+        .args(["notify", "--since", "1h"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(!text(&out).contains("PASSWORD-CANARY"));
+    let got = messages.lock().unwrap().clone();
+    assert_eq!(
+        got.len(),
+        2,
+        "the SEV1's declaration and update only: {got:?}"
+    );
+    for m in &got {
+        assert!(m.contains("To: ceo@acme.example, cto@acme.example"), "{m}");
+        assert!(m.contains("From: incidents@acme.example"), "{m}");
+        assert!(m.contains("Message-ID: <"), "{m}");
+    }
+    assert!(
+        got[0].contains("Subject: [SEV1] Checkout down: declared"),
+        "{}",
+        got[0]
+    );
+    assert!(
+        got[1].contains("Subject:") && got[1].contains("Checkout down"),
+        "the update's own subject line: {}",
+        got[1]
+    );
+    let again = repo
+        .cmd()
+        .env("TEST_SMTP_URL", &url)
+        .args(["notify"])
+        .output()
+        .unwrap();
+    assert!(again.status.success(), "{}", text(&again));
+    assert_eq!(messages.lock().unwrap().len(), 2, "once");
+    repo.declare("Payments down", &["--sev", "SEV1", "--commander", "alice"]);
+    let bad = repo.cmd().args(["notify"]).output().unwrap();
+    assert_eq!(bad.status.code(), Some(1), "{}", text(&bad));
+    assert!(text(&bad).contains("TEST_SMTP_URL"), "{}", text(&bad));
+}
