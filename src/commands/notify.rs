@@ -126,7 +126,24 @@ fn deliver_pending(
     checked_targets(store)?;
     let ledger = Ledger::open(store.root(), remote, sender())?;
     ledger.fetch()?;
-    let since = since_arg.unwrap_or(DateTime::UNIX_EPOCH);
+    // Each target's history starts at its floor (the first run's `--since`) unless asked for more.
+    let mut floors = std::collections::BTreeMap::new();
+    for t in &config.notify.targets {
+        let floor = match (since_arg, ledger.floor(&t.id)) {
+            (Some(asked), _) => asked,
+            (None, Some(floor)) => floor,
+            (None, None) => bail!(
+                "target `{}` has never been sent anything: pass --since (e.g. --since 1h) so a first run does not send the whole history",
+                t.id
+            ),
+        };
+        floors.insert(t.id.clone(), floor);
+    }
+    let since = floors
+        .values()
+        .min()
+        .copied()
+        .unwrap_or(DateTime::UNIX_EPOCH);
     let mut incidents: Vec<Incident> = Vec::new();
     for loaded in store.load_all()? {
         match loaded {
@@ -136,24 +153,18 @@ fn deliver_pending(
     }
     let mut pending: Vec<Notification> = plan(&incidents, config, since, ctx.now)
         .into_iter()
+        .filter(|n| n.at >= floors[&n.target] || n.event == "reminder")
         .filter(|n| !ledger.is_sent(&n.key))
         .collect();
     let renderer = Renderer::new(Some(store.root()), config);
     crate::notify::render_texts(&mut pending, &incidents, config, &renderer, ctx.now)?;
-    if since_arg.is_none() {
-        for t in &config.notify.targets {
-            if pending.iter().any(|n| n.target == t.id) && !ledger.has_sent_for(&t.id) {
-                bail!(
-                    "target `{}` has never been sent anything: pass --since (e.g. --since 1h) so a first run does not send the whole history",
-                    t.id
-                );
-            }
-        }
-    }
     let mut report = Report::default();
     if dry_run {
         report.dry_run = pending;
         return Ok(report);
+    }
+    for (target, floor) in &floors {
+        ledger.set_floor(target, *floor)?;
     }
     // Every secret a pending notification needs, before anything is sent.
     for t in &config.notify.targets {

@@ -136,17 +136,21 @@ impl Ledger {
         set.contains(&hashed(key))
     }
 
-    /// Whether anything was ever sent to `target` (the first run must be bounded by `--since`).
-    pub fn has_sent_for(&self, target: &str) -> bool {
-        let Ok(refs) = self.repo.references_glob(&format!("{PREFIX}/sent/*")) else {
-            return false;
-        };
-        refs.flatten().any(|r| {
-            r.target()
-                .and_then(|oid| self.repo.find_blob(oid).ok())
-                .and_then(|b| serde_json::from_slice::<Stamp>(b.content()).ok())
-                .is_some_and(|s| s.key.ends_with(&format!("/{target}")))
-        })
+    /// Where `target`'s history starts: the `--since` of its first run, shared like the rest of the
+    /// ledger, so a later run without `--since` never goes further back than the first one did.
+    pub fn floor(&self, target: &str) -> Option<DateTime<Utc>> {
+        self.read(&self.reference("floor", target))
+            .map(|(_, s)| s.at)
+    }
+
+    /// Records `since` as `target`'s floor unless it has one.
+    pub fn set_floor(&self, target: &str, since: DateTime<Utc>) -> Result<()> {
+        if self.floor(target).is_some() {
+            return Ok(());
+        }
+        let oid = self.stamp(target, since, Some("first run".into()))?;
+        self.put(&self.reference("floor", target), oid, None)?;
+        Ok(())
     }
 
     fn stamp(&self, key: &str, now: DateTime<Utc>, note: Option<String>) -> Result<Oid> {

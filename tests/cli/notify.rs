@@ -790,3 +790,40 @@ fn email_goes_to_the_audience_list_over_smtp() {
     assert_eq!(bad.status.code(), Some(1), "{}", text(&bad));
     assert!(text(&bad).contains("TEST_SMTP_URL"), "{}", text(&bad));
 }
+
+/// A target's first run sets where its history starts: a later run without `--since` never sends
+/// what the first run left out.
+#[test]
+fn the_first_runs_since_is_the_floor_of_later_runs() {
+    let mut repo = Repo::new();
+    with_targets(&repo);
+    let (chat, hook) = (Server::start(), Server::start());
+    repo.at("2026-11-25T07:00:00Z");
+    repo.declare("Old outage", &["--sev", "SEV3", "--update"]);
+    repo.at("2026-11-25T10:00:00Z");
+    repo.declare("New outage", &["--sev", "SEV3", "--update"]);
+    let out = notify(&repo, &chat, &hook, &["--since", "1h"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let before = hook.received().len();
+    assert!(before > 0);
+    let out = notify(&repo, &chat, &hook, &[]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(
+        hook.received().len(),
+        before,
+        "nothing older than the first run's floor"
+    );
+    assert!(
+        hook.received()
+            .iter()
+            .all(|r| !String::from_utf8_lossy(&r.body).contains("Old outage"))
+    );
+    // Asking for more, explicitly, sends it.
+    let out = notify(&repo, &chat, &hook, &["--since", "1d"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        hook.received()
+            .iter()
+            .any(|r| String::from_utf8_lossy(&r.body).contains("Old outage"))
+    );
+}
