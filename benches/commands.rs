@@ -123,6 +123,22 @@ fn main() {
         incident(&["list", "--open", "--json"])
     });
     report("incident show ID", 15, || incident(&["show", target]));
+    // The first run sets the chat target's floor and delivers the last hour (nothing: the
+    // generated incidents are older); later runs read only what changed since.
+    let first = incident(&["notify", "--since", "1h"])
+        .env("BENCH_CHAT_URL", "http://127.0.0.1:9/never")
+        .output()
+        .expect("notify runs");
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    report("incident notify (nothing to send)", 15, || {
+        let mut c = incident(&["notify"]);
+        c.env("BENCH_CHAT_URL", "http://127.0.0.1:9/never");
+        c
+    });
     report("incident stats --since 3650d", 5, || {
         incident(&["stats", "--since", "3650d"])
     });
@@ -368,8 +384,21 @@ pub fn build_repo(root: &Path, n: usize) -> Vec<String> {
     git(root, &["init", "-q", "-b", "main"]);
     let mut stream = Vec::new();
     let base: DateTime<Utc> = "2024-01-01T00:00:00Z".parse().unwrap();
-    let policy =
-        incident::store::config_to_yaml(&incident::model::Config::new("Bench Corp")).unwrap();
+    let mut config = incident::model::Config::new("Bench Corp");
+    // A chat target, for `notify` (nothing is ever sent: the URL is never reached).
+    config.notify.targets.push(incident::model::NotifyTarget {
+        id: "chat".into(),
+        kind: "slack".into(),
+        url_env: "BENCH_CHAT_URL".into(),
+        secret_env: None,
+        to: Vec::new(),
+        from: None,
+        events: Vec::new(),
+        severities: Vec::new(),
+        internal: true,
+        extra: Default::default(),
+    });
+    let policy = incident::store::config_to_yaml(&config).unwrap();
     let mut ids = Vec::with_capacity(n);
     for i in 0..n {
         let at = base + Duration::minutes((i as i64) * (3 * 365 * 24 * 60) / n as i64);

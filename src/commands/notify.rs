@@ -2,13 +2,14 @@
 //! exactly once across clones (see `src/notify/ledger.rs`), to the targets in `.incident.yaml`.
 
 use super::Context;
-use crate::model::{Incident, NotifyTarget};
+use crate::model::{Incident, IncidentSummary, NotifyTarget};
 use crate::notify::deliver::{self, Outcome, Policy};
 use crate::notify::ledger::{Claim, Ledger};
 use crate::notify::{Notification, check_target, plan};
 use crate::render::Renderer;
 use anyhow::{Result, bail};
 use chrono::{DateTime, Utc};
+use std::path::Path;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -144,11 +145,54 @@ fn deliver_pending(
         .min()
         .copied()
         .unwrap_or(DateTime::UNIX_EPOCH);
+    // After a run that left nothing open, only records changed since its HEAD and active
+    // incidents (their reminders) can owe anything: the rest is not even read.
+    let state_file = ledger
+        .git_dir()
+        .join("incident-cache")
+        .join("notify-state.json");
+    let fingerprint = serde_json::to_string(&(&config.notify, &floors))?;
+    let subset: Option<std::collections::HashSet<String>> = (|| {
+        if since_arg.is_some() || ledger.has_open_claims() {
+            return None;
+        }
+        let state: RunState = serde_json::from_slice(&std::fs::read(&state_file).ok()?).ok()?;
+        if state.fingerprint != fingerprint {
+            return None;
+        }
+        let (_, changed) =
+            ledger.changed_since(&state.head, &ledger.incidents_path(store.root()))?;
+        let mut ids: std::collections::HashSet<String> = changed.into_iter().collect();
+        for s in store
+            .load_all_cached::<IncidentSummary>()
+            .ok()?
+            .into_iter()
+            .flatten()
+        {
+            if s.status.is_active() {
+                ids.insert(s.id);
+            }
+        }
+        Some(ids)
+    })();
     let mut incidents: Vec<Incident> = Vec::new();
-    for loaded in store.load_all()? {
-        match loaded {
-            Ok(i) => incidents.push(i),
-            Err(e) => eprintln!("warning: skipped {e}"),
+    match &subset {
+        Some(ids) => {
+            for id in ids {
+                match store.load(id) {
+                    Ok(i) => incidents.push(i),
+                    Err(e) => eprintln!("warning: skipped {id}: {e:#}"),
+                }
+            }
+            incidents.sort_by(|a, b| a.id.cmp(&b.id));
+        }
+        None => {
+            for loaded in store.load_all()? {
+                match loaded {
+                    Ok(i) => incidents.push(i),
+                    Err(e) => eprintln!("warning: skipped {e}"),
+                }
+            }
         }
     }
     let mut pending: Vec<Notification> = plan(&incidents, config, since, ctx.now)
@@ -261,7 +305,24 @@ fn deliver_pending(
             }
         }
     }
+    if report.failed.is_empty()
+        && report.left_to_others.is_empty()
+        && let Some(head) = ledger.head()
+    {
+        let state = RunState { head, fingerprint };
+        if let Ok(bytes) = serde_json::to_vec(&state) {
+            let _ = std::fs::create_dir_all(state_file.parent().unwrap_or(Path::new(".")));
+            let _ = crate::store::replace_file(&state_file, &bytes);
+        }
+    }
     Ok(report)
+}
+
+/// What the last complete run saw: HEAD and the targets and floors it ran with.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct RunState {
+    head: String,
+    fingerprint: String,
 }
 
 fn to_std(secs: i64) -> std::time::Duration {

@@ -267,6 +267,92 @@ impl Ledger {
         Ok(())
     }
 
+    /// Whether some claim has no `sent` record: a delivery failed, or a sender died or is sending.
+    pub fn has_open_claims(&self) -> bool {
+        let prefix = format!("{PREFIX}/claims/");
+        let Ok(refs) = self.repo.references_glob(&format!("{prefix}*")) else {
+            return true;
+        };
+        let claimed: Vec<String> = refs
+            .flatten()
+            .filter_map(|r| {
+                r.name()
+                    .ok()
+                    .map(|n| n.trim_start_matches(&prefix).to_string())
+            })
+            .collect();
+        // Load the sent set through a key that cannot match, then compare hashes directly.
+        let _ = self.is_sent("");
+        let sent = self.sent.borrow();
+        let sent = sent.as_ref().expect("loaded above");
+        claimed.iter().any(|c| !sent.contains(c))
+    }
+
+    /// HEAD's commit, and the IDs of the records that changed between `old` and it; `None` when
+    /// `old` is not in HEAD's history (rewritten) or cannot be read.
+    pub fn changed_since(&self, old: &str, under: &Path) -> Option<(String, Vec<String>)> {
+        let head = self.repo.head().ok()?.peel_to_commit().ok()?;
+        let old = Oid::from_str(old).ok()?;
+        if head.id() != old && !self.repo.graph_descendant_of(head.id(), old).ok()? {
+            return None;
+        }
+        let old_tree = self.repo.find_commit(old).ok()?.tree().ok()?;
+        let mut options = git2::DiffOptions::new();
+        options.pathspec(under);
+        let diff = self
+            .repo
+            .diff_tree_to_tree(
+                Some(&old_tree),
+                Some(&head.tree().ok()?),
+                Some(&mut options),
+            )
+            .ok()?;
+        let ids = diff
+            .deltas()
+            .filter_map(|d| {
+                d.new_file()
+                    .path()
+                    .or(d.old_file().path())
+                    .map(Path::to_path_buf)
+            })
+            .filter_map(|p| {
+                p.file_name()?
+                    .to_str()?
+                    .strip_suffix(".yaml")
+                    .map(str::to_string)
+            })
+            .collect();
+        Some((head.id().to_string(), ids))
+    }
+
+    /// HEAD's commit ID.
+    pub fn head(&self) -> Option<String> {
+        Some(
+            self.repo
+                .head()
+                .ok()?
+                .peel_to_commit()
+                .ok()?
+                .id()
+                .to_string(),
+        )
+    }
+
+    /// Where the incident repo's `incidents/` folder is, relative to the git work tree.
+    pub fn incidents_path(&self, root: &Path) -> PathBuf {
+        let work = std::fs::canonicalize(&self.workdir).unwrap_or_else(|_| self.workdir.clone());
+        let root = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
+        root.strip_prefix(&work)
+            .map(Path::to_path_buf)
+            .unwrap_or_default()
+            .join(crate::store::INCIDENTS_DIR)
+    }
+
+    /// The git folder, where the run state is kept.
+    pub fn git_dir(&self) -> &Path {
+        self.repo.path()
+    }
+
     /// The failures on record whose notification was not sent since, oldest first.
     pub fn failures(&self) -> Vec<Stamp> {
         let Ok(refs) = self.repo.references_glob(&format!("{PREFIX}/failed/*")) else {

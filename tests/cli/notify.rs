@@ -827,3 +827,49 @@ fn the_first_runs_since_is_the_floor_of_later_runs() {
             .any(|r| String::from_utf8_lossy(&r.body).contains("Old outage"))
     );
 }
+
+/// After a complete run, the next one reads only records changed since (and active incidents): a
+/// note on an old resolved incident is still found, and so is everything after a history rewrite
+/// or with the run state gone.
+#[test]
+fn a_run_after_a_complete_one_still_sees_every_change() {
+    let repo = Repo::new();
+    with_targets(&repo);
+    let (chat, hook) = (Server::start(), Server::start());
+    let old = repo.declare("Old outage", &["--sev", "SEV3", "--update"]);
+    repo.ok(&["resolve", &old]);
+    let out = notify(&repo, &chat, &hook, &["--since", "1h"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let state = repo.root.join(".git/incident-cache/notify-state.json");
+    assert!(state.is_file(), "a complete run records where it got to");
+    let count = |s: &Server, needle: &str| {
+        s.received()
+            .iter()
+            .filter(|r| String::from_utf8_lossy(&r.body).contains(needle))
+            .count()
+    };
+    repo.ok(&["log", &old, "NOTE-ONE follow-up found"]);
+    let out = notify(&repo, &chat, &hook, &[]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(
+        count(&chat, "NOTE-ONE"),
+        1,
+        "a changed resolved record is read"
+    );
+    std::fs::remove_file(&state).unwrap();
+    repo.ok(&["log", &old, "NOTE-TWO another"]);
+    let out = notify(&repo, &chat, &hook, &[]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(
+        count(&chat, "NOTE-TWO"),
+        1,
+        "without the state, everything is read"
+    );
+    // A rewritten history: the recorded HEAD is gone.
+    repo.git(&["commit", "--amend", "-q", "-m", "amended"]);
+    repo.ok(&["log", &old, "NOTE-THREE after the rewrite"]);
+    let out = notify(&repo, &chat, &hook, &[]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(count(&chat, "NOTE-THREE"), 1);
+    assert_eq!(count(&chat, "NOTE-ONE"), 1, "and nothing twice");
+}
