@@ -152,6 +152,7 @@ fn deliver_pending(
         .join("incident-cache")
         .join("notify-state.json");
     let fingerprint = serde_json::to_string(&(&config.notify, &floors))?;
+    let mut carried_due: Option<chrono::NaiveDate> = None;
     let subset: Option<std::collections::HashSet<String>> = (|| {
         if since_arg.is_some() || ledger.has_open_claims() {
             return None;
@@ -160,6 +161,14 @@ fn deliver_pending(
         if state.fingerprint != fingerprint {
             return None;
         }
+        // An action item fell due since: only a full read finds which.
+        if state
+            .next_action_due
+            .is_some_and(|d| ctx.now.date_naive() > d)
+        {
+            return None;
+        }
+        carried_due = state.next_action_due;
         let (_, changed) =
             ledger.changed_since(&state.head, &ledger.incidents_path(store.root()))?;
         let mut ids: std::collections::HashSet<String> = changed.into_iter().collect();
@@ -195,9 +204,10 @@ fn deliver_pending(
             }
         }
     }
-    let mut pending: Vec<Notification> = plan(&incidents, config, since, ctx.now)
+    let maintenance = store.load_all_maintenance()?;
+    let mut pending: Vec<Notification> = plan(&incidents, &maintenance, config, since, ctx.now)
         .into_iter()
-        .filter(|n| n.at >= floors[&n.target] || n.event == "reminder")
+        .filter(|n| n.at >= floors[&n.target] || crate::notify::is_reminder(&n.event))
         .filter(|n| !ledger.is_sent(&n.key))
         .collect();
     let renderer = Renderer::new(Some(store.root()), config);
@@ -309,7 +319,21 @@ fn deliver_pending(
         && report.left_to_others.is_empty()
         && let Some(head) = ledger.head()
     {
-        let state = RunState { head, fingerprint };
+        // The next day an open action item becomes overdue: a quick run must not miss it.
+        let today = ctx.now.date_naive();
+        let next_action_due = incidents
+            .iter()
+            .flat_map(|i| &i.actions)
+            .filter(|a| a.state == crate::model::ActionState::Open)
+            .filter_map(|a| a.due)
+            .filter(|d| *d >= today)
+            .chain(carried_due.filter(|d| *d >= today))
+            .min();
+        let state = RunState {
+            head,
+            fingerprint,
+            next_action_due,
+        };
         if let Ok(bytes) = serde_json::to_vec(&state) {
             let _ = std::fs::create_dir_all(state_file.parent().unwrap_or(Path::new(".")));
             let _ = crate::store::replace_file(&state_file, &bytes);
@@ -323,6 +347,9 @@ fn deliver_pending(
 struct RunState {
     head: String,
     fingerprint: String,
+    /// The earliest due date of an open action item not yet overdue.
+    #[serde(default)]
+    next_action_due: Option<chrono::NaiveDate>,
 }
 
 fn to_std(secs: i64) -> std::time::Duration {

@@ -90,7 +90,8 @@ pub struct NotifyTarget {
     /// `email`: the sender address.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub from: Option<String>,
-    /// Which events: declared, severity, status, update, resolved, assign, note (default all).
+    /// Which events: declared, severity, status, update, resolved, assign, note, reminder,
+    /// maintenance, action-overdue (default all).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub events: Vec<String>,
     /// Which severities (default all).

@@ -16,9 +16,23 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 /// The kinds of event a target may ask for.
-pub const EVENTS: [&str; 8] = [
-    "declared", "severity", "status", "update", "resolved", "assign", "note", "reminder",
+pub const EVENTS: [&str; 10] = [
+    "declared",
+    "severity",
+    "status",
+    "update",
+    "resolved",
+    "assign",
+    "note",
+    "reminder",
+    "maintenance",
+    "action-overdue",
 ];
+
+/// Events about what is owed now rather than what happened: sent once each, whatever the floor.
+pub fn is_reminder(event: &str) -> bool {
+    matches!(event, "reminder" | "action-overdue")
+}
 
 /// How long before a communication deadline the responders' channels are reminded of it.
 pub const REMIND_BEFORE_MINUTES: i64 = 10;
@@ -117,11 +131,42 @@ pub fn check_target(t: &NotifyTarget) -> Result<(), String> {
 /// marked `internal`. Drills notify nobody.
 pub fn plan(
     incidents: &[Incident],
+    maintenance: &[crate::model::Maintenance],
     config: &Config,
     since: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> Vec<Notification> {
     let mut out = Vec::new();
+    // Maintenance windows: every step is public news (severity filters do not apply).
+    for m in maintenance {
+        for u in m.updates.iter().filter(|u| u.at >= since) {
+            for target in config.notify.targets.iter().filter(|t| {
+                t.kind != "pagerduty"
+                    && (t.events.is_empty() || t.events.iter().any(|e| e == "maintenance"))
+            }) {
+                out.push(Notification {
+                    key: format!("{}/{}/{}", m.id, u.id, target.id),
+                    target: target.id.clone(),
+                    incident: m.id.clone(),
+                    title: m.title.clone(),
+                    severity: Severity::Sev4,
+                    status: u.status.to_string(),
+                    event: "maintenance".into(),
+                    event_id: u.id.clone(),
+                    at: u.at,
+                    public: true,
+                    text: format!(
+                        "Maintenance {}: {} ({} – {} UTC)",
+                        u.status.as_str().replace('_', " "),
+                        m.title,
+                        m.scheduled_for.format("%b %-d %H:%M"),
+                        m.scheduled_until.format("%b %-d %H:%M")
+                    ) + &format!("\n{}", u.text),
+                    seq: 0,
+                });
+            }
+        }
+    }
     for i in incidents.iter().filter(|i| !i.drill) {
         let mut events: Vec<Event> = Vec::new();
         for (seq, e) in i.timeline.iter().enumerate().filter(|(_, e)| e.at >= since) {
@@ -212,6 +257,25 @@ pub fn plan(
                     seq: usize::MAX,
                 });
             }
+        }
+        // Open action items past their due date: once per due date, to responders' channels.
+        let today = now.date_naive();
+        for a in i.actions.iter().filter(|a| a.is_overdue(today)) {
+            let due = a.due.expect("overdue items have a due date");
+            events.push(Event {
+                kind: "action-overdue",
+                id: format!("action-{}-overdue-{due}", a.number),
+                at: due
+                    .succ_opt()
+                    .and_then(|d| d.and_hms_opt(0, 0, 0))
+                    .map_or(now, |t| t.and_utc()),
+                public: false,
+                text: format!(
+                    "{}: action item #{} \"{}\" ({}) was due {due}",
+                    i.title, a.number, a.title, a.owner
+                ),
+                seq: usize::MAX,
+            });
         }
         for target in &config.notify.targets {
             for Event {

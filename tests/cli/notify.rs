@@ -873,3 +873,79 @@ fn a_run_after_a_complete_one_still_sees_every_change() {
     assert_eq!(count(&chat, "NOTE-THREE"), 1);
     assert_eq!(count(&chat, "NOTE-ONE"), 1, "and nothing twice");
 }
+
+/// Maintenance steps are news for every target that asks for them; an action item that falls
+/// overdue is announced once to responders, even by a quick run after a complete one.
+#[test]
+fn maintenance_and_overdue_action_items_are_announced() {
+    let mut repo = Repo::new();
+    with_targets(&repo);
+    let (chat, hook) = (Server::start(), Server::start());
+    let id = repo.declare("Queue backlog", &["--sev", "SEV3", "--update"]);
+    repo.ok(&["resolve", &id]);
+    repo.ok(&[
+        "action",
+        "add",
+        &id,
+        "Alert on queue depth",
+        "--owner",
+        "bob",
+        "--due",
+        "2026-11-26",
+    ]);
+    repo.ok(&[
+        "maintenance",
+        "schedule",
+        "Broker upgrade",
+        "--service",
+        "checkout",
+        "--from",
+        "2026-11-27T02:00:00Z",
+        "--until",
+        "1h",
+    ]);
+    let out = notify(&repo, &chat, &hook, &["--since", "1h"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let bodies = |s: &Server| -> Vec<String> {
+        s.received()
+            .iter()
+            .map(|r| String::from_utf8_lossy(&r.body).to_string())
+            .collect()
+    };
+    assert_eq!(
+        bodies(&chat)
+            .iter()
+            .filter(|b| b.contains("Maintenance scheduled: Broker upgrade"))
+            .count(),
+        1
+    );
+    assert!(
+        !bodies(&hook).iter().any(|b| b.contains("Broker upgrade")),
+        "the webhook did not ask for maintenance"
+    );
+    assert!(!bodies(&chat).iter().any(|b| b.contains("was due")));
+
+    repo.at("2026-11-27T09:00:00Z");
+    let out = notify(&repo, &chat, &hook, &[]);
+    assert!(out.status.success(), "{}", text(&out));
+    let overdue: Vec<String> = bodies(&chat)
+        .into_iter()
+        .filter(|b| b.contains("was due 2026-11-26"))
+        .collect();
+    assert_eq!(overdue.len(), 1, "{overdue:?}");
+    assert!(overdue[0].contains("Alert on queue depth") && overdue[0].contains("bob"));
+    assert!(
+        !bodies(&hook).iter().any(|b| b.contains("was due")),
+        "internal only"
+    );
+    let out = notify(&repo, &chat, &hook, &[]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(
+        bodies(&chat)
+            .iter()
+            .filter(|b| b.contains("was due 2026-11-26"))
+            .count(),
+        1,
+        "once"
+    );
+}
