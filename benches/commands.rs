@@ -385,7 +385,8 @@ pub fn build_repo(root: &Path, n: usize) -> Vec<String> {
     let mut stream = Vec::new();
     let base: DateTime<Utc> = "2024-01-01T00:00:00Z".parse().unwrap();
     let mut config = incident::model::Config::new("Bench Corp");
-    // A chat target, for `notify` (nothing is ever sent: the URL is never reached).
+    // A chat target, for `notify`: events only (no reminders of the open incidents' deadlines),
+    // so with the generated history older than its floor there is nothing to send.
     config.notify.targets.push(incident::model::NotifyTarget {
         id: "chat".into(),
         kind: "slack".into(),
@@ -393,7 +394,7 @@ pub fn build_repo(root: &Path, n: usize) -> Vec<String> {
         secret_env: None,
         to: Vec::new(),
         from: None,
-        events: Vec::new(),
+        events: vec!["declared".into(), "update".into(), "resolved".into()],
         severities: Vec::new(),
         internal: true,
         extra: Default::default(),
