@@ -34,6 +34,8 @@ struct Report {
     failed: Vec<Failure>,
     /// Claimed by another sender that is delivering them now.
     left_to_others: Vec<String>,
+    /// Not tried: their target failed earlier in this run; the next run tries them.
+    deferred: Vec<String>,
     dry_run: Vec<Notification>,
 }
 
@@ -254,6 +256,9 @@ fn deliver_pending(
         .url
         .as_ref()
         .map(|u| u.trim_end_matches('/').to_string());
+    // A target that failed even after its retries is left alone for the rest of the run: an
+    // outage of the chat service must not hold the run for every message in the queue.
+    let mut down: std::collections::HashSet<String> = std::collections::HashSet::new();
     for n in pending {
         let target = config
             .notify
@@ -261,6 +266,10 @@ fn deliver_pending(
             .iter()
             .find(|t| t.id == n.target)
             .expect("planned from these targets");
+        if down.contains(&target.id) {
+            report.deferred.push(n.key);
+            continue;
+        }
         match ledger.claim(&n.key, Utc::now().max(ctx.now), claim_timeout)? {
             Claim::Sent => continue,
             Claim::Taken => {
@@ -308,7 +317,10 @@ fn deliver_pending(
                 ledger.mark_sent(&n.key, Utc::now().max(ctx.now))?;
                 report.sent.push(n.key);
             }
-            Outcome::Failed { reason, .. } => {
+            Outcome::Failed { reason, attempts } => {
+                if attempts >= policy.attempts && policy.attempts > 1 {
+                    down.insert(target.id.clone());
+                }
                 let reason = format!("{}: {reason}", target.id);
                 ledger.mark_failed(&n.key, Utc::now().max(ctx.now), &reason)?;
                 report.failed.push(Failure { key: n.key, reason });
@@ -317,6 +329,7 @@ fn deliver_pending(
     }
     if report.failed.is_empty()
         && report.left_to_others.is_empty()
+        && report.deferred.is_empty()
         && let Some(head) = ledger.head()
     {
         // The next day an open action item becomes overdue: a quick run must not miss it.
@@ -390,8 +403,16 @@ fn print(ctx: &Context, report: &Report) -> Result<()> {
     for f in &report.failed {
         eprintln!("failed: {} ({})", f.key, f.reason);
     }
+    let deferred = if report.deferred.is_empty() {
+        String::new()
+    } else {
+        format!(
+            ", {} deferred (their target is failing; the next run tries them)",
+            report.deferred.len()
+        )
+    };
     ctx.out.line(format!(
-        "sent {}, failed {}, left {} to another sender",
+        "sent {}, failed {}, left {} to another sender{deferred}",
         report.sent.len(),
         report.failed.len(),
         report.left_to_others.len()

@@ -949,3 +949,38 @@ fn maintenance_and_overdue_action_items_are_announced() {
         "once"
     );
 }
+
+/// A target still failing after its retries is left for the rest of the run (its other messages
+/// are deferred, not tried one by one), and the next run delivers them.
+#[test]
+fn a_failing_target_defers_the_rest_of_its_queue() {
+    let repo = Repo::new();
+    with_targets(&repo);
+    let (chat, hook) = (Server::start(), Server::start());
+    repo.declare("First", &["--sev", "SEV3"]);
+    repo.declare("Second", &["--sev", "SEV3"]);
+    for _ in 0..3 {
+        hook.then(Reply::Status(503, None));
+    }
+    let out = notify(&repo, &chat, &hook, &["--since", "1h"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out).contains("1 deferred"), "{}", text(&out));
+    assert_eq!(
+        hook.received().len(),
+        3,
+        "three attempts for the first, none for the second"
+    );
+    assert_eq!(chat.received().len(), 2, "other targets carry on");
+    std::thread::sleep(Duration::from_millis(2100)); // the failed claim times out
+    let out = notify(&repo, &chat, &hook, &[]);
+    assert!(out.status.success(), "{}", text(&out));
+    let keys: Vec<String> = hook
+        .received()
+        .iter()
+        .map(|r| r.header("Idempotency-Key").unwrap().to_string())
+        .collect();
+    let mut unique = keys[3..].to_vec();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), 2, "both delivered now: {keys:?}");
+}
