@@ -125,8 +125,11 @@ fn main() {
     report("incident show ID", 15, || incident(&["show", target]));
     // The first run sets the chat target's floor and delivers the last hour (nothing: the
     // generated incidents are older); later runs read only what changed since.
+    // The generated history runs to the end of 2026: the clock is set after it.
+    let later = "2030-01-01T00:00:00Z";
     let first = incident(&["notify", "--since", "1h"])
         .env("BENCH_CHAT_URL", "http://127.0.0.1:9/never")
+        .env("INCIDENT_NOW", later)
         .output()
         .expect("notify runs");
     assert!(
@@ -136,7 +139,8 @@ fn main() {
     );
     report("incident notify (nothing to send)", 15, || {
         let mut c = incident(&["notify"]);
-        c.env("BENCH_CHAT_URL", "http://127.0.0.1:9/never");
+        c.env("BENCH_CHAT_URL", "http://127.0.0.1:9/never")
+            .env("INCIDENT_NOW", later);
         c
     });
     report("incident stats --since 3650d", 5, || {
