@@ -2,7 +2,7 @@
 //! exactly once across clones (see `src/notify/ledger.rs`), to the targets in `.incident.yaml`.
 
 use super::Context;
-use crate::model::{Incident, IncidentSummary, NotifyTarget};
+use crate::model::{Incident, NotifyTarget};
 use crate::notify::deliver::{self, Outcome, Policy};
 use crate::notify::ledger::{Claim, Ledger};
 use crate::notify::{Notification, check_target, plan};
@@ -173,17 +173,13 @@ fn deliver_pending(
         carried_due = state.next_action_due;
         let (_, changed) =
             ledger.changed_since(&state.head, &ledger.incidents_path(store.root()))?;
-        let mut ids: std::collections::HashSet<String> = changed.into_iter().collect();
-        for s in store
-            .load_all_cached::<IncidentSummary>()
-            .ok()?
+        // An incident becomes active only through a commit, so the last run's active ones plus the
+        // changed records are every incident that can owe anything.
+        let ids: std::collections::HashSet<String> = changed
             .into_iter()
-            .flatten()
-        {
-            if s.status.is_active() {
-                ids.insert(s.id);
-            }
-        }
+            .chain(state.active)
+            .filter(|id| store.path_of(id).is_file())
+            .collect();
         Some(ids)
     })();
     let mut incidents: Vec<Incident> = Vec::new();
@@ -342,10 +338,16 @@ fn deliver_pending(
             .filter(|d| *d >= today)
             .chain(carried_due.filter(|d| *d >= today))
             .min();
+        let active = incidents
+            .iter()
+            .filter(|i| i.status.is_active())
+            .map(|i| i.id.clone())
+            .collect();
         let state = RunState {
             head,
             fingerprint,
             next_action_due,
+            active,
         };
         if let Ok(bytes) = serde_json::to_vec(&state) {
             let _ = std::fs::create_dir_all(state_file.parent().unwrap_or(Path::new(".")));
@@ -363,6 +365,9 @@ struct RunState {
     /// The earliest due date of an open action item not yet overdue.
     #[serde(default)]
     next_action_due: Option<chrono::NaiveDate>,
+    /// The incidents that were active: they owe reminders whether or not they change.
+    #[serde(default)]
+    active: Vec<String>,
 }
 
 fn to_std(secs: i64) -> std::time::Duration {
