@@ -200,17 +200,26 @@ pub fn post(url: &str, body: &[u8], headers: &[(String, String)], policy: &Polic
             }
             Err(e) => (true, describe(&e), None),
         };
-        if !retry || attempts >= policy.attempts {
-            let reason = if retry {
-                format!("{reason} after {attempts} attempts")
-            } else {
-                format!("{reason}; not retried")
-            };
-            return Outcome::Failed { attempts, reason };
+        if let Some(failed) = give_up(retry, &reason, attempts, policy) {
+            return failed;
         }
         std::thread::sleep(asked.unwrap_or(wait).min(policy.max_wait));
         wait *= 2;
     }
+}
+
+/// The failure to report when this attempt is the last: the error is final, or the attempts are
+/// used up; `None` while another attempt is due.
+fn give_up(retry: bool, reason: &str, attempts: u32, policy: &Policy) -> Option<Outcome> {
+    if retry && attempts < policy.attempts {
+        return None;
+    }
+    let reason = if retry {
+        format!("{reason} after {attempts} attempts")
+    } else {
+        format!("{reason}; not retried")
+    };
+    Some(Outcome::Failed { attempts, reason })
 }
 
 /// A transport error in words, without the URL ureq's own message would carry.
@@ -325,13 +334,8 @@ pub fn send_email(
             // lettre's message names the step that failed, never the URL.
             Err(e) => (true, format!("SMTP error: {e}")),
         };
-        if !retry || attempts >= policy.attempts {
-            let reason = if retry {
-                format!("{reason} after {attempts} attempts")
-            } else {
-                format!("{reason}; not retried")
-            };
-            return Outcome::Failed { attempts, reason };
+        if let Some(failed) = give_up(retry, &reason, attempts, policy) {
+            return failed;
         }
         std::thread::sleep(wait.min(policy.max_wait));
         wait *= 2;
