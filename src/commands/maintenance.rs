@@ -3,9 +3,7 @@
 
 use super::Context;
 use crate::context::Style;
-use crate::model::{
-    Maintenance, MaintenanceSpec, MaintenanceStatus, Span, Stamp, parse_planned_time,
-};
+use crate::model::{Maintenance, MaintenanceSpec, MaintenanceStatus, Span, parse_planned_time};
 use crate::store::Change;
 use crate::table::{Cell, Column, Grid};
 use anyhow::Result;
@@ -110,10 +108,7 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
                 Err(_) => planned(ctx, "--until", &until)?,
             };
             let author = ctx.author()?;
-            let stamp = Stamp {
-                at: ctx.now,
-                by: author.name.clone(),
-            };
+            let stamp = ctx.stamp(&author, None)?;
             let m = Maintenance::schedule(
                 MaintenanceSpec {
                     title,
@@ -167,10 +162,7 @@ fn advance(ctx: &Context, query: &str, status: MaintenanceStatus, text: String) 
     let store = ctx.store()?;
     let id = store.resolve_maintenance(query)?;
     let author = ctx.author()?;
-    let stamp = Stamp {
-        at: ctx.now,
-        by: author.name.clone(),
-    };
+    let stamp = ctx.stamp(&author, None)?;
     let (m, commit) = store.update_maintenance(&id, &author, ctx.now, |m| {
         m.advance(status, text.clone(), &stamp)?;
         Ok(Change::new(

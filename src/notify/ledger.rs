@@ -76,10 +76,6 @@ impl Ledger {
         })
     }
 
-    pub fn remote(&self) -> Option<&str> {
-        self.remote.as_deref()
-    }
-
     /// Brings the shared ledger in (`git fetch`), replacing local copies with the remote's.
     pub fn fetch(&self) -> Result<()> {
         self.sent.borrow_mut().take();
@@ -117,6 +113,11 @@ impl Ledger {
     }
 
     pub fn is_sent(&self, key: &str) -> bool {
+        self.sent_contains(&hashed(key))
+    }
+
+    /// Whether the hashed key `k` has a `sent` ref (the set is read once).
+    fn sent_contains(&self, k: &str) -> bool {
         let mut sent = self.sent.borrow_mut();
         let set = sent.get_or_insert_with(|| {
             let prefix = format!("{PREFIX}/sent/");
@@ -133,7 +134,7 @@ impl Ledger {
                 })
                 .unwrap_or_default()
         });
-        set.contains(&hashed(key))
+        set.contains(k)
     }
 
     /// Where `target`'s history starts: the `--since` of its first run, shared like the rest of the
@@ -281,11 +282,7 @@ impl Ledger {
                     .map(|n| n.trim_start_matches(&prefix).to_string())
             })
             .collect();
-        // Load the sent set through a key that cannot match, then compare hashes directly.
-        let _ = self.is_sent("");
-        let sent = self.sent.borrow();
-        let sent = sent.as_ref().expect("loaded above");
-        claimed.iter().any(|c| !sent.contains(c))
+        claimed.iter().any(|c| !self.sent_contains(c))
     }
 
     /// HEAD's commit, and the IDs of the records that changed between `old` and it; `None` when

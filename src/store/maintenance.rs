@@ -2,7 +2,7 @@
 //! transaction as incidents, with a `Maintenance:` trailer instead of `Incident:` so incident history
 //! never picks them up.
 
-use super::{Author, Change, Store, StoreError, git, yaml};
+use super::{Author, Change, Store, StoreError, yaml};
 use crate::model::{self, Maintenance};
 use anyhow::{Context, Result, anyhow, bail};
 use chrono::{DateTime, Utc};
@@ -18,13 +18,7 @@ pub fn maintenance_file(id: &str) -> String {
 }
 
 fn relative_path(id: &str) -> PathBuf {
-    let year = id
-        .get(..4)
-        .filter(|y| y.chars().all(|c| c.is_ascii_digit()))
-        .unwrap_or("other");
-    Path::new(MAINTENANCE_DIR)
-        .join(year)
-        .join(format!("{id}.yaml"))
+    super::in_year_folder(MAINTENANCE_DIR, id)
 }
 
 fn load_from(root: &Path, id: &str) -> Result<Maintenance> {
@@ -98,21 +92,6 @@ impl Store {
             .collect()
     }
 
-    fn maintenance_taken(&self, id: &str) -> Result<bool> {
-        let rel = relative_path(id);
-        if self.root.join(&rel).exists() {
-            return Ok(true);
-        }
-        let path = self.prefix.join(&rel);
-        if self.repo.index()?.get_path(&path, 0).is_some() {
-            return Ok(true);
-        }
-        Ok(match git::head_commit(&self.repo)? {
-            Some(head) => head.tree()?.get_path(&path).is_ok(),
-            None => false,
-        })
-    }
-
     /// Commits a new window under a free ID (`-2`, `-3`, ... when taken); returns it as written and
     /// the commit.
     pub fn create_maintenance(
@@ -124,7 +103,7 @@ impl Store {
         let lock = self.lock()?;
         let base = m.id.clone();
         let mut n = 1;
-        while self.maintenance_taken(&m.id)? {
+        while self.path_taken(&relative_path(&m.id))? {
             n += 1;
             m.id = format!("{base}-{n}");
         }

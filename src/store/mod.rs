@@ -486,10 +486,15 @@ impl Store {
     /// Whether `id` is taken: a record in the work tree, the index or HEAD (a deleted but committed
     /// record still owns its ID).
     fn id_taken(&self, id: &str) -> Result<bool> {
-        if self.path_of(id).exists() {
+        self.path_taken(&relative_record_path(id))
+    }
+
+    /// Whether `rel` (relative to the incident repo) is in the work tree, the index or HEAD.
+    fn path_taken(&self, rel: &Path) -> Result<bool> {
+        if self.root.join(rel).exists() {
             return Ok(true);
         }
-        let path = self.git_path_of(id);
+        let path = self.prefix.join(rel);
         if self.repo.index()?.get_path(&path, 0).is_some() {
             return Ok(true);
         }
@@ -817,13 +822,16 @@ fn parse_incident(text: &str, shown_as: &Path) -> Result<Incident, StoreError> {
 }
 
 fn relative_record_path(id: &str) -> PathBuf {
+    in_year_folder(INCIDENTS_DIR, id)
+}
+
+/// `<dir>/<year>/<id>.yaml`, the year being the ID's first four characters (else `other`).
+fn in_year_folder(dir: &str, id: &str) -> PathBuf {
     let year = id
         .get(..4)
         .filter(|y| y.chars().all(|c| c.is_ascii_digit()))
         .unwrap_or("other");
-    Path::new(INCIDENTS_DIR)
-        .join(year)
-        .join(format!("{id}.yaml"))
+    Path::new(dir).join(year).join(format!("{id}.yaml"))
 }
 
 fn resolve_among(ids: &[String], query: &str) -> Result<String, StoreError> {
