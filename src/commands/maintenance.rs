@@ -204,21 +204,23 @@ fn list(ctx: &Context, open: bool) -> Result<()> {
         });
     }
     let mut grid = Grid::new(vec![
+        // ID and status always; then the start, the title, the services, the end, in that order of
+        // importance (on a 60-column terminal the start goes too rather than overflow).
         Column::keep("ID"),
         Column::keep("STATUS"),
-        Column::keep(&format!("FROM ({})", ctx.out.zone())),
-        Column::drop("UNTIL", 2),
-        Column::drop("SERVICES", 1),
-        Column::shrink("TITLE", 12, 3),
+        Column::drop(&format!("FROM ({})", ctx.out.zone()), 1),
+        Column::shrink("TITLE", 12, 2),
+        Column::drop("SERVICES", 3),
+        Column::drop("UNTIL", 4),
     ]);
     for m in &all {
         grid.row(vec![
             Cell::styled(&m.id, Style::Bold),
             Cell::plain(m.status.as_str()),
             Cell::plain(ctx.out.time_in_zone(m.scheduled_for)),
-            Cell::plain(ctx.out.time_in_zone(m.scheduled_until)),
-            Cell::plain(m.services.join(", ")),
             Cell::plain(&m.title),
+            Cell::plain(m.services.join(", ")),
+            Cell::plain(ctx.out.time_in_zone(m.scheduled_until)),
         ]);
     }
     ctx.out.grid(&grid, false)

@@ -263,3 +263,43 @@ fn the_width_counts_on_a_terminal_that_reports_no_rows() {
         );
     }
 }
+
+/// `maintenance list` on a colour terminal: every line the same width, never wider than the
+/// terminal, each column's values under their header.
+#[test]
+fn the_maintenance_table_fits_every_width() {
+    let repo = Repo::new();
+    repo.ok(&[
+        "maintenance",
+        "schedule",
+        "Database upgrade",
+        "--service",
+        "payments",
+        "--from",
+        "2026-11-26T02:00:00Z",
+        "--until",
+        "2h",
+    ]);
+    for cols in WIDTHS {
+        let out = on_terminal(&repo, cols, &[], &["maintenance", "list"]);
+        assert!(out.contains('\u{1b}'), "colour at {cols}");
+        let plain = strip_ansi(&out);
+        let lines: Vec<&str> = plain.lines().filter(|l| !l.trim().is_empty()).collect();
+        let width = |l: &str| unicode_width::UnicodeWidthStr::width(l);
+        assert!(lines.iter().all(|l| width(l) <= cols), "{cols}:\n{plain}");
+        assert!(
+            lines.iter().all(|l| width(l) == width(lines[0])),
+            "{cols}:\n{plain}"
+        );
+        assert!(
+            plain.contains("2026-11-26-database-upgrade"),
+            "{cols}:\n{plain}"
+        );
+        if let Some(title_col) = lines[1].find("TITLE") {
+            assert!(
+                lines[3][title_col..].starts_with("Database"),
+                "{cols}:\n{plain}"
+            );
+        }
+    }
+}
