@@ -132,6 +132,19 @@ pub struct ComponentSetting<'a> {
     pub added: bool,
 }
 
+/// The status `service` has at `t` in `periods` (operational outside them): for callers that
+/// computed an incident's periods once and ask about many moments.
+pub fn status_among(
+    periods: &[ComponentPeriod],
+    service: &str,
+    t: DateTime<Utc>,
+) -> ComponentStatus {
+    periods
+        .iter()
+        .find(|p| p.component == service && p.from <= t && p.until.is_none_or(|u| u > t))
+        .map_or(ComponentStatus::Operational, |p| p.status)
+}
+
 /// `component api: major_outage → degraded_performance` → ("api", degraded_performance).
 fn component_change(text: &str) -> Option<(&str, ComponentStatus, bool)> {
     let rest = text.strip_prefix("component ")?;
@@ -287,10 +300,7 @@ impl Incident {
         service: &str,
         t: DateTime<Utc>,
     ) -> ComponentStatus {
-        self.component_periods(config)
-            .into_iter()
-            .find(|p| p.component == service && p.from <= t && p.until.is_none_or(|u| u > t))
-            .map_or(ComponentStatus::Operational, |p| p.status)
+        status_among(&self.component_periods(config), service, t)
     }
 
     /// Each affected service and when it recovered: its last period's end (`None` while affected).

@@ -22,7 +22,9 @@ mod time;
 mod update;
 mod validate;
 
-pub use component::{ComponentPeriod, ComponentSetting, ComponentStatus, parse_component_setting};
+pub use component::{
+    ComponentPeriod, ComponentSetting, ComponentStatus, parse_component_setting, status_among,
+};
 pub use deadline::{Deadline, DeadlineKind, DeadlineState, deadlines};
 pub use duration::Span;
 pub use edit::Editable;

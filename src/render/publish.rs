@@ -651,7 +651,7 @@ fn public_incident(
         };
         let mut affected = Vec::new();
         for service in &i.services {
-            let new_status = status_at(&mine, service, u.at);
+            let new_status = crate::model::status_among(&mine, service, u.at);
             let old_status = before
                 .insert(service, new_status)
                 .unwrap_or(ComponentStatus::Operational);
@@ -718,14 +718,6 @@ fn worsen(map: &mut BTreeMap<String, ComponentStatus>, id: &str, status: Compone
     if status.rank() > slot.rank() {
         *slot = status;
     }
-}
-
-/// The status a component had at `t` in one incident's periods.
-fn status_at(periods: &[ComponentPeriod], service: &str, t: DateTime<Utc>) -> ComponentStatus {
-    periods
-        .iter()
-        .find(|p| p.component == service && p.from <= t && p.until.is_none_or(|u| u > t))
-        .map_or(ComponentStatus::Operational, |p| p.status)
 }
 
 fn component_refs(config: &Config, services: &[String]) -> Vec<ComponentRef> {
