@@ -1,9 +1,10 @@
-//! Whole-command benchmarks against the git CLI on a generated repo of realistic incidents.
+//! Whole-command benchmarks against the git CLI on generated repos of realistic incidents.
 //!
-//! `cargo bench` builds a repo of 10,000 incidents (one commit each, via `git fast-import`) and times
-//! whole `incident` processes the way a responder runs them, next to the git commands they replace.
-//! Set `INCIDENT_BENCH_N` for another size. Figures are medians over repeated runs; peak memory is the
-//! child's maximum resident set size from `getrusage`.
+//! `cargo bench` builds repos of 10,000 and 100,000 incidents over three years (via `git
+//! fast-import`) and times whole `incident` processes the way a responder or a CI job runs them,
+//! next to the git commands they replace and to issue 12's targets, in one table. Figures are
+//! medians over repeated runs; peak memory is the child's maximum resident set size from
+//! `getrusage`. `INCIDENT_BENCH_N=10000` (or `10000,100000`) picks the sizes.
 
 use chrono::{DateTime, Duration, Utc};
 use incident::model::{
@@ -39,44 +40,125 @@ const WORDS: [&str; 12] = [
     "rate limiting",
 ];
 
+/// One timed command: its median and minimum wall time and the peak RSS of one run.
+#[derive(Clone, Copy)]
+struct Timing {
+    median: f64,
+    min: f64,
+    rss_mb: f64,
+}
+
+/// One row of the table: what ran at each size, and what it is held against.
+struct Row {
+    label: String,
+    target: String,
+    cells: Vec<Option<Timing>>,
+}
+
 fn main() {
     if std::env::args().nth(1).as_deref() == Some("--measure-rss") {
         return measure_rss_child();
     }
-    let n: usize = std::env::var("INCIDENT_BENCH_N")
+    let sizes: Vec<usize> = std::env::var("INCIDENT_BENCH_N")
         .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(10_000);
+        .map(|v| v.split(',').filter_map(|s| s.trim().parse().ok()).collect())
+        .filter(|v: &Vec<usize>| !v.is_empty())
+        .unwrap_or_else(|| vec![10_000, 100_000]);
     let work = tempfile::tempdir().expect("temp dir");
+    let bin = PathBuf::from(env!("CARGO_BIN_EXE_incident"));
     // INCIDENT_BENCH_PAGE=1 runs only the status-page benchmark.
     if std::env::var_os("INCIDENT_BENCH_PAGE").is_some() {
         println!(
             "\n{:<62} {:>9} {:>9} {:>9}",
             "command", "median", "min", "peak RSS"
         );
-        return bench_page(work.path(), Path::new(env!("CARGO_BIN_EXE_incident")));
+        return bench_page(work.path(), &bin);
     }
-    // INCIDENT_BENCH_KEEP=DIR keeps the generated repo there for profiling.
-    let repo = match std::env::var_os("INCIDENT_BENCH_KEEP") {
-        Some(dir) => PathBuf::from(dir),
-        None => work.path().join("ops"),
-    };
-    let start = Instant::now();
-    let ids = build_repo(&repo, n);
-    println!(
-        "built a repo of {n} incidents in {:.1} s",
-        start.elapsed().as_secs_f64()
-    );
+    let mut rows: Vec<Row> = Vec::new();
+    for (column, &n) in sizes.iter().enumerate() {
+        // INCIDENT_BENCH_KEEP=DIR keeps the generated repos there (and reuses them) for profiling.
+        let repo = match std::env::var_os("INCIDENT_BENCH_KEEP") {
+            Some(dir) => PathBuf::from(dir).join(format!("ops-{n}")),
+            None => work.path().join(format!("ops-{n}")),
+        };
+        let start = Instant::now();
+        let ids = if repo.join(".git").exists() {
+            ids_of(&repo)
+        } else {
+            build_repo(&repo, n)
+        };
+        eprintln!(
+            "repo of {n} incidents ready in {:.1} s",
+            start.elapsed().as_secs_f64()
+        );
+        for (label, target, timing) in bench_size(&repo, &bin, &ids, n) {
+            let row = match rows.iter_mut().find(|r| r.label == label) {
+                Some(row) => row,
+                None => {
+                    rows.push(Row {
+                        label: label.clone(),
+                        target: String::new(),
+                        cells: vec![None; sizes.len()],
+                    });
+                    rows.last_mut().expect("just pushed")
+                }
+            };
+            if !target.is_empty() {
+                if !row.target.is_empty() {
+                    row.target.push_str(" / ");
+                }
+                row.target.push_str(&target);
+            }
+            row.cells[column] = Some(timing);
+        }
+    }
+    print_table(&sizes, &rows);
+    bench_page(work.path(), &bin);
+}
+
+/// The table docs/performance.md keeps: a column per size, median (min) and peak RSS in each.
+fn print_table(sizes: &[usize], rows: &[Row]) {
+    print!("\n| command |");
+    for n in sizes {
+        print!(" {n} incidents: median (min), peak RSS |");
+    }
+    println!(" target |");
+    print!("| --- |");
+    for _ in sizes {
+        print!(" --- |");
+    }
+    println!(" --- |");
+    for row in rows {
+        print!("| {} |", row.label);
+        for cell in &row.cells {
+            match cell {
+                Some(t) => print!(" {} ({}), {:.0} MB |", ms(t.median), ms(t.min), t.rss_mb),
+                None => print!(" |"),
+            }
+        }
+        println!(" {} |", row.target);
+    }
+}
+
+fn ms(v: f64) -> String {
+    if v >= 1000.0 {
+        format!("{:.2} s", v / 1000.0)
+    } else {
+        format!("{v:.1} ms")
+    }
+}
+
+/// Every row of issue 12 at one size: (label, target with the measured verdict, timing).
+fn bench_size(repo: &Path, bin: &Path, ids: &[String], n: usize) -> Vec<(String, String, Timing)> {
+    let big = n > 10_000;
     let target = &ids[n / 2];
     let rel = format!("incidents/{}/{target}.yaml", &target[..4]);
     let other = &ids[n / 3];
     let other_rel = format!("incidents/{}/{other}.yaml", &other[..4]);
-
-    let bin = PathBuf::from(env!("CARGO_BIN_EXE_incident"));
     let incident = |args: &[&str]| {
-        let mut c = Command::new(&bin);
+        let mut c = Command::new(bin);
         c.args(args)
-            .current_dir(&repo)
+            .current_dir(repo)
             .env("INCIDENT_AUTHOR", "Bench <bench@example.com>");
         c
     };
@@ -84,48 +166,132 @@ fn main() {
         let mut c = Command::new("sh");
         c.arg("-c")
             .arg(script)
-            .current_dir(&repo)
+            .current_dir(repo)
             .env("GIT_AUTHOR_NAME", "Bench")
             .env("GIT_AUTHOR_EMAIL", "bench@example.com")
             .env("GIT_COMMITTER_NAME", "Bench")
             .env("GIT_COMMITTER_EMAIL", "bench@example.com");
         c
     };
+    let under = |t: &Timing, limit: f64| {
+        format!(
+            "< {} ({})",
+            ms(limit),
+            if t.median < limit { "met" } else { "NOT met" }
+        )
+    };
+    let mut out = Vec::new();
+    let mut push = |label: &str, target: String, t: Timing| {
+        println!(
+            "{n:>7} {label:<50} {:>10} {:>10} {:>7.1}MB  {target}",
+            ms(t.median),
+            ms(t.min),
+            t.rss_mb
+        );
+        out.push((label.to_string(), target, t));
+    };
 
-    println!(
-        "\n{:<62} {:>9} {:>9} {:>9}",
-        "command", "median", "min", "peak RSS"
-    );
     let mut k = 0;
-    report("incident log ID TEXT", 15, || {
+    let log = time(15, || {
         k += 1;
         incident(&["log", target, &format!("bench event {k}")])
     });
     let mut g = 0;
-    report(
-        "git: echo >> FILE && git add FILE && git commit -q -m",
-        15,
-        || {
-            g += 1;
-            sh(format!(
-                "echo '# {g}' >> {other_rel} && git add {other_rel} && git commit -q -m 'bench {g}'"
-            ))
-        },
+    let commit = time(15, || {
+        g += 1;
+        sh(format!(
+            "echo '# {g}' >> {other_rel} && git add {other_rel} && git commit -q -m 'bench {g}'"
+        ))
+    });
+    let ratio = log.median / commit.median;
+    push(
+        "`incident log ID TEXT`",
+        format!(
+            "≤ 0.5× git ({ratio:.2}×, {})",
+            if ratio <= 0.5 { "met" } else { "NOT met" }
+        ),
+        log,
     );
-    report("incident history ID", 15, || incident(&["history", target]));
-    report("git log --oneline -- FILE", 15, || {
+    push("git: `git add FILE && git commit`", String::new(), commit);
+
+    let history = time(15, || incident(&["history", target]));
+    let git_log = time(15, || {
         let mut c = Command::new("git");
-        c.args(["log", "--oneline", "--", &rel]).current_dir(&repo);
+        c.args(["log", "--oneline", "--", &rel]).current_dir(repo);
         c
     });
-    report("incident list", 10, || incident(&["list"]));
-    report("incident list --open --json", 10, || {
-        incident(&["list", "--open", "--json"])
+    let ratio = history.median / git_log.median;
+    push(
+        "`incident history ID`",
+        format!(
+            "≤ 0.1× git ({ratio:.3}×, {})",
+            if ratio <= 0.1 { "met" } else { "NOT met" }
+        ),
+        history,
+    );
+    push("git: `git log --oneline -- FILE`", String::new(), git_log);
+
+    let list_limit = if big { 150.0 } else { 30.0 };
+    let t = time(10, || incident(&["list"]));
+    push("`incident list`", under(&t, list_limit), t);
+    let t = time(10, || incident(&["list", "--open", "--json"]));
+    push("`incident list --open --json`", under(&t, list_limit), t);
+    let t = time(5, || {
+        // As after a clone: nothing cached.
+        let _ = std::fs::remove_dir_all(repo.join(".git/incident-cache"));
+        incident(&["list"])
     });
-    report("incident show ID", 15, || incident(&["show", target]));
+    let cold = if big { String::new() } else { under(&t, 300.0) };
+    push("`incident list`, nothing cached (first run)", cold, t);
+    let _ = incident(&["list"]).output();
+    let git_ls = time(10, || {
+        let mut c = Command::new("git");
+        c.args(["ls-files", "incidents"]).current_dir(repo);
+        c
+    });
+    push(
+        "git: `git ls-files incidents` (names only)",
+        String::new(),
+        git_ls,
+    );
+
+    let show_limit = if big { 10.0 } else { 5.0 };
+    let t = time(15, || incident(&["show", target]));
+    push("`incident show ID`", under(&t, show_limit), t);
+
+    let read_limit = if big { 250.0 } else { 40.0 };
+    for (label, args) in [
+        ("`incident stats`", &["stats"][..]),
+        (
+            "`incident stats --since 3650d`",
+            &["stats", "--since", "3650d"][..],
+        ),
+        ("`incident due`", &["due"][..]),
+        ("`incident check`", &["check"][..]),
+    ] {
+        let t = time(10, || incident(args));
+        push(label, under(&t, read_limit), t);
+    }
+
+    let publish_limit = if big { 1000.0 } else { 100.0 };
+    let t = time(10, || incident(&["publish", "--out", "site"]));
+    push(
+        "`incident publish` (90 days, up to date)",
+        under(&t, publish_limit),
+        t,
+    );
+    let t = time(5, || {
+        let _ = std::fs::remove_dir_all(repo.join("site-fresh"));
+        incident(&["publish", "--out", "site-fresh"])
+    });
+    push(
+        "`incident publish` (90 days, fresh folder)",
+        under(&t, publish_limit),
+        t,
+    );
+
     // The first run sets the chat target's floor and delivers the last hour (nothing: the
     // generated incidents are older); later runs read only what changed since.
-    // The generated history runs to the end of 2026: the clock is set after it.
     let later = "2030-01-01T00:00:00Z";
     let first = incident(&["notify", "--since", "1h"])
         .env("BENCH_CHAT_URL", "http://127.0.0.1:9/never")
@@ -137,42 +303,34 @@ fn main() {
         "{}",
         String::from_utf8_lossy(&first.stderr)
     );
-    report("incident notify (nothing to send)", 15, || {
+    let t = time(15, || {
         let mut c = incident(&["notify"]);
         c.env("BENCH_CHAT_URL", "http://127.0.0.1:9/never")
             .env("INCIDENT_NOW", later);
         c
     });
-    report("incident stats --since 3650d", 5, || {
-        incident(&["stats", "--since", "3650d"])
-    });
+    push("`incident notify` (nothing to send)", under(&t, 50.0), t);
+    out
+}
 
-    // The status page over 5,000 incidents, and the CI check over 1,000.
-    for (size, label, args) in [
-        (
-            5_000,
-            "incident publish --out site (5,000 incidents)",
-            &["publish", "--out", "site"][..],
-        ),
-        (
-            5_000,
-            "  same, --days 3650 (all 5,000 on the page)",
-            &["publish", "--out", "all", "--days", "3650"][..],
-        ),
-        (1_000, "incident check (1,000 incidents)", &["check"][..]),
-    ] {
-        let dir = work.path().join(format!("repo-{size}"));
-        if !dir.exists() {
-            build_repo(&dir, size);
-        }
-        let bin = bin.clone();
-        report(label, 10, || {
-            let mut c = Command::new(&bin);
-            c.args(args).current_dir(&dir);
-            c
-        });
-    }
-    bench_page(work.path(), &bin);
+/// The IDs of a repo [`build_repo`] made earlier, in the order it made them.
+fn ids_of(repo: &Path) -> Vec<String> {
+    let out = Command::new("git")
+        .args(["ls-files", "incidents"])
+        .current_dir(repo)
+        .output()
+        .expect("git ls-files");
+    let mut ids: Vec<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| {
+            l.rsplit('/')
+                .next()?
+                .strip_suffix(".yaml")
+                .map(String::from)
+        })
+        .collect();
+    ids.sort();
+    ids
 }
 
 /// The status page with 5,000 incidents and 500 maintenance windows over 20 components with uptime
@@ -314,11 +472,21 @@ pub fn build_page_repo(root: &Path, n: usize, windows: usize, now: DateTime<Utc>
 }
 
 /// Runs the command `runs` times, printing the median and minimum wall time and the peak RSS.
-fn report(label: &str, runs: usize, mut make: impl FnMut() -> Command) {
+fn report(label: &str, runs: usize, make: impl FnMut() -> Command) {
+    let t = time(runs, make);
+    println!(
+        "{label:<62} {:>7.1}ms {:>7.1}ms {:>7.1}MB",
+        t.median, t.min, t.rss_mb
+    );
+}
+
+/// Runs the command `runs` times: the median and minimum wall time, and the peak RSS of a run.
+fn time(runs: usize, mut make: impl FnMut() -> Command) -> Timing {
     let mut times = Vec::with_capacity(runs);
     let mut peak_kb = 0;
     for _ in 0..runs {
         let mut cmd = make();
+        let shown = format!("{:?}", cmd);
         let t = Instant::now();
         let status = cmd
             .stdout(Stdio::null())
@@ -327,16 +495,15 @@ fn report(label: &str, runs: usize, mut make: impl FnMut() -> Command) {
             .expect("spawn");
         times.push(t.elapsed().as_secs_f64() * 1000.0);
         // `check` exits 1 when it finds errors; on generated data it finds only warnings.
-        assert!(status.success(), "{label} failed");
+        assert!(status.success(), "{shown} failed");
         peak_kb = peak_kb.max(rss_of(make()));
     }
     times.sort_by(f64::total_cmp);
-    println!(
-        "{label:<62} {:>7.1}ms {:>7.1}ms {:>7.1}MB",
-        times[times.len() / 2],
-        times[0],
-        peak_kb as f64 / 1024.0
-    );
+    Timing {
+        median: times[times.len() / 2],
+        min: times[0],
+        rss_mb: peak_kb as f64 / 1024.0,
+    }
 }
 
 /// Peak RSS in KiB of one run, measured in a fresh helper process so earlier runs do not count.
@@ -382,12 +549,16 @@ fn measure_rss_child() {
     println!("{}", usage.ru_maxrss);
 }
 
-/// A repo of `n` incidents over three years, one commit each, plus the policy file.
+/// A repo of `n` incidents over the three years before now, plus the policy file. Up to 10,000
+/// incidents get a commit each; larger repos get one commit per `n / 10,000` incidents (each commit
+/// rewrites its year's tree, and 100,000 single commits over 33,000-entry trees take fast-import
+/// most of an hour), so `git log -- FILE` walks 10,000 commits at either size.
 pub fn build_repo(root: &Path, n: usize) -> Vec<String> {
     std::fs::create_dir_all(root).unwrap();
     git(root, &["init", "-q", "-b", "main"]);
     let mut stream = Vec::new();
-    let base: DateTime<Utc> = "2024-01-01T00:00:00Z".parse().unwrap();
+    let now = Utc::now();
+    let base = now - Duration::days(3 * 365);
     let mut config = incident::model::Config::new("Bench Corp");
     // A chat target, for `notify`: events only (no reminders of the open incidents' deadlines),
     // so with the generated history older than its floor there is nothing to send.
@@ -404,18 +575,39 @@ pub fn build_repo(root: &Path, n: usize) -> Vec<String> {
         extra: Default::default(),
     });
     let policy = incident::store::config_to_yaml(&config).unwrap();
+    let batch = (n / 10_000).max(1);
     let mut ids = Vec::with_capacity(n);
-    for i in 0..n {
-        let at = base + Duration::minutes((i as i64) * (3 * 365 * 24 * 60) / n as i64);
-        let inc = realistic(i, at);
-        let yaml = incident::store::record_to_yaml(&inc).unwrap();
-        let path = format!("incidents/{}/{}.yaml", &inc.id[..4], inc.id);
-        let msg = format!(
-            "{}: declared\n\nIncident: {}\nEvent: declared\n",
-            inc.id, inc.id
-        );
-        write!(stream, "commit refs/heads/main\ncommitter Bench <bench@example.com> {} +0000\ndata {}\n{msg}\n", at.timestamp(), msg.len()).unwrap();
-        if i == 0 {
+    for first in (0..n).step_by(batch) {
+        let mut files = String::new();
+        let mut trailers = String::new();
+        let mut last_at = base;
+        for i in first..(first + batch).min(n) {
+            let at = base + Duration::minutes((i as i64) * (3 * 365 * 24 * 60 - 60) / n as i64);
+            let inc = realistic(i, at);
+            let yaml = incident::store::record_to_yaml(&inc).unwrap();
+            let path = format!("incidents/{}/{}.yaml", &inc.id[..4], inc.id);
+            files.push_str(&format!(
+                "M 100644 inline {path}\ndata {}\n{yaml}\n",
+                yaml.len()
+            ));
+            trailers.push_str(&format!("Incident: {}\n", inc.id));
+            last_at = at;
+            ids.push(inc.id);
+        }
+        let subject = if batch == 1 {
+            format!("{}: declared", ids[first])
+        } else {
+            format!("{} incidents declared", (first + batch).min(n) - first)
+        };
+        let msg = format!("{subject}\n\n{trailers}Event: declared\n");
+        write!(
+            stream,
+            "commit refs/heads/main\ncommitter Bench <bench@example.com> {} +0000\ndata {}\n{msg}\n",
+            last_at.timestamp(),
+            msg.len()
+        )
+        .unwrap();
+        if first == 0 {
             write!(
                 stream,
                 "M 100644 inline .incident.yaml\ndata {}\n{policy}\n",
@@ -423,13 +615,7 @@ pub fn build_repo(root: &Path, n: usize) -> Vec<String> {
             )
             .unwrap();
         }
-        write!(
-            stream,
-            "M 100644 inline {path}\ndata {}\n{yaml}\n",
-            yaml.len()
-        )
-        .unwrap();
-        ids.push(inc.id);
+        stream.extend_from_slice(files.as_bytes());
     }
     let mut child = Command::new("git")
         .args(["fast-import", "--quiet"])
@@ -441,6 +627,7 @@ pub fn build_repo(root: &Path, n: usize) -> Vec<String> {
     assert!(child.wait().unwrap().success());
     git(root, &["reset", "-q", "--hard", "main"]);
     git(root, &["gc", "-q"]);
+    ids.sort();
     ids
 }
 

@@ -4,7 +4,7 @@
 //! is missing from a record is counted as missing, never as zero, so one forgotten `ack` cannot make
 //! MTTA look perfect.
 
-use crate::model::{ActionState, Config, Incident, Severity};
+use crate::model::{ActionState, Config, Incident, IncidentKind, Severity, Status};
 pub use crate::model::{Deadline, DeadlineKind, DeadlineState, deadlines};
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use serde::Serialize;
@@ -57,9 +57,89 @@ pub struct ResponseTimes {
     pub mttr: Figure,
 }
 
-pub fn response_times(incidents: &[&Incident]) -> ResponseTimes {
-    let figure = |from: fn(&Incident) -> Option<DateTime<Utc>>,
-                  to: fn(&Incident) -> Option<DateTime<Utc>>| {
+/// What the figures read of one incident, its deadlines worked out: the form `stats` keeps in the
+/// record cache, so a run reads no YAML for incidents that did not change.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MetricRecord {
+    pub id: String,
+    pub kind: IncidentKind,
+    pub services: Vec<String>,
+    pub drill: bool,
+    pub status: Status,
+    /// The worst severity reached: whose promises the incident is counted under.
+    pub peak_severity: Severity,
+    pub reopened: bool,
+    pub started_at: Option<DateTime<Utc>>,
+    pub detected_at: Option<DateTime<Utc>>,
+    pub acknowledged_at: Option<DateTime<Utc>>,
+    pub mitigated_at: Option<DateTime<Utc>>,
+    pub resolved_at: Option<DateTime<Utc>>,
+    pub actions: Vec<ActionFact>,
+    pub deadlines: Vec<Deadline>,
+}
+
+/// What the follow-through figures read of an action item.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ActionFact {
+    pub state: ActionState,
+    pub created_at: DateTime<Utc>,
+    pub closed_at: Option<DateTime<Utc>>,
+    pub due: Option<NaiveDate>,
+}
+
+impl ActionFact {
+    fn is_overdue(&self, today: NaiveDate) -> bool {
+        self.state == ActionState::Open && self.due.is_some_and(|d| d < today)
+    }
+}
+
+impl MetricRecord {
+    /// The incident's figures as of `now` (only its deadlines depend on the clock).
+    pub fn of(i: &Incident, config: &Config, now: DateTime<Utc>) -> MetricRecord {
+        MetricRecord {
+            id: i.id.clone(),
+            kind: i.kind,
+            services: i.services.clone(),
+            drill: i.drill,
+            status: i.status,
+            peak_severity: i.peak_severity(),
+            reopened: i.was_reopened(),
+            started_at: i.started_at,
+            detected_at: i.detected_at,
+            acknowledged_at: i.acknowledged_at,
+            mitigated_at: i.mitigated_at,
+            resolved_at: i.resolved_at,
+            actions: i
+                .actions
+                .iter()
+                .map(|a| ActionFact {
+                    state: a.state,
+                    created_at: a.created_at,
+                    closed_at: a.closed_at,
+                    due: a.due,
+                })
+                .collect(),
+            deadlines: deadlines(i, config, now),
+        }
+    }
+
+    /// The moment from which the record's figures no longer change with the clock, if there is
+    /// one: its resolution, when every deadline worked out then is the one worked out at any later
+    /// time. Active incidents have none.
+    pub fn settled_from(i: &Incident, config: &Config) -> Option<DateTime<Utc>> {
+        let resolved = i.resolved_at.filter(|_| i.status == Status::Resolved)?;
+        let far = DateTime::<Utc>::MAX_UTC - Duration::days(3650);
+        (deadlines(i, config, resolved) == deadlines(i, config, far)).then_some(resolved)
+    }
+
+    pub fn opened_at(&self) -> Option<DateTime<Utc>> {
+        self.detected_at.or(self.started_at)
+    }
+}
+
+pub fn response_times(incidents: &[&MetricRecord]) -> ResponseTimes {
+    let figure = |from: fn(&MetricRecord) -> Option<DateTime<Utc>>,
+                  to: fn(&MetricRecord) -> Option<DateTime<Utc>>| {
         let mut values = Vec::new();
         let mut missing = 0;
         for i in incidents {
@@ -95,11 +175,11 @@ pub struct Group {
 }
 
 /// The keys an incident falls under; an incident with two services counts under both.
-fn group_keys(i: &Incident, by: Grouping) -> Vec<String> {
+fn group_keys(i: &MetricRecord, by: Grouping) -> Vec<String> {
     match by {
         // The worst severity reached, as `by_severity` counts it: an incident escalated to SEV1 and
         // downgraded before it was resolved is a SEV1 for the figures.
-        Grouping::Severity => vec![i.peak_severity().to_string()],
+        Grouping::Severity => vec![i.peak_severity.to_string()],
         Grouping::Kind => vec![i.kind.to_string()],
         Grouping::Service if i.services.is_empty() => vec!["(none)".into()],
         Grouping::Service => i.services.clone(),
@@ -116,7 +196,7 @@ pub struct Recurrence {
     pub kinds: BTreeMap<String, Vec<String>>,
 }
 
-pub fn recurrence(incidents: &[&Incident]) -> Recurrence {
+pub fn recurrence(incidents: &[&MetricRecord]) -> Recurrence {
     let mut r = Recurrence::default();
     for i in incidents {
         for s in &i.services {
@@ -147,12 +227,12 @@ pub struct Compliance {
     pub misses: Vec<String>,
 }
 
-pub fn compliance(incidents: &[&Incident], config: &Config, now: DateTime<Utc>) -> Vec<Compliance> {
+pub fn compliance(incidents: &[&MetricRecord], now: DateTime<Utc>) -> Vec<Compliance> {
     let mut table: BTreeMap<(Severity, DeadlineKind, Option<String>), Compliance> = BTreeMap::new();
     for i in incidents {
         // Counted under the worst severity the incident reached: that is whose promise it was.
-        let severity = i.peak_severity();
-        for d in deadlines(i, config, now) {
+        let severity = i.peak_severity;
+        for d in &i.deadlines {
             let row = table
                 .entry((severity, d.kind, d.audience.clone()))
                 .or_insert_with(|| Compliance {
@@ -205,7 +285,7 @@ pub struct ActionStats {
     pub median_days_to_close: Option<f64>,
 }
 
-pub fn action_stats(incidents: &[&Incident], today: NaiveDate) -> ActionStats {
+pub fn action_stats(incidents: &[&MetricRecord], today: NaiveDate) -> ActionStats {
     let actions: Vec<_> = incidents.iter().flat_map(|i| &i.actions).collect();
     let count = |s: ActionState| actions.iter().filter(|a| a.state == s).count();
     let (open, done, dropped) = (
@@ -267,25 +347,38 @@ pub fn stats(
     by: Option<Grouping>,
     include_drills: bool,
 ) -> Stats {
-    let in_window: Vec<&Incident> = all
+    let records: Vec<MetricRecord> = all
+        .iter()
+        .map(|i| MetricRecord::of(i, config, now))
+        .collect();
+    stats_of(&records, since, now, by, include_drills)
+}
+
+/// [`stats`] over records already reduced to what the figures read.
+pub fn stats_of(
+    all: &[MetricRecord],
+    since: DateTime<Utc>,
+    now: DateTime<Utc>,
+    by: Option<Grouping>,
+    include_drills: bool,
+) -> Stats {
+    let in_window: Vec<&MetricRecord> = all
         .iter()
         .filter(|i| i.opened_at().is_some_and(|t| t >= since && t <= now))
         .collect();
     let drills = in_window.iter().filter(|i| i.drill).count();
-    let counted: Vec<&Incident> = in_window
+    let counted: Vec<&MetricRecord> = in_window
         .into_iter()
         .filter(|i| include_drills || !i.drill)
         .collect();
     let mut by_severity = BTreeMap::new();
     for i in &counted {
-        *by_severity
-            .entry(i.peak_severity().to_string())
-            .or_insert(0) += 1;
+        *by_severity.entry(i.peak_severity.to_string()).or_insert(0) += 1;
     }
-    let reopened = counted.iter().filter(|i| i.was_reopened()).count();
+    let reopened = counted.iter().filter(|i| i.reopened).count();
     let groups = by
         .map(|by| {
-            let mut members: BTreeMap<String, Vec<&Incident>> = BTreeMap::new();
+            let mut members: BTreeMap<String, Vec<&MetricRecord>> = BTreeMap::new();
             for i in &counted {
                 for key in group_keys(i, by) {
                     members.entry(key).or_default().push(i);
@@ -313,7 +406,7 @@ pub fn stats(
         grouping: by,
         groups,
         recurrence: recurrence(&counted),
-        comms: compliance(&counted, config, now),
+        comms: compliance(&counted, now),
         actions: action_stats(&counted, now.date_naive()),
     }
 }
@@ -437,6 +530,10 @@ mod tests {
     use super::*;
     use crate::model::{ActionItem, ActionType, Incident, Stamp, StatusUpdate, Visibility};
 
+    fn record(i: &Incident) -> MetricRecord {
+        MetricRecord::of(i, &Config::new("acme"), t("12:00"))
+    }
+
     fn t(s: &str) -> DateTime<Utc> {
         format!("2026-11-25T{s}:00Z").parse().unwrap()
     }
@@ -488,6 +585,7 @@ mod tests {
         a.acknowledged_at = Some(t("10:05"));
         a.resolved_at = Some(t("11:00"));
         let b = incident("b", Severity::Sev2, "10:00");
+        let (a, b) = (record(&a), record(&b));
         let times = response_times(&[&a, &b]);
         assert_eq!(
             (times.mttd.count, times.mttd.missing, times.mttd.mean_secs),
@@ -564,7 +662,12 @@ mod tests {
         let mut kept = incident("kept", Severity::Sev1, "10:00");
         update(&mut kept, "10:05", None);
         let late = incident("late", Severity::Sev1, "10:00");
-        let rows = compliance(&[&kept, &late], &config, t("10:30"));
+        let now = t("10:30");
+        let (kept, late) = (
+            MetricRecord::of(&kept, &config, now),
+            MetricRecord::of(&late, &config, now),
+        );
+        let rows = compliance(&[&kept, &late], now);
         let sp = rows
             .iter()
             .find(|r| r.deadline == DeadlineKind::StatusPage)
@@ -676,14 +779,15 @@ mod tests {
             i.close_action(1, ActionState::Done, None, &stamp("2026-11-16"))
                 .is_err()
         );
-        let s = action_stats(&[&i], "2026-11-25".parse().unwrap());
+        let r = record(&i);
+        let s = action_stats(&[&r], "2026-11-25".parse().unwrap());
         assert_eq!(
             (s.total, s.open, s.done, s.dropped, s.overdue),
             (3, 1, 1, 1, 0)
         );
         assert_eq!(s.completion_percent, Some(50.0));
         assert_eq!(s.median_days_to_close, Some(4.0));
-        let s = action_stats(&[&i], "2026-12-21".parse().unwrap());
+        let s = action_stats(&[&r], "2026-12-21".parse().unwrap());
         assert_eq!(s.overdue, 1);
     }
 }

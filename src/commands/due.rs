@@ -5,6 +5,7 @@ use crate::context::Style;
 use crate::metrics;
 use crate::model::Incident;
 use crate::model::format_duration;
+use crate::store::MetricFacts;
 use crate::table::hang;
 use anyhow::Result;
 use unicode_width::UnicodeWidthStr;
@@ -14,8 +15,21 @@ pub struct Args {}
 
 pub fn run(ctx: &Context, _args: Args) -> Result<()> {
     let store = ctx.store()?;
+    // Only active incidents owe anything: the cached figures say which they are.
+    let (ids, facts) = store.load_all_cached_with_ids::<MetricFacts>()?;
+    let active: Vec<String> = ids
+        .iter()
+        .zip(facts)
+        .filter_map(|(id, r)| match r {
+            Ok(f) => f.record.status.is_active().then(|| id.clone()),
+            Err(e) => {
+                eprintln!("warning: skipped {e}");
+                None
+            }
+        })
+        .collect();
     let incidents: Vec<_> = store
-        .load_all_mapped(Incident::for_metrics)?
+        .load_ids_mapped(&active, Incident::for_metrics)
         .into_iter()
         .filter_map(|r| r.map_err(|e| eprintln!("warning: skipped {e}")).ok())
         .collect();

@@ -4,7 +4,6 @@
 use super::Context;
 use crate::context::Style;
 use crate::metrics::{self, Grouping, ResponseTimes};
-use crate::model::Incident;
 use crate::model::format_duration;
 use crate::table::{Cell, Column, Grid, hang};
 use anyhow::Result;
@@ -25,19 +24,12 @@ pub struct Args {
 pub fn run(ctx: &Context, args: Args) -> Result<()> {
     let store = ctx.store()?;
     let since = ctx.since_arg(&args.since)?;
-    let incidents: Vec<_> = store
-        .load_all_mapped(Incident::for_metrics)?
+    let records: Vec<_> = store
+        .load_metric_records(ctx.now)?
         .into_iter()
         .filter_map(|r| r.map_err(|e| eprintln!("warning: skipped {e}")).ok())
         .collect();
-    let s = metrics::stats(
-        &incidents,
-        store.config(),
-        since,
-        ctx.now,
-        args.by,
-        args.include_drills,
-    );
+    let s = metrics::stats_of(&records, since, ctx.now, args.by, args.include_drills);
     if ctx.out.json {
         return ctx.out.json(&s);
     }

@@ -1,47 +1,300 @@
-//! What readers need from each record, kept under `.git/incident-cache/` so `list` and `publish`
-//! parse only the records that changed since the last run.
+//! What readers need from each record, kept under `.git/incident-cache/` so `list`, `stats`, `due`
+//! and `publish` parse only the records that changed since the last run.
 //!
-//! One file per reader type (`summary.json` for `list`, `public.json` for `publish`): a header line
-//! `incident-cache <format> <sha1 of the rest>` and then JSON. Each entry holds a record's parsed
-//! value and the file's stat data at the time (size, mtime, ctime, inode), the way git's index
-//! decides a file is unchanged without reading it. ctime cannot be set back by any program, so a
-//! rewritten file always misses.
+//! One file per reader type (`summary.bin` for `list` and completions, `metrics.bin` for `stats`
+//! and `due`, `public.bin` for `publish`): a header line `incident-cache 2 <crc32> <length>` and a
+//! packed body ([`super::pack`]) with the binary's version, the reader type, the folder, a key of
+//! the policy the values were worked out under, and one entry per record, sorted by ID. Each entry
+//! holds a record's value and the file's stat data at the time (size, mtime, ctime, inode), the way
+//! git's index decides a file is unchanged without reading it. ctime cannot be set back by any
+//! program, so a rewritten file always misses.
 //!
 //! The cache never changes an answer: a file that is damaged, truncated, from another version of
-//! `incident` or for another folder fails its header or checksum and is ignored (and rewritten); an
-//! entry whose stat data differs is re-read; files changed in the second before a run are not
-//! stored, so a coarse file-system clock cannot hide an edit made within the same tick. Records that
-//! do not parse are never cached, so their errors read the same every time. The file is replaced
-//! atomically, so concurrent commands each see a whole cache, old or new. `INCIDENT_NO_CACHE=1`
-//! turns it off. It lives inside `.git`, so git never shows or shares it.
+//! `incident`, for another folder or another policy fails its header, checksum or preamble and is
+//! ignored (and rewritten); an entry whose stat data differs, or whose value does not decode, is
+//! re-read; files changed in the second before a run are not stored, so a coarse file-system clock
+//! cannot hide an edit made within the same tick. Records that do not parse are never cached, so
+//! their errors read the same every time. Figures that still depend on the clock (an active
+//! incident's deadlines) are worked out again on every run. The file is replaced atomically, so
+//! concurrent commands each see a whole cache, old or new. `INCIDENT_NO_CACHE=1` turns it off. It
+//! lives inside `.git`, so git never shows or shares it.
+//!
+//! The smaller JSON files beside it (`history.json`, `notify-state.json`) use [`read_checked`] and
+//! [`write_checked`]: a SHA-1 header over a JSON body.
 
+use super::pack::{Packer, Unpacker, index_of};
 use super::{Record, Store, StoreError};
+use crate::metrics::{ActionFact, Deadline, DeadlineKind, DeadlineState, MetricRecord};
+use crate::model::{
+    ActionState, Config, Incident, IncidentKind, IncidentSummary, PublicView, Severity, Status,
+};
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use sha1::{Digest, Sha1};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fs;
-use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
-/// Bumped whenever the cached types or this layout change: an older file is then simply ignored.
+/// Bumped whenever the JSON caches' layout changes: an older file is then simply ignored.
 const FORMAT: u32 = 1;
+/// The same for the binary record caches.
+const RECORD_FORMAT: u32 = 2;
 
-/// A reader type whose records may be cached: it names its file.
-pub trait Cached: Serialize + DeserializeOwned + Record + Send + Clone {
+/// A reader type whose records may be cached: it names its file, says which record type it is
+/// read from, and how it is packed.
+pub trait Cached: Record + Send + Sync + Sized {
     const NAME: &'static str;
+    /// What is parsed from the YAML when the cache misses.
+    type Source: DeserializeOwned + Record;
+    /// The value kept for a record (a projection of what was parsed, with the policy at hand).
+    fn from_source(source: Self::Source, config: &Config) -> Self;
+    /// What of the policy the values depend on: a cache written under another policy is ignored.
+    fn config_key(_config: &Config) -> u32 {
+        0
+    }
+    fn pack(&self, p: &mut Packer);
+    fn unpack(u: &mut Unpacker) -> Option<Self>;
 }
 
-impl Cached for crate::model::IncidentSummary {
+impl Cached for IncidentSummary {
     const NAME: &'static str = "summary";
+    type Source = IncidentSummary;
+
+    fn from_source(source: IncidentSummary, _config: &Config) -> Self {
+        source
+    }
+
+    fn pack(&self, p: &mut Packer) {
+        p.str(&self.id);
+        p.str(&self.title);
+        p.u8(index_of(&IncidentKind::ALL, &self.kind));
+        p.u8(index_of(&Severity::ALL, &self.severity));
+        p.u8(index_of(&Status::ALL, &self.status));
+        p.bool(self.drill);
+        p.strs(self.services.iter().map(String::as_str));
+        p.len(self.roles.len());
+        for (role, who) in &self.roles {
+            p.str(role);
+            p.str(who);
+        }
+        for t in [
+            self.started_at,
+            self.detected_at,
+            self.acknowledged_at,
+            self.mitigated_at,
+            self.resolved_at,
+        ] {
+            p.opt_time(t);
+        }
+    }
+
+    fn unpack(u: &mut Unpacker) -> Option<Self> {
+        let id = u.string()?;
+        let title = u.string()?;
+        let kind = u.pick(&IncidentKind::ALL)?;
+        let severity = u.pick(&Severity::ALL)?;
+        let status = u.pick(&Status::ALL)?;
+        let drill = u.bool()?;
+        let services = u.strings()?;
+        let mut roles = BTreeMap::new();
+        for _ in 0..u.len()? {
+            roles.insert(u.string()?, u.string()?);
+        }
+        Some(IncidentSummary {
+            id,
+            title,
+            kind,
+            severity,
+            status,
+            drill,
+            services,
+            roles,
+            started_at: u.opt_time()?,
+            detected_at: u.opt_time()?,
+            acknowledged_at: u.opt_time()?,
+            mitigated_at: u.opt_time()?,
+            resolved_at: u.opt_time()?,
+        })
+    }
 }
 
-impl Cached for crate::model::PublicView {
+/// The status page's view keeps its JSON form: it holds free-form fields a packer would have to
+/// mirror, and `publish` reads only the incidents of its window.
+impl Cached for PublicView {
     const NAME: &'static str = "public";
+    type Source = PublicView;
+
+    fn from_source(source: PublicView, _config: &Config) -> Self {
+        source
+    }
+
+    fn pack(&self, p: &mut Packer) {
+        let json = serde_json::to_vec(self).unwrap_or_default();
+        p.len(json.len());
+        p.bytes.extend_from_slice(&json);
+    }
+
+    fn unpack(u: &mut Unpacker) -> Option<Self> {
+        let n = u.len()?;
+        serde_json::from_slice(u.take(n)?).ok()
+    }
+}
+
+/// The figures of one incident for `stats` (and which incidents are active, for `due`), and from
+/// when they hold regardless of the clock. Records without that moment (active incidents, or
+/// deadlines that still depend on the time) are read again whenever they are needed.
+#[derive(Debug, Clone)]
+pub struct MetricFacts {
+    pub record: MetricRecord,
+    pub settled_from: Option<DateTime<Utc>>,
+}
+
+impl Record for MetricFacts {
+    fn record_id(&self) -> &str {
+        &self.record.id
+    }
+}
+
+const DEADLINE_KINDS: [DeadlineKind; 6] = [
+    DeadlineKind::StatusPage,
+    DeadlineKind::Coordination,
+    DeadlineKind::Customers,
+    DeadlineKind::Executives,
+    DeadlineKind::NextUpdate,
+    DeadlineKind::Audience,
+];
+const DEADLINE_STATES: [DeadlineState; 4] = [
+    DeadlineState::Kept,
+    DeadlineState::Late,
+    DeadlineState::Overdue,
+    DeadlineState::Pending,
+];
+const ACTION_STATES: [ActionState; 3] =
+    [ActionState::Open, ActionState::Done, ActionState::Dropped];
+
+impl Cached for MetricFacts {
+    const NAME: &'static str = "metrics";
+    type Source = Incident;
+
+    fn from_source(incident: Incident, config: &Config) -> Self {
+        let settled_from = MetricRecord::settled_from(&incident, config);
+        let mut record = MetricRecord::of(&incident, config, settled_from.unwrap_or_default());
+        if settled_from.is_none() {
+            record.deadlines.clear();
+        }
+        MetricFacts {
+            record,
+            settled_from,
+        }
+    }
+
+    /// Deadlines follow the policy: a cache worked out under another one is ignored.
+    fn config_key(config: &Config) -> u32 {
+        crc32fast::hash(&serde_json::to_vec(config).unwrap_or_default())
+    }
+
+    fn pack(&self, p: &mut Packer) {
+        let r = &self.record;
+        p.str(&r.id);
+        p.u8(index_of(&IncidentKind::ALL, &r.kind));
+        p.strs(r.services.iter().map(String::as_str));
+        p.bool(r.drill);
+        p.u8(index_of(&Status::ALL, &r.status));
+        p.u8(index_of(&Severity::ALL, &r.peak_severity));
+        p.bool(r.reopened);
+        for t in [
+            r.started_at,
+            r.detected_at,
+            r.acknowledged_at,
+            r.mitigated_at,
+            r.resolved_at,
+            self.settled_from,
+        ] {
+            p.opt_time(t);
+        }
+        p.len(r.actions.len());
+        for a in &r.actions {
+            p.u8(index_of(&ACTION_STATES, &a.state));
+            p.time(a.created_at);
+            p.opt_time(a.closed_at);
+            p.opt_date(a.due);
+        }
+        p.len(r.deadlines.len());
+        for d in &r.deadlines {
+            p.u8(index_of(&DEADLINE_KINDS, &d.kind));
+            p.opt_str(d.audience.as_deref());
+            p.time(d.due_at);
+            p.opt_time(d.met_at);
+            p.u8(index_of(&DEADLINE_STATES, &d.state));
+        }
+    }
+
+    fn unpack(u: &mut Unpacker) -> Option<Self> {
+        let id = u.string()?;
+        let kind = u.pick(&IncidentKind::ALL)?;
+        let services = u.strings()?;
+        let drill = u.bool()?;
+        let status = u.pick(&Status::ALL)?;
+        let peak_severity = u.pick(&Severity::ALL)?;
+        let reopened = u.bool()?;
+        let mut times = [None; 6];
+        for t in &mut times {
+            *t = u.opt_time()?;
+        }
+        let n = u.len()?;
+        let mut actions = Vec::with_capacity(n.min(64));
+        for _ in 0..n {
+            actions.push(ActionFact {
+                state: u.pick(&ACTION_STATES)?,
+                created_at: u.time()?,
+                closed_at: u.opt_time()?,
+                due: u.opt_date()?,
+            });
+        }
+        let n = u.len()?;
+        let mut deadlines = Vec::with_capacity(n.min(64));
+        for _ in 0..n {
+            deadlines.push(Deadline {
+                kind: u.pick(&DEADLINE_KINDS)?,
+                audience: u.opt_string()?,
+                due_at: u.time()?,
+                met_at: u.opt_time()?,
+                state: u.pick(&DEADLINE_STATES)?,
+            });
+        }
+        let [
+            started_at,
+            detected_at,
+            acknowledged_at,
+            mitigated_at,
+            resolved_at,
+            settled_from,
+        ] = times;
+        Some(MetricFacts {
+            record: MetricRecord {
+                id,
+                kind,
+                services,
+                drill,
+                status,
+                peak_severity,
+                reopened,
+                started_at,
+                detected_at,
+                acknowledged_at,
+                mitigated_at,
+                resolved_at,
+                actions,
+                deadlines,
+            },
+            settled_from,
+        })
+    }
 }
 
 /// What identifies one version of a file without reading it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Stamp {
     size: u64,
     mtime: i64,
@@ -52,37 +305,176 @@ struct Stamp {
 }
 
 impl Stamp {
-    fn nanos(&self, secs: i64, nanos: i64) -> i128 {
+    fn nanos(secs: i64, nanos: i64) -> i128 {
         i128::from(secs) * 1_000_000_000 + i128::from(nanos)
     }
 
-    fn of(meta: &fs::Metadata) -> Stamp {
+    /// Whether the file was last changed before `instant` (nanoseconds since the epoch).
+    fn settled_before(&self, instant: i128) -> bool {
+        Stamp::nanos(self.ctime, self.ctime_ns) < instant
+            && Stamp::nanos(self.mtime, self.mtime_ns) < instant
+    }
+
+    // `stat`'s field types differ between platforms; on some these casts are no-ops.
+    #[allow(clippy::unnecessary_cast)]
+    fn of(st: &rustix::fs::Stat) -> Stamp {
         Stamp {
-            size: meta.size(),
-            mtime: meta.mtime(),
-            mtime_ns: meta.mtime_nsec(),
-            ctime: meta.ctime(),
-            ctime_ns: meta.ctime_nsec(),
-            ino: meta.ino(),
+            size: st.st_size as u64,
+            mtime: st.st_mtime as i64,
+            mtime_ns: st.st_mtime_nsec as i64,
+            ctime: st.st_ctime as i64,
+            ctime_ns: st.st_ctime_nsec as i64,
+            ino: st.st_ino as u64,
         }
+    }
+
+    fn pack(&self, p: &mut Packer) {
+        p.u64(self.size);
+        p.i64(self.mtime);
+        p.i64(self.mtime_ns);
+        p.i64(self.ctime);
+        p.i64(self.ctime_ns);
+        p.u64(self.ino);
+    }
+
+    fn unpack(u: &mut Unpacker) -> Option<Stamp> {
+        Some(Stamp {
+            size: u.u64()?,
+            mtime: u.i64()?,
+            mtime_ns: u.i64()?,
+            ctime: u.i64()?,
+            ctime_ns: u.i64()?,
+            ino: u.u64()?,
+        })
     }
 }
 
-#[derive(Serialize, serde::Deserialize)]
-struct Entry<T> {
+/// One cached record, its value still packed: only the values a command uses are unpacked.
+struct Entry<'a> {
+    id: &'a str,
     stamp: Stamp,
-    value: T,
+    value: &'a [u8],
 }
 
-#[derive(Serialize, serde::Deserialize)]
-struct CacheFile<T> {
-    /// The binary that wrote it: another version may read records differently.
-    binary: String,
-    kind: String,
-    /// The incident repo this cache is for (a git repo may hold several).
-    root: PathBuf,
-    entries: HashMap<String, Entry<T>>,
+/// The stat data of each record's file, on all cores, each year folder opened once so the kernel
+/// resolves one name per file rather than the whole path.
+fn stamps_of(root: &Path, ids: &[String]) -> Vec<Option<Stamp>> {
+    use rustix::fs::{AtFlags, Mode, OFlags};
+    let folder_of = |id: &str| {
+        super::relative_record_path(id)
+            .parent()
+            .map(Path::to_path_buf)
+    };
+    let mut folders: HashMap<PathBuf, Option<rustix::fd::OwnedFd>> = HashMap::new();
+    let mut last: Option<&str> = None;
+    for id in ids {
+        // Sorted IDs of one year share their folder: look each folder up once.
+        let year = id.get(..4);
+        if year.is_some() && year == last {
+            continue;
+        }
+        last = year;
+        if let Some(dir) = folder_of(id) {
+            folders.entry(dir).or_insert_with_key(|dir| {
+                let flags = OFlags::DIRECTORY | OFlags::RDONLY | OFlags::CLOEXEC;
+                rustix::fs::open(root.join(dir), flags, Mode::empty()).ok()
+            });
+        }
+    }
+    let folders = &folders;
+    super::par_map_ids(ids, |id| {
+        let dir = folders.get(&folder_of(id)?)?.as_ref()?;
+        let st = rustix::fs::statat(dir, format!("{id}.yaml"), AtFlags::empty()).ok()?;
+        Some(Stamp::of(&st))
+    })
 }
+
+/// The file's entries, sorted by ID, when its header, checksum, version, kind, folder and policy
+/// key all hold; else nothing (and the cache is rebuilt).
+fn read_entries<'a, T: Cached>(
+    bytes: &'a [u8],
+    root: &Path,
+    config_key: u32,
+) -> Option<Vec<Entry<'a>>> {
+    let newline = bytes.iter().position(|b| *b == b'\n')?;
+    let (header, body) = (&bytes[..newline], &bytes[newline + 1..]);
+    let expected = format!(
+        "incident-cache {RECORD_FORMAT} {:08x} {}",
+        crc32fast::hash(body),
+        body.len()
+    );
+    if header != expected.as_bytes() {
+        return None;
+    }
+    let mut u = Unpacker::new(body);
+    if u.str()? != env!("CARGO_PKG_VERSION")
+        || u.str()? != T::NAME
+        || u.str()? != root.to_str()?
+        || u.u32()? != config_key
+    {
+        return None;
+    }
+    let count = u.len()?;
+    let mut entries = Vec::with_capacity(count.min(body.len() / 60));
+    for _ in 0..count {
+        let id = u.str()?;
+        let stamp = Stamp::unpack(&mut u)?;
+        let n = u.len()?;
+        entries.push(Entry {
+            id,
+            stamp,
+            value: u.take(n)?,
+        });
+    }
+    let sorted = entries.windows(2).all(|w| w[0].id < w[1].id);
+    (u.is_empty() && sorted).then_some(entries)
+}
+
+/// Writes the entries (sorted by ID) with the header [`read_entries`] verifies, replacing the file
+/// atomically. A cache that cannot be written only costs time on the next run.
+fn write_entries<T: Cached>(
+    path: &Path,
+    root: &Path,
+    config_key: u32,
+    entries: &[(&str, Stamp, Vec<u8>)],
+) {
+    let Some(root) = root.to_str() else {
+        return;
+    };
+    let mut p = Packer::default();
+    p.str(env!("CARGO_PKG_VERSION"));
+    p.str(T::NAME);
+    p.str(root);
+    p.u32(config_key);
+    p.len(entries.len());
+    for (id, stamp, value) in entries {
+        p.str(id);
+        stamp.pack(&mut p);
+        p.len(value.len());
+        p.bytes.extend_from_slice(value);
+    }
+    let body = p.bytes;
+    let mut bytes = format!(
+        "incident-cache {RECORD_FORMAT} {:08x} {}\n",
+        crc32fast::hash(&body),
+        body.len()
+    )
+    .into_bytes();
+    bytes.extend_from_slice(&body);
+    if let Some(dir) = path.parent() {
+        let _ = fs::create_dir_all(dir);
+    }
+    let _ = super::replace_file(path, &bytes);
+}
+
+fn unpack_value<T: Cached>(bytes: &[u8]) -> Option<T> {
+    let mut u = Unpacker::new(bytes);
+    let value = T::unpack(&mut u)?;
+    u.is_empty().then_some(value)
+}
+
+/// Values read for each record, or why a record could not be read.
+pub type Loaded<T> = Vec<Result<T, StoreError>>;
 
 /// Whether the cache is turned off (`INCIDENT_NO_CACHE=1`).
 pub(super) fn disabled() -> bool {
@@ -103,19 +495,6 @@ pub(super) fn read_checked<T: DeserializeOwned>(path: &Path) -> Option<T> {
         return None;
     }
     serde_json::from_slice::<T>(body).ok()
-}
-
-fn read_cache<T: Cached>(path: &Path, root: &Path) -> HashMap<String, Entry<T>> {
-    match read_checked::<CacheFile<T>>(path) {
-        Some(file)
-            if file.binary == env!("CARGO_PKG_VERSION")
-                && file.kind == T::NAME
-                && file.root == root =>
-        {
-            file.entries
-        }
-        _ => HashMap::new(),
-    }
 }
 
 /// Writes `value` with the header and checksum [`read_checked`] verifies, replacing the file
@@ -141,8 +520,55 @@ impl Store {
     /// [`Store::load_all_as`] through the cache: the same values, in the same order, with the same
     /// errors, parsing only the records whose files changed since the cache was written.
     pub fn load_all_cached<T: Cached>(&self) -> anyhow::Result<Vec<Result<T, StoreError>>> {
+        let ids = self.incident_ids()?;
+        Ok(self.cached(&ids, false))
+    }
+
+    /// [`Store::load_all_cached`] with the IDs the values belong to.
+    pub fn load_all_cached_with_ids<T: Cached>(&self) -> anyhow::Result<(Vec<String>, Loaded<T>)> {
+        let ids = self.incident_ids()?;
+        let values = self.cached(&ids, false);
+        Ok((ids, values))
+    }
+
+    /// [`Store::load_all_cached`] for the records `ids` (sorted, as [`Store::incident_ids`] gives
+    /// them); the cache keeps the entries of records not asked for.
+    pub fn load_ids_cached<T: Cached>(&self, ids: &[String]) -> Vec<Result<T, StoreError>> {
+        self.cached(ids, true)
+    }
+
+    /// Every record's figures as of `now`, in ID order: from the cache where they no longer depend
+    /// on the clock, else worked out from the record.
+    pub fn load_metric_records(
+        &self,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<Vec<Result<MetricRecord, StoreError>>> {
+        let ids = self.incident_ids()?;
+        let facts = self.cached::<MetricFacts>(&ids, false);
+        let live: Vec<String> = ids
+            .iter()
+            .zip(&facts)
+            .filter(|(_, f)| matches!(f, Ok(f) if f.settled_from.is_none_or(|s| s > now)))
+            .map(|(id, _)| id.clone())
+            .collect();
+        let config = &self.config;
+        let mut fresh = self
+            .load_ids_mapped(&live, |i: Incident| MetricRecord::of(&i, config, now))
+            .into_iter();
+        Ok(facts
+            .into_iter()
+            .map(|f| match f {
+                Ok(f) if f.settled_from.is_some_and(|s| s <= now) => Ok(f.record),
+                Ok(_) => fresh.next().expect("one read per live record"),
+                Err(e) => Err(e),
+            })
+            .collect())
+    }
+
+    fn cached<T: Cached>(&self, ids: &[String], keep_others: bool) -> Vec<Result<T, StoreError>> {
+        let config = &self.config;
         if disabled() {
-            return self.load_all_as::<T>();
+            return self.load_ids_mapped(ids, |s: T::Source| T::from_source(s, config));
         }
         // Entries changed within a second of now are not stored: file-system clocks tick in
         // milliseconds (or worse), and an edit in the same tick as our stat would keep its stamp.
@@ -150,75 +576,97 @@ impl Store {
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_nanos() as i128)
             - 1_000_000_000;
-        let ids = self.incident_ids()?;
-        let path = cache_path(self.repo.path(), T::NAME);
-        let mut cached: HashMap<String, Entry<T>> = read_cache(&path, &self.root);
-        let root = self.root.as_path();
-        let stamps: Vec<Option<Stamp>> = super::par_map_ids(&ids, |id| {
-            fs::metadata(root.join(super::relative_record_path(id)))
-                .ok()
-                .map(|m| Stamp::of(&m))
-        });
+        let path = record_cache_path(self.repo.path(), T::NAME);
+        let key = T::config_key(config);
+        let bytes = fs::read(&path).unwrap_or_default();
+        let cached = read_entries::<T>(&bytes, &self.root, key).unwrap_or_default();
+        let stamps = stamps_of(&self.root, ids);
 
-        // Nothing changed (the common case): hand out the cached values without copying them.
-        let all_hit = cached.len() == ids.len()
-            && ids.iter().zip(&stamps).all(|(id, stamp)| {
-                matches!((cached.get(id), stamp), (Some(e), Some(s)) if e.stamp == *s)
-            });
-        if all_hit {
-            return Ok(ids
-                .iter()
-                .map(|id| Ok(cached.remove(id).expect("checked above").value))
-                .collect());
-        }
-
-        let mut out: Vec<Option<Result<T, StoreError>>> = Vec::with_capacity(ids.len());
-        let mut missing: Vec<usize> = Vec::new();
-        let mut kept: HashMap<String, Entry<T>> = HashMap::with_capacity(ids.len());
-        for (n, (id, stamp)) in ids.iter().zip(&stamps).enumerate() {
-            match (cached.remove(id), stamp) {
-                (Some(entry), Some(stamp)) if entry.stamp == *stamp => {
-                    out.push(Some(Ok(entry.value.clone())));
-                    kept.insert(id.clone(), entry);
-                }
-                _ => {
-                    out.push(None);
-                    missing.push(n);
-                }
+        // Match the sorted IDs with the sorted entries: the entry whose stamp still holds, if any.
+        let mut hits: Vec<Option<&Entry>> = Vec::with_capacity(ids.len());
+        let mut next = 0;
+        for (id, stamp) in ids.iter().zip(&stamps) {
+            while next < cached.len() && cached[next].id < id.as_str() {
+                next += 1;
             }
+            let entry = cached.get(next).filter(|e| e.id == id.as_str());
+            hits.push(entry.filter(|e| Some(e.stamp) == *stamp));
         }
-        let changed = !missing.is_empty() || !cached.is_empty();
-        let missing_ids: Vec<String> = missing.iter().map(|n| ids[*n].clone()).collect();
-        let parsed = self.load_ids_as::<T>(&missing_ids);
-        for (n, result) in missing.into_iter().zip(parsed) {
-            if let (Ok(value), Some(stamp)) = (&result, stamps[n])
-                && stamp.nanos(stamp.ctime, stamp.ctime_ns) < trusted_before
-                && stamp.nanos(stamp.mtime, stamp.mtime_ns) < trusted_before
+        let unpacked: Vec<Option<T>> =
+            par_map_n(&hits, |hit| hit.and_then(|e| unpack_value::<T>(e.value)));
+        let missing: Vec<String> = ids
+            .iter()
+            .zip(&unpacked)
+            .filter(|(_, v)| v.is_none())
+            .map(|(id, _)| id.clone())
+            .collect();
+        if missing.is_empty() {
+            return unpacked
+                .into_iter()
+                .map(|v| Ok(v.expect("every entry hit")))
+                .collect();
+        }
+        let mut parsed = self
+            .load_ids_mapped(&missing, |s: T::Source| T::from_source(s, config))
+            .into_iter();
+
+        // The new cache: every old entry not asked about, the hits, and what parsed and settled.
+        let mut fresh: Vec<(String, Stamp, Vec<u8>)> = Vec::new();
+        let mut out = Vec::with_capacity(ids.len());
+        for ((id, stamp), value) in ids.iter().zip(&stamps).zip(unpacked) {
+            let result = match value {
+                Some(v) => Ok(v),
+                None => parsed.next().expect("one parse per miss"),
+            };
+            if let (Ok(v), Some(stamp)) = (&result, stamp)
+                && stamp.settled_before(trusted_before)
             {
-                kept.insert(
-                    ids[n].clone(),
-                    Entry {
-                        stamp,
-                        value: value.clone(),
-                    },
-                );
+                let mut p = Packer::default();
+                v.pack(&mut p);
+                fresh.push((id.clone(), *stamp, p.bytes));
             }
-            out[n] = Some(result);
+            out.push(result);
         }
-        if changed {
-            write_checked(
-                &path,
-                &CacheFile {
-                    binary: env!("CARGO_PKG_VERSION").to_string(),
-                    kind: T::NAME.to_string(),
-                    root: self.root.clone(),
-                    entries: kept,
-                },
-            );
-        }
-        Ok(out
-            .into_iter()
-            .map(|r| r.expect("every record was read or cached"))
-            .collect())
+        let asked: std::collections::HashSet<&str> = if keep_others {
+            ids.iter().map(String::as_str).collect()
+        } else {
+            Default::default()
+        };
+        let mut all: Vec<(&str, Stamp, Vec<u8>)> = cached
+            .iter()
+            .filter(|e| keep_others && !asked.contains(e.id))
+            .map(|e| (e.id, e.stamp, e.value.to_vec()))
+            .chain(fresh.iter().map(|(id, s, v)| (id.as_str(), *s, v.clone())))
+            .collect();
+        all.sort_by(|a, b| a.0.cmp(b.0));
+        write_entries::<T>(&path, &self.root, key, &all);
+        out
     }
+}
+
+pub(super) fn record_cache_path(git_dir: &Path, name: &str) -> PathBuf {
+    git_dir.join("incident-cache").join(format!("{name}.bin"))
+}
+
+/// `f` over `items` on all cores, in order.
+fn par_map_n<I: Sync, U: Send>(items: &[I], f: impl Fn(&I) -> U + Sync) -> Vec<U> {
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(8);
+    if workers == 1 || items.len() < 256 {
+        return items.iter().map(f).collect();
+    }
+    let chunk = items.len().div_ceil(workers).max(1);
+    let f = &f;
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = items
+            .chunks(chunk)
+            .map(|part| scope.spawn(move || part.iter().map(f).collect::<Vec<U>>()))
+            .collect();
+        let mut out = Vec::with_capacity(items.len());
+        for h in handles {
+            out.extend(h.join().expect("a cache reader panicked"));
+        }
+        out
+    })
 }

@@ -14,12 +14,13 @@ mod git;
 mod history_index;
 mod hooks;
 mod maintenance;
+mod pack;
 mod signing;
 mod sync;
 mod transaction;
 mod yaml;
 
-pub use cache::Cached;
+pub use cache::{Cached, MetricFacts};
 pub use error::StoreError;
 use git::CommitMessage;
 pub use git::{Author, HistoryEntry, TrailerHit};
@@ -368,14 +369,7 @@ impl Store {
     }
 
     /// The records `ids` as `T`, in order, on all cores.
-    fn load_ids_as<T: DeserializeOwned + Record + Send>(
-        &self,
-        ids: &[String],
-    ) -> Vec<Result<T, StoreError>> {
-        self.load_ids_mapped(ids, |record: T| record)
-    }
-
-    fn load_ids_mapped<T, U, F>(&self, ids: &[String], keep: F) -> Vec<Result<U, StoreError>>
+    pub fn load_ids_mapped<T, U, F>(&self, ids: &[String], keep: F) -> Vec<Result<U, StoreError>>
     where
         T: DeserializeOwned + Record,
         U: Send,

@@ -13,7 +13,8 @@ fn cache_dir(repo: &Repo) -> PathBuf {
     repo.root.join(".git/incident-cache")
 }
 
-/// Every read that goes through the cache, as text: list (table and JSON), and the published site.
+/// Every read that goes through the cache, as text: list (table and JSON), stats and due (table and
+/// JSON), and the published site.
 fn answers(repo: &Repo, no_cache: bool, site: &str) -> Vec<(String, Vec<u8>)> {
     let run = |args: &[&str]| -> String {
         let mut cmd = repo.cmd();
@@ -37,6 +38,19 @@ fn answers(repo: &Repo, no_cache: bool, site: &str) -> Vec<(String, Vec<u8>)> {
         (
             "list --open --json".to_string(),
             run(&["--json", "list", "--open"]).into_bytes(),
+        ),
+        (
+            "stats".to_string(),
+            run(&["stats", "--since", "3650d", "--by", "service"]).into_bytes(),
+        ),
+        (
+            "stats --json".to_string(),
+            run(&["--json", "stats", "--since", "3650d"]).into_bytes(),
+        ),
+        ("due".to_string(), run(&["due"]).into_bytes()),
+        (
+            "due --json".to_string(),
+            run(&["--json", "due"]).into_bytes(),
         ),
     ];
     run(&["publish", "--out", site]);
@@ -63,11 +77,38 @@ fn assert_same(expected: &[(String, Vec<u8>)], got: &[(String, Vec<u8>)], state:
     }
 }
 
+/// The binary record caches: `incident-cache 2 <crc32 of the body> <length of the body>`.
 fn header_is_valid(file: &Path) -> bool {
     let bytes = std::fs::read(file).unwrap();
     let newline = bytes.iter().position(|b| *b == b'\n').unwrap();
     let header = String::from_utf8_lossy(&bytes[..newline]).into_owned();
-    header.starts_with("incident-cache 1 ") && header.len() == "incident-cache 1 ".len() + 40
+    header == header_for(&bytes[newline + 1..])
+}
+
+fn header_for(body: &[u8]) -> String {
+    format!(
+        "incident-cache 2 {:08x} {}",
+        crc32fast::hash(body),
+        body.len()
+    )
+}
+
+/// `bytes` with the first `needle` after `from` replaced by `with` (of the same length, so the
+/// layout holds and only the meaning changes).
+fn replace_at(bytes: &[u8], from: usize, needle: &[u8], with: &[u8]) -> Vec<u8> {
+    assert_eq!(needle.len(), with.len());
+    let at = from
+        + bytes[from..]
+            .windows(needle.len())
+            .position(|w| w == needle)
+            .expect("needle present");
+    let mut out = bytes.to_vec();
+    out[at..at + needle.len()].copy_from_slice(with);
+    out
+}
+
+fn body_start_of(bytes: &[u8]) -> usize {
+    bytes.iter().position(|b| *b == b'\n').unwrap() + 1
 }
 
 #[test]
@@ -81,10 +122,11 @@ fn the_cache_never_changes_an_answer_even_when_damaged() {
     );
 
     assert_same(&truth, &answers(&repo, false, "site-cold"), "cold cache");
-    let summary = cache_dir(&repo).join("summary.json");
-    let public = cache_dir(&repo).join("public.json");
-    assert!(header_is_valid(&summary) && header_is_valid(&public));
-    let text = std::fs::read_to_string(&summary).unwrap();
+    let summary = cache_dir(&repo).join("summary.bin");
+    let metrics = cache_dir(&repo).join("metrics.bin");
+    let public = cache_dir(&repo).join("public.bin");
+    assert!(header_is_valid(&summary) && header_is_valid(&public) && header_is_valid(&metrics));
+    let text = String::from_utf8_lossy(&std::fs::read(&summary).unwrap()).into_owned();
     assert!(
         text.contains("2026-11-18-api-elevated-errors"),
         "the records are in it"
@@ -93,7 +135,8 @@ fn the_cache_never_changes_an_answer_even_when_damaged() {
 
     let original = std::fs::read(&summary).unwrap();
     let original_public = std::fs::read(&public).unwrap();
-    let body_start = original.iter().position(|b| *b == b'\n').unwrap() + 1;
+    let original_metrics = std::fs::read(&metrics).unwrap();
+    let body_start = body_start_of(&original);
     type Damage = Box<dyn Fn(&[u8]) -> Vec<u8>>;
     let damages: Vec<(&str, Damage)> = vec![
         ("empty", Box::new(|_| Vec::new())),
@@ -113,56 +156,65 @@ fn the_cache_never_changes_an_answer_even_when_damaged() {
         ),
         (
             "another format version",
-            Box::new(|b| {
-                let text = String::from_utf8_lossy(b).replacen(
-                    "incident-cache 1 ",
-                    "incident-cache 9 ",
-                    1,
-                );
-                text.into_bytes()
-            }),
+            Box::new(|b| replace_at(b, 0, b"incident-cache 2 ", b"incident-cache 9 ")),
         ),
     ];
     for (what, damage) in &damages {
         std::fs::write(&summary, damage(&original)).unwrap();
         std::fs::write(&public, damage(&original_public)).unwrap();
+        std::fs::write(&metrics, damage(&original_metrics)).unwrap();
         assert_same(&truth, &answers(&repo, false, "site-damaged"), what);
-        assert!(header_is_valid(&summary), "{what}: rebuilt");
-        assert!(header_is_valid(&public), "{what}: rebuilt");
+        for file in [&summary, &public, &metrics] {
+            assert!(header_is_valid(file), "{what}: {} rebuilt", file.display());
+        }
     }
 
     // A checksum that matches content written by someone else: another binary, another folder, a
-    // value of the wrong shape. Each is ignored.
-    let forge = |body: &str| {
-        use sha1::{Digest, Sha1};
-        let digest: String = Sha1::digest(body.as_bytes())
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
-        format!("incident-cache 1 {digest}\n{body}")
+    // value that does not decode. Each is ignored, in each cache.
+    let forge = |body: &[u8]| {
+        let mut bytes = header_for(body).into_bytes();
+        bytes.push(b'\n');
+        bytes.extend_from_slice(body);
+        bytes
     };
-    let valid_body = String::from_utf8(original[body_start..].to_vec()).unwrap();
-    for (what, body) in [
-        (
-            "another binary",
-            valid_body.replacen(
-                &format!("\"binary\":\"{}\"", env!("CARGO_PKG_VERSION")),
-                "\"binary\":\"0.0.0-other\"",
-                1,
-            ),
-        ),
-        (
-            "another folder",
-            valid_body.replacen("\"root\":\"", "\"root\":\"/elsewhere", 1),
-        ),
-        (
-            "a wrong value under a valid checksum",
-            valid_body.replacen("\"title\":\"", "\"title\":7,\"x\":\"", 1),
-        ),
+    let version = env!("CARGO_PKG_VERSION").as_bytes();
+    let root = repo.root.to_str().unwrap().as_bytes();
+    let mut elsewhere = root.to_vec();
+    *elsewhere.last_mut().unwrap() ^= 0x01;
+    for (file, original) in [
+        (&summary, &original),
+        (&public, &original_public),
+        (&metrics, &original_metrics),
     ] {
-        assert_ne!(body, valid_body, "{what}: the forgery changed something");
-        std::fs::write(&summary, forge(&body)).unwrap();
-        assert_same(&truth, &answers(&repo, false, "site-forged"), what);
+        let body = &original[body_start_of(original)..];
+        let id = b"2026-11-18-api-elevated-errors";
+        // The entry's key, then its stamp, then the value, which begins with the ID again.
+        let key_at = body.windows(id.len()).position(|w| w == id).unwrap();
+        let forgeries = [
+            (
+                "another binary",
+                replace_at(body, 0, version, &vec![b'9'; version.len()]),
+            ),
+            ("another folder", replace_at(body, 0, root, &elsewhere)),
+            (
+                "a value that does not decode under a valid checksum",
+                replace_at(
+                    body,
+                    key_at + id.len(),
+                    id,
+                    b"\xff026-11-18-api-elevated-errors",
+                ),
+            ),
+        ];
+        for (what, forged) in forgeries {
+            assert_ne!(
+                forged.as_slice(),
+                body,
+                "{what}: the forgery changed something"
+            );
+            std::fs::write(file, forge(&forged)).unwrap();
+            assert_same(&truth, &answers(&repo, false, "site-forged"), what);
+        }
     }
 
     // A stale entry: the record changes; the cache must see it.
@@ -199,8 +251,13 @@ fn concurrent_readers_and_writers_never_corrupt_it() {
                 .iter()
                 .map(|s| s.to_string())
                 .collect()
-        } else {
+        } else if n % 4 == 1 {
             ["--json", "list"].iter().map(|s| s.to_string()).collect()
+        } else {
+            ["--json", "stats", "--since", "3650d"]
+                .iter()
+                .map(|s| s.to_string())
+                .collect()
         };
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         children.push(repo.spawnable(&args).output_in_background());
@@ -225,7 +282,7 @@ fn concurrent_readers_and_writers_never_corrupt_it() {
         .filter(|e| e["text"].as_str().unwrap().starts_with("parallel note"))
         .count();
     assert_eq!(notes, 10, "every writer landed");
-    let summary = cache_dir(&repo).join("summary.json");
+    let summary = cache_dir(&repo).join("summary.bin");
     assert!(header_is_valid(&summary));
     age_files();
     let mut plain = repo.cmd();
@@ -233,6 +290,13 @@ fn concurrent_readers_and_writers_never_corrupt_it() {
     let truth = plain.args(["--json", "list"]).output().unwrap().stdout;
     let cached = repo.cmd().args(["--json", "list"]).output().unwrap().stdout;
     assert_eq!(truth, cached);
+    let mut plain = repo.cmd();
+    plain.env("INCIDENT_NO_CACHE", "1");
+    let args = ["--json", "stats", "--since", "3650d"];
+    let truth = plain.args(args).output().unwrap().stdout;
+    let cached = repo.cmd().args(args).output().unwrap().stdout;
+    assert_eq!(truth, cached);
+    assert!(header_is_valid(&cache_dir(&repo).join("metrics.bin")));
 }
 
 trait Background {
