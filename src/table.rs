@@ -52,15 +52,14 @@ impl Column {
 /// One cell: its text (control characters from records made visible) and an optional style.
 pub struct Cell {
     text: String,
+    /// Display width of `text`, worked out once: long tables read it three times.
+    width: usize,
     style: Option<Style>,
 }
 
 impl Cell {
     pub fn plain(text: impl AsRef<str>) -> Cell {
-        Cell {
-            text: neutralise_controls(text.as_ref(), false).into_owned(),
-            style: None,
-        }
+        Cell::owned(text.as_ref().to_string())
     }
 
     pub fn styled(text: impl AsRef<str>, style: Style) -> Cell {
@@ -69,10 +68,35 @@ impl Cell {
             ..Cell::plain(text)
         }
     }
+
+    /// A cell of `text`, kept as it is unless it holds control characters.
+    fn owned(text: String) -> Cell {
+        let text = match neutralise_controls(&text, false) {
+            std::borrow::Cow::Borrowed(_) => text,
+            std::borrow::Cow::Owned(shown) => shown,
+        };
+        Cell {
+            width: text.width(),
+            text,
+            style: None,
+        }
+    }
 }
 
-impl<T: AsRef<str>> From<T> for Cell {
-    fn from(text: T) -> Cell {
+impl From<String> for Cell {
+    fn from(text: String) -> Cell {
+        Cell::owned(text)
+    }
+}
+
+impl From<&String> for Cell {
+    fn from(text: &String) -> Cell {
+        Cell::plain(text)
+    }
+}
+
+impl From<&str> for Cell {
+    fn from(text: &str) -> Cell {
         Cell::plain(text)
     }
 }
@@ -112,7 +136,7 @@ impl Grid {
             .map(|(c, col)| {
                 self.rows
                     .iter()
-                    .map(|r| r[c].text.width())
+                    .map(|r| r[c].width)
                     .chain([col.header.width()])
                     .max()
                     .unwrap_or(0)
@@ -244,11 +268,10 @@ impl Grid {
                     return Some(w);
                 }
                 let cells = self.rows.iter().map(|r| {
-                    let text = &r[c].text;
-                    if text.width() > w {
-                        truncate(text, w).width()
+                    if r[c].width > w {
+                        truncate(&r[c].text, w).width()
                     } else {
-                        text.width()
+                        r[c].width
                     }
                 });
                 cells.chain([self.columns[c].header.width()]).max()
@@ -279,31 +302,30 @@ impl Grid {
             }
             s.push(right);
         };
-        let header: Vec<(&str, Option<Style>)> = shown
+        let header: Vec<(&str, usize, Option<Style>)> = shown
             .iter()
             .map(|(c, _)| {
-                (
-                    self.columns[*c].header.as_str(),
-                    color.then_some(Style::Bold),
-                )
+                let text = self.columns[*c].header.as_str();
+                (text, text.width(), color.then_some(Style::Bold))
             })
             .collect();
+        let mut codes_at_end: Vec<(usize, usize)> = Vec::new();
         let mut line = String::with_capacity(line_len * 2);
-        let mut row_line = |s: &mut String, cells: &[(&str, Option<Style>)]| {
+        let mut row_line = |s: &mut String, cells: &[(&str, usize, Option<Style>)]| {
             line.clear();
             if tty {
                 line.push('│');
             }
-            for (n, ((text, style), (_, w))) in cells.iter().zip(&shown).enumerate() {
+            for (n, ((text, width, style), (_, w))) in cells.iter().zip(&shown).enumerate() {
                 if tty && n > 0 {
                     line.push('┆');
                 }
                 let cut;
-                let text = if text.width() > *w {
+                let (text, width) = if width > w {
                     cut = truncate(text, *w);
-                    cut.as_str()
+                    (cut.as_str(), cut.width())
                 } else {
-                    text
+                    (*text, *width)
                 };
                 let (codes, reset) = match style {
                     Some(style) if color => style_codes(*style),
@@ -314,7 +336,7 @@ impl Grid {
                     line.push(' ');
                 }
                 line.push_str(text);
-                for _ in text.width()..*w {
+                for _ in width..*w {
                     line.push(' ');
                 }
                 line.push_str(if tty { " " } else { "  " });
@@ -324,7 +346,21 @@ impl Grid {
                 line.push('│');
                 s.push_str(&line);
             } else {
-                s.push_str(&trim_end_styled(&line));
+                // `trim_end_styled`, without a string per line.
+                let mut body = line.trim_end();
+                codes_at_end.clear();
+                while let Some(start) = body.rfind('\u{1b}') {
+                    let tail = &body[start..];
+                    if !(tail.starts_with("\u{1b}[") && tail.ends_with('m')) {
+                        break;
+                    }
+                    codes_at_end.push((start, body.len()));
+                    body = body[..start].trim_end();
+                }
+                s.push_str(body);
+                for (start, end) in codes_at_end.iter().rev() {
+                    s.push_str(&line[*start..*end]);
+                }
             }
         };
         if tty {
@@ -336,14 +372,14 @@ impl Grid {
             s.push('\n');
             rule(&mut s, '╞', '═', '╪', '╡');
         }
-        let mut cells: Vec<(&str, Option<Style>)> = Vec::with_capacity(shown.len());
+        let mut cells: Vec<(&str, usize, Option<Style>)> = Vec::with_capacity(shown.len());
         for row in &self.rows {
             s.push('\n');
             cells.clear();
             cells.extend(
                 shown
                     .iter()
-                    .map(|(c, _)| (row[*c].text.as_str(), row[*c].style)),
+                    .map(|(c, _)| (row[*c].text.as_str(), row[*c].width, row[*c].style)),
             );
             row_line(&mut s, &cells);
         }

@@ -84,20 +84,16 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
 /// Real incidents before drills; open ones first, worst severity first; then resolved ones, newest
 /// first (severity no longer decides what to look at).
 pub fn sort_for_triage(incidents: &mut [IncidentSummary]) {
-    incidents.sort_by(|a, b| {
-        let rank = |i: &IncidentSummary| {
-            let active = i.status.is_active();
-            (
-                i.drill,
-                !active,
-                if active { Some(i.severity) } else { None },
-            )
-        };
-        rank(a)
-            .cmp(&rank(b))
-            .then_with(|| b.opened_at().cmp(&a.opened_at()))
-            .then_with(|| a.id.cmp(&b.id))
-    });
+    let rank = |i: &IncidentSummary| {
+        let active = i.status.is_active();
+        (
+            i.drill,
+            !active,
+            if active { Some(i.severity) } else { None },
+            std::cmp::Reverse(i.opened_at()),
+        )
+    };
+    incidents.sort_by(|a, b| rank(a).cmp(&rank(b)).then_with(|| a.id.cmp(&b.id)));
 }
 
 /// How long an open incident has run, or how long a resolved one lasted.

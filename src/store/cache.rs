@@ -26,13 +26,14 @@ use super::pack::{Packer, Unpacker, index_of};
 use super::{Record, Store, StoreError};
 use crate::metrics::{ActionFact, Deadline, DeadlineKind, DeadlineState, MetricRecord};
 use crate::model::{
-    ActionState, Config, Incident, IncidentKind, IncidentSummary, PublicView, Severity, Status,
+    ActionState, Config, Incident, IncidentKind, IncidentSummary, PublicView, RoleList, Severity,
+    Status,
 };
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use sha1::{Digest, Sha1};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -74,7 +75,7 @@ impl Cached for IncidentSummary {
         p.bool(self.drill);
         p.strs(self.services.iter().map(String::as_str));
         p.len(self.roles.len());
-        for (role, who) in &self.roles {
+        for (role, who) in self.roles.iter() {
             p.str(role);
             p.str(who);
         }
@@ -97,10 +98,16 @@ impl Cached for IncidentSummary {
         let status = u.pick(&Status::ALL)?;
         let drill = u.bool()?;
         let services = u.strings()?;
-        let mut roles = BTreeMap::new();
-        for _ in 0..u.len()? {
-            roles.insert(u.string()?, u.string()?);
+        let n = u.len()?;
+        let mut roles = Vec::with_capacity(n.min(16));
+        for _ in 0..n {
+            roles.push((u.string()?, u.string()?));
         }
+        // Packed in order from a sorted list; anything else is not what was written.
+        if !roles.windows(2).all(|w| w[0].0 < w[1].0) {
+            return None;
+        }
+        let roles: RoleList = roles.into_iter().collect();
         Some(IncidentSummary {
             id,
             title,
@@ -349,6 +356,142 @@ impl Stamp {
     }
 }
 
+/// The IDs under `dir` (`incidents/`), sorted, as [`super::ids_in_year_folders`] lists them, with
+/// each folder read only when its own stat data changed: adding, removing or renaming a file
+/// changes its folder's mtime and ctime, so an unchanged folder lists what it listed before (git's
+/// untracked cache rests on the same rule). Kept in `listing.bin`, checked like the record caches.
+pub(super) fn listed_ids(git_dir: &Path, dir: &Path) -> anyhow::Result<Vec<String>> {
+    use anyhow::Context as _;
+    let stamp_of = |path: &Path| -> std::io::Result<Stamp> {
+        Ok(Stamp::of(
+            &rustix::fs::stat(path).map_err(std::io::Error::from)?,
+        ))
+    };
+    let top = match stamp_of(dir) {
+        Ok(s) => s,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(e).with_context(|| format!("cannot list `{}`", dir.display())),
+    };
+    let trusted_before = trusted_before();
+    let path = record_cache_path(git_dir, "listing");
+    let bytes = fs::read(&path).unwrap_or_default();
+    let cached = read_listing(&bytes, dir).unwrap_or_default();
+    let folders: Vec<String> = match &cached {
+        Some((stamp, folders)) if *stamp == top => {
+            folders.iter().map(|(n, _, _)| n.to_string()).collect()
+        }
+        _ => {
+            let mut names = Vec::new();
+            for entry in
+                fs::read_dir(dir).with_context(|| format!("cannot list `{}`", dir.display()))?
+            {
+                let entry = entry?;
+                if entry.file_type()?.is_dir() {
+                    names.push(entry.file_name().to_string_lossy().into_owned());
+                }
+            }
+            names.sort();
+            names
+        }
+    };
+    let mut changed = cached.as_ref().is_none_or(|(stamp, _)| *stamp != top);
+    let mut listing: Vec<(String, Option<Stamp>, Vec<String>)> = Vec::with_capacity(folders.len());
+    for name in folders {
+        let folder = dir.join(&name);
+        let stamp = stamp_of(&folder).ok();
+        let known = cached.as_ref().and_then(|(_, list)| {
+            list.iter()
+                .find(|(n, s, _)| *n == name && Some(*s) == stamp)
+                .map(|(_, _, ids)| ids.iter().map(|id| id.to_string()).collect::<Vec<String>>())
+        });
+        let ids = match known {
+            Some(ids) => ids,
+            None => {
+                changed = true;
+                let mut ids = Vec::new();
+                for file in fs::read_dir(&folder)
+                    .with_context(|| format!("cannot list `{}`", folder.display()))?
+                {
+                    let name = file?.file_name();
+                    let name = name.to_string_lossy();
+                    if let Some(id) = name.strip_suffix(".yaml")
+                        && !id.starts_with('.')
+                    {
+                        ids.push(id.to_string());
+                    }
+                }
+                ids.sort();
+                ids
+            }
+        };
+        listing.push((name, stamp, ids));
+    }
+    // Kept only whole and settled: a folder left out would be missed while the top folder holds.
+    let settled = |s: &Option<Stamp>| s.is_some_and(|s| s.settled_before(trusted_before));
+    if changed && settled(&Some(top)) && listing.iter().all(|(_, s, _)| settled(s)) {
+        write_listing(&path, dir, top, &listing);
+    }
+    let mut ids: Vec<String> = listing.into_iter().flat_map(|(_, _, ids)| ids).collect();
+    ids.sort();
+    Ok(ids)
+}
+
+type Listing<'a> = (Stamp, Vec<(&'a str, Stamp, Vec<&'a str>)>);
+
+fn read_listing<'a>(bytes: &'a [u8], dir: &Path) -> Option<Option<Listing<'a>>> {
+    let mut u = checked_body(bytes)?;
+    if u.str()? != env!("CARGO_PKG_VERSION") || u.str()? != "listing" || u.str()? != dir.to_str()? {
+        return None;
+    }
+    let top = Stamp::unpack(&mut u)?;
+    let mut folders = Vec::new();
+    for _ in 0..u.len()? {
+        let name = u.str()?;
+        let stamp = Stamp::unpack(&mut u)?;
+        let n = u.len()?;
+        let mut ids = Vec::with_capacity(n.min(u.remaining() / 4));
+        for _ in 0..n {
+            ids.push(u.str()?);
+        }
+        folders.push((name, stamp, ids));
+    }
+    u.is_empty().then_some(Some((top, folders)))
+}
+
+fn write_listing(
+    path: &Path,
+    dir: &Path,
+    top: Stamp,
+    listing: &[(String, Option<Stamp>, Vec<String>)],
+) {
+    let Some(dir) = dir.to_str() else { return };
+    let kept: Vec<_> = listing
+        .iter()
+        .filter_map(|(n, s, ids)| Some((n, (*s)?, ids)))
+        .collect();
+    let mut p = Packer::default();
+    p.str(env!("CARGO_PKG_VERSION"));
+    p.str("listing");
+    p.str(dir);
+    top.pack(&mut p);
+    p.len(kept.len());
+    for (name, stamp, ids) in kept {
+        p.str(name);
+        stamp.pack(&mut p);
+        p.strs(ids.iter().map(String::as_str));
+    }
+    write_body(path, p.bytes);
+}
+
+/// Entries changed within a second of now are not stored: file-system clocks tick in milliseconds
+/// (or worse), and an edit in the same tick as our stat would keep its stamp.
+fn trusted_before() -> i128 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as i128)
+        - 1_000_000_000
+}
+
 /// One cached record, its value still packed: only the values a command uses are unpacked.
 struct Entry<'a> {
     id: &'a str,
@@ -396,17 +539,8 @@ fn read_entries<'a, T: Cached>(
     root: &Path,
     config_key: u32,
 ) -> Option<Vec<Entry<'a>>> {
-    let newline = bytes.iter().position(|b| *b == b'\n')?;
-    let (header, body) = (&bytes[..newline], &bytes[newline + 1..]);
-    let expected = format!(
-        "incident-cache {RECORD_FORMAT} {:08x} {}",
-        crc32fast::hash(body),
-        body.len()
-    );
-    if header != expected.as_bytes() {
-        return None;
-    }
-    let mut u = Unpacker::new(body);
+    let mut u = checked_body(bytes)?;
+    let body_len = u.remaining();
     if u.str()? != env!("CARGO_PKG_VERSION")
         || u.str()? != T::NAME
         || u.str()? != root.to_str()?
@@ -415,7 +549,7 @@ fn read_entries<'a, T: Cached>(
         return None;
     }
     let count = u.len()?;
-    let mut entries = Vec::with_capacity(count.min(body.len() / 60));
+    let mut entries = Vec::with_capacity(count.min(body_len / 60));
     for _ in 0..count {
         let id = u.str()?;
         let stamp = Stamp::unpack(&mut u)?;
@@ -453,7 +587,24 @@ fn write_entries<T: Cached>(
         p.len(value.len());
         p.bytes.extend_from_slice(value);
     }
-    let body = p.bytes;
+    write_body(path, p.bytes);
+}
+
+/// The body after a header that matches it (format, CRC-32 and length), else nothing.
+fn checked_body(bytes: &[u8]) -> Option<Unpacker<'_>> {
+    let newline = bytes.iter().position(|b| *b == b'\n')?;
+    let (header, body) = (&bytes[..newline], &bytes[newline + 1..]);
+    let expected = format!(
+        "incident-cache {RECORD_FORMAT} {:08x} {}",
+        crc32fast::hash(body),
+        body.len()
+    );
+    (header == expected.as_bytes()).then(|| Unpacker::new(body))
+}
+
+/// Writes `body` under the header [`checked_body`] verifies, replacing the file atomically. A
+/// cache that cannot be written only costs time on the next run.
+fn write_body(path: &Path, body: Vec<u8>) {
     let mut bytes = format!(
         "incident-cache {RECORD_FORMAT} {:08x} {}\n",
         crc32fast::hash(&body),
@@ -570,12 +721,7 @@ impl Store {
         if disabled() {
             return self.load_ids_mapped(ids, |s: T::Source| T::from_source(s, config));
         }
-        // Entries changed within a second of now are not stored: file-system clocks tick in
-        // milliseconds (or worse), and an edit in the same tick as our stat would keep its stamp.
-        let trusted_before = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos() as i128)
-            - 1_000_000_000;
+        let trusted_before = trusted_before();
         let path = record_cache_path(self.repo.path(), T::NAME);
         let key = T::config_key(config);
         let bytes = fs::read(&path).unwrap_or_default();

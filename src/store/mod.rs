@@ -299,7 +299,11 @@ impl Store {
 
     /// Every incident ID, sorted, from the file names alone (no parsing).
     pub fn incident_ids(&self) -> Result<Vec<String>> {
-        ids_in_year_folders(&self.root.join(INCIDENTS_DIR))
+        let dir = self.root.join(INCIDENTS_DIR);
+        if cache::disabled() {
+            return ids_in_year_folders(&dir);
+        }
+        cache::listed_ids(self.repo.path(), &dir)
     }
 
     /// Turns what the user typed into one ID: exact, else a unique prefix, else a unique substring.

@@ -99,6 +99,10 @@ impl<'a> Unpacker<'a> {
         self.rest.is_empty()
     }
 
+    pub fn remaining(&self) -> usize {
+        self.rest.len()
+    }
+
     pub fn take(&mut self, n: usize) -> Option<&'a [u8]> {
         if self.rest.len() < n {
             return None;

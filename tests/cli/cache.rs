@@ -136,6 +136,8 @@ fn the_cache_never_changes_an_answer_even_when_damaged() {
     let original = std::fs::read(&summary).unwrap();
     let original_public = std::fs::read(&public).unwrap();
     let original_metrics = std::fs::read(&metrics).unwrap();
+    let listing = cache_dir(&repo).join("listing.bin");
+    let original_listing = std::fs::read(&listing).unwrap();
     let body_start = body_start_of(&original);
     type Damage = Box<dyn Fn(&[u8]) -> Vec<u8>>;
     let damages: Vec<(&str, Damage)> = vec![
@@ -163,8 +165,9 @@ fn the_cache_never_changes_an_answer_even_when_damaged() {
         std::fs::write(&summary, damage(&original)).unwrap();
         std::fs::write(&public, damage(&original_public)).unwrap();
         std::fs::write(&metrics, damage(&original_metrics)).unwrap();
+        std::fs::write(&listing, damage(&original_listing)).unwrap();
         assert_same(&truth, &answers(&repo, false, "site-damaged"), what);
-        for file in [&summary, &public, &metrics] {
+        for file in [&summary, &public, &metrics, &listing] {
             assert!(header_is_valid(file), "{what}: {} rebuilt", file.display());
         }
     }
@@ -230,7 +233,42 @@ fn the_cache_never_changes_an_answer_even_when_damaged() {
     let listed = String::from_utf8(after[0].1.clone()).unwrap();
     assert!(listed.contains("SEV1"), "{listed}");
 
+    // Records added and removed by hand, without git: the folder listing must see both, whether
+    // the folder changed in this second or long ago.
+    let dir = repo.root.join("incidents/2026");
+    let source = std::fs::read_to_string(dir.join("2026-11-18-api-elevated-errors.yaml")).unwrap();
+    std::fs::write(
+        dir.join("2026-11-18-copied-by-hand.yaml"),
+        source.replace(
+            "2026-11-18-api-elevated-errors",
+            "2026-11-18-copied-by-hand",
+        ),
+    )
+    .unwrap();
+    let victim = repo
+        .ids_of_year("2026")
+        .into_iter()
+        .find(|id| id.contains("search"))
+        .unwrap();
+    std::fs::remove_file(dir.join(format!("{victim}.yaml"))).unwrap();
+    for state in ["files changed this second", "files changed a second ago"] {
+        let listed = repo.ok(&["list", "--wide"]);
+        assert!(
+            listed.contains("2026-11-18-copied-by-hand"),
+            "{state}: {listed}"
+        );
+        assert!(!listed.contains(&victim), "{state}: {listed}");
+        assert_same(
+            &answers(&repo, true, "site-truth-3"),
+            &answers(&repo, false, "site-hand"),
+            state,
+        );
+        age_files();
+    }
+    assert!(header_is_valid(&cache_dir(&repo).join("listing.bin")));
+
     let status = repo.git(&["status", "--porcelain", "--ignored", "--", "."]);
+    assert!(status.contains("copied-by-hand"), "{status}");
     assert!(
         !status.contains("incident-cache"),
         "git never shows the cache: {status}"
