@@ -45,7 +45,10 @@ pub use severity::{Severity, Status};
 pub use slug::{check_line, check_name, check_record_id, check_text, slugify};
 pub use time::{format_duration, parse_date, parse_planned_time, parse_time};
 pub use update::{Draft, post_update};
-pub use validate::{CheckInput, Finding, Level, check_incident, refuse_invalid_change};
+pub use validate::{
+    CheckInput, ClockFacts, Finding, Level, check_clock, check_deadlines, check_incident,
+    check_record, refuse_invalid_change,
+};
 
 /// The record format written by this binary; readers accept this and older versions.
 pub const FORMAT_VERSION: u32 = 1;

@@ -1,8 +1,8 @@
 //! The rules `incident check` enforces on one record. Pure: the caller supplies the policy, the
 //! clock and what it knows of the repo (whether a post-mortem file exists).
 
-use super::{ActionState, Config, FORMAT_VERSION, Incident, Status};
-use chrono::{DateTime, Utc};
+use super::{ActionState, Config, FORMAT_VERSION, Incident, Severity, Status};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use std::collections::HashSet;
 
@@ -65,7 +65,27 @@ pub fn refuse_invalid_change(
     }
 }
 
+/// Every rule on one record: [`check_record`], then [`check_deadlines`] for an active incident,
+/// then [`check_clock`]. `check` runs the same three parts from its cache, in the same order.
 pub fn check_incident(i: &Incident, input: &CheckInput) -> Vec<Finding> {
+    let mut out = check_record(i, input.config, input.file, input.file_id);
+    out.extend(check_deadlines(i, input));
+    out.extend(check_clock(&ClockFacts::of(i), input));
+    out
+}
+
+/// The rules that read only the record and the policy: their findings hold until either changes.
+pub fn check_record(i: &Incident, config: &Config, file: &str, file_id: &str) -> Vec<Finding> {
+    struct Input<'a> {
+        config: &'a Config,
+        file: &'a str,
+        file_id: &'a str,
+    }
+    let input = Input {
+        config,
+        file,
+        file_id,
+    };
     let mut out = Vec::new();
     let mut add = |level, field: &str, problem: String, fix: &str| {
         out.push(Finding {
@@ -187,16 +207,6 @@ pub fn check_incident(i: &Incident, input: &CheckInput) -> Vec<Finding> {
             break;
         }
     }
-    if let Some(last) = i.timeline.last()
-        && last.at > input.now + chrono::Duration::minutes(5)
-    {
-        add(
-            Warning,
-            "timeline",
-            format!("an event is in the future ({})", last.at.to_rfc3339()),
-            "check the clock of whoever wrote it",
-        );
-    }
     let mut ids = HashSet::new();
     for (n, e) in i.timeline.iter().enumerate() {
         if !ids.insert(e.id.as_str()) {
@@ -271,22 +281,6 @@ pub fn check_incident(i: &Incident, input: &CheckInput) -> Vec<Finding> {
             }
         }
     }
-    if i.status.is_active() {
-        for d in super::deadlines(i, input.config, input.now) {
-            if d.state == super::DeadlineState::Overdue {
-                add(
-                    Warning,
-                    "updates",
-                    format!(
-                        "{} overdue by {}",
-                        d.label(),
-                        super::format_duration(input.now - d.due_at)
-                    ),
-                    &d.fix(&i.id),
-                );
-            }
-        }
-    }
     for a in &i.actions {
         let field = format!("actions[#{}]", a.number);
         if a.owner.trim().is_empty() {
@@ -305,65 +299,152 @@ pub fn check_incident(i: &Incident, input: &CheckInput) -> Vec<Finding> {
                 "give it a date: action items are specific, owned and dated",
             );
         }
-        if a.is_overdue(input.now.date_naive()) {
+    }
+    out
+}
+
+/// The overdue deadlines of an active incident, as of `input.now`.
+pub fn check_deadlines(i: &Incident, input: &CheckInput) -> Vec<Finding> {
+    if !i.status.is_active() {
+        return Vec::new();
+    }
+    super::deadlines(i, input.config, input.now)
+        .into_iter()
+        .filter(|d| d.state == super::DeadlineState::Overdue)
+        .map(|d| Finding {
+            level: Level::Warning,
+            file: input.file.to_string(),
+            field: "updates".into(),
+            problem: format!(
+                "{} overdue by {}",
+                d.label(),
+                super::format_duration(input.now - d.due_at)
+            ),
+            fix: d.fix(&i.id),
+        })
+        .collect()
+}
+
+/// What the rules that read the clock (and the post-mortem file) need of a record: small enough to
+/// keep for every record, so `check` reads no YAML for records that did not change.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClockFacts {
+    pub id: String,
+    pub active: bool,
+    pub resolved: bool,
+    pub drill: bool,
+    pub resolved_at: Option<DateTime<Utc>>,
+    pub peak_severity: Severity,
+    pub last_event_at: Option<DateTime<Utc>>,
+    /// Open action items with a due date: number, title, owner, due.
+    pub dated_actions: Vec<(u32, String, String, NaiveDate)>,
+    pub postmortem_empty: bool,
+    pub postmortem_draft: bool,
+}
+
+impl ClockFacts {
+    pub fn of(i: &Incident) -> ClockFacts {
+        ClockFacts {
+            id: i.id.clone(),
+            active: i.status.is_active(),
+            resolved: i.status == Status::Resolved,
+            drill: i.drill,
+            resolved_at: i.resolved_at,
+            peak_severity: i.peak_severity(),
+            last_event_at: i.timeline.last().map(|e| e.at),
+            dated_actions: i
+                .actions
+                .iter()
+                .filter(|a| a.state == ActionState::Open)
+                .filter_map(|a| Some((a.number, a.title.clone(), a.owner.clone(), a.due?)))
+                .collect(),
+            postmortem_empty: i.postmortem.is_empty(),
+            postmortem_draft: i.postmortem.status == super::ReviewStatus::Draft,
+        }
+    }
+
+    /// Whether the post-mortem rule could ask about the file (`has_postmortem_file`): `check`
+    /// looks for the file only then.
+    pub fn needs_postmortem_file(&self) -> bool {
+        self.resolved && !self.drill && self.postmortem_empty && self.resolved_at.is_some()
+    }
+}
+
+/// The rules that read the clock: events in the future, action items past their date, reviews
+/// missing or still in draft past the policy's promise.
+pub fn check_clock(f: &ClockFacts, input: &CheckInput) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let mut add = |field: &str, problem: String, fix: &str| {
+        out.push(Finding {
+            level: Level::Warning,
+            file: input.file.to_string(),
+            field: field.to_string(),
+            problem,
+            fix: fix.to_string(),
+        });
+    };
+    if let Some(last) = f.last_event_at
+        && last > input.now + chrono::Duration::minutes(5)
+    {
+        add(
+            "timeline",
+            format!("an event is in the future ({})", last.to_rfc3339()),
+            "check the clock of whoever wrote it",
+        );
+    }
+    let today = input.now.date_naive();
+    for (number, title, owner, due) in &f.dated_actions {
+        if *due < today {
             add(
-                Warning,
-                &field,
-                format!(
-                    "`{}` (owner {}) was due {}",
-                    a.title,
-                    a.owner,
-                    a.due.map(|d| d.to_string()).unwrap_or_default()
-                ),
+                &format!("actions[#{number}]"),
+                format!("`{title}` (owner {owner}) was due {due}"),
                 "finish it (`incident action done`), or drop it with a reason",
             );
         }
     }
+    let due = input.config.postmortem_due(f.peak_severity);
+    let resolved = f.resolved_at.filter(|_| f.resolved);
     // A review written but left in draft past the promise is a promise broken too.
-    if let Some(due) = input.config.postmortem_due(i.peak_severity())
-        && i.peak_severity() <= super::Severity::Sev2
-        && !i.drill
-        && let Some(resolved) = i.resolved_at
-        && i.status == Status::Resolved
+    if let Some(due) = due
+        && f.peak_severity <= Severity::Sev2
+        && !f.drill
+        && let Some(resolved) = resolved
         && input.now > resolved + due.to_chrono()
-        && !i.postmortem.is_empty()
-        && i.postmortem.status == super::ReviewStatus::Draft
+        && !f.postmortem_empty
+        && f.postmortem_draft
     {
         add(
-            Warning,
             "postmortem.status",
             format!(
                 "the {} post-mortem is still a draft {} after resolution (policy: within {})",
-                i.peak_severity(),
+                f.peak_severity,
                 super::format_duration(input.now - resolved),
                 due.in_words()
             ),
             &format!(
                 "review it, then mark it: `incident pir {} --status final`",
-                i.id
+                f.id
             ),
         );
     }
-    if let Some(due) = input.config.postmortem_due(i.peak_severity())
-        && !i.drill
-        && let Some(resolved) = i.resolved_at
-        && i.status == Status::Resolved
+    if let Some(due) = due
+        && !f.drill
+        && let Some(resolved) = resolved
         && input.now > resolved + due.to_chrono()
-        && i.postmortem.is_empty()
+        && f.postmortem_empty
         && !input.has_postmortem_file
     {
         add(
-            Warning,
             "postmortem",
             format!(
                 "{} resolved {} ago without a post-mortem (policy: within {})",
-                i.peak_severity(),
+                f.peak_severity,
                 super::format_duration(input.now - resolved),
                 due.in_words()
             ),
             &format!(
                 "write it: `incident pir {} --summary \"...\"` then `incident postmortem {} --commit`",
-                i.id, i.id
+                f.id, f.id
             ),
         );
     }

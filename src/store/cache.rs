@@ -26,8 +26,8 @@ use super::pack::{Packer, Unpacker, index_of};
 use super::{Record, Store, StoreError};
 use crate::metrics::{ActionFact, Deadline, DeadlineKind, DeadlineState, MetricRecord};
 use crate::model::{
-    ActionState, Config, Incident, IncidentKind, IncidentSummary, PublicView, RoleList, Severity,
-    Status,
+    ActionState, ClockFacts, Config, Finding, Incident, IncidentKind, IncidentSummary, Level,
+    PublicView, RoleList, Severity, Status, check_record,
 };
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -296,6 +296,113 @@ impl Cached for MetricFacts {
                 deadlines,
             },
             settled_from,
+        })
+    }
+}
+
+/// What `check` keeps of a record: the findings of the rules that read only the record and the
+/// policy, and what the rules reading the clock need.
+#[derive(Debug, Clone)]
+pub struct CheckFacts {
+    pub findings: Vec<Finding>,
+    pub clock: ClockFacts,
+}
+
+impl Record for CheckFacts {
+    fn record_id(&self) -> &str {
+        &self.clock.id
+    }
+}
+
+const LEVELS: [Level; 2] = [Level::Error, Level::Warning];
+
+impl Cached for CheckFacts {
+    const NAME: &'static str = "check";
+    type Source = Incident;
+
+    fn from_source(mut incident: Incident, config: &Config) -> Self {
+        // As `Store::load_all` reads records for `check`: entries written without IDs get theirs.
+        incident.fill_entry_ids();
+        let file = super::relative_record_path(&incident.id)
+            .display()
+            .to_string();
+        CheckFacts {
+            findings: check_record(&incident, config, &file, &incident.id),
+            clock: ClockFacts::of(&incident),
+        }
+    }
+
+    /// Findings name the policy's services, people and requirements.
+    fn config_key(config: &Config) -> u32 {
+        MetricFacts::config_key(config)
+    }
+
+    fn pack(&self, p: &mut Packer) {
+        p.len(self.findings.len());
+        for f in &self.findings {
+            p.u8(index_of(&LEVELS, &f.level));
+            p.str(&f.file);
+            p.str(&f.field);
+            p.str(&f.problem);
+            p.str(&f.fix);
+        }
+        let c = &self.clock;
+        p.str(&c.id);
+        p.bool(c.active);
+        p.bool(c.resolved);
+        p.bool(c.drill);
+        p.opt_time(c.resolved_at);
+        p.u8(index_of(&Severity::ALL, &c.peak_severity));
+        p.opt_time(c.last_event_at);
+        p.len(c.dated_actions.len());
+        for (number, title, owner, due) in &c.dated_actions {
+            p.u32(*number);
+            p.str(title);
+            p.str(owner);
+            p.opt_date(Some(*due));
+        }
+        p.bool(c.postmortem_empty);
+        p.bool(c.postmortem_draft);
+    }
+
+    fn unpack(u: &mut Unpacker) -> Option<Self> {
+        let n = u.len()?;
+        let mut findings = Vec::with_capacity(n.min(64));
+        for _ in 0..n {
+            findings.push(Finding {
+                level: u.pick(&LEVELS)?,
+                file: u.string()?,
+                field: u.string()?,
+                problem: u.string()?,
+                fix: u.string()?,
+            });
+        }
+        let id = u.string()?;
+        let active = u.bool()?;
+        let resolved = u.bool()?;
+        let drill = u.bool()?;
+        let resolved_at = u.opt_time()?;
+        let peak_severity = u.pick(&Severity::ALL)?;
+        let last_event_at = u.opt_time()?;
+        let n = u.len()?;
+        let mut dated_actions = Vec::with_capacity(n.min(64));
+        for _ in 0..n {
+            dated_actions.push((u.u32()?, u.string()?, u.string()?, u.opt_date()??));
+        }
+        Some(CheckFacts {
+            findings,
+            clock: ClockFacts {
+                id,
+                active,
+                resolved,
+                drill,
+                resolved_at,
+                peak_severity,
+                last_event_at,
+                dated_actions,
+                postmortem_empty: u.bool()?,
+                postmortem_draft: u.bool()?,
+            },
         })
     }
 }

@@ -20,7 +20,7 @@ mod sync;
 mod transaction;
 mod yaml;
 
-pub use cache::{Cached, MetricFacts};
+pub use cache::{Cached, CheckFacts, MetricFacts};
 pub use error::StoreError;
 use git::CommitMessage;
 pub use git::{Author, HistoryEntry, TrailerHit};

@@ -13,8 +13,8 @@ fn cache_dir(repo: &Repo) -> PathBuf {
     repo.root.join(".git/incident-cache")
 }
 
-/// Every read that goes through the cache, as text: list (table and JSON), stats and due (table and
-/// JSON), and the published site.
+/// Every read that goes through the cache, as text: list, stats, due and check (table and JSON), and
+/// the published site.
 fn answers(repo: &Repo, no_cache: bool, site: &str) -> Vec<(String, Vec<u8>)> {
     let run = |args: &[&str]| -> String {
         let mut cmd = repo.cmd();
@@ -51,6 +51,11 @@ fn answers(repo: &Repo, no_cache: bool, site: &str) -> Vec<(String, Vec<u8>)> {
         (
             "due --json".to_string(),
             run(&["--json", "due"]).into_bytes(),
+        ),
+        ("check".to_string(), run(&["check"]).into_bytes()),
+        (
+            "check --json".to_string(),
+            run(&["--json", "check"]).into_bytes(),
         ),
     ];
     run(&["publish", "--out", site]);
@@ -124,6 +129,7 @@ fn the_cache_never_changes_an_answer_even_when_damaged() {
     assert_same(&truth, &answers(&repo, false, "site-cold"), "cold cache");
     let summary = cache_dir(&repo).join("summary.bin");
     let metrics = cache_dir(&repo).join("metrics.bin");
+    let check = cache_dir(&repo).join("check.bin");
     let public = cache_dir(&repo).join("public.bin");
     assert!(header_is_valid(&summary) && header_is_valid(&public) && header_is_valid(&metrics));
     let text = String::from_utf8_lossy(&std::fs::read(&summary).unwrap()).into_owned();
@@ -136,6 +142,7 @@ fn the_cache_never_changes_an_answer_even_when_damaged() {
     let original = std::fs::read(&summary).unwrap();
     let original_public = std::fs::read(&public).unwrap();
     let original_metrics = std::fs::read(&metrics).unwrap();
+    let original_check = std::fs::read(&check).unwrap();
     let listing = cache_dir(&repo).join("listing.bin");
     let original_listing = std::fs::read(&listing).unwrap();
     let body_start = body_start_of(&original);
@@ -166,8 +173,9 @@ fn the_cache_never_changes_an_answer_even_when_damaged() {
         std::fs::write(&public, damage(&original_public)).unwrap();
         std::fs::write(&metrics, damage(&original_metrics)).unwrap();
         std::fs::write(&listing, damage(&original_listing)).unwrap();
+        std::fs::write(&check, damage(&original_check)).unwrap();
         assert_same(&truth, &answers(&repo, false, "site-damaged"), what);
-        for file in [&summary, &public, &metrics, &listing] {
+        for file in [&summary, &public, &metrics, &listing, &check] {
             assert!(header_is_valid(file), "{what}: {} rebuilt", file.display());
         }
     }
@@ -188,6 +196,7 @@ fn the_cache_never_changes_an_answer_even_when_damaged() {
         (&summary, &original),
         (&public, &original_public),
         (&metrics, &original_metrics),
+        (&check, &original_check),
     ] {
         let body = &original[body_start_of(original)..];
         let id = b"2026-11-18-api-elevated-errors";
