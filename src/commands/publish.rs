@@ -1,7 +1,7 @@
 //! `incident publish --out DIR`: the public status page from the incident repo (the CI job).
 
 use super::Context;
-use crate::model::PublicView;
+use crate::model::{IncidentSummary, PublicView};
 use crate::render::Renderer;
 use crate::render::publish::publish;
 use crate::store::replace_file;
@@ -82,8 +82,19 @@ fn remove_aged_out(out: &std::path::Path, written: &[String], check: bool) -> Re
 
 pub fn run(ctx: &Context, args: Args) -> Result<()> {
     let store = ctx.store()?;
+    // Only incidents the page can show are read in full; the summaries (cached) say which.
+    let horizon = crate::render::publish::horizon(ctx.now, args.days);
+    let (ids, summaries) = store.load_all_cached_with_ids::<IncidentSummary>()?;
+    let mut wanted = Vec::new();
+    for (id, summary) in ids.iter().zip(summaries) {
+        match summary {
+            Ok(s) if !crate::render::publish::may_publish(s.drill, s.resolved_at, horizon) => {}
+            Ok(_) => wanted.push(id.clone()),
+            Err(e) => bail!("cannot publish while a record is broken: {e}"),
+        }
+    }
     let mut incidents = Vec::new();
-    for loaded in store.load_all_cached::<PublicView>()? {
+    for loaded in store.load_ids_cached::<PublicView>(&wanted) {
         match loaded {
             Ok(view) => incidents.push(view.into_incident()),
             Err(e) => bail!("cannot publish while a record is broken: {e}"),

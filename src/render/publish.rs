@@ -264,6 +264,24 @@ const RECENT_DAYS: usize = 14;
 /// folder and its content. Called from several threads at once, never twice for one path.
 pub type Sink<'a, E> = &'a (dyn Fn(&str, String) -> Result<(), E> + Sync);
 
+/// The oldest resolution the page shows for `days` days of history. Any number of days is
+/// "everything": before 1970 there is nothing to show.
+pub fn horizon(now: DateTime<Utc>, days: u32) -> DateTime<Utc> {
+    now.checked_sub_signed(Duration::days(i64::from(days)))
+        .unwrap_or(DateTime::UNIX_EPOCH)
+        .max(DateTime::UNIX_EPOCH)
+}
+
+/// Whether an incident can be on the page at all: a real one (not a drill) still open or resolved
+/// since `horizon`. The caller may leave every other record unread.
+pub fn may_publish(
+    drill: bool,
+    resolved_at: Option<DateTime<Utc>>,
+    horizon: DateTime<Utc>,
+) -> bool {
+    !drill && resolved_at.is_none_or(|r| r >= horizon)
+}
+
 /// Renders every published file on all cores and hands each to `emit` as it is done, so the whole
 /// site is never held in memory. Returns how many files there were.
 pub fn publish<E: From<RenderError> + Send>(
@@ -290,16 +308,12 @@ pub fn publish<E: From<RenderError> + Send>(
         .filter(|h| !h.is_empty())
         .map_or_else(|| format!("{page_id}.incident.invalid"), str::to_string);
 
-    // Any number of days is "everything": before 1970 there is nothing to show.
-    let horizon = now
-        .checked_sub_signed(Duration::days(i64::from(days)))
-        .unwrap_or(DateTime::UNIX_EPOCH)
-        .max(DateTime::UNIX_EPOCH);
+    let horizon = horizon(now, days);
 
     // Incidents, with what each did to each component (for uptime and the current statuses).
     let candidates: Vec<&Incident> = incidents
         .iter()
-        .filter(|i| !i.drill && i.resolved_at.is_none_or(|r| r >= horizon))
+        .filter(|i| may_publish(i.drill, i.resolved_at, horizon))
         .filter(|i| i.updates.iter().any(|u| u.visibility.is_public()))
         .collect();
     let built = par_map(&candidates, |i| {

@@ -677,7 +677,7 @@ fn write_entries<T: Cached>(
     path: &Path,
     root: &Path,
     config_key: u32,
-    entries: &[(&str, Stamp, Vec<u8>)],
+    entries: &[(String, Stamp, Vec<u8>)],
 ) {
     let Some(root) = root.to_str() else {
         return;
@@ -695,6 +695,8 @@ fn write_entries<T: Cached>(
         p.bytes.extend_from_slice(value);
     }
     write_body(path, p.bytes);
+    // What an earlier version kept as JSON under the same name.
+    let _ = fs::remove_file(path.with_extension("json"));
 }
 
 /// The body after a header that matches it (format, CRC-32 and length), else nothing.
@@ -779,20 +781,21 @@ impl Store {
     /// errors, parsing only the records whose files changed since the cache was written.
     pub fn load_all_cached<T: Cached>(&self) -> anyhow::Result<Vec<Result<T, StoreError>>> {
         let ids = self.incident_ids()?;
-        Ok(self.cached(&ids, false))
+        Ok(self.cached(&ids))
     }
 
     /// [`Store::load_all_cached`] with the IDs the values belong to.
     pub fn load_all_cached_with_ids<T: Cached>(&self) -> anyhow::Result<(Vec<String>, Loaded<T>)> {
         let ids = self.incident_ids()?;
-        let values = self.cached(&ids, false);
+        let values = self.cached(&ids);
         Ok((ids, values))
     }
 
     /// [`Store::load_all_cached`] for the records `ids` (sorted, as [`Store::incident_ids`] gives
-    /// them); the cache keeps the entries of records not asked for.
-    pub fn load_ids_cached<T: Cached>(&self, ids: &[String]) -> Vec<Result<T, StoreError>> {
-        self.cached(ids, true)
+    /// them). The cache then holds only these: `publish` asks for the same window run after run,
+    /// and a file of every record would cost more to read than the window's records save.
+    pub fn load_ids_cached<T: Cached>(&self, ids: &[String]) -> Loaded<T> {
+        self.cached(ids)
     }
 
     /// Every record's figures as of `now`, in ID order: from the cache where they no longer depend
@@ -802,7 +805,7 @@ impl Store {
         now: DateTime<Utc>,
     ) -> anyhow::Result<Vec<Result<MetricRecord, StoreError>>> {
         let ids = self.incident_ids()?;
-        let facts = self.cached::<MetricFacts>(&ids, false);
+        let facts = self.cached::<MetricFacts>(&ids);
         let live: Vec<String> = ids
             .iter()
             .zip(&facts)
@@ -823,7 +826,7 @@ impl Store {
             .collect())
     }
 
-    fn cached<T: Cached>(&self, ids: &[String], keep_others: bool) -> Vec<Result<T, StoreError>> {
+    fn cached<T: Cached>(&self, ids: &[String]) -> Loaded<T> {
         let config = &self.config;
         if disabled() {
             return self.load_ids_mapped(ids, |s: T::Source| T::from_source(s, config));
@@ -853,7 +856,8 @@ impl Store {
             .filter(|(_, v)| v.is_none())
             .map(|(id, _)| id.clone())
             .collect();
-        if missing.is_empty() {
+        // Nothing to parse and nothing to drop (records deleted, or no longer asked for).
+        if missing.is_empty() && cached.len() == ids.len() {
             return unpacked
                 .into_iter()
                 .map(|v| Ok(v.expect("every entry hit")))
@@ -880,19 +884,8 @@ impl Store {
             }
             out.push(result);
         }
-        let asked: std::collections::HashSet<&str> = if keep_others {
-            ids.iter().map(String::as_str).collect()
-        } else {
-            Default::default()
-        };
-        let mut all: Vec<(&str, Stamp, Vec<u8>)> = cached
-            .iter()
-            .filter(|e| keep_others && !asked.contains(e.id))
-            .map(|e| (e.id, e.stamp, e.value.to_vec()))
-            .chain(fresh.iter().map(|(id, s, v)| (id.as_str(), *s, v.clone())))
-            .collect();
-        all.sort_by(|a, b| a.0.cmp(b.0));
-        write_entries::<T>(&path, &self.root, key, &all);
+        // In ID order, as the IDs were.
+        write_entries::<T>(&path, &self.root, key, &fresh);
         out
     }
 }
