@@ -205,9 +205,19 @@ impl Store {
         for (file, jf) in files.iter().zip(&journal.files) {
             update.upsert(&file.path, Oid::from_str(&jf.new)?, git2::FileMode::Blob);
         }
-        let tree_id = match base_tree {
-            Some(tree) => update.create_updated(&self.repo, tree)?,
-            None => {
+        // One file already in the tree (the common change): patch the trees on its way.
+        let patched = match (base_tree, files, journal.files.as_slice()) {
+            (Some(tree), [file], [jf]) => {
+                let path = git_path(&file.path);
+                let parts: Vec<&[u8]> = path.split('/').map(str::as_bytes).collect();
+                git::tree_with_blob(&self.repo, tree.id(), &parts, Oid::from_str(&jf.new)?)?
+            }
+            _ => None,
+        };
+        let tree_id = match (patched, base_tree) {
+            (Some(id), _) => id,
+            (None, Some(tree)) => update.create_updated(&self.repo, tree)?,
+            (None, None) => {
                 let empty = self.repo.treebuilder(None)?.write()?;
                 update.create_updated(&self.repo, &self.repo.find_tree(empty)?)?
             }
@@ -281,7 +291,57 @@ impl Store {
 
     /// Points the index entries of `paths` at what the work tree now holds (and HEAD too).
     fn refresh_index<'p>(&self, paths: impl Iterator<Item = &'p Path>) -> Result<()> {
-        let mut index = self.repo.index()?;
+        let paths: Vec<&Path> = paths.collect();
+        // The common case, a tracked file's new content, patched in place (see `index_file`);
+        // libgit2 for anything else.
+        let workdir = self.workdir_path()?;
+        let index_path = self.repo.path().join("index");
+        let mut rest = Vec::new();
+        for path in paths {
+            let file = workdir.join(path);
+            let patched = match fs::read(&file) {
+                Ok(content) => {
+                    let meta = fs::metadata(&file)?;
+                    super::index_file::patch(
+                        &index_path,
+                        git_path(path).as_bytes(),
+                        blob_id(&content),
+                        &entry_stat(&meta),
+                    )?
+                }
+                Err(_) => super::index_file::Patched::Unsupported,
+            };
+            if patched == super::index_file::Patched::Unsupported {
+                rest.push(path);
+            }
+        }
+        if rest.is_empty() {
+            return Ok(());
+        }
+        self.refresh_index_with_libgit2(rest.into_iter())
+    }
+
+    /// The index through libgit2, which reads neither a split nor a sparse index: say so, and how
+    /// to turn them off, rather than pass on its message.
+    fn open_index(&self) -> Result<git2::Index> {
+        self.repo.index().map_err(|e| {
+            let message = e.message();
+            if message.contains("'link'") {
+                anyhow!(
+                    "the git index is split (core.splitIndex), which incident cannot update; turn it off with `git update-index --no-split-index` and `git config core.splitIndex false`"
+                )
+            } else if message.contains("'sdir'") {
+                anyhow!(
+                    "the git index is sparse (index.sparse), which incident cannot update; turn it off with `git sparse-checkout disable` or `git config index.sparse false`"
+                )
+            } else {
+                anyhow!(e).context("cannot read the git index")
+            }
+        })
+    }
+
+    fn refresh_index_with_libgit2<'p>(&self, paths: impl Iterator<Item = &'p Path>) -> Result<()> {
+        let mut index = self.open_index()?;
         index.read(true)?;
         let workdir = self.workdir_path()?;
         for path in paths {
@@ -480,9 +540,17 @@ impl Store {
     fn check_untouched(&self, path: &Path, in_head: Option<Oid>) -> Result<()> {
         let shown = path.display();
         let on_disk = blob_of_file(&self.workdir_path()?.join(path))?;
-        let index = self.repo.index()?;
-        let staged = index.get_path(path, 0).map(|e| e.id);
-        let conflicted = (1..=3).any(|stage| index.get_path(path, stage).is_some());
+        let index_path = self.repo.path().join("index");
+        let (staged, conflicted) =
+            match super::index_file::lookup(&index_path, git_path(path).as_bytes()) {
+                Some(found) => found,
+                None => {
+                    let index = self.open_index()?;
+                    let staged = index.get_path(path, 0).map(|e| e.id);
+                    let conflicted = (1..=3).any(|stage| index.get_path(path, stage).is_some());
+                    (staged, conflicted)
+                }
+            };
         if conflicted {
             bail!(
                 "`{shown}` has an unresolved merge conflict; resolve it (`incident sync` or `git mergetool`) first"
@@ -549,6 +617,27 @@ fn writable(prefix: &Path, path: &Path) -> bool {
             || rel.starts_with(super::POSTMORTEMS_DIR)
             || rel.starts_with(super::MAINTENANCE_DIR)
             || matches!(rel.to_str(), Some(super::CONFIG_FILE | ".gitattributes")))
+}
+
+/// A path as git's index and trees spell it.
+fn git_path(path: &Path) -> String {
+    path.to_string_lossy().replace('\\', "/")
+}
+
+/// The stat data git's index keeps, as git truncates it to 32 bits.
+fn entry_stat(meta: &fs::Metadata) -> super::index_file::EntryStat {
+    use std::os::unix::fs::MetadataExt;
+    let executable = meta.mode() & 0o111 != 0;
+    super::index_file::EntryStat {
+        ctime: (meta.ctime() as u32, meta.ctime_nsec() as u32),
+        mtime: (meta.mtime() as u32, meta.mtime_nsec() as u32),
+        dev: meta.dev() as u32,
+        ino: meta.ino() as u32,
+        mode: if executable { 0o100755 } else { 0o100644 },
+        uid: meta.uid(),
+        gid: meta.gid(),
+        size: meta.size() as u32,
+    }
 }
 
 /// An index entry for a regular file with content `id`, stat data from `meta`.

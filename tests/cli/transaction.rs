@@ -860,3 +860,83 @@ fn the_post_commit_hook_runs_after_the_change_and_cannot_undo_it() {
     let ran = std::fs::read_to_string(repo.root.join(".git/post-commit-ran")).unwrap();
     assert_eq!(ran.lines().count(), 2, "--no-verify does not skip it");
 }
+
+/// After a change, the index is what `git add` would have made it, in every index format git
+/// writes: `git status` is clean, the cache tree git keeps in the index does not hold the old
+/// trees (a later `git commit` of another file keeps the change), and `git fsck` is content.
+#[test]
+fn the_index_is_left_as_git_would_leave_it_in_every_format() {
+    let repo = Repo::example("acme", "2026-11-18T12:00:00Z");
+    let id = "2026-11-18-api-elevated-errors";
+    let file = format!("incidents/2026/{id}.yaml");
+    for (n, (format, setup)) in [
+        (
+            "a fresh cache tree",
+            &["commit", "-q", "--allow-empty", "-m", "cache tree"][..],
+        ),
+        (
+            "index version 4",
+            &["update-index", "--index-version", "4"][..],
+        ),
+        (
+            "index version 3",
+            &["update-index", "--index-version", "3"][..],
+        ),
+        (
+            "index version 2",
+            &["update-index", "--index-version", "2"][..],
+        ),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        repo.git(setup);
+        // git writes a cache tree when it commits; make sure there is one to go stale.
+        repo.git(&[
+            "commit",
+            "-q",
+            "--allow-empty",
+            "-m",
+            &format!("before {format}"),
+        ]);
+        repo.ok(&["log", id, &format!("note {n}")]);
+        assert_eq!(repo.git(&["status", "--porcelain"]), "", "{format}: clean");
+        assert_eq!(
+            repo.git(&["write-tree"]),
+            repo.git(&["rev-parse", "HEAD^{tree}"]),
+            "{format}: the index holds HEAD's tree"
+        );
+        let staged = repo.git(&["ls-files", "--stage", &file]);
+        let blob = repo.git(&["rev-parse", &format!("HEAD:{file}")]);
+        assert!(staged.contains(blob.trim()), "{format}: {staged} / {blob}");
+
+        repo.write(&format!("notes-{n}.txt"), "unrelated\n");
+        repo.git(&["add", &format!("notes-{n}.txt")]);
+        repo.git(&["commit", "-q", "-m", "an unrelated commit"]);
+        let kept = repo.git(&["show", &format!("HEAD:{file}")]);
+        assert!(
+            kept.contains(&format!("note {n}")),
+            "{format}: a later git commit kept the change"
+        );
+        assert_eq!(
+            repo.git(&["diff", "HEAD~1", "--name-only"]).trim(),
+            format!("notes-{n}.txt")
+        );
+    }
+    let fsck = repo.git_output(&["fsck", "--strict", "--no-dangling"]);
+    assert!(
+        fsck.status.success(),
+        "{}",
+        String::from_utf8_lossy(&fsck.stderr)
+    );
+
+    // A split index is one libgit2 cannot read: refused, with the way out, and nothing changed.
+    repo.git(&["update-index", "--split-index"]);
+    let before = state(&repo, id);
+    let err = repo.fails(1, &["log", id, "with a split index"]);
+    assert!(err.contains("git update-index --no-split-index"), "{err}");
+    assert_eq!(state(&repo, id), before);
+    repo.git(&["update-index", "--no-split-index"]);
+    repo.ok(&["log", id, "after the split index"]);
+    assert_eq!(repo.git(&["status", "--porcelain"]), "");
+}
