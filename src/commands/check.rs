@@ -24,6 +24,14 @@ pub fn run(ctx: &Context, _args: Args) -> Result<()> {
     let store = ctx.store()?;
     let (ids, loaded) = store.load_all_cached_with_ids::<CheckFacts>()?;
     let mut findings = Vec::new();
+    // Post-mortem files, listed once: asking for each of thousands of records is a system call each.
+    let postmortems: std::collections::HashSet<String> = std::fs::read_dir(store.postmortems_dir())
+        .map(|dir| {
+            dir.filter_map(Result::ok)
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
     for (id, loaded) in ids.iter().zip(loaded) {
         let file = store.record_file(id);
         match loaded {
@@ -35,6 +43,7 @@ pub fn run(ctx: &Context, _args: Args) -> Result<()> {
                     file_id: id,
                     // Looked for only when the post-mortem rule could ask.
                     has_postmortem_file: facts.clock.needs_postmortem_file()
+                        && postmortems.contains(&format!("{id}.md"))
                         && store.postmortem_path(id).is_file(),
                 };
                 // The parts of `check_incident`, in its order: the record's own findings (kept),
@@ -110,15 +119,23 @@ pub fn run(ctx: &Context, _args: Args) -> Result<()> {
     if ctx.out.json {
         ctx.out.json(&report)?;
     } else {
+        // One write for all findings: thousands of lines one by one cost a system call each.
+        let mut text = String::new();
         for f in &report.findings {
             let level = match f.level {
                 Level::Error => ctx.out.paint("error", Style::Red),
                 Level::Warning => ctx.out.paint("warning", Style::Yellow),
             };
-            ctx.out.line(format!(
+            if !text.is_empty() {
+                text.push('\n');
+            }
+            text.push_str(&format!(
                 "{level}: {}: {}: {}\n  fix: {}",
                 f.file, f.field, f.problem, f.fix
-            ))?;
+            ));
+        }
+        if !text.is_empty() {
+            ctx.out.line(text)?;
         }
         ctx.out.line(format!(
             "checked {} incident(s){}: {} error(s), {} warning(s)",

@@ -671,32 +671,51 @@ fn read_entries<'a, T: Cached>(
     (u.is_empty() && sorted).then_some(entries)
 }
 
-/// Writes the entries (sorted by ID) with the header [`read_entries`] verifies, replacing the file
-/// atomically. A cache that cannot be written only costs time on the next run.
-fn write_entries<T: Cached>(
-    path: &Path,
-    root: &Path,
-    config_key: u32,
-    entries: &[(String, Stamp, Vec<u8>)],
-) {
-    let Some(root) = root.to_str() else {
-        return;
-    };
-    let mut p = Packer::default();
-    p.str(env!("CARGO_PKG_VERSION"));
-    p.str(T::NAME);
-    p.str(root);
-    p.u32(config_key);
-    p.len(entries.len());
-    for (id, stamp, value) in entries {
-        p.str(id);
-        stamp.pack(&mut p);
-        p.len(value.len());
-        p.bytes.extend_from_slice(value);
+/// Packs entries (in ID order) into the body [`read_entries`] reads, then replaces the file with
+/// it atomically. A cache that cannot be written only costs time on the next run.
+struct EntryWriter {
+    p: Packer,
+    count_at: usize,
+    count: u32,
+    /// The folder is not UTF-8: no cache is written for it.
+    unusable: bool,
+}
+
+impl EntryWriter {
+    fn new(kind: &str, root: &Path, config_key: u32) -> EntryWriter {
+        let mut p = Packer::default();
+        p.str(env!("CARGO_PKG_VERSION"));
+        p.str(kind);
+        p.str(root.to_str().unwrap_or_default());
+        p.u32(config_key);
+        let count_at = p.bytes.len();
+        p.u32(0);
+        EntryWriter {
+            p,
+            count_at,
+            count: 0,
+            unusable: root.to_str().is_none(),
+        }
     }
-    write_body(path, p.bytes);
-    // What an earlier version kept as JSON under the same name.
-    let _ = fs::remove_file(path.with_extension("json"));
+
+    fn push(&mut self, id: &str, stamp: &Stamp, value: &[u8]) {
+        self.p.str(id);
+        stamp.pack(&mut self.p);
+        self.p.len(value.len());
+        self.p.bytes.extend_from_slice(value);
+        self.count += 1;
+    }
+
+    fn finish(mut self, path: &Path) {
+        if self.unusable {
+            return;
+        }
+        let at = self.count_at;
+        self.p.bytes[at..at + 4].copy_from_slice(&self.count.to_le_bytes());
+        write_body(path, self.p.bytes);
+        // What an earlier version kept as JSON under the same name.
+        let _ = fs::remove_file(path.with_extension("json"));
+    }
 }
 
 /// The body after a header that matches it (format, CRC-32 and length), else nothing.
@@ -866,11 +885,14 @@ impl Store {
         let mut parsed = self
             .load_ids_mapped(&missing, |s: T::Source| T::from_source(s, config))
             .into_iter();
+        drop(missing);
 
-        // The new cache: every old entry not asked about, the hits, and what parsed and settled.
-        let mut fresh: Vec<(String, Stamp, Vec<u8>)> = Vec::new();
+        // The new cache, packed as it goes: the hits' bytes as they were, what parsed and settled.
+        let mut writer = EntryWriter::new(T::NAME, &self.root, key);
+        let mut scratch = Packer::default();
         let mut out = Vec::with_capacity(ids.len());
-        for ((id, stamp), value) in ids.iter().zip(&stamps).zip(unpacked) {
+        for (((id, stamp), value), hit) in ids.iter().zip(&stamps).zip(unpacked).zip(&hits) {
+            let was_cached = value.is_some();
             let result = match value {
                 Some(v) => Ok(v),
                 None => parsed.next().expect("one parse per miss"),
@@ -878,14 +900,18 @@ impl Store {
             if let (Ok(v), Some(stamp)) = (&result, stamp)
                 && stamp.settled_before(trusted_before)
             {
-                let mut p = Packer::default();
-                v.pack(&mut p);
-                fresh.push((id.clone(), *stamp, p.bytes));
+                match hit {
+                    Some(entry) if was_cached => writer.push(id, stamp, entry.value),
+                    _ => {
+                        scratch.bytes.clear();
+                        v.pack(&mut scratch);
+                        writer.push(id, stamp, &scratch.bytes);
+                    }
+                }
             }
             out.push(result);
         }
-        // In ID order, as the IDs were.
-        write_entries::<T>(&path, &self.root, key, &fresh);
+        writer.finish(&path);
         out
     }
 }

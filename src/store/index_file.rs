@@ -370,7 +370,10 @@ mod tests {
             text.starts_with("\0-1 2\nincidents\0-1 2\n2025\x001 0\n"),
             "{text:?}"
         );
-        assert!(text.contains("2026\0-1 0\npostmortems\x002 0\n"), "{text:?}");
+        assert!(
+            text.contains("2026\0-1 0\npostmortems\x002 0\n"),
+            "{text:?}"
+        );
         assert_eq!(
             out.len(),
             tree.len() - 3 * 20 + 3,

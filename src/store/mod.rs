@@ -709,6 +709,10 @@ impl Store {
     }
 
     /// Where `postmortem --commit` puts an incident's post-mortem.
+    pub fn postmortems_dir(&self) -> PathBuf {
+        self.root.join(POSTMORTEMS_DIR)
+    }
+
     pub fn postmortem_path(&self, id: &str) -> PathBuf {
         self.root.join(POSTMORTEMS_DIR).join(format!("{id}.md"))
     }
