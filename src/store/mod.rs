@@ -105,6 +105,10 @@ pub struct RepoLock {
 /// sits at its own path.
 pub trait Record {
     fn record_id(&self) -> &str;
+
+    /// The only top-level fields a reader of this type looks at, when it looks at few: the rest of
+    /// the record is then not parsed (see [`yaml::parse_fields`]).
+    const FIELDS: Option<&'static [&'static str]> = None;
 }
 
 impl Record for Incident {
@@ -117,6 +121,22 @@ impl Record for model::IncidentSummary {
     fn record_id(&self) -> &str {
         &self.id
     }
+
+    const FIELDS: Option<&'static [&'static str]> = Some(&[
+        "id",
+        "title",
+        "kind",
+        "severity",
+        "status",
+        "drill",
+        "services",
+        "roles",
+        "started_at",
+        "detected_at",
+        "acknowledged_at",
+        "mitigated_at",
+        "resolved_at",
+    ]);
 }
 
 impl Record for model::PublicView {
@@ -384,7 +404,7 @@ impl Store {
         par_map_ids(ids, |id| {
             let rel = relative_record_path(id);
             match fs::read_to_string(root.join(&rel)) {
-                Ok(text) => yaml::parse::<T>(&text, &rel)
+                Ok(text) => yaml::parse_fields::<T>(&text, &rel, T::FIELDS)
                     .and_then(|r| check_record_id(&r, id).map(|()| r))
                     .map(&keep),
                 Err(e) => Err(StoreError::Parse {

@@ -32,6 +32,87 @@ pub fn parse<T: DeserializeOwned>(text: &str, path: &Path) -> Result<T, StoreErr
     })
 }
 
+/// [`parse`] of only the top-level `fields` when `fields` is given and the text is a plain block
+/// mapping that splits safely (see [`only_sections`]): a list row needs a record's first lines, not
+/// its timeline, and YAML costs per byte. Anything the reduced text does not parse into is parsed
+/// again whole, so errors read as they always did; a syntax error confined to sections no reader of
+/// `T` looks at goes unnoticed here (`check` reads every record whole).
+pub fn parse_fields<T: DeserializeOwned>(
+    text: &str,
+    path: &Path,
+    fields: Option<&[&str]>,
+) -> Result<T, StoreError> {
+    if let Some(head) = fields.and_then(|f| only_sections(text, f))
+        && let Ok(value) = serde_yaml::from_str::<T>(&head)
+    {
+        return Ok(value);
+    }
+    parse(text, path)
+}
+
+/// The top-level sections of `text` whose keys are in `fields`, in their order, or `None` when the
+/// text is not a mapping this can split without changing its meaning: every line at column 0 must
+/// be a plain `key:` (each key once), a `- ` item of the key above, a comment or blank; and a value
+/// that opens a quote or a flow collection must close on its own line.
+pub fn only_sections(text: &str, fields: &[&str]) -> Option<String> {
+    let mut out = String::with_capacity(512);
+    let mut seen: Vec<&str> = Vec::with_capacity(24);
+    let mut keep = false;
+    let mut open_value = false;
+    for line in text.split_inclusive('\n') {
+        let first = line.as_bytes().first().copied().unwrap_or(b'\n');
+        let is_key = first.is_ascii_alphabetic() || first == b'_';
+        if !is_key {
+            let item = first == b'-'
+                && matches!(line.as_bytes().get(1), Some(b' ' | b'\n' | b'\r') | None);
+            if !(item || matches!(first, b' ' | b'#' | b'\n' | b'\r')) {
+                return None;
+            }
+            // The value opened on the key's line goes on: its end is not this code's to find.
+            if open_value {
+                return None;
+            }
+            if keep {
+                out.push_str(line);
+            }
+            continue;
+        }
+        let colon = line.find(':')?;
+        let key = &line[..colon];
+        if !key
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+        {
+            return None;
+        }
+        let value = &line[colon + 1..];
+        if !(value.is_empty() || value.starts_with([' ', '\n', '\r'])) || seen.contains(&key) {
+            return None;
+        }
+        seen.push(key);
+        let value = value.trim();
+        open_value = value.starts_with(['"', '\'', '[', '{']) && !closes_on_its_line(value);
+        keep = fields.contains(&key);
+        if keep {
+            out.push_str(line);
+        }
+    }
+    Some(out)
+}
+
+/// Whether a quoted or flow value that starts a line also ends on it (a conservative test: a
+/// value this is unsure of counts as open, and the whole text is parsed instead).
+fn closes_on_its_line(value: &str) -> bool {
+    let value = value.split(" #").next().unwrap_or(value).trim_end();
+    match value.as_bytes().first() {
+        Some(b'"') => value.len() > 1 && value.ends_with('"') && !value.ends_with("\\\""),
+        Some(b'\'') => value.len() > 1 && value.ends_with('\''),
+        Some(b'[') => value.ends_with(']') && !value.contains('#'),
+        Some(b'{') => value.ends_with('}') && !value.contains('#'),
+        _ => true,
+    }
+}
+
 /// Adds what a valid value of the field looks like to the library's message, which names the field
 /// (`detected_at: premature end of input`) but not what would be right.
 fn with_example(message: String) -> String {
@@ -571,6 +652,83 @@ fn reorder(new: &mut serde_yaml::Value, old: &serde_yaml::Value, moved: &mut boo
             }
         }
         _ => {}
+    }
+}
+
+#[cfg(test)]
+mod head_tests {
+    use super::*;
+    use crate::model::IncidentSummary;
+
+    const FIELDS: &[&str] = match <IncidentSummary as crate::store::Record>::FIELDS {
+        Some(f) => f,
+        None => &[],
+    };
+
+    #[test]
+    fn every_field_of_a_summary_is_read() {
+        let doc = "id: a\ntitle: T\nkind: outage\nseverity: SEV1\nstatus: resolved\ndrill: true\nservices: [api]\nroles: {commander: al}\nstarted_at: 2026-11-25T10:00:00Z\ndetected_at: 2026-11-25T10:00:00Z\nacknowledged_at: 2026-11-25T10:00:00Z\nmitigated_at: 2026-11-25T10:00:00Z\nresolved_at: 2026-11-25T10:00:00Z\n";
+        let summary: IncidentSummary = serde_yaml::from_str(doc).unwrap();
+        let json = serde_json::to_value(&summary).unwrap();
+        for key in json.as_object().unwrap().keys() {
+            assert!(
+                FIELDS.contains(&key.as_str()),
+                "`{key}` is not read by the head"
+            );
+        }
+    }
+
+    #[test]
+    fn sections_are_cut_only_where_the_meaning_is_plain() {
+        let doc = "version: 1\nid: a\ntitle: \"A: b\"\nseverity: SEV2\nstatus: resolved\nservices:\n- api\n# note\nroles:\n  commander: al\ntimeline:\n- at: x\n  text: |\n    id: fake\nresolved_at: 2026-11-25T10:00:00Z\n";
+        let head = only_sections(doc, FIELDS).unwrap();
+        assert_eq!(
+            head,
+            "id: a\ntitle: \"A: b\"\nseverity: SEV2\nstatus: resolved\nservices:\n- api\n# note\nroles:\n  commander: al\nresolved_at: 2026-11-25T10:00:00Z\n"
+        );
+        let whole: IncidentSummary = serde_yaml::from_str(doc).unwrap();
+        let cut: IncidentSummary = serde_yaml::from_str(&head).unwrap();
+        assert_eq!(whole, cut);
+        for unusual in [
+            "---\nid: a\n",
+            "id: a\nid: b\n",
+            "\"id\": a\n",
+            "id: a\ntitle: \"two\n  lines\"\n",
+            "id: a\nservices: [api,\n  web]\n",
+            "<<: *base\nid: a\n",
+            "&x id: a\n",
+            "id:a\n",
+            "\u{feff}id: a\n",
+            "id: a\n\tb: c\n",
+        ] {
+            assert_eq!(only_sections(unusual, FIELDS), None, "{unusual:?}");
+        }
+    }
+
+    proptest::proptest! {
+        /// Whatever the text, the cut parse agrees with the whole parse whenever the whole one
+        /// succeeds (the cut may only add successes where the whole text has a syntax error in a
+        /// section it leaves out).
+        #[test]
+        fn the_head_reads_as_the_whole(
+            lines in proptest::collection::vec(
+                proptest::sample::select(vec![
+                    "id: a", "title: T", "title: \"x: y\"", "severity: SEV1", "status: resolved",
+                    "services:", "- api", "  - web", "roles:", "  commander: al", "timeline:",
+                    "- at: 2026-11-25T10:00:00Z", "  text: |", "    id: z", "# c", "",
+                    "resolved_at: 2026-11-25T11:00:00Z", "summary: 'it: broke'", "drill: true",
+                    "title: [x", "  y]", "extra: {a: 1}", "id: b",
+                ]),
+                0..14,
+            ),
+        ) {
+            let doc = lines.join("\n") + "\n";
+            let whole = serde_yaml::from_str::<IncidentSummary>(&doc);
+            let cut = parse_fields::<IncidentSummary>(&doc, Path::new("x.yaml"), Some(FIELDS));
+            if let Ok(whole) = whole {
+                proptest::prop_assert_eq!(Some(whole), cut.ok());
+            }
+        }
     }
 }
 
