@@ -185,13 +185,14 @@ fn deliver_pending(
     let mut incidents: Vec<Incident> = Vec::new();
     match &subset {
         Some(ids) => {
-            for id in ids {
-                match store.load(id) {
+            let mut ids: Vec<String> = ids.iter().cloned().collect();
+            ids.sort();
+            for loaded in store.load_ids_mapped(&ids, |i: Incident| i) {
+                match loaded {
                     Ok(i) => incidents.push(i),
-                    Err(e) => eprintln!("warning: skipped {id}: {e:#}"),
+                    Err(e) => eprintln!("warning: skipped {e}"),
                 }
             }
-            incidents.sort_by(|a, b| a.id.cmp(&b.id));
         }
         None => {
             for loaded in store.load_all()? {
