@@ -149,6 +149,8 @@ pub fn run(ctx: &Context, _args: Args) -> Result<()> {
             report.warnings
         ))?;
     }
+    // Freeing every finding one by one costs more than the process exit that frees them at once.
+    std::mem::forget(report);
     if errors > 0 {
         bail!(CheckFailed(errors));
     }
