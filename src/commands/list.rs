@@ -33,8 +33,19 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
         .as_deref()
         .map(|s| ctx.since_arg(s))
         .transpose()?;
+    // `--open` and `--sev` are answered from the packed rows, unpacking only those that match.
+    let matches = |packed: &[u8]| {
+        crate::store::summary_state(packed).is_none_or(|(severity, status)| {
+            (!args.open || status.is_active()) && args.sev.is_none_or(|s| s == severity)
+        })
+    };
+    let loaded = if args.open || args.sev.is_some() {
+        store.load_all_cached_where::<IncidentSummary>(&matches)?
+    } else {
+        store.load_all_cached::<IncidentSummary>()?
+    };
     let mut incidents = Vec::new();
-    for loaded in store.load_all_cached::<IncidentSummary>()? {
+    for loaded in loaded {
         match loaded {
             Ok(incident) => incidents.push(incident),
             Err(e) => eprintln!("warning: skipped {e}"),

@@ -126,6 +126,16 @@ impl Cached for IncidentSummary {
     }
 }
 
+/// The severity and status of a packed summary, read without unpacking it (see
+/// [`Store::load_all_cached_where`]).
+pub fn summary_state(packed: &[u8]) -> Option<(Severity, Status)> {
+    let mut u = Unpacker::new(packed);
+    u.skip_str()?;
+    u.skip_str()?;
+    u.u8()?;
+    Some((u.pick(&Severity::ALL)?, u.pick(&Status::ALL)?))
+}
+
 /// The status page's view keeps its JSON form: it holds free-form fields a packer would have to
 /// mirror, and `publish` reads only the incidents of its window.
 impl Cached for PublicView {
@@ -599,6 +609,18 @@ fn trusted_before() -> i128 {
         - 1_000_000_000
 }
 
+/// Which packed values a reader wants unpacked.
+pub type Want<'a> = &'a (dyn Fn(&[u8]) -> bool + Sync);
+
+/// What became of one record's cache entry.
+enum Slot<T> {
+    Value(T),
+    /// Valid, but its packed form was not wanted: never unpacked.
+    Unwanted,
+    /// No valid entry: the record is parsed.
+    Miss,
+}
+
 /// One cached record, its value still packed: only the values a command uses are unpacked.
 struct Entry<'a> {
     id: &'a str,
@@ -803,6 +825,14 @@ impl Store {
         Ok(self.cached(&ids))
     }
 
+    /// [`Store::load_all_cached`] without the values whose packed form `want` turns down: they are
+    /// never unpacked (`list --open` at 100,000 incidents unpacks 2,000 rows, not all). Errors are
+    /// always returned. `want` may keep more than the caller needs, never less.
+    pub fn load_all_cached_where<T: Cached>(&self, want: Want<'_>) -> anyhow::Result<Loaded<T>> {
+        let ids = self.incident_ids()?;
+        Ok(self.cached_where(&ids, Some(want)))
+    }
+
     /// [`Store::load_all_cached`] with the IDs the values belong to.
     pub fn load_all_cached_with_ids<T: Cached>(&self) -> anyhow::Result<(Vec<String>, Loaded<T>)> {
         let ids = self.incident_ids()?;
@@ -846,9 +876,23 @@ impl Store {
     }
 
     fn cached<T: Cached>(&self, ids: &[String]) -> Loaded<T> {
+        self.cached_where(ids, None)
+    }
+
+    fn cached_where<T: Cached>(&self, ids: &[String], want: Option<Want<'_>>) -> Loaded<T> {
         let config = &self.config;
+        // Whether a value is wanted, judged on its packed form as the cache holds it.
+        let wanted = |v: &T| {
+            want.is_none_or(|want| {
+                let mut p = Packer::default();
+                v.pack(&mut p);
+                want(&p.bytes)
+            })
+        };
         if disabled() {
-            return self.load_ids_mapped(ids, |s: T::Source| T::from_source(s, config));
+            let mut all = self.load_ids_mapped(ids, |s: T::Source| T::from_source(s, config));
+            all.retain(|r| r.as_ref().map_or(true, wanted));
+            return all;
         }
         let trusted_before = trusted_before();
         let path = record_cache_path(self.repo.path(), T::NAME);
@@ -867,19 +911,25 @@ impl Store {
             let entry = cached.get(next).filter(|e| e.id == id.as_str());
             hits.push(entry.filter(|e| Some(e.stamp) == *stamp));
         }
-        let unpacked: Vec<Option<T>> =
-            par_map_n(&hits, |hit| hit.and_then(|e| unpack_value::<T>(e.value)));
+        let unpacked: Vec<Slot<T>> = par_map_n(&hits, |hit| match hit {
+            Some(e) if want.is_some_and(|want| !want(e.value)) => Slot::Unwanted,
+            Some(e) => unpack_value::<T>(e.value).map_or(Slot::Miss, Slot::Value),
+            None => Slot::Miss,
+        });
         let missing: Vec<String> = ids
             .iter()
             .zip(&unpacked)
-            .filter(|(_, v)| v.is_none())
+            .filter(|(_, v)| matches!(v, Slot::Miss))
             .map(|(id, _)| id.clone())
             .collect();
         // Nothing to parse and nothing to drop (records deleted, or no longer asked for).
         if missing.is_empty() && cached.len() == ids.len() {
             return unpacked
                 .into_iter()
-                .map(|v| Ok(v.expect("every entry hit")))
+                .filter_map(|v| match v {
+                    Slot::Value(v) => Some(Ok(v)),
+                    _ => None,
+                })
                 .collect();
         }
         let mut parsed = self
@@ -891,22 +941,34 @@ impl Store {
         let mut writer = EntryWriter::new(T::NAME, &self.root, key);
         let mut scratch = Packer::default();
         let mut out = Vec::with_capacity(ids.len());
-        for (((id, stamp), value), hit) in ids.iter().zip(&stamps).zip(unpacked).zip(&hits) {
-            let was_cached = value.is_some();
-            let result = match value {
-                Some(v) => Ok(v),
-                None => parsed.next().expect("one parse per miss"),
-            };
-            if let (Ok(v), Some(stamp)) = (&result, stamp)
-                && stamp.settled_before(trusted_before)
-            {
-                match hit {
-                    Some(entry) if was_cached => writer.push(id, stamp, entry.value),
-                    _ => {
-                        scratch.bytes.clear();
-                        v.pack(&mut scratch);
-                        writer.push(id, stamp, &scratch.bytes);
+        for (((id, stamp), slot), hit) in ids.iter().zip(&stamps).zip(unpacked).zip(&hits) {
+            let result = match slot {
+                Slot::Unwanted => {
+                    // Still valid: kept in the cache as it was, not handed out.
+                    if let (Some(entry), Some(stamp)) = (hit, stamp) {
+                        writer.push(id, stamp, entry.value);
                     }
+                    continue;
+                }
+                Slot::Value(v) => {
+                    if let (Some(entry), Some(stamp)) = (hit, stamp) {
+                        writer.push(id, stamp, entry.value);
+                    }
+                    out.push(Ok(v));
+                    continue;
+                }
+                Slot::Miss => parsed.next().expect("one parse per miss"),
+            };
+            if let Ok(v) = &result {
+                scratch.bytes.clear();
+                v.pack(&mut scratch);
+                if let Some(stamp) = stamp
+                    && stamp.settled_before(trusted_before)
+                {
+                    writer.push(id, stamp, &scratch.bytes);
+                }
+                if want.is_some_and(|want| !want(&scratch.bytes)) {
+                    continue;
                 }
             }
             out.push(result);

@@ -149,6 +149,12 @@ impl<'a> Unpacker<'a> {
         std::str::from_utf8(self.take(n)?).ok()
     }
 
+    /// Steps over a string without reading it.
+    pub fn skip_str(&mut self) -> Option<()> {
+        let n = self.len()?;
+        self.take(n).map(|_| ())
+    }
+
     pub fn string(&mut self) -> Option<String> {
         self.str().map(str::to_string)
     }
