@@ -32,6 +32,16 @@ pub fn run(ctx: &Context, _args: Args) -> Result<()> {
                 .collect()
         })
         .unwrap_or_default();
+    // Active incidents' deadlines need the whole record: read them all at once, on all cores.
+    let active: Vec<String> = ids
+        .iter()
+        .zip(&loaded)
+        .filter(|(_, l)| matches!(l, Ok(f) if f.clock.active))
+        .map(|(id, _)| id.clone())
+        .collect();
+    let mut active_records = store
+        .load_ids_mapped(&active, |i: crate::model::Incident| i)
+        .into_iter();
     for (id, loaded) in ids.iter().zip(loaded) {
         let file = store.record_file(id);
         match loaded {
@@ -51,7 +61,8 @@ pub fn run(ctx: &Context, _args: Args) -> Result<()> {
                 // was kept).
                 findings.extend(facts.findings);
                 if facts.clock.active {
-                    findings.extend(check_deadlines(&store.load(id)?, &input));
+                    let record = active_records.next().expect("one read per active record")?;
+                    findings.extend(check_deadlines(&record, &input));
                 }
                 findings.extend(check_clock(&facts.clock, &input));
             }
@@ -120,19 +131,23 @@ pub fn run(ctx: &Context, _args: Args) -> Result<()> {
         ctx.out.json(&report)?;
     } else {
         // One write for all findings: thousands of lines one by one cost a system call each.
-        let mut text = String::new();
+        use std::fmt::Write as _;
+        let error = ctx.out.paint("error", Style::Red);
+        let warning = ctx.out.paint("warning", Style::Yellow);
+        let mut text = String::with_capacity(report.findings.len() * 200);
         for f in &report.findings {
             let level = match f.level {
-                Level::Error => ctx.out.paint("error", Style::Red),
-                Level::Warning => ctx.out.paint("warning", Style::Yellow),
+                Level::Error => &error,
+                Level::Warning => &warning,
             };
             if !text.is_empty() {
                 text.push('\n');
             }
-            text.push_str(&format!(
+            let _ = write!(
+                text,
                 "{level}: {}: {}: {}\n  fix: {}",
                 f.file, f.field, f.problem, f.fix
-            ));
+            );
         }
         if !text.is_empty() {
             ctx.out.line(text)?;
