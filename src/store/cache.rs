@@ -911,7 +911,7 @@ impl Store {
             let entry = cached.get(next).filter(|e| e.id == id.as_str());
             hits.push(entry.filter(|e| Some(e.stamp) == *stamp));
         }
-        let unpacked: Vec<Slot<T>> = par_map_n(&hits, |hit| match hit {
+        let unpacked: Vec<Slot<T>> = super::par_map(&hits, 256, |hit| match hit {
             Some(e) if want.is_some_and(|want| !want(e.value)) => Slot::Unwanted,
             Some(e) => unpack_value::<T>(e.value).map_or(Slot::Miss, Slot::Value),
             None => Slot::Miss,
@@ -980,27 +980,4 @@ impl Store {
 
 pub(super) fn record_cache_path(git_dir: &Path, name: &str) -> PathBuf {
     git_dir.join("incident-cache").join(format!("{name}.bin"))
-}
-
-/// `f` over `items` on all cores, in order.
-fn par_map_n<I: Sync, U: Send>(items: &[I], f: impl Fn(&I) -> U + Sync) -> Vec<U> {
-    let workers = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(8);
-    if workers == 1 || items.len() < 256 {
-        return items.iter().map(f).collect();
-    }
-    let chunk = items.len().div_ceil(workers).max(1);
-    let f = &f;
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = items
-            .chunks(chunk)
-            .map(|part| scope.spawn(move || part.iter().map(f).collect::<Vec<U>>()))
-            .collect();
-        let mut out = Vec::with_capacity(items.len());
-        for h in handles {
-            out.extend(h.join().expect("a cache reader panicked"));
-        }
-        out
-    })
 }

@@ -960,20 +960,26 @@ fn ids_in_year_folders(dir: &Path) -> Result<Vec<String>> {
 
 /// `f` over `ids` on all cores (at most 8 threads), in order.
 fn par_map_ids<U: Send>(ids: &[String], f: impl Fn(&String) -> U + Sync) -> Vec<U> {
+    par_map(ids, 32, f)
+}
+
+/// `f` over `items` on all cores (at most 8 threads), in order; on one thread when there are fewer
+/// than `min` items, where starting threads costs more than it saves.
+fn par_map<I: Sync, U: Send>(items: &[I], min: usize, f: impl Fn(&I) -> U + Sync) -> Vec<U> {
     let workers = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(8);
-    if workers == 1 || ids.len() < 32 {
-        return ids.iter().map(f).collect();
+    if workers == 1 || items.len() < min {
+        return items.iter().map(f).collect();
     }
-    let chunk = ids.len().div_ceil(workers).max(1);
+    let chunk = items.len().div_ceil(workers).max(1);
     let f = &f;
     std::thread::scope(|scope| {
-        let handles: Vec<_> = ids
+        let handles: Vec<_> = items
             .chunks(chunk)
             .map(|part| scope.spawn(move || part.iter().map(f).collect::<Vec<U>>()))
             .collect();
-        let mut out = Vec::with_capacity(ids.len());
+        let mut out = Vec::with_capacity(items.len());
         for h in handles {
             out.extend(h.join().expect("a record reader panicked"));
         }

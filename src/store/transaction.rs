@@ -642,19 +642,18 @@ fn entry_stat(meta: &fs::Metadata) -> super::index_file::EntryStat {
 
 /// An index entry for a regular file with content `id`, stat data from `meta`.
 fn index_entry(path: &Path, id: Oid, meta: &fs::Metadata) -> git2::IndexEntry {
-    use std::os::unix::fs::MetadataExt;
-    let time = |secs: i64, nanos: i64| git2::IndexTime::new(secs as i32, nanos as u32);
-    let executable = meta.mode() & 0o111 != 0;
-    let path = path.to_string_lossy().replace('\\', "/").into_bytes();
+    let s = entry_stat(meta);
+    let time = |(secs, nanos): (u32, u32)| git2::IndexTime::new(secs as i32, nanos);
+    let path = git_path(path).into_bytes();
     git2::IndexEntry {
-        ctime: time(meta.ctime(), meta.ctime_nsec()),
-        mtime: time(meta.mtime(), meta.mtime_nsec()),
-        dev: meta.dev() as u32,
-        ino: meta.ino() as u32,
-        mode: if executable { 0o100755 } else { 0o100644 },
-        uid: meta.uid(),
-        gid: meta.gid(),
-        file_size: meta.size() as u32,
+        ctime: time(s.ctime),
+        mtime: time(s.mtime),
+        dev: s.dev,
+        ino: s.ino,
+        mode: s.mode,
+        uid: s.uid,
+        gid: s.gid,
+        file_size: s.size,
         id,
         flags: path.len().min(0xfff) as u16,
         flags_extended: 0,
