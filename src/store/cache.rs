@@ -525,20 +525,7 @@ pub(super) fn listed_ids(git_dir: &Path, dir: &Path) -> anyhow::Result<Vec<Strin
             Some(ids) => ids,
             None => {
                 changed = true;
-                let mut ids = Vec::new();
-                for file in fs::read_dir(&folder)
-                    .with_context(|| format!("cannot list `{}`", folder.display()))?
-                {
-                    let name = file?.file_name();
-                    let name = name.to_string_lossy();
-                    if let Some(id) = name.strip_suffix(".yaml")
-                        && !id.starts_with('.')
-                    {
-                        ids.push(id.to_string());
-                    }
-                }
-                ids.sort();
-                ids
+                super::ids_in_folder(&folder)?
             }
         };
         listing.push((name, stamp, ids));

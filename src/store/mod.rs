@@ -944,14 +944,24 @@ fn ids_in_year_folders(dir: &Path) -> Result<Vec<String>> {
         if !year.file_type()?.is_dir() {
             continue;
         }
-        for file in fs::read_dir(year.path())? {
-            let name = file?.file_name();
-            let name = name.to_string_lossy();
-            if let Some(id) = name.strip_suffix(".yaml")
-                && !id.starts_with('.')
-            {
-                ids.push(id.to_string());
-            }
+        ids.extend(ids_in_folder(&year.path())?);
+    }
+    ids.sort();
+    Ok(ids)
+}
+
+/// The record IDs in one year folder: its `*.yaml` files not hidden, sorted.
+fn ids_in_folder(folder: &Path) -> Result<Vec<String>> {
+    let mut ids = Vec::new();
+    for file in
+        fs::read_dir(folder).with_context(|| format!("cannot list `{}`", folder.display()))?
+    {
+        let name = file?.file_name();
+        let name = name.to_string_lossy();
+        if let Some(id) = name.strip_suffix(".yaml")
+            && !id.starts_with('.')
+        {
+            ids.push(id.to_string());
         }
     }
     ids.sort();
