@@ -5,7 +5,7 @@ use crate::context::Style;
 use crate::metrics;
 use crate::model::Incident;
 use crate::model::format_duration;
-use crate::store::MetricFacts;
+use crate::store::{MetricFacts, metric_status};
 use crate::table::hang;
 use anyhow::Result;
 use unicode_width::UnicodeWidthStr;
@@ -15,19 +15,21 @@ pub struct Args {}
 
 pub fn run(ctx: &Context, _args: Args) -> Result<()> {
     let store = ctx.store()?;
-    // Only active incidents owe anything: the cached figures say which they are.
-    let (ids, facts) = store.load_all_cached_with_ids::<MetricFacts>()?;
-    let active: Vec<String> = ids
-        .iter()
-        .zip(facts)
-        .filter_map(|(id, r)| match r {
-            Ok(f) => f.record.status.is_active().then(|| id.clone()),
+    // Only active incidents owe anything: the cached figures say which they are, read from their
+    // packed form so that only those are unpacked.
+    let is_active = |packed: &[u8]| metric_status(packed).is_none_or(|s| s.is_active());
+    let mut active: Vec<String> = store
+        .load_all_cached_where::<MetricFacts>(&is_active)?
+        .into_iter()
+        .filter_map(|r| match r {
+            Ok(f) => f.record.status.is_active().then_some(f.record.id),
             Err(e) => {
                 eprintln!("warning: skipped {e}");
                 None
             }
         })
         .collect();
+    active.sort();
     let incidents: Vec<_> = store
         .load_ids_mapped(&active, Incident::for_metrics)
         .into_iter()

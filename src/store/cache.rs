@@ -136,6 +136,18 @@ pub fn summary_state(packed: &[u8]) -> Option<(Severity, Status)> {
     Some((u.pick(&Severity::ALL)?, u.pick(&Status::ALL)?))
 }
 
+/// The status of a packed [`MetricFacts`], read without unpacking it.
+pub fn metric_status(packed: &[u8]) -> Option<Status> {
+    let mut u = Unpacker::new(packed);
+    u.skip_str()?;
+    u.u8()?;
+    for _ in 0..u.len()? {
+        u.skip_str()?;
+    }
+    u.bool()?;
+    u.pick(&Status::ALL)
+}
+
 /// The status page's view keeps its JSON form: it holds free-form fields a packer would have to
 /// mirror, and `publish` reads only the incidents of its window.
 impl Cached for PublicView {
@@ -967,4 +979,28 @@ impl Store {
 
 pub(super) fn record_cache_path(git_dir: &Path, name: &str) -> PathBuf {
     git_dir.join("incident-cache").join(format!("{name}.bin"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The peeks read the fields the packers write, where they write them.
+    #[test]
+    fn packed_states_are_read_where_they_were_written() {
+        let yaml = "id: 2026-11-25-a\ntitle: A\nkind: outage\nseverity: SEV2\nstatus: monitoring\nservices: [api, web]\nroles: {commander: al}\ndetected_at: 2026-11-25T10:00:00Z\n";
+        let summary: IncidentSummary = serde_yaml::from_str(yaml).unwrap();
+        let mut p = Packer::default();
+        summary.pack(&mut p);
+        assert_eq!(
+            summary_state(&p.bytes),
+            Some((Severity::Sev2, Status::Monitoring))
+        );
+        let incident: Incident = serde_yaml::from_str(&format!("version: 1\n{yaml}")).unwrap();
+        let facts = MetricFacts::from_source(incident, &Config::new("acme"));
+        let mut p = Packer::default();
+        facts.pack(&mut p);
+        assert_eq!(metric_status(&p.bytes), Some(Status::Monitoring));
+        assert_eq!(metric_status(&p.bytes[..10]), None);
+    }
 }

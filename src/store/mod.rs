@@ -21,7 +21,7 @@ mod sync;
 mod transaction;
 mod yaml;
 
-pub use cache::{Cached, CheckFacts, MetricFacts, summary_state};
+pub use cache::{Cached, CheckFacts, MetricFacts, metric_status, summary_state};
 pub use error::StoreError;
 use git::CommitMessage;
 pub use git::{Author, HistoryEntry, TrailerHit};
