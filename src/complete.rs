@@ -86,31 +86,27 @@ pub fn components() -> ArgValueCompleter {
                     .map(|s| (format!("{service}={s}"), Some(s.label().to_string()))),
             );
         }
-        let Some(store) = store() else {
-            return Vec::new();
-        };
-        let services = store
-            .config()
-            .services
-            .iter()
-            .map(|s| (format!("{}=", s.id), s.name.clone()));
-        matching(current, services)
+        matching(current, catalog("="))
     })
+}
+
+/// The catalog's service IDs, each followed by `suffix`, with their display names (none outside an
+/// incident repo).
+fn catalog(suffix: &str) -> Vec<(String, Option<String>)> {
+    let Some(store) = store() else {
+        return Vec::new();
+    };
+    store
+        .config()
+        .services
+        .iter()
+        .map(|s| (format!("{}{suffix}", s.id), s.name.clone()))
+        .collect()
 }
 
 /// Service IDs from the catalog in `.incident.yaml`, with their display names.
 pub fn services() -> ArgValueCompleter {
-    ArgValueCompleter::new(|current: &OsStr| {
-        let Some(store) = store() else {
-            return Vec::new();
-        };
-        let services = store
-            .config()
-            .services
-            .iter()
-            .map(|s| (s.id.clone(), s.name.clone()));
-        matching(current, services)
-    })
+    ArgValueCompleter::new(|current: &OsStr| matching(current, catalog("")))
 }
 
 pub fn severities() -> ArgValueCompleter {

@@ -208,15 +208,14 @@ impl Grid {
     }
 
     fn render_comfy(&self, tty: bool, color: bool, widths: &[Option<usize>]) -> String {
-        let out = Mode { tty, color };
         let mut table = Table::new();
         table.set_content_arrangement(ContentArrangement::Disabled);
-        if out.tty {
+        if tty {
             table.load_style(presets::UTF8_FULL_CONDENSED);
         } else {
             table.load_style(presets::NOTHING);
         }
-        if out.color {
+        if color {
             table.enforce_styling();
         } else {
             table.force_no_tty();
@@ -226,7 +225,7 @@ impl Grid {
             .collect();
         table.set_header(shown.iter().map(|&c| {
             let cell = TableCell::new(&self.columns[c].header);
-            if out.color {
+            if color {
                 cell.add_attribute(Attribute::Bold)
             } else {
                 cell
@@ -237,13 +236,13 @@ impl Grid {
                 let limit = widths[c].unwrap_or(usize::MAX);
                 let text = truncate(&row[c].text, limit);
                 let cell = TableCell::new(text);
-                match (out.color, row[c].style) {
+                match (color, row[c].style) {
                     (true, Some(style)) => paint(cell, style),
                     _ => cell,
                 }
             }));
         }
-        if !out.tty {
+        if !tty {
             for column in table.column_iter_mut() {
                 column.set_padding((0, 2));
             }
@@ -393,11 +392,6 @@ impl Grid {
 
 /// Tables longer than this are written by [`Grid::render_long`].
 const LONG_TABLE: usize = 500;
-
-struct Mode {
-    tty: bool,
-    color: bool,
-}
 
 /// The escape codes comfy-table (through crossterm) puts before and after a cell in `style`: a
 /// colour alone is ended by resetting the colour, anything with an attribute by resetting all.

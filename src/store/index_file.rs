@@ -48,7 +48,6 @@ struct Found {
 
 /// The parsed layout of an index file: the entries' end and the extensions.
 struct Layout<'a> {
-    version: u32,
     entries_end: usize,
     extensions: Vec<(&'a [u8; 4], &'a [u8])>,
 }
@@ -180,7 +179,6 @@ fn patched(bytes: &[u8], path: &[u8], id: Oid, stat: &EntryStat) -> Result<Optio
         out.extend_from_slice(&u32::try_from(data.len())?.to_be_bytes());
         out.extend_from_slice(&data);
     }
-    let _ = layout.version;
     let hash = Sha1::digest(&out);
     out.extend_from_slice(&hash);
     Ok(Some(out))
@@ -225,8 +223,7 @@ fn scan<'a>(
         let name_at = at + FIXED + if extended { 2 } else { 0 };
         let (name, next) = if version == 4 {
             // A varint of bytes to drop from the previous path, then the rest, NUL-terminated.
-            let (strip, mut p) = (0u64, name_at);
-            let mut strip = strip;
+            let (mut strip, mut p) = (0u64, name_at);
             loop {
                 let Some(&b) = body.get(p) else {
                     return Ok(None);
@@ -282,7 +279,6 @@ fn scan<'a>(
     }
     Ok(Some((
         Layout {
-            version,
             entries_end,
             extensions,
         },
