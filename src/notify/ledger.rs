@@ -294,24 +294,11 @@ impl Ledger {
             return None;
         }
         let old_tree = self.repo.find_commit(old).ok()?.tree().ok()?;
-        let mut options = git2::DiffOptions::new();
-        options.pathspec(under);
-        let diff = self
-            .repo
-            .diff_tree_to_tree(
-                Some(&old_tree),
-                Some(&head.tree().ok()?),
-                Some(&mut options),
-            )
-            .ok()?;
-        let ids = diff
-            .deltas()
-            .filter_map(|d| {
-                d.new_file()
-                    .path()
-                    .or(d.old_file().path())
-                    .map(Path::to_path_buf)
-            })
+        let changed =
+            crate::store::changed_paths(&self.repo, &old_tree, &head.tree().ok()?, Some(under))
+                .ok()?;
+        let ids = changed
+            .into_iter()
             .filter_map(|p| {
                 p.file_name()?
                     .to_str()?

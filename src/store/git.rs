@@ -129,6 +129,30 @@ fn find_tree_entry<'a>(data: &'a [u8], name: &[u8]) -> Option<(&'a [u8], usize)>
     None
 }
 
+/// The paths that differ between two trees (under `under` when given), as `git diff --name-only`
+/// lists them: a deleted file by its old path.
+pub fn changed_paths(
+    repo: &Repository,
+    from: &git2::Tree,
+    to: &git2::Tree,
+    under: Option<&Path>,
+) -> Result<Vec<std::path::PathBuf>> {
+    let mut options = git2::DiffOptions::new();
+    if let Some(under) = under {
+        options.pathspec(under);
+    }
+    let diff = repo.diff_tree_to_tree(Some(from), Some(to), Some(&mut options))?;
+    Ok(diff
+        .deltas()
+        .filter_map(|d| {
+            d.new_file()
+                .path()
+                .or(d.old_file().path())
+                .map(Path::to_path_buf)
+        })
+        .collect())
+}
+
 pub fn head_commit(repo: &Repository) -> Result<Option<git2::Commit<'_>>> {
     match repo.head() {
         Ok(head) => Ok(Some(

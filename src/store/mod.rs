@@ -24,7 +24,7 @@ mod yaml;
 pub use cache::{Cached, CheckFacts, MetricFacts, metric_status, summary_state};
 pub use error::StoreError;
 use git::CommitMessage;
-pub use git::{Author, HistoryEntry, TrailerHit};
+pub use git::{Author, HistoryEntry, TrailerHit, changed_paths};
 pub use hooks::HookRejected;
 pub use maintenance::{MAINTENANCE_DIR, maintenance_file};
 pub use sync::{GITATTRIBUTES_LINE, GitFailed, SyncOptions, SyncReport, merge_files};

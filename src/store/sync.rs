@@ -447,15 +447,8 @@ fn changed_records(
     to: &git2::Tree,
     prefix: &Path,
 ) -> Result<BTreeSet<PathBuf>> {
-    let diff = repo.diff_tree_to_tree(Some(from), Some(to), None)?;
-    Ok(diff
-        .deltas()
-        .filter_map(|d| {
-            d.new_file()
-                .path()
-                .or(d.old_file().path())
-                .map(Path::to_path_buf)
-        })
+    Ok(super::git::changed_paths(repo, from, to, None)?
+        .into_iter()
         .filter(|p| is_record(p, prefix))
         .collect())
 }
