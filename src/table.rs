@@ -8,6 +8,7 @@
 
 use crate::context::{Output, Style, neutralise_controls};
 use comfy_table::{Attribute, Cell as TableCell, Color, ContentArrangement, Table, presets};
+use std::borrow::Cow;
 use unicode_width::UnicodeWidthStr;
 
 /// How a column gives way when the terminal is narrow.
@@ -49,61 +50,68 @@ impl Column {
     }
 }
 
-/// One cell: its text (control characters from records made visible) and an optional style.
-pub struct Cell {
-    text: String,
+/// One cell: its text (control characters from records made visible) and an optional style. The
+/// text is borrowed where it can be: `list` at 100,000 incidents builds 600,000 cells.
+pub struct Cell<'a> {
+    text: Cow<'a, str>,
     /// Display width of `text`, worked out once: long tables read it three times.
     width: usize,
     style: Option<Style>,
 }
 
-impl Cell {
-    pub fn plain(text: impl AsRef<str>) -> Cell {
-        Cell::owned(text.as_ref().to_string())
+impl<'a> Cell<'a> {
+    pub fn plain(text: impl Into<Cow<'a, str>>) -> Cell<'a> {
+        let text = text.into();
+        let text = match neutralise_controls(&text, false) {
+            Cow::Borrowed(_) => text,
+            Cow::Owned(shown) => Cow::Owned(shown),
+        };
+        Cell {
+            width: display_width(&text),
+            text,
+            style: None,
+        }
     }
 
-    pub fn styled(text: impl AsRef<str>, style: Style) -> Cell {
+    pub fn styled(text: impl Into<Cow<'a, str>>, style: Style) -> Cell<'a> {
         Cell {
             style: Some(style),
             ..Cell::plain(text)
         }
     }
+}
 
-    /// A cell of `text`, kept as it is unless it holds control characters.
-    fn owned(text: String) -> Cell {
-        let text = match neutralise_controls(&text, false) {
-            std::borrow::Cow::Borrowed(_) => text,
-            std::borrow::Cow::Owned(shown) => shown,
-        };
-        Cell {
-            width: text.width(),
-            text,
-            style: None,
-        }
+/// Display width, without the per-character table lookup for printable ASCII (nearly every cell).
+fn display_width(text: &str) -> usize {
+    if text.bytes().all(|b| (0x20..0x7f).contains(&b)) {
+        text.len()
+    } else {
+        text.width()
     }
 }
 
-impl From<String> for Cell {
-    fn from(text: String) -> Cell {
-        Cell::owned(text)
-    }
-}
-
-impl From<&String> for Cell {
-    fn from(text: &String) -> Cell {
+impl From<String> for Cell<'static> {
+    fn from(text: String) -> Cell<'static> {
         Cell::plain(text)
     }
 }
 
-impl From<&str> for Cell {
-    fn from(text: &str) -> Cell {
+impl<'a> From<&'a String> for Cell<'a> {
+    fn from(text: &'a String) -> Cell<'a> {
+        Cell::plain(text.as_str())
+    }
+}
+
+impl<'a> From<&'a str> for Cell<'a> {
+    fn from(text: &'a str) -> Cell<'a> {
         Cell::plain(text)
     }
 }
 
-pub struct Grid {
+pub struct Grid<'a> {
     columns: Vec<Column>,
-    rows: Vec<Vec<Cell>>,
+    /// Row after row, `columns.len()` cells each: one allocation, not one per row.
+    cells: Vec<Cell<'a>>,
 }
 
 /// What the borders of `UTF8_FULL_CONDENSED` add: `│ ` and ` ` around each cell, and the last `│`.
@@ -111,21 +119,39 @@ fn frame_width(columns: usize) -> usize {
     columns * 3 + 1
 }
 
-impl Grid {
-    pub fn new(columns: Vec<Column>) -> Grid {
+impl<'a> Grid<'a> {
+    pub fn new(columns: Vec<Column>) -> Grid<'a> {
         Grid {
             columns,
-            rows: Vec::new(),
+            cells: Vec::new(),
         }
     }
 
-    pub fn row(&mut self, cells: Vec<Cell>) {
-        debug_assert_eq!(cells.len(), self.columns.len());
-        self.rows.push(cells);
+    /// Room for `rows` rows, so a long table is not copied as it grows.
+    pub fn reserve(&mut self, rows: usize) {
+        self.cells.reserve(rows * self.columns.len());
+    }
+
+    pub fn row(&mut self, cells: impl IntoIterator<Item = Cell<'a>>) {
+        let before = self.cells.len();
+        self.cells.extend(cells);
+        assert_eq!(
+            self.cells.len() - before,
+            self.columns.len(),
+            "one cell per column"
+        );
     }
 
     pub fn is_empty(&self) -> bool {
-        self.rows.is_empty()
+        self.cells.is_empty()
+    }
+
+    fn rows(&self) -> std::slice::ChunksExact<'_, Cell<'a>> {
+        self.cells.chunks_exact(self.columns.len().max(1))
+    }
+
+    fn row_count(&self) -> usize {
+        self.cells.len() / self.columns.len().max(1)
     }
 
     /// The widest cell of each column, header included.
@@ -134,8 +160,7 @@ impl Grid {
             .iter()
             .enumerate()
             .map(|(c, col)| {
-                self.rows
-                    .iter()
+                self.rows()
                     .map(|r| r[c].width)
                     .chain([col.header.width()])
                     .max()
@@ -201,7 +226,7 @@ impl Grid {
         // comfy-table spends about 4 µs a row; `list` over 100,000 incidents cannot afford that, so
         // long tables are written directly, in the same layout (a property test holds the two to
         // the same bytes).
-        if self.rows.len() > LONG_TABLE {
+        if self.row_count() > LONG_TABLE {
             return self.render_long(out.tty, out.color, &self.fitted(&natural, &widths));
         }
         self.render_comfy(out.tty, out.color, &widths)
@@ -231,7 +256,7 @@ impl Grid {
                 cell
             }
         }));
-        for row in &self.rows {
+        for row in self.rows() {
             table.add_row(shown.iter().map(|&c| {
                 let limit = widths[c].unwrap_or(usize::MAX);
                 let text = truncate(&row[c].text, limit);
@@ -266,7 +291,7 @@ impl Grid {
                 if w >= natural[c] {
                     return Some(w);
                 }
-                let cells = self.rows.iter().map(|r| {
+                let cells = self.rows().map(|r| {
                     if r[c].width > w {
                         truncate(&r[c].text, w).width()
                     } else {
@@ -288,7 +313,7 @@ impl Grid {
             .collect();
         // Each row is as wide as the table; a few bytes more for multi-byte text and colour.
         let line_len = shown.iter().map(|(_, w)| w + 3).sum::<usize>() + 8;
-        let mut s = String::with_capacity((self.rows.len() + 4) * line_len * 3 / 2);
+        let mut s = String::with_capacity((self.row_count() + 4) * line_len * 3 / 2);
         let rule = |s: &mut String, left: char, fill: char, cross: char, right: char| {
             s.push(left);
             for (n, (_, w)) in shown.iter().enumerate() {
@@ -372,13 +397,13 @@ impl Grid {
             rule(&mut s, '╞', '═', '╪', '╡');
         }
         let mut cells: Vec<(&str, usize, Option<Style>)> = Vec::with_capacity(shown.len());
-        for row in &self.rows {
+        for row in self.rows() {
             s.push('\n');
             cells.clear();
             cells.extend(
                 shown
                     .iter()
-                    .map(|(c, _)| (row[*c].text.as_str(), row[*c].width, row[*c].style)),
+                    .map(|(c, _)| (row[*c].text.as_ref(), row[*c].width, row[*c].style)),
             );
             row_line(&mut s, &cells);
         }
@@ -499,7 +524,7 @@ pub fn truncate(text: &str, width: usize) -> String {
 mod tests {
     use super::*;
 
-    fn grid() -> Grid {
+    fn grid<'a>() -> Grid<'a> {
         let mut g = Grid::new(vec![
             Column::keep("ID"),
             Column::keep("SEV"),
@@ -567,12 +592,12 @@ mod tests {
         ) {
             let styles = [None, Some(Style::Bold), Some(Style::Red), Some(Style::Dim), Some(Style::Yellow), Some(Style::Green), Some(Style::Cyan)];
             let mut g = grid();
-            g.rows.clear();
+            g.cells.clear();
             for row in &rows {
                 g.row(row.iter().map(|(text, s)| match styles[*s] {
                     Some(style) => Cell::styled(text, style),
                     None => Cell::plain(text),
-                }).collect());
+                }));
             }
             let widths: Vec<Option<usize>> = match (tty, width) {
                 (true, Some(w)) => g.layout(w),

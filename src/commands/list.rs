@@ -6,6 +6,7 @@ use crate::model::{IncidentSummary, Severity, format_duration};
 use crate::table::{Cell, Column, Grid};
 use anyhow::Result;
 use chrono::{DateTime, Utc};
+use std::borrow::Cow;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -57,9 +58,10 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
             && args.service.as_ref().is_none_or(|s| i.services.contains(s))
             && since.is_none_or(|t| i.opened_at().is_some_and(|o| o >= t))
     });
-    sort_for_triage(&mut incidents);
+    let order = triage_order(&incidents);
+    let sorted = order.iter().map(|&n| &incidents[n]);
     if ctx.out.json {
-        ctx.out.json(&incidents)?;
+        ctx.out.json(&Sorted(sorted))?;
         std::mem::forget(incidents);
         return Ok(());
     }
@@ -76,19 +78,20 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
         Column::drop("COMMANDER", 3),
         Column::drop("AGE", 4),
     ]);
-    for i in &incidents {
-        let title = if i.drill {
-            format!("[drill] {}", i.title)
+    grid.reserve(incidents.len());
+    for i in sorted {
+        let title: Cow<str> = if i.drill {
+            format!("[drill] {}", i.title).into()
         } else {
-            i.title.clone()
+            i.title.as_str().into()
         };
-        grid.row(vec![
-            Cell::styled(&i.id, Style::Bold),
+        grid.row([
+            Cell::styled(i.id.as_str(), Style::Bold),
             Cell::styled(i.severity.as_str(), severity_style(i.severity)),
-            i.status.as_str().into(),
-            title.into(),
-            i.commander().unwrap_or("-").into(),
-            age(i, ctx.now).into(),
+            Cell::plain(i.status.as_str()),
+            Cell::plain(title),
+            Cell::plain(i.commander().unwrap_or("-")),
+            Cell::plain(age(i, ctx.now)),
         ]);
     }
     ctx.out.grid(&grid, args.wide)?;
@@ -101,16 +104,65 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
 /// Real incidents before drills; open ones first, worst severity first; then resolved ones, newest
 /// first (severity no longer decides what to look at).
 pub fn sort_for_triage(incidents: &mut [IncidentSummary]) {
-    let rank = |i: &IncidentSummary| {
-        let active = i.status.is_active();
-        (
-            i.drill,
-            !active,
-            if active { Some(i.severity) } else { None },
-            std::cmp::Reverse(i.opened_at()),
-        )
+    let order = triage_order(incidents);
+    apply_order(incidents, order);
+}
+
+/// The positions of `incidents` in [`sort_for_triage`]'s order, worked out on one integer per
+/// incident: comparing the summaries' fields, and moving 200-byte values twenty times each, took
+/// 20 ms at 100,000 incidents.
+fn triage_order(incidents: &[IncidentSummary]) -> Vec<usize> {
+    let mut order: Vec<(u128, usize)> = incidents
+        .iter()
+        .enumerate()
+        .map(|(n, i)| (triage_key(i), n))
+        .collect();
+    order.sort_unstable_by(|a, b| {
+        a.0.cmp(&b.0)
+            .then_with(|| incidents[a.1].id.cmp(&incidents[b.1].id))
+            .then(a.1.cmp(&b.1))
+    });
+    order.into_iter().map(|(_, n)| n).collect()
+}
+
+/// Orders as (drill, resolved, severity while active, latest opened first, unknown opening last),
+/// packed high bit first: drill 1 bit, resolved 1, severity 3, no opening time 1, then the opening
+/// time's seconds (64) and nanoseconds (30), both inverted so later comes first.
+fn triage_key(i: &IncidentSummary) -> u128 {
+    let active = i.status.is_active();
+    let severity = if active { i.severity as u128 + 1 } else { 0 };
+    let opened = match i.opened_at() {
+        Some(t) => {
+            let secs = (t.timestamp() as u64) ^ (1 << 63);
+            let nanos = u128::from(t.timestamp_subsec_nanos());
+            (u128::from(!secs) << 30) | ((1 << 30) - 1 - nanos)
+        }
+        None => 1 << 94,
     };
-    incidents.sort_by(|a, b| rank(a).cmp(&rank(b)).then_with(|| a.id.cmp(&b.id)));
+    (u128::from(i.drill) << 99) | (u128::from(!active) << 98) | (severity << 95) | opened
+}
+
+/// Serialises the items of an iterator as a JSON array, without collecting them.
+struct Sorted<I>(I);
+
+impl<'a, I: Iterator<Item = &'a IncidentSummary> + Clone> serde::Serialize for Sorted<I> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.0.clone())
+    }
+}
+
+/// Puts `items[order[n]]` at `n`, following each cycle of the permutation with swaps.
+fn apply_order<T>(items: &mut [T], mut order: Vec<usize>) {
+    for start in 0..items.len() {
+        let mut at = start;
+        while order[at] != start {
+            let from = order[at];
+            items.swap(at, from);
+            order[at] = at;
+            at = from;
+        }
+        order[at] = at;
+    }
 }
 
 /// How long an open incident has run, or how long a resolved one lasted.
@@ -119,5 +171,75 @@ fn age(i: &IncidentSummary, now: DateTime<Utc>) -> String {
         Some(d) if i.status.is_active() => format!("{} (open)", format_duration(d)),
         Some(d) => format_duration(d),
         None => "-".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::model::{IncidentSummary, Severity, Status};
+    use chrono::{DateTime, TimeZone, Utc};
+
+    fn summary(
+        n: usize,
+        drill: bool,
+        severity: Severity,
+        status: Status,
+        opened: Option<DateTime<Utc>>,
+    ) -> IncidentSummary {
+        IncidentSummary {
+            id: format!("id-{}", n % 7),
+            title: format!("t{n}"),
+            kind: Default::default(),
+            severity,
+            status,
+            drill,
+            services: Vec::new(),
+            roles: Default::default(),
+            started_at: None,
+            detected_at: opened,
+            acknowledged_at: None,
+            mitigated_at: None,
+            resolved_at: None,
+        }
+    }
+
+    proptest::proptest! {
+        /// The packed key orders as the fields it packs: drills last, open before resolved, worst
+        /// first while open, latest opening first, no opening time last, then by ID.
+        #[test]
+        fn triage_order_is_the_fields_order(
+            rows in proptest::collection::vec(
+                (proptest::bool::ANY, 0usize..4, 0usize..5, proptest::option::of(-4_000_000_000i64..4_000_000_000), 0u32..3),
+                0..40,
+            ),
+        ) {
+            let mut items: Vec<IncidentSummary> = rows.iter().enumerate().map(|(n, (drill, sev, status, secs, nanos))| {
+                let opened = secs.map(|s| Utc.timestamp_opt(s, *nanos * 400_000_000).unwrap());
+                summary(n, *drill, Severity::ALL[*sev], Status::ALL[*status % Status::ALL.len()], opened)
+            }).collect();
+            let mut wanted = items.clone();
+            wanted.sort_by(|a, b| {
+                let rank = |i: &IncidentSummary| {
+                    let active = i.status.is_active();
+                    (i.drill, !active, if active { Some(i.severity) } else { None }, std::cmp::Reverse(i.opened_at()))
+                };
+                rank(a).cmp(&rank(b)).then_with(|| a.id.cmp(&b.id))
+            });
+            super::sort_for_triage(&mut items);
+            proptest::prop_assert_eq!(items, wanted);
+        }
+
+        /// Applying an order by swaps gives what indexing gives.
+        #[test]
+        fn orders_are_applied_as_indexing_would(
+            items in proptest::collection::vec(0u32..1000, 0..60),
+        ) {
+            let mut order: Vec<usize> = (0..items.len()).collect();
+            order.sort_by_key(|&n| (items[n], n));
+            let wanted: Vec<u32> = order.iter().map(|&n| items[n]).collect();
+            let mut got = items.clone();
+            super::apply_order(&mut got, order);
+            proptest::prop_assert_eq!(got, wanted);
+        }
     }
 }

@@ -175,7 +175,7 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
 /// How many incident IDs a line of recurrence, and how many misses a deadline, lists on a terminal.
 const LISTED: usize = 10;
 
-fn add_times(grid: &mut Grid, group: &str, t: &ResponseTimes) {
+fn add_times<'a>(grid: &mut Grid<'a>, group: &'a str, t: &ResponseTimes) {
     for (name, f) in [
         ("MTTD", &t.mttd),
         ("MTTA", &t.mtta),

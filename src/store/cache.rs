@@ -503,8 +503,8 @@ pub(super) fn listed_ids(git_dir: &Path, dir: &Path) -> anyhow::Result<Vec<Strin
     };
     let trusted_before = trusted_before();
     let path = record_cache_path(git_dir, "listing");
-    let bytes = fs::read(&path).unwrap_or_default();
-    let cached = read_listing(&bytes, dir).unwrap_or_default();
+    let bytes = Mapped::open(&path);
+    let cached = read_listing(bytes.as_deref().unwrap_or_default(), dir).unwrap_or_default();
     let folders: Vec<String> = match &cached {
         Some((stamp, folders)) if *stamp == top => {
             folders.iter().map(|(n, _, _)| n.to_string()).collect()
@@ -785,6 +785,67 @@ pub(super) fn cache_path(git_dir: &Path, name: &str) -> PathBuf {
     git_dir.join("incident-cache").join(format!("{name}.json"))
 }
 
+/// A cache file mapped read-only into memory rather than read into a buffer: on this kind of
+/// machine every fresh page a process touches costs about a microsecond to fault in and clear, and
+/// `summary.bin` at 100,000 incidents is 28 MB. Mapped pages come straight from the page cache.
+///
+/// Sound because no process writes a cache file in place: each is written to a temporary file and
+/// renamed over the old one, so a mapping keeps the inode it opened, whole, whatever happens to the
+/// name. (Truncating the file by hand while a command runs would end that command with SIGBUS.)
+pub(super) struct Mapped {
+    ptr: std::ptr::NonNull<u8>,
+    len: usize,
+}
+
+// Read-only memory owned by this value alone.
+unsafe impl Send for Mapped {}
+unsafe impl Sync for Mapped {}
+
+impl Mapped {
+    /// The file's bytes, or nothing when it is missing, empty or cannot be mapped.
+    pub(super) fn open(path: &Path) -> Option<Mapped> {
+        use rustix::mm::{MapFlags, ProtFlags, mmap};
+        let file = fs::File::open(path).ok()?;
+        let len = usize::try_from(file.metadata().ok()?.len()).ok()?;
+        if len == 0 {
+            return None;
+        }
+        // SAFETY: a fresh read-only private mapping of `len` bytes of an open file; see the type's
+        // note on why its content cannot change underneath.
+        let ptr = unsafe {
+            mmap(
+                std::ptr::null_mut(),
+                len,
+                ProtFlags::READ,
+                MapFlags::PRIVATE | MapFlags::POPULATE,
+                &file,
+                0,
+            )
+        }
+        .ok()?;
+        Some(Mapped {
+            ptr: std::ptr::NonNull::new(ptr.cast())?,
+            len,
+        })
+    }
+}
+
+impl std::ops::Deref for Mapped {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        // SAFETY: `ptr` maps `len` readable bytes until `drop`.
+        unsafe { std::slice::from_raw_parts(self.ptr.as_ptr(), self.len) }
+    }
+}
+
+impl Drop for Mapped {
+    fn drop(&mut self) {
+        // SAFETY: unmaps exactly the mapping made in `open`, which nothing borrows any more.
+        let _ = unsafe { rustix::mm::munmap(self.ptr.as_ptr().cast(), self.len) };
+    }
+}
+
 /// A cache file's content when its header and checksum hold and it parses as `T`.
 pub(super) fn read_checked<T: DeserializeOwned>(path: &Path) -> Option<T> {
     let bytes = fs::read(path).ok()?;
@@ -896,8 +957,9 @@ impl Store {
         let trusted_before = trusted_before();
         let path = record_cache_path(self.repo.path(), T::NAME);
         let key = T::config_key(config);
-        let bytes = fs::read(&path).unwrap_or_default();
-        let cached = read_entries::<T>(&bytes, &self.root, key).unwrap_or_default();
+        let bytes = Mapped::open(&path);
+        let cached = read_entries::<T>(bytes.as_deref().unwrap_or_default(), &self.root, key)
+            .unwrap_or_default();
         let stamps = stamps_of(&self.root, ids);
 
         // Match the sorted IDs with the sorted entries: the entry whose stamp still holds, if any.
