@@ -339,7 +339,10 @@ impl Output {
     /// Prints a table laid out for this output (see [`crate::table`]); `wide` shows every column in
     /// full even on a narrow terminal.
     pub fn grid(&self, grid: &crate::table::Grid, wide: bool) -> Result<()> {
-        self.line(grid.render(self, wide))
+        let mut out = std::io::stdout().lock();
+        grid.write(self, wide, &mut out)?;
+        out.write_all(b"\n")?;
+        Ok(())
     }
 }
 

@@ -9,6 +9,7 @@
 use crate::context::{Output, Style, neutralise_controls};
 use comfy_table::{Attribute, Cell as TableCell, Color, ContentArrangement, Table, presets};
 use std::borrow::Cow;
+use std::io::Write;
 use unicode_width::UnicodeWidthStr;
 
 /// How a column gives way when the terminal is narrow.
@@ -216,8 +217,10 @@ impl<'a> Grid<'a> {
         widths
     }
 
-    /// The table for `out`: laid out for its terminal (unless `wide`), or plain columns for a pipe.
-    pub fn render(&self, out: &Output, wide: bool) -> String {
+    /// The table for `out`, written to `w` without its final newline: laid out for its terminal
+    /// (unless `wide`), or plain columns for a pipe. Every cell's text was made safe
+    /// when the cell was made, and the headers are ours, so nothing here needs neutralising again.
+    pub fn write(&self, out: &Output, wide: bool, w: &mut dyn Write) -> std::io::Result<()> {
         let natural = self.natural_widths();
         let widths: Vec<Option<usize>> = match (out.tty, out.width) {
             (true, Some(width)) if !wide => self.layout_from(&natural, width),
@@ -227,9 +230,9 @@ impl<'a> Grid<'a> {
         // long tables are written directly, in the same layout (a property test holds the two to
         // the same bytes).
         if self.row_count() > LONG_TABLE {
-            return self.render_long(out.tty, out.color, &self.fitted(&natural, &widths));
+            return self.write_long(out.tty, out.color, &self.fitted(&natural, &widths), w);
         }
-        self.render_comfy(out.tty, out.color, &widths)
+        w.write_all(self.render_comfy(out.tty, out.color, &widths).as_bytes())
     }
 
     fn render_comfy(&self, tty: bool, color: bool, widths: &[Option<usize>]) -> String {
@@ -305,7 +308,24 @@ impl<'a> Grid<'a> {
 
     /// What [`Grid::render_comfy`] gives, written straight into one string (`widths` from
     /// [`Grid::fitted`]).
+    /// [`Grid::write_long`] into a string.
+    #[cfg(test)]
     fn render_long(&self, tty: bool, color: bool, widths: &[Option<usize>]) -> String {
+        let mut bytes = Vec::new();
+        self.write_long(tty, color, widths, &mut bytes)
+            .expect("writing to memory");
+        String::from_utf8(bytes).expect("the table is text")
+    }
+
+    /// The table as comfy-table would lay it out, written to `w` as it goes: at 100,000 rows the
+    /// whole text would be 11 MB of fresh memory.
+    fn write_long(
+        &self,
+        tty: bool,
+        color: bool,
+        widths: &[Option<usize>],
+        w: &mut dyn Write,
+    ) -> std::io::Result<()> {
         let shown: Vec<(usize, usize)> = widths
             .iter()
             .enumerate()
@@ -313,7 +333,7 @@ impl<'a> Grid<'a> {
             .collect();
         // Each row is as wide as the table; a few bytes more for multi-byte text and colour.
         let line_len = shown.iter().map(|(_, w)| w + 3).sum::<usize>() + 8;
-        let mut s = String::with_capacity((self.row_count() + 4) * line_len * 3 / 2);
+        let mut s = String::with_capacity(FLUSH_AT + line_len * 2);
         let rule = |s: &mut String, left: char, fill: char, cross: char, right: char| {
             s.push(left);
             for (n, (_, w)) in shown.iter().enumerate() {
@@ -406,14 +426,21 @@ impl<'a> Grid<'a> {
                     .map(|(c, _)| (row[*c].text.as_ref(), row[*c].width, row[*c].style)),
             );
             row_line(&mut s, &cells);
+            if s.len() >= FLUSH_AT {
+                w.write_all(s.as_bytes())?;
+                s.clear();
+            }
         }
         if tty {
             s.push('\n');
             rule(&mut s, '└', '─', '┴', '┘');
         }
-        s
+        w.write_all(s.as_bytes())
     }
 }
+
+/// How much of a long table is gathered before it is written.
+const FLUSH_AT: usize = 64 * 1024;
 
 /// Tables longer than this are written by [`Grid::render_long`].
 const LONG_TABLE: usize = 500;

@@ -45,8 +45,9 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
     } else {
         store.load_all_cached::<IncidentSummary>()?
     };
-    let mut incidents = Vec::new();
-    for loaded in loaded {
+    // Borrowed, not moved: at 100,000 incidents a copy of the summaries is 16 MB of fresh memory.
+    let mut incidents: Vec<&IncidentSummary> = Vec::with_capacity(loaded.len());
+    for loaded in &loaded {
         match loaded {
             Ok(incident) => incidents.push(incident),
             Err(e) => eprintln!("warning: skipped {e}"),
@@ -59,10 +60,11 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
             && since.is_none_or(|t| i.opened_at().is_some_and(|o| o >= t))
     });
     let order = triage_order(&incidents);
-    let sorted = order.iter().map(|&n| &incidents[n]);
+    let sorted = order.iter().map(|&n| incidents[n]);
     if ctx.out.json {
         ctx.out.json(&Sorted(sorted))?;
         std::mem::forget(incidents);
+        std::mem::forget(loaded);
         return Ok(());
     }
     if incidents.is_empty() {
@@ -98,6 +100,7 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
     // Freeing 10,000 rows one by one costs more than the process exit that frees them at once.
     std::mem::forget(grid);
     std::mem::forget(incidents);
+    std::mem::forget(loaded);
     Ok(())
 }
 
@@ -111,15 +114,15 @@ pub fn sort_for_triage(incidents: &mut [IncidentSummary]) {
 /// The positions of `incidents` in [`sort_for_triage`]'s order, worked out on one integer per
 /// incident: comparing the summaries' fields, and moving 200-byte values twenty times each, took
 /// 20 ms at 100,000 incidents.
-fn triage_order(incidents: &[IncidentSummary]) -> Vec<usize> {
+fn triage_order<S: std::borrow::Borrow<IncidentSummary>>(incidents: &[S]) -> Vec<usize> {
     let mut order: Vec<(u128, usize)> = incidents
         .iter()
         .enumerate()
-        .map(|(n, i)| (triage_key(i), n))
+        .map(|(n, i)| (triage_key(i.borrow()), n))
         .collect();
     order.sort_unstable_by(|a, b| {
         a.0.cmp(&b.0)
-            .then_with(|| incidents[a.1].id.cmp(&incidents[b.1].id))
+            .then_with(|| incidents[a.1].borrow().id.cmp(&incidents[b.1].borrow().id))
             .then(a.1.cmp(&b.1))
     });
     order.into_iter().map(|(_, n)| n).collect()
