@@ -940,26 +940,53 @@ impl Store {
     }
 
     fn cached_where<T: Cached>(&self, ids: &[String], want: Option<Want<'_>>) -> Loaded<T> {
+        let bytes = Mapped::open(&record_cache_path(self.repo.path(), T::NAME));
+        self.cached_core::<T, T>(
+            ids,
+            want,
+            bytes.as_deref().unwrap_or_default(),
+            &unpack_value::<T>,
+            &mut |v, _| v,
+        )
+    }
+
+    /// Each record's value as `decode` makes it from a valid cache entry in `bytes` (the mapped
+    /// cache file of `T`), or as `fresh` makes it from a value read from the record and its packed
+    /// form; then the cache is rewritten if anything changed. `decode` must turn down exactly the
+    /// bytes `T::unpack` turns down: such an entry is read from the record instead.
+    fn cached_core<T: Cached, D: Send>(
+        &self,
+        ids: &[String],
+        want: Option<Want<'_>>,
+        bytes: &[u8],
+        decode: &(dyn Fn(&[u8]) -> Option<D> + Sync),
+        fresh: &mut dyn FnMut(T, &[u8]) -> D,
+    ) -> Vec<Result<D, StoreError>> {
         let config = &self.config;
-        // Whether a value is wanted, judged on its packed form as the cache holds it.
-        let wanted = |v: &T| {
-            want.is_none_or(|want| {
-                let mut p = Packer::default();
-                v.pack(&mut p);
-                want(&p.bytes)
-            })
+        let mut scratch = Packer::default();
+        // Whether a value read from its record is wanted, judged on its packed form as the cache
+        // would hold it; the packed form is left in `scratch`.
+        let wanted = |v: &T, scratch: &mut Packer| {
+            scratch.bytes.clear();
+            v.pack(scratch);
+            want.is_none_or(|want| want(&scratch.bytes))
         };
         if disabled() {
-            let mut all = self.load_ids_mapped(ids, |s: T::Source| T::from_source(s, config));
-            all.retain(|r| r.as_ref().map_or(true, wanted));
-            return all;
+            let all = self.load_ids_mapped(ids, |s: T::Source| T::from_source(s, config));
+            let mut out = Vec::with_capacity(all.len());
+            for result in all {
+                match result {
+                    Ok(v) if wanted(&v, &mut scratch) => out.push(Ok(fresh(v, &scratch.bytes))),
+                    Ok(_) => {}
+                    Err(e) => out.push(Err(e)),
+                }
+            }
+            return out;
         }
         let trusted_before = trusted_before();
         let path = record_cache_path(self.repo.path(), T::NAME);
         let key = T::config_key(config);
-        let bytes = Mapped::open(&path);
-        let cached = read_entries::<T>(bytes.as_deref().unwrap_or_default(), &self.root, key)
-            .unwrap_or_default();
+        let cached = read_entries::<T>(bytes, &self.root, key).unwrap_or_default();
         let stamps = stamps_of(&self.root, ids);
 
         // Match the sorted IDs with the sorted entries: the entry whose stamp still holds, if any.
@@ -972,9 +999,9 @@ impl Store {
             let entry = cached.get(next).filter(|e| e.id == id.as_str());
             hits.push(entry.filter(|e| Some(e.stamp) == *stamp));
         }
-        let unpacked: Vec<Slot<T>> = super::par_map(&hits, 256, |hit| match hit {
+        let unpacked: Vec<Slot<D>> = super::par_map(&hits, 256, |hit| match hit {
             Some(e) if want.is_some_and(|want| !want(e.value)) => Slot::Unwanted,
-            Some(e) => unpack_value::<T>(e.value).map_or(Slot::Miss, Slot::Value),
+            Some(e) => decode(e.value).map_or(Slot::Miss, Slot::Value),
             None => Slot::Miss,
         });
         let missing: Vec<String> = ids
@@ -1000,7 +1027,6 @@ impl Store {
 
         // The new cache, packed as it goes: the hits' bytes as they were, what parsed and settled.
         let mut writer = EntryWriter::new(T::NAME, &self.root, key);
-        let mut scratch = Packer::default();
         let mut out = Vec::with_capacity(ids.len());
         for (((id, stamp), slot), hit) in ids.iter().zip(&stamps).zip(unpacked).zip(&hits) {
             let result = match slot {
@@ -1020,19 +1046,20 @@ impl Store {
                 }
                 Slot::Miss => parsed.next().expect("one parse per miss"),
             };
-            if let Ok(v) = &result {
-                scratch.bytes.clear();
-                v.pack(&mut scratch);
-                if let Some(stamp) = stamp
-                    && stamp.settled_before(trusted_before)
-                {
-                    writer.push(id, stamp, &scratch.bytes);
+            match result {
+                Ok(v) => {
+                    let keep = wanted(&v, &mut scratch);
+                    if let Some(stamp) = stamp
+                        && stamp.settled_before(trusted_before)
+                    {
+                        writer.push(id, stamp, &scratch.bytes);
+                    }
+                    if keep {
+                        out.push(Ok(fresh(v, &scratch.bytes)));
+                    }
                 }
-                if want.is_some_and(|want| !want(&scratch.bytes)) {
-                    continue;
-                }
+                Err(e) => out.push(Err(e)),
             }
-            out.push(result);
         }
         writer.finish(&path);
         out
