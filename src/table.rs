@@ -128,9 +128,10 @@ impl<'a> Grid<'a> {
         }
     }
 
-    /// Room for `rows` rows, so a long table is not copied as it grows.
-    pub fn reserve(&mut self, rows: usize) {
-        self.cells.reserve(rows * self.columns.len());
+    /// A table of `cells`, row after row: a long table's rows can be made on all cores.
+    pub fn with_cells(columns: Vec<Column>, cells: Vec<Cell<'a>>) -> Grid<'a> {
+        assert_eq!(cells.len() % columns.len().max(1), 0, "one cell per column");
+        Grid { columns, cells }
     }
 
     pub fn row(&mut self, cells: impl IntoIterator<Item = Cell<'a>>) {
@@ -331,116 +332,164 @@ impl<'a> Grid<'a> {
             .enumerate()
             .filter_map(|(c, w)| w.map(|w| (c, w)))
             .collect();
-        // Each row is as wide as the table; a few bytes more for multi-byte text and colour.
-        let line_len = shown.iter().map(|(_, w)| w + 3).sum::<usize>() + 8;
-        let mut s = String::with_capacity(FLUSH_AT + line_len * 2);
-        let rule = |s: &mut String, left: char, fill: char, cross: char, right: char| {
-            s.push(left);
-            for (n, (_, w)) in shown.iter().enumerate() {
-                if n > 0 {
-                    s.push(cross);
-                }
-                for _ in 0..w + 2 {
-                    s.push(fill);
-                }
-            }
-            s.push(right);
+        let format = RowFormat {
+            shown: &shown,
+            tty,
+            color,
         };
-        let header: Vec<(&str, usize, Option<Style>)> = shown
-            .iter()
-            .map(|(c, _)| {
-                let text = self.columns[*c].header.as_str();
-                (text, text.width(), color.then_some(Style::Bold))
-            })
-            .collect();
-        let mut codes_at_end: Vec<(usize, usize)> = Vec::new();
-        let mut line = String::with_capacity(line_len * 2);
-        let mut row_line = |s: &mut String, cells: &[(&str, usize, Option<Style>)]| {
-            line.clear();
-            if tty {
-                line.push('│');
-            }
-            for (n, ((text, width, style), (_, w))) in cells.iter().zip(&shown).enumerate() {
-                if tty && n > 0 {
-                    line.push('┆');
-                }
-                let cut;
-                let (text, width) = if width > w {
-                    cut = truncate(text, *w);
-                    (cut.as_str(), cut.width())
-                } else {
-                    (*text, *width)
-                };
-                let (codes, reset) = match style {
-                    Some(style) if color => style_codes(*style),
-                    _ => ("", ""),
-                };
-                line.push_str(codes);
-                if tty {
-                    line.push(' ');
-                }
-                line.push_str(text);
-                for _ in width..*w {
-                    line.push(' ');
-                }
-                line.push_str(if tty { " " } else { "  " });
-                line.push_str(reset);
-            }
-            if tty {
-                line.push('│');
-                s.push_str(&line);
-            } else {
-                // `trim_end_styled`, without a string per line.
-                let mut body = line.trim_end();
-                codes_at_end.clear();
-                while let Some(start) = body.rfind('\u{1b}') {
-                    let tail = &body[start..];
-                    if !(tail.starts_with("\u{1b}[") && tail.ends_with('m')) {
-                        break;
-                    }
-                    codes_at_end.push((start, body.len()));
-                    body = body[..start].trim_end();
-                }
-                s.push_str(body);
-                for (start, end) in codes_at_end.iter().rev() {
-                    s.push_str(&line[*start..*end]);
-                }
-            }
-        };
+        let mut s = String::new();
         if tty {
-            rule(&mut s, '┌', '─', '┬', '┐');
+            format.rule(&mut s, '┌', '─', '┬', '┐');
             s.push('\n');
         }
-        row_line(&mut s, &header);
+        let header = shown.iter().map(|(c, _)| {
+            let text = self.columns[*c].header.as_str();
+            (text, text.width(), color.then_some(Style::Bold))
+        });
+        format.push(&mut s, &mut Scratch::default(), header);
         if tty {
             s.push('\n');
-            rule(&mut s, '╞', '═', '╪', '╡');
+            format.rule(&mut s, '╞', '═', '╪', '╡');
         }
-        let mut cells: Vec<(&str, usize, Option<Style>)> = Vec::with_capacity(shown.len());
-        for row in self.rows() {
-            s.push('\n');
-            cells.clear();
-            cells.extend(
-                shown
-                    .iter()
-                    .map(|(c, _)| (row[*c].text.as_ref(), row[*c].width, row[*c].style)),
-            );
-            row_line(&mut s, &cells);
-            if s.len() >= FLUSH_AT {
-                w.write_all(s.as_bytes())?;
-                s.clear();
+        w.write_all(s.as_bytes())?;
+        // Blocks of rows are laid out on all cores, a wave at a time, and written in order.
+        let columns = self.columns.len().max(1);
+        let blocks: Vec<&[Cell]> = self.cells.chunks(columns * BLOCK_ROWS).collect();
+        let workers = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(8);
+        let mut buffers: Vec<String> = vec![String::new(); workers];
+        for wave in blocks.chunks(workers) {
+            std::thread::scope(|scope| {
+                for (block, buffer) in wave.iter().zip(buffers.iter_mut()) {
+                    let format = &format;
+                    scope.spawn(move || {
+                        buffer.clear();
+                        let mut scratch = Scratch::default();
+                        for row in block.chunks_exact(columns) {
+                            buffer.push('\n');
+                            let cells = format.shown.iter().map(|(c, _)| {
+                                (row[*c].text.as_ref(), row[*c].width, row[*c].style)
+                            });
+                            format.push(buffer, &mut scratch, cells);
+                        }
+                    });
+                }
+            });
+            for buffer in &buffers[..wave.len()] {
+                w.write_all(buffer.as_bytes())?;
             }
         }
+        s.clear();
         if tty {
             s.push('\n');
-            rule(&mut s, '└', '─', '┴', '┘');
+            format.rule(&mut s, '└', '─', '┴', '┘');
         }
         w.write_all(s.as_bytes())
     }
 }
 
-/// How much of a long table is gathered before it is written.
-const FLUSH_AT: usize = 64 * 1024;
+/// How comfy-table lays out one line of a table whose widths are known.
+struct RowFormat<'a> {
+    /// Each shown column and its width.
+    shown: &'a [(usize, usize)],
+    tty: bool,
+    color: bool,
+}
+
+/// A line being laid out, and where its closing colour codes are.
+#[derive(Default)]
+struct Scratch {
+    line: String,
+    codes_at_end: Vec<(usize, usize)>,
+}
+
+impl RowFormat<'_> {
+    fn rule(&self, s: &mut String, left: char, fill: char, cross: char, right: char) {
+        s.push(left);
+        for (n, (_, w)) in self.shown.iter().enumerate() {
+            if n > 0 {
+                s.push(cross);
+            }
+            for _ in 0..w + 2 {
+                s.push(fill);
+            }
+        }
+        s.push(right);
+    }
+
+    /// Appends one line of `cells` (text, display width, style) to `s`, without a newline.
+    fn push<'t>(
+        &self,
+        s: &mut String,
+        scratch: &mut Scratch,
+        cells: impl Iterator<Item = (&'t str, usize, Option<Style>)>,
+    ) {
+        let (tty, color) = (self.tty, self.color);
+        let line = &mut scratch.line;
+        line.clear();
+        if tty {
+            line.push('│');
+        }
+        for (n, ((text, width, style), (_, w))) in cells.zip(self.shown).enumerate() {
+            if tty && n > 0 {
+                line.push('┆');
+            }
+            let cut;
+            let (text, width) = if width > *w {
+                cut = truncate(text, *w);
+                (cut.as_str(), cut.width())
+            } else {
+                (text, width)
+            };
+            let (codes, reset) = match style {
+                Some(style) if color => style_codes(style),
+                _ => ("", ""),
+            };
+            line.push_str(codes);
+            if tty {
+                line.push(' ');
+            }
+            line.push_str(text);
+            push_spaces(line, w - width);
+            line.push_str(if tty { " " } else { "  " });
+            line.push_str(reset);
+        }
+        if tty {
+            line.push('│');
+            s.push_str(line);
+        } else {
+            // `trim_end_styled`, without a string per line.
+            let mut body = line.trim_end();
+            let codes_at_end = &mut scratch.codes_at_end;
+            codes_at_end.clear();
+            while let Some(start) = body.rfind('\u{1b}') {
+                let tail = &body[start..];
+                if !(tail.starts_with("\u{1b}[") && tail.ends_with('m')) {
+                    break;
+                }
+                codes_at_end.push((start, body.len()));
+                body = body[..start].trim_end();
+            }
+            s.push_str(body);
+            for (start, end) in codes_at_end.iter().rev() {
+                s.push_str(&line[*start..*end]);
+            }
+        }
+    }
+}
+
+fn push_spaces(s: &mut String, mut n: usize) {
+    const SPACES: &str = "                                                                ";
+    while n > 0 {
+        let k = n.min(SPACES.len());
+        s.push_str(&SPACES[..k]);
+        n -= k;
+    }
+}
+
+/// Rows laid out by one thread at a time (about 200 KB of text).
+const BLOCK_ROWS: usize = 2048;
 
 /// Tables longer than this are written by [`Grid::render_long`].
 const LONG_TABLE: usize = 500;
@@ -634,6 +683,36 @@ mod tests {
                 g.render_long(tty, color, &g.fitted(&g.natural_widths(), &widths)),
                 g.render_comfy(tty, color, &widths)
             );
+        }
+    }
+
+    /// A table of several blocks, laid out on all cores, comes out as comfy-table lays it out.
+    #[test]
+    fn tables_of_many_blocks_come_out_whole_and_in_order() {
+        let rows = BLOCK_ROWS * 2 + 77;
+        let texts: Vec<String> = (0..rows)
+            .map(|n| format!("row {n} {}", "é".repeat(n % 9)))
+            .collect();
+        let mut g = grid();
+        g.cells.clear();
+        for (n, text) in texts.iter().enumerate() {
+            g.row([
+                Cell::styled(text.as_str(), Style::Bold),
+                Cell::plain(if n % 2 == 0 { "SEV1" } else { "SEV2" }),
+                Cell::plain(""),
+                Cell::styled(text.as_str(), Style::Yellow),
+                Cell::plain("x"),
+            ]);
+        }
+        for (tty, color) in [(true, true), (false, false), (false, true)] {
+            let widths: Vec<Option<usize>> = if tty {
+                g.layout(60)
+            } else {
+                g.natural_widths().into_iter().map(Some).collect()
+            };
+            let long = g.render_long(tty, color, &g.fitted(&g.natural_widths(), &widths));
+            assert_eq!(long, g.render_comfy(tty, color, &widths));
+            assert!(long.contains(&format!("row {} ", rows - 1)));
         }
     }
 

@@ -576,7 +576,7 @@ impl IncidentSummary {
 }
 
 /// Impact start (or detection) to resolution, or to `now` while still active.
-fn lasted(
+pub fn lasted(
     started: Option<DateTime<Utc>>,
     detected: Option<DateTime<Utc>>,
     resolved: Option<DateTime<Utc>>,

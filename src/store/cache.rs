@@ -23,6 +23,7 @@
 //! [`write_checked`]: a SHA-1 header over a JSON body.
 
 use super::pack::{Packer, Unpacker, index_of};
+use super::summary_view::{Packed, SummaryRows, SummaryView};
 use super::{Record, Store, StoreError};
 use crate::metrics::{ActionFact, Deadline, DeadlineKind, DeadlineState, MetricRecord};
 use crate::model::{
@@ -891,6 +892,35 @@ impl Store {
     pub fn load_all_cached_where<T: Cached>(&self, want: Want<'_>) -> anyhow::Result<Loaded<T>> {
         let ids = self.incident_ids()?;
         Ok(self.cached_where(&ids, Some(want)))
+    }
+
+    /// [`Store::load_all_cached_where`] for summaries, each left packed where it lies and read in
+    /// place through [`SummaryView`]: `list` over every record allocates nothing per incident.
+    pub fn load_summary_rows(&self, want: Option<Want<'_>>) -> anyhow::Result<SummaryRows> {
+        let ids = self.incident_ids()?;
+        let mapped = Mapped::open(&record_cache_path(self.repo.path(), IncidentSummary::NAME));
+        let bytes = mapped.as_deref().unwrap_or_default();
+        let base = bytes.as_ptr() as usize;
+        let mut fresh = Vec::new();
+        let rows = self.cached_core::<IncidentSummary, Packed>(
+            &ids,
+            want,
+            bytes,
+            &|value| {
+                SummaryView::decode(value)
+                    .map(|_| Packed::Mapped(value.as_ptr() as usize - base, value.len()))
+            },
+            &mut |_, packed| {
+                let at = fresh.len();
+                fresh.extend_from_slice(packed);
+                Packed::Fresh(at, packed.len())
+            },
+        );
+        Ok(SummaryRows {
+            mapped,
+            fresh,
+            rows,
+        })
     }
 
     /// [`Store::load_all_cached`] with the IDs the values belong to.
