@@ -186,7 +186,7 @@ fn apply_order<T>(items: &mut [T], mut order: Vec<usize>) {
 /// How long an open incident has run, or how long a resolved one lasted.
 fn age(i: &SummaryView, now: DateTime<Utc>) -> String {
     match i.duration(now) {
-        Some(d) if i.status.is_active() => format!("{} (open)", format_duration(d)),
+        Some(d) if i.status.is_active() => format_duration(d) + " (open)",
         Some(d) => format_duration(d),
         None => "-".into(),
     }

@@ -185,8 +185,12 @@ fn truncate(t: DateTime<Utc>) -> DateTime<Utc> {
 
 /// A duration the way a post-mortem reads it: `1 h 12 min`, `45 s`, `2 d 3 h`.
 pub fn format_duration(d: Duration) -> String {
+    use std::fmt::Write as _;
     let secs = d.num_seconds();
-    let sign = if secs < 0 { "-" } else { "" };
+    let mut text = String::with_capacity(16);
+    if secs < 0 {
+        text.push('-');
+    }
     let secs = secs.abs();
     let (days, hours, mins, s) = (
         secs / 86_400,
@@ -194,24 +198,21 @@ pub fn format_duration(d: Duration) -> String {
         secs % 3_600 / 60,
         secs % 60,
     );
-    let text = if days > 0 {
-        if hours > 0 {
-            format!("{days} d {hours} h")
-        } else {
-            format!("{days} d")
-        }
+    // Writing to a string cannot fail.
+    let _ = if days > 0 && hours > 0 {
+        write!(text, "{days} d {hours} h")
+    } else if days > 0 {
+        write!(text, "{days} d")
+    } else if hours > 0 && mins > 0 {
+        write!(text, "{hours} h {mins} min")
     } else if hours > 0 {
-        if mins > 0 {
-            format!("{hours} h {mins} min")
-        } else {
-            format!("{hours} h")
-        }
+        write!(text, "{hours} h")
     } else if mins > 0 {
-        format!("{mins} min")
+        write!(text, "{mins} min")
     } else {
-        format!("{s} s")
+        write!(text, "{s} s")
     };
-    format!("{sign}{text}")
+    text
 }
 
 #[cfg(test)]

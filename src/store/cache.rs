@@ -34,7 +34,6 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use sha1::{Digest, Sha1};
-use std::collections::HashMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -632,31 +631,30 @@ struct Entry<'a> {
 /// resolves one name per file rather than the whole path.
 fn stamps_of(root: &Path, ids: &[String]) -> Vec<Option<Stamp>> {
     use rustix::fs::{AtFlags, Mode, OFlags};
-    let folder_of = |id: &str| {
-        super::relative_record_path(id)
-            .parent()
-            .map(Path::to_path_buf)
-    };
-    let mut folders: HashMap<PathBuf, Option<rustix::fd::OwnedFd>> = HashMap::new();
-    let mut last: Option<&str> = None;
+    // Sorted IDs of one year share their folder: a short list, looked up by name.
+    let mut folders: Vec<(&str, Option<rustix::fd::OwnedFd>)> = Vec::new();
     for id in ids {
-        // Sorted IDs of one year share their folder: look each folder up once.
-        let year = id.get(..4);
-        if year.is_some() && year == last {
-            continue;
-        }
-        last = year;
-        if let Some(dir) = folder_of(id) {
-            folders.entry(dir).or_insert_with_key(|dir| {
-                let flags = OFlags::DIRECTORY | OFlags::RDONLY | OFlags::CLOEXEC;
-                rustix::fs::open(root.join(dir), flags, Mode::empty()).ok()
-            });
+        let year = super::year_folder(id);
+        if folders.iter().all(|(y, _)| *y != year) {
+            let flags = OFlags::DIRECTORY | OFlags::RDONLY | OFlags::CLOEXEC;
+            let dir = root.join(super::INCIDENTS_DIR).join(year);
+            folders.push((year, rustix::fs::open(dir, flags, Mode::empty()).ok()));
         }
     }
     let folders = &folders;
     super::par_map_ids(ids, |id| {
-        let dir = folders.get(&folder_of(id)?)?.as_ref()?;
-        let st = rustix::fs::statat(dir, format!("{id}.yaml"), AtFlags::empty()).ok()?;
+        let year = super::year_folder(id);
+        let (_, dir) = folders.iter().find(|(y, _)| *y == year)?;
+        // `<id>.yaml` and its terminating NUL, without an allocation per record.
+        let mut name = [0u8; 256];
+        let len = id.len() + ".yaml".len();
+        if len >= name.len() {
+            return None;
+        }
+        name[..id.len()].copy_from_slice(id.as_bytes());
+        name[id.len()..len].copy_from_slice(b".yaml");
+        let name = std::ffi::CStr::from_bytes_with_nul(&name[..=len]).ok()?;
+        let st = rustix::fs::statat(dir.as_ref()?, name, AtFlags::empty()).ok()?;
         Some(Stamp::of(&st))
     })
 }

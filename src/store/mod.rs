@@ -850,13 +850,18 @@ fn relative_record_path(id: &str) -> PathBuf {
     in_year_folder(INCIDENTS_DIR, id)
 }
 
-/// `<dir>/<year>/<id>.yaml`, the year being the ID's first four characters (else `other`).
+/// `<dir>/<year>/<id>.yaml`, the year being [`year_folder`]'s.
 fn in_year_folder(dir: &str, id: &str) -> PathBuf {
-    let year = id
-        .get(..4)
+    Path::new(dir)
+        .join(year_folder(id))
+        .join(format!("{id}.yaml"))
+}
+
+/// The folder a record's year puts it in: the ID's first four characters, else `other`.
+fn year_folder(id: &str) -> &str {
+    id.get(..4)
         .filter(|y| y.chars().all(|c| c.is_ascii_digit()))
-        .unwrap_or("other");
-    Path::new(dir).join(year).join(format!("{id}.yaml"))
+        .unwrap_or("other")
 }
 
 fn resolve_among(ids: &[String], query: &str) -> Result<String, StoreError> {

@@ -188,13 +188,20 @@ mod tests {
         let time = proptest::option::of((0i64..4_000_000_000, 0u32..1_000_000_000))
             .prop_map(|t| t.map(|(s, n)| Utc.timestamp_opt(s, n).unwrap()));
         (
-            ("[a-z0-9-]{1,30}", "\\PC{0,40}", 0usize..4, 0usize..4, 0usize..5, any::<bool>()),
+            (
+                "[a-z0-9-]{1,30}",
+                "\\PC{0,40}",
+                0usize..4,
+                0usize..4,
+                0usize..5,
+                any::<bool>(),
+            ),
             proptest::collection::vec("[a-zé]{0,8}", 0..4),
             proptest::collection::btree_map("[a-z]{1,10}", "\\PC{0,12}", 0..4),
             [time.clone(), time.clone(), time.clone(), time.clone(), time],
         )
-            .prop_map(|((id, title, kind, sev, status, drill), services, roles, times)| {
-                IncidentSummary {
+            .prop_map(
+                |((id, title, kind, sev, status, drill), services, roles, times)| IncidentSummary {
                     id,
                     title,
                     kind: IncidentKind::ALL[kind % IncidentKind::ALL.len()],
@@ -208,8 +215,8 @@ mod tests {
                     acknowledged_at: times[2],
                     mitigated_at: times[3],
                     resolved_at: times[4],
-                }
-            })
+                },
+            )
     }
 
     proptest! {
@@ -266,7 +273,10 @@ mod tests {
             p.bytes
         };
         let sorted = packed(["commander", "bo", "scribe", "al"]);
-        assert_eq!(SummaryView::decode(&sorted).unwrap().commander(), Some("bo"));
+        assert_eq!(
+            SummaryView::decode(&sorted).unwrap().commander(),
+            Some("bo")
+        );
         let unsorted = packed(["scribe", "al", "commander", "bo"]);
         assert!(SummaryView::decode(&unsorted).is_none());
         assert!(unpacked(&unsorted).is_none());
