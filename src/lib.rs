@@ -12,6 +12,7 @@ pub mod cli;
 pub mod commands;
 pub mod complete;
 pub mod context;
+pub mod memory;
 pub mod metrics;
 pub mod model;
 pub mod notify;

@@ -1,9 +1,10 @@
 //! `incident publish --out DIR`: the public status page from the incident repo (the CI job).
 
 use super::Context;
-use crate::model::{IncidentSummary, PublicView};
+use crate::model::PublicView;
 use crate::render::Renderer;
 use crate::render::publish::publish;
+use crate::store::SummaryView;
 use crate::store::replace_file;
 use anyhow::{Context as _, Result, bail};
 use std::path::PathBuf;
@@ -84,15 +85,22 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
     let store = ctx.store()?;
     // Only incidents the page can show are read in full; the summaries (cached) say which.
     let horizon = crate::render::publish::horizon(ctx.now, args.days);
-    let (ids, summaries) = store.load_all_cached_with_ids::<IncidentSummary>()?;
+    // Chosen from the packed summaries in place: owned summaries of 100,000 incidents would be
+    // 50 MB, used only to choose.
+    let in_window = |packed: &[u8]| {
+        SummaryView::decode(packed)
+            .is_none_or(|s| crate::render::publish::may_publish(s.drill, s.resolved_at, horizon))
+    };
+    let rows = store.load_summary_rows(Some(&in_window))?;
     let mut wanted = Vec::new();
-    for (id, summary) in ids.iter().zip(summaries) {
+    for summary in rows.views() {
         match summary {
             Ok(s) if !crate::render::publish::may_publish(s.drill, s.resolved_at, horizon) => {}
-            Ok(_) => wanted.push(id.clone()),
+            Ok(s) => wanted.push(s.id.to_string()),
             Err(e) => bail!("cannot publish while a record is broken: {e}"),
         }
     }
+    drop(rows);
     let mut incidents = Vec::new();
     for loaded in store.load_ids_cached::<PublicView>(&wanted) {
         match loaded {
