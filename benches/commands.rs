@@ -73,7 +73,8 @@ fn main() {
             "\n{:<62} {:>9} {:>9} {:>9}",
             "command", "median", "min", "peak RSS"
         );
-        return bench_page(work.path(), &bin);
+        bench_page(work.path(), &bin);
+        return remove_published();
     }
     let mut rows: Vec<Row> = Vec::new();
     for (column, &n) in sizes.iter().enumerate() {
@@ -115,6 +116,26 @@ fn main() {
     }
     print_table(&sizes, &rows);
     bench_page(work.path(), &bin);
+    remove_published();
+}
+
+/// Folders `publish` wrote into, removed only when every timing is done: deleting 10,000 files
+/// just before creating as many makes ext4 scan past each recently deleted inode (a minute's worth)
+/// for every new file, `recently_deleted` in the kernel's profile, 1-2 s of system time per run.
+static PUBLISHED: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::new());
+
+/// A folder of `dir` that `publish` has never written into, as a CI job's fresh checkout.
+fn fresh_folder(dir: &Path) -> PathBuf {
+    let mut published = PUBLISHED.lock().expect("not poisoned");
+    let path = dir.join(format!("site-fresh-{}", published.len() + 1));
+    published.push(path.clone());
+    path
+}
+
+fn remove_published() {
+    for path in PUBLISHED.lock().expect("not poisoned").drain(..) {
+        let _ = std::fs::remove_dir_all(path);
+    }
 }
 
 /// The table docs/performance.md keeps: a column per size, median (min) and peak RSS in each.
@@ -273,19 +294,10 @@ fn bench_size(repo: &Path, bin: &Path, ids: &[String], n: usize) -> Vec<(String,
         under(&t, publish_limit),
         t,
     );
-    // A folder never used before, as a CI job sees. Deleting 10,000 files just before creating as
-    // many makes ext4 scan past every recently deleted inode for each new file (`recently_deleted`
-    // in the kernel's profile, 1-2 s of system time at 100,000 incidents), so the folders are
-    // removed only after the timing.
-    let mut fresh = 0;
     let t = time(5, || {
-        fresh += 1;
-        let out = format!("site-fresh-{fresh}");
-        incident(&["publish", "--out", &out])
+        let out = fresh_folder(repo);
+        incident(&["publish", "--out", out.to_str().expect("UTF-8 temp path")])
     });
-    for n in 1..=fresh {
-        let _ = std::fs::remove_dir_all(repo.join(format!("site-fresh-{n}")));
-    }
     push(
         "`incident publish` (90 days, fresh folder)",
         under(&t, publish_limit),
@@ -368,19 +380,14 @@ fn bench_page(work: &Path, bin: &Path) {
             build_page_repo(&dir, 5_000, 500, Utc::now(), days);
         }
         let bin = bin.to_path_buf();
-        // CI publishes into an empty checkout: a folder never used before, removed only after the
-        // timing (see the fresh folder above).
-        let mut fresh = 0;
         report(&format!("{label}, fresh folder"), 10, || {
-            fresh += 1;
             let mut c = Command::new(&bin);
-            c.args(["publish", "--out", &format!("site-fresh-{fresh}")])
+            c.arg("publish")
+                .arg("--out")
+                .arg(fresh_folder(&dir))
                 .current_dir(&dir);
             c
         });
-        for n in 1..=fresh {
-            let _ = std::fs::remove_dir_all(dir.join(format!("site-fresh-{n}")));
-        }
         report(&format!("{label}, up to date"), 10, || {
             let mut c = Command::new(&bin);
             c.args(["publish", "--out", "site"]).current_dir(&dir);

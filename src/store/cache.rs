@@ -28,7 +28,7 @@ use super::{Record, Store, StoreError};
 use crate::metrics::{ActionFact, Deadline, DeadlineKind, DeadlineState, MetricRecord};
 use crate::model::{
     ActionState, ClockFacts, Config, Finding, Incident, IncidentKind, IncidentSummary, Level,
-    PublicView, RoleList, Severity, Status, check_record,
+    PublicView, Severity, Status, check_record,
 };
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -91,38 +91,7 @@ impl Cached for IncidentSummary {
     }
 
     fn unpack(u: &mut Unpacker) -> Option<Self> {
-        let id = u.string()?;
-        let title = u.string()?;
-        let kind = u.pick(&IncidentKind::ALL)?;
-        let severity = u.pick(&Severity::ALL)?;
-        let status = u.pick(&Status::ALL)?;
-        let drill = u.bool()?;
-        let services = u.strings()?;
-        let n = u.len()?;
-        let mut roles = Vec::with_capacity(n.min(16));
-        for _ in 0..n {
-            roles.push((u.string()?, u.string()?));
-        }
-        // Packed in order from a sorted list; anything else is not what was written.
-        if !roles.windows(2).all(|w| w[0].0 < w[1].0) {
-            return None;
-        }
-        let roles: RoleList = roles.into_iter().collect();
-        Some(IncidentSummary {
-            id,
-            title,
-            kind,
-            severity,
-            status,
-            drill,
-            services,
-            roles,
-            started_at: u.opt_time()?,
-            detected_at: u.opt_time()?,
-            acknowledged_at: u.opt_time()?,
-            mitigated_at: u.opt_time()?,
-            resolved_at: u.opt_time()?,
-        })
+        SummaryView::read(u).map(|view| view.to_summary())
     }
 }
 

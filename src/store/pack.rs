@@ -103,6 +103,11 @@ impl<'a> Unpacker<'a> {
         self.rest.len()
     }
 
+    /// What is left to read, without reading it.
+    pub fn rest(&self) -> &'a [u8] {
+        self.rest
+    }
+
     pub fn take(&mut self, n: usize) -> Option<&'a [u8]> {
         if self.rest.len() < n {
             return None;

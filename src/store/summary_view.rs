@@ -29,19 +29,25 @@ pub struct SummaryView<'a> {
 }
 
 impl<'a> SummaryView<'a> {
-    /// The view of a packed summary, or nothing for exactly the bytes the summary's own unpacking
-    /// turns down (a test holds the two together), so a damaged entry is read from its record.
+    /// The view of a packed summary, or nothing when the bytes are not one whole summary as
+    /// `Cached::pack` writes it, so a damaged entry is read from its record instead.
     pub fn decode(bytes: &'a [u8]) -> Option<SummaryView<'a>> {
         let mut u = Unpacker::new(bytes);
+        let view = SummaryView::read(&mut u)?;
+        u.is_empty().then_some(view)
+    }
+
+    /// Reads one packed summary from `u`; the summary's own unpacking is this view made owned.
+    pub(super) fn read(u: &mut Unpacker<'a>) -> Option<SummaryView<'a>> {
         let id = u.str()?;
         let title = u.str()?;
         let kind = u.pick(&IncidentKind::ALL)?;
         let severity = u.pick(&Severity::ALL)?;
         let status = u.pick(&Status::ALL)?;
         let drill = u.bool()?;
-        let services = section(bytes, &mut u, |u| u.str().map(|_| ()))?;
+        let services = section(u, |u| u.str().map(|_| ()))?;
         let mut last: Option<&str> = None;
-        let roles = section(bytes, &mut u, |u| {
+        let roles = section(u, |u| {
             let role = u.str()?;
             u.str()?;
             // Packed in order from a sorted list; anything else is not what was written.
@@ -51,7 +57,7 @@ impl<'a> SummaryView<'a> {
             last = Some(role);
             Some(())
         })?;
-        let view = SummaryView {
+        Some(SummaryView {
             id,
             title,
             kind,
@@ -65,8 +71,7 @@ impl<'a> SummaryView<'a> {
             acknowledged_at: u.opt_time()?,
             mitigated_at: u.opt_time()?,
             resolved_at: u.opt_time()?,
-        };
-        u.is_empty().then_some(view)
+        })
     }
 
     pub fn services(&self) -> impl Iterator<Item = &'a str> {
@@ -119,16 +124,15 @@ impl<'a> SummaryView<'a> {
 
 /// A count and that many items, each checked by `item`; gives the count and the items' bytes.
 fn section<'a>(
-    bytes: &'a [u8],
     u: &mut Unpacker<'a>,
     mut item: impl FnMut(&mut Unpacker<'a>) -> Option<()>,
 ) -> Option<(usize, &'a [u8])> {
     let n = u.len()?;
-    let start = bytes.len() - u.remaining();
+    let start = u.rest();
     for _ in 0..n {
         item(u)?;
     }
-    Some((n, &bytes[start..bytes.len() - u.remaining()]))
+    Some((n, &start[..start.len() - u.remaining()]))
 }
 
 /// Every record's packed summary, where it lies: in the mapped cache file, or packed this run from
@@ -233,10 +237,10 @@ mod tests {
             prop_assert_eq!(view.duration(now), s.duration(now));
         }
 
-        /// The view turns down exactly the bytes the owned unpacking turns down: every cut, and
-        /// every single byte changed, of a packed summary.
+        /// Every cut of a packed summary is refused, and a summary read from bytes with one byte
+        /// changed packs back to exactly those bytes: nothing is read that was not written.
         #[test]
-        fn views_and_unpacking_refuse_the_same_bytes(s in summary(), at in any::<prop::sample::Index>(), to in any::<u8>()) {
+        fn only_whole_packed_summaries_are_read(s in summary(), at in any::<prop::sample::Index>(), to in any::<u8>()) {
             let mut p = Packer::default();
             s.pack(&mut p);
             for cut in 0..p.bytes.len() {
@@ -246,8 +250,15 @@ mod tests {
             let mut changed = p.bytes.clone();
             let at = at.index(changed.len());
             changed[at] = to;
-            let view = SummaryView::decode(&changed).map(|v| v.to_summary());
-            prop_assert_eq!(view, unpacked(&changed));
+            if let Some(view) = SummaryView::decode(&changed) {
+                let mut again = Packer::default();
+                view.to_summary().pack(&mut again);
+                prop_assert_eq!(again.bytes, changed.clone());
+            }
+            prop_assert_eq!(
+                SummaryView::decode(&changed).map(|v| v.to_summary()),
+                unpacked(&changed)
+            );
         }
     }
 
