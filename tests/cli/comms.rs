@@ -669,8 +669,12 @@ fn pir_edit_uses_the_editor_and_keeps_unparseable_text() {
         .arg(&script)
         .status()
         .unwrap();
+    // The editor's file, and the text kept after a failed parse, go to TMPDIR: here, not /tmp.
+    let tmp = repo.home.path().join("tmp");
+    std::fs::create_dir(&tmp).unwrap();
     repo.cmd()
         .env("EDITOR", &script)
+        .env("TMPDIR", &tmp)
         .args(["pir", "dashboard", "--edit"])
         .assert()
         .success();
@@ -693,12 +697,18 @@ fn pir_edit_uses_the_editor_and_keeps_unparseable_text() {
     let out = repo
         .cmd()
         .env("EDITOR", &broken)
+        .env("TMPDIR", &tmp)
         .args(["pir", "dashboard", "--edit"])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("your text is kept in"), "{err}");
+    let kept: Vec<_> = std::fs::read_dir(&tmp).unwrap().flatten().collect();
+    assert_eq!(kept.len(), 1, "only the kept text is left: {kept:?}");
+    let text = std::fs::read_to_string(kept[0].path()).unwrap();
+    assert!(text.contains("summary: [unclosed"), "{text}");
+    assert!(err.contains(&kept[0].path().display().to_string()), "{err}");
     assert_eq!(
         repo.record("dashboard")["postmortem"]["summary"],
         "edited in the editor",
