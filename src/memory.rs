@@ -19,3 +19,21 @@ pub fn return_freed_memory_promptly() {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    /// The index is mimalloc's purge delay, and the hint sets it (unless the environment did).
+    #[test]
+    fn the_hint_shortens_the_purge_delay() {
+        if std::env::var_os("MIMALLOC_PURGE_DELAY").is_some() {
+            return;
+        }
+        // SAFETY: reads an integer option.
+        let before = unsafe { libmimalloc_sys::mi_option_get(super::MI_OPTION_PURGE_DELAY) };
+        assert_eq!(before, 1000, "mimalloc 3's default purge delay");
+        super::return_freed_memory_promptly();
+        // SAFETY: as above.
+        let after = unsafe { libmimalloc_sys::mi_option_get(super::MI_OPTION_PURGE_DELAY) };
+        assert_eq!(after, 1);
+    }
+}
