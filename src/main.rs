@@ -8,11 +8,7 @@ use std::process::ExitCode;
 static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
-    // Told before anything is parsed, or the allocator has already laid out its memory: `publish`
-    // renders thousands of pages on all cores and must hand freed memory back at once. An argument
-    // that merely reads "publish" (a title) costs a few percent of speed, nothing else.
-    if std::env::args_os().skip(1).any(|a| a == "publish") {
-        incident::memory::return_freed_memory_promptly();
-    }
-    incident::run_from_args(std::env::args_os())
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    incident::memory::prepare(&args);
+    incident::run_from_args(args)
 }
