@@ -213,18 +213,23 @@ fn bench_size(repo: &Path, bin: &Path, ids: &[String], n: usize) -> Vec<(String,
         out.push((label.to_string(), target, t));
     };
 
+    // Run by turns, so both see the same disk: a burst of writeback from whatever ran before (a
+    // build) would otherwise land on whichever went first.
     let mut k = 0;
-    let log = time(15, || {
-        k += 1;
-        incident(&["log", target, &format!("bench event {k}")])
-    });
     let mut g = 0;
-    let commit = time(15, || {
-        g += 1;
-        sh(format!(
-            "echo '# {g}' >> {other_rel} && git add {other_rel} && git commit -q -m 'bench {g}'"
-        ))
-    });
+    let (log, commit) = time_by_turns(
+        15,
+        || {
+            k += 1;
+            incident(&["log", target, &format!("bench event {k}")])
+        },
+        || {
+            g += 1;
+            sh(format!(
+                "echo '# {g}' >> {other_rel} && git add {other_rel} && git commit -q -m 'bench {g}'"
+            ))
+        },
+    );
     push(
         "`incident log ID TEXT`",
         at_most(log.median / commit.median, 0.5),
@@ -503,6 +508,32 @@ fn report(label: &str, runs: usize, make: impl FnMut() -> Command) {
         "{label:<62} {:>7.1}ms {:>7.1}ms {:>7.1}MB",
         t.median, t.min, t.rss_mb
     );
+}
+
+/// [`time`] for two commands, one run of each in turn.
+fn time_by_turns(
+    runs: usize,
+    mut a: impl FnMut() -> Command,
+    mut b: impl FnMut() -> Command,
+) -> (Timing, Timing) {
+    let mut ta = Vec::with_capacity(runs);
+    let mut tb = Vec::with_capacity(runs);
+    for _ in 0..runs {
+        ta.push(time(1, &mut a));
+        tb.push(time(1, &mut b));
+    }
+    (merge(ta), merge(tb))
+}
+
+/// One timing of many single-run timings: their median, minimum and peak RSS.
+fn merge(runs: Vec<Timing>) -> Timing {
+    let mut medians: Vec<f64> = runs.iter().map(|t| t.median).collect();
+    medians.sort_by(f64::total_cmp);
+    Timing {
+        median: medians[medians.len() / 2],
+        min: medians[0],
+        rss_mb: runs.iter().map(|t| t.rss_mb).fold(0.0, f64::max),
+    }
 }
 
 /// Runs the command `runs` times: the median and minimum wall time, and the peak RSS of a run.

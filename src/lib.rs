@@ -7,6 +7,7 @@
 //! - [`model`]: the record, the policy and the lifecycle rules (no I/O).
 //! - [`store`]: the only code that touches files and git.
 //! - [`commands`]: one file per subcommand; parse what the user meant, call the library, print.
+//! - [`memory`]: how the binary's allocator is told to treat memory, chosen per command.
 
 pub mod cli;
 pub mod commands;
