@@ -213,23 +213,23 @@ fn bench_size(repo: &Path, bin: &Path, ids: &[String], n: usize) -> Vec<(String,
         out.push((label.to_string(), target, t));
     };
 
-    // Run by turns, so both see the same disk: a burst of writeback from whatever ran before (a
-    // build) would otherwise land on whichever went first.
+    // Each from a clean disk: `log` syncs what it writes (the record and its journal) and git does
+    // not, so on ext4 a sync of `log`'s pays for whatever the file system still holds dirty, a
+    // build's output or the commits of the runs before.
+    sync();
     let mut k = 0;
+    let log = time(15, || {
+        k += 1;
+        incident(&["log", target, &format!("bench event {k}")])
+    });
+    sync();
     let mut g = 0;
-    let (log, commit) = time_by_turns(
-        15,
-        || {
-            k += 1;
-            incident(&["log", target, &format!("bench event {k}")])
-        },
-        || {
-            g += 1;
-            sh(format!(
-                "echo '# {g}' >> {other_rel} && git add {other_rel} && git commit -q -m 'bench {g}'"
-            ))
-        },
-    );
+    let commit = time(15, || {
+        g += 1;
+        sh(format!(
+            "echo '# {g}' >> {other_rel} && git add {other_rel} && git commit -q -m 'bench {g}'"
+        ))
+    });
     push(
         "`incident log ID TEXT`",
         at_most(log.median / commit.median, 0.5),
@@ -510,30 +510,9 @@ fn report(label: &str, runs: usize, make: impl FnMut() -> Command) {
     );
 }
 
-/// [`time`] for two commands, one run of each in turn.
-fn time_by_turns(
-    runs: usize,
-    mut a: impl FnMut() -> Command,
-    mut b: impl FnMut() -> Command,
-) -> (Timing, Timing) {
-    let mut ta = Vec::with_capacity(runs);
-    let mut tb = Vec::with_capacity(runs);
-    for _ in 0..runs {
-        ta.push(time(1, &mut a));
-        tb.push(time(1, &mut b));
-    }
-    (merge(ta), merge(tb))
-}
-
-/// One timing of many single-run timings: their median, minimum and peak RSS.
-fn merge(runs: Vec<Timing>) -> Timing {
-    let mut medians: Vec<f64> = runs.iter().map(|t| t.median).collect();
-    medians.sort_by(f64::total_cmp);
-    Timing {
-        median: medians[medians.len() / 2],
-        min: medians[0],
-        rss_mb: runs.iter().map(|t| t.rss_mb).fold(0.0, f64::max),
-    }
+/// Writes everything the file system holds dirty to disk.
+fn sync() {
+    let _ = Command::new("sync").status();
 }
 
 /// Runs the command `runs` times: the median and minimum wall time, and the peak RSS of a run.
