@@ -530,9 +530,8 @@ fn time(runs: usize, mut make: impl FnMut() -> Command) -> Timing {
     let mut peak_kb = 0;
     for _ in 0..runs {
         let mut cmd = make();
-        // As a user runs them, not as `cargo bench` runs this: cargo sets RUST_BACKTRACE=1 (a
-        // backtrace captured where an error is handled costs `log` a millisecond) and points
-        // LD_LIBRARY_PATH at its build folders.
+        // As a user runs them, not as `cargo bench` runs this: cargo sets RUST_BACKTRACE=1 and
+        // points LD_LIBRARY_PATH at its build folders, where the loader then looks for libc.
         cmd.env_remove("RUST_BACKTRACE")
             .env_remove("LD_LIBRARY_PATH");
         let shown = format!("{:?}", cmd);
