@@ -8,6 +8,7 @@
 //! - [`store`]: the only code that touches files and git.
 //! - [`commands`]: one file per subcommand; parse what the user meant, call the library, print.
 //! - [`memory`]: how the binary's allocator is told to treat memory, chosen per command.
+//! - [`parallel`]: work spread over all cores, in order (records, long tables, the status page).
 
 pub mod cli;
 pub mod commands;
@@ -17,6 +18,7 @@ pub mod memory;
 pub mod metrics;
 pub mod model;
 pub mod notify;
+pub mod parallel;
 pub mod render;
 pub mod store;
 pub mod table;

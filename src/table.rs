@@ -355,9 +355,7 @@ impl<'a> Grid<'a> {
         // Blocks of rows are laid out on all cores, a wave at a time, and written in order.
         let columns = self.columns.len().max(1);
         let blocks: Vec<&[Cell]> = self.cells.chunks(columns * BLOCK_ROWS).collect();
-        let workers = std::thread::available_parallelism()
-            .map_or(1, |n| n.get())
-            .min(8);
+        let workers = crate::parallel::workers();
         let mut buffers: Vec<String> = vec![String::new(); workers];
         for wave in blocks.chunks(workers) {
             std::thread::scope(|scope| {

@@ -86,7 +86,7 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
         Column::drop("AGE", 4),
     ];
     let now = ctx.now;
-    let cells = crate::store::par_flat_map(&order, 1000, |&n| {
+    let cells = crate::parallel::par_flat_map(&order, 1000, |&n| {
         let i = &incidents[n];
         let title: Cow<str> = if i.drill {
             format!("[drill] {}", i.title).into()

@@ -576,28 +576,12 @@ pub fn publish<E: From<RenderError> + Send>(
     Ok(files)
 }
 
-/// Maps `items` on all cores (at most 8 threads), keeping their order.
+/// `f` over `items` on all cores, in order; the first error, in order, if any.
 fn par_map<T: Sync, R: Send, E: Send>(
     items: &[T],
     f: impl Fn(&T) -> Result<R, E> + Sync,
 ) -> Result<Vec<R>, E> {
-    let workers = workers();
-    if workers == 1 || items.len() < 64 {
-        return items.iter().map(&f).collect();
-    }
-    let chunk = items.len().div_ceil(workers);
-    let f = &f;
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = items
-            .chunks(chunk)
-            .map(|part| scope.spawn(move || part.iter().map(f).collect::<Result<Vec<R>, E>>()))
-            .collect();
-        let mut out = Vec::with_capacity(items.len());
-        for h in handles {
-            out.extend(h.join().expect("a publishing thread panicked")?);
-        }
-        Ok(out)
-    })
+    crate::parallel::par_map(items, 64, f).into_iter().collect()
 }
 
 /// Runs every job on all cores, each thread taking the next job when it is free; the first error
@@ -621,7 +605,7 @@ fn run_jobs<E: Send>(jobs: &[Box<dyn Fn() -> Result<(), E> + Sync + '_>]) -> Res
         }
     };
     std::thread::scope(|scope| {
-        for _ in 1..workers() {
+        for _ in 1..crate::parallel::workers() {
             scope.spawn(work);
         }
         work();
@@ -630,12 +614,6 @@ fn run_jobs<E: Send>(jobs: &[Box<dyn Fn() -> Result<(), E> + Sync + '_>]) -> Res
         Some(e) => Err(e),
         None => Ok(()),
     }
-}
-
-fn workers() -> usize {
-    std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(8)
 }
 
 /// One incident as the page publishes it, with what it did to each component.

@@ -996,7 +996,7 @@ impl Store {
             let entry = cached.get(next).filter(|e| e.id == id.as_str());
             hits.push(entry.filter(|e| Some(e.stamp) == *stamp));
         }
-        let unpacked: Vec<Slot<D>> = super::par_map(&hits, 256, |hit| match hit {
+        let unpacked: Vec<Slot<D>> = crate::parallel::par_map(&hits, 256, |hit| match hit {
             Some(e) if want.is_some_and(|want| !want(e.value)) => Slot::Unwanted,
             Some(e) => decode(e.value).map_or(Slot::Miss, Slot::Value),
             None => Slot::Miss,

@@ -154,7 +154,7 @@ impl SummaryRows {
     /// cores.
     pub fn views(&self) -> Vec<Result<SummaryView<'_>, &StoreError>> {
         let mapped = self.mapped.as_deref().unwrap_or_default();
-        super::par_map(&self.rows, 1000, |row| {
+        crate::parallel::par_map(&self.rows, 1000, |row| {
             let bytes = match row {
                 Ok(Packed::Mapped(at, len)) => &mapped[*at..at + len],
                 Ok(Packed::Fresh(at, len)) => &self.fresh[*at..at + len],
