@@ -940,3 +940,47 @@ fn the_index_is_left_as_git_would_leave_it_in_every_format() {
     repo.ok(&["log", id, "after the split index"]);
     assert_eq!(repo.git(&["status", "--porcelain"]), "");
 }
+
+/// The index is patched only when its checksum holds. One written with `index.skipHash` (zeros
+/// where the hash goes) is patched and read back by git; a damaged one is refused before anything
+/// is written over it, and the change is undone.
+#[test]
+fn a_hashless_index_is_patched_and_a_damaged_one_refused() {
+    let repo = Repo::example("acme", "2026-11-18T12:00:00Z");
+    let id = "2026-11-18-api-elevated-errors";
+    let index = repo.root.join(".git/index");
+
+    repo.git(&["config", "index.skipHash", "true"]);
+    repo.git(&["read-tree", "HEAD"]);
+    let bytes = std::fs::read(&index).unwrap();
+    assert_eq!(bytes[bytes.len() - 20..], [0u8; 20], "git wrote no hash");
+    repo.ok(&["log", id, "with a hashless index"]);
+    assert_eq!(repo.git(&["status", "--porcelain"]), "");
+    assert_eq!(
+        repo.git(&["write-tree"]),
+        repo.git(&["rev-parse", "HEAD^{tree}"])
+    );
+    repo.git(&["config", "--unset", "index.skipHash"]);
+    repo.git(&["read-tree", "HEAD"]);
+
+    // One byte of another file's entry changed: the hash no longer matches.
+    let mut bytes = std::fs::read(&index).unwrap();
+    assert_ne!(bytes[bytes.len() - 20..], [0u8; 20], "git wrote a hash");
+    bytes[12 + 8] ^= 0x01;
+    std::fs::write(&index, &bytes).unwrap();
+    let head = repo.git(&["rev-parse", "HEAD"]);
+    let record = repo.read(id);
+    let err = repo.fails(1, &["log", id, "with a damaged index"]);
+    assert!(
+        err.contains("the git index is damaged") && err.contains("git status"),
+        "{err}"
+    );
+    assert_eq!(repo.git(&["rev-parse", "HEAD"]), head, "the branch is back");
+    assert_eq!(repo.read(id), record, "the record is back");
+    assert_eq!(
+        std::fs::read(&index).unwrap(),
+        bytes,
+        "the index is as it was"
+    );
+    assert!(!repo.root.join(".git/index.lock").exists());
+}
