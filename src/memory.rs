@@ -1,6 +1,6 @@
 //! Hints to the allocator the binary runs on (mimalloc; see `main.rs`), chosen by what the command
-//! is about to do. They must come first thing in `main`: mimalloc reads its options when it sets up
-//! its memory. Where another allocator runs (the library's own tests) they change nothing that
+//! is about to do. They must come before the first allocation (the binary gives them before
+//! `main`): mimalloc reads its options, and takes its first pages, when it sets up its memory. Where another allocator runs (the library's own tests) they change nothing that
 //! matters.
 
 use std::ffi::OsStr;
@@ -9,6 +9,7 @@ use std::ffi::OsStr;
 const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 
 /// Tunes memory for the command `args` (the process's arguments, program name first) will run.
+/// Allocates nothing, so it can run before the allocator is set up.
 ///
 /// - Reads of every record (`list`, `stats`, `due`, `check`, `notify`) keep mimalloc's defaults:
 ///   transparent huge pages fault in their 100 MB of rows at 100,000 incidents with a fiftieth of
@@ -21,7 +22,7 @@ const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 ///   mimalloc's own `MIMALLOC_ALLOW_THP=0` would be.
 ///
 /// A misread command (a value that looks like one) only costs speed.
-pub fn prepare(args: &[impl AsRef<OsStr>]) {
+pub fn prepare<'a>(args: impl IntoIterator<Item = &'a OsStr>) {
     match subcommand(args) {
         Some("list" | "stats" | "due" | "check" | "notify") => {}
         Some("publish") => return_freed_memory_promptly(),
@@ -33,8 +34,8 @@ pub fn prepare(args: &[impl AsRef<OsStr>]) {
 }
 
 /// The first argument that is neither an option nor a global option's value.
-fn subcommand(args: &[impl AsRef<OsStr>]) -> Option<&str> {
-    let mut rest = args.iter().skip(1).map(|a| a.as_ref().to_str());
+fn subcommand<'a>(args: impl IntoIterator<Item = &'a OsStr>) -> Option<&'a str> {
+    let mut rest = args.into_iter().skip(1).map(OsStr::to_str);
     while let Some(arg) = rest.next() {
         match arg? {
             "-C" | "--repo" | "--color" | "--as" => {
@@ -81,7 +82,9 @@ mod tests {
 
     #[test]
     fn the_command_is_found_past_global_options() {
-        let sub = |args: &[&str]| super::subcommand(args).map(str::to_string);
+        let sub = |args: &[&str]| {
+            super::subcommand(args.iter().map(std::ffi::OsStr::new)).map(str::to_string)
+        };
         assert_eq!(sub(&["incident", "list", "--open"]), Some("list".into()));
         assert_eq!(
             sub(&["incident", "-C", "list", "show", "x"]),
