@@ -984,3 +984,30 @@ fn a_hashless_index_is_patched_and_a_damaged_one_refused() {
     );
     assert!(!repo.root.join(".git/index.lock").exists());
 }
+
+/// Commands that touch a few megabytes run on small pages from their first allocation on
+/// (`incident::memory`, set before `main`): a hook it runs sees no huge page in it, and inherits
+/// the setting.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[test]
+fn a_small_command_runs_on_small_pages_and_its_hooks_inherit_them() {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    if !status.contains("THP_enabled:") {
+        return; // a kernel before 6.x does not report it
+    }
+    let repo = Repo::example("acme", "2026-11-18T12:00:00Z");
+    let id = "2026-11-18-api-elevated-errors";
+    hook(
+        &repo,
+        "pre-commit",
+        "#!/bin/sh\ngrep THP_enabled /proc/self/status >> .git/thp-seen\ngrep AnonHugePages /proc/$PPID/smaps_rollup >> .git/thp-seen\n",
+    );
+    repo.ok(&["log", id, "on small pages"]);
+    let seen = std::fs::read_to_string(repo.root.join(".git/thp-seen")).unwrap();
+    // Given in `main`, the setting came after the first allocation: 4096 kB of huge pages.
+    assert_eq!(
+        seen.split_whitespace().collect::<Vec<_>>(),
+        ["THP_enabled:", "0", "AnonHugePages:", "0", "kB"],
+        "the hook's view of itself and of incident"
+    );
+}
