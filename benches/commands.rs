@@ -89,6 +89,14 @@ fn main() {
         } else {
             build_repo(&repo, n)
         };
+        // Neither git's commit nor incident's change may start a background `git gc` while the
+        // next command is timed.
+        let status = Command::new("git")
+            .args(["config", "gc.auto", "0"])
+            .current_dir(&repo)
+            .status()
+            .expect("git config");
+        assert!(status.success());
         eprintln!(
             "repo of {n} incidents ready in {:.1} s",
             start.elapsed().as_secs_f64()

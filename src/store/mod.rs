@@ -13,6 +13,7 @@ mod fuzz;
 mod git;
 mod history_index;
 mod hooks;
+mod housekeeping;
 mod index_file;
 mod maintenance;
 mod pack;

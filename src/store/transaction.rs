@@ -163,7 +163,9 @@ impl Store {
                 self.remove_journal()?;
                 // As with git, post-commit cannot undo the commit (it is told, not asked), and
                 // `--no-verify` does not skip it.
-                super::hooks::run_post_commit(&self.repo, &self.workdir_path()?, author);
+                let workdir = self.workdir_path()?;
+                super::hooks::run_post_commit(&self.repo, &workdir, author);
+                super::housekeeping::after_commit(&self.repo, &workdir);
                 Ok(oid)
             }
             Err(e) => {
