@@ -355,6 +355,10 @@ fn deliver_pending(
             let _ = crate::store::replace_file(&state_file, &bytes);
         }
     }
+    if !report.sent.is_empty() || !report.failed.is_empty() {
+        // Each delivery leaves two refs and two blobs in the ledger.
+        ledger.tidy();
+    }
     Ok(report)
 }
 

@@ -332,6 +332,12 @@ impl Ledger {
             .join(crate::store::INCIDENTS_DIR)
     }
 
+    /// Starts git's housekeeping as a commit would (see `store::housekeeping`): the ledger's
+    /// stamps are loose objects, and its refs are files until git packs them.
+    pub fn tidy(&self) {
+        crate::store::housekeeping::after_commit(&self.repo, &self.workdir);
+    }
+
     /// The git folder, where the run state is kept.
     pub fn git_dir(&self) -> &Path {
         self.repo.path()

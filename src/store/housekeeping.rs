@@ -6,7 +6,8 @@
 //!
 //! The check is git's own estimate, one folder listing: the loose objects in `objects/17`, times
 //! 256. Only when that is over the limit does the user's `git gc --auto` run, in the background as
-//! it does after `git commit`. `gc.auto = 0` and `maintenance.auto = false` (which `git maintenance
+//! it does after `git commit`. `notify` calls it too after a run that delivered: each delivery adds
+//! two loose objects and two refs to its ledger (git packs refs when it judges there are many). `gc.auto = 0` and `maintenance.auto = false` (which `git maintenance
 //! start` sets, to run it on a schedule instead) turn it off here as they do for git.
 
 use std::path::Path;
@@ -17,7 +18,7 @@ const DEFAULT_LIMIT: i64 = 6700;
 
 /// Starts `git gc --auto` when git would, without waiting for it. Errors are ignored: a repo that
 /// is not packed is slower, never wrong, and the user's own git will pack it.
-pub(super) fn after_commit(repo: &git2::Repository, workdir: &Path) {
+pub(crate) fn after_commit(repo: &git2::Repository, workdir: &Path) {
     if !over_limit(repo) {
         return;
     }

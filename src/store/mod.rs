@@ -13,7 +13,7 @@ mod fuzz;
 mod git;
 mod history_index;
 mod hooks;
-mod housekeeping;
+pub(crate) mod housekeeping;
 mod index_file;
 mod maintenance;
 mod pack;

@@ -987,3 +987,45 @@ fn a_failing_target_defers_the_rest_of_its_queue() {
     unique.dedup();
     assert_eq!(unique.len(), 2, "both delivered now: {keys:?}");
 }
+
+/// Each delivery adds two refs and two loose objects to the ledger; a run that delivered starts
+/// git's housekeeping as a commit does (see `changes_pack_loose_objects_when_git_would`), which
+/// packs the objects, and the refs too once there are many.
+#[test]
+fn a_run_that_delivered_lets_git_pack_the_ledger() {
+    let repo = Repo::new();
+    with_targets(&repo);
+    let (chat, hook) = (Server::start(), Server::start());
+    repo.declare("Checkout down", &["--sev", "SEV2", "--update"]);
+    repo.git(&["config", "gc.auto", "1"]);
+    repo.fill_objects_17(2);
+    let sent = notify(&repo, &chat, &hook, &["--since", "1h"]);
+    assert!(sent.status.success(), "{}", text(&sent));
+    let delivered = chat.received().len() + hook.received().len();
+    assert!(delivered > 0);
+    let stamps: Vec<String> = repo
+        .git(&[
+            "for-each-ref",
+            "--format=%(objectname)",
+            "refs/incident-notify/sent",
+        ])
+        .lines()
+        .map(str::to_string)
+        .collect();
+    assert_eq!(stamps.len(), delivered);
+    let loose = |oid: &String| {
+        repo.root
+            .join(".git/objects")
+            .join(&oid[..2])
+            .join(&oid[2..])
+            .exists()
+    };
+    assert!(
+        repo.wait_for_gc(|| !stamps.iter().any(loose)),
+        "the ledger's stamps were packed"
+    );
+    // Read from the pack, nothing is sent twice.
+    let again = notify(&repo, &chat, &hook, &[]);
+    assert!(again.status.success(), "{}", text(&again));
+    assert_eq!(chat.received().len() + hook.received().len(), delivered);
+}

@@ -207,6 +207,38 @@ impl Repo {
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(path, text).unwrap();
     }
+
+    /// Adds `n` loose objects to `objects/17`, the folder git counts to decide whether
+    /// `git gc --auto` has work (with `gc.auto = 1`, two are over the limit).
+    pub fn fill_objects_17(&self, n: usize) {
+        use sha1::{Digest, Sha1};
+        let mut made = 0;
+        for k in 0.. {
+            let text = format!("filler {k}\n");
+            let id = Sha1::digest(format!("blob {}\0{text}", text.len()));
+            if id[0] == 0x17 {
+                self.write("filler.txt", &text);
+                self.git(&["hash-object", "-w", "filler.txt"]);
+                made += 1;
+                if made == n {
+                    break;
+                }
+            }
+        }
+        std::fs::remove_file(self.root.join("filler.txt")).unwrap();
+    }
+
+    /// Waits (up to 20 s) for a background `git gc` to make `done` true.
+    pub fn wait_for_gc(&self, done: impl Fn() -> bool) -> bool {
+        let start = std::time::Instant::now();
+        while !done() {
+            if start.elapsed().as_secs() >= 20 {
+                return false;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        true
+    }
 }
 
 fn copy_dir(from: &std::path::Path, to: &std::path::Path) {

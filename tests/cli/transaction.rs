@@ -1017,7 +1017,6 @@ fn a_small_command_runs_on_small_pages_and_its_hooks_inherit_them() {
 /// good). With `gc.auto = 0` nothing is packed, as with git.
 #[test]
 fn changes_pack_loose_objects_when_git_would() {
-    use sha1::{Digest, Sha1};
     let repo = Repo::example("acme", "2026-11-18T12:00:00Z");
     let id = "2026-11-18-api-elevated-errors";
     let loose = |oid: &str| {
@@ -1028,20 +1027,7 @@ fn changes_pack_loose_objects_when_git_would() {
             .exists()
     };
     // Two loose objects in `objects/17`, over the limit of one per folder that `gc.auto = 1` gives.
-    let mut made = 0;
-    for n in 0.. {
-        let text = format!("filler {n}\n");
-        let id = Sha1::digest(format!("blob {}\0{text}", text.len()));
-        if id[0] == 0x17 {
-            repo.write("filler.txt", &text);
-            repo.git(&["hash-object", "-w", "filler.txt"]);
-            made += 1;
-            if made == 2 {
-                break;
-            }
-        }
-    }
-    std::fs::remove_file(repo.root.join("filler.txt")).unwrap();
+    repo.fill_objects_17(2);
 
     repo.git(&["config", "gc.auto", "0"]);
     repo.ok(&["log", id, "not packed"]);
@@ -1053,12 +1039,8 @@ fn changes_pack_loose_objects_when_git_would() {
     repo.ok(&["log", id, "packed"]);
     let second = repo.git(&["rev-parse", "HEAD"]).trim().to_string();
     // git packs in the background, as after `git commit`.
-    let start = std::time::Instant::now();
-    while (loose(&first) || loose(&second)) && start.elapsed().as_secs() < 20 {
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
     assert!(
-        !loose(&first) && !loose(&second),
+        repo.wait_for_gc(|| !loose(&first) && !loose(&second)),
         "both commits were packed"
     );
     let fsck = repo.git_output(&["fsck", "--no-dangling"]);
