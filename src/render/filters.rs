@@ -1,4 +1,5 @@
-//! Filters the templates use: durations, times in a chosen zone, severity labels, safe Markdown links and text.
+//! Filters the templates use: durations, times in a chosen zone, severity labels, safe Markdown links
+//! and text, and Markdown made HTML for the status page.
 
 use crate::model::{Config, Severity, format_duration};
 use chrono::{DateTime, Utc};
@@ -34,6 +35,10 @@ pub fn register(env: &mut Environment<'static>, config: &Config) {
         }
         minijinja::Value::from_safe_string(format!("<{safe}>"))
     });
+    // A Markdown document (the public post-mortem) shown on an HTML page; see `markdown_html`.
+    env.add_filter("markdown", |text: String, shift: Option<u8>| -> Value {
+        Value::from_safe_string(markdown_html(&text, shift.unwrap_or(0)))
+    });
     // Plain text (an included `.txt` template, say) made safe to place in Markdown.
     env.add_filter("markdown_text", |text: String| {
         minijinja::Value::from_safe_string(super::escape_markdown(&text))
@@ -56,6 +61,64 @@ pub fn register(env: &mut Environment<'static>, config: &Config) {
             Ok(format!("{parsed} ({label})"))
         },
     );
+}
+
+/// Markdown (CommonMark with tables) as HTML for a page anyone can read. The document is made from
+/// record text and a team's template, so nothing in it may run on the reader's page: raw HTML is
+/// shown as text, and a link or image keeps its address only when it is a web or mail address or a
+/// relative one (a `javascript:` link becomes its text). Headings move down `shift` levels, to sit
+/// under the page's own.
+fn markdown_html(text: &str, shift: u8) -> String {
+    use pulldown_cmark::{Event, HeadingLevel, Options, Parser, Tag, TagEnd};
+    let level = |l: HeadingLevel| {
+        HeadingLevel::try_from((l as usize + usize::from(shift)).min(6)).unwrap_or(HeadingLevel::H6)
+    };
+    // Whether each open link or image was kept, so its end is dropped with its start.
+    let mut kept: Vec<bool> = Vec::new();
+    let events = Parser::new_ext(text, Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH)
+        .filter_map(|event| match event {
+            Event::Html(raw) | Event::InlineHtml(raw) => Some(Event::Text(raw)),
+            Event::Start(Tag::Heading {
+                level: l,
+                id,
+                classes,
+                attrs,
+            }) => Some(Event::Start(Tag::Heading {
+                level: level(l),
+                id,
+                classes,
+                attrs,
+            })),
+            Event::End(TagEnd::Heading(l)) => Some(Event::End(TagEnd::Heading(level(l)))),
+            Event::Start(Tag::Link { ref dest_url, .. } | Tag::Image { ref dest_url, .. }) => {
+                let safe = safe_url(dest_url);
+                kept.push(safe);
+                safe.then_some(event)
+            }
+            Event::End(TagEnd::Link | TagEnd::Image) => {
+                kept.pop().unwrap_or(false).then_some(event)
+            }
+            other => Some(other),
+        });
+    let mut html = String::with_capacity(text.len() * 3 / 2);
+    pulldown_cmark::html::push_html(&mut html, events);
+    html
+}
+
+/// A web or mail address, or one relative to the page (no scheme before its first `/`, `?` or `#`).
+fn safe_url(url: &str) -> bool {
+    let lower = url.trim().to_ascii_lowercase();
+    let scheme_end = lower.find(':');
+    let path_start = lower.find(['/', '?', '#']);
+    match scheme_end {
+        None => true,
+        Some(colon) if path_start.is_some_and(|p| p < colon) => true,
+        Some(_) => {
+            lower.starts_with("https://")
+                || lower.starts_with("http://")
+                || lower.starts_with("mailto:")
+        }
+    }
 }
 
 /// Ends a responder's text with a full stop unless it already ends a sentence, so fields join into
@@ -182,5 +245,56 @@ mod tests {
         register(&mut env, &Config::new("x"));
         let out = env.render_str("{{ 'SEV1' | severity_label }}", ()).unwrap();
         assert_eq!(out, "SEV1 (critical)");
+    }
+
+    /// The public post-mortem on the status page: its structure becomes HTML, and nothing in it
+    /// can run on the reader's page.
+    #[test]
+    fn markdown_becomes_html_that_runs_nothing() {
+        let html = super::markdown_html(
+            "# Title\n\n## Root cause\n\n- one\n- two <script>alert(1)</script>\n\n\
+             <img src=x onerror=alert(1)>\n\n[ok](https://example.com/a) [bad](javascript:alert(1)) \
+             [rel](../history.html) [mail](mailto:a@example.com) \
+             [tab](java\tscript:alert(1)) ![pic](data:image/png;base64,xx)\n\n\
+             | a | b |\n| - | - |\n| 1 | 2 |\n",
+            2,
+        );
+        assert!(
+            html.contains("<h3>Title</h3>") && html.contains("<h4>Root cause</h4>"),
+            "{html}"
+        );
+        assert!(html.contains("<li>one</li>"), "{html}");
+        assert!(
+            html.contains("&lt;script&gt;") && !html.contains("<script"),
+            "{html}"
+        );
+        assert!(
+            html.contains("&lt;img src=x onerror=alert(1)&gt;") && !html.contains("<img"),
+            "{html}"
+        );
+        assert!(
+            html.contains(r#"<a href="https://example.com/a">ok</a>"#),
+            "{html}"
+        );
+        assert!(
+            html.contains(r#"<a href="../history.html">rel</a>"#),
+            "{html}"
+        );
+        assert!(
+            html.contains(r#"<a href="mailto:a@example.com">mail</a>"#),
+            "{html}"
+        );
+        assert!(
+            !html.contains("href=\"java") && !html.contains("src=\"data"),
+            "{html}"
+        );
+        assert!(
+            html.contains(" bad ") && html.contains(" pic</p>"),
+            "the text stays: {html}"
+        );
+        assert!(html.contains("<td>1</td>"), "{html}");
+        // Headings never go past h6.
+        assert!(super::markdown_html("##### deep", 3).contains("<h6>deep</h6>"));
+        assert_eq!(super::markdown_html("# top", 0), "<h1>top</h1>\n");
     }
 }

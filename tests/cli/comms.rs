@@ -809,6 +809,18 @@ fn the_public_postmortem_is_customer_safe_and_published_once_released() {
         public.trim()
     );
     assert_eq!(published["postmortem_published_at"], "2026-11-18T12:00:00Z");
+    // The incident's page shows it as a document under the page's own headings, not as Markdown
+    // source; an HTML5 parser reads the page.
+    let page = std::fs::read_to_string(site.join(format!("incidents/{id}.html"))).unwrap();
+    assert!(
+        page.contains("<h2>Post-incident review</h2>")
+            && page.contains("<h4>Root cause</h4>")
+            && page.contains("<h4>What we are changing</h4>")
+            && page.contains("<li>"),
+        "{page}"
+    );
+    assert!(!page.contains("## Root cause"), "{page}");
+    crate::statuspage::site_check(&site);
     repo.ok(&["pir", id, "--unpublish"]);
     repo.ok(&["publish", "--out", site.to_str().unwrap()]);
     let incidents: serde_json::Value =

@@ -37,7 +37,7 @@ fn indicator(site: &Path) -> (String, String) {
 }
 
 /// Runs the independent readers over a published site; returns what they counted.
-fn site_check(site: &Path) -> String {
+pub fn site_check(site: &Path) -> String {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let out = std::process::Command::new("python3")
         .arg(root.join("tests/tools/site_check.py"))
