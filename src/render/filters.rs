@@ -254,7 +254,7 @@ mod tests {
         let html = super::markdown_html(
             "# Title\n\n## Root cause\n\n- one\n- two <script>alert(1)</script>\n\n\
              <img src=x onerror=alert(1)>\n\n[ok](https://example.com/a) [bad](javascript:alert(1)) \
-             [rel](../history.html) [mail](mailto:a@example.com) \
+             [rel](../history.html) [mail](mailto:a@example.com) [wiki](/w/Special:Search) \
              [tab](java\tscript:alert(1)) ![pic](data:image/png;base64,xx)\n\n\
              | a | b |\n| - | - |\n| 1 | 2 |\n",
             2,
@@ -282,6 +282,11 @@ mod tests {
         );
         assert!(
             html.contains(r#"<a href="mailto:a@example.com">mail</a>"#),
+            "{html}"
+        );
+        // A colon after the path starts is no scheme.
+        assert!(
+            html.contains(r#"<a href="/w/Special:Search">wiki</a>"#),
             "{html}"
         );
         assert!(

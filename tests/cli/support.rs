@@ -208,7 +208,7 @@ impl Repo {
         std::fs::write(path, text).unwrap();
     }
 
-    /// Adds `n` loose objects to `objects/17`, the folder git counts to decide whether
+    /// Adds `n` new loose objects to `objects/17`, the folder git counts to decide whether
     /// `git gc --auto` has work (with `gc.auto = 1`, two are over the limit).
     pub fn fill_objects_17(&self, n: usize) {
         use sha1::{Digest, Sha1};
@@ -216,7 +216,9 @@ impl Repo {
         for k in 0.. {
             let text = format!("filler {k}\n");
             let id = Sha1::digest(format!("blob {}\0{text}", text.len()));
-            if id[0] == 0x17 {
+            let hex: String = id.iter().map(|b| format!("{b:02x}")).collect();
+            let file = self.root.join(".git/objects/17").join(&hex[2..]);
+            if id[0] == 0x17 && !file.exists() {
                 self.write("filler.txt", &text);
                 self.git(&["hash-object", "-w", "filler.txt"]);
                 made += 1;

@@ -1051,3 +1051,81 @@ fn changes_pack_loose_objects_when_git_would() {
     );
     assert!(repo.read(id).contains("packed"));
 }
+
+/// git's rule, to the object: `git gc --auto` is started only when `objects/17` holds more loose
+/// objects than `gc.auto` spread over 256 folders (here 257 → 2), counting only object files. A
+/// `git` earlier on the PATH records what `incident` starts.
+#[test]
+fn git_gc_is_started_only_past_gits_own_limit() {
+    use std::os::unix::fs::PermissionsExt;
+    let repo = Repo::example("acme", "2026-11-18T12:00:00Z");
+    let id = "2026-11-18-api-elevated-errors";
+    let real_git = std::process::Command::new("sh")
+        .args(["-c", "command -v git"])
+        .output()
+        .unwrap();
+    let real_git = String::from_utf8(real_git.stdout)
+        .unwrap()
+        .trim()
+        .to_string();
+    let bin = repo.home.path().join("fake-bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let calls = repo.home.path().join("git-calls");
+    std::fs::write(
+        bin.join("git"),
+        format!(
+            "#!/bin/sh\ncase \"$1\" in gc) echo \"$*\" >> '{}'; exit 0;; esac\nexec '{real_git}' \"$@\"\n",
+            calls.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(bin.join("git"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
+    let folder = repo.root.join(".git/objects/17");
+    let objects = || {
+        std::fs::read_dir(&folder)
+            .map(|d| {
+                d.filter(|e| e.as_ref().unwrap().file_name().len() == 38)
+                    .count()
+            })
+            .unwrap_or(0)
+    };
+    repo.git(&["config", "gc.auto", "257"]);
+    repo.fill_objects_17(2 - objects().min(2));
+    // Not an object: a hex name of the wrong length.
+    std::fs::write(folder.join("abc"), "").unwrap();
+
+    let started = |text: &str| {
+        let before = std::fs::read_to_string(&calls).unwrap_or_default();
+        let out = repo
+            .cmd()
+            .env("PATH", &path)
+            .args(["log", id, text])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let after = std::fs::read_to_string(&calls).unwrap_or_default();
+        after[before.len()..].to_string()
+    };
+    let at_limit = started("at the limit");
+    // The change's own five objects land in `objects/17` now and then: git's rule decides.
+    assert_eq!(
+        at_limit.is_empty(),
+        objects() <= 2,
+        "{at_limit:?}, {} objects",
+        objects()
+    );
+    repo.fill_objects_17(1);
+    let over = started("over the limit");
+    assert_eq!(over, "gc --auto --quiet\n");
+    repo.git(&["config", "maintenance.auto", "false"]);
+    assert_eq!(
+        started("maintenance on a schedule"),
+        "",
+        "maintenance.auto = false"
+    );
+}
