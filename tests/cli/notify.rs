@@ -1013,15 +1013,8 @@ fn a_run_that_delivered_lets_git_pack_the_ledger() {
         .map(str::to_string)
         .collect();
     assert_eq!(stamps.len(), delivered);
-    let loose = |oid: &String| {
-        repo.root
-            .join(".git/objects")
-            .join(&oid[..2])
-            .join(&oid[2..])
-            .exists()
-    };
     assert!(
-        repo.wait_for_gc(|| !stamps.iter().any(loose)),
+        repo.wait_for_gc(|| !stamps.iter().any(|s| repo.is_loose(s))),
         "the ledger's stamps were packed"
     );
     // Read from the pack, nothing is sent twice.

@@ -230,6 +230,15 @@ impl Repo {
         std::fs::remove_file(self.root.join("filler.txt")).unwrap();
     }
 
+    /// Whether object `oid` is still a loose file (not packed).
+    pub fn is_loose(&self, oid: &str) -> bool {
+        self.root
+            .join(".git/objects")
+            .join(&oid[..2])
+            .join(&oid[2..])
+            .exists()
+    }
+
     /// Waits (up to 20 s) for a background `git gc` to make `done` true.
     pub fn wait_for_gc(&self, done: impl Fn() -> bool) -> bool {
         let start = std::time::Instant::now();

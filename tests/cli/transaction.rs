@@ -1019,13 +1019,6 @@ fn a_small_command_runs_on_small_pages_and_its_hooks_inherit_them() {
 fn changes_pack_loose_objects_when_git_would() {
     let repo = Repo::example("acme", "2026-11-18T12:00:00Z");
     let id = "2026-11-18-api-elevated-errors";
-    let loose = |oid: &str| {
-        repo.root
-            .join(".git/objects")
-            .join(&oid[..2])
-            .join(&oid[2..])
-            .exists()
-    };
     // Two loose objects in `objects/17`, over the limit of one per folder that `gc.auto = 1` gives.
     repo.fill_objects_17(2);
 
@@ -1033,14 +1026,14 @@ fn changes_pack_loose_objects_when_git_would() {
     repo.ok(&["log", id, "not packed"]);
     let first = repo.git(&["rev-parse", "HEAD"]).trim().to_string();
     std::thread::sleep(std::time::Duration::from_millis(500));
-    assert!(loose(&first), "gc.auto = 0: the commit stays loose");
+    assert!(repo.is_loose(&first), "gc.auto = 0: the commit stays loose");
 
     repo.git(&["config", "gc.auto", "1"]);
     repo.ok(&["log", id, "packed"]);
     let second = repo.git(&["rev-parse", "HEAD"]).trim().to_string();
     // git packs in the background, as after `git commit`.
     assert!(
-        repo.wait_for_gc(|| !loose(&first) && !loose(&second)),
+        repo.wait_for_gc(|| !repo.is_loose(&first) && !repo.is_loose(&second)),
         "both commits were packed"
     );
     let fsck = repo.git_output(&["fsck", "--no-dangling"]);
