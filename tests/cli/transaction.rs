@@ -1101,8 +1101,16 @@ fn git_gc_is_started_only_past_gits_own_limit() {
             "{}",
             String::from_utf8_lossy(&out.stderr)
         );
-        let after = std::fs::read_to_string(&calls).unwrap_or_default();
-        after[before.len()..].to_string()
+        // git gc is started in the background and `log` does not wait for it: give it time to
+        // write its call (it does within milliseconds; a gc that was not started never does).
+        let deadline = std::time::Instant::now() + std::time::Duration::from_millis(500);
+        loop {
+            let after = std::fs::read_to_string(&calls).unwrap_or_default();
+            if after.len() > before.len() || std::time::Instant::now() > deadline {
+                break after[before.len()..].to_string();
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
     };
     let at_limit = started("at the limit");
     // The change's own five objects land in `objects/17` now and then: git's rule decides.
