@@ -742,7 +742,18 @@ impl Store {
 
     /// The path of a record relative to the incident repo, as findings and messages name it.
     pub fn record_file(&self, id: &str) -> String {
-        relative_record_path(id).display().to_string()
+        let mut file = String::new();
+        self.push_record_file(id, &mut file);
+        file
+    }
+
+    /// [`Store::record_file`] appended to `out`: `check` names a file for each of 100,000 records,
+    /// where a path built by joins is five allocations.
+    pub fn push_record_file(&self, id: &str, out: &mut String) {
+        use std::path::MAIN_SEPARATOR_STR as SEP;
+        for part in [INCIDENTS_DIR, SEP, year_folder(id), SEP, id, ".yaml"] {
+            out.push_str(part);
+        }
     }
 
     /// git needs an e-mail on every commit; one acting `--as carol` gets the address the people list

@@ -433,3 +433,54 @@ fn readme_documents_every_flag_its_quick_start_uses() {
     }
     assert!(checked > 20, "{checked}");
 }
+
+/// `check` writes a long report in pieces of about a megabyte: the text is still every finding of
+/// its JSON, once each, in order, one newline apart, past several piece boundaries.
+#[test]
+fn a_long_check_report_is_every_finding_once_in_order() {
+    let mut repo = Repo::new();
+    repo.at("2026-10-01T08:00:00Z");
+    let id = repo.declare("Search slow", &["--sev", "SEV2", "--service", "search"]);
+    repo.at("2026-10-01T09:00:00Z").ok(&["resolve", &id]);
+    let record = repo.read(&id);
+    let year = &id[..4];
+    // Resolved without a post-mortem, long past the policy's promise: a warning each.
+    for n in 0..8_000 {
+        let copy = format!("{id}-{n:04}");
+        repo.write(
+            &format!("incidents/{year}/{copy}.yaml"),
+            &record.replace(&format!("id: {id}\n"), &format!("id: {copy}\n")),
+        );
+    }
+    repo.at("2026-11-25T10:00:00Z");
+    let text = repo.ok(&["check"]);
+    let json: serde_json::Value = serde_json::from_str(&repo.ok(&["--json", "check"])).unwrap();
+    let findings = json["findings"].as_array().unwrap();
+    assert!(findings.len() > 8_000, "{} findings", findings.len());
+    let mut expected: String = findings
+        .iter()
+        .map(|f| {
+            let s = |k: &str| f[k].as_str().unwrap().to_string();
+            format!(
+                "{}: {}: {}: {}\n  fix: {}\n",
+                s("level"),
+                s("file"),
+                s("field"),
+                s("problem"),
+                s("fix")
+            )
+        })
+        .collect();
+    expected += &format!(
+        "checked {} incident(s): 0 error(s), {} warning(s)\n",
+        json["incidents"],
+        findings.len()
+    );
+    assert!(
+        text.len() > 2 << 20,
+        "{} bytes: fewer than three pieces",
+        text.len()
+    );
+    assert_eq!(text.len(), expected.len());
+    assert!(text == expected, "the report differs from its findings");
+}
