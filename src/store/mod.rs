@@ -996,21 +996,27 @@ fn par_map_ids<U: Send>(ids: &[String], f: impl Fn(&String) -> U + Sync) -> Vec<
 /// never half of either. A new file gets the mode the umask gives (0644 under 022) and an existing
 /// file keeps its mode, so a web server running as another user can read what `publish` wrote.
 pub fn write_atomically(path: &Path, content: &[u8]) -> Result<()> {
-    write_atomically_via(path, content, None, true)
+    write_atomically_via(path, &[content], None, true)
 }
 
 /// [`write_atomically`] without the fsync: readers still see the old file or the new one, never
 /// half of either, but a power cut may lose the new content. For output that is rebuilt from the
 /// repo on the next run (`publish`), where thousands of fsyncs would cost seconds.
 pub fn replace_file(path: &Path, content: &[u8]) -> Result<()> {
-    write_atomically_via(path, content, None, false)
+    write_atomically_via(path, &[content], None, false)
+}
+
+/// [`replace_file`] with the content in pieces (a header and a 28 MB body), so no copy of the
+/// whole is made.
+pub fn replace_file_parts(path: &Path, parts: &[&[u8]]) -> Result<()> {
+    write_atomically_via(path, parts, None, false)
 }
 
 /// [`write_atomically`] with the temporary file made in `temp_dir` when given (on the same file
 /// system; else beside the target).
 fn write_atomically_via(
     path: &Path,
-    content: &[u8],
+    content: &[&[u8]],
     temp_dir: Option<&Path>,
     durable: bool,
 ) -> Result<()> {
@@ -1029,7 +1035,9 @@ fn write_atomically_via(
             .with_context(|| format!("cannot create a temporary file in `{}`", in_dir.display()))
     };
     let mut tmp = make(temp_dir.unwrap_or(dir))?;
-    tmp.write_all(content)?;
+    for part in content {
+        tmp.write_all(part)?;
+    }
     if durable {
         tmp.as_file().sync_all()?;
     }
