@@ -162,6 +162,7 @@ fn print_table(sizes: &[usize], rows: &[Row]) {
         print!("| {} |", row.label);
         for cell in &row.cells {
             match cell {
+                Some(t) if t.median.is_nan() => print!(" {:.0} MB |", t.rss_mb),
                 Some(t) => print!(" {} ({}), {:.0} MB |", ms(t.median), ms(t.min), t.rss_mb),
                 None => print!(" |"),
             }
@@ -348,8 +349,34 @@ fn bench_size(repo: &Path, bin: &Path, ids: &[String], n: usize) -> Vec<(String,
     // Issue 14's target, set at 10,000 incidents.
     let notify = if big { String::new() } else { under(&t, 50.0) };
     push("`incident notify` (nothing to send)", notify, t);
+
+    // Issue 12's memory row: the most any `incident` command above took.
+    let (label, peak) = out
+        .iter()
+        .filter(|(label, _, _)| label.starts_with("`incident"))
+        .map(|(label, _, t)| (label.clone(), t.rss_mb))
+        .max_by(|a, b| a.1.total_cmp(&b.1))
+        .expect("incident rows");
+    let limit = if big { 200.0 } else { 60.0 };
+    let target = format!(
+        "< {limit:.0} MB ({}, {label})",
+        if peak < limit { "met" } else { "NOT met" }
+    );
+    println!("{n:>7} {PEAK_ROW:<50} {peak:>29.1}MB  {target}");
+    out.push((
+        PEAK_ROW.to_string(),
+        target,
+        Timing {
+            median: f64::NAN,
+            min: f64::NAN,
+            rss_mb: peak,
+        },
+    ));
     out
 }
+
+/// The row that holds only a peak: the most memory any `incident` command took at that size.
+const PEAK_ROW: &str = "peak RSS, any `incident` command";
 
 /// A ratio to the git command held against its limit, as the table shows it.
 fn at_most(ratio: f64, limit: f64) -> String {
