@@ -1,7 +1,7 @@
 //! Hints to the allocator the binary runs on (mimalloc; see `main.rs`), chosen by what the command
 //! is about to do. They must come before the first allocation (the binary gives them before
-//! `main`): mimalloc reads its options, and takes its first pages, when it sets up its memory. Where another allocator runs (the library's own tests) they change nothing that
-//! matters.
+//! `main`): mimalloc reads its options, and takes its first pages, when it sets up its memory.
+//! Where another allocator runs (the library's own tests) they change nothing that matters.
 
 use std::ffi::OsStr;
 
