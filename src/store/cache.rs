@@ -693,6 +693,7 @@ impl EntryWriter {
 
     fn push(&mut self, id: &str, stamp: &Stamp, value: &[u8]) {
         if self.count == 0 {
+            // The ID, the value and the stamp (48 bytes); the two lengths fit in the quarter spare.
             let first = id.len() + value.len() + 48;
             self.p.bytes.reserve(sized_for(first, self.expected));
         }
@@ -717,7 +718,7 @@ impl EntryWriter {
 
 /// Room for `count` values about as large as the first (`first` bytes), with a quarter to spare:
 /// pages reserved but never written cost no memory.
-pub(super) fn sized_for(first: usize, count: usize) -> usize {
+fn sized_for(first: usize, count: usize) -> usize {
     first
         .saturating_mul(count)
         .saturating_add(first.saturating_mul(count) / 4)
@@ -743,9 +744,6 @@ fn write_body(path: &Path, body: Vec<u8>) {
         crc32fast::hash(&body),
         body.len()
     );
-    if let Some(dir) = path.parent() {
-        let _ = fs::create_dir_all(dir);
-    }
     // Header and body written one after the other: joined, they were a second copy of the body
     // at the moment the first run after a clone peaks (28 MB at 100,000 records).
     let _ = super::replace_file_parts(path, &[header.as_bytes(), &body]);

@@ -750,10 +750,7 @@ impl Store {
     /// [`Store::record_file`] appended to `out`: `check` names a file for each of 100,000 records,
     /// where a path built by joins is five allocations.
     pub fn push_record_file(&self, id: &str, out: &mut String) {
-        use std::path::MAIN_SEPARATOR_STR as SEP;
-        for part in [INCIDENTS_DIR, SEP, year_folder(id), SEP, id, ".yaml"] {
-            out.push_str(part);
-        }
+        push_in_year_folder(INCIDENTS_DIR, id, out);
     }
 
     /// git needs an e-mail on every commit; one acting `--as carol` gets the address the people list
@@ -864,9 +861,17 @@ fn relative_record_path(id: &str) -> PathBuf {
 
 /// `<dir>/<year>/<id>.yaml`, the year being [`year_folder`]'s.
 fn in_year_folder(dir: &str, id: &str) -> PathBuf {
-    Path::new(dir)
-        .join(year_folder(id))
-        .join(format!("{id}.yaml"))
+    let mut path = String::new();
+    push_in_year_folder(dir, id, &mut path);
+    PathBuf::from(path)
+}
+
+/// [`in_year_folder`] appended to a string: the one place the layout is spelt out.
+fn push_in_year_folder(dir: &str, id: &str, out: &mut String) {
+    use std::path::MAIN_SEPARATOR_STR as SEP;
+    for part in [dir, SEP, year_folder(id), SEP, id, ".yaml"] {
+        out.push_str(part);
+    }
 }
 
 /// The folder a record's year puts it in: the ID's first four characters, else `other`.
