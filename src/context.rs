@@ -14,6 +14,8 @@ use std::path::PathBuf;
 
 pub struct Context {
     pub dir: PathBuf,
+    /// The user's home folder (`HOME`), which no command fills with generated files.
+    pub home: Option<PathBuf>,
     pub now: DateTime<Utc>,
     author_flag: Option<String>,
     pub out: Output,
@@ -56,6 +58,9 @@ impl Context {
             .filter(|a| !a.trim().is_empty());
         Ok(Context {
             dir,
+            home: std::env::var_os("HOME")
+                .filter(|h| !h.is_empty())
+                .map(PathBuf::from),
             now,
             author_flag,
             out: Output {

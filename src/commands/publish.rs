@@ -83,6 +83,12 @@ fn remove_aged_out(out: &std::path::Path, written: &[String], check: bool) -> Re
 
 pub fn run(ctx: &Context, args: Args) -> Result<()> {
     let store = ctx.store()?;
+    let out = if args.out.is_absolute() {
+        args.out.clone()
+    } else {
+        ctx.dir.join(&args.out)
+    };
+    store.check_output_folder(&out, ctx.home.as_deref())?;
     // Only incidents the page can show are read in full; the summaries (cached) say which.
     let horizon = crate::render::publish::horizon(ctx.now, args.days);
     // Chosen from the packed summaries in place: owned summaries of 100,000 incidents would be
@@ -112,16 +118,19 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
         .load_all_maintenance()
         .context("cannot publish while a maintenance record is broken")?;
     let renderer = Renderer::new(Some(store.root()), store.config());
-    let out = if args.out.is_absolute() {
-        args.out.clone()
-    } else {
-        ctx.dir.join(&args.out)
-    };
+
     // Each file is compared with what is there and replaced only when it differs, as it is
     // rendered, so the site is never all in memory and an unchanged page keeps its mtime.
     let changed: Mutex<Vec<String>> = Mutex::new(Vec::new());
     let written: Mutex<Vec<String>> = Mutex::new(Vec::new());
     let write = |name: &str, content: String| -> Result<()> {
+        // Every name is built from checked IDs; this keeps a future slip from writing elsewhere.
+        let plain = std::path::Path::new(name)
+            .components()
+            .all(|c| matches!(c, std::path::Component::Normal(_)));
+        if !plain {
+            bail!("refusing to publish `{name}`: it would be written outside `--out`");
+        }
         written.lock().expect("not poisoned").push(name.to_string());
         let path = out.join(name);
         let existing = std::fs::read(&path);

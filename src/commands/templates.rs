@@ -77,8 +77,16 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
                     }
                 }
             };
+            let dir = store.root().join(TEMPLATES_DIR);
+            refuse_outside_repo(store.root(), &dir)?;
             for (name, source) in wanted {
-                let path = store.root().join(TEMPLATES_DIR).join(format!("{name}.j2"));
+                let path = dir.join(format!("{name}.j2"));
+                if path.is_symlink() {
+                    bail!(
+                        "refusing to export to `{}`: it is a symbolic link, and exports are written only inside the repo; remove the link first",
+                        path.display()
+                    );
+                }
                 if path.exists() && !force {
                     ctx.out.line(format!(
                         "kept {} (exists; --force to overwrite)",
@@ -94,4 +102,21 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
             )
         }
     }
+}
+
+/// `templates/` must be a folder of the repo itself: a symbolic link to elsewhere would make an
+/// export write outside the repo.
+fn refuse_outside_repo(root: &std::path::Path, dir: &std::path::Path) -> Result<()> {
+    if !dir.exists() {
+        return Ok(());
+    }
+    let real = std::fs::canonicalize(dir)?;
+    if !real.starts_with(root) || dir.is_symlink() {
+        bail!(
+            "refusing to export into `{}`: it leads to `{}`, outside the repo; exports are written only inside the repo, so make `{TEMPLATES_DIR}/` a plain folder",
+            dir.display(),
+            real.display()
+        );
+    }
+    Ok(())
 }

@@ -149,6 +149,8 @@ pub fn status_among(
 fn component_change(text: &str) -> Option<(&str, ComponentStatus, bool)> {
     let rest = text.strip_prefix("component ")?;
     let (id, change) = rest.split_once(": ")?;
+    // A hand-edited event naming `../x` is no component: the name would become a feed's path.
+    super::check_name("service", id).ok()?;
     let (to, added) = match change.strip_suffix(ADDED) {
         Some(to) => (to, true),
         None => (change, false),

@@ -438,6 +438,7 @@ fn is_false(b: &bool) -> bool {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Incident {
     pub version: u32,
+    #[serde(deserialize_with = "super::name::record_id")]
     pub id: String,
     pub title: String,
     #[serde(default)]
@@ -447,7 +448,7 @@ pub struct Incident {
     /// A practice incident (tabletop or game day): listed apart and left out of metrics.
     #[serde(default, skip_serializing_if = "is_false")]
     pub drill: bool,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::name::services")]
     pub services: Vec<String>,
     /// Free labels teams filter and group by (`database`, `customer-facing`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -487,6 +488,7 @@ pub struct Incident {
 /// stays within a few megabytes. Field names are the record's own.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct IncidentSummary {
+    #[serde(deserialize_with = "super::name::record_id")]
     pub id: String,
     pub title: String,
     #[serde(default)]
@@ -495,7 +497,7 @@ pub struct IncidentSummary {
     pub status: Status,
     #[serde(default, skip_serializing_if = "is_false")]
     pub drill: bool,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::name::services")]
     pub services: Vec<String>,
     #[serde(default)]
     pub roles: RoleList,
@@ -590,13 +592,14 @@ pub fn lasted(
 /// Serialisable so the store can cache it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PublicView {
+    #[serde(deserialize_with = "super::name::record_id")]
     pub id: String,
     pub title: String,
     pub severity: Severity,
     pub status: Status,
     #[serde(default)]
     pub drill: bool,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::name::services")]
     pub services: Vec<String>,
     #[serde(default)]
     pub started_at: Option<DateTime<Utc>>,

@@ -79,10 +79,11 @@ pub struct MaintenanceUpdate {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Maintenance {
     pub version: u32,
+    #[serde(deserialize_with = "super::name::record_id")]
     pub id: String,
     pub title: String,
     pub status: MaintenanceStatus,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::name::services")]
     pub services: Vec<String>,
     pub scheduled_for: DateTime<Utc>,
     pub scheduled_until: DateTime<Utc>,

@@ -74,6 +74,7 @@ impl NotifyConfig {
 /// variables it names, so no secret is ever written to the repo.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NotifyTarget {
+    #[serde(deserialize_with = "super::name::target")]
     pub id: String,
     /// `slack`, `teams`, `mattermost`, `discord`, `pagerduty`, `webhook` or `email`.
     pub kind: String,
@@ -127,13 +128,18 @@ pub struct StatusPageConfig {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct Service {
+    #[serde(deserialize_with = "super::name::service")]
     pub id: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// The `component_groups` entry it is shown under.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "super::name::optional_group"
+    )]
     pub group: Option<String>,
     /// Whether the page shows its uptime bars (Statuspage's `showcase`); default yes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -151,6 +157,7 @@ pub struct Service {
 /// A heading services are listed under on the status page.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ComponentGroup {
+    #[serde(deserialize_with = "super::name::group")]
     pub id: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,

@@ -107,6 +107,75 @@ pub fn check_record_id(id: &str) -> Result<(), super::ModelError> {
     }
 }
 
+/// Serde's side of [`check_name`]: a name read from a record or `.incident.yaml` that would become a
+/// file path (a service, a component group, a notify target) is refused while the file is parsed,
+/// so the error names the file and line, and no reader ever sees it.
+pub mod name {
+    use serde::{Deserialize, Deserializer, de::Error};
+
+    fn checked<E: Error>(what: &str, name: String) -> Result<String, E> {
+        super::check_name(what, &name).map_err(E::custom)?;
+        Ok(name)
+    }
+
+    /// A service's or component's ID (`services[].id` in the policy).
+    pub fn service<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+        checked("service", String::deserialize(d)?)
+    }
+
+    /// A component group's ID.
+    pub fn group<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+        checked("component group", String::deserialize(d)?)
+    }
+
+    /// The group a service is shown under.
+    pub fn optional_group<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+        Option::<String>::deserialize(d)?
+            .map(|g| checked("component group", g))
+            .transpose()
+    }
+
+    /// A notify target's ID (it names the ledger's refs).
+    pub fn target<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+        checked("notify target", String::deserialize(d)?)
+    }
+
+    /// The services a record affects.
+    pub fn services<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+        Vec::<String>::deserialize(d)?
+            .into_iter()
+            .map(|s| checked("service", s))
+            .collect()
+    }
+
+    /// A record's own ID: [`super::check_read_id`]'s rule, so an ID with shell syntax never
+    /// reaches a completion, a path or a URL.
+    pub fn record_id<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+        let id = String::deserialize(d)?;
+        super::check_read_id(&id).map_err(D::Error::custom)?;
+        Ok(id)
+    }
+}
+
+/// What an ID read from a file name or a record may be: [`check_name`]'s rule, no white space and
+/// none of the characters a shell gives meaning to. Stricter than that is [`check_record_id`], for
+/// IDs the tool makes; a hand-made record may keep letters outside ASCII (`zürich`).
+pub fn check_read_id(id: &str) -> Result<(), super::ModelError> {
+    check_name("incident ID", id)?;
+    const SHELL: &[char] = &[
+        '$', '`', ';', '&', '|', '<', '>', '(', ')', '{', '}', '[', ']', '\'', '"', '\\', '*', '?',
+        '!', '#', '~', '=', '%', '^',
+    ];
+    if let Some(c) = id.chars().find(|c| c.is_whitespace() || SHELL.contains(c)) {
+        return Err(super::ModelError::Invalid(format!(
+            "incident ID `{}` is not valid: `{}` means something to a shell; use letters, digits and `-` (like 2026-11-25-checkout-down), and rename the file to match",
+            id.escape_debug(),
+            c.escape_debug()
+        )));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -142,6 +211,12 @@ mod tests {
         for bad in ["a/b", "..", "../x", "", "  ", ".hidden", "a\\b"] {
             assert!(check_name("incident ID", bad).is_err(), "{bad:?}");
         }
+        for bad in [
+            "$(id)", "a`id`", "a;b", "a b", "a\tb", "a|b", "a>b", "x$HOME",
+        ] {
+            assert!(check_read_id(bad).is_err(), "{bad:?}");
+        }
+        assert!(check_read_id("2026-11-1é-zürich-日本").is_ok());
         assert!(check_name("role", "scribe").is_ok());
     }
 }

@@ -37,10 +37,11 @@ use sha1::{Digest, Sha1};
 use std::fs;
 use std::path::{Path, PathBuf};
 
-/// Bumped whenever the JSON caches' layout changes: an older file is then simply ignored.
-const FORMAT: u32 = 1;
+/// Bumped whenever the JSON caches' layout changes, or what a record may hold does (3: names that
+/// become paths are checked while parsing): an older file is then simply ignored.
+const FORMAT: u32 = 2;
 /// The same for the binary record caches.
-const RECORD_FORMAT: u32 = 2;
+const RECORD_FORMAT: u32 = 3;
 
 /// A reader type whose records may be cached: it names its file, says which record type it is
 /// read from, and how it is packed.

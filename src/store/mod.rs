@@ -233,7 +233,37 @@ impl Store {
 
     /// Makes `dir` an incident repo: `git init` where needed, the policy file and `incidents/`, one
     /// commit. A second run changes nothing.
+    /// Makes `dir` an incident repo. A refusal or failure leaves nothing behind: the folders it
+    /// created and a git repository it initialised are removed again.
     pub fn init(
+        dir: &Path,
+        config: &Config,
+        author: &Author,
+        now: DateTime<Utc>,
+    ) -> Result<InitOutcome> {
+        let absolute = std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf());
+        // The topmost folder this call creates, if any.
+        let first_missing = absolute
+            .ancestors()
+            .take_while(|a| !a.exists())
+            .last()
+            .map(Path::to_path_buf);
+        let had_git = absolute.join(".git").exists();
+        let result = Store::init_in(dir, config, author, now);
+        if result.is_err() {
+            if let Some(made) = &first_missing {
+                let _ = fs::remove_dir_all(made);
+            } else if !had_git {
+                let git = absolute.join(".git");
+                if git.is_dir() && Repository::open(&absolute).is_ok() {
+                    let _ = fs::remove_dir_all(git);
+                }
+            }
+        }
+        result
+    }
+
+    fn init_in(
         dir: &Path,
         config: &Config,
         author: &Author,
@@ -322,6 +352,40 @@ impl Store {
     }
 
     /// Every incident ID, sorted, from the file names alone (no parsing).
+    /// Refuses an output folder that `publish` (or any command writing a whole folder) must never
+    /// fill: the filesystem root, `home`, the repo's root, its `.git`, and the folders it keeps
+    /// records and templates in (or anything inside those). `out` need not exist yet.
+    pub fn check_output_folder(&self, out: &Path, home: Option<&Path>) -> Result<()> {
+        let out = resolve_existing_prefix(out);
+        let git_dir = fs::canonicalize(self.repo.path()).unwrap_or(self.repo.path().into());
+        let why = if out.parent().is_none() {
+            Some("the filesystem root".to_string())
+        } else if home.map(resolve_existing_prefix).as_deref() == Some(out.as_path()) {
+            Some("your home folder".to_string())
+        } else if out == self.root {
+            Some("the incident repo's own root".to_string())
+        } else if out.starts_with(&git_dir) {
+            Some("the repo's `.git` folder".to_string())
+        } else {
+            [
+                INCIDENTS_DIR,
+                MAINTENANCE_DIR,
+                "runbooks",
+                crate::render::TEMPLATES_DIR,
+            ]
+            .into_iter()
+            .find(|dir| out.starts_with(self.root.join(dir)))
+            .map(|dir| format!("the repo's `{dir}/` folder, which holds what the tool reads"))
+        };
+        match why {
+            None => Ok(()),
+            Some(why) => bail!(
+                "refusing to write the status page to `{}`: it is {why}, and the page's files would mix with (and replace) files that are not the page's; pass a folder of its own, such as `--out public` or `--out /tmp/status`",
+                out.display()
+            ),
+        }
+    }
+
     pub fn incident_ids(&self) -> Result<Vec<String>> {
         let dir = self.root.join(INCIDENTS_DIR);
         if cache::disabled() {
@@ -363,6 +427,7 @@ impl Store {
     }
 
     fn read_record(&self, id: &str) -> Result<String> {
+        model::check_read_id(id)?;
         let path = self.path_of(id);
         fs::read_to_string(&path)
             .with_context(|| format!("cannot read incident `{id}` ({})", path.display()))
@@ -406,6 +471,14 @@ impl Store {
         let root = self.root.as_path();
         par_map_ids(ids, |id| {
             let rel = relative_record_path(id);
+            // A file name that is no valid ID (`$(touch x).yaml`) is never read as a record.
+            if let Err(e) = model::check_read_id(id) {
+                return Err(StoreError::Parse {
+                    path: rel,
+                    line: None,
+                    message: format!("{e}; rename the file"),
+                });
+            }
             match fs::read_to_string(root.join(&rel)) {
                 Ok(text) => yaml::parse_fields::<T>(&text, &rel, T::FIELDS)
                     .and_then(|r| check_record_id(&r, id).map(|()| r))
@@ -875,6 +948,41 @@ fn push_in_year_folder(dir: &str, id: &str, out: &mut String) {
 }
 
 /// The folder a record's year puts it in: the ID's first four characters, else `other`.
+/// `path` made absolute with `.` and `..` taken away as written and its longest existing prefix
+/// resolved (symbolic links included), the rest appended: a folder about to be created compares
+/// like one that exists.
+fn resolve_existing_prefix(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let mut plain = PathBuf::new();
+    for part in absolute.components() {
+        match part {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                plain.pop();
+            }
+            other => plain.push(other),
+        }
+    }
+    let mut rest = Vec::new();
+    let mut existing = plain.as_path();
+    loop {
+        if let Ok(real) = fs::canonicalize(existing) {
+            return rest
+                .iter()
+                .rev()
+                .fold(real, |p: PathBuf, part| p.join(part));
+        }
+        match (existing.parent(), existing.file_name()) {
+            (Some(parent), Some(name)) => {
+                rest.push(name.to_owned());
+                existing = parent;
+            }
+            _ => return plain,
+        }
+    }
+}
+
 fn year_folder(id: &str) -> &str {
     id.get(..4)
         .filter(|y| y.chars().all(|c| c.is_ascii_digit()))

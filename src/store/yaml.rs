@@ -17,12 +17,28 @@ pub fn parse<T: DeserializeOwned>(text: &str, path: &Path) -> Result<T, StoreErr
             ),
         });
     }
+    if let Some(line) = too_deep(text) {
+        return Err(StoreError::Parse {
+            path: path.to_path_buf(),
+            line: Some(line),
+            message: format!(
+                "nesting deeper than {MAX_DEPTH} levels; no record or policy needs more than a few, and the YAML reader's time grows with the square of the depth"
+            ),
+        });
+    }
     serde_yaml::from_str(text).map_err(|e| {
-        let line = e.location().map(|l| l.line());
+        let mut line = e.location().map(|l| l.line());
         let mut message = e.to_string();
         // The library appends its own "at line N column M"; we name the line ourselves.
         if let Some(cut) = message.find(" at line ") {
             message.truncate(cut);
+        }
+        // A value refused by a field's own check is placed at the start of its mapping; the
+        // line the refused value is on is the one to fix.
+        if line.is_none_or(|l| l <= 1)
+            && let Some(found) = line_of_quoted(text, &message)
+        {
+            line = Some(found);
         }
         StoreError::Parse {
             path: path.to_path_buf(),
@@ -30,6 +46,114 @@ pub fn parse<T: DeserializeOwned>(text: &str, path: &Path) -> Result<T, StoreErr
             message: with_example(message),
         }
     })
+}
+
+/// The first line of `text` holding the first `quoted` value of `message`, if any.
+fn line_of_quoted(text: &str, message: &str) -> Option<usize> {
+    let (_, rest) = message.split_once('`')?;
+    let (value, _) = rest.split_once('`')?;
+    if value.is_empty() {
+        return None;
+    }
+    text.lines().position(|l| l.contains(value)).map(|n| n + 1)
+}
+
+/// How deep collections may nest in any file the tool reads. Records nest five levels, the policy
+/// six; the YAML reader's time grows with the square of the depth (minutes for a 500 KB file of
+/// brackets), so a deeper file is refused before it is parsed.
+pub const MAX_DEPTH: usize = 64;
+
+/// The line (1-based) where `text` first nests collections deeper than [`MAX_DEPTH`], if it does.
+/// One linear pass that over-counts rather than misses: block levels are the distinct indents open
+/// (plus `- ` and `? ` entries opened on one line), flow levels the open `[` and `{` outside quotes,
+/// comments and block scalars.
+pub fn too_deep(text: &str) -> Option<usize> {
+    let mut indents: Vec<usize> = Vec::new();
+    let mut flow = 0usize;
+    let mut quote: Option<u8> = None;
+    // The indent of the line that opened a block scalar (`|` or `>`) whose lines are being skipped.
+    let mut block_scalar: Option<usize> = None;
+    for (n, line) in text.lines().enumerate() {
+        let bytes = line.as_bytes();
+        let indent = bytes.iter().take_while(|&&b| b == b' ').count();
+        if let Some(parent) = block_scalar {
+            if indent > parent || line.trim().is_empty() {
+                continue;
+            }
+            block_scalar = None;
+        }
+        let mut depth_here = 0;
+        let mut i = indent;
+        if quote.is_none() && flow == 0 {
+            let rest = line[indent..].trim_end();
+            if rest.is_empty() || rest.starts_with('#') {
+                continue;
+            }
+            while indents.last().is_some_and(|&open| open >= indent) {
+                indents.pop();
+            }
+            indents.push(indent);
+            // `- - - x` opens one sequence per dash on one line.
+            while i + 1 < bytes.len() && matches!(bytes[i], b'-' | b'?') && bytes[i + 1] == b' ' {
+                depth_here += 1;
+                i += 2;
+                while i < bytes.len() && bytes[i] == b' ' {
+                    i += 1;
+                }
+            }
+        }
+        // Where a value may start: brackets there open a flow collection; elsewhere in block
+        // context they are text (`note: error [500]`).
+        let mut value_start = true;
+        let mut prev = b' ';
+        while i < bytes.len() {
+            let b = bytes[i];
+            match quote {
+                Some(b'"') if b == b'\\' => i += 1,
+                Some(q) if b == q => {
+                    // '' inside single quotes is an escaped quote, not the end.
+                    if q == b'\'' && bytes.get(i + 1) == Some(&b'\'') {
+                        i += 1;
+                    } else {
+                        quote = None;
+                    }
+                }
+                Some(_) => {}
+                None => match b {
+                    b'#' if prev == b' ' || prev == b'\t' => break,
+                    b'"' | b'\'' if value_start => quote = Some(b),
+                    b'[' | b'{' if flow > 0 || value_start => {
+                        flow += 1;
+                        value_start = true;
+                    }
+                    b']' | b'}' if flow > 0 => {
+                        flow -= 1;
+                        value_start = false;
+                    }
+                    b'|' | b'>' if flow == 0 && value_start => {
+                        block_scalar = Some(indent);
+                        break;
+                    }
+                    b' ' | b'\t' => {}
+                    b',' if flow > 0 => value_start = true,
+                    b':' | b'-' | b'?' => {
+                        value_start = (b == b':' && flow > 0)
+                            || bytes.get(i + 1).is_none_or(|c| *c == b' ' || *c == b'\t')
+                    }
+                    _ => value_start = false,
+                },
+            }
+            if indents.len() + depth_here + flow > MAX_DEPTH {
+                return Some(n + 1);
+            }
+            prev = b;
+            i += 1;
+        }
+        if indents.len() + depth_here + flow > MAX_DEPTH {
+            return Some(n + 1);
+        }
+    }
+    None
 }
 
 /// [`parse`] of only the top-level `fields` when `fields` is given and the text is a plain block
@@ -43,6 +167,7 @@ pub fn parse_fields<T: DeserializeOwned>(
     fields: Option<&[&str]>,
 ) -> Result<T, StoreError> {
     if let Some(head) = fields.and_then(|f| only_sections(text, f))
+        && too_deep(&head).is_none()
         && let Ok(value) = serde_yaml::from_str::<T>(&head)
     {
         return Ok(value);
@@ -919,5 +1044,46 @@ timeline:
             text.contains("incidents/2026/x.yaml") && text.contains("line 4"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_before_parsing_naming_file_and_line() {
+        let path = Path::new("incidents/2026/x.yaml");
+        let flow = format!(
+            "{RECORD}x: {}{}\n",
+            "[".repeat(100_000),
+            "]".repeat(100_000)
+        );
+        let err = parse::<Incident>(&flow, path).unwrap_err().to_string();
+        let last = RECORD.lines().count() + 1;
+        assert!(
+            err.contains("incidents/2026/x.yaml") && err.contains(&format!("line {last}")),
+            "{err}"
+        );
+        assert!(err.contains("deeper than 64"), "{err}");
+        let block: String = (0..70).map(|d| format!("{}k:\n", " ".repeat(d))).collect();
+        assert_eq!(too_deep(&block), Some(65));
+        let dashes = format!("x:\n{}y\n", "- ".repeat(80));
+        assert_eq!(too_deep(&dashes), Some(2));
+        let mixed = format!("a:\n  b: {}1{}\n", "{c: ".repeat(70), "}".repeat(70));
+        assert_eq!(too_deep(&mixed), Some(2));
+    }
+
+    #[test]
+    fn brackets_in_text_are_not_nesting() {
+        let text = format!(
+            "{RECORD}notes:\n- error [500] {}\n- '{}'\n- \"{}\"\n- |\n  {}\n  more\n- plain # {}\n- [a, 'b[', \"{{\", c]\n- it's [fine\n",
+            "[".repeat(100),
+            "[".repeat(100),
+            "{".repeat(100),
+            "[".repeat(100),
+            "[".repeat(100),
+        );
+        assert_eq!(too_deep(&text), None);
+        assert_eq!(too_deep(RECORD), None);
+        // Exactly the limit is fine; one more is not.
+        let at = |d: usize| format!("a: {}{}\n", "[".repeat(d), "]".repeat(d));
+        assert_eq!(too_deep(&at(MAX_DEPTH - 1)), None);
+        assert_eq!(too_deep(&at(MAX_DEPTH)), Some(1));
     }
 }

@@ -11,6 +11,7 @@ mod crash;
 mod edit;
 mod errors;
 mod followthrough;
+mod hostile;
 mod notify;
 mod output;
 mod scenario;

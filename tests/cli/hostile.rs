@@ -1,0 +1,202 @@
+//! Hostile input and half-done work (issue 22): names that would become paths, nesting that would
+//! hang the reader, and the doors a crashing laptop or a planted file could open.
+
+use crate::support::{Repo, walk};
+
+/// Every file under `dir`, for asserting that nothing appeared outside a folder.
+fn files_under(dir: &std::path::Path) -> Vec<String> {
+    walk(dir)
+}
+
+/// `incident check`'s report (stdout) and verdict (stderr), asserting exit 1.
+fn check_fails(repo: &Repo) -> String {
+    let out = repo.run(&["check"]);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+#[test]
+fn a_service_id_in_a_record_never_writes_outside_out_and_check_names_it() {
+    let repo = Repo::new();
+    let id = repo.declare("Checkout down", &["--update"]);
+    let path = repo.path_of(&id);
+    let text = repo.read(&id).replace(
+        "services:\n- checkout\n",
+        "services:\n- checkout\n- ../../../escaped\n",
+    );
+    assert!(text.contains("escaped"), "{text}");
+    std::fs::write(&path, &text).unwrap();
+    let before = files_under(repo.home.path());
+
+    let err = check_fails(&repo);
+    assert!(
+        err.contains(&format!("incidents/2026/{id}.yaml"))
+            && err.contains("service `../../../escaped`"),
+        "{err}"
+    );
+    assert!(err.contains("path characters"), "{err}");
+    let err = repo.fails(1, &["publish", "--out", "site"]);
+    assert!(err.contains(&format!("incidents/2026/{id}.yaml")), "{err}");
+    let after = files_under(repo.home.path());
+    let new: Vec<&String> = after.iter().filter(|f| !before.contains(f)).collect();
+    assert!(
+        new.iter().all(|f| !f.contains("escaped")),
+        "nothing named after the hostile service: {new:?}"
+    );
+    // The broken record is the only one refused: a fine one still reads.
+    repo.fails(1, &["show", &id]);
+}
+
+#[test]
+fn names_in_the_policy_that_would_be_paths_are_refused_naming_the_file() {
+    let repo = Repo::new();
+    let config = std::fs::read_to_string(repo.root.join(".incident.yaml")).unwrap();
+    for (from, to) in [
+        ("- id: search", "- id: ../search"),
+        ("- id: search", "- id: 'a/b'"),
+        ("- id: search", "- id: .hidden"),
+    ] {
+        std::fs::write(repo.root.join(".incident.yaml"), config.replace(from, to)).unwrap();
+        let err = repo.fails(1, &["list"]);
+        assert!(
+            err.contains(".incident.yaml") && err.contains("line "),
+            "{to}: {err}"
+        );
+    }
+}
+
+#[test]
+fn record_ids_with_shell_syntax_are_refused_by_every_reader() {
+    let repo = Repo::new();
+    let id = repo.declare("Checkout down", &[]);
+    let text = repo.read(&id);
+    for bad in [
+        "2026-11-25-$(touch pwned)",
+        "2026-11-25-a`id`",
+        "2026-11-25-a;b",
+        "2026-11-25-a b",
+    ] {
+        let dir = repo.root.join("incidents/2026");
+        let file = dir.join(format!("{bad}.yaml"));
+        let body = text.replace(&format!("id: {id}"), &format!("id: '{bad}'"));
+        std::fs::write(&file, body).unwrap();
+        let err = check_fails(&repo);
+        assert!(err.contains("is not valid"), "{bad}: {err}");
+        let out = repo.run(&["list", "--json"]);
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(!stdout.contains(bad), "{bad}: listed: {stdout}");
+        std::fs::remove_file(&file).unwrap();
+    }
+    assert!(!repo.root.join("pwned").exists());
+}
+
+#[test]
+fn deeply_nested_yaml_is_refused_at_once_naming_the_file() {
+    let repo = Repo::new();
+    let id = repo.declare("Checkout down", &[]);
+    let deep = format!("x_deep: {}{}\n", "[".repeat(200_000), "]".repeat(200_000));
+    std::fs::write(repo.path_of(&id), format!("{}{deep}", repo.read(&id))).unwrap();
+    let err = repo.fails(1, &["show", &id]);
+    assert!(
+        err.contains(&format!("incidents/2026/{id}.yaml")) && err.contains("deeper than 64"),
+        "{err}"
+    );
+    let err = check_fails(&repo);
+    assert!(err.contains("deeper than 64"), "{err}");
+    std::fs::write(repo.path_of(&id), repo.read(&id).replace(&deep, "")).unwrap();
+
+    let config = repo.root.join(".incident.yaml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    let block: String = (1..100)
+        .map(|d| format!("{}k:\n", "  ".repeat(d)))
+        .collect();
+    std::fs::write(&config, format!("{text}x_deep:\n{block}")).unwrap();
+    let err = repo.fails(1, &["list"]);
+    assert!(
+        err.contains(".incident.yaml") && err.contains("deeper than 64"),
+        "{err}"
+    );
+}
+
+#[test]
+fn publish_refuses_folders_that_hold_something_else_and_says_what_to_pass() {
+    let repo = Repo::new();
+    repo.declare("Checkout down", &["--update"]);
+    std::fs::create_dir_all(repo.root.join("templates")).unwrap();
+    let home = repo.home.path().to_str().unwrap().to_string();
+    for out in [
+        "/",
+        home.as_str(),
+        ".",
+        "./",
+        ".git",
+        ".git/site",
+        "incidents",
+        "incidents/site",
+        "maintenance",
+        "runbooks",
+        "templates",
+        "sub/../incidents",
+    ] {
+        let before = files_under(repo.home.path());
+        let err = repo.fails(1, &["publish", "--out", out]);
+        assert!(
+            err.contains("refusing to write the status page") && err.contains("--out public"),
+            "{out}: {err}"
+        );
+        assert_eq!(
+            files_under(repo.home.path()),
+            before,
+            "{out}: nothing written"
+        );
+    }
+    // A folder of its own works, and files it did not write stay.
+    std::fs::create_dir_all(repo.root.join("public")).unwrap();
+    std::fs::write(repo.root.join("public/CNAME"), "status.example.com\n").unwrap();
+    repo.ok(&["publish", "--out", "public"]);
+    assert!(repo.root.join("public/index.html").is_file());
+    assert!(repo.root.join("public/CNAME").is_file());
+}
+
+#[test]
+fn init_leaves_nothing_behind_when_it_refuses() {
+    let repo = Repo::bare_home();
+    let bare = repo.home.path().join("bare.git");
+    let out = std::process::Command::new("git")
+        .args(["init", "-q", "--bare"])
+        .arg(&bare)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let before = files_under(repo.home.path());
+    let target = bare.join("new/ops");
+    let err = repo.fails(1, &["init", target.to_str().unwrap()]);
+    assert!(err.contains("bare git repository"), "{err}");
+    assert!(!bare.join("new").exists(), "the folders it made are gone");
+    assert_eq!(files_under(repo.home.path()), before);
+}
+
+#[cfg(unix)]
+#[test]
+fn templates_export_writes_only_inside_the_repo() {
+    let repo = Repo::new();
+    let elsewhere = repo.home.path().join("elsewhere");
+    std::fs::create_dir_all(&elsewhere).unwrap();
+    std::os::unix::fs::symlink(&elsewhere, repo.root.join("templates")).unwrap();
+    let err = repo.fails(1, &["templates", "export"]);
+    assert!(err.contains("outside the repo"), "{err}");
+    assert!(files_under(&elsewhere).is_empty());
+
+    std::fs::remove_file(repo.root.join("templates")).unwrap();
+    std::fs::create_dir_all(repo.root.join("templates")).unwrap();
+    let victim = elsewhere.join("victim");
+    std::fs::write(&victim, "mine\n").unwrap();
+    std::os::unix::fs::symlink(&victim, repo.root.join("templates/status.md.j2")).unwrap();
+    let err = repo.fails(1, &["templates", "export", "status.md", "--force"]);
+    assert!(err.contains("symbolic link"), "{err}");
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "mine\n");
+}
