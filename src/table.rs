@@ -251,6 +251,9 @@ impl<'a> Grid<'a> {
         }
         if color {
             table.enforce_styling();
+            // The choice to colour was made already (`--color`, then `NO_COLOR`); crossterm would
+            // otherwise read `NO_COLOR` again and write empty `ESC [m` codes in place of colours.
+            crossterm::style::force_color_output(true);
         } else {
             table.force_no_tty();
         }

@@ -303,3 +303,35 @@ fn the_maintenance_table_fits_every_width() {
         }
     }
 }
+
+/// `NO_COLOR` is read once, with `--color`: the table library must not read it again and print
+/// empty `ESC [m` codes where the colours were asked for (`--color always`).
+#[test]
+fn color_always_wins_over_no_color_in_every_table() {
+    let repo = Repo::new();
+    repo.declare("Checkout down", &["--sev", "SEV1", "--commander", "alice"]);
+    for args in [
+        &["--color", "always", "list"][..],
+        &["--color", "always", "list", "--wide"][..],
+    ] {
+        let out = repo.cmd().env("NO_COLOR", "1").args(args).output().unwrap();
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert!(text.contains("\u{1b}[1m"), "{args:?}: {text:?}");
+        assert!(
+            text.contains("\u{1b}[38;5;9m"),
+            "SEV1 in red: {args:?}: {text:?}"
+        );
+        assert!(
+            !text.contains("\u{1b}[m"),
+            "no empty codes: {args:?}: {text:?}"
+        );
+    }
+    // And with `--color auto`, NO_COLOR off a terminal: no escape at all.
+    let out = repo
+        .cmd()
+        .env("NO_COLOR", "1")
+        .arg("list")
+        .output()
+        .unwrap();
+    assert!(!String::from_utf8(out.stdout).unwrap().contains('\u{1b}'));
+}
