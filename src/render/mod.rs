@@ -107,6 +107,8 @@ impl Renderer {
         let repo_templates = repo_root.map(|r| r.join(TEMPLATES_DIR));
         let mut env = Environment::new();
         env.set_undefined_behavior(UndefinedBehavior::Strict);
+        // A runaway loop in a repo's template stops here, in seconds, naming the template.
+        env.set_fuel(Some(FUEL));
         env.set_syntax(
             minijinja::syntax::SyntaxConfig::builder()
                 .trim_blocks(true)
@@ -176,6 +178,13 @@ impl Renderer {
         }
     }
 
+    /// The same renderer with another instruction budget, for tests of the limit.
+    #[cfg(test)]
+    fn with_fuel(mut self, fuel: u64) -> Renderer {
+        self.env.set_fuel(Some(fuel));
+        self
+    }
+
     /// Turns `postmortem-short` or `postmortem-short.md` into the template's full name.
     pub fn resolve_name(&self, wanted: &str) -> Result<String, RenderError> {
         let names = self.names();
@@ -242,9 +251,50 @@ impl Renderer {
                 template_error(&file(), &e)
             }
         })?;
-        template
-            .render(minijinja::value::Serde(&context))
-            .map_err(|e| template_error(&file(), &e))
+        let mut out = Bounded(Vec::new());
+        match template.render_captured_to(minijinja::value::Serde(&context), &mut out) {
+            Ok(_) => String::from_utf8(out.0).map_err(|e| RenderError::Template {
+                file: file(),
+                line: None,
+                message: e.to_string(),
+            }),
+            Err(e) if e.kind() == minijinja::ErrorKind::WriteFailure => {
+                Err(RenderError::Template {
+                    file: file(),
+                    line: None,
+                    message: format!(
+                        "the output grew past {} MB; a template loop that never ends?",
+                        MAX_OUTPUT >> 20
+                    ),
+                })
+            }
+            Err(e) => Err(template_error(&file(), &e)),
+        }
+    }
+}
+
+/// How many instructions one render may run. Measured on the example repo: about 400 per incident
+/// on the history page and 7,000 for a whole index page, so 100,000 incidents published over ten
+/// years take some 40 million; a loop that never ends runs out in about two seconds (release).
+const FUEL: u64 = 100_000_000;
+
+/// How large one rendered file may grow (the history page of 100,000 incidents is a few MB).
+const MAX_OUTPUT: usize = 64 << 20;
+
+/// The rendered bytes, refused past [`MAX_OUTPUT`] so a runaway template never exhausts memory.
+struct Bounded(Vec<u8>);
+
+impl std::io::Write for Bounded {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.0.len() + buf.len() > MAX_OUTPUT {
+            return Err(std::io::Error::other("output too large"));
+        }
+        self.0.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }
 
@@ -395,6 +445,31 @@ mod tests {
             assert!(!safe_name(bad), "{bad}");
         }
         assert!(safe_name("partials/footer.md"));
+    }
+
+    #[test]
+    fn a_runaway_loop_runs_out_of_fuel_naming_the_template() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("templates")).unwrap();
+        std::fs::write(
+            dir.path().join("templates/status.md.j2"),
+            "{% for a in range(100000) %}{% for b in range(100000) %}{% endfor %}{% endfor %}",
+        )
+        .unwrap();
+        let r = Renderer::new(Some(dir.path()), &Config::new("x")).with_fuel(100_000);
+        let err = r.render("status.md", ()).unwrap_err().to_string();
+        assert!(
+            err.contains("templates/status.md.j2") && err.contains("out of fuel"),
+            "{err}"
+        );
+        // The real budget is far above what the built-in pages use (hundreds per incident).
+        let fine = Renderer::new(Some(dir.path()), &Config::new("x")).with_fuel(FUEL);
+        std::fs::write(
+            dir.path().join("templates/status.md.j2"),
+            "{% for a in range(10000) %}{{ a }}{% endfor %}",
+        )
+        .unwrap();
+        assert!(fine.render("status.md", ()).is_ok());
     }
 
     #[test]

@@ -200,3 +200,23 @@ fn templates_export_writes_only_inside_the_repo() {
     assert!(err.contains("symbolic link"), "{err}");
     assert_eq!(std::fs::read_to_string(&victim).unwrap(), "mine\n");
 }
+
+#[test]
+fn a_template_that_floods_its_output_fails_publish_naming_it() {
+    let repo = Repo::new();
+    repo.declare("Checkout down", &["--update"]);
+    std::fs::create_dir_all(repo.root.join("templates")).unwrap();
+    std::fs::write(
+        repo.root.join("templates/status.md.j2"),
+        format!(
+            "{{% for a in range(100000) %}}{{% for b in range(100000) %}}{}{{% endfor %}}{{% endfor %}}",
+            "x".repeat(100)
+        ),
+    )
+    .unwrap();
+    let err = repo.fails(1, &["publish", "--out", "site"]);
+    assert!(
+        err.contains("templates/status.md.j2") && err.contains("grew past 64 MB"),
+        "{err}"
+    );
+}
