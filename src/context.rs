@@ -23,6 +23,9 @@ pub struct Context {
     pub interactive: bool,
     /// `--sync`: sync right after a change.
     pub sync: bool,
+    /// How long that sync may wait for the network (`INCIDENT_SYNC_TIMEOUT`, default 20s): the
+    /// change is committed already, and a responder mid-outage needs the prompt back.
+    pub sync_timeout: std::time::Duration,
     /// Deliver a change's notifications right after it (`--notify`).
     pub notify: bool,
     no_verify: bool,
@@ -72,6 +75,7 @@ impl Context {
             },
             interactive: std::io::stdin().is_terminal() && std::io::stderr().is_terminal(),
             sync: cli.sync,
+            sync_timeout: sync_timeout()?,
             notify: cli.notify,
             no_verify: cli.no_verify,
             store: std::cell::OnceCell::new(),
@@ -348,6 +352,19 @@ impl Output {
         grid.write(self, wide, &mut out)?;
         out.write_all(b"\n")?;
         Ok(())
+    }
+}
+
+/// `INCIDENT_SYNC_TIMEOUT` as a span (`20s`, `2m`), 20 seconds when unset.
+fn sync_timeout() -> Result<std::time::Duration> {
+    match std::env::var("INCIDENT_SYNC_TIMEOUT") {
+        Ok(text) if !text.trim().is_empty() => {
+            let span: crate::model::Span = text.trim().parse().map_err(|e| {
+                anyhow!("INCIDENT_SYNC_TIMEOUT `{text}` is not a span ({e}); example: 20s or 2m")
+            })?;
+            Ok(std::time::Duration::from_secs(span.seconds().max(1) as u64))
+        }
+        _ => Ok(std::time::Duration::from_secs(20)),
     }
 }
 

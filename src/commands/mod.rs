@@ -210,12 +210,12 @@ pub(crate) fn after_change(ctx: &Context) -> Result<()> {
     if !ctx.sync && store.config().sync != crate::model::SyncMode::Auto {
         return Ok(());
     }
-    match sync::sync(ctx, store, "origin", true) {
+    match sync::sync(ctx, store, "origin", true, ctx.sync_timeout) {
         Ok(r) if !ctx.out.json => ctx.out.line(sync::describe(&r)),
         Ok(_) => Ok(()),
         Err(e) => {
             eprintln!(
-                "warning: the change is committed locally but sync failed: {e:#}; run `incident sync`"
+                "warning: the change is committed locally and the push is pending: sync failed: {e:#}; run `incident sync`"
             );
             Ok(())
         }

@@ -13,18 +13,28 @@ pub struct Args {
     /// fetch and merge, but do not push
     #[arg(long)]
     pub no_push: bool,
+    /// give up on the network after this long (fetch and push together), e.g. `2m`
+    #[arg(long, value_name = "SPAN", default_value = "60s")]
+    pub timeout: crate::model::Span,
 }
 
 pub fn run(ctx: &Context, args: Args) -> Result<()> {
     let store = ctx.store()?;
-    let report = sync(ctx, store, &args.remote, !args.no_push)?;
+    let timeout = std::time::Duration::from_secs(args.timeout.seconds().max(1) as u64);
+    let report = sync(ctx, store, &args.remote, !args.no_push, timeout)?;
     if ctx.out.json {
         return ctx.out.json(&report);
     }
     ctx.out.line(describe(&report))
 }
 
-pub(crate) fn sync(ctx: &Context, store: &Store, remote: &str, push: bool) -> Result<SyncReport> {
+pub(crate) fn sync(
+    ctx: &Context,
+    store: &Store,
+    remote: &str,
+    push: bool,
+    timeout: std::time::Duration,
+) -> Result<SyncReport> {
     let driver = std::env::current_exe().context("cannot find the running `incident` binary")?;
     let author = ctx.author()?;
     let options = SyncOptions {
@@ -32,6 +42,7 @@ pub(crate) fn sync(ctx: &Context, store: &Store, remote: &str, push: bool) -> Re
         push,
         driver: &driver,
         prompt: ctx.interactive,
+        timeout,
     };
     store.sync(&options, &author, ctx.now)
 }

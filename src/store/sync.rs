@@ -39,6 +39,9 @@ pub struct SyncOptions<'a> {
     /// Whether git may ask for credentials on the terminal, as `git push` would; off in scripts so
     /// a missing credential fails at once instead of hanging.
     pub prompt: bool,
+    /// How long the whole sync may spend on the network; a `git fetch` or `git push` still running
+    /// then is stopped and the sync fails, saying what was left (the local commits stay).
+    pub timeout: std::time::Duration,
 }
 
 const MAX_ATTEMPTS: u32 = 8;
@@ -111,24 +114,29 @@ impl Store {
             ..Default::default()
         };
         self.register_merge_driver(opts.driver)?;
+        let deadline = std::time::Instant::now() + opts.timeout;
+        let git = |args: &[&str], what: &str| self.git_cli(args, what, opts.prompt, deadline);
         for attempt in 1..=MAX_ATTEMPTS {
             report.attempts = attempt;
-            self.git_cli(
-                &["fetch", "--quiet", opts.remote],
-                "fetch from",
-                opts.prompt,
-            )?;
+            git(&["fetch", "--quiet", opts.remote], "fetch from")?;
             let remote_ref = format!("refs/remotes/{}/{branch}", opts.remote);
             let upstream_exists = self.repo.find_reference(&remote_ref).is_ok();
             if upstream_exists {
                 // The lock is held only here, never across fetch or push: a responder's `incident
                 // log` waits for a merge, not for the network.
-                let _lock = self.lock()?;
+                let lock = self.lock()?;
                 if self.check_syncable()? != branch {
                     bail!("the branch changed while syncing; run `incident sync` again");
                 }
-                let outcome =
-                    self.integrate(&remote_ref, opts.remote, &branch, author, now, &mut report)?;
+                let outcome = self.integrate(
+                    &lock,
+                    &remote_ref,
+                    opts.remote,
+                    &branch,
+                    author,
+                    now,
+                    &mut report,
+                )?;
                 report.outcome = outcome.into();
             } else {
                 report.outcome = "new-branch".into();
@@ -146,10 +154,10 @@ impl Store {
                 args.push("--set-upstream");
             }
             args.extend([opts.remote, refspec.as_str()]);
-            match self.git_cli(&args, "push to", opts.prompt) {
+            match git(&args, "push to") {
                 Ok(()) => {
                     report.pushed = true;
-                    let _ = self.git_cli(&["gc", "--auto", "--quiet"], "tidy", false);
+                    let _ = self.git_cli(&["gc", "--auto", "--quiet"], "tidy", false, deadline);
                     return Ok(report);
                 }
                 Err(e) if is_rejection(&e) && attempt < MAX_ATTEMPTS => {
@@ -195,8 +203,10 @@ impl Store {
     }
 
     /// Brings the remote branch into the local one: fast-forward, or a merge commit.
+    #[allow(clippy::too_many_arguments)]
     fn integrate(
         &self,
+        lock: &super::RepoLock,
         remote_ref: &str,
         remote: &str,
         branch: &str,
@@ -216,13 +226,15 @@ impl Store {
         if base == theirs.id() {
             return Ok("ahead");
         }
-        let mut checkout = git2::build::CheckoutBuilder::new();
-        checkout.safe();
+        let branch_ref = format!("refs/heads/{branch}");
         if base == ours.id() {
-            repo.checkout_tree(theirs.as_object(), Some(&mut checkout))
-                .context("cannot update the work tree (are files changed locally?)")?;
-            repo.find_reference(&format!("refs/heads/{branch}"))?
-                .set_target(theirs.id(), "incident sync: fast-forward")?;
+            self.move_to_commit(
+                lock,
+                &branch_ref,
+                ours.id(),
+                theirs.id(),
+                "incident sync: fast-forward",
+            )?;
             return Ok("fast-forward");
         }
         let base_tree = repo.find_commit(base)?.tree()?;
@@ -274,8 +286,6 @@ impl Store {
             );
         }
         let tree = repo.find_tree(index.write_tree_to(repo)?)?;
-        repo.checkout_tree(tree.as_object(), Some(&mut checkout))
-            .context("cannot update the work tree (are files changed locally?)")?;
         let mut message = format!("Merge {remote}/{branch} (incident sync)\n\n");
         for id in &report.merged_incidents {
             message.push_str(&format!("Merged-Incident: {id}\n"));
@@ -289,17 +299,13 @@ impl Store {
             &tree,
             &[&ours, &theirs],
         )?;
-        repo.reference_matching(
-            &format!("refs/heads/{branch}"),
-            oid,
-            true,
+        self.move_to_commit(
+            lock,
+            &branch_ref,
             ours.id(),
+            oid,
             &format!("incident sync: merge {remote}/{branch}"),
-        )
-        .context("the branch moved while merging; run `incident sync` again")?;
-        let mut head_index = repo.index()?;
-        head_index.read_tree(&repo.find_commit(oid)?.tree()?)?;
-        head_index.write()?;
+        )?;
         Ok("merged")
     }
 
@@ -369,17 +375,18 @@ impl Store {
     }
 
     /// Runs the user's own git in the work tree; its message is passed on when it fails.
-    fn git_cli(&self, args: &[&str], what: &str, prompt: bool) -> Result<()> {
+    /// Stopped at `deadline` (with every process it started: ssh, credential helpers).
+    fn git_cli(
+        &self,
+        args: &[&str],
+        what: &str,
+        prompt: bool,
+        deadline: std::time::Instant,
+    ) -> Result<()> {
         let mut git = Command::new("git");
         git.arg("-C").arg(self.workdir_path()?).args(args);
         if !prompt {
             git.env("GIT_TERMINAL_PROMPT", "0");
-        }
-        let out = git
-            .output()
-            .context("cannot run `git`: is it installed and on PATH?")?;
-        if out.status.success() {
-            return Ok(());
         }
         let remote = args
             .iter()
@@ -387,6 +394,47 @@ impl Store {
             .find(|a| !a.starts_with('-') && !a.contains(':'))
             .copied()
             .unwrap_or("");
+        let mut child = git
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .context("cannot run `git`: is it installed and on PATH?")?;
+        // Read both pipes on threads so a chatty git never blocks on a full pipe while we wait.
+        let mut stdout = child.stdout.take().expect("piped");
+        let mut stderr = child.stderr.take().expect("piped");
+        let out_reader = std::thread::spawn(move || {
+            let mut buf = Vec::new();
+            let _ = std::io::Read::read_to_end(&mut stdout, &mut buf);
+            buf
+        });
+        let err_reader = std::thread::spawn(move || {
+            let mut buf = Vec::new();
+            let _ = std::io::Read::read_to_end(&mut stderr, &mut buf);
+            buf
+        });
+        let status = loop {
+            if let Some(status) = child.try_wait()? {
+                break status;
+            }
+            if std::time::Instant::now() >= deadline {
+                // git itself; an ssh it started may hold the pipes a while longer, so the readers
+                // are left to finish on their own rather than waited for.
+                let _ = child.kill();
+                let _ = child.wait();
+                bail!(GitFailed(format!(
+                    "cannot {what} `{remote}`: no answer within the time limit; the network or the remote is slow or down. Local commits are kept: run `incident sync` again later (`--timeout` allows longer)"
+                )));
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        };
+        let out = std::process::Output {
+            status,
+            stdout: out_reader.join().unwrap_or_default(),
+            stderr: err_reader.join().unwrap_or_default(),
+        };
+        if out.status.success() {
+            return Ok(());
+        }
         // `push --porcelain` reports a rejection on stdout and only a summary on stderr.
         let message = [out.stderr.as_slice(), out.stdout.as_slice()]
             .iter()
@@ -394,8 +442,20 @@ impl Store {
             .filter(|m| !m.is_empty())
             .collect::<Vec<_>>()
             .join("\n");
+        // A git killed mid-update leaves its ref lock; git names the file but not the command.
+        let stale_lock = message
+            .split("Unable to create '")
+            .nth(1)
+            .and_then(|rest| rest.split('\'').next())
+            .filter(|p| p.ends_with(".lock"))
+            .map(|p| {
+                format!(
+                    "; if no other git command is running in this repo, remove the lock: `rm '{p}'`"
+                )
+            })
+            .unwrap_or_default();
         Err(anyhow!(GitFailed(format!(
-            "cannot {what} `{remote}`: git says: {message}"
+            "cannot {what} `{remote}`: git says: {message}{stale_lock}"
         ))))
     }
 }

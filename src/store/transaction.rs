@@ -48,6 +48,10 @@ struct Journal {
     branch: String,
     /// The branch's commit before the change; `None` on a branch with no commits yet.
     before: Option<String>,
+    /// The commit the branch moves to, when it exists before any file is written (`sync`'s
+    /// fast-forward or merge); a change's own commit is recognised by its parent and blobs instead.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    target: Option<String>,
     files: Vec<JournalFile>,
 }
 
@@ -56,7 +60,16 @@ struct JournalFile {
     path: PathBuf,
     /// The blob HEAD held; `None` for a file the change creates.
     old: Option<String>,
+    /// The blob the change writes; git's null ID (all zeros) for a file it deletes.
     new: String,
+}
+
+impl JournalFile {
+    /// The blob the file holds once the change landed, `None` when the change deletes it.
+    fn new_blob(&self) -> Result<Option<Oid>> {
+        let oid = Oid::from_str(&self.new)?;
+        Ok((!oid.is_zero()).then_some(oid))
+    }
 }
 
 /// Something the store did or waits for that a person should hear about; the command layer prints it.
@@ -146,6 +159,7 @@ impl Store {
             pid: std::process::id(),
             branch: branch.clone(),
             before: before.map(|o| o.to_string()),
+            target: None,
             files: files
                 .iter()
                 .zip(&entries)
@@ -385,11 +399,11 @@ impl Store {
             let path = workdir.join(&file.path);
             let now = blob_of_file(&path)?;
             let old = file.old.as_deref().map(Oid::from_str).transpose()?;
-            let new = Oid::from_str(&file.new)?;
+            let new = file.new_blob()?;
             if now == old {
                 continue;
             }
-            if now != Some(new) {
+            if now != new {
                 bail!(
                     "`{}` was changed by someone else since the interrupted change; keep it with `git commit {}` or drop it with `git checkout HEAD -- {}`, then delete `{}`",
                     file.path.display(),
@@ -444,15 +458,21 @@ impl Store {
                 "undid a change to {names} that a killed process had not committed"
             )));
         }
+        let reached_target = tip.is_some_and(|t| journal.target == Some(t.to_string()));
         if let Some(tip) = tip
-            && self.is_journal_commit(&journal, tip)?
+            && (reached_target || self.is_journal_commit(&journal, tip)?)
         {
             let workdir = self.workdir_path()?;
             for file in &journal.files {
-                let blob = self.repo.find_blob(Oid::from_str(&file.new)?)?;
                 let path = workdir.join(&file.path);
-                if blob_of_file(&path)? != Some(blob.id()) {
-                    self.write_file(&path, blob.content())?;
+                let new = file.new_blob()?;
+                if blob_of_file(&path)? == new {
+                    continue;
+                }
+                match new {
+                    Some(new) => self.write_file(&path, self.repo.find_blob(new)?.content())?,
+                    None => fs::remove_file(&path)
+                        .with_context(|| format!("cannot remove `{}`", path.display()))?,
                 }
             }
             self.refresh_index(journal.files.iter().map(|f| f.path.as_path()))?;
@@ -484,6 +504,103 @@ impl Store {
         }
         self.remove_journal()?;
         Ok(None)
+    }
+
+    /// Moves `branch` (`refs/heads/...`) from `before` to `target`, a commit that already exists
+    /// (`sync`'s fast-forward or merge), with the work tree and index following, as one
+    /// transaction: the journal lists every file that differs, so a process killed at any instant
+    /// leaves a clone the next command finishes (the branch moved) or undoes (it did not).
+    pub(super) fn move_to_commit(
+        &self,
+        _lock: &RepoLock,
+        branch: &str,
+        before: Oid,
+        target: Oid,
+        log: &str,
+    ) -> Result<()> {
+        self.wait_for_git_locks(branch)?;
+        let old_tree = self.repo.find_commit(before)?.tree()?;
+        let new_tree = self.repo.find_commit(target)?.tree()?;
+        let diff = self
+            .repo
+            .diff_tree_to_tree(Some(&old_tree), Some(&new_tree), None)?;
+        let mut files = Vec::new();
+        let workdir = self.workdir_path()?;
+        for delta in diff.deltas() {
+            let Some(path) = delta.new_file().path().or(delta.old_file().path()) else {
+                continue;
+            };
+            if matches!(
+                delta.new_file().mode(),
+                git2::FileMode::Link | git2::FileMode::Commit
+            ) {
+                bail!(
+                    "`{}` is a symbolic link or submodule in the remote's version, which incident does not merge; merge with `git pull`",
+                    path.display()
+                );
+            }
+            let old = delta.old_file().id();
+            // What git's safe checkout refuses too: a file changed here and not committed.
+            if blob_of_file(&workdir.join(path))? != (!old.is_zero()).then_some(old) {
+                bail!(
+                    "`{}` has changes that are not committed; commit them (or `git stash`) before syncing",
+                    path.display()
+                );
+            }
+            files.push(JournalFile {
+                path: path.to_path_buf(),
+                old: (!old.is_zero()).then(|| old.to_string()),
+                new: delta.new_file().id().to_string(),
+            });
+        }
+        let journal = Journal {
+            pid: std::process::id(),
+            branch: branch.to_string(),
+            before: Some(before.to_string()),
+            target: Some(target.to_string()),
+            files,
+        };
+        self.write_journal(&journal)?;
+        let moved = (|| -> Result<()> {
+            // Each file replaced whole (a rename), never written in place: a kill leaves every file
+            // either as it was or as it will be, which is what recovery tells apart.
+            for file in &journal.files {
+                let path = workdir.join(&file.path);
+                match file.new_blob()? {
+                    Some(new) => self.write_file(&path, self.repo.find_blob(new)?.content())?,
+                    None => match fs::remove_file(&path) {
+                        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                            return Err(e)
+                                .with_context(|| format!("cannot remove `{}`", path.display()));
+                        }
+                        _ => {}
+                    },
+                }
+            }
+            self.repo
+                .reference_matching(branch, target, true, before, log)
+                .context("the branch moved meanwhile; run `incident sync` again")?;
+            let mut index = self.open_index()?;
+            index.read_tree(&new_tree)?;
+            index.write().context("could not write the git index")?;
+            Ok(())
+        })();
+        match moved {
+            Ok(()) => self.remove_journal(),
+            Err(e) if self.branch_tip(branch)? != Some(before) => Err(e.context(
+                "the branch moved but the work tree is not finished; the next incident command completes it",
+            )),
+            Err(e) => match self.roll_back(&journal) {
+                Ok(()) => {
+                    self.refresh_index(journal.files.iter().map(|f| f.path.as_path()))?;
+                    self.remove_journal()?;
+                    Err(e.context("nothing was changed"))
+                }
+                Err(undo) => Err(e.context(format!(
+                    "and undoing the half-written change failed too ({undo:#})"
+                ))),
+            },
+        }
     }
 
     fn is_journal_commit(&self, journal: &Journal, tip: Oid) -> Result<bool> {
@@ -775,6 +892,7 @@ mod tests {
             pid: 7,
             branch: "refs/heads/main".into(),
             before: None,
+            target: None,
             files: vec![JournalFile {
                 path: "incidents/2026/x.yaml".into(),
                 old: None,

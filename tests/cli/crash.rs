@@ -211,3 +211,200 @@ fn settle(repo: &Repo, id: &str, n: usize, tally: &mut Tally) {
     }
     panic!("after kill {n}: the repo did not settle");
 }
+
+fn span_duration(micros: u64) -> Duration {
+    Duration::from_micros(micros)
+}
+
+/// Kills the process and everything it started (`git fetch`, `git push`), as a crashing laptop
+/// does: a `git` child left running would otherwise race the next command.
+fn kill_group(child: &mut std::process::Child) {
+    // SAFETY: kill(2) on the child's own process group; no memory is touched.
+    unsafe {
+        libc::kill(-(child.id() as i32), libc::SIGKILL);
+    }
+}
+
+#[test]
+fn sync_killed_at_any_moment_never_wedges_the_clone_nor_loses_an_event() {
+    use std::os::unix::process::CommandExt;
+    const SYNC_KILLS: usize = 60;
+    let a = Repo::new();
+    let id = a.declare("Checkout down", &["--commander", "alice"]);
+    let remote = a.home.path().join("remote.git");
+    let out = a.git_output(&[
+        "init",
+        "-q",
+        "--bare",
+        "-b",
+        "main",
+        remote.to_str().unwrap(),
+    ]);
+    assert!(out.status.success());
+    a.git(&["remote", "add", "origin", remote.to_str().unwrap()]);
+    a.ok(&["sync"]);
+    let b_dir = a.home.path().join("b");
+    let out = a.git_output(&[
+        "clone",
+        "-q",
+        remote.to_str().unwrap(),
+        b_dir.to_str().unwrap(),
+    ]);
+    assert!(out.status.success());
+    // Killing `git push` to a remote on this machine kills its server side too, which can leave
+    // the remote's ref lock; the error names it and the `rm` that clears it, as for any stale lock.
+    let at_b = |args: &[&str]| {
+        for _ in 0..3 {
+            let out = a.cmd().current_dir(&b_dir).args(args).output().unwrap();
+            if out.status.success() {
+                return;
+            }
+            let err = String::from_utf8_lossy(&out.stderr).into_owned();
+            let Some(lock) = err
+                .split("rm '")
+                .nth(1)
+                .and_then(|rest| rest.split('\'').next())
+            else {
+                panic!("clone b: {args:?}: {err}");
+            };
+            assert!(lock.ends_with(".lock"), "{err}");
+            std::fs::remove_file(lock).unwrap();
+        }
+        panic!("clone b: {args:?} did not settle");
+    };
+    let seed = std::env::var("INCIDENT_KILL_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0x5eed_u64 + 1);
+    let mut rng = Lcg(seed);
+    let mut longest = Duration::ZERO;
+    for warm in 0..3 {
+        at_b(&["log", &id, &format!("b warm-up {warm}")]);
+        at_b(&["sync"]);
+        a.ok(&["log", &id, &format!("a warm-up {warm}")]);
+        let start = Instant::now();
+        assert!(a.spawnable(&["sync"]).status().unwrap().success());
+        longest = longest.max(start.elapsed());
+    }
+    let span = (longest.as_micros() as u64).max(5_000);
+    let (mut killed, mut recovered, mut locks_cleared) = (0, 0, 0);
+    for n in 0..SYNC_KILLS {
+        // Each round needs a real merge: both clones have a new event.
+        at_b(&["log", &id, &format!("b event {n}")]);
+        at_b(&["sync"]);
+        a.ok(&["log", &id, &format!("a event {n}")]);
+        let mut child = a
+            .spawnable(&["sync"])
+            .process_group(0)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        if n % 2 == 0 {
+            // Anywhere in its life: fetch, merge, push.
+            std::thread::sleep(Duration::from_micros(
+                span * 2 / 10 + rng.below(span * 11 / 10),
+            ));
+        } else {
+            // Inside the merge's transaction: from the moment its journal appears, a little later
+            // each time (work tree, branch, index).
+            let journal = a.root.join(".git/incident-transaction.json");
+            let start = Instant::now();
+            while !journal.exists()
+                && start.elapsed() < span_duration(span * 3)
+                && child.try_wait().unwrap().is_none()
+            {
+                std::hint::spin_loop();
+            }
+            std::thread::sleep(Duration::from_micros(rng.below(3_000)));
+        }
+        if child.try_wait().unwrap().is_none() {
+            kill_group(&mut child);
+            killed += 1;
+        }
+        child.wait().unwrap();
+        // The next command of any kind works; `sync` then finishes what was left.
+        let show = a.run(&["show", &id]);
+        let err = String::from_utf8_lossy(&show.stderr).into_owned();
+        assert!(show.status.success(), "after kill {n}: show failed: {err}");
+        if err.contains("undid a change") || err.contains("finished a change") {
+            recovered += 1;
+        }
+        // A kill inside a ref update leaves git's `.lock` file: the error names it and the command
+        // that clears it, which is what a person would run.
+        let mut settled = false;
+        for _ in 0..3 {
+            let sync = a.run(&["sync"]);
+            if sync.status.success() {
+                settled = true;
+                break;
+            }
+            let err = String::from_utf8_lossy(&sync.stderr).into_owned();
+            let Some(lock) = err
+                .split("rm '")
+                .nth(1)
+                .and_then(|rest| rest.split('\'').next())
+            else {
+                let again = a.run(&["sync"]);
+                panic!(
+                    "after kill {n}: sync failed without a way out: {err}\nagain: {}",
+                    String::from_utf8_lossy(&again.stderr)
+                );
+            };
+            assert!(lock.ends_with(".lock"), "{err}");
+            std::fs::remove_file(lock).unwrap();
+            locks_cleared += 1;
+        }
+        assert!(settled, "after kill {n}: sync did not settle");
+    }
+    at_b(&["sync"]);
+    for (who, dir) in [("a", a.root.clone()), ("b", b_dir.clone())] {
+        let fsck = std::process::Command::new("git")
+            .args(["fsck", "--full", "--strict", "--no-dangling"])
+            .current_dir(&dir)
+            .env_clear()
+            .envs(a.env())
+            .output()
+            .unwrap();
+        assert!(
+            fsck.status.success() && fsck.stdout.is_empty(),
+            "{who}: {fsck:?}"
+        );
+        let status = a
+            .cmd()
+            .current_dir(&dir)
+            .args(["--json", "show", &id])
+            .output()
+            .unwrap();
+        let record: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
+        let texts: Vec<&str> = record["timeline"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["text"].as_str().unwrap())
+            .collect();
+        for n in 0..SYNC_KILLS {
+            for side in ["a", "b"] {
+                let event = format!("{side} event {n}");
+                assert_eq!(
+                    texts.iter().filter(|t| **t == event).count(),
+                    1,
+                    "{who}: `{event}` once"
+                );
+            }
+        }
+    }
+    assert_eq!(
+        a.git(&["status", "--porcelain", "--untracked-files=all"]),
+        "",
+        "a clean work tree"
+    );
+    eprintln!(
+        "sync kill loop: {killed} of {SYNC_KILLS} killed, {recovered} recovered mid-change, {locks_cleared} stale git locks cleared"
+    );
+    assert!(killed > SYNC_KILLS / 4, "too few kills landed: {killed}");
+    assert!(
+        recovered >= 3,
+        "too few kills landed inside the merge to test it: {recovered}"
+    );
+}

@@ -606,3 +606,73 @@ fn maintenance_windows_sync_between_clones() {
     assert!(listed.contains("\"status\": \"in_progress\""), "{listed}");
     assert!(team.file(0, &id).contains("draining"));
 }
+
+/// A remote that never answers (an ssh that hangs): `sync` gives up at its time limit, and a change
+/// made with `--sync` is committed and returns, saying the push is pending.
+#[test]
+fn a_remote_that_never_answers_stops_at_the_time_limit_and_keeps_the_change() {
+    let repo = Repo::new();
+    let id = repo.declare("Checkout down", &[]);
+    repo.git(&["remote", "add", "origin", "ssh://git.invalid/ops.git"]);
+    let hang = repo.home.path().join("hang.sh");
+    std::fs::write(&hang, "#!/bin/sh\nsleep 30\n").unwrap();
+    let mut perms = std::fs::metadata(&hang).unwrap().permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o755);
+    std::fs::set_permissions(&hang, perms).unwrap();
+    let started = std::time::Instant::now();
+    let out = repo
+        .cmd()
+        .env("GIT_SSH_COMMAND", &hang)
+        .args(["sync", "--timeout", "2s"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("no answer within the time limit"), "{err}");
+    // Bounded: the limit, not git's own patience (30 s here).
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(20),
+        "{err}"
+    );
+
+    let before = repo.commit_count();
+    let out = repo
+        .cmd()
+        .env("GIT_SSH_COMMAND", &hang)
+        .env("INCIDENT_SYNC_TIMEOUT", "2s")
+        .args(["--sync", "log", &id, "still investigating"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(
+        err.contains("committed locally and the push is pending"),
+        "{err}"
+    );
+    assert_eq!(repo.commit_count(), before + 1);
+}
+
+/// A `git fetch` killed mid-update leaves git's ref lock: the error names the command that clears
+/// it, and once cleared, sync works.
+#[test]
+fn a_stale_ref_lock_from_a_killed_fetch_is_named_with_its_command() {
+    let team = Team::new(2);
+    team.at(
+        1,
+        &[
+            "declare",
+            "Search slow",
+            "--sev",
+            "SEV3",
+            "--service",
+            "search",
+        ],
+    );
+    team.at(1, &["sync"]);
+    let lock = team.clones[0].join(".git/refs/remotes/origin/main.lock");
+    std::fs::write(&lock, "").unwrap();
+    let err = team.fails_at(0, &["sync"]);
+    assert!(err.contains(&format!("rm '{}'", lock.display())), "{err}");
+    std::fs::remove_file(&lock).unwrap();
+    team.at(0, &["sync"]);
+}
