@@ -115,6 +115,9 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
     }
     let mut said = Vec::new();
     let saved = store.update(&id, &author, ctx.now, |incident| {
+        // Refuses a field someone else changed too while the editor was open; the others'
+        // changes to fields this edit left alone stay as they are (apply_edit touches only these).
+        crate::model::merge_edit(&before, &after, &Editable::of(incident))?;
         let events = incident.apply_edit(&before, &after, &stamp)?;
         said = events.iter().map(|e| e.text.clone()).collect();
         let summary = match said.as_slice() {

@@ -155,8 +155,7 @@ where
         Ok(parsed) if parsed == *value => Ok(None),
         Ok(parsed) => Ok(Some(parsed)),
         Err(e) => {
-            let kept = std::env::temp_dir().join(format!("{name}-{}.yaml", std::process::id()));
-            std::fs::write(&kept, &edited)?;
+            let kept = crate::store::keep_privately(&format!("{name}.yaml"), edited.as_bytes())?;
             anyhow::bail!(
                 "{e}; nothing was changed, and your text is kept in `{}`",
                 kept.display()

@@ -82,6 +82,11 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
     let id = store.resolve(&args.id)?;
     let author = ctx.author()?;
     let current = store.load(&id)?.postmortem;
+    if args.edit && !ctx.interactive {
+        return Err(anyhow!(crate::UsageError(
+            "--edit opens $EDITOR, which needs a terminal; off one, pass the fields as flags (--summary, --root-cause, --why ...)".into()
+        )));
+    }
     let edited = if args.edit {
         match edit_in_editor(HEADER, &current, "review")? {
             Some(edited) => Some(edited),
@@ -136,8 +141,9 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
     let result = store.update(&id, &author, ctx.now, |incident| {
         let before = (incident.postmortem.clone(), incident.impact.clone());
         incident.impact.apply(&impact)?;
-        if let Some(edited) = edited {
-            incident.postmortem = edited;
+        if let Some(edited) = &edited {
+            // Only what the person changed, on top of what others committed meanwhile.
+            incident.postmortem = crate::model::merge_edit(&current, edited, &incident.postmortem)?;
         }
         incident.postmortem.apply(&patch)?;
         if (incident.postmortem.clone(), incident.impact.clone()) == before {

@@ -23,6 +23,9 @@ pub struct Args {
     /// also commit it as postmortems/ID.md
     #[arg(long)]
     pub commit: bool,
+    /// with --commit: replace a postmortems/ID.md that was changed by hand
+    #[arg(long, requires = "commit")]
+    pub force: bool,
     /// the customer-safe version: public events and updates only, no people (template
     /// postmortem-public unless --template names another)
     #[arg(long)]
@@ -70,6 +73,14 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
     if args.commit {
         let author = ctx.author()?;
         let rel = Path::new(POSTMORTEMS_DIR).join(format!("{id}.md"));
+        if !args.force
+            && let Some(commit) = store.hand_edited_document(&id, &rel)?
+        {
+            anyhow::bail!(
+                "`{}` was changed by hand in commit {commit}, and regenerating it would overwrite those edits; put what they say into the review (`incident pir {id} ...`) and run again with `--force`, or write the new version elsewhere with `--out FILE`",
+                rel.display()
+            );
+        }
         let change = Change::new(
             event_kind::POSTMORTEM,
             format!("post-mortem written ({template})"),

@@ -209,9 +209,91 @@ impl Incident {
     }
 }
 
+/// A three-way merge of one value's top-level fields, for an editor session that took a while:
+/// `base` is what the person opened, `mine` what they saved, `theirs` what the record holds now
+/// (others may have committed meanwhile). The result is `theirs` with every field the person changed
+/// taken from `mine`, so nobody's change is reverted. A field both changed differently is a
+/// conflict: refused, naming it.
+pub fn merge_edit<T>(base: &T, mine: &T, theirs: &T) -> Result<T, ModelError>
+where
+    T: Serialize + serde::de::DeserializeOwned,
+{
+    let as_map = |v: &T| match serde_json::to_value(v) {
+        Ok(serde_json::Value::Object(map)) => Ok(map),
+        _ => Err(ModelError::Invalid(
+            "an edited value must be a mapping".into(),
+        )),
+    };
+    let (base, mine, mut merged) = (as_map(base)?, as_map(mine)?, as_map(theirs)?);
+    let mut keys: Vec<&String> = base.keys().chain(mine.keys()).collect();
+    keys.sort();
+    keys.dedup();
+    let mut conflicts = Vec::new();
+    for key in keys {
+        let (was, want, now) = (base.get(key), mine.get(key), merged.get(key).cloned());
+        if was == want || now.as_ref() == want {
+            continue;
+        }
+        if now.as_ref() != was {
+            conflicts.push(key.as_str());
+            continue;
+        }
+        match want {
+            Some(value) => merged.insert(key.clone(), value.clone()),
+            None => merged.remove(key),
+        };
+    }
+    if !conflicts.is_empty() {
+        return Err(ModelError::Refused(format!(
+            "someone else changed {} while the editor was open, and so did you; nothing was changed. Run the command again to edit the current version",
+            conflicts
+                .iter()
+                .map(|k| format!("`{k}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )));
+    }
+    serde_json::from_value(serde_json::Value::Object(merged))
+        .map_err(|e| ModelError::Invalid(format!("the merged edit does not read back: {e}")))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_edit_merges_field_by_field_and_refuses_a_field_both_changed() {
+        use crate::model::Postmortem;
+        let base = Postmortem {
+            summary: Some("first".into()),
+            ..Default::default()
+        };
+        let mine = Postmortem {
+            summary: Some("mine".into()),
+            ..base.clone()
+        };
+        let theirs = Postmortem {
+            root_cause: Some("theirs".into()),
+            ..base.clone()
+        };
+        let merged = merge_edit(&base, &mine, &theirs).unwrap();
+        assert_eq!(merged.summary.as_deref(), Some("mine"));
+        assert_eq!(merged.root_cause.as_deref(), Some("theirs"));
+        // Removing a field is a change too.
+        let cleared = Postmortem {
+            summary: None,
+            ..base.clone()
+        };
+        assert_eq!(merge_edit(&base, &cleared, &theirs).unwrap().summary, None);
+        // The same change on both sides is no conflict.
+        assert_eq!(merge_edit(&base, &mine, &mine).unwrap(), mine);
+        let clash = Postmortem {
+            summary: Some("other".into()),
+            ..base.clone()
+        };
+        let err = merge_edit(&base, &mine, &clash).unwrap_err().to_string();
+        assert!(err.contains("`summary`"), "{err}");
+    }
     use crate::model::Severity;
 
     #[test]

@@ -27,7 +27,7 @@ pub use component::{
 };
 pub use deadline::{Deadline, DeadlineKind, DeadlineState, deadlines};
 pub use duration::Span;
-pub use edit::Editable;
+pub use edit::{Editable, merge_edit};
 pub use entry_id::entry_id;
 pub use error::ModelError;
 pub use history::{Episode, RolePeriod, SeverityPeriod};

@@ -684,6 +684,49 @@ impl Store {
 
     /// Writes a document that belongs to an incident (its post-mortem) and commits just that file.
     /// Writing the same content again makes no commit: the error is [`NothingChanged`].
+    /// The commit that put the current `rel` into HEAD, described (`abc1234 "subject"`), when it is
+    /// not one this tool made for `incident` (its `Incident:` trailer): a document rewritten by hand
+    /// and committed, which regenerating it would overwrite. `None` for a file HEAD lacks or the
+    /// tool wrote. Follows the parent that holds the same file through merges.
+    pub fn hand_edited_document(&self, incident: &str, rel: &Path) -> Result<Option<String>> {
+        let path = self.prefix.join(rel);
+        let blob_at = |c: &git2::Commit| -> Result<Option<git2::Oid>> {
+            Ok(c.tree()?.get_path(&path).ok().map(|e| e.id()))
+        };
+        let Ok(mut commit) = self.repo.head().and_then(|h| h.peel_to_commit()) else {
+            return Ok(None);
+        };
+        let Some(blob) = blob_at(&commit)? else {
+            return Ok(None);
+        };
+        // Far enough for any document's life; past it, the file is taken as the tool's.
+        for _ in 0..100_000 {
+            let mut same = None;
+            for parent in commit.parents() {
+                if blob_at(&parent)? == Some(blob) {
+                    same = Some(parent);
+                    break;
+                }
+            }
+            match same {
+                Some(parent) => commit = parent,
+                None => break,
+            }
+        }
+        let message = commit.message().unwrap_or("");
+        let ours = message
+            .lines()
+            .any(|l| l.trim() == format!("Incident: {incident}"));
+        if ours {
+            return Ok(None);
+        }
+        Ok(Some(format!(
+            "{} \"{}\"",
+            git::oid_short(commit.id()),
+            commit.summary().ok().flatten().unwrap_or("")
+        )))
+    }
+
     pub fn commit_document(
         &self,
         incident: &str,
@@ -872,6 +915,32 @@ pub fn to_yaml<T: serde::Serialize>(value: &T) -> Result<String> {
 /// Parses YAML a person edited; errors name `origin` and the line.
 pub fn from_yaml<T: DeserializeOwned>(text: &str, origin: &Path) -> Result<T, StoreError> {
     yaml::parse(text, origin)
+}
+
+/// Keeps `content` outside the repo, in a new private folder (mode 0700) of the system's temporary
+/// folder, as `name`, created exclusively with mode 0600: no other user can read it, and a file or
+/// symbolic link someone planted under a guessable name is never followed or overwritten.
+pub fn keep_privately(name: &str, content: &[u8]) -> Result<PathBuf> {
+    use std::os::unix::fs::OpenOptionsExt;
+    model::check_name("file name", name)?;
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::Builder::new()
+        .prefix("incident-")
+        .permissions(fs::Permissions::from_mode(0o700))
+        .tempdir()
+        .context("cannot create a private folder in the temporary folder")?
+        .keep();
+    let path = dir.join(name);
+    let mut file = fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32)
+        .open(&path)
+        .with_context(|| format!("cannot create `{}`", path.display()))?;
+    file.write_all(content)?;
+    file.sync_all()?;
+    Ok(path)
 }
 
 /// The policy file's text, for tools that set up repos in bulk.

@@ -672,12 +672,13 @@ fn pir_edit_uses_the_editor_and_keeps_unparseable_text() {
     // The editor's file, and the text kept after a failed parse, go to TMPDIR: here, not /tmp.
     let tmp = repo.home.path().join("tmp");
     std::fs::create_dir(&tmp).unwrap();
-    repo.cmd()
-        .env("EDITOR", &script)
-        .env("TMPDIR", &tmp)
-        .args(["pir", "dashboard", "--edit"])
-        .assert()
-        .success();
+    let (script_s, tmp_s) = (script.to_str().unwrap(), tmp.to_str().unwrap());
+    crate::terminal::on_terminal(
+        &repo,
+        100,
+        &[("EDITOR", script_s), ("TMPDIR", tmp_s)],
+        &["pir", "dashboard", "--edit"],
+    );
     assert_eq!(
         repo.record("dashboard")["postmortem"]["summary"],
         "edited in the editor"
@@ -694,21 +695,20 @@ fn pir_edit_uses_the_editor_and_keeps_unparseable_text() {
         .arg(&broken)
         .status()
         .unwrap();
-    let out = repo
-        .cmd()
-        .env("EDITOR", &broken)
-        .env("TMPDIR", &tmp)
-        .args(["pir", "dashboard", "--edit"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("your text is kept in"), "{err}");
+    let (ok, err) = crate::terminal::on_terminal_any(
+        &repo,
+        100,
+        &[("EDITOR", broken.to_str().unwrap()), ("TMPDIR", tmp_s)],
+        &["pir", "dashboard", "--edit"],
+    );
+    assert!(!ok && err.contains("your text is kept in"), "{err}");
+    // One private folder holding the kept text, and nothing else.
     let kept: Vec<_> = std::fs::read_dir(&tmp).unwrap().flatten().collect();
     assert_eq!(kept.len(), 1, "only the kept text is left: {kept:?}");
-    let text = std::fs::read_to_string(kept[0].path()).unwrap();
+    let file = kept[0].path().join("review.yaml");
+    let text = std::fs::read_to_string(&file).unwrap();
     assert!(text.contains("summary: [unclosed"), "{text}");
-    assert!(err.contains(&kept[0].path().display().to_string()), "{err}");
+    assert!(err.contains(&file.display().to_string()), "{err}");
     assert_eq!(
         repo.record("dashboard")["postmortem"]["summary"],
         "edited in the editor",

@@ -180,3 +180,131 @@ fn impact_is_set_at_declare_and_in_the_review() {
     let pm = repo.ok(&["postmortem", &id]);
     assert!(pm.contains("48000") || pm.contains("48,000"), "{pm}");
 }
+
+/// An editor script at `home/NAME.sh` running `body` on the file in `$1`.
+fn editor(repo: &Repo, name: &str, body: &str) -> String {
+    use std::os::unix::fs::PermissionsExt;
+    let path = repo.home.path().join(format!("{name}.sh"));
+    std::fs::write(&path, format!("#!/bin/sh\n{body}\n")).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    path.to_str().unwrap().to_string()
+}
+
+#[test]
+fn pir_edit_applies_only_what_you_changed_on_top_of_what_others_committed() {
+    let repo = Repo::new();
+    let id = repo.declare("Checkout slow", &["--commander", "alice"]);
+    repo.ok(&["pir", &id, "--summary", "first draft"]);
+    let bin = assert_cmd::cargo::cargo_bin("incident");
+    // While the editor is open, another responder writes the root cause.
+    let ed = editor(
+        &repo,
+        "ed-other-field",
+        &format!(
+            "'{}' pir {id} --root-cause 'a config push' >/dev/null\nsed -i 's/^summary: .*/summary: second draft/' \"$1\"",
+            bin.display()
+        ),
+    );
+    let tmp = repo.home.path().join("tmp");
+    std::fs::create_dir_all(&tmp).unwrap();
+    let tmp_s = tmp.to_str().unwrap();
+    crate::terminal::on_terminal(
+        &repo,
+        100,
+        &[("EDITOR", ed.as_str()), ("TMPDIR", tmp_s)],
+        &["pir", &id, "--edit"],
+    );
+    let record = repo.record(&id);
+    assert_eq!(record["postmortem"]["summary"], "second draft");
+    assert_eq!(
+        record["postmortem"]["root_cause"], "a config push",
+        "the other responder's change is kept"
+    );
+
+    // Both change the same field: refused, naming it, and theirs stays.
+    let ed = editor(
+        &repo,
+        "ed-same-field",
+        &format!(
+            "'{}' pir {id} --summary 'their summary' >/dev/null\nsed -i 's/^summary: .*/summary: my summary/' \"$1\"",
+            bin.display()
+        ),
+    );
+    let commits = repo.commit_count();
+    let (ok, screen) = crate::terminal::on_terminal_any(
+        &repo,
+        100,
+        &[("EDITOR", ed.as_str()), ("TMPDIR", tmp_s)],
+        &["pir", &id, "--edit"],
+    );
+    assert!(
+        !ok && screen.contains("someone else changed `summary`"),
+        "{screen}"
+    );
+    assert_eq!(repo.commit_count(), commits + 1, "only theirs landed");
+    assert_eq!(repo.record(&id)["postmortem"]["summary"], "their summary");
+    assert!(
+        std::fs::read_dir(&tmp).unwrap().next().is_none(),
+        "the editor's file is gone"
+    );
+}
+
+#[test]
+fn pir_edit_off_a_terminal_refuses_at_once() {
+    let repo = Repo::new();
+    let id = repo.declare("Checkout slow", &[]);
+    let err = repo.fails(2, &["pir", &id, "--edit"]);
+    assert!(
+        err.contains("needs a terminal") && err.contains("--summary"),
+        "{err}"
+    );
+}
+
+#[test]
+fn text_that_does_not_parse_is_kept_privately_and_a_killed_editor_leaves_nothing() {
+    use std::os::unix::fs::PermissionsExt;
+    let repo = Repo::new();
+    let id = repo.declare("Checkout slow", &["--commander", "alice"]);
+    let tmp = repo.home.path().join("tmp");
+    std::fs::create_dir_all(&tmp).unwrap();
+    let tmp_s = tmp.to_str().unwrap();
+    let ed = editor(
+        &repo,
+        "ed-broken",
+        "printf 'summary: [unclosed\\n' > \"$1\"",
+    );
+    let (_, screen) = crate::terminal::on_terminal_any(
+        &repo,
+        100,
+        &[("EDITOR", ed.as_str()), ("TMPDIR", tmp_s)],
+        &["pir", &id, "--edit"],
+    );
+    let kept = screen
+        .split("your text is kept in `")
+        .nth(1)
+        .and_then(|r| r.split('`').next())
+        .unwrap_or_else(|| panic!("{screen}"));
+    let kept = std::path::Path::new(kept);
+    assert!(kept.starts_with(&tmp), "{}", kept.display());
+    assert_eq!(
+        std::fs::read_to_string(kept).unwrap().trim_end(),
+        "summary: [unclosed"
+    );
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(kept), 0o600);
+    assert_eq!(mode(kept.parent().unwrap()), 0o700);
+    std::fs::remove_dir_all(kept.parent().unwrap()).unwrap();
+
+    // An editor killed mid-session: nothing committed, no file left behind.
+    let commits = repo.commit_count();
+    let ed = editor(&repo, "ed-killed", "kill -9 $$");
+    crate::terminal::on_terminal_any(
+        &repo,
+        100,
+        &[("EDITOR", ed.as_str()), ("TMPDIR", tmp_s)],
+        &["pir", &id, "--edit"],
+    );
+    assert_eq!(repo.commit_count(), commits);
+    let left: Vec<_> = std::fs::read_dir(&tmp).unwrap().collect();
+    assert!(left.is_empty(), "{left:?}");
+}

@@ -220,3 +220,33 @@ fn a_template_that_floods_its_output_fails_publish_naming_it() {
         "{err}"
     );
 }
+
+#[test]
+fn postmortem_commit_refuses_to_overwrite_a_committed_hand_edit() {
+    let repo = Repo::new();
+    let id = repo.declare("Checkout down", &["--commander", "alice"]);
+    repo.ok(&["pir", &id, "--summary", "a config push"]);
+    repo.ok(&["postmortem", &id, "--commit"]);
+    let file = repo.root.join(format!("postmortems/{id}.md"));
+    // The tool's own document is regenerated freely.
+    repo.ok(&["pir", &id, "--root-cause", "no canary"]);
+    repo.ok(&["postmortem", &id, "--commit"]);
+    let mut text = std::fs::read_to_string(&file).unwrap();
+    text.push_str("\nA paragraph the review meeting added by hand.\n");
+    std::fs::write(&file, &text).unwrap();
+    repo.git(&["commit", "-qam", "postmortem: notes from the meeting"]);
+    repo.ok(&["pir", &id, "--lesson", "canaries first"]);
+    let commits = repo.commit_count();
+    let err = repo.fails(1, &["postmortem", &id, "--commit"]);
+    assert!(
+        err.contains("changed by hand in commit")
+            && err.contains("notes from the meeting")
+            && err.contains("--force"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), text);
+    assert_eq!(repo.commit_count(), commits);
+    repo.ok(&["postmortem", &id, "--commit", "--force"]);
+    assert!(!std::fs::read_to_string(&file).unwrap().contains("by hand"));
+    assert_eq!(repo.commit_count(), commits + 1);
+}

@@ -11,6 +11,17 @@ pub fn on_terminal(repo: &Repo, cols: usize, env: &[(&str, &str)], args: &[&str]
     on_terminal_sized(repo, cols, 50, env, args)
 }
 
+/// [`on_terminal`] for a command that may fail: whether it succeeded, and the screen.
+pub fn on_terminal_any(
+    repo: &Repo,
+    cols: usize,
+    env: &[(&str, &str)],
+    args: &[&str],
+) -> (bool, String) {
+    let (status, screen) = run_on_terminal(repo, cols, 50, env, args);
+    (status.success(), screen)
+}
+
 /// [`on_terminal`] on a terminal that reports `rows` rows (0: none, as `script` without a size does).
 fn on_terminal_sized(
     repo: &Repo,
@@ -19,6 +30,21 @@ fn on_terminal_sized(
     env: &[(&str, &str)],
     args: &[&str],
 ) -> String {
+    let (status, screen) = run_on_terminal(repo, cols, rows, env, args);
+    assert!(
+        status.success(),
+        "incident {args:?} at {cols} columns:\n{screen}"
+    );
+    screen
+}
+
+fn run_on_terminal(
+    repo: &Repo,
+    cols: usize,
+    rows: usize,
+    env: &[(&str, &str)],
+    args: &[&str],
+) -> (std::process::ExitStatus, String) {
     let bin = assert_cmd::cargo::cargo_bin("incident");
     let command = format!(
         "stty cols {cols} rows {rows}; '{}' {}",
@@ -39,11 +65,7 @@ fn on_terminal_sized(
         .output()
         .expect("`script` from util-linux runs the command on a terminal");
     let screen = String::from_utf8_lossy(&out.stdout).replace('\r', "");
-    assert!(
-        out.status.success(),
-        "incident {args:?} at {cols} columns:\n{screen}"
-    );
-    screen
+    (out.status, screen)
 }
 
 /// The text without its colour and style codes (`ESC [ ... m`).
