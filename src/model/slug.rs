@@ -62,16 +62,67 @@ pub fn check_name(what: &str, name: &str) -> Result<(), super::ModelError> {
     Ok(())
 }
 
-/// Refuses text with control characters other than newline and tab: an ESC in a record would
-/// reach every terminal that shows it, and most are invisible in review.
+/// Characters that change how text around them reads without being seen: bidirectional overrides
+/// and isolates (a reviewer sees one order, a reader another), zero-width spaces and joiners, line
+/// and paragraph separators, and the byte-order mark.
+pub fn is_hidden_char(c: char) -> bool {
+    matches!(
+        c,
+        '\u{200B}'..='\u{200F}'
+            | '\u{2028}'
+            | '\u{2029}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2066}'..='\u{2069}'
+            | '\u{FEFF}'
+    )
+}
+
+/// A character no text of ours may hold: a control other than newline and tab, or a hidden one.
+pub fn is_forbidden_in_text(c: char) -> bool {
+    (c.is_control() && !matches!(c, '\n' | '\t')) || is_hidden_char(c)
+}
+
+/// `text` with every character [`is_forbidden_in_text`] (a carriage return aside) written as a
+/// visible escape (`\u{1b}`), and the two non-characters XML forbids (U+FFFE, U+FFFF) as U+FFFD:
+/// what a hand-edited record carries reaches no page, feed or document as it is.
+pub fn make_visible(text: &str) -> std::borrow::Cow<'_, str> {
+    let bad =
+        |c: char| (is_forbidden_in_text(c) && c != '\r') || matches!(c, '\u{FFFE}' | '\u{FFFF}');
+    // Bytes first: pages are rendered by the thousand and almost never hold one.
+    let bytes = text.as_bytes();
+    let may = bytes.iter().enumerate().any(|(i, &b)| {
+        (b < 0x20 && !matches!(b, b'\n' | b'\t' | b'\r'))
+            || b == 0x7f
+            || b == 0xc2
+            || (b == 0xe2 && matches!(bytes.get(i + 1), Some(0x80 | 0x81)))
+            || (b == 0xef && matches!(bytes.get(i + 1), Some(0xbb | 0xbf)))
+    });
+    if !may || !text.chars().any(bad) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        match c {
+            '\u{FFFE}' | '\u{FFFF}' => out.push('\u{FFFD}'),
+            c if bad(c) => out.extend(c.escape_unicode()),
+            c => out.push(c),
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// Refuses text with control characters other than newline and tab, and hidden characters
+/// ([`is_hidden_char`]): an ESC in a record would reach every terminal that shows it, and a
+/// bidirectional override makes a note read differently from what was written.
 pub fn check_text(what: &str, text: &str) -> Result<(), super::ModelError> {
-    match text
-        .chars()
-        .find(|c| c.is_control() && !matches!(c, '\n' | '\t'))
-    {
+    match text.chars().find(|c| is_forbidden_in_text(*c)) {
         None => Ok(()),
-        Some(c) => Err(super::ModelError::Invalid(format!(
+        Some(c) if c.is_control() => Err(super::ModelError::Invalid(format!(
             "{what} contains the control character U+{:04X}; only newlines and tabs are allowed in text",
+            c as u32
+        ))),
+        Some(c) => Err(super::ModelError::Invalid(format!(
+            "{what} contains the invisible character U+{:04X} (a direction override, zero-width or separator character); remove it, it makes text read differently from what it says",
             c as u32
         ))),
     }

@@ -300,7 +300,64 @@ pub fn check_record(i: &Incident, config: &Config, file: &str, file_id: &str) ->
             );
         }
     }
+    // What no command writes but a hand edit can: a control or invisible character in any text.
+    if let Ok(tree) = serde_json::to_value(i) {
+        let mut found = Vec::new();
+        hidden_characters(&tree, &mut String::new(), &mut found);
+        for (field, c) in found.into_iter().take(20) {
+            add(
+                Warning,
+                &field,
+                format!(
+                    "holds the {} character U+{:04X}, which every output shows escaped",
+                    if c.is_control() {
+                        "control"
+                    } else {
+                        "invisible"
+                    },
+                    c as u32
+                ),
+                "remove it from the file (a YAML escape such as `\\e` or `\\u202e` put it there)",
+            );
+        }
+    }
     out
+}
+
+/// Every string in `value` holding a character no command accepts in text, with its field path.
+fn hidden_characters(
+    value: &serde_json::Value,
+    path: &mut String,
+    found: &mut Vec<(String, char)>,
+) {
+    use serde_json::Value;
+    match value {
+        Value::String(text) => {
+            if let Some(c) = text.chars().find(|c| super::is_forbidden_in_text(*c)) {
+                found.push((path.clone(), c));
+            }
+        }
+        Value::Array(items) => {
+            for (n, item) in items.iter().enumerate() {
+                let len = path.len();
+                path.push_str(&format!("[{n}]"));
+                hidden_characters(item, path, found);
+                path.truncate(len);
+            }
+        }
+        Value::Object(map) => {
+            for (key, item) in map {
+                let len = path.len();
+                if !path.is_empty() {
+                    path.push('.');
+                }
+                path.push_str(key);
+                hidden_characters(item, path, found);
+                path.truncate(len);
+            }
+        }
+        _ => {}
+    }
 }
 
 /// The overdue deadlines of an active incident, as of `input.now`.

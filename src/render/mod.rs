@@ -253,11 +253,19 @@ impl Renderer {
         })?;
         let mut out = Bounded(Vec::new());
         match template.render_captured_to(minijinja::value::Serde(&context), &mut out) {
-            Ok(_) => String::from_utf8(out.0).map_err(|e| RenderError::Template {
-                file: file(),
-                line: None,
-                message: e.to_string(),
-            }),
+            Ok(_) => match String::from_utf8(out.0) {
+                // Whatever a record carries, no page, feed or document shows a control or hidden
+                // character as it is (XML 1.0 forbids most of them outright).
+                Ok(text) => Ok(match crate::model::make_visible(&text) {
+                    std::borrow::Cow::Borrowed(_) => text,
+                    std::borrow::Cow::Owned(visible) => visible,
+                }),
+                Err(e) => Err(RenderError::Template {
+                    file: file(),
+                    line: None,
+                    message: e.to_string(),
+                }),
+            },
             Err(e) if e.kind() == minijinja::ErrorKind::WriteFailure => {
                 Err(RenderError::Template {
                     file: file(),
@@ -318,7 +326,7 @@ fn escape_markup(text: &str) -> String {
 /// Text from records placed in Markdown renders as that text in every renderer (CommonMark, GitHub,
 /// Python-Markdown): raw HTML and entities become visible characters, `[...]` cannot form a link (so
 /// no `javascript:` link either), `|` cannot end a table cell, and a line cannot turn into a heading,
-/// quote, rule or list by how it starts.
+/// quote, rule, list, code block (fenced or indented) or HTML block by how it starts.
 pub fn escape_markdown(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 8);
     for (n, line) in text.split('\n').enumerate() {
@@ -326,7 +334,14 @@ pub fn escape_markdown(text: &str) -> String {
             out.push('\n');
         }
         let body = line.trim_start_matches([' ', '\t']);
-        out.push_str(&line[..line.len() - body.len()]);
+        let indent = &line[..line.len() - body.len()];
+        // Four columns of indent would make an indented code block: three keep the text a text.
+        let width: usize = indent.chars().map(|c| if c == '\t' { 4 } else { 1 }).sum();
+        out.push_str(if width >= 4 && !body.is_empty() {
+            "   "
+        } else {
+            indent
+        });
         if starts_block(body) {
             out.push('\\');
         }
@@ -360,6 +375,9 @@ fn starts_block(body: &str) -> bool {
         }
         Some('-' | '+' | '*') => spaced(after(1)) || only(&['-']) || only(&['*']),
         Some('=') => only(&['=']),
+        // `___` is a thematic break, `~~~` opens a fenced code block.
+        Some('_') => only(&['_']),
+        Some('~') => body.starts_with("~~~"),
         Some(c) if c.is_ascii_digit() => {
             let digits = body.len() - body.trim_start_matches(|c: char| c.is_ascii_digit()).len();
             body[digits..].starts_with(['.', ')']) && spaced(after(digits + 1))
@@ -522,6 +540,52 @@ mod tests {
         let err = r.render("includer.md", &ctx).unwrap_err().to_string();
         assert!(err.contains("outside the templates folder"), "{err}");
         assert!(!err.contains("hunter2"));
+    }
+
+    /// Record text placed in Markdown, read back by a CommonMark parser: only paragraphs and text,
+    /// whatever block structure the text tries to start.
+    #[test]
+    fn record_text_never_makes_markdown_structure() {
+        use pulldown_cmark::{Event, Options, Parser, Tag};
+        let hostile = [
+            "___",
+            "_ _ _",
+            "* * *",
+            "- - -",
+            "~~~\ncode\n~~~",
+            "```\ncode\n```",
+            "    indented code",
+            "\tindented code",
+            "text\n\n        indented after a blank line",
+            "<div>html block</div>",
+            "<!-- comment -->",
+            "| a | b |\n| --- | --- |\n| 1 | 2 |",
+            "a | b\n--- | ---",
+            "# heading",
+            "heading\n===",
+            "heading\n---",
+            "> quote",
+            "- item",
+            "+ item",
+            "1. item",
+            "1) item",
+            "[ref]: https://evil.example",
+            "<https://evil.example>",
+        ];
+        for text in hostile {
+            let escaped = escape_markdown(text);
+            for event in Parser::new_ext(&escaped, Options::all()) {
+                match event {
+                    Event::Start(Tag::Paragraph)
+                    | Event::End(_)
+                    | Event::Text(_)
+                    | Event::SoftBreak
+                    | Event::HardBreak => {}
+                    Event::Start(Tag::Emphasis | Tag::Strong) => {}
+                    other => panic!("{text:?} became {other:?} as {escaped:?}"),
+                }
+            }
+        }
     }
 
     #[test]
