@@ -91,10 +91,10 @@ impl Context {
         let mut store = Store::discover(&self.dir)?;
         store.on_notice(Box::new(|notice| match notice {
             store::Notice::WaitingForLock(holder) => {
-                eprintln!("waiting for another incident command to finish ({holder})")
+                crate::say!("waiting for another incident command to finish ({holder})")
             }
-            store::Notice::Recovered(what) => eprintln!("note: {what}"),
-            store::Notice::Unfinished(why) => eprintln!(
+            store::Notice::Recovered(what) => crate::say!("note: {what}"),
+            store::Notice::Unfinished(why) => crate::say!(
                 "warning: a change interrupted by a killed process is not finished: {why}"
             ),
         }));

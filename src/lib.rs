@@ -10,6 +10,16 @@
 //! - [`memory`]: how the binary's allocator is told to treat memory, chosen per command.
 //! - [`parallel`]: work spread over all cores, in order (records, long tables, the status page).
 
+/// `eprintln!` that never panics: a full or closed stderr loses the message, not the command (and
+/// exit code 101 stays unreachable).
+#[macro_export]
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
 pub mod cli;
 pub mod commands;
 pub mod complete;
@@ -50,7 +60,7 @@ pub fn run_from_args<I: IntoIterator<Item = OsString>>(args: I) -> ExitCode {
         }
     }
     if let Err(e) = check_arguments(&args) {
-        eprintln!("error: {e}");
+        crate::say!("error: {e}");
         return ExitCode::from(2);
     }
     let cli = match cli::Cli::try_parse_from(args) {
@@ -68,15 +78,15 @@ pub fn run_from_args<I: IntoIterator<Item = OsString>>(args: I) -> ExitCode {
             }
             if let Some(failed) = err.downcast_ref::<commands::check::CheckFailed>() {
                 // The findings are already on stdout; say only the count.
-                eprintln!("error: {failed}");
+                crate::say!("error: {failed}");
                 return ExitCode::from(1);
             }
-            eprintln!(
+            crate::say!(
                 "error: {}",
                 context::neutralise_controls(&chain(&err), false)
             );
             if let Some(hint) = hint(&err) {
-                eprintln!("hint: {hint}");
+                crate::say!("hint: {hint}");
             }
             let invalid_value = err.chain().any(|c| {
                 matches!(

@@ -174,7 +174,7 @@ fn list(ctx: &Context, open: bool, overdue: bool, owner: Option<String>) -> Resu
     let incidents: Vec<_> = store
         .load_all()?
         .into_iter()
-        .filter_map(|r| r.map_err(|e| eprintln!("warning: skipped {e}")).ok())
+        .filter_map(|r| r.map_err(|e| crate::say!("warning: skipped {e}")).ok())
         .collect();
     let mut rows: Vec<Row> = incidents
         .iter()

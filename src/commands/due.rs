@@ -24,7 +24,7 @@ pub fn run(ctx: &Context, _args: Args) -> Result<()> {
         .filter_map(|r| match r {
             Ok(f) => f.record.status.is_active().then_some(f.record.id),
             Err(e) => {
-                eprintln!("warning: skipped {e}");
+                crate::say!("warning: skipped {e}");
                 None
             }
         })
@@ -33,7 +33,7 @@ pub fn run(ctx: &Context, _args: Args) -> Result<()> {
     let incidents: Vec<_> = store
         .load_ids_mapped(&active, Incident::for_metrics)
         .into_iter()
-        .filter_map(|r| r.map_err(|e| eprintln!("warning: skipped {e}")).ok())
+        .filter_map(|r| r.map_err(|e| crate::say!("warning: skipped {e}")).ok())
         .collect();
     let due = metrics::due(&incidents, store.config(), ctx.now);
     if ctx.out.json {

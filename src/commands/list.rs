@@ -52,7 +52,7 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
         .filter_map(|row| match row {
             Ok(incident) => Some(incident),
             Err(e) => {
-                eprintln!("warning: skipped {e}");
+                crate::say!("warning: skipped {e}");
                 None
             }
         })

@@ -177,7 +177,7 @@ pub(crate) fn warn_unknown_people<'a>(
     for who in people {
         if !who.is_empty() && config.person(who).is_none() {
             let known: Vec<&str> = config.people.iter().map(|p| p.handle.as_str()).collect();
-            eprintln!(
+            crate::say!(
                 "warning: `{who}` is not in the people roster of .incident.yaml (known: {})",
                 known.join(", ")
             );
@@ -213,7 +213,7 @@ pub(crate) fn after_change(ctx: &Context) -> Result<()> {
         Ok(r) if !ctx.out.json => ctx.out.line(sync::describe(&r)),
         Ok(_) => Ok(()),
         Err(e) => {
-            eprintln!(
+            crate::say!(
                 "warning: the change is committed locally and the push is pending: sync failed: {e:#}; run `incident sync`"
             );
             Ok(())

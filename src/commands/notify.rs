@@ -90,16 +90,17 @@ pub(crate) fn after_change(ctx: &Context) {
     match deliver_pending(ctx, Some(since), false, "origin") {
         Ok(report) => {
             for f in &report.failed {
-                eprintln!(
+                crate::say!(
                     "warning: notification {} failed ({}); `incident notify` retries it",
-                    f.key, f.reason
+                    f.key,
+                    f.reason
                 );
             }
             if !report.sent.is_empty() && !ctx.out.json {
-                eprintln!("notified: {} message(s) sent", report.sent.len());
+                crate::say!("notified: {} message(s) sent", report.sent.len());
             }
         }
-        Err(e) => eprintln!("warning: the change is committed but notifying failed: {e:#}"),
+        Err(e) => crate::say!("warning: the change is committed but notifying failed: {e:#}"),
     }
 }
 
@@ -190,7 +191,7 @@ fn deliver_pending(
             for loaded in store.load_ids_mapped(&ids, |i: Incident| i) {
                 match loaded {
                     Ok(i) => incidents.push(i),
-                    Err(e) => eprintln!("warning: skipped {e}"),
+                    Err(e) => crate::say!("warning: skipped {e}"),
                 }
             }
         }
@@ -198,7 +199,7 @@ fn deliver_pending(
             for loaded in store.load_all()? {
                 match loaded {
                     Ok(i) => incidents.push(i),
-                    Err(e) => eprintln!("warning: skipped {e}"),
+                    Err(e) => crate::say!("warning: skipped {e}"),
                 }
             }
         }
@@ -411,7 +412,7 @@ fn print(ctx: &Context, report: &Report) -> Result<()> {
         ));
     }
     for f in &report.failed {
-        eprintln!("failed: {} ({})", f.key, f.reason);
+        crate::say!("failed: {} ({})", f.key, f.reason);
     }
     let deferred = if report.deferred.is_empty() {
         String::new()

@@ -27,7 +27,7 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
     let records: Vec<_> = store
         .load_metric_records(ctx.now)?
         .into_iter()
-        .filter_map(|r| r.map_err(|e| eprintln!("warning: skipped {e}")).ok())
+        .filter_map(|r| r.map_err(|e| crate::say!("warning: skipped {e}")).ok())
         .collect();
     let s = metrics::stats_of(&records, since, ctx.now, args.by, args.include_drills);
     // Freeing every record one by one costs more than the process exit that frees them at once.

@@ -102,7 +102,11 @@ fn run(
     author: &Author,
 ) -> Result<()> {
     let name = hook.file_name().unwrap_or_default().to_string_lossy();
-    let output = Command::new(hook)
+    // As git does, the hook's stdout goes where its stderr goes: one stream, in the order it was
+    // written, each line whole.
+    let (mut said_pipe, writer) = std::io::pipe()?;
+    let mut command = Command::new(hook);
+    command
         .args(args)
         .current_dir(workdir)
         .env("GIT_INDEX_FILE", index)
@@ -110,11 +114,18 @@ fn run(
         .env("GIT_AUTHOR_NAME", &author.name)
         .env("GIT_AUTHOR_EMAIL", &author.email)
         .stdin(std::process::Stdio::null())
-        .output()
+        .stdout(writer.try_clone()?)
+        .stderr(writer);
+    let mut child = command
+        .spawn()
         .with_context(|| format!("cannot run the {name} hook `{}`", hook.display()))?;
-    if !output.status.success() {
-        let said = String::from_utf8_lossy(&output.stderr).trim().to_string()
-            + String::from_utf8_lossy(&output.stdout).trim();
+    // The command holds the write ends until dropped; without this the read never ends.
+    drop(command);
+    let mut output = Vec::new();
+    std::io::Read::read_to_end(&mut said_pipe, &mut output)?;
+    let status = child.wait()?;
+    if !status.success() {
+        let said = String::from_utf8_lossy(&output).trim().to_string();
         bail!(HookRejected {
             hook: name.into_owned(),
             said: if said.is_empty() {

@@ -20,15 +20,18 @@ pub fn sign(config: &Config, buffer: &str, committer: &Signature) -> Result<Stri
     match format.as_str() {
         "ssh" => sign_ssh(config, buffer, key),
         "openpgp" | "x509" => {
-            let (program_key, default) = if format == "x509" {
-                ("gpg.x509.program", "gpgsm")
+            // As git: x509 runs `gpg.x509.program` (gpgsm); openpgp `gpg.openpgp.program`, then
+            // the older `gpg.program`. Neither falls back on the other's program.
+            let program = if format == "x509" {
+                config
+                    .get_string("gpg.x509.program")
+                    .unwrap_or_else(|_| "gpgsm".into())
             } else {
-                ("gpg.program", "gpg")
+                config
+                    .get_string("gpg.openpgp.program")
+                    .or_else(|_| config.get_string("gpg.program"))
+                    .unwrap_or_else(|_| "gpg".into())
             };
-            let program = config
-                .get_string(program_key)
-                .or_else(|_| config.get_string("gpg.openpgp.program"))
-                .unwrap_or_else(|_| default.into());
             let key = key.unwrap_or_else(|| {
                 format!(
                     "{} <{}>",

@@ -310,3 +310,142 @@ fn invisible_characters_are_refused_in_arguments_and_shown_escaped_from_records(
     let feed = std::fs::read_to_string(repo.root.join("site/feed.atom")).unwrap();
     assert!(feed.contains("\\u{202e}"), "shown, escaped");
 }
+
+/// Points a command's output somewhere hostile.
+type Setup = fn(&mut std::process::Command);
+
+/// How a command ended with its output going somewhere hostile.
+fn exit_with(repo: &Repo, args: &[&str], setup: Setup) -> Option<i32> {
+    let mut cmd = repo.spawnable(args);
+    setup(&mut cmd);
+    cmd.status().unwrap().code()
+}
+
+#[test]
+fn a_full_or_closed_stdout_or_stderr_never_panics_and_a_closed_pipe_is_success() {
+    use std::os::unix::process::CommandExt;
+    let repo = Repo::new();
+    let id = repo.declare("Checkout down", &["--commander", "alice"]);
+    let commands: Vec<Vec<&str>> = vec![
+        vec!["list"],
+        vec!["show", &id],
+        vec!["show", "no-such-incident"],
+        vec!["stats"],
+        vec!["due"],
+        vec!["check"],
+        vec!["history", &id],
+        vec!["completions", "bash"],
+        vec!["log", &id, "written while the output is broken"],
+        vec!["severity", &id, "SEV9"],
+    ];
+    for args in &commands {
+        let cases: [(&str, Setup); 4] = [
+            ("stdout full", |c| {
+                c.stdout(
+                    std::fs::OpenOptions::new()
+                        .write(true)
+                        .open("/dev/full")
+                        .unwrap(),
+                );
+            }),
+            ("stderr full", |c| {
+                c.stderr(
+                    std::fs::OpenOptions::new()
+                        .write(true)
+                        .open("/dev/full")
+                        .unwrap(),
+                );
+            }),
+            ("stdout closed", |c| unsafe {
+                c.pre_exec(|| {
+                    libc::close(1);
+                    Ok(())
+                });
+            }),
+            ("stderr closed", |c| unsafe {
+                c.pre_exec(|| {
+                    libc::close(2);
+                    Ok(())
+                });
+            }),
+        ];
+        for (what, setup) in cases {
+            let code = exit_with(&repo, args, setup);
+            assert!(
+                matches!(code, Some(0..=2)),
+                "incident {args:?} with {what}: exit {code:?}"
+            );
+        }
+    }
+    // A reader that stops early (`incident list | head -1`) is no error.
+    for _ in 0..5 {
+        repo.ok(&["log", &id, "one more line for the table"]);
+    }
+    let mut child = repo
+        .spawnable(&["history", &id])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    assert_eq!(child.wait().unwrap().code(), Some(0));
+}
+
+fn script(path: &std::path::Path, body: &str) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::write(path, format!("#!/bin/sh\n{body}\n")).unwrap();
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+#[test]
+fn x509_signing_runs_gpgsm_as_git_does() {
+    let repo = Repo::new();
+    let id = repo.declare("Checkout down", &[]);
+    let bin = repo.home.path().join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    // A stand-in gpgsm: git's protocol (status on fd 2, the signature on stdout).
+    script(
+        &bin.join("gpgsm"),
+        "cat >/dev/null\necho '[GNUPG:] SIG_CREATED D 1 8 00 1 X' >&2\nprintf -- '-----BEGIN SIGNED MESSAGE-----\\nZmFrZQ==\\n-----END SIGNED MESSAGE-----\\n'",
+    );
+    repo.git(&["config", "commit.gpgsign", "true"]);
+    repo.git(&["config", "gpg.format", "x509"]);
+    repo.git(&["config", "user.signingkey", "0xCAFE"]);
+    // The OpenPGP program is not the one x509 uses.
+    repo.git(&["config", "gpg.openpgp.program", "/bin/false"]);
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let out = repo
+        .cmd()
+        .env("PATH", &path)
+        .args(["log", &id, "signed with an x509 certificate"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let head = repo.git(&["cat-file", "-p", "HEAD"]);
+    assert!(
+        head.contains("gpgsig -----BEGIN SIGNED MESSAGE-----"),
+        "{head}"
+    );
+}
+
+#[test]
+fn a_hook_that_refuses_is_quoted_line_by_line_in_the_order_it_wrote() {
+    let repo = Repo::new();
+    let id = repo.declare("Checkout down", &[]);
+    script(
+        &repo.root.join(".git/hooks/pre-commit"),
+        "echo 'first, on stdout'\necho 'second, on stderr' >&2\necho 'third, on stdout'\nexit 1",
+    );
+    let err = repo.fails(1, &["log", &id, "refused by the hook"]);
+    assert!(
+        err.contains("first, on stdout\nsecond, on stderr\nthird, on stdout"),
+        "{err}"
+    );
+}
