@@ -312,7 +312,11 @@ fn deliver_pending(
         };
         match outcome {
             Outcome::Delivered { .. } => {
-                ledger.mark_sent(&n.key, Utc::now().max(ctx.now))?;
+                // Delivered is delivered: a ledger that cannot record it now only means a repeat
+                // (with the same idempotency key) after the claim times out, never a stopped run.
+                if let Err(e) = ledger.mark_sent(&n.key, Utc::now().max(ctx.now)) {
+                    crate::say!("warning: {} was delivered but not recorded: {e:#}", n.key);
+                }
                 report.sent.push(n.key);
             }
             Outcome::Failed { reason, attempts } => {

@@ -940,6 +940,18 @@ impl Incident {
         Ok(incident)
     }
 
+    /// The ID the incident was declared under: `sync` renames the later of two same-named incidents
+    /// from different clones (`renamed from X: ...`), and what was sent about it before keeps that
+    /// name.
+    pub fn original_id(&self) -> &str {
+        self.timeline
+            .iter()
+            .filter(|e| e.kind == event_kind::RENAME)
+            .find_map(|e| e.text.strip_prefix("renamed from ")?.split(':').next())
+            .filter(|id| !id.is_empty())
+            .unwrap_or(&self.id)
+    }
+
     pub fn commander(&self) -> Option<&str> {
         self.roles.get("commander").map(String::as_str)
     }

@@ -19,6 +19,10 @@ use std::process::Command;
 
 const PREFIX: &str = "refs/incident-notify";
 
+/// How old a lock file on a ledger ref must be to be a killed sender's: a live one holds it for
+/// milliseconds.
+const STALE_LOCK: std::time::Duration = std::time::Duration::from_secs(10);
+
 #[derive(Debug, Serialize, Deserialize)]
 pub struct Stamp {
     pub key: String,
@@ -83,14 +87,77 @@ impl Ledger {
             return Ok(());
         };
         let spec = format!("+{PREFIX}/*:{PREFIX}/*");
-        let out = self.git(&["fetch", "--quiet", "--no-tags", remote, &spec])?;
-        if !out.status.success() {
-            bail!(
-                "cannot fetch the notification ledger from `{remote}`: {}",
-                String::from_utf8_lossy(&out.stderr).trim()
-            );
+        let mut cleared = false;
+        loop {
+            let out = self.git(&["fetch", "--quiet", "--no-tags", remote, &spec])?;
+            if out.status.success() {
+                return Ok(());
+            }
+            let said = String::from_utf8_lossy(&out.stderr).trim().to_string();
+            // A sender killed mid-update leaves git's lock on a ledger ref; only `incident`
+            // writes those refs, so an old one is nobody's.
+            let lock = said
+                .split("Unable to create '")
+                .nth(1)
+                .and_then(|rest| rest.split('\'').next())
+                .map(PathBuf::from);
+            if let Some(lock) = &lock
+                && !cleared
+                && self.clear_stale_lock(lock)
+            {
+                cleared = true;
+                continue;
+            }
+            let how = lock
+                .map(|l| {
+                    format!(
+                        "; if no `incident notify` is running, remove the lock: `rm '{}'`",
+                        l.display()
+                    )
+                })
+                .unwrap_or_default();
+            bail!("cannot fetch the notification ledger from `{remote}`: {said}{how}");
         }
-        Ok(())
+    }
+
+    /// Removes `lock` if it is a ledger ref's lock file older than [`STALE_LOCK`]: a sender holds
+    /// one for a moment, so an old one was left by a sender that was killed.
+    fn clear_stale_lock(&self, lock: &Path) -> bool {
+        let ours = lock.strip_prefix(self.repo.path()).is_ok_and(|rel| {
+            rel.starts_with(PREFIX) && rel.extension().is_some_and(|e| e == "lock")
+        });
+        let old = std::fs::metadata(lock)
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age > STALE_LOCK);
+        ours && old && std::fs::remove_file(lock).is_ok()
+    }
+
+    /// Runs `update` on the local ref `name`; a stale lock on it (see [`Ledger::clear_stale_lock`])
+    /// is cleared and the update tried again, and a fresh one (a sender updating it this moment)
+    /// waited for a little.
+    fn update_ref(
+        &self,
+        name: &str,
+        update: impl Fn() -> Result<(), git2::Error>,
+    ) -> Result<(), git2::Error> {
+        let lock = self.repo.path().join(format!("{name}.lock"));
+        let start = std::time::Instant::now();
+        loop {
+            match update() {
+                Err(e) if e.code() == git2::ErrorCode::Locked => {
+                    if self.clear_stale_lock(&lock) {
+                        continue;
+                    }
+                    if start.elapsed() > std::time::Duration::from_secs(1) {
+                        return Err(e);
+                    }
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+                done => return done,
+            }
+        }
     }
 
     fn git(&self, args: &[&str]) -> Result<std::process::Output> {
@@ -206,27 +273,48 @@ impl Ledger {
                     said.trim()
                 );
             }
-            self.repo.reference(name, oid, true, "incident notify")?;
+            self.update_ref(name, || {
+                self.repo
+                    .reference(name, oid, true, "incident notify")
+                    .map(|_| ())
+            })
+            .map_err(|e| self.locked(name, e))?;
             return Ok(true);
         }
-        let done = match lease {
-            Some(old) => self
-                .repo
-                .reference_matching(name, oid, true, old, "incident notify"),
-            None => self.repo.reference(name, oid, false, "incident notify"),
-        };
+        let done = self.update_ref(name, || {
+            match lease {
+                Some(old) => self
+                    .repo
+                    .reference_matching(name, oid, true, old, "incident notify"),
+                None => self.repo.reference(name, oid, false, "incident notify"),
+            }
+            .map(|_| ())
+        });
         match done {
-            Ok(_) => Ok(true),
+            Ok(()) => Ok(true),
+            // Someone else got there first, or is updating it right now.
             Err(e)
                 if matches!(
                     e.code(),
-                    git2::ErrorCode::Exists | git2::ErrorCode::Modified
+                    git2::ErrorCode::Exists | git2::ErrorCode::Modified | git2::ErrorCode::Locked
                 ) =>
             {
                 Ok(false)
             }
             Err(e) => Err(e.into()),
         }
+    }
+
+    /// A lock that outlived the wait, said with the command that clears it.
+    fn locked(&self, name: &str, e: git2::Error) -> anyhow::Error {
+        if e.code() != git2::ErrorCode::Locked {
+            return e.into();
+        }
+        let lock = self.repo.path().join(format!("{name}.lock"));
+        anyhow::anyhow!(
+            "the ledger ref `{name}` is locked; if no `incident notify` is running, remove the lock: `rm '{}'`",
+            lock.display()
+        )
     }
 
     /// Claims `key` for this sender: won, sent already, or held by a fresh claim of another.

@@ -301,8 +301,16 @@ pub fn plan(
                 if !public && !target.internal {
                     continue;
                 }
+                // A timeline event keeps the key it had before `sync` renamed a same-named
+                // incident from another clone: receivers must not get it again under a new name.
+                // Reminders and overdue items are per incident and name, so they follow the name.
+                let keyed_as = if *seq == usize::MAX {
+                    i.id.as_str()
+                } else {
+                    i.original_id()
+                };
                 out.push(Notification {
-                    key: format!("{}/{id}/{}", i.id, target.id),
+                    key: format!("{keyed_as}/{id}/{}", target.id),
                     target: target.id.clone(),
                     incident: i.id.clone(),
                     title: i.title.clone(),

@@ -1022,3 +1022,156 @@ fn a_run_that_delivered_lets_git_pack_the_ledger() {
     assert!(again.status.success(), "{}", text(&again));
     assert_eq!(chat.received().len() + hook.received().len(), delivered);
 }
+
+/// The hashed ledger name of a notification key, as `refs/incident-notify/<kind>/<this>`.
+fn ledger_name(key: &str) -> String {
+    use sha1::Digest;
+    sha1::Sha1::digest(key.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+#[test]
+fn a_stale_ledger_lock_from_a_killed_sender_is_cleared_and_a_live_one_is_left_alone() {
+    let repo = Repo::new();
+    with_targets(&repo);
+    repo.declare("Checkout down", &["--sev", "SEV2", "--update"]);
+    let (chat, hook) = (Server::start(), Server::start());
+    let out = notify(
+        &repo,
+        &chat,
+        &hook,
+        &["--since", "1h", "--dry-run", "--json"],
+    );
+    let plan: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let keys: Vec<String> = plan["dry_run"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["key"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(keys.len(), 4, "{plan}");
+    let claims = repo.root.join(".git/refs/incident-notify/claims");
+    std::fs::create_dir_all(&claims).unwrap();
+    // A killed sender's lock, a minute old; and one a live sender holds this moment.
+    let stale = claims.join(format!("{}.lock", ledger_name(&keys[0])));
+    std::fs::write(&stale, "").unwrap();
+    let aged = std::process::Command::new("touch")
+        .args(["-d", "1 minute ago"])
+        .arg(&stale)
+        .status()
+        .unwrap();
+    assert!(aged.success());
+    let live = claims.join(format!("{}.lock", ledger_name(&keys[1])));
+    std::fs::write(&live, "").unwrap();
+
+    let out = notify(&repo, &chat, &hook, &["--since", "1h"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains("left 1 to another sender"),
+        "{}",
+        text(&out)
+    );
+    assert!(!stale.exists(), "the stale lock is cleared");
+    assert!(live.exists(), "a live sender's lock is not touched");
+    let delivered = |key: &str| {
+        chat.received()
+            .iter()
+            .chain(hook.received().iter())
+            .filter(|r| r.header("Idempotency-Key") == Some(key))
+            .count()
+    };
+    assert_eq!(delivered(&keys[0]), 1);
+    assert_eq!(delivered(&keys[1]), 0);
+    assert_eq!(
+        delivered(&keys[2]) + delivered(&keys[3]),
+        2,
+        "the others went out"
+    );
+    // The live sender finished (its lock is gone): the next run sends what it left, once.
+    std::fs::remove_file(&live).unwrap();
+    let out = notify(&repo, &chat, &hook, &[]);
+    assert!(out.status.success(), "{}", text(&out));
+    for key in &keys {
+        assert_eq!(delivered(key), 1, "{key}");
+    }
+}
+
+#[test]
+fn a_renamed_incident_keeps_its_notification_keys() {
+    let repo = Repo::new();
+    with_targets(&repo);
+    let remote = repo.home.path().join("remote.git");
+    repo.git(&["init", "-q", "--bare", remote.to_str().unwrap()]);
+    repo.git(&["remote", "add", "origin", remote.to_str().unwrap()]);
+    repo.ok(&["sync"]);
+    let other = repo.home.path().join("other");
+    repo.git(&[
+        "clone",
+        "-q",
+        remote.to_str().unwrap(),
+        other.to_str().unwrap(),
+    ]);
+    let (chat, hook) = (Server::start(), Server::start());
+    let run = |dir: &std::path::Path, args: &[&str]| {
+        let out = repo
+            .cmd()
+            .current_dir(dir)
+            .env("TEST_CHAT_URL", &chat.url)
+            .env("TEST_HOOK_URL", &hook.url)
+            .env("TEST_HOOK_SECRET", SECRET)
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{args:?}: {}", text(&out));
+    };
+    // Two responders declare different incidents under the same ID, each notified from its clone.
+    run(
+        &repo.root,
+        &[
+            "declare",
+            "Checkout down",
+            "--sev",
+            "SEV2",
+            "--service",
+            "checkout",
+        ],
+    );
+    run(&repo.root, &["notify", "--since", "1h"]);
+    run(&repo.root, &["sync"]);
+    run(
+        &other,
+        &[
+            "--as",
+            "bob",
+            "declare",
+            "Checkout down",
+            "--sev",
+            "SEV3",
+            "--service",
+            "payments",
+        ],
+    );
+    run(&other, &["notify"]);
+    run(&other, &["sync"]);
+    run(&repo.root, &["sync"]);
+    let ids = repo.ids_of_year("2026");
+    assert_eq!(ids.len(), 2, "{ids:?}: sync kept both, one renamed");
+    // After the rename, no clone sends anything again.
+    let before = chat.received().len() + hook.received().len();
+    run(&repo.root, &["notify"]);
+    run(&other, &["notify"]);
+    let after = chat.received().len() + hook.received().len();
+    assert_eq!(before, after, "nothing was sent again under the new name");
+    let mut keys: Vec<String> = chat
+        .received()
+        .iter()
+        .chain(hook.received().iter())
+        .map(|r| r.header("Idempotency-Key").unwrap().to_string())
+        .collect();
+    let total = keys.len();
+    keys.sort();
+    keys.dedup();
+    assert_eq!(total, keys.len(), "{keys:?}");
+}
