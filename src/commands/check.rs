@@ -102,6 +102,7 @@ pub fn run(ctx: &Context, _args: Args) -> Result<()> {
             }),
         }
     }
+    findings.extend(crate::model::check_config(store.config()));
     // Deliveries that failed and were not made since (from the local copy of the ledger: `check`
     // only reads; `incident notify` fetches it).
     if !store.config().notify.targets.is_empty()

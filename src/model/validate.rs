@@ -300,6 +300,19 @@ pub fn check_record(i: &Incident, config: &Config, file: &str, file_id: &str) ->
             );
         }
     }
+    // Times every reader can read back: what no command writes but a hand edit can.
+    if let Ok(tree) = serde_json::to_value(i) {
+        let mut found = Vec::new();
+        times_out_of_range(&tree, &mut String::new(), &mut found);
+        for (field, value) in found.into_iter().take(20) {
+            add(
+                Error,
+                &field,
+                format!("`{value}` is outside the years 1970 to 9999 that every reader takes"),
+                "fix the time by hand (RFC 3339, like 2026-11-25T14:05:00Z)",
+            );
+        }
+    }
     // What no command writes but a hand edit can: a control or invisible character in any text.
     if let Ok(tree) = serde_json::to_value(i) {
         let mut found = Vec::new();
@@ -320,6 +333,72 @@ pub fn check_record(i: &Incident, config: &Config, file: &str, file_id: &str) ->
                 "remove it from the file (a YAML escape such as `\\e` or `\\u202e` put it there)",
             );
         }
+    }
+    out
+}
+
+/// Every time (`at`, `*_at`) and date (`due`, `meeting`) in `value` outside 1970–9999, with its
+/// field path.
+fn times_out_of_range(
+    value: &serde_json::Value,
+    path: &mut String,
+    found: &mut Vec<(String, String)>,
+) {
+    use serde_json::Value;
+    let key = path.rsplit(['.', ']']).next().unwrap_or("");
+    match value {
+        Value::String(text) if key == "at" || key.ends_with("_at") => {
+            let ok = DateTime::parse_from_rfc3339(text).is_ok_and(|t| {
+                let t = t.with_timezone(&Utc);
+                t >= super::time::earliest_time() && t <= super::time::latest_time()
+            });
+            if !ok {
+                found.push((path.clone(), text.clone()));
+            }
+        }
+        Value::String(text) if key == "due" || key == "meeting" => {
+            let ok = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+                .is_ok_and(|d| d >= super::time::earliest_time().date_naive());
+            if !ok {
+                found.push((path.clone(), text.clone()));
+            }
+        }
+        Value::Array(items) => {
+            for (n, item) in items.iter().enumerate() {
+                let len = path.len();
+                path.push_str(&format!("[{n}]"));
+                times_out_of_range(item, path, found);
+                path.truncate(len);
+            }
+        }
+        Value::Object(map) => {
+            for (key, item) in map {
+                let len = path.len();
+                if !path.is_empty() {
+                    path.push('.');
+                }
+                path.push_str(key);
+                times_out_of_range(item, path, found);
+                path.truncate(len);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The policy's own findings: what `publish` and the pages would refuse later.
+pub fn check_config(config: &Config) -> Vec<Finding> {
+    let mut out = Vec::new();
+    if let Some(tz) = &config.status_page.time_zone
+        && tz.parse::<chrono_tz::Tz>().is_err()
+    {
+        out.push(Finding {
+            level: Level::Error,
+            file: ".incident.yaml".into(),
+            field: "status_page.time_zone".into(),
+            problem: format!("`{tz}` is not a time zone `publish` knows"),
+            fix: "use an IANA name like Europe/Berlin or America/New_York".into(),
+        });
     }
     out
 }

@@ -449,3 +449,51 @@ fn a_hook_that_refuses_is_quoted_line_by_line_in_the_order_it_wrote() {
         "{err}"
     );
 }
+
+#[test]
+fn what_every_reader_cannot_take_is_reported_by_check() {
+    let repo = Repo::new();
+    let id = repo.declare("Checkout down", &["--commander", "alice", "--update"]);
+    let path = repo.path_of(&id);
+    let good = repo.read(&id);
+    for bad in [
+        "'+10000-01-01T00:00:00Z'",
+        "'-0001-01-01T00:00:00Z'",
+        "1969-07-20T20:17:00Z",
+    ] {
+        let text = good.replacen(
+            "detected_at: 2026-11-25T10:00:00Z",
+            &format!("detected_at: {bad}"),
+            1,
+        );
+        assert_ne!(text, good);
+        std::fs::write(&path, &text).unwrap();
+        let out = repo.run(&["check"]);
+        let report = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(out.status.code(), Some(1), "{bad}: {report}");
+        assert!(
+            report.contains("detected_at") && report.contains("1970 to 9999"),
+            "{bad}: {report}"
+        );
+    }
+    std::fs::write(&path, &good).unwrap();
+    repo.ok(&["check"]);
+    let config = repo.root.join(".incident.yaml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(
+        &config,
+        text.replacen(
+            "status_page: {}",
+            "status_page:\n  time_zone: Mars/Olympus",
+            1,
+        ),
+    )
+    .unwrap();
+    let out = repo.run(&["check"]);
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{report}");
+    assert!(
+        report.contains("status_page.time_zone") && report.contains("Mars/Olympus"),
+        "{report}"
+    );
+}
