@@ -15,10 +15,22 @@ fn matching(
     let current = current.to_string_lossy();
     values
         .into_iter()
+        // Only what the shell can take as one plain word: a value with shell syntax is never
+        // offered (readers refuse such IDs anyway), so nothing offered needs quoting.
+        .filter(|(v, _)| crate::model::check_read_id(v).is_ok())
         .filter(|(v, _)| {
             v.starts_with(current.as_ref()) || v.to_lowercase().starts_with(&current.to_lowercase())
         })
-        .map(|(v, help)| CompletionCandidate::new(v).help(help.map(Into::into)))
+        .map(|(v, help)| CompletionCandidate::new(v).help(help.map(|h| one_line(&h).into())))
+        .collect()
+}
+
+/// A description as one line of visible text: shells print it in a menu, and fish and zsh read a
+/// tab or newline in it as the end of the entry.
+fn one_line(text: &str) -> String {
+    crate::model::make_visible(text)
+        .chars()
+        .map(|c| if c.is_whitespace() { ' ' } else { c })
         .collect()
 }
 

@@ -484,3 +484,37 @@ fn a_long_check_report_is_every_finding_once_in_order() {
     assert_eq!(text.len(), expected.len());
     assert!(text == expected, "the report differs from its findings");
 }
+
+/// Descriptions stay one line of visible text whatever a title holds, and nothing offered needs
+/// quoting by the shell.
+#[test]
+fn completions_offer_plain_words_with_one_line_descriptions() {
+    let repo = Repo::new();
+    let id = repo.declare("Checkout down", &[]);
+    let path = repo.path_of(&id);
+    let text = std::fs::read_to_string(&path).unwrap().replacen(
+        "title: Checkout down",
+        "title: \"Checkout\\tdown \\e[31m$(touch pwned)\"",
+        1,
+    );
+    std::fs::write(&path, text).unwrap();
+    let out = repo
+        .cmd()
+        .env("COMPLETE", "fish")
+        .env("_CLAP_COMPLETE_INDEX", "2")
+        .arg("--")
+        .args(["incident", "show", "2026"])
+        .output()
+        .unwrap();
+    let lines = String::from_utf8_lossy(&out.stdout).into_owned();
+    let entries: Vec<&str> = lines.lines().collect();
+    assert_eq!(entries.len(), 1, "{lines:?}");
+    let (value, help) = entries[0].split_once('\t').unwrap();
+    assert_eq!(value, id);
+    assert!(!help.contains(['\t', '\u{1b}']), "{help:?}");
+    assert!(help.contains("Checkout down"), "{help:?}");
+    for c in value.chars() {
+        assert!(c.is_ascii_alphanumeric() || c == '-', "{value}");
+    }
+    assert!(!repo.root.join("pwned").exists());
+}
