@@ -9,6 +9,8 @@
 
 pub mod context;
 mod filters;
+#[cfg(test)]
+mod fuzz;
 pub mod publish;
 
 use crate::model::Config;

@@ -166,3 +166,104 @@ proptest! {
         }
     }
 }
+
+/// `.incident.yaml` as `init` writes it, with a catalog and a notify target.
+fn config_text() -> String {
+    let mut config = crate::model::Config::new("Acme");
+    config.services.push(crate::model::Service {
+        id: "checkout".into(),
+        name: Some("Checkout".into()),
+        description: None,
+        group: None,
+        showcase: None,
+        start_date: None,
+        only_show_if_degraded: false,
+        extra: Default::default(),
+    });
+    yaml::to_string(&config).unwrap()
+}
+
+/// `text` damaged like [`damaged_record`] does it.
+fn damaged(text: String) -> impl Strategy<Value = String> {
+    let edit = (
+        any::<prop::sample::Index>(),
+        0u8..3,
+        "[ :\\-\\[\\]{}#&*!|>'\"%@`\\n\\t,?0-9a-zA-Z~./\\u{0}]{0,4}",
+    );
+    prop::collection::vec(edit, 1..6).prop_map(move |edits| {
+        let mut chars: Vec<char> = text.chars().collect();
+        for (at, op, with) in edits {
+            let i = at.index(chars.len().max(1));
+            match op {
+                0 => {
+                    chars.splice(i..i, with.chars());
+                }
+                1 => {
+                    let end = (i + with.chars().count().max(1)).min(chars.len());
+                    chars.drain(i..end);
+                }
+                _ => {
+                    let end = (i + with.chars().count()).min(chars.len());
+                    chars.splice(i..end, with.chars());
+                }
+            }
+        }
+        chars.into_iter().collect()
+    })
+}
+
+/// Nesting of every kind YAML has, to a random depth: flow, block mappings, block sequences,
+/// dashes on one line, mixed.
+fn nested() -> impl Strategy<Value = (String, usize)> {
+    (0usize..200, 0u8..4).prop_map(|(depth, kind)| {
+        let text = match kind {
+            0 => format!("x: {}{}\n", "[".repeat(depth), "]".repeat(depth)),
+            1 => {
+                (0..depth)
+                    .map(|d| format!("{}k:\n", " ".repeat(d)))
+                    .collect::<String>()
+                    + &" ".repeat(depth)
+                    + "k: 1\n"
+            }
+            2 => format!("x:\n{}y\n", "- ".repeat(depth)),
+            _ => format!(
+                "x: {}1{}\n",
+                "{a: [".repeat(depth / 2),
+                "]}".repeat(depth / 2)
+            ),
+        };
+        (text, depth)
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(500))]
+
+    #[test]
+    fn a_damaged_policy_never_panics_and_errors_name_the_file(text in damaged(config_text())) {
+        match yaml::parse::<crate::model::Config>(&text, Path::new(".incident.yaml")) {
+            Ok(config) => {
+                let out = yaml::to_string(&config).unwrap();
+                let again: crate::model::Config = yaml::parse(&out, Path::new(".incident.yaml")).unwrap();
+                prop_assert_eq!(again, config);
+            }
+            Err(e) => prop_assert!(e.to_string().contains(".incident.yaml"), "{e}"),
+        }
+    }
+
+    #[test]
+    fn nesting_of_any_depth_is_read_or_refused_at_once((text, depth) in nested()) {
+        let start = std::time::Instant::now();
+        let parsed = yaml::parse::<serde_yaml::Value>(&text, Path::new("incidents/2026/x.yaml"));
+        prop_assert!(start.elapsed() < std::time::Duration::from_secs(2));
+        if let Err(e) = &parsed {
+            prop_assert!(e.to_string().contains("incidents/2026/x.yaml"), "{e}");
+        }
+        if depth > yaml::MAX_DEPTH {
+            prop_assert!(parsed.is_err(), "depth {depth} was read");
+        }
+        if depth + 2 < yaml::MAX_DEPTH {
+            prop_assert!(parsed.is_ok(), "depth {depth} refused: {parsed:?}");
+        }
+    }
+}
