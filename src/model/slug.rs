@@ -215,7 +215,7 @@ pub fn check_read_id(id: &str) -> Result<(), super::ModelError> {
     check_name("incident ID", id)?;
     const SHELL: &[char] = &[
         '$', '`', ';', '&', '|', '<', '>', '(', ')', '{', '}', '[', ']', '\'', '"', '\\', '*', '?',
-        '!', '#', '~', '=', '%', '^',
+        '!', '#', '~', '%', '^',
     ];
     if let Some(c) = id.chars().find(|c| c.is_whitespace() || SHELL.contains(c)) {
         return Err(super::ModelError::Invalid(format!(

@@ -21,7 +21,7 @@ const PREFIX: &str = "refs/incident-notify";
 
 /// How old a lock file on a ledger ref must be to be a killed sender's: a live one holds it for
 /// milliseconds.
-const STALE_LOCK: std::time::Duration = std::time::Duration::from_secs(10);
+const STALE_LOCK: std::time::Duration = std::time::Duration::from_secs(5);
 
 #[derive(Debug, Serialize, Deserialize)]
 pub struct Stamp {

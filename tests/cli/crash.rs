@@ -408,3 +408,162 @@ fn sync_killed_at_any_moment_never_wedges_the_clone_nor_loses_an_event() {
         "too few kills landed inside the merge to test it: {recovered}"
     );
 }
+
+/// `kill -9` at random moments of every other changing command, a few times each: afterwards the
+/// repo is whole, `check` passes, no event is in the record twice, and the next command works.
+#[test]
+fn every_changing_command_survives_kills_at_random_moments() {
+    const PER_COMMAND: u64 = 12;
+    let repo = Repo::new();
+    let id = repo.declare("Checkout down", &["--sev", "SEV2", "--commander", "alice"]);
+    let seed = std::env::var("INCIDENT_KILL_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0x5eed_u64 + 2);
+    let mut rng = Lcg(seed);
+    // Each command, as the n-th call makes it: every call a real change.
+    type Make = fn(&str, u64) -> Vec<String>;
+    let commands: Vec<(&str, Make)> = vec![
+        ("declare", |_, n| {
+            [
+                "declare",
+                &format!("Outage #{n}"),
+                "--sev",
+                "SEV3",
+                "--service",
+                "search",
+            ]
+            .map(String::from)
+            .to_vec()
+        }),
+        ("severity", |id, n| {
+            let sev = if n % 2 == 0 { "SEV3" } else { "SEV2" };
+            ["severity", id, sev, "--reason", &format!("#{n}")]
+                .map(String::from)
+                .to_vec()
+        }),
+        ("assign", |id, n| {
+            ["assign", id, "--comms", &format!("comms{n}")]
+                .map(String::from)
+                .to_vec()
+        }),
+        ("update", |id, n| {
+            [
+                "update",
+                id,
+                "--impacted",
+                &format!("checkout #{n}"),
+                "--learned",
+                "a config push",
+            ]
+            .map(String::from)
+            .to_vec()
+        }),
+        ("edit", |id, n| {
+            ["edit", id, "--users", &format!("{}", 1000 + n)]
+                .map(String::from)
+                .to_vec()
+        }),
+        ("action", |id, n| {
+            [
+                "action",
+                "add",
+                id,
+                &format!("Add a canary #{n}"),
+                "--owner",
+                "bob",
+            ]
+            .map(String::from)
+            .to_vec()
+        }),
+        ("pir", |id, n| {
+            ["pir", id, "--add-why", &format!("because #{n}")]
+                .map(String::from)
+                .to_vec()
+        }),
+        ("maintenance", |_, n| {
+            [
+                "maintenance",
+                "schedule",
+                &format!("Upgrade #{n}"),
+                "--service",
+                "search",
+                "--from",
+                "in 2h",
+                "--until",
+                "1h",
+            ]
+            .map(String::from)
+            .to_vec()
+        }),
+    ];
+    let mut killed = std::collections::BTreeMap::new();
+    for (name, make) in &commands {
+        for n in 0..PER_COMMAND {
+            let args = make(&id, n);
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            let mut child = repo
+                .spawnable(&args)
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .unwrap();
+            std::thread::sleep(Duration::from_micros(1_000 + rng.below(12_000)));
+            if child.try_wait().unwrap().is_none() {
+                child.kill().unwrap();
+                *killed.entry(*name).or_insert(0) += 1;
+            }
+            child.wait().unwrap();
+            let mut tally = Tally::default();
+            settle(&repo, &id, n as usize, &mut tally);
+        }
+    }
+    eprintln!("kills per command: {killed:?}");
+    let fsck = repo.git_output(&["fsck", "--full", "--strict", "--no-dangling"]);
+    assert!(
+        fsck.status.success() && fsck.stdout.is_empty(),
+        "git fsck: {}",
+        String::from_utf8_lossy(&fsck.stderr)
+    );
+    assert_eq!(
+        repo.git(&["status", "--porcelain", "--untracked-files=all"]),
+        ""
+    );
+    let check = repo.run(&["check"]);
+    assert!(
+        check.status.success(),
+        "{}",
+        String::from_utf8_lossy(&check.stdout)
+    );
+    let record = repo.record(&id);
+    let mut texts: Vec<&str> = record["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["text"].as_str().unwrap())
+        .filter(|t| t.contains('#'))
+        .collect();
+    let total = texts.len();
+    texts.sort();
+    texts.dedup();
+    assert_eq!(total, texts.len(), "an event is in the record twice");
+    let actions = record["actions"].as_array().map_or(0, Vec::len);
+    let mut titles: Vec<&str> = record["actions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|a| a["title"].as_str().unwrap())
+        .collect();
+    titles.sort();
+    titles.dedup();
+    assert_eq!(
+        actions,
+        titles.len(),
+        "an action item is in the record twice"
+    );
+    let total_killed: u64 = killed.values().sum();
+    assert!(
+        total_killed > commands.len() as u64 * PER_COMMAND / 4,
+        "too few kills landed: {killed:?}"
+    );
+}

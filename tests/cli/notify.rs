@@ -1175,3 +1175,110 @@ fn a_renamed_incident_keeps_its_notification_keys() {
     keys.dedup();
     assert_eq!(total, keys.len(), "{keys:?}");
 }
+
+/// `kill -9` at random moments of `notify`: afterwards every notification has gone out, none twice
+/// unless its sender was killed between claim and record (then once more, after the claim timed
+/// out, with the same key), the repo is whole and the next command works.
+#[test]
+fn notify_killed_at_random_moments_delivers_everything_and_repeats_only_after_a_claim_timeout() {
+    const KILLS: usize = 20;
+    let repo = Repo::new();
+    with_targets(&repo);
+    let id = repo.declare(
+        "Checkout down",
+        &["--sev", "SEV2", "--update", "--commander", "alice"],
+    );
+    let (chat, hook) = (Server::start(), Server::start());
+    let out = notify(&repo, &chat, &hook, &["--since", "1h"]);
+    assert!(out.status.success(), "{}", text(&out));
+    // How long one run with something to send takes here: kills land from 10 % to 100 % of it.
+    repo.ok(&["log", &id, "warm-up"]);
+    let start = Instant::now();
+    let out = notify(&repo, &chat, &hook, &[]);
+    assert!(out.status.success(), "{}", text(&out));
+    let span = (start.elapsed().as_micros() as u64).max(2_000);
+    let mut seed = 0x5eed_u64;
+    let mut killed = 0;
+    for n in 0..KILLS {
+        repo.ok(&[
+            "update",
+            &id,
+            "--impacted",
+            &format!("checkout #{n}"),
+            "--learned",
+            "x",
+        ]);
+        let mut child = repo
+            .spawnable(&["notify"])
+            .env("TEST_CHAT_URL", &chat.url)
+            .env("TEST_HOOK_URL", &hook.url)
+            .env("TEST_HOOK_SECRET", SECRET)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        std::thread::sleep(Duration::from_micros(
+            span / 10 + (seed >> 33) % (span * 9 / 10),
+        ));
+        if child.try_wait().unwrap().is_none() {
+            child.kill().unwrap();
+            killed += 1;
+        }
+        child.wait().unwrap();
+        // The next command of any kind works.
+        repo.ok(&["show", &id]);
+    }
+    // Claims of killed senders time out (2 s here); then one run sends what they left.
+    // (A killed sender's lock on a ledger ref counts as stale after 5 s: until then its
+    // notification is left to "another sender", and a later run sends it.)
+    std::thread::sleep(Duration::from_millis(2_100));
+    let mut last = notify(&repo, &chat, &hook, &[]);
+    for _ in 0..8 {
+        assert!(last.status.success(), "{}", text(&last));
+        if text(&last).contains("left 0 to another sender") {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(1_000));
+        last = notify(&repo, &chat, &hook, &[]);
+    }
+    let out = notify(&repo, &chat, &hook, &["--dry-run"]);
+    assert!(
+        !text(&out).contains("would send"),
+        "{}\nthe last run said: {}",
+        text(&out),
+        text(&last)
+    );
+    let mut counts: std::collections::BTreeMap<String, usize> = Default::default();
+    for r in chat.received().iter().chain(hook.received().iter()) {
+        *counts
+            .entry(r.header("Idempotency-Key").unwrap().to_string())
+            .or_default() += 1;
+    }
+    // Every update reached both targets (chat: every event; partners: declared, update, resolved).
+    for n in 0..KILLS {
+        let sent = chat
+            .received()
+            .iter()
+            .filter(|r| String::from_utf8_lossy(&r.body).contains(&format!("checkout #{n}")))
+            .count();
+        assert!(sent >= 1, "update #{n} never reached the chat");
+    }
+    let repeats: usize = counts.values().map(|c| c - 1).sum();
+    assert!(
+        repeats <= killed,
+        "{repeats} repeats from {killed} kills: {counts:?}"
+    );
+    let fsck = repo.git_output(&["fsck", "--full", "--strict", "--no-dangling"]);
+    assert!(
+        fsck.status.success(),
+        "{}",
+        String::from_utf8_lossy(&fsck.stderr)
+    );
+    eprintln!(
+        "notify kill loop: {killed} of {KILLS} killed, {repeats} repeated after a claim timeout"
+    );
+    assert!(killed > KILLS / 4, "too few kills landed: {killed}");
+}
