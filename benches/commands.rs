@@ -788,6 +788,7 @@ pub fn realistic(i: usize, at: DateTime<Utc>) -> Incident {
             learned: Some("a configuration change caused the errors".into()),
             next_update_at: Some(at + Duration::minutes(n + 30)),
             visibility: Visibility::Public,
+            said: None,
             extra: Default::default(),
         });
         inc.push_event(

@@ -562,6 +562,7 @@ mod tests {
             learned: None,
             next_update_at: next.map(t),
             visibility: Visibility::Public,
+            said: None,
             extra: Default::default(),
         });
     }

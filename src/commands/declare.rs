@@ -114,6 +114,7 @@ pub fn run(ctx: &Context, mut args: Args) -> Result<()> {
             crate::model::Draft::standard(),
             &stamp,
         )?;
+        super::keep_words(store, &mut incident, &update.id, ctx.now)?;
         posted = Some(update.id);
     }
     super::warn_unknown_people(store, incident.roles.values().map(String::as_str));

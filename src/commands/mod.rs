@@ -164,6 +164,30 @@ where
     }
 }
 
+/// Keeps what the public update `update_id` tells customers in the record, worded now by the shared
+/// `update-body` template, with the severity and service states it speaks of: nothing shown later
+/// (pages, feeds, the post-mortem, a late notification) words it again from a changed record.
+pub(crate) fn keep_words(
+    store: &crate::store::Store,
+    incident: &mut crate::model::Incident,
+    update_id: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<()> {
+    let config = store.config();
+    let Some(doc) =
+        crate::render::context::UpdateDocument::for_update(incident, config, update_id, now)
+    else {
+        return Ok(());
+    };
+    if !doc.update.public {
+        return Ok(());
+    }
+    let renderer = crate::render::Renderer::new(Some(store.root()), config);
+    let text = renderer.render("update-body.txt", &doc)?.trim().to_string();
+    incident.keep_said(config, update_id, text);
+    Ok(())
+}
+
 /// A warning (not a refusal: mid-outage, whoever is helping is helping) for people in roles that the
 /// policy's `people` roster does not know; `check` reports the same.
 pub(crate) fn warn_unknown_people<'a>(

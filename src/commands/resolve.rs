@@ -55,6 +55,7 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
                 crate::model::Draft::closing(),
                 &stamp,
             )?;
+            super::keep_words(store, incident, &update.id, ctx.now)?;
             posted = Some(update.id);
         }
         said = event.text.clone();

@@ -90,6 +90,7 @@ pub fn run(ctx: &Context, mut args: Args) -> Result<()> {
             incident.set_component(&config, service, *status, &stamp)?;
         }
         let (update, event) = post_update(incident, &config, draft, &stamp)?;
+        super::keep_words(store, incident, &update.id, ctx.now)?;
         posted = Some(update);
         let mut summary = event.text;
         if !args.components.is_empty() {

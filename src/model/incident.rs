@@ -155,8 +155,24 @@ pub struct StatusUpdate {
     pub next_update_at: Option<DateTime<Utc>>,
     #[serde(default)]
     pub visibility: Visibility,
+    /// What customers were told, kept as it was posted: every later page, feed, document and late
+    /// notification shows these words, whatever the record says by then. Absent on internal
+    /// updates and on public ones written before it was kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub said: Option<Said>,
     #[serde(flatten)]
     pub extra: Extra,
+}
+
+/// The words of one public update and the state they spoke of, as of posting.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Said {
+    /// The shared `update-body` words.
+    pub text: String,
+    pub severity: Severity,
+    /// Each affected service's status then.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub components: BTreeMap<String, super::ComponentStatus>,
 }
 
 impl StatusUpdate {
@@ -938,6 +954,34 @@ impl Incident {
             incident.roles.insert("comms".into(), comms);
         }
         Ok(incident)
+    }
+
+    /// Keeps `text` as what the public update `update_id` told customers, with the severity and
+    /// each affected service's status as they are now (the moment it is posted).
+    pub fn keep_said(&mut self, config: &super::Config, update_id: &str, text: String) {
+        let Some(at) = self
+            .updates
+            .iter()
+            .find(|u| u.id == update_id)
+            .map(|u| u.at)
+        else {
+            return;
+        };
+        let components = self
+            .services
+            .iter()
+            .map(|s| (s.clone(), self.component_status_at(config, s, at)))
+            .collect();
+        let severity = self.severity;
+        if let Some(update) = self.updates.iter_mut().find(|u| u.id == update_id)
+            && update.visibility.is_public()
+        {
+            update.said = Some(Said {
+                text,
+                severity,
+                components,
+            });
+        }
     }
 
     /// The ID the incident was declared under: `sync` renames the later of two same-named incidents

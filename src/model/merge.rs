@@ -680,6 +680,7 @@ mod tests {
                             learned: None,
                             next_update_at: None,
                             visibility: Visibility::Public,
+                            said: None,
                             extra: Default::default(),
                         });
                     }

@@ -34,7 +34,7 @@ pub use history::{Episode, RolePeriod, SeverityPeriod};
 pub use incident::{
     ActionItem, ActionState, ActionType, DeclareSpec, Extra, Impact, ImpactChange, Incident,
     IncidentKind, IncidentSummary, Postmortem, PublicView, ReviewPatch, ReviewStatus, RoleList,
-    Stamp, StatusUpdate, TimelineEvent, Visibility, event_kind, lasted, parse_action_ref,
+    Said, Stamp, StatusUpdate, TimelineEvent, Visibility, event_kind, lasted, parse_action_ref,
 };
 pub use maintenance::{Maintenance, MaintenanceSpec, MaintenanceStatus, MaintenanceUpdate};
 pub use policy::{

@@ -86,6 +86,7 @@ pub fn post_update(
             cadence.and_then(|c| stamp.at.checked_add_signed(c.to_chrono()))
         },
         visibility: draft.visibility,
+        said: None,
         extra: Default::default(),
     };
     update.id = update.derived_id(&incident.id);

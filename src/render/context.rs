@@ -88,8 +88,12 @@ pub struct UpdateContext {
     pub is_first: bool,
     pub is_resolution: bool,
     /// The words customers saw (the shared `update-body` template), where the document has them:
-    /// post-mortems quote exactly what was said.
+    /// kept in the record since it was posted, or rendered for a document (post-mortems quote
+    /// exactly what was said).
     pub text: Option<String>,
+    /// The severity customers were told of, when the update kept it: what a late channel shows.
+    #[serde(skip)]
+    pub said_severity: Option<Severity>,
 }
 
 impl UpdateContext {
@@ -107,7 +111,8 @@ impl UpdateContext {
             public: u.visibility.is_public(),
             is_first: first_public == Some(u.id.as_str()),
             is_resolution: u.status == Status::Resolved,
-            text: None,
+            text: u.said.as_ref().map(|s| s.text.clone()),
+            said_severity: u.said.as_ref().map(|s| s.severity),
         }
     }
 }
@@ -436,13 +441,15 @@ impl UpdateDocument {
         update: UpdateContext,
         now: DateTime<Utc>,
     ) -> UpdateDocument {
+        // As customers were told it, where the update kept that.
+        let severity = update.said_severity.unwrap_or(i.severity);
         UpdateDocument {
             org: OrgContext::from_config(config),
             incident: PublicIncidentContext {
                 id: i.id.clone(),
                 title: i.title.clone(),
-                severity: i.severity,
-                severity_label: config.severity(i.severity).label,
+                severity,
+                severity_label: config.severity(severity).label,
                 status: i.status,
                 services: services(i, config),
                 started_at: i.started_at,
@@ -545,7 +552,9 @@ impl PostmortemDocument {
             &mut self.incident.updates,
             &mut self.incident.public_updates,
         ] {
-            for u in list.iter_mut().filter(|u| u.public) {
+            // Kept words stay as they were said; only updates from before they were kept are
+            // rendered.
+            for u in list.iter_mut().filter(|u| u.public && u.text.is_none()) {
                 u.text = Some(text(u)?);
             }
         }

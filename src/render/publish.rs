@@ -1028,6 +1028,9 @@ fn render_update_body(
     update: &UpdateContext,
     now: DateTime<Utc>,
 ) -> Result<String, RenderError> {
+    if let Some(said) = &update.text {
+        return Ok(said.clone());
+    }
     let ctx = super::context::UpdateDocument::public(incident, config, update.clone(), now);
     Ok(renderer.render("update-body.txt", &ctx)?.trim().to_string())
 }

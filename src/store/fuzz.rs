@@ -225,7 +225,7 @@ fn nested() -> impl Strategy<Value = (String, usize)> {
                     + &" ".repeat(depth)
                     + "k: 1\n"
             }
-            2 => format!("x:\n{}y\n", "- ".repeat(depth)),
+            2 => format!("x:\n{}y\n", "- ".repeat(depth.max(1))),
             _ => format!(
                 "x: {}1{}\n",
                 "{a: [".repeat(depth / 2),

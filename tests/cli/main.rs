@@ -14,6 +14,7 @@ mod followthrough;
 mod hostile;
 mod notify;
 mod output;
+mod record;
 mod scenario;
 mod snapshots;
 mod statuspage;

@@ -1234,21 +1234,23 @@ fn notify_killed_at_random_moments_delivers_everything_and_repeats_only_after_a_
     // Claims of killed senders time out (2 s here); then one run sends what they left.
     // (A killed sender's lock on a ledger ref counts as stale after 5 s: until then its
     // notification is left to "another sender", and a later run sends it.)
+    // (A request slower than the 1 s timeout on a busy machine fails and is retried once its
+    // claim times out, like any failed delivery.)
     std::thread::sleep(Duration::from_millis(2_100));
     let mut last = notify(&repo, &chat, &hook, &[]);
-    for _ in 0..8 {
+    let mut rest = String::new();
+    for _ in 0..10 {
         assert!(last.status.success(), "{}", text(&last));
-        if text(&last).contains("left 0 to another sender") {
+        rest = text(&notify(&repo, &chat, &hook, &["--dry-run"]));
+        if !rest.contains("would send") {
             break;
         }
         std::thread::sleep(Duration::from_millis(1_000));
         last = notify(&repo, &chat, &hook, &[]);
     }
-    let out = notify(&repo, &chat, &hook, &["--dry-run"]);
     assert!(
-        !text(&out).contains("would send"),
-        "{}\nthe last run said: {}",
-        text(&out),
+        !rest.contains("would send"),
+        "{rest}\nthe last run said: {}",
         text(&last)
     );
     let mut counts: std::collections::BTreeMap<String, usize> = Default::default();
