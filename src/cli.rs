@@ -42,7 +42,7 @@ pub struct Cli {
     pub no_verify: bool,
 
     /// act as WHO (`Name` or `Name <email>`) instead of git's user.name; also INCIDENT_AUTHOR
-    #[arg(long = "as", global = true, value_name = "WHO")]
+    #[arg(long = "as", id = "as", global = true, value_name = "WHO")]
     pub author: Option<String>,
 
     #[command(subcommand)]

@@ -947,8 +947,12 @@ impl Incident {
         incident.drill = spec.drill;
         incident.impact.apply(&spec.impact)?;
         if let Some(commander) = spec.commander {
+            // Naming yourself is answering at once; naming someone else is paging them, and MTTA
+            // runs until they answer.
+            if is_person(&stamp.by, &commander) {
+                incident.acknowledged_at = Some(stamp.at);
+            }
             incident.roles.insert("commander".into(), commander);
-            incident.acknowledged_at = Some(stamp.at);
         }
         if let Some(comms) = spec.comms {
             incident.roles.insert("comms".into(), comms);
@@ -1022,6 +1026,12 @@ impl Incident {
         text: String,
         visibility: Visibility,
     ) -> &mut TimelineEvent {
+        // The commander's first change of their own is their acknowledgement.
+        if self.acknowledged_at.is_none()
+            && self.commander().is_some_and(|c| is_person(&stamp.by, c))
+        {
+            self.acknowledged_at = Some(stamp.at);
+        }
         let mut event = TimelineEvent {
             id: String::new(),
             at: stamp.at,
@@ -1040,9 +1050,10 @@ impl Incident {
         &mut self.timeline[pos]
     }
 
-    /// The first human response after declaring counts as the acknowledgement.
+    /// While nobody is named commander, the first human response after declaring counts as the
+    /// acknowledgement (a commander's own changes count through [`Incident::push_event`]).
     fn acknowledge_if_first(&mut self, at: DateTime<Utc>) {
-        if self.acknowledged_at.is_none() {
+        if self.acknowledged_at.is_none() && self.commander().is_none() {
             self.acknowledged_at = Some(at);
         }
     }
@@ -1163,9 +1174,6 @@ impl Incident {
                 Some(old) => format!("{role}: {old} → {who}"),
                 None => format!("{role}: {who}"),
             });
-            if role == "commander" {
-                self.acknowledge_if_first(stamp.at);
-            }
         }
         if changes.is_empty() {
             return Ok(None);
@@ -1376,6 +1384,15 @@ impl Incident {
     }
 }
 
+/// Whether `by` (who made a change: a stamp's author) is the person `handle` names: the handle
+/// itself (`--as alice`), or a name that is it or begins with it (`Alice Example`), case aside.
+pub fn is_person(by: &str, handle: &str) -> bool {
+    let name = by.split(" <").next().unwrap_or(by).trim().to_lowercase();
+    let handle = handle.trim().to_lowercase();
+    !handle.is_empty()
+        && (name == handle || name.split_whitespace().next() == Some(handle.as_str()))
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -1576,32 +1593,46 @@ mod tests {
     }
 
     #[test]
-    fn commander_assignment_acknowledges_once() {
+    fn naming_a_commander_is_not_their_acknowledgement_their_own_change_is() {
         let mut inc = incident();
+        // Alice names Bob: MTTA runs on.
         inc.assign(
-            &[("commander".into(), "Bob".into())],
+            &[("commander".into(), "bob".into())],
             &stamp("2026-11-25T10:03:00Z"),
         )
         .unwrap();
-        inc.assign(
-            &[("commander".into(), "Carol".into())],
-            &stamp("2026-11-25T10:09:00Z"),
-        )
-        .unwrap();
-        assert_eq!(
-            inc.acknowledged_at,
-            Some("2026-11-25T10:03:00Z".parse().unwrap())
-        );
-        assert_eq!(
-            inc.timeline.last().unwrap().text,
-            "assigned commander: Bob → Carol"
-        );
+        assert_eq!(inc.acknowledged_at, None);
+        // Alice changing the status is not Bob answering either.
+        inc.set_status(Status::Identified, None, false, &stamp("2026-11-25T10:05:00Z"))
+            .unwrap();
+        assert_eq!(inc.acknowledged_at, None);
+        // Bob's first change of his own is.
+        let bob = Stamp {
+            at: "2026-11-25T10:09:00Z".parse().unwrap(),
+            by: "Bob Example".into(),
+        };
+        inc.push_event(&bob, "note", "on it".into(), Visibility::Internal);
+        assert_eq!(inc.acknowledged_at, Some(bob.at));
         let same = inc
             .assign(
-                &[("commander".into(), "Carol".into())],
+                &[("commander".into(), "bob".into())],
                 &stamp("2026-11-25T10:10:00Z"),
             )
             .unwrap();
         assert!(same.is_none());
+        // Naming yourself is answering at once.
+        let mut mine = incident();
+        mine.assign(
+            &[("commander".into(), "alice".into())],
+            &stamp("2026-11-25T10:02:00Z"),
+        )
+        .unwrap();
+        assert_eq!(
+            mine.acknowledged_at,
+            Some("2026-11-25T10:02:00Z".parse().unwrap())
+        );
+        assert!(is_person("Alice Example <alice@example.com>", "alice"));
+        assert!(is_person("alice", "Alice"));
+        assert!(!is_person("Alicia", "alice"));
     }
 }

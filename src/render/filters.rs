@@ -36,9 +36,18 @@ pub fn register(env: &mut Environment<'static>, config: &Config) {
         minijinja::Value::from_safe_string(format!("<{safe}>"))
     });
     // A Markdown document (the public post-mortem) shown on an HTML page; see `markdown_html`.
-    env.add_filter("markdown", |text: String, shift: Option<u8>| -> Value {
-        Value::from_safe_string(markdown_html(&text, shift.unwrap_or(0)))
-    });
+    // Parsing Markdown is work the engine's instruction count does not see: charged per byte, so a
+    // loop over it runs out of fuel like any other loop.
+    env.add_filter(
+        "markdown",
+        |state: &minijinja::State, text: String, shift: Option<u8>| -> Result<Value, Error> {
+            state.consume_fuel(100 + text.len() as u64 / 4)?;
+            Ok(Value::from_safe_string(markdown_html(
+                &text,
+                shift.unwrap_or(0),
+            )))
+        },
+    );
     // Plain text (an included `.txt` template, say) made safe to place in Markdown.
     env.add_filter("markdown_text", |text: String| {
         minijinja::Value::from_safe_string(super::escape_markdown(&text))

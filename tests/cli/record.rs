@@ -75,3 +75,41 @@ fn the_words_customers_were_told_never_change_afterwards() {
     assert!(text.contains("SEV2") && !text.contains("SEV1"), "{text}");
     assert!(text.contains(&words), "{text}");
 }
+
+#[test]
+fn flags_that_name_people_never_change_who_committed() {
+    let repo = Repo::new();
+    let id = repo.declare("Checkout down", &["--commander", "alice"]);
+    let me = "Alice Example <alice@example.com>";
+    for args in [
+        vec!["pir", id.as_str(), "--author", "bob", "--reviewer", "carol", "--summary", "x"],
+        vec!["assign", id.as_str(), "--commander", "dave", "--comms", "erin"],
+        vec!["action", "add", id.as_str(), "Add a canary", "--owner", "frank"],
+    ] {
+        repo.ok(&args);
+        let who = repo.git(&["log", "-1", "--format=%an <%ae>|%cn <%ce>"]);
+        assert_eq!(who.trim(), format!("{me}|{me}"), "{args:?}");
+    }
+    let record = repo.record(&id);
+    assert_eq!(record["postmortem"]["author"], "bob", "the review's author is a field");
+    // `--as` is the one flag that says who acts.
+    repo.ok(&["--as", "grace", "log", &id, "on it"]);
+    let who = repo.git(&["log", "-1", "--format=%an"]);
+    assert_eq!(who.trim(), "grace");
+}
+
+#[test]
+fn mtta_runs_until_the_named_commander_answers() {
+    let mut repo = Repo::new();
+    // Alice declares and names bob: paging bob is not bob answering.
+    let id = repo.declare("Checkout down", &["--sev", "SEV2", "--commander", "bob"]);
+    assert!(repo.record(&id)["acknowledged_at"].is_null());
+    repo.ok(&["status", &id, "identified"]);
+    assert!(repo.record(&id)["acknowledged_at"].is_null(), "alice's change is not bob's answer");
+    repo.at("2026-11-25T10:07:00Z");
+    repo.ok(&["--as", "bob", "log", &id, "looking"]);
+    assert_eq!(repo.record(&id)["acknowledged_at"], "2026-11-25T10:07:00Z");
+    // Naming yourself is an acknowledgement at once.
+    let mine = repo.declare("Search slow", &["--service", "search", "--commander", "alice"]);
+    assert_eq!(repo.record(&mine)["acknowledged_at"], "2026-11-25T10:07:00Z");
+}
