@@ -327,16 +327,31 @@ impl Output {
         self.paint(sev.as_str(), severity_style(sev))
     }
 
-    /// The zone times are shown in, for a table header or a document's first line.
+    /// The zone times are shown in, for a table header or a document's first line: the offset
+    /// of now (for a list of no particular times).
     pub fn zone(&self) -> String {
+        self.zone_of([Utc::now()])
+    }
+
+    /// The zone of the times shown, for their header: the offset they have (summer time for a time
+    /// in summer, whatever today is), or each offset when they straddle a change
+    /// (`UTC+01:00/+02:00`).
+    pub fn zone_of(&self, times: impl IntoIterator<Item = DateTime<Utc>>) -> String {
         if self.utc {
             return "UTC".into();
         }
-        let offset = Local::now().format("%:z").to_string();
-        if offset == "+00:00" {
-            "UTC".into()
-        } else {
-            format!("UTC{offset}")
+        let mut offsets: Vec<String> = Vec::new();
+        for t in times {
+            let offset = t.with_timezone(&Local).format("%:z").to_string();
+            if !offsets.contains(&offset) {
+                offsets.push(offset);
+            }
+        }
+        match offsets.as_slice() {
+            [] => self.zone(),
+            [only] if only == "+00:00" => "UTC".into(),
+            [only] => format!("UTC{only}"),
+            many => format!("UTC{}", many.join("/")),
         }
     }
 

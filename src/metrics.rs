@@ -488,20 +488,42 @@ pub fn related_incidents(
     out
 }
 
+/// When an active incident whose severity requires a commander and has none owes one: within the
+/// policy's coordination time from when it first reached such a severity. `None` when none is owed.
+pub fn commander_due(i: &Incident, config: &Config) -> Option<DateTime<Utc>> {
+    if !i.status.is_active() || i.commander().is_some() {
+        return None;
+    }
+    if !config.severity(i.severity).requires_commander {
+        return None;
+    }
+    let reached = i
+        .severity_periods()
+        .iter()
+        .filter(|p| config.severity(p.severity).requires_commander)
+        .map(|p| p.from)
+        .min()
+        .or(i.detected_at)?;
+    let within = config
+        .severity(i.severity)
+        .coordination_within
+        .map_or(Duration::zero(), |s| s.to_chrono());
+    Some(reached + within)
+}
+
 /// What every active incident owes now: open deadlines (pending or overdue) and missing roles.
 pub fn due(all: &[Incident], config: &Config, now: DateTime<Utc>) -> Vec<Due> {
     let mut out = Vec::new();
     for i in all.iter().filter(|i| i.status.is_active()) {
-        let policy = config.severity(i.severity);
-        if policy.requires_commander && i.commander().is_none() {
+        if let Some(due_at) = commander_due(i, config) {
             out.push(Due {
                 incident: i.id.clone(),
                 severity: i.severity,
                 drill: i.drill,
-                what: "no commander assigned".into(),
-                due_at: None,
-                in_secs: None,
-                overdue: true,
+                what: "incident commander (`incident assign ID --commander WHO`)".into(),
+                due_at: Some(due_at),
+                in_secs: Some((due_at - now).num_seconds()),
+                overdue: due_at < now,
             });
         }
         for d in deadlines(i, config, now) {

@@ -125,6 +125,15 @@ pub fn run(ctx: &Context, mut args: Args) -> Result<()> {
         saved.incident.title
     );
     report(ctx, &saved, &what)?;
+    // Accepted, never lost for want of a name (an alert hook names nobody), but said at once.
+    if let Some(due) = crate::metrics::commander_due(&saved.incident, store.config()) {
+        crate::say!(
+            "warning: {} needs an incident commander by {}: `incident assign {} --commander WHO` (or declare with --commander)",
+            saved.incident.severity,
+            format!("{} {}", ctx.out.time_in_zone(due), ctx.out.zone_of([due])),
+            saved.incident.id
+        );
+    }
     match posted {
         // The ID may have changed (`-2`), which changes the update's ID too: find it again.
         Some(_) if !ctx.out.json => match saved.incident.updates.first() {

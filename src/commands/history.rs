@@ -25,7 +25,10 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
         ));
     }
     let mut grid = Grid::new(vec![
-        Column::keep(&format!("WHEN ({})", ctx.out.zone())),
+        Column::keep(&format!(
+            "WHEN ({})",
+            ctx.out.zone_of(entries.iter().map(|e| e.at))
+        )),
         Column::drop("WHO", 2),
         Column::drop("COMMIT", 3),
         Column::shrink("WHAT", 20, 1),

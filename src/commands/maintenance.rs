@@ -208,7 +208,16 @@ fn list(ctx: &Context, open: bool) -> Result<()> {
         // importance (on a 60-column terminal the start goes too rather than overflow).
         Column::keep("ID"),
         Column::keep("STATUS"),
-        Column::drop(&format!("FROM ({})", ctx.out.zone()), 1),
+        Column::drop(
+            &format!(
+                "FROM ({})",
+                ctx.out.zone_of(
+                    all.iter()
+                        .flat_map(|m| [m.scheduled_for, m.scheduled_until])
+                )
+            ),
+            1,
+        ),
         Column::shrink("TITLE", 12, 2),
         Column::drop("SERVICES", 3),
         Column::drop("UNTIL", 4),

@@ -122,7 +122,17 @@ fn render(i: &Incident, config: &Config, out: &Output, now: DateTime<Utc>) -> St
     }
 
     push(String::new());
-    push(out.paint(&format!("Times ({})", out.zone()), Style::Bold));
+    let lifecycle = [
+        i.started_at,
+        i.detected_at,
+        i.acknowledged_at,
+        i.mitigated_at,
+        i.resolved_at,
+    ];
+    push(out.paint(
+        &format!("Times ({})", out.zone_of(lifecycle.into_iter().flatten())),
+        Style::Bold,
+    ));
     for (label, t) in [
         ("started", i.started_at),
         ("detected", i.detected_at),
@@ -163,7 +173,13 @@ fn render(i: &Incident, config: &Config, out: &Output, now: DateTime<Utc>) -> St
         .unwrap_or(2)
         .min(14);
     push(String::new());
-    push(out.paint(&format!("Timeline ({})", out.zone()), Style::Bold));
+    push(out.paint(
+        &format!(
+            "Timeline ({})",
+            out.zone_of(i.timeline.iter().map(|e| e.at))
+        ),
+        Style::Bold,
+    ));
     for e in &i.timeline {
         let by = crate::table::truncate(&e.by, by_width);
         let kind = crate::table::truncate(&e.kind, kind_width);
@@ -179,7 +195,13 @@ fn render(i: &Incident, config: &Config, out: &Output, now: DateTime<Utc>) -> St
 
     if !i.updates.is_empty() {
         push(String::new());
-        push(out.paint(&format!("Status updates ({})", out.zone()), Style::Bold));
+        push(out.paint(
+            &format!(
+                "Status updates ({})",
+                out.zone_of(i.updates.iter().map(|u| u.at))
+            ),
+            Style::Bold,
+        ));
         for u in &i.updates {
             let internal = if u.visibility.is_public() {
                 ""

@@ -49,7 +49,7 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
             s.incidents,
             out.time_in_zone(s.since),
             out.time_in_zone(s.until),
-            out.zone(),
+            out.zone_of([s.since, s.until]),
             if sev.is_empty() {
                 String::new()
             } else {

@@ -1603,8 +1603,13 @@ mod tests {
         .unwrap();
         assert_eq!(inc.acknowledged_at, None);
         // Alice changing the status is not Bob answering either.
-        inc.set_status(Status::Identified, None, false, &stamp("2026-11-25T10:05:00Z"))
-            .unwrap();
+        inc.set_status(
+            Status::Identified,
+            None,
+            false,
+            &stamp("2026-11-25T10:05:00Z"),
+        )
+        .unwrap();
         assert_eq!(inc.acknowledged_at, None);
         // Bob's first change of his own is.
         let bob = Stamp {

@@ -255,19 +255,20 @@ fn due_lists_what_active_incidents_owe() {
 }
 
 #[test]
-fn declaring_a_sev1_without_commander_shows_up_as_due_and_as_a_check_error() {
+fn declaring_a_sev1_without_commander_shows_up_as_due_and_as_a_check_warning() {
     let repo = Repo::new();
     repo.declare("Checkout down", &["--sev", "SEV1"]);
     let due = repo.ok(&["due"]);
     assert!(
-        due.contains("SEV1 2026-11-25-checkout-down: no commander assigned"),
+        due.contains("SEV1 2026-11-25-checkout-down: incident commander"),
         "{due}"
     );
     assert!(due.contains("first public update due in 15 min"), "{due}");
+    // A response running late is a warning: the CI job stays green.
     let out = repo.run(&["check"]);
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(0));
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.contains("error: incidents/2026/2026-11-25-checkout-down.yaml: roles.commander: SEV1 requires an incident commander"), "{stdout}");
+    assert!(stdout.contains("warning: incidents/2026/2026-11-25-checkout-down.yaml: roles.commander: SEV1 requires an incident commander"), "{stdout}");
     assert!(
         stdout.contains(
             "fix: assign one: `incident assign 2026-11-25-checkout-down --commander WHO`"
@@ -275,7 +276,8 @@ fn declaring_a_sev1_without_commander_shows_up_as_due_and_as_a_check_error() {
         "{stdout}"
     );
     repo.ok(&["assign", "checkout", "--commander", "alice"]);
-    repo.ok(&["check"]);
+    let out = repo.run(&["check"]);
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("roles.commander"));
 }
 
 /// Every fix hint `check` prints is a command that, run as printed, clears its finding.

@@ -82,16 +82,42 @@ fn flags_that_name_people_never_change_who_committed() {
     let id = repo.declare("Checkout down", &["--commander", "alice"]);
     let me = "Alice Example <alice@example.com>";
     for args in [
-        vec!["pir", id.as_str(), "--author", "bob", "--reviewer", "carol", "--summary", "x"],
-        vec!["assign", id.as_str(), "--commander", "dave", "--comms", "erin"],
-        vec!["action", "add", id.as_str(), "Add a canary", "--owner", "frank"],
+        vec![
+            "pir",
+            id.as_str(),
+            "--author",
+            "bob",
+            "--reviewer",
+            "carol",
+            "--summary",
+            "x",
+        ],
+        vec![
+            "assign",
+            id.as_str(),
+            "--commander",
+            "dave",
+            "--comms",
+            "erin",
+        ],
+        vec![
+            "action",
+            "add",
+            id.as_str(),
+            "Add a canary",
+            "--owner",
+            "frank",
+        ],
     ] {
         repo.ok(&args);
         let who = repo.git(&["log", "-1", "--format=%an <%ae>|%cn <%ce>"]);
         assert_eq!(who.trim(), format!("{me}|{me}"), "{args:?}");
     }
     let record = repo.record(&id);
-    assert_eq!(record["postmortem"]["author"], "bob", "the review's author is a field");
+    assert_eq!(
+        record["postmortem"]["author"], "bob",
+        "the review's author is a field"
+    );
     // `--as` is the one flag that says who acts.
     repo.ok(&["--as", "grace", "log", &id, "on it"]);
     let who = repo.git(&["log", "-1", "--format=%an"]);
@@ -105,11 +131,99 @@ fn mtta_runs_until_the_named_commander_answers() {
     let id = repo.declare("Checkout down", &["--sev", "SEV2", "--commander", "bob"]);
     assert!(repo.record(&id)["acknowledged_at"].is_null());
     repo.ok(&["status", &id, "identified"]);
-    assert!(repo.record(&id)["acknowledged_at"].is_null(), "alice's change is not bob's answer");
+    assert!(
+        repo.record(&id)["acknowledged_at"].is_null(),
+        "alice's change is not bob's answer"
+    );
     repo.at("2026-11-25T10:07:00Z");
     repo.ok(&["--as", "bob", "log", &id, "looking"]);
     assert_eq!(repo.record(&id)["acknowledged_at"], "2026-11-25T10:07:00Z");
     // Naming yourself is an acknowledgement at once.
-    let mine = repo.declare("Search slow", &["--service", "search", "--commander", "alice"]);
-    assert_eq!(repo.record(&mine)["acknowledged_at"], "2026-11-25T10:07:00Z");
+    let mine = repo.declare(
+        "Search slow",
+        &["--service", "search", "--commander", "alice"],
+    );
+    assert_eq!(
+        repo.record(&mine)["acknowledged_at"],
+        "2026-11-25T10:07:00Z"
+    );
+}
+
+#[test]
+fn a_time_zone_label_is_that_of_the_times_shown() {
+    let mut repo = Repo::new();
+    repo.at("2026-07-15T10:00:00Z");
+    let summer = repo.declare("Checkout down in summer", &["--commander", "alice"]);
+    repo.at("2026-12-01T10:00:00Z");
+    let winter = repo.declare("Checkout down in winter", &["--commander", "alice"]);
+    let show = |id: &str| {
+        let out = repo
+            .cmd()
+            .env("TZ", "Europe/Berlin")
+            .args(["show", id])
+            .output()
+            .unwrap();
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let text = show(&summer);
+    assert!(text.contains("Timeline (UTC+02:00)"), "{text}");
+    assert!(
+        text.contains("12:00"),
+        "10:00 UTC is 12:00 in Berlin's summer: {text}"
+    );
+    let text = show(&winter);
+    assert!(text.contains("Timeline (UTC+01:00)"), "{text}");
+    repo.ok(&["log", &summer, "months later"]);
+    let text = show(&summer);
+    assert!(text.contains("Timeline (UTC+02:00/+01:00)"), "{text}");
+}
+
+#[test]
+fn a_sev1_an_alert_hook_declares_without_a_commander_never_stops_the_pipeline() {
+    let repo = Repo::new();
+    let out = repo
+        .cmd()
+        .args([
+            "--json",
+            "declare",
+            "Checkout down",
+            "--sev",
+            "SEV1",
+            "--service",
+            "checkout",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("warning:") && err.contains("--commander") && err.contains("10:05"),
+        "named, with the policy's coordination time (SEV1: 5m): {err}"
+    );
+    let id = serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // The README's CI job: check && publish stays green.
+    let check = repo.run(&["check"]);
+    let report = String::from_utf8_lossy(&check.stdout);
+    assert!(check.status.success(), "{report}");
+    assert!(
+        report.contains("roles.commander"),
+        "reported as a warning: {report}"
+    );
+    repo.ok(&["publish", "--out", "site"]);
+    let due = repo.ok(&["--json", "due"]);
+    let due: serde_json::Value = serde_json::from_str(&due).unwrap();
+    let owed = due
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["incident"] == id.as_str() && d["what"].as_str().unwrap().contains("commander"))
+        .unwrap_or_else(|| panic!("{due}"));
+    assert_eq!(owed["due_at"], "2026-11-25T10:05:00Z");
 }
