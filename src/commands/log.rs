@@ -9,11 +9,12 @@ pub struct Args {
     /// the incident (any unique part of its ID)
     #[arg(add = crate::complete::incidents())]
     pub id: String,
-    /// what happened
+    /// what happened (may start with `-`: `incident log ID "- rolled back"`)
+    #[arg(allow_hyphen_values = true)]
     pub text: String,
-    /// the kind of event
-    #[arg(long, short, default_value = "note", value_parser = clap::builder::PossibleValuesParser::new(event_kind::LOGGABLE))]
-    pub kind: String,
+    /// the kind of event (default note; comms with --to)
+    #[arg(long, short, value_parser = clap::builder::PossibleValuesParser::new(event_kind::LOGGABLE))]
+    pub kind: Option<String>,
     /// when it happened, if not now (RFC 3339, HH:MM or `15m ago`)
     #[arg(long, value_name = "TIME")]
     pub at: Option<String>,
@@ -39,17 +40,22 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
     } else {
         Visibility::Public
     };
+    // Telling someone is a communication: `--to` alone means `--kind comms`.
+    let kind = match (&args.kind, &args.to) {
+        (Some(kind), _) => kind.clone(),
+        (None, Some(_)) => "comms".to_string(),
+        (None, None) => "note".to_string(),
+    };
     if let Some(to) = &args.to {
-        if args.kind != "comms" {
+        if kind != "comms" {
             return Err(anyhow!(crate::UsageError(format!(
-                "--to goes with --kind comms (this event is `{}`)",
-                args.kind
+                "--to goes with --kind comms (this event is `{kind}`)"
             ))));
         }
         crate::model::check_name("--to", to)?;
     }
     change_incident(ctx, &args.id, args.at.as_deref(), |incident, stamp| {
-        let event = incident.push_event(stamp, &args.kind, text, visibility);
+        let event = incident.push_event(stamp, &kind, text, visibility);
         event.audience = args.to;
         Ok(event.clone())
     })

@@ -252,10 +252,11 @@ pub(crate) fn check_services(store: &crate::store::Store, services: &[String]) -
         crate::model::check_name("service", s)?;
         if !catalog.is_empty() && store.config().service(s).is_none() {
             let known: Vec<&str> = catalog.iter().map(|c| c.id.as_str()).collect();
-            anyhow::bail!(
+            // A value a flag does not take: a usage error (exit 2), like a wrong severity.
+            return Err(anyhow::anyhow!(crate::UsageError(format!(
                 "unknown service `{s}` (--service/--component): the catalog in .incident.yaml has {}; add it there if it is new",
                 known.join(", ")
-            );
+            ))));
         }
     }
     Ok(())

@@ -87,7 +87,16 @@ pub fn run(ctx: &Context, mut args: Args) -> Result<()> {
             incident.set_status(status, None, false, &stamp)?;
         }
         for (service, status) in &args.components {
-            incident.set_component(&config, service, *status, &stamp)?;
+            // Saying again what is already so is no error: the update still says it.
+            let listed = incident.services.iter().any(|s| s == service);
+            let now = if listed {
+                incident.component_status_at(&config, service, stamp.at)
+            } else {
+                ComponentStatus::Operational
+            };
+            if now != *status {
+                incident.set_component(&config, service, *status, &stamp)?;
+            }
         }
         let (update, event) = post_update(incident, &config, draft, &stamp)?;
         super::keep_words(store, incident, &update.id, ctx.now)?;

@@ -73,7 +73,7 @@ fn empty_titles_unknown_services_and_path_characters_are_refused() {
     let repo = Repo::new();
     let err = repo.fails(2, &["declare", "  ", "--sev", "2", "--service", "checkout"]);
     assert!(err.contains("title is empty"), "{err}");
-    let err = repo.fails(1, &["declare", "X", "--sev", "2", "--service", "chekout"]);
+    let err = repo.fails(2, &["declare", "X", "--sev", "2", "--service", "chekout"]);
     assert!(
         err.contains("unknown service `chekout`") && err.contains("checkout, payments, search"),
         "{err}"

@@ -250,7 +250,18 @@ fn due_lists_what_active_incidents_owe() {
     ]);
     let json = json_of(&repo, &["due"]);
     assert_eq!(json.as_array().unwrap().len(), 1);
-    let err = repo.fails(2, &["log", "api-elevated", "x", "--to", "customers"]);
+    let err = repo.fails(
+        2,
+        &[
+            "log",
+            "api-elevated",
+            "x",
+            "--to",
+            "customers",
+            "--kind",
+            "note",
+        ],
+    );
     assert!(err.contains("--to goes with --kind comms"), "{err}");
 }
 

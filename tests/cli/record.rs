@@ -227,3 +227,64 @@ fn a_sev1_an_alert_hook_declares_without_a_commander_never_stops_the_pipeline() 
         .unwrap_or_else(|| panic!("{due}"));
     assert_eq!(owed["due_at"], "2026-11-25T10:05:00Z");
 }
+
+#[test]
+fn small_things_a_responder_types_work_as_meant() {
+    let repo = Repo::new();
+    let id = repo.declare("Checkout down", &["--commander", "alice", "--update"]);
+    // Text that starts like a flag is text.
+    repo.ok(&["log", &id, "- rolled back deploy 4512"]);
+    let record = repo.record(&id);
+    let last = record["timeline"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    assert_eq!(last["text"], "- rolled back deploy 4512");
+    assert_eq!(last["kind"], "note");
+    // `--to` alone is a communication.
+    repo.ok(&[
+        "log",
+        &id,
+        "emailed enterprise accounts",
+        "--to",
+        "customers",
+    ]);
+    let record = repo.record(&id);
+    let last = record["timeline"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    assert_eq!(last["kind"], "comms");
+    assert_eq!(last["audience"], "customers");
+    let err = repo.fails(2, &["log", &id, "x", "--to", "customers", "--kind", "note"]);
+    assert!(err.contains("--to goes with --kind comms"), "{err}");
+    // Saying a service's state again is fine; the update is posted.
+    repo.ok(&[
+        "update",
+        &id,
+        "--impacted",
+        "EU checkout",
+        "--learned",
+        "a config push",
+        "--component",
+        "checkout=partial_outage",
+    ]);
+    repo.ok(&[
+        "update",
+        &id,
+        "--impacted",
+        "EU checkout",
+        "--learned",
+        "rolling back",
+        "--component",
+        "checkout=partial_outage",
+    ]);
+    assert_eq!(repo.record(&id)["updates"].as_array().unwrap().len(), 3);
+    // An unknown service is a usage error.
+    let err = repo.fails(2, &["declare", "X", "--sev", "SEV3", "--service", "nosuch"]);
+    assert!(err.contains("unknown service `nosuch`"), "{err}");
+}

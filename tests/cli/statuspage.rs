@@ -167,7 +167,7 @@ fn component_statuses_follow_the_incident_and_decide_the_indicator() {
     let err = repo.fails(2, &["update", &id, "--component", "search=down"]);
     assert!(err.contains("major_outage"), "{err}");
     let err = repo.fails(
-        1,
+        2,
         &[
             "update",
             &id,
