@@ -59,16 +59,22 @@ fn render(i: &Incident, config: &Config, out: &Output, now: DateTime<Utc>) -> St
     if let Some(summary) = &i.summary {
         push(hang(&field("summary"), 10, summary, width));
     }
+    // Every impact figure the record holds, the free-text ones included.
     let impact = &i.impact;
     for (label, value) in [
-        ("users", impact.users_affected.map(|n| n.to_string())),
+        (
+            "users",
+            impact.users_affected.map(|n| format!("{n} affected")),
+        ),
         (
             "customers",
-            impact.customers_affected.map(|n| n.to_string()),
+            impact.customers_affected.map(|n| format!("{n} affected")),
         ),
+        ("revenue", impact.text(crate::model::Impact::REVENUE)),
+        ("impact", impact.text(crate::model::Impact::DESCRIPTION)),
     ] {
         if let Some(value) = value {
-            push(hang(&field(label), 10, &format!("{value} affected"), width));
+            push(hang(&field(label), 10, &value, width));
         }
     }
 

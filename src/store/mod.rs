@@ -886,19 +886,32 @@ impl Store {
         author
     }
 
-    /// The incident's audit trail from `git log`, newest first.
-    /// The commits that changed the record, newest first: from the history index, or by walking
-    /// the commits when the cache is off.
+    /// The incident's audit trail from `git log`, newest first: the commits that changed the
+    /// record (from the history index, or by walking the commits when the cache is off) and those
+    /// that changed its committed post-mortem (`postmortems/<id>.md`, walked only when it exists).
     pub fn history(&self, id: &str) -> Result<Vec<HistoryEntry>> {
-        if cache::disabled() {
-            return git::history(&self.repo, &self.git_path_of(id));
+        let mut entries = if cache::disabled() {
+            git::history(&self.repo, &self.git_path_of(id))?
+        } else {
+            history_index::history(
+                &self.repo,
+                self.repo.path(),
+                &self.prefix,
+                &self.git_path_of(id),
+            )?
+        };
+        let document = self.prefix.join(POSTMORTEMS_DIR).join(format!("{id}.md"));
+        let more = git::history(&self.repo, &document)?;
+        if !more.is_empty() {
+            for entry in more {
+                if !entries.iter().any(|e| e.commit == entry.commit) {
+                    entries.push(entry);
+                }
+            }
+            // Newest first; a stable sort keeps git's order among equal times.
+            entries.sort_by_key(|e| std::cmp::Reverse(e.at));
         }
-        history_index::history(
-            &self.repo,
-            self.repo.path(),
-            &self.prefix,
-            &self.git_path_of(id),
-        )
+        Ok(entries)
     }
 }
 

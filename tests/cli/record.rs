@@ -288,3 +288,56 @@ fn small_things_a_responder_types_work_as_meant() {
     let err = repo.fails(2, &["declare", "X", "--sev", "SEV3", "--service", "nosuch"]);
     assert!(err.contains("unknown service `nosuch`"), "{err}");
 }
+
+#[test]
+fn show_prints_every_impact_field() {
+    let repo = Repo::new();
+    let id = repo.declare(
+        "Checkout down",
+        &[
+            "--users",
+            "48000",
+            "--customers",
+            "310",
+            "--revenue",
+            "EUR 310,000",
+            "--impact",
+            "EU card payments failed",
+        ],
+    );
+    let shown = repo.ok(&["show", &id]);
+    for want in [
+        "48000 affected",
+        "310 affected",
+        "EUR 310,000",
+        "EU card payments failed",
+    ] {
+        assert!(shown.contains(want), "{want}: {shown}");
+    }
+}
+
+#[test]
+fn history_lists_the_post_mortem_commit_too() {
+    let mut repo = Repo::new();
+    let id = repo.declare("Checkout down", &["--commander", "alice"]);
+    repo.at("2026-11-25T11:00:00Z");
+    repo.ok(&["resolve", &id]);
+    repo.at("2026-11-26T09:00:00Z");
+    repo.ok(&["postmortem", &id, "--commit"]);
+    let out = repo.ok(&["--json", "history", &id]);
+    let entries: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let summaries: Vec<&str> = entries
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["summary"].as_str().unwrap())
+        .collect();
+    assert!(
+        summaries[0].contains("post-mortem written"),
+        "{summaries:?}"
+    );
+    assert_eq!(summaries.len(), 3, "{summaries:?}");
+    // Every commit with the incident's trailer is listed.
+    let trailer = repo.git(&["log", "--format=%H", &format!("--grep=^Incident: {id}$")]);
+    assert_eq!(trailer.lines().count(), summaries.len());
+}
