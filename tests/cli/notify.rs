@@ -1284,3 +1284,46 @@ fn notify_killed_at_random_moments_delivers_everything_and_repeats_only_after_a_
     );
     assert!(killed > KILLS / 4, "too few kills landed: {killed}");
 }
+
+#[test]
+fn a_stale_lock_met_while_fetching_the_shared_ledger_is_cleared_and_a_live_one_named() {
+    let repo = Repo::new();
+    with_targets(&repo);
+    let remote = repo.home.path().join("remote.git");
+    repo.git(&["init", "-q", "--bare", remote.to_str().unwrap()]);
+    repo.git(&["remote", "add", "origin", remote.to_str().unwrap()]);
+    repo.declare("Checkout down", &["--sev", "SEV2", "--update"]);
+    repo.ok(&["sync"]);
+    let (chat, hook) = (Server::start(), Server::start());
+    let out = notify(&repo, &chat, &hook, &["--since", "1h"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let sent = repo.git(&["for-each-ref", "--format=%(refname)", "refs/incident-notify/sent"]);
+    let name = sent.lines().next().unwrap().to_string();
+    // The local copy of a shared ledger ref is missing and its lock was left by a killed fetch.
+    repo.git(&["update-ref", "-d", &name]);
+    let lock = repo.root.join(".git").join(format!("{name}.lock"));
+    std::fs::write(&lock, "").unwrap();
+    let out = notify(&repo, &chat, &hook, &[]);
+    assert_eq!(out.status.code(), Some(1), "a fresh lock is someone's: {}", text(&out));
+    assert!(
+        text(&out).contains(&format!("rm '{}'", lock.display())),
+        "{}",
+        text(&out)
+    );
+    let aged = std::process::Command::new("touch")
+        .args(["-d", "1 minute ago"])
+        .arg(&lock)
+        .status()
+        .unwrap();
+    assert!(aged.success());
+    let before = chat.received().len() + hook.received().len();
+    let out = notify(&repo, &chat, &hook, &[]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(!lock.exists());
+    assert_eq!(
+        repo.git(&["rev-parse", "--verify", "-q", &name]).trim().len(),
+        40,
+        "fetched again"
+    );
+    assert_eq!(before, chat.received().len() + hook.received().len(), "nothing resent");
+}
