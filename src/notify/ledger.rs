@@ -447,3 +447,48 @@ impl Ledger {
         out
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A file at `path` last written `age` ago.
+    fn lock_file(path: &Path, age: std::time::Duration) {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        let file = std::fs::File::create(path).unwrap();
+        file.set_modified(std::time::SystemTime::now() - age)
+            .unwrap();
+    }
+
+    #[test]
+    fn only_an_old_lock_on_a_ledger_ref_is_cleared() {
+        let dir = tempfile::tempdir().unwrap();
+        Repository::init(dir.path()).unwrap();
+        let ledger = Ledger::open(dir.path(), "origin", "test".into()).unwrap();
+        let git = ledger.git_dir().to_path_buf();
+        let minute = std::time::Duration::from_secs(60);
+        let ledger_lock = git.join(format!("{PREFIX}/claims/abc.lock"));
+        // A live sender's (just made), then a killed one's (a minute old).
+        lock_file(&ledger_lock, std::time::Duration::ZERO);
+        assert!(!ledger.clear_stale_lock(&ledger_lock));
+        assert!(ledger_lock.exists());
+        lock_file(&ledger_lock, STALE_LOCK - std::time::Duration::from_secs(1));
+        assert!(
+            !ledger.clear_stale_lock(&ledger_lock),
+            "younger than the limit"
+        );
+        lock_file(&ledger_lock, minute);
+        assert!(ledger.clear_stale_lock(&ledger_lock));
+        assert!(!ledger_lock.exists());
+        // Never a lock that is not the ledger's, however old: git's own, or a ledger ref itself.
+        for other in [
+            git.join("index.lock"),
+            git.join("refs/heads/main.lock"),
+            git.join(format!("{PREFIX}/claims/abc")),
+        ] {
+            lock_file(&other, minute);
+            assert!(!ledger.clear_stale_lock(&other), "{}", other.display());
+            assert!(other.exists());
+        }
+    }
+}

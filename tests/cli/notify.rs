@@ -1297,14 +1297,23 @@ fn a_stale_lock_met_while_fetching_the_shared_ledger_is_cleared_and_a_live_one_n
     let (chat, hook) = (Server::start(), Server::start());
     let out = notify(&repo, &chat, &hook, &["--since", "1h"]);
     assert!(out.status.success(), "{}", text(&out));
-    let sent = repo.git(&["for-each-ref", "--format=%(refname)", "refs/incident-notify/sent"]);
+    let sent = repo.git(&[
+        "for-each-ref",
+        "--format=%(refname)",
+        "refs/incident-notify/sent",
+    ]);
     let name = sent.lines().next().unwrap().to_string();
     // The local copy of a shared ledger ref is missing and its lock was left by a killed fetch.
     repo.git(&["update-ref", "-d", &name]);
     let lock = repo.root.join(".git").join(format!("{name}.lock"));
     std::fs::write(&lock, "").unwrap();
     let out = notify(&repo, &chat, &hook, &[]);
-    assert_eq!(out.status.code(), Some(1), "a fresh lock is someone's: {}", text(&out));
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "a fresh lock is someone's: {}",
+        text(&out)
+    );
     assert!(
         text(&out).contains(&format!("rm '{}'", lock.display())),
         "{}",
@@ -1321,9 +1330,15 @@ fn a_stale_lock_met_while_fetching_the_shared_ledger_is_cleared_and_a_live_one_n
     assert!(out.status.success(), "{}", text(&out));
     assert!(!lock.exists());
     assert_eq!(
-        repo.git(&["rev-parse", "--verify", "-q", &name]).trim().len(),
+        repo.git(&["rev-parse", "--verify", "-q", &name])
+            .trim()
+            .len(),
         40,
         "fetched again"
     );
-    assert_eq!(before, chat.received().len() + hook.received().len(), "nothing resent");
+    assert_eq!(
+        before,
+        chat.received().len() + hook.received().len(),
+        "nothing resent"
+    );
 }
