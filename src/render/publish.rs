@@ -75,6 +75,9 @@ pub struct IncidentUpdate {
     pub affected_components: Vec<AffectedComponent>,
     /// Every published update was meant for subscribers.
     pub deliver_notifications: bool,
+    /// Hosted pages send both, null when nothing was tweeted; strict clients expect the keys.
+    pub custom_tweet: Option<String>,
+    pub tweet_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -110,7 +113,16 @@ pub struct PublicIncident {
     pub page_id: String,
     /// Newest first, as Statuspage lists them.
     pub incident_updates: Vec<IncidentUpdate>,
+    /// The affected components by ID and name, for the feeds and pages; the API files carry
+    /// [`PublicIncident::component_objects`] under this name instead.
+    #[serde(skip)]
     pub components: Vec<ComponentRef>,
+    /// The affected components as full component objects, as hosted pages send them (a strict
+    /// client fails on `{id, name}` alone).
+    #[serde(rename = "components")]
+    pub component_objects: Vec<Component>,
+    /// Hosted pages send it (null for incidents).
+    pub reminder_intervals: Option<String>,
     /// The customer-safe post-mortem (Markdown), once the team publishes it (`pir --publish`).
     pub postmortem_body: Option<String>,
     pub postmortem_published_at: Option<DateTime<Utc>>,
@@ -353,18 +365,6 @@ pub fn publish<E: From<RenderError> + Send>(
         (at(b), &b.id).cmp(&(at(a), &a.id))
     });
 
-    let active: Vec<&PublicIncident> = published
-        .iter()
-        .filter(|p| p.resolved_at.is_none())
-        .collect();
-    let maintenance_active: Vec<&PublicIncident> = windows
-        .iter()
-        .filter(|w| w.status == "in_progress" || w.status == "verifying")
-        .collect();
-    let mut maintenance_upcoming: Vec<&PublicIncident> =
-        windows.iter().filter(|w| w.status == "scheduled").collect();
-    maintenance_upcoming.reverse();
-
     let updated_at = published
         .iter()
         .chain(&windows)
@@ -390,6 +390,25 @@ pub fn publish<E: From<RenderError> + Send>(
         &page_id,
         updated_at,
     );
+    // Each incident's components as full objects, as they stand on the page.
+    for p in published.iter_mut().chain(windows.iter_mut()) {
+        p.component_objects = p
+            .components
+            .iter()
+            .filter_map(|r| components.iter().find(|c| c.id == r.id).cloned())
+            .collect();
+    }
+    let active: Vec<&PublicIncident> = published
+        .iter()
+        .filter(|p| p.resolved_at.is_none())
+        .collect();
+    let maintenance_active: Vec<&PublicIncident> = windows
+        .iter()
+        .filter(|w| w.status == "in_progress" || w.status == "verifying")
+        .collect();
+    let mut maintenance_upcoming: Vec<&PublicIncident> =
+        windows.iter().filter(|w| w.status == "scheduled").collect();
+    maintenance_upcoming.reverse();
     let status = page_status(&components, &active, !maintenance_active.is_empty());
 
     let by_component: BTreeMap<&str, Vec<&ComponentPeriod>> =
@@ -666,6 +685,8 @@ fn public_incident(
             display_at: u.at,
             affected_components: affected,
             deliver_notifications: true,
+            custom_tweet: None,
+            tweet_id: None,
         });
     }
     rendered.reverse();
@@ -697,6 +718,8 @@ fn public_incident(
         postmortem_published_at: postmortem_body.as_ref().and(i.postmortem.published_at),
         postmortem_body,
         components: component_refs(config, &i.services),
+        component_objects: Vec::new(),
+        reminder_intervals: None,
         schedule: None,
         duration: in_words((i.resolved_at.unwrap_or(now) - started).num_seconds()),
         page_path,
@@ -761,6 +784,8 @@ fn public_maintenance(
             display_at: u.at,
             affected_components: affected,
             deliver_notifications: true,
+            custom_tweet: None,
+            tweet_id: None,
         });
     }
     updates.reverse();
@@ -782,6 +807,8 @@ fn public_maintenance(
         page_id: page_id.to_string(),
         incident_updates: updates,
         components: component_refs(config, &m.services),
+        component_objects: Vec::new(),
+        reminder_intervals: None,
         postmortem_body: None,
         postmortem_published_at: None,
         schedule: Some(Schedule {

@@ -771,3 +771,60 @@ fn the_notify_recipes_run_on_push_and_schedule() {
     assert!(rules.contains("schedule"), "{rules}");
     assert!(!job["cache"]["paths"][0].as_str().unwrap().starts_with('/'));
 }
+
+/// The schema describes Statuspage, not only our output: a real capture of a hosted page's
+/// `incidents.json` (tests/fixtures/statuspage/README.md names its source) passes it, and our
+/// incidents carry what it carries (full component objects, `custom_tweet` and `tweet_id`).
+#[test]
+fn the_schema_accepts_a_real_statuspage_capture_and_we_send_what_it_sends() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let capture = root.join("tests/fixtures/statuspage/payfast-incidents-2022-01-20.json");
+    let out = std::process::Command::new("python3")
+        .arg(root.join("tests/tools/schema_check.py"))
+        .arg(root.join("docs/schema/statuspage-v2.schema.json"))
+        .arg("incidents_file")
+        .arg(&capture)
+        .output()
+        .expect("python3 runs (bash .ci/setup installs jsonschema)");
+    assert!(
+        out.status.success(),
+        "the schema rejects real data:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let real = json(
+        capture.parent().unwrap(),
+        "payfast-incidents-2022-01-20.json",
+    );
+    let repo = Repo::new();
+    repo.declare("Checkout down", &["--commander", "alice", "--update"]);
+    let site = publish(&repo, "site");
+    let ours = json(&site, "api/v2/incidents.json");
+    let keys = |v: &Value| -> Vec<String> {
+        let mut k: Vec<String> = v.as_object().unwrap().keys().cloned().collect();
+        k.sort();
+        k
+    };
+    // Every key a hosted page sends on an incident, an update and a component, we send too.
+    for (what, theirs, mine) in [
+        ("incident", &real["incidents"][0], &ours["incidents"][0]),
+        (
+            "update",
+            &real["incidents"][0]["incident_updates"][0],
+            &ours["incidents"][0]["incident_updates"][0],
+        ),
+        (
+            "component",
+            &real["incidents"][0]["components"][0],
+            &ours["incidents"][0]["components"][0],
+        ),
+    ] {
+        let missing: Vec<String> = keys(theirs)
+            .into_iter()
+            .filter(|k| mine.get(k).is_none())
+            .collect();
+        assert!(missing.is_empty(), "{what} lacks {missing:?}: {mine}");
+    }
+    assert!(ours["incidents"][0]["incident_updates"][0]["tweet_id"].is_null());
+    site_check(&site);
+}
