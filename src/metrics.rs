@@ -221,6 +221,8 @@ pub struct Compliance {
     pub audience: Option<String>,
     pub kept: usize,
     pub missed: usize,
+    /// Resolved before it came due, with nothing sent: neither kept nor missed.
+    pub not_applicable: usize,
     /// Kept as a share of kept + missed, in percent; pending deadlines are not counted.
     pub percent: Option<f64>,
     /// `<id>: <how late>` for each miss.
@@ -241,6 +243,7 @@ pub fn compliance(incidents: &[&MetricRecord], now: DateTime<Utc>) -> Vec<Compli
                     audience: d.audience.clone(),
                     kept: 0,
                     missed: 0,
+                    not_applicable: 0,
                     percent: None,
                     misses: Vec::new(),
                 });
@@ -259,6 +262,7 @@ pub fn compliance(incidents: &[&MetricRecord], now: DateTime<Utc>) -> Vec<Compli
                         _ => format!("{}: still missing, overdue by {late}", i.id),
                     });
                 }
+                DeadlineState::NotApplicable => row.not_applicable += 1,
                 DeadlineState::Pending => {}
             }
         }
@@ -650,6 +654,96 @@ mod tests {
             t("11:20"),
             "cadence from the policy when no promise was made"
         );
+    }
+
+    /// A SEV1 downgraded to SEV3 at 10:10 owes none of the SEV1 promises that had not come due by
+    /// then (customers 10:30, executives 11:00), only what SEV3 itself promises; one that came due
+    /// while it was SEV1 (the bridge, 10:05) stays owed.
+    #[test]
+    fn a_deadline_of_a_severity_left_before_it_came_due_no_longer_applies() {
+        let config = Config::new("x");
+        let mut i = incident("a", Severity::Sev1, "10:00");
+        i.set_severity(
+            Severity::Sev3,
+            None,
+            &Stamp {
+                at: t("10:10"),
+                by: "c".into(),
+            },
+        )
+        .unwrap();
+        for now in ["10:20", "10:45", "12:00"] {
+            let d = deadlines(&i, &config, t(now));
+            let kinds: Vec<_> = d.iter().map(|d| (d.kind, d.due_at)).collect();
+            assert!(
+                !kinds.contains(&(DeadlineKind::Customers, t("10:30"))),
+                "{now}: {kinds:?}"
+            );
+            assert!(
+                !kinds.contains(&(DeadlineKind::Executives, t("11:00"))),
+                "{now}: {kinds:?}"
+            );
+            assert!(
+                kinds.contains(&(DeadlineKind::Coordination, t("10:05"))),
+                "{now}: came due while SEV1: {kinds:?}"
+            );
+        }
+        // Still SEV1: every promise stands, due or not.
+        let kept = incident("b", Severity::Sev1, "10:00");
+        let d = deadlines(&kept, &config, t("10:20"));
+        let kinds: Vec<_> = d.iter().map(|d| d.kind).collect();
+        assert!(
+            kinds.contains(&DeadlineKind::Customers) && kinds.contains(&DeadlineKind::Executives)
+        );
+    }
+
+    /// Resolving is not communicating: a deadline nobody met is missed when it came due before the
+    /// resolution, and not applicable when the resolution came first; never kept.
+    #[test]
+    fn a_resolution_without_communication_keeps_nothing() {
+        let config = Config::new("x");
+        let mut i = incident("a", Severity::Sev1, "10:00");
+        i.set_status(
+            crate::model::Status::Resolved,
+            None,
+            false,
+            &Stamp {
+                at: t("10:20"),
+                by: "c".into(),
+            },
+        )
+        .unwrap();
+        let d = deadlines(&i, &config, t("12:00"));
+        let state = |kind| d.iter().find(|d| d.kind == kind).map(|d| d.state);
+        assert_eq!(
+            state(DeadlineKind::StatusPage),
+            Some(DeadlineState::Overdue)
+        );
+        assert_eq!(
+            state(DeadlineKind::Customers),
+            Some(DeadlineState::NotApplicable)
+        );
+        assert_eq!(
+            state(DeadlineKind::Executives),
+            Some(DeadlineState::NotApplicable)
+        );
+        let record = MetricRecord::of(&i, &config, t("12:00"));
+        let rows = compliance(&[&record], t("12:00"));
+        let customers = rows
+            .iter()
+            .find(|r| r.deadline == DeadlineKind::Customers)
+            .unwrap();
+        assert_eq!(
+            (customers.kept, customers.missed, customers.not_applicable),
+            (0, 0, 1)
+        );
+        assert_eq!(customers.percent, None);
+        let page = rows
+            .iter()
+            .find(|r| r.deadline == DeadlineKind::StatusPage)
+            .unwrap();
+        assert_eq!((page.kept, page.missed), (0, 1));
+        assert!(page.misses[0].contains("never sent"), "{:?}", page.misses);
     }
 
     #[test]

@@ -124,19 +124,26 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
         out.line("  none due in the window")?;
     }
     for c in &s.comms {
-        let pct = c
-            .percent
-            .map(|p| format!("{p:.0}%"))
-            .unwrap_or_else(|| "-".into());
+        // Never "kept" where nothing was: no kept or missed deadline is no percentage at all.
+        let counted = match c.percent {
+            Some(p) => format!("{p:.0}% kept ({} kept, {} missed)", c.kept, c.missed),
+            None => "nothing kept or missed".to_string(),
+        };
+        let not_applicable = if c.not_applicable > 0 {
+            format!(
+                "; {} not applicable (resolved before it came due, nothing sent)",
+                c.not_applicable
+            )
+        } else {
+            String::new()
+        };
         out.line(format!(
-            "  {} {}: {pct} kept ({} kept, {} missed)",
+            "  {} {}: {counted}{not_applicable}",
             c.severity,
             c.audience.as_ref().map_or_else(
                 || c.deadline.label().to_string(),
                 |a| format!("notification to {a}")
             ),
-            c.kept,
-            c.missed
         ))?;
         for m in c.misses.iter().take(LISTED) {
             out.line(hang("      missed ", 13, m, out.width))?;

@@ -63,6 +63,9 @@ pub enum DeadlineState {
     Late,
     Overdue,
     Pending,
+    /// Not met, and the incident was resolved before it came due: nobody was told, and nobody
+    /// had to be. Neither kept nor missed.
+    NotApplicable,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -101,9 +104,23 @@ impl Deadline {
         met_at: Option<DateTime<Utc>>,
         now: DateTime<Utc>,
     ) -> Deadline {
+        Deadline::ended(kind, due_at, met_at, now, None)
+    }
+
+    /// [`Deadline::new`] for an episode that `ended` (resolved) then: a communication that never
+    /// happened is missed if it came due first, not applicable if the resolution came first.
+    /// Only a communication keeps a deadline, never the resolution itself.
+    fn ended(
+        kind: DeadlineKind,
+        due_at: DateTime<Utc>,
+        met_at: Option<DateTime<Utc>>,
+        now: DateTime<Utc>,
+        ended: Option<DateTime<Utc>>,
+    ) -> Deadline {
         let state = match met_at {
             Some(m) if m <= due_at => DeadlineState::Kept,
             Some(_) => DeadlineState::Late,
+            None if ended.is_some_and(|r| r <= due_at) => DeadlineState::NotApplicable,
             None if now > due_at => DeadlineState::Overdue,
             None => DeadlineState::Pending,
         };
@@ -137,6 +154,27 @@ fn reached_in(
         .map(|p| p.from.max(episode.from))
         .filter(|t| episode.until.is_none_or(|u| *t <= u))
         .min()
+}
+
+/// Whether a deadline of `severity` due at `due` still binds as of `horizon`: the incident was
+/// still that severe (or worse) when it came due, or, not due yet, still is now. One of a
+/// severity the incident left before it came due no longer applies.
+fn still_that_severe(
+    periods: &[super::SeverityPeriod],
+    severity: Severity,
+    due: DateTime<Utc>,
+    horizon: DateTime<Utc>,
+) -> bool {
+    if due <= horizon {
+        periods
+            .iter()
+            .any(|p| p.severity <= severity && p.from <= due && p.until.is_none_or(|u| u > due))
+    } else {
+        // Not due yet: that severe up to the horizon (a resolution ends the last period there).
+        periods.iter().any(|p| {
+            p.severity <= severity && p.from <= horizon && p.until.is_none_or(|u| u >= horizon)
+        })
+    }
 }
 
 /// The first `comms` event to `audience` for which `keep` holds.
@@ -200,7 +238,6 @@ pub fn deadlines(i: &Incident, config: &Config, now: DateTime<Utc>) -> Vec<Deadl
             ),
         ];
         for (kind, within_of, met) in kinds {
-            let met = met.or(episode.until);
             let mut best: Option<Deadline> = None;
             for severity in Severity::ALL {
                 let Some(within) = within_of(&config.severity(severity)) else {
@@ -210,14 +247,10 @@ pub fn deadlines(i: &Incident, config: &Config, now: DateTime<Utc>) -> Vec<Deadl
                 let Some(reached) = reached else { continue };
                 let due = reached + within.to_chrono();
                 let kept_in_time = met.is_some_and(|m| m <= due);
-                let still_that_severe_at_due = periods.iter().any(|p| {
-                    p.severity <= severity && p.from <= due && p.until.is_none_or(|u| u > due)
-                });
-                let came_due = due <= horizon;
-                if !(kept_in_time || still_that_severe_at_due || !came_due) {
+                if !(kept_in_time || still_that_severe(&periods, severity, due, horizon)) {
                     continue;
                 }
-                let candidate = Deadline::new(kind, due, met, horizon);
+                let candidate = Deadline::ended(kind, due, met, horizon, episode.until);
                 if best.as_ref().is_none_or(|b| candidate.due_at < b.due_at) {
                     best = Some(candidate);
                 }
@@ -231,16 +264,14 @@ pub fn deadlines(i: &Incident, config: &Config, now: DateTime<Utc>) -> Vec<Deadl
                 let reached = reached_in(&periods, severity, episode);
                 let Some(reached) = reached else { continue };
                 let due = reached + within.to_chrono();
-                let met = first_comms(i, &audience, &in_episode).or(episode.until);
+                let met = first_comms(i, &audience, &in_episode);
                 let applies = met.is_some_and(|m| m <= due)
-                    || due > horizon
-                    || periods.iter().any(|p| {
-                        p.severity <= severity && p.from <= due && p.until.is_none_or(|u| u > due)
-                    });
+                    || still_that_severe(&periods, severity, due, horizon);
                 if !applies {
                     continue;
                 }
-                let mut d = Deadline::new(DeadlineKind::Audience, due, met, horizon);
+                let mut d =
+                    Deadline::ended(DeadlineKind::Audience, due, met, horizon, episode.until);
                 d.audience = Some(audience.clone());
                 if audiences.get(&audience).is_none_or(|b| d.due_at < b.due_at) {
                     audiences.insert(audience, d);

@@ -163,11 +163,12 @@ const DEADLINE_KINDS: [DeadlineKind; 6] = [
     DeadlineKind::NextUpdate,
     DeadlineKind::Audience,
 ];
-const DEADLINE_STATES: [DeadlineState; 4] = [
+const DEADLINE_STATES: [DeadlineState; 5] = [
     DeadlineState::Kept,
     DeadlineState::Late,
     DeadlineState::Overdue,
     DeadlineState::Pending,
+    DeadlineState::NotApplicable,
 ];
 const ACTION_STATES: [ActionState; 3] =
     [ActionState::Open, ActionState::Done, ActionState::Dropped];
