@@ -491,4 +491,58 @@ mod tests {
             assert!(other.exists());
         }
     }
+
+    #[test]
+    fn a_ref_update_waits_for_a_live_lock_and_passes_other_errors_at_once() {
+        let dir = tempfile::tempdir().unwrap();
+        Repository::init(dir.path()).unwrap();
+        let ledger = Ledger::open(dir.path(), "origin", "test".into()).unwrap();
+        let name = format!("{PREFIX}/claims/abc");
+        let lock = ledger.git_dir().join(format!("{name}.lock"));
+        // Any error but a lock is passed on at the first try.
+        let calls = std::cell::Cell::new(0);
+        let err = ledger
+            .update_ref(&name, || {
+                calls.set(calls.get() + 1);
+                Err(git2::Error::new(
+                    git2::ErrorCode::NotFound,
+                    git2::ErrorClass::Reference,
+                    "gone",
+                ))
+            })
+            .unwrap_err();
+        assert_eq!((err.code(), calls.get()), (git2::ErrorCode::NotFound, 1));
+        // A live sender's lock, released a moment later: the update waits and succeeds.
+        lock_file(&lock, std::time::Duration::ZERO);
+        let release = {
+            let lock = lock.clone();
+            std::thread::spawn(move || {
+                std::thread::sleep(std::time::Duration::from_millis(150));
+                std::fs::remove_file(lock).unwrap();
+            })
+        };
+        let tries = std::cell::Cell::new(0);
+        ledger
+            .update_ref(&name, || {
+                tries.set(tries.get() + 1);
+                if lock.exists() {
+                    Err(git2::Error::new(
+                        git2::ErrorCode::Locked,
+                        git2::ErrorClass::Reference,
+                        "locked",
+                    ))
+                } else {
+                    Ok(())
+                }
+            })
+            .unwrap();
+        release.join().unwrap();
+        assert!(tries.get() > 1);
+        // A lock that outlives the wait is said with the command that clears it; nothing else is.
+        let locked = git2::Error::new(git2::ErrorCode::Locked, git2::ErrorClass::Reference, "x");
+        let said = ledger.locked(&name, locked).to_string();
+        assert!(said.contains(&format!("rm '{}'", lock.display())), "{said}");
+        let other = git2::Error::new(git2::ErrorCode::NotFound, git2::ErrorClass::Reference, "y");
+        assert!(!ledger.locked(&name, other).to_string().contains("rm '"));
+    }
 }
