@@ -269,6 +269,26 @@ impl Incident {
         (severity, status)
     }
 
+    /// Every public status change, in timeline order: when, the event's ID, and the status it
+    /// moved to (a resolution included).
+    pub fn status_changes(&self) -> Vec<(DateTime<Utc>, &str, super::Status)> {
+        self.timeline
+            .iter()
+            .filter(|e| e.visibility.is_public())
+            .filter_map(|e| {
+                let to = if e.kind == event_kind::RESOLVED {
+                    super::Status::Resolved
+                } else if e.kind == event_kind::STATUS {
+                    let (_, to) = e.text.split_once(" → ")?;
+                    to.split(':').next().unwrap_or("").trim().parse().ok()?
+                } else {
+                    return None;
+                };
+                Some((e.at, e.id.as_str(), to))
+            })
+            .collect()
+    }
+
     /// Whether the incident was ever reopened after a resolution.
     pub fn was_reopened(&self) -> bool {
         self.episodes().len() > 1

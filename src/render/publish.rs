@@ -13,7 +13,9 @@
 
 use super::context::{OrgContext, UpdateContext};
 use super::{RenderError, Renderer};
-use crate::model::{ComponentPeriod, ComponentStatus, Config, Incident, Maintenance, StatusUpdate};
+use crate::model::{
+    ComponentPeriod, ComponentStatus, Config, Incident, Maintenance, Status, StatusUpdate,
+};
 use crate::uptime::{ComponentUptime, component_uptime};
 use chrono::{DateTime, Days, Duration, NaiveDate, Utc};
 use serde::Serialize;
@@ -652,17 +654,35 @@ fn public_incident(
     let mine = i.component_periods(config);
     updates.sort_by(|a, b| (a.at, &a.id).cmp(&(b.at, &b.id)));
     let first_public = i.first_public_update().map(|u| u.id.as_str());
+    // A status change no update speaks of is still news to a Statuspage reader, as on a hosted
+    // page: it gets an entry of its own in Statuspage's standard words.
+    let changes = i.status_changes();
+    let mut entries: Vec<(DateTime<Utc>, &str, Option<&StatusUpdate>, Status)> = updates
+        .iter()
+        .map(|u| (u.at, u.id.as_str(), Some(*u), u.status))
+        .collect();
+    // An update in the new status posted with the change (`update --status`, or right after it)
+    // already says it.
+    let with_the_change = chrono::Duration::minutes(2);
+    for (n, (at, event, to)) in changes.iter().enumerate() {
+        let next = changes.get(n + 1).map(|c| c.0);
+        let covered = updates.iter().any(|u| {
+            u.status == *to
+                && u.at >= *at
+                && u.at <= *at + with_the_change
+                && next.is_none_or(|n| u.at < n)
+        });
+        if !covered {
+            entries.push((*at, *event, None, *to));
+        }
+    }
+    entries.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
     let mut rendered = Vec::new();
     let mut before: BTreeMap<&str, ComponentStatus> = BTreeMap::new();
-    for u in &updates {
-        // Published text never names the responder who wrote it.
-        let ctx = UpdateContext {
-            by: String::new(),
-            ..UpdateContext::of(u, first_public)
-        };
+    for (at, id, update, status) in &entries {
         let mut affected = Vec::new();
         for service in &i.services {
-            let new_status = crate::model::status_among(&mine, service, u.at);
+            let new_status = crate::model::status_among(&mine, service, *at);
             let old_status = before
                 .insert(service, new_status)
                 .unwrap_or(ComponentStatus::Operational);
@@ -675,14 +695,25 @@ fn public_incident(
                 });
             }
         }
+        let body = match update {
+            Some(u) => {
+                // Published text never names the responder who wrote it.
+                let ctx = UpdateContext {
+                    by: String::new(),
+                    ..UpdateContext::of(u, first_public)
+                };
+                render_update_body(renderer, config, i, &ctx, now)?
+            }
+            None => standard_words(*status).to_string(),
+        };
         rendered.push(IncidentUpdate {
-            id: u.id.clone(),
-            status: u.status.to_string(),
-            body: render_update_body(renderer, config, i, &ctx, now)?,
+            id: id.to_string(),
+            status: status.to_string(),
+            body,
             incident_id: i.id.clone(),
-            created_at: u.at,
-            updated_at: u.at,
-            display_at: u.at,
+            created_at: *at,
+            updated_at: *at,
+            display_at: *at,
             affected_components: affected,
             deliver_notifications: true,
             custom_tweet: None,
@@ -695,7 +726,27 @@ fn public_incident(
         _ => None,
     };
     let created = updates.first().map(|u| u.at).unwrap_or(now);
-    let updated = updates.last().map(|u| u.at).unwrap_or(created);
+    // Every public change moves it, as on a hosted page: updates, status, severity and component
+    // changes.
+    let updated = entries
+        .iter()
+        .map(|e| e.0)
+        .chain(
+            i.timeline
+                .iter()
+                .filter(|e| e.visibility.is_public())
+                .filter(|e| {
+                    [
+                        crate::model::event_kind::SEVERITY,
+                        crate::model::event_kind::COMPONENT,
+                    ]
+                    .contains(&e.kind.as_str())
+                })
+                .map(|e| e.at),
+        )
+        .max()
+        .unwrap_or(created)
+        .max(created);
     let started = [i.started_at, i.detected_at, Some(created)]
         .into_iter()
         .flatten()
@@ -1060,6 +1111,16 @@ fn render_update_body(
     }
     let ctx = super::context::UpdateDocument::public(incident, config, update.clone(), now);
     Ok(renderer.render("update-body.txt", &ctx)?.trim().to_string())
+}
+
+/// What a hosted Statuspage page says of a status change nobody wrote an update for.
+fn standard_words(status: Status) -> &'static str {
+    match status {
+        Status::Investigating => "We are investigating this issue.",
+        Status::Identified => "The issue has been identified and a fix is being implemented.",
+        Status::Monitoring => "A fix has been implemented and we are monitoring the results.",
+        Status::Resolved => "This incident has been resolved.",
+    }
 }
 
 fn status_word(status: &str) -> String {

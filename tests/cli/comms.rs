@@ -319,8 +319,8 @@ fn published_files_have_the_statuspage_shape() {
     assert_eq!(sev1["impact"], "critical");
     assert_eq!(
         sev1["incident_updates"].as_array().unwrap().len(),
-        4,
-        "the internal update is not published"
+        5,
+        "the internal update is not published; the move to monitoring 20 minutes before the next update is"
     );
     assert_eq!(sev1["incident_updates"][0]["status"], "resolved");
 }
@@ -404,7 +404,11 @@ fn index_html_parses_and_feed_atom_is_valid_atom() {
             "feed lacks {required}"
         );
     }
-    assert_eq!(entries.len(), 7, "one entry per public update");
+    assert_eq!(
+        entries.len(),
+        9,
+        "one entry per public update, and per status change no update spoke of"
+    );
     for e in &entries {
         for required in ["id", "title", "updated", "content"] {
             assert!(

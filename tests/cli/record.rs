@@ -341,3 +341,66 @@ fn history_lists_the_post_mortem_commit_too() {
     let trailer = repo.git(&["log", "--format=%H", &format!("--grep=^Incident: {id}$")]);
     assert_eq!(trailer.lines().count(), summaries.len());
 }
+
+#[test]
+fn statuspage_readers_see_every_status_change_and_when_it_happened() {
+    let mut repo = Repo::new();
+    let id = repo.declare("Checkout down", &["--commander", "alice", "--update"]);
+    repo.at("2026-11-25T10:20:00Z");
+    repo.ok(&["status", &id, "identified", "--note", "bad deploy"]);
+    repo.at("2026-11-25T10:40:00Z");
+    repo.ok(&["status", &id, "monitoring"]);
+    repo.at("2026-11-25T10:50:00Z");
+    repo.ok(&[
+        "update",
+        &id,
+        "--component",
+        "checkout=degraded_performance",
+        "--impacted",
+        "EU",
+        "--learned",
+        "recovering",
+    ]);
+    repo.at("2026-11-25T10:55:00Z");
+    repo.ok(&["severity", &id, "SEV3", "--reason", "mostly recovered"]);
+    repo.ok(&["publish", "--out", "site"]);
+    let json: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(repo.root.join("site/api/v2/incidents.json")).unwrap(),
+    )
+    .unwrap();
+    let incident = &json["incidents"][0];
+    let updates: Vec<(&str, &str, &str)> = incident["incident_updates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| {
+            (
+                u["status"].as_str().unwrap(),
+                u["created_at"].as_str().unwrap(),
+                u["body"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    let statuses: Vec<&str> = updates.iter().map(|u| u.0).collect();
+    assert_eq!(
+        statuses,
+        ["monitoring", "monitoring", "identified", "investigating"],
+        "newest first, each change listed: {updates:?}"
+    );
+    assert_eq!(updates[2].1, "2026-11-25T10:20:00Z");
+    assert_eq!(
+        updates[2].2,
+        "The issue has been identified and a fix is being implemented."
+    );
+    assert_eq!(
+        updates[1].2,
+        "A fix has been implemented and we are monitoring the results."
+    );
+    assert_eq!(
+        incident["updated_at"], "2026-11-25T10:55:00Z",
+        "the re-grade moved it"
+    );
+    let page =
+        std::fs::read_to_string(repo.root.join(format!("site/incidents/{id}.html"))).unwrap();
+    assert!(page.contains("The issue has been identified"), "{page}");
+}
