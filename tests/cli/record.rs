@@ -404,3 +404,27 @@ fn statuspage_readers_see_every_status_change_and_when_it_happened() {
         std::fs::read_to_string(repo.root.join(format!("site/incidents/{id}.html"))).unwrap();
     assert!(page.contains("The issue has been identified"), "{page}");
 }
+
+#[test]
+fn every_post_mortem_template_tells_the_peak_and_the_time_at_each_severity_alike() {
+    let mut repo = Repo::new();
+    let id = repo.declare("Checkout down", &["--sev", "SEV2", "--commander", "alice"]);
+    repo.at("2026-11-25T10:20:00Z");
+    repo.ok(&["severity", &id, "SEV1", "--reason", "all regions"]);
+    repo.at("2026-11-25T11:00:00Z");
+    repo.ok(&["severity", &id, "SEV3", "--reason", "mostly recovered"]);
+    repo.at("2026-11-25T11:30:00Z");
+    repo.ok(&["resolve", &id]);
+    for template in ["postmortem", "postmortem-short", "postmortem-pagerduty"] {
+        let doc = repo.ok(&["postmortem", &id, "--template", template]);
+        // Peak SEV1, not the final SEV3; 20 min at SEV2, 40 at SEV1, 30 at SEV3.
+        assert!(doc.contains("SEV1"), "{template}: peak missing:\n{doc}");
+        for span in ["20 min", "40 min", "30 min"] {
+            assert!(doc.contains(span), "{template}: {span} missing:\n{doc}");
+        }
+        assert!(
+            !doc.contains("Time in SEV3: 1 h 30 min") && !doc.contains("(SEV3, "),
+            "{template}: the final severity is not the incident's:\n{doc}"
+        );
+    }
+}
