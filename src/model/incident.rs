@@ -1593,6 +1593,36 @@ mod tests {
     }
 
     #[test]
+    fn a_renamed_incident_remembers_the_id_it_was_declared_under() {
+        let mut inc = incident();
+        assert_eq!(inc.original_id(), inc.id);
+        let declared_as = inc.id.clone();
+        inc.id = format!("{declared_as}-2");
+        inc.push_event(
+            &stamp("2026-11-25T10:30:00Z"),
+            event_kind::RENAME,
+            format!("renamed from {declared_as}: another clone declared a different incident under that ID"),
+            Visibility::Internal,
+        );
+        // A note that merely looks like one is not a rename.
+        inc.push_event(
+            &stamp("2026-11-25T10:31:00Z"),
+            "note",
+            "renamed from elsewhere: no".into(),
+            Visibility::Internal,
+        );
+        assert_eq!(inc.original_id(), declared_as);
+        // Renamed twice: the first name is the one things were sent under.
+        inc.push_event(
+            &stamp("2026-11-25T10:40:00Z"),
+            event_kind::RENAME,
+            format!("renamed from {declared_as}-2: again"),
+            Visibility::Internal,
+        );
+        assert_eq!(inc.original_id(), declared_as);
+    }
+
+    #[test]
     fn naming_a_commander_is_not_their_acknowledgement_their_own_change_is() {
         let mut inc = incident();
         // Alice names Bob: MTTA runs on.
