@@ -165,10 +165,32 @@ fn ask_for_what_is_missing(ctx: &Context, incident: &Incident, args: &mut Args) 
     Ok(())
 }
 
-/// Prints an update as the status page shows it, after the line that reported the change.
+/// Prints an update as customers read it, after the line that reported the change: on a terminal
+/// as text (the status, then the words), elsewhere as the status page's Markdown.
 pub(crate) fn print_posted(ctx: &Context, incident: &Incident, update_id: &str) -> Result<()> {
     let store = ctx.store()?;
     let renderer = Renderer::new(Some(store.root()), store.config());
+    if ctx.out.tty {
+        let words = rendered(
+            &renderer,
+            incident,
+            store.config(),
+            update_id,
+            "update-body.txt",
+            ctx.now,
+        )?;
+        let status = incident
+            .updates
+            .iter()
+            .find(|u| u.id == update_id)
+            .map_or(incident.status, |u| u.status);
+        let prefix = format!("{}: ", ctx.out.paint(status.as_str(), Style::Bold));
+        let indent = status.as_str().len() + 2;
+        return ctx.out.line(format!(
+            "\n{}",
+            crate::table::hang(&prefix, indent, words.trim(), ctx.out.width)
+        ));
+    }
     let text = rendered(
         &renderer,
         incident,

@@ -368,8 +368,12 @@ pub fn escape_markdown(text: &str) -> String {
 fn starts_block(body: &str) -> bool {
     let after = |prefix_len: usize| body[prefix_len..].chars().next();
     let spaced = |c: Option<char>| matches!(c, None | Some(' ' | '\t'));
-    let only =
-        |set: &[char]| !body.is_empty() && body.chars().all(|c| set.contains(&c) || c == ' ');
+    let only = |set: &[char]| {
+        !body.is_empty()
+            && body
+                .chars()
+                .all(|c| set.contains(&c) || c == ' ' || c == '\t')
+    };
     match body.chars().next() {
         Some('#') => {
             let hashes = body.len() - body.trim_start_matches('#').len();

@@ -428,3 +428,46 @@ fn every_post_mortem_template_tells_the_peak_and_the_time_at_each_severity_alike
         );
     }
 }
+
+#[test]
+fn an_update_printed_on_a_terminal_reads_as_text() {
+    let repo = Repo::new();
+    let id = repo.declare("Checkout down", &["--commander", "alice", "--update"]);
+    for cols in [60, 80, 120] {
+        let screen = crate::terminal::on_terminal(
+            &repo,
+            cols,
+            &[],
+            &[
+                "update",
+                &id,
+                "--impacted",
+                "EU [cards] | *some* payments",
+                "--learned",
+                "a_b config push",
+            ],
+        );
+        let plain = crate::terminal::strip_ansi(&screen);
+        assert!(
+            plain.contains("investigating: Still impacted: EU [cards] | *some* payments."),
+            "{cols}: {plain}"
+        );
+        assert!(
+            !plain.contains("\\[") && !plain.contains("**"),
+            "{cols}: no Markdown: {plain}"
+        );
+        // The update's own lines, wrapped to the terminal.
+        for line in plain
+            .lines()
+            .skip_while(|l| !l.starts_with("investigating:"))
+        {
+            assert!(
+                unicode_width::UnicodeWidthStr::width(line) <= cols,
+                "{cols}: {line:?}"
+            );
+        }
+    }
+    // Off a terminal (a script, a chat bot) it is the status page's Markdown, as before.
+    let out = repo.ok(&["update", &id, "--impacted", "EU", "--learned", "more"]);
+    assert!(out.contains("**Investigating**"), "{out}");
+}
