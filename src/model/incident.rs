@@ -1593,6 +1593,55 @@ mod tests {
     }
 
     #[test]
+    fn a_public_update_keeps_what_it_said_and_the_state_it_spoke_of() {
+        let config = crate::model::Config::new("x");
+        let mut inc = incident();
+        inc.services = vec!["checkout".into()];
+        let at = "2026-11-25T10:05:00Z".parse().unwrap();
+        let mut update = |visibility| {
+            let mut u = StatusUpdate {
+                id: String::new(),
+                at,
+                by: "Alice".into(),
+                status: Status::Investigating,
+                impacted: Some("EU".into()),
+                learned: Some(format!("{visibility:?}")),
+                next_update_at: None,
+                visibility,
+                said: None,
+                extra: Extra::new(),
+            };
+            u.id = u.derived_id(&inc.id);
+            inc.add_update(u.clone());
+            u.id
+        };
+        let (public, internal) = (update(Visibility::Public), update(Visibility::Internal));
+        inc.keep_said(&config, &public, "the words".into());
+        inc.keep_said(&config, &internal, "never published".into());
+        inc.keep_said(&config, "u-nosuchupdate", "nowhere".into());
+        let said = |id: &str| {
+            inc.updates
+                .iter()
+                .find(|u| u.id == id)
+                .unwrap()
+                .said
+                .clone()
+        };
+        let kept = said(&public).expect("a public update keeps its words");
+        assert_eq!(kept.text, "the words");
+        assert_eq!(kept.severity, Severity::Sev2);
+        assert_eq!(
+            kept.components.get("checkout"),
+            Some(&crate::model::ComponentStatus::PartialOutage)
+        );
+        assert_eq!(
+            said(&internal),
+            None,
+            "an internal update tells customers nothing"
+        );
+    }
+
+    #[test]
     fn a_renamed_incident_remembers_the_id_it_was_declared_under() {
         let mut inc = incident();
         assert_eq!(inc.original_id(), inc.id);
