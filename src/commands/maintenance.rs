@@ -36,6 +36,30 @@ pub enum MaintenanceCommand {
         /// the announcement (default: a sentence naming the title)
         #[arg(long, short, value_name = "TEXT")]
         message: Option<String>,
+        /// record a window whose --from is already past (announcing the past is no schedule)
+        #[arg(long)]
+        backfill: bool,
+    },
+    /// call off a window that has not started, telling customers why
+    Cancel {
+        /// the window (any unique part of its ID)
+        #[arg(add = crate::complete::maintenance())]
+        id: String,
+        /// why, in customers' words
+        #[arg(long, value_name = "TEXT")]
+        reason: String,
+    },
+    /// move a window that has not started to a new slot
+    Reschedule {
+        /// the window (any unique part of its ID)
+        #[arg(add = crate::complete::maintenance())]
+        id: String,
+        /// when it now starts (as for `schedule --from`)
+        #[arg(long, value_name = "TIME")]
+        from: String,
+        /// when it now ends: a time, or a length after --from such as 2h
+        #[arg(long, value_name = "TIME")]
+        until: String,
     },
     /// the work has begun: the services show as under maintenance
     Start {
@@ -99,14 +123,18 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
             until,
             notify_before,
             message,
+            backfill,
         } => {
             let store = ctx.store()?;
             super::check_services(store, &services)?;
-            let from = planned(ctx, "--from", &from)?;
-            let until = match until.trim().parse::<Span>() {
-                Ok(span) => from + span.to_chrono(),
-                Err(_) => planned(ctx, "--until", &until)?,
-            };
+            let (from, until) = slot(ctx, &from, &until)?;
+            if from < ctx.now && !backfill {
+                return Err(crate::model::ModelError::Invalid(format!(
+                    "--from ({}) is in the past: a maintenance window is announced ahead; pass --backfill to record one that already began",
+                    ctx.out.time_in_zone(from)
+                ))
+                .into());
+            }
             let author = ctx.author()?;
             let stamp = ctx.stamp(&author, None)?;
             let m = Maintenance::schedule(
@@ -145,8 +173,58 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
             MaintenanceStatus::Completed,
             message.unwrap_or_else(|| "The scheduled maintenance has been completed.".into()),
         ),
+        MaintenanceCommand::Cancel { id, reason } => {
+            let store = ctx.store()?;
+            let id = store.resolve_maintenance(&id)?;
+            let author = ctx.author()?;
+            let stamp = ctx.stamp(&author, None)?;
+            let (m, commit) = store.update_maintenance(&id, &author, ctx.now, |m| {
+                m.cancel(&reason, &stamp)?;
+                Ok(Change::new(
+                    "maintenance",
+                    format!("cancelled: {}", reason.trim()),
+                ))
+            })?;
+            report(ctx, &m, &commit, "cancelled")
+        }
+        MaintenanceCommand::Reschedule { id, from, until } => {
+            let store = ctx.store()?;
+            let id = store.resolve_maintenance(&id)?;
+            let (from, until) = slot(ctx, &from, &until)?;
+            if from < ctx.now {
+                return Err(crate::model::ModelError::Invalid(format!(
+                    "--from ({}) is in the past: reschedule to a time ahead",
+                    ctx.out.time_in_zone(from)
+                ))
+                .into());
+            }
+            let author = ctx.author()?;
+            let stamp = ctx.stamp(&author, None)?;
+            let (m, commit) = store.update_maintenance(&id, &author, ctx.now, |m| {
+                m.reschedule(from, until, &stamp)?;
+                Ok(Change::new(
+                    "maintenance",
+                    format!(
+                        "rescheduled to {} – {}",
+                        from.to_rfc3339(),
+                        until.to_rfc3339()
+                    ),
+                ))
+            })?;
+            report(ctx, &m, &commit, "rescheduled")
+        }
         MaintenanceCommand::List { open } => list(ctx, open),
     }
+}
+
+/// `--from` and `--until` (a time, or a length after `--from`).
+fn slot(ctx: &Context, from: &str, until: &str) -> Result<(DateTime<Utc>, DateTime<Utc>)> {
+    let from = planned(ctx, "--from", from)?;
+    let until = match until.trim().parse::<Span>() {
+        Ok(span) => from + span.to_chrono(),
+        Err(_) => planned(ctx, "--until", until)?,
+    };
+    Ok((from, until))
 }
 
 fn planned(ctx: &Context, flag: &str, text: &str) -> Result<DateTime<Utc>> {
@@ -222,14 +300,28 @@ fn list(ctx: &Context, open: bool) -> Result<()> {
         Column::drop("SERVICES", 3),
         Column::drop("UNTIL", 4),
     ]);
+    // When it really began and ended, once it did; the slot until then.
     for m in &all {
+        let status = if m.cancelled_at.is_some() {
+            "cancelled"
+        } else {
+            m.status.as_str()
+        };
+        let until = match (m.cancelled_at, m.completed_at) {
+            (Some(_), _) => "-".to_string(),
+            (None, Some(done)) => ctx.out.time_in_zone(done),
+            (None, None) => ctx.out.time_in_zone(m.scheduled_until),
+        };
         grid.row(vec![
             Cell::styled(&m.id, Style::Bold),
-            Cell::plain(m.status.as_str()),
-            Cell::plain(ctx.out.time_in_zone(m.scheduled_for)),
+            Cell::plain(status),
+            Cell::plain(
+                ctx.out
+                    .time_in_zone(m.started_at.unwrap_or(m.scheduled_for)),
+            ),
             Cell::plain(&m.title),
             Cell::plain(m.services.join(", ")),
-            Cell::plain(ctx.out.time_in_zone(m.scheduled_until)),
+            Cell::plain(until),
         ]);
     }
     ctx.out.grid(&grid, false)

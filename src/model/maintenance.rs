@@ -94,6 +94,10 @@ pub struct Maintenance {
     pub started_at: Option<DateTime<Utc>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub completed_at: Option<DateTime<Utc>>,
+    /// Set when the window was called off before it started (`maintenance cancel`); it is then
+    /// completed without ever having started.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cancelled_at: Option<DateTime<Utc>>,
     /// Oldest first.
     #[serde(default)]
     pub updates: Vec<MaintenanceUpdate>,
@@ -153,6 +157,7 @@ impl Maintenance {
             notify_before: spec.notify_before,
             started_at: None,
             completed_at: None,
+            cancelled_at: None,
             updates: Vec::new(),
             extra: Extra::new(),
         };
@@ -189,6 +194,77 @@ impl Maintenance {
         }
         self.status = status;
         self.post(status, text, stamp)
+    }
+
+    /// Calls the window off before it started, telling customers why: it is completed without ever
+    /// having started, so its services were never under maintenance.
+    pub fn cancel(&mut self, reason: &str, stamp: &Stamp) -> Result<(), ModelError> {
+        if self.status != MaintenanceStatus::Scheduled {
+            return Err(ModelError::Refused(format!(
+                "maintenance `{}` is {}: only a window that has not started can be cancelled; end it with `incident maintenance complete {}`",
+                self.id, self.status, self.id
+            )));
+        }
+        let reason = reason.trim();
+        if reason.is_empty() {
+            return Err(ModelError::Invalid(
+                "say why it is cancelled (--reason): customers planned around it".into(),
+            ));
+        }
+        super::check_text("--reason", reason)?;
+        self.cancelled_at = Some(stamp.at);
+        self.completed_at = Some(stamp.at);
+        self.status = MaintenanceStatus::Completed;
+        let end = if reason.ends_with(['.', '!', '?']) {
+            ""
+        } else {
+            "."
+        };
+        self.post(
+            MaintenanceStatus::Completed,
+            format!("This scheduled maintenance has been cancelled: {reason}{end}"),
+            stamp,
+        )
+    }
+
+    /// Moves a window that has not started to a new slot, telling customers.
+    pub fn reschedule(
+        &mut self,
+        from: DateTime<Utc>,
+        until: DateTime<Utc>,
+        stamp: &Stamp,
+    ) -> Result<(), ModelError> {
+        if self.status != MaintenanceStatus::Scheduled {
+            return Err(ModelError::Refused(format!(
+                "maintenance `{}` is {}: only a window that has not started can be rescheduled",
+                self.id, self.status
+            )));
+        }
+        if until <= from {
+            return Err(ModelError::Invalid(format!(
+                "--until ({}) must be after --from ({})",
+                until.to_rfc3339(),
+                from.to_rfc3339()
+            )));
+        }
+        if (from, until) == (self.scheduled_for, self.scheduled_until) {
+            return Err(ModelError::Refused(format!(
+                "maintenance `{}` is already scheduled for that slot",
+                self.id
+            )));
+        }
+        self.scheduled_for = from;
+        self.scheduled_until = until;
+        let when = |t: DateTime<Utc>| t.format("%Y-%m-%d %H:%M UTC").to_string();
+        self.post(
+            MaintenanceStatus::Scheduled,
+            format!(
+                "This maintenance has been rescheduled to {} – {}.",
+                when(from),
+                when(until)
+            ),
+            stamp,
+        )
     }
 
     fn post(
@@ -288,7 +364,7 @@ impl Maintenance {
         let consistent = match self.status {
             MaintenanceStatus::Scheduled => !started && !completed,
             MaintenanceStatus::InProgress | MaintenanceStatus::Verifying => started && !completed,
-            MaintenanceStatus::Completed => started && completed,
+            MaintenanceStatus::Completed => completed && (started || self.cancelled_at.is_some()),
         };
         if !consistent {
             out.push(finding(

@@ -471,3 +471,129 @@ fn an_update_printed_on_a_terminal_reads_as_text() {
     let out = repo.ok(&["update", &id, "--impacted", "EU", "--learned", "more"]);
     assert!(out.contains("**Investigating**"), "{out}");
 }
+
+#[test]
+fn maintenance_is_cancelled_and_rescheduled_as_people_plan_it() {
+    let mut repo = Repo::new();
+    let err = repo.fails(
+        2,
+        &[
+            "maintenance",
+            "schedule",
+            "DB upgrade",
+            "--service",
+            "checkout",
+            "--from",
+            "1h ago",
+            "--until",
+            "2h",
+        ],
+    );
+    assert!(
+        err.contains("in the past") && err.contains("--backfill"),
+        "{err}"
+    );
+    repo.ok(&[
+        "maintenance",
+        "schedule",
+        "DB upgrade",
+        "--service",
+        "checkout",
+        "--from",
+        "2026-11-25T08:00:00Z",
+        "--until",
+        "1h",
+        "--backfill",
+    ]);
+    repo.ok(&[
+        "maintenance",
+        "schedule",
+        "Cache resize",
+        "--service",
+        "search",
+        "--from",
+        "2026-11-26T02:00:00Z",
+        "--until",
+        "1h",
+    ]);
+    let commits = repo.commit_count();
+    repo.ok(&[
+        "maintenance",
+        "reschedule",
+        "cache",
+        "--from",
+        "2026-11-27T02:00:00Z",
+        "--until",
+        "2h",
+    ]);
+    assert_eq!(repo.commit_count(), commits + 1, "one commit");
+    repo.ok(&[
+        "maintenance",
+        "schedule",
+        "Network change",
+        "--service",
+        "payments",
+        "--from",
+        "2026-11-26T03:00:00Z",
+        "--until",
+        "1h",
+    ]);
+    repo.ok(&[
+        "maintenance",
+        "cancel",
+        "network",
+        "--reason",
+        "the vendor postponed it",
+    ]);
+    let err = repo.fails(
+        1,
+        &["maintenance", "cancel", "network", "--reason", "again"],
+    );
+    assert!(err.contains("only a window that has not started"), "{err}");
+    // The page and the API say so, as Statuspage does.
+    repo.ok(&["publish", "--out", "site"]);
+    let api: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(repo.root.join("site/api/v2/scheduled-maintenances.json"))
+            .unwrap(),
+    )
+    .unwrap();
+    let find = |name: &str| {
+        api["scheduled_maintenances"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["name"] == name)
+            .unwrap_or_else(|| panic!("{name}: {api}"))
+            .clone()
+    };
+    let moved = find("Cache resize");
+    assert_eq!(moved["scheduled_for"], "2026-11-27T02:00:00Z");
+    assert_eq!(moved["scheduled_until"], "2026-11-27T04:00:00Z");
+    assert!(
+        moved["incident_updates"][0]["body"]
+            .as_str()
+            .unwrap()
+            .contains("rescheduled"),
+        "{moved}"
+    );
+    let off = find("Network change");
+    assert_eq!(off["status"], "completed");
+    assert!(
+        off["incident_updates"][0]["body"]
+            .as_str()
+            .unwrap()
+            .contains("cancelled: the vendor postponed it."),
+        "{off}"
+    );
+    repo.ok(&["check"]);
+    // `list` shows what really happened.
+    repo.at("2026-11-27T02:10:00Z");
+    repo.ok(&["maintenance", "start", "cache"]);
+    let list = repo.ok(&["maintenance", "list"]);
+    let row = |name: &str| list.lines().find(|l| l.contains(name)).unwrap().to_string();
+    assert!(row("network").contains("cancelled"), "{list}");
+    assert!(
+        row("cache").contains("2026-11-27 02:10"),
+        "really began: {list}"
+    );
+}
