@@ -303,10 +303,9 @@ pub fn check_record(i: &Incident, config: &Config, file: &str, file_id: &str) ->
         }
     }
     // Times every reader can read back: what no command writes but a hand edit can.
-    if let Ok(tree) = serde_json::to_value(i) {
-        let mut found = Vec::new();
-        times_out_of_range(&tree, &mut String::new(), &mut found);
-        for (field, value) in found.into_iter().take(20) {
+    let tree = serde_json::to_value(i).ok();
+    if let Some(tree) = &tree {
+        for (field, value) in times_out_of_range(tree).into_iter().take(20) {
             add(
                 Error,
                 &field,
@@ -316,10 +315,8 @@ pub fn check_record(i: &Incident, config: &Config, file: &str, file_id: &str) ->
         }
     }
     // What no command writes but a hand edit can: a control or invisible character in any text.
-    if let Ok(tree) = serde_json::to_value(i) {
-        let mut found = Vec::new();
-        hidden_characters(&tree, &mut String::new(), &mut found);
-        for (field, c) in found.into_iter().take(20) {
+    if let Some(tree) = &tree {
+        for (field, c) in hidden_characters(tree).into_iter().take(20) {
             add(
                 Warning,
                 &field,
@@ -339,37 +336,17 @@ pub fn check_record(i: &Incident, config: &Config, file: &str, file_id: &str) ->
     out
 }
 
-/// Every time (`at`, `*_at`) and date (`due`, `meeting`) in `value` outside 1970–9999, with its
-/// field path.
-fn times_out_of_range(
-    value: &serde_json::Value,
-    path: &mut String,
-    found: &mut Vec<(String, String)>,
-) {
+/// Every string in `value` with its field path (`timeline[3].text`), for checks over a whole
+/// record whatever its fields.
+fn each_string(value: &serde_json::Value, path: &mut String, visit: &mut dyn FnMut(&str, &str)) {
     use serde_json::Value;
-    let key = path.rsplit(['.', ']']).next().unwrap_or("");
     match value {
-        Value::String(text) if key == "at" || key.ends_with("_at") => {
-            let ok = DateTime::parse_from_rfc3339(text).is_ok_and(|t| {
-                let t = t.with_timezone(&Utc);
-                t >= super::time::earliest_time() && t <= super::time::latest_time()
-            });
-            if !ok {
-                found.push((path.clone(), text.clone()));
-            }
-        }
-        Value::String(text) if key == "due" || key == "meeting" => {
-            let ok = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
-                .is_ok_and(|d| d >= super::time::earliest_time().date_naive());
-            if !ok {
-                found.push((path.clone(), text.clone()));
-            }
-        }
+        Value::String(text) => visit(path, text),
         Value::Array(items) => {
             for (n, item) in items.iter().enumerate() {
                 let len = path.len();
                 path.push_str(&format!("[{n}]"));
-                times_out_of_range(item, path, found);
+                each_string(item, path, visit);
                 path.truncate(len);
             }
         }
@@ -380,12 +357,36 @@ fn times_out_of_range(
                     path.push('.');
                 }
                 path.push_str(key);
-                times_out_of_range(item, path, found);
+                each_string(item, path, visit);
                 path.truncate(len);
             }
         }
         _ => {}
     }
+}
+
+/// Every time (`at`, `*_at`) and date (`due`, `meeting`) in `value` outside 1970–9999, with its
+/// field path.
+fn times_out_of_range(value: &serde_json::Value) -> Vec<(String, String)> {
+    let mut found = Vec::new();
+    each_string(value, &mut String::new(), &mut |path, text| {
+        let key = path.rsplit(['.', ']']).next().unwrap_or("");
+        let ok = if key == "at" || key.ends_with("_at") {
+            DateTime::parse_from_rfc3339(text).is_ok_and(|t| {
+                let t = t.with_timezone(&Utc);
+                t >= super::time::earliest_time() && t <= super::time::latest_time()
+            })
+        } else if key == "due" || key == "meeting" {
+            chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+                .is_ok_and(|d| d >= super::time::earliest_time().date_naive())
+        } else {
+            true
+        };
+        if !ok {
+            found.push((path.to_string(), text.to_string()));
+        }
+    });
+    found
 }
 
 /// The policy's own findings: what `publish` and the pages would refuse later.
@@ -406,39 +407,14 @@ pub fn check_config(config: &Config) -> Vec<Finding> {
 }
 
 /// Every string in `value` holding a character no command accepts in text, with its field path.
-fn hidden_characters(
-    value: &serde_json::Value,
-    path: &mut String,
-    found: &mut Vec<(String, char)>,
-) {
-    use serde_json::Value;
-    match value {
-        Value::String(text) => {
-            if let Some(c) = text.chars().find(|c| super::is_forbidden_in_text(*c)) {
-                found.push((path.clone(), c));
-            }
+fn hidden_characters(value: &serde_json::Value) -> Vec<(String, char)> {
+    let mut found = Vec::new();
+    each_string(value, &mut String::new(), &mut |path, text| {
+        if let Some(c) = text.chars().find(|c| super::is_forbidden_in_text(*c)) {
+            found.push((path.to_string(), c));
         }
-        Value::Array(items) => {
-            for (n, item) in items.iter().enumerate() {
-                let len = path.len();
-                path.push_str(&format!("[{n}]"));
-                hidden_characters(item, path, found);
-                path.truncate(len);
-            }
-        }
-        Value::Object(map) => {
-            for (key, item) in map {
-                let len = path.len();
-                if !path.is_empty() {
-                    path.push('.');
-                }
-                path.push_str(key);
-                hidden_characters(item, path, found);
-                path.truncate(len);
-            }
-        }
-        _ => {}
-    }
+    });
+    found
 }
 
 /// The overdue deadlines of an active incident, as of `input.now`.

@@ -198,15 +198,9 @@ fn settle(repo: &Repo, id: &str, n: usize, tally: &mut Tally) {
         if probe.status.success() {
             return;
         }
-        let Some(lock) = err
-            .split("rm '")
-            .nth(1)
-            .and_then(|rest| rest.split('\'').next())
-        else {
+        if remove_named_lock(&err).is_none() {
             panic!("after kill {n}: the next command failed without a way out: {err}");
-        };
-        assert!(lock.ends_with(".lock"), "{err}");
-        std::fs::remove_file(lock).unwrap();
+        }
         tally.stale_git_locks_cleared += 1;
     }
     panic!("after kill {n}: the repo did not settle");
@@ -214,6 +208,15 @@ fn settle(repo: &Repo, id: &str, n: usize, tally: &mut Tally) {
 
 fn span_duration(micros: u64) -> Duration {
     Duration::from_micros(micros)
+}
+
+/// Removes the lock file an error names with the command that clears it (`rm '…/x.lock'`), as a
+/// person would run it; `None` when the error names none.
+fn remove_named_lock(err: &str) -> Option<std::path::PathBuf> {
+    let lock = err.split("rm '").nth(1)?.split('\'').next()?;
+    assert!(lock.ends_with(".lock"), "{err}");
+    std::fs::remove_file(lock).unwrap();
+    Some(lock.into())
 }
 
 /// Kills the process and everything it started (`git fetch`, `git push`), as a crashing laptop
@@ -260,15 +263,9 @@ fn sync_killed_at_any_moment_never_wedges_the_clone_nor_loses_an_event() {
                 return;
             }
             let err = String::from_utf8_lossy(&out.stderr).into_owned();
-            let Some(lock) = err
-                .split("rm '")
-                .nth(1)
-                .and_then(|rest| rest.split('\'').next())
-            else {
+            if remove_named_lock(&err).is_none() {
                 panic!("clone b: {args:?}: {err}");
-            };
-            assert!(lock.ends_with(".lock"), "{err}");
-            std::fs::remove_file(lock).unwrap();
+            }
         }
         panic!("clone b: {args:?} did not settle");
     };
@@ -340,19 +337,13 @@ fn sync_killed_at_any_moment_never_wedges_the_clone_nor_loses_an_event() {
                 break;
             }
             let err = String::from_utf8_lossy(&sync.stderr).into_owned();
-            let Some(lock) = err
-                .split("rm '")
-                .nth(1)
-                .and_then(|rest| rest.split('\'').next())
-            else {
+            if remove_named_lock(&err).is_none() {
                 let again = a.run(&["sync"]);
                 panic!(
                     "after kill {n}: sync failed without a way out: {err}\nagain: {}",
                     String::from_utf8_lossy(&again.stderr)
                 );
-            };
-            assert!(lock.ends_with(".lock"), "{err}");
-            std::fs::remove_file(lock).unwrap();
+            }
             locks_cleared += 1;
         }
         assert!(settled, "after kill {n}: sync did not settle");
