@@ -1075,8 +1075,10 @@ fn resolve_among(ids: &[String], query: &str) -> Result<String, StoreError> {
     if ids.iter().any(|id| id == query) {
         return Ok(query.to_string());
     }
+    // The whole slug (what `list` shows on a terminal), then a prefix, then any part.
     for matcher in [
-        (|id: &str, q: &str| id.starts_with(q)) as fn(&str, &str) -> bool,
+        (|id: &str, q: &str| short_id(id) == q) as fn(&str, &str) -> bool,
+        |id: &str, q: &str| id.starts_with(q),
         |id: &str, q: &str| id.contains(q),
     ] {
         let found: Vec<&String> = ids.iter().filter(|id| matcher(id, query)).collect();
@@ -1095,6 +1097,20 @@ fn resolve_among(ids: &[String], query: &str) -> Result<String, StoreError> {
         query: query.to_string(),
         suggestions: closest(ids, query),
     })
+}
+
+/// An ID without its `YYYY-MM-DD-` date: the part people say (`checkout-down`), and what `list`
+/// shows on a terminal where it names one incident alone.
+pub fn short_id(id: &str) -> &str {
+    let dated = id.len() > 11
+        && id.as_bytes()[..11]
+            .iter()
+            .enumerate()
+            .all(|(n, b)| match n {
+                4 | 7 | 10 => *b == b'-',
+                _ => b.is_ascii_digit(),
+            });
+    if dated { &id[11..] } else { id }
 }
 
 /// Up to three IDs closest to a mistyped one: by edit distance to the whole ID, to the start of its

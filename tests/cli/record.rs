@@ -597,3 +597,40 @@ fn maintenance_is_cancelled_and_rescheduled_as_people_plan_it() {
         "really began: {list}"
     );
 }
+
+#[test]
+fn list_keeps_the_title_at_80_columns_and_what_it_shows_resolves() {
+    let repo = Repo::example("acme", "2026-11-18T12:00:00Z");
+    let screen =
+        crate::terminal::strip_ansi(&crate::terminal::on_terminal(&repo, 80, &[], &["list"]));
+    assert!(
+        screen.contains("TITLE") && screen.contains("API elevated"),
+        "{screen}"
+    );
+    assert!(screen.contains(" api-elevated-errors "), "{screen}");
+    // What a responder reads there is what they type next.
+    let shown = repo.ok(&["show", "api-elevated-errors"]);
+    assert!(
+        shown.starts_with("2026-11-18-api-elevated-errors"),
+        "{shown}"
+    );
+    // Two incidents with one slug (a recurrence the next day) keep their dates, so nothing shown
+    // is ambiguous.
+    let mut repo = repo;
+    repo.at("2026-11-19T08:00:00Z");
+    let again = repo.declare(
+        "API elevated errors",
+        &["--sev", "SEV3", "--service", "api"],
+    );
+    assert_eq!(again, "2026-11-19-api-elevated-errors");
+    let screen =
+        crate::terminal::strip_ansi(&crate::terminal::on_terminal(&repo, 120, &[], &["list"]));
+    assert!(screen.contains(&again), "{screen}");
+    assert!(
+        screen.contains("2026-11-18-api-elevated-errors"),
+        "{screen}"
+    );
+    // Pipes get whole IDs, as scripts expect.
+    let piped = repo.ok(&["list"]);
+    assert!(piped.contains("2026-11-05-search-latency"), "{piped}");
+}
