@@ -59,20 +59,30 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
         out.width,
     ))?;
     if s.drills > 0 {
-        out.line(format!(
-            "{} drill(s) in the window, {}",
-            s.drills,
-            if s.drills_included {
-                "included"
-            } else {
-                "left out (--include-drills to count them)"
-            }
+        out.line(hang(
+            "",
+            0,
+            &format!(
+                "{} drill(s) in the window, {}",
+                s.drills,
+                if s.drills_included {
+                    "included"
+                } else {
+                    "left out (--include-drills to count them)"
+                }
+            ),
+            out.width,
         ))?;
     }
     if s.reopened > 0 {
-        out.line(format!(
-            "{} reopened after a resolution (their MTTR runs to the final resolution)",
-            s.reopened
+        out.line(hang(
+            "",
+            0,
+            &format!(
+                "{} reopened after a resolution (their MTTR runs to the final resolution)",
+                s.reopened
+            ),
+            out.width,
         ))?;
     }
     out.line("")?;
@@ -137,13 +147,19 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
         } else {
             String::new()
         };
-        out.line(format!(
-            "  {} {}: {counted}{not_applicable}",
-            c.severity,
-            c.audience.as_ref().map_or_else(
-                || c.deadline.label().to_string(),
-                |a| format!("notification to {a}")
+        // Wrapped to the terminal under its own start, like every text line here.
+        out.line(hang(
+            "  ",
+            4,
+            &format!(
+                "{} {}: {counted}{not_applicable}",
+                c.severity,
+                c.audience.as_ref().map_or_else(
+                    || c.deadline.label().to_string(),
+                    |a| format!("notification to {a}")
+                ),
             ),
+            out.width,
         ))?;
         for m in c.misses.iter().take(LISTED) {
             out.line(hang("      missed ", 13, m, out.width))?;

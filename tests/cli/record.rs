@@ -634,3 +634,23 @@ fn list_keeps_the_title_at_80_columns_and_what_it_shows_resolves() {
     let piped = repo.ok(&["list"]);
     assert!(piped.contains("2026-11-05-search-latency"), "{piped}");
 }
+
+#[test]
+fn stats_wraps_its_text_to_the_terminal() {
+    let repo = Repo::example("acme", "2026-11-18T12:00:00Z");
+    for cols in [60, 80] {
+        let screen = crate::terminal::strip_ansi(&crate::terminal::on_terminal(
+            &repo,
+            cols,
+            &[],
+            &["stats", "--since", "90d"],
+        ));
+        assert!(screen.contains("Communication deadlines"), "{screen}");
+        for line in screen.lines() {
+            assert!(
+                unicode_width::UnicodeWidthStr::width(line) <= cols,
+                "{cols}: {line:?}\n{screen}"
+            );
+        }
+    }
+}
