@@ -211,14 +211,34 @@ fn list(ctx: &Context, open: bool, overdue: bool, owner: Option<String>) -> Resu
     if rows.is_empty() {
         return ctx.out.line("no action items match");
     }
+    // What its reader came for first: whose it is, when it is due, where it stands; the title
+    // shrinks before those go, the type goes first.
     let mut grid = Grid::new(vec![
         Column::keep("ITEM"),
-        Column::shrink("TITLE", 16, 1),
-        Column::drop("OWNER", 2),
-        Column::drop("DUE", 3),
+        Column::shrink("TITLE", 12, 4),
+        Column::drop("OWNER", 1),
+        Column::drop("DUE", 2),
         Column::drop("TYPE", 5),
-        Column::drop("STATE", 4),
+        Column::drop("STATE", 3),
     ]);
+    // On a terminal the incident is named without its date where that names it alone (as `list`
+    // shows it, and as every command takes it).
+    let counts: Option<std::collections::HashMap<String, usize>> = ctx.out.tty.then(|| {
+        let mut counts = std::collections::HashMap::new();
+        for id in store.incident_ids().unwrap_or_default() {
+            *counts
+                .entry(crate::store::short_id(&id).to_string())
+                .or_insert(0) += 1;
+        }
+        counts
+    });
+    let short = |id: &str| -> String {
+        let s = crate::store::short_id(id);
+        match &counts {
+            Some(counts) if s != id && counts.get(s) == Some(&1) => s.to_string(),
+            _ => id.to_string(),
+        }
+    };
     for r in &rows {
         let due = r
             .item
@@ -231,7 +251,7 @@ fn list(ctx: &Context, open: bool, overdue: bool, owner: Option<String>) -> Resu
             due.into()
         };
         grid.row(vec![
-            format!("{}#{}", r.incident, r.item.number).into(),
+            format!("{}#{}", short(r.incident), r.item.number).into(),
             r.item.title.as_str().into(),
             r.item.owner.as_str().into(),
             due,
