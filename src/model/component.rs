@@ -352,6 +352,23 @@ mod tests {
     }
 
     #[test]
+    fn a_component_event_is_read_back_and_a_path_never_is() {
+        assert_eq!(
+            component_change("component api: operational → major_outage (newly affected)"),
+            Some(("api", ComponentStatus::MajorOutage, true))
+        );
+        assert_eq!(
+            component_change("component api: major_outage → degraded_performance"),
+            Some(("api", ComponentStatus::DegradedPerformance, false))
+        );
+        assert_eq!(
+            component_change("component ../../x: operational → major_outage"),
+            None
+        );
+        assert_eq!(component_change("note api: major_outage"), None);
+    }
+
+    #[test]
     fn parses_settings_and_refuses_unknown_statuses() {
         assert_eq!(
             parse_component_setting("api=degraded-performance").unwrap(),

@@ -341,6 +341,43 @@ mod tests {
     }
 
     #[test]
+    fn status_changes_are_the_public_moves_with_their_event() {
+        let mut i = sev1_story();
+        i.set_status(
+            Status::Identified,
+            Some("reopened"),
+            true,
+            &stamp("11:10", "alice"),
+        )
+        .unwrap();
+        i.push_event(
+            &stamp("11:20", "alice"),
+            event_kind::STATUS,
+            "status identified → monitoring".into(),
+            crate::model::Visibility::Internal,
+        );
+        i.push_event(
+            &stamp("11:25", "alice"),
+            "note",
+            "status identified → monitoring".into(),
+            crate::model::Visibility::Public,
+        );
+        let changes: Vec<_> = i
+            .status_changes()
+            .into_iter()
+            .map(|(at, id, to)| (at, id.starts_with("e-"), to))
+            .collect();
+        assert_eq!(
+            changes,
+            [
+                (t("11:00"), true, Status::Resolved),
+                (t("11:10"), true, Status::Identified),
+            ],
+            "the resolution and the reopen; not an internal status event, not a note"
+        );
+    }
+
+    #[test]
     fn severity_periods_peak_and_time_at_each() {
         let i = sev1_story();
         let periods = i.severity_periods();

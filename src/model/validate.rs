@@ -593,6 +593,86 @@ mod tests {
         )
     }
 
+    /// Findings of `field` in `f` whose problem mentions `needle`.
+    fn has(f: &[Finding], level: Level, field: &str, needle: &str) -> bool {
+        f.iter()
+            .any(|f| f.level == level && f.field == field && f.problem.contains(needle))
+    }
+
+    #[test]
+    fn hand_edits_no_reader_can_take_are_found_by_field() {
+        use chrono::TimeZone;
+        let mut i = declared(Severity::Sev3);
+        i.services = vec!["checkout".into()];
+        i.title = "A\u{202e}B".into();
+        i.timeline[0].text = "bell\u{7}".into();
+        i.detected_at = Some(Utc.with_ymd_and_hms(10000, 1, 1, 0, 0, 0).unwrap());
+        i.timeline[0].at = Utc.with_ymd_and_hms(1969, 7, 20, 20, 17, 0).unwrap();
+        i.summary = Some("1969-07-20T20:17:00Z is a date in text, not a time".into());
+        i.actions.push(crate::model::ActionItem {
+            id: String::new(),
+            number: 1,
+            title: "x".into(),
+            owner: "bob".into(),
+            due: chrono::NaiveDate::from_ymd_opt(1969, 12, 31),
+            action_type: Default::default(),
+            state: Default::default(),
+            link: None,
+            created_at: at("10:00"),
+            closed_at: None,
+            note: None,
+            extra: Default::default(),
+        });
+        let f = check_record(&i, &Config::new("x"), "incidents/2026/a.yaml", "a");
+        assert!(has(&f, Level::Error, "detected_at", "10000"), "{f:?}");
+        assert!(has(&f, Level::Error, "timeline[0].at", "1969"), "{f:?}");
+        assert!(
+            has(&f, Level::Error, "actions[0].due", "1969-12-31"),
+            "{f:?}"
+        );
+        assert!(!f.iter().any(|f| f.field == "summary"), "{f:?}");
+        assert!(
+            has(&f, Level::Warning, "title", "invisible character U+202E"),
+            "{f:?}"
+        );
+        assert!(
+            has(
+                &f,
+                Level::Warning,
+                "timeline[0].text",
+                "control character U+0007"
+            ),
+            "{f:?}"
+        );
+        // A tidy record has none of them.
+        let mut tidy = declared(Severity::Sev3);
+        tidy.services = vec!["checkout".into()];
+        let f = check_record(&tidy, &Config::new("x"), "incidents/2026/a.yaml", "a");
+        assert!(
+            f.iter().all(|f| !f.problem.contains("1970 to 9999")),
+            "{f:?}"
+        );
+        assert!(
+            f.iter().all(|f| !f.problem.contains("character U+")),
+            "{f:?}"
+        );
+    }
+
+    #[test]
+    fn a_time_zone_publish_cannot_read_is_a_policy_error() {
+        let mut config = Config::new("x");
+        assert!(check_config(&config).is_empty());
+        config.status_page.time_zone = Some("Europe/Berlin".into());
+        assert!(check_config(&config).is_empty());
+        config.status_page.time_zone = Some("Mars/Olympus".into());
+        let f = check_config(&config);
+        assert_eq!(f.len(), 1);
+        assert!(
+            has(&f, Level::Error, "status_page.time_zone", "Mars/Olympus"),
+            "{f:?}"
+        );
+    }
+
     fn declared(severity: Severity) -> Incident {
         Incident::declare(
             "a".into(),
