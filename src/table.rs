@@ -220,6 +220,15 @@ impl<'a> Grid<'a> {
                 None => break,
             }
         }
+        // A column cut to its minimum before others were left out gets back the room they freed.
+        let mut slack = width.saturating_sub(total(&widths));
+        for (c, col) in self.columns.iter().enumerate() {
+            if let (Fit::Shrink { .. }, Some(w)) = (col.fit, widths[c]) {
+                let grow = natural[c].saturating_sub(w).min(slack);
+                widths[c] = Some(w + grow);
+                slack -= grow;
+            }
+        }
         widths
     }
 

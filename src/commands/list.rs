@@ -113,16 +113,17 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
     };
     let cells = crate::parallel::par_flat_map(&order, 1000, |&n| {
         let i = &incidents[n];
-        let title: Cow<str> = if i.drill {
-            format!("[drill] {}", i.title).into()
+        // A drill says so beside its status, so its title keeps the room a title gets.
+        let status: Cow<str> = if i.drill {
+            format!("{} (drill)", i.status.as_str()).into()
         } else {
-            i.title.into()
+            i.status.as_str().into()
         };
         [
             Cell::styled(shown_id(i.id), Style::Bold),
             Cell::styled(i.severity.as_str(), severity_style(i.severity)),
-            Cell::plain(i.status.as_str()),
-            Cell::plain(title),
+            Cell::plain(status),
+            Cell::plain(i.title),
             Cell::plain(i.commander().unwrap_or("-")),
             Cell::plain(age(i, now)),
         ]

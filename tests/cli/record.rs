@@ -608,6 +608,17 @@ fn list_keeps_the_title_at_80_columns_and_what_it_shows_resolves() {
         "{screen}"
     );
     assert!(screen.contains(" api-elevated-errors "), "{screen}");
+    // The title keeps the room columns left out at 80 freed, a drill's too (marked by its status).
+    assert!(
+        screen.contains("resolved (drill)") && screen.contains("Game day: databas"),
+        "{screen}"
+    );
+    let widest = screen
+        .lines()
+        .map(unicode_width::UnicodeWidthStr::width)
+        .max()
+        .unwrap();
+    assert_eq!(widest, 80, "{screen}");
     // What a responder reads there is what they type next.
     let shown = repo.ok(&["show", "api-elevated-errors"]);
     assert!(
