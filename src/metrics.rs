@@ -688,6 +688,42 @@ mod tests {
                 "{now}: came due while SEV1: {kinds:?}"
             );
         }
+        // Telling customers late, after the downgrade, does not bring the SEV1 promise back.
+        let mut told = i.clone();
+        told.push_event(
+            &Stamp {
+                at: t("10:45"),
+                by: "c".into(),
+            },
+            "comms",
+            "emailed".into(),
+            Visibility::Internal,
+        );
+        told.timeline.last_mut().unwrap().audience = Some("customers".into());
+        let d = deadlines(&told, &config, t("12:00"));
+        assert!(
+            !d.iter()
+                .any(|d| d.kind == DeadlineKind::Customers && d.due_at == t("10:30")),
+            "{d:?}"
+        );
+        // Left at the very moment it came due: no longer owed either.
+        let mut at_due = incident("c", Severity::Sev1, "10:00");
+        at_due
+            .set_severity(
+                Severity::Sev3,
+                None,
+                &Stamp {
+                    at: t("10:30"),
+                    by: "c".into(),
+                },
+            )
+            .unwrap();
+        let d = deadlines(&at_due, &config, t("12:00"));
+        assert!(
+            !d.iter()
+                .any(|d| d.kind == DeadlineKind::Customers && d.due_at == t("10:30")),
+            "{d:?}"
+        );
         // Still SEV1: every promise stands, due or not.
         let kept = incident("b", Severity::Sev1, "10:00");
         let d = deadlines(&kept, &config, t("10:20"));
