@@ -204,19 +204,9 @@ impl Context {
 /// what its reader sees. Newlines and tabs stay; so do colour codes (`ESC [ digits ; m`) when colour
 /// is on, which are ours.
 pub fn neutralise_controls(text: &str, keep_colour: bool) -> std::borrow::Cow<'_, str> {
-    // Bytes first (a table of 100,000 rows is 10 MB): C0 controls and DEL are single bytes, and
-    // every C1 control (U+0080..U+009F) is encoded with a leading 0xC2.
-    // Hidden characters (direction overrides, zero-width, separators) start with 0xE2 0x80/0x81
-    // or 0xEF 0xBB.
-    let bytes = text.as_bytes();
-    let may_hold_controls = bytes.iter().enumerate().any(|(i, &b)| {
-        (b < 0x20 && b != b'\n' && b != b'\t')
-            || b == 0x7f
-            || b == 0xc2
-            || (b == 0xe2 && matches!(bytes.get(i + 1), Some(0x80 | 0x81)))
-            || (b == 0xef && bytes.get(i + 1) == Some(&0xbb))
-    });
-    if !may_hold_controls || !text.chars().any(crate::model::is_forbidden_in_text) {
+    // Bytes first: a table of 100,000 rows is 10 MB.
+    if !crate::model::may_hold_hidden(text) || !text.chars().any(crate::model::is_forbidden_in_text)
+    {
         return std::borrow::Cow::Borrowed(text);
     }
     let mut out = String::with_capacity(text.len() + 16);

@@ -223,20 +223,11 @@ fn list(ctx: &Context, open: bool, overdue: bool, owner: Option<String>) -> Resu
     ]);
     // On a terminal the incident is named without its date where that names it alone (as `list`
     // shows it, and as every command takes it).
-    let counts: Option<std::collections::HashMap<String, usize>> = ctx.out.tty.then(|| {
-        let mut counts = std::collections::HashMap::new();
-        for id in store.incident_ids().unwrap_or_default() {
-            *counts
-                .entry(crate::store::short_id(&id).to_string())
-                .or_insert(0) += 1;
-        }
-        counts
-    });
+    let short_ids = ctx.out.tty.then(|| crate::store::ShortIds::of(store));
     let short = |id: &str| -> String {
-        let s = crate::store::short_id(id);
-        match &counts {
-            Some(counts) if s != id && counts.get(s) == Some(&1) => s.to_string(),
-            _ => id.to_string(),
+        match &short_ids {
+            Some(short) => short.shown(id),
+            None => id.to_string(),
         }
     };
     for r in &rows {

@@ -94,21 +94,11 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
     // On a terminal an ID is shown without its date where that names one incident alone, as git
     // abbreviates hashes: the title keeps its room at 80 columns, and what is shown still resolves
     // (`incident show checkout-down`). Pipes and `--wide` get the whole ID.
-    let short_ids: Option<std::collections::HashMap<String, usize>> = (ctx.out.tty && !args.wide)
-        .then(|| {
-            let mut counts = std::collections::HashMap::new();
-            for id in store.incident_ids().unwrap_or_default() {
-                *counts
-                    .entry(crate::store::short_id(&id).to_string())
-                    .or_insert(0) += 1;
-            }
-            counts
-        });
+    let short_ids = (ctx.out.tty && !args.wide).then(|| crate::store::ShortIds::of(store));
     let shown_id = |id: &str| -> String {
-        let short = crate::store::short_id(id);
         match &short_ids {
-            Some(counts) if short != id && counts.get(short) == Some(&1) => short.to_string(),
-            _ => id.to_string(),
+            Some(short) => short.shown(id),
+            None => id.to_string(),
         }
     };
     let cells = crate::parallel::par_flat_map(&order, 1000, |&n| {

@@ -259,10 +259,7 @@ impl Incident {
                 && let Some((_, to)) = severity_change(&e.text)
             {
                 severity = to;
-            } else if e.kind == event_kind::STATUS
-                && let Some((_, to)) = e.text.split_once(" → ")
-                && let Ok(to) = to.split(':').next().unwrap_or("").trim().parse()
-            {
+            } else if let Some(to) = status_change_to(e) {
                 status = to;
             }
         }
@@ -278,11 +275,8 @@ impl Incident {
             .filter_map(|e| {
                 let to = if e.kind == event_kind::RESOLVED {
                     super::Status::Resolved
-                } else if e.kind == event_kind::STATUS {
-                    let (_, to) = e.text.split_once(" → ")?;
-                    to.split(':').next().unwrap_or("").trim().parse().ok()?
                 } else {
-                    return None;
+                    status_change_to(e)?
                 };
                 Some((e.at, e.id.as_str(), to))
             })
@@ -293,6 +287,15 @@ impl Incident {
     pub fn was_reopened(&self) -> bool {
         self.episodes().len() > 1
     }
+}
+
+/// The status a `status` event moved to (`status identified → monitoring: note`).
+fn status_change_to(e: &super::TimelineEvent) -> Option<super::Status> {
+    if e.kind != event_kind::STATUS {
+        return None;
+    }
+    let (_, to) = e.text.split_once(" → ")?;
+    to.split(':').next().unwrap_or("").trim().parse().ok()
 }
 
 #[cfg(test)]

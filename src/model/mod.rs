@@ -44,7 +44,7 @@ pub use policy::{
 pub use severity::{Severity, Status};
 pub use slug::{
     check_line, check_name, check_read_id, check_record_id, check_text, is_forbidden_in_text,
-    is_hidden_char, make_visible, name, slugify,
+    is_hidden_char, make_visible, may_hold_hidden, name, slugify,
 };
 pub use time::{format_duration, parse_date, parse_planned_time, parse_time};
 pub use update::{Draft, post_update};

@@ -82,6 +82,21 @@ pub fn is_forbidden_in_text(c: char) -> bool {
     (c.is_control() && !matches!(c, '\n' | '\t')) || is_hidden_char(c)
 }
 
+/// Whether `text` may hold a character [`is_forbidden_in_text`] or one XML forbids, by its bytes
+/// alone (a quick test before looking at characters: output is megabytes and almost never holds
+/// one). C0 controls but newline and tab, DEL, C1 controls (0xC2 ...), the hidden characters
+/// (0xE2 0x80/0x81 ..., 0xEF 0xBB ...) and U+FFFE/U+FFFF (0xEF 0xBF ...).
+pub fn may_hold_hidden(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    bytes.iter().enumerate().any(|(i, &b)| {
+        (b < 0x20 && !matches!(b, b'\n' | b'\t'))
+            || b == 0x7f
+            || b == 0xc2
+            || (b == 0xe2 && matches!(bytes.get(i + 1), Some(0x80 | 0x81)))
+            || (b == 0xef && matches!(bytes.get(i + 1), Some(0xbb | 0xbf)))
+    })
+}
+
 /// `text` with every character [`is_forbidden_in_text`] (a carriage return aside) written as a
 /// visible escape (`\u{1b}`), and the two non-characters XML forbids (U+FFFE, U+FFFF) as U+FFFD:
 /// what a hand-edited record carries reaches no page, feed or document as it is.
@@ -89,15 +104,7 @@ pub fn make_visible(text: &str) -> std::borrow::Cow<'_, str> {
     let bad =
         |c: char| (is_forbidden_in_text(c) && c != '\r') || matches!(c, '\u{FFFE}' | '\u{FFFF}');
     // Bytes first: pages are rendered by the thousand and almost never hold one.
-    let bytes = text.as_bytes();
-    let may = bytes.iter().enumerate().any(|(i, &b)| {
-        (b < 0x20 && !matches!(b, b'\n' | b'\t' | b'\r'))
-            || b == 0x7f
-            || b == 0xc2
-            || (b == 0xe2 && matches!(bytes.get(i + 1), Some(0x80 | 0x81)))
-            || (b == 0xef && matches!(bytes.get(i + 1), Some(0xbb | 0xbf)))
-    });
-    if !may || !text.chars().any(bad) {
+    if !may_hold_hidden(text) || !text.chars().any(bad) {
         return std::borrow::Cow::Borrowed(text);
     }
     let mut out = String::with_capacity(text.len() + 16);

@@ -1113,6 +1113,29 @@ pub fn short_id(id: &str) -> &str {
     if dated { &id[11..] } else { id }
 }
 
+/// How tables on a terminal name incidents: without the date where that names one incident alone
+/// among every record (as [`short_id`] resolves it), the whole ID otherwise.
+pub struct ShortIds(std::collections::HashMap<String, usize>);
+
+impl ShortIds {
+    pub fn of(store: &Store) -> ShortIds {
+        let mut counts = std::collections::HashMap::new();
+        for id in store.incident_ids().unwrap_or_default() {
+            *counts.entry(short_id(&id).to_string()).or_insert(0) += 1;
+        }
+        ShortIds(counts)
+    }
+
+    pub fn shown(&self, id: &str) -> String {
+        let short = short_id(id);
+        if short != id && self.0.get(short) == Some(&1) {
+            short.to_string()
+        } else {
+            id.to_string()
+        }
+    }
+}
+
 /// Up to three IDs closest to a mistyped one: by edit distance to the whole ID, to the start of its
 /// slug and to each word of it, since people type `checkuot` meaning `...-checkout-down`.
 fn closest(ids: &[String], query: &str) -> Vec<String> {
