@@ -782,6 +782,72 @@ mod tests {
         assert!(page.misses[0].contains("never sent"), "{:?}", page.misses);
     }
 
+    /// The board is owed word within 20 min of a SEV1: kept when told in time, even after a
+    /// downgrade; no longer owed when the incident left SEV1 before it came due.
+    #[test]
+    fn an_audience_deadline_follows_the_same_rules() {
+        let mut config = Config::new("x");
+        config
+            .severities
+            .get_mut(&Severity::Sev1)
+            .unwrap()
+            .notify
+            .insert("board".into(), crate::model::Span(20 * 60));
+        let story = |told: Option<&str>, downgraded: Option<&str>| {
+            let mut i = incident("a", Severity::Sev1, "10:00");
+            if let Some(at) = downgraded {
+                i.set_severity(
+                    Severity::Sev3,
+                    None,
+                    &Stamp {
+                        at: t(at),
+                        by: "c".into(),
+                    },
+                )
+                .unwrap();
+            }
+            if let Some(at) = told {
+                let event = i.push_event(
+                    &Stamp {
+                        at: t(at),
+                        by: "c".into(),
+                    },
+                    "comms",
+                    "told the board".into(),
+                    Visibility::Internal,
+                );
+                event.audience = Some("board".into());
+            }
+            deadlines(&i, &config, t("11:00"))
+                .into_iter()
+                .find(|d| d.audience.as_deref() == Some("board"))
+                .map(|d| (d.due_at, d.state))
+        };
+        assert_eq!(
+            story(Some("10:10"), None),
+            Some((t("10:20"), DeadlineState::Kept))
+        );
+        assert_eq!(
+            story(Some("10:03"), Some("10:05")),
+            Some((t("10:20"), DeadlineState::Kept)),
+            "told in time, then downgraded: still kept"
+        );
+        assert_eq!(
+            story(None, Some("10:05")),
+            None,
+            "left SEV1 before it came due"
+        );
+        assert_eq!(
+            story(Some("10:30"), Some("10:05")),
+            None,
+            "told late after leaving SEV1: not owed, so not late either"
+        );
+        assert_eq!(
+            story(None, None),
+            Some((t("10:20"), DeadlineState::Overdue))
+        );
+    }
+
     #[test]
     fn comms_events_to_an_audience_meet_their_deadline() {
         let config = Config::new("x");
