@@ -11,6 +11,7 @@ use chrono::{DateTime, Local, Utc};
 use serde::Serialize;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
+use unicode_width::UnicodeWidthStr;
 
 pub struct Context {
     pub dir: PathBuf,
@@ -352,6 +353,39 @@ impl Output {
         } else {
             t.with_timezone(&Local).format("%Y-%m-%d %H:%M").to_string()
         }
+    }
+
+    /// Prints what a change did: `head` (painted, `head_width` columns wide) then `what` and the
+    /// commit. On a terminal too narrow for one line, `what` wraps under the head, or under a
+    /// four-space indent on the next line when the head leaves too little room beside it.
+    pub fn changed(&self, head: &str, head_width: usize, what: &str, commit: &str) -> Result<()> {
+        let tag = format!("[{commit}]");
+        let whole = head_width + what.width() + 1 + tag.width();
+        let Some(width) = self.width.filter(|w| whole > *w) else {
+            return self.line(format!("{head}{what} {}", self.paint(&tag, Style::Dim)));
+        };
+        let text = format!("{what} {tag}");
+        let body = if head_width + 24 <= width {
+            crate::table::hang(head, head_width, &text, Some(width))
+        } else {
+            format!(
+                "{}\n{}",
+                head.trim_end(),
+                crate::table::hang("    ", 4, &text, Some(width))
+            )
+        };
+        // The commit stays dim when it ends a line of its own words.
+        let body = match body.strip_suffix(&tag) {
+            Some(rest) => format!("{rest}{}", self.paint(&tag, Style::Dim)),
+            None => body,
+        };
+        self.line(body)
+    }
+
+    /// A time standing alone in a sentence: as [`Output::time_in_zone`] shows it, followed by its
+    /// zone (`2026-12-01 11:00 UTC+01:00`), so every time on the terminal reads one way.
+    pub fn time_labelled(&self, t: DateTime<Utc>) -> String {
+        format!("{} {}", self.time_in_zone(t), self.zone_of([t]))
     }
 
     /// Prints a table laid out for this output (see [`crate::table`]); `wide` shows every column in

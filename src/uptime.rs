@@ -78,6 +78,10 @@ pub struct Day {
     pub minutes: Minutes,
     #[serde(skip)]
     pub seconds: Seconds,
+    /// How long the day counted: 0 when not tracked, less than a day for today and on a
+    /// daylight-saving change.
+    #[serde(skip)]
+    pub tracked_secs: i64,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -132,7 +136,6 @@ pub fn component_uptime<Tz: TimeZone>(
     };
     let mut out = Vec::with_capacity(days as usize);
     let mut total = Seconds::default();
-    let mut tracked_secs: i64 = 0;
     let mut seg = 0;
     let mut date = first;
     while date <= today {
@@ -161,7 +164,6 @@ pub fn component_uptime<Tz: TimeZone>(
         }
         if tracked {
             total.add_all(&seconds);
-            tracked_secs += (day_end - day_start).max(0);
         }
         out.push(Day {
             date,
@@ -169,22 +171,46 @@ pub fn component_uptime<Tz: TimeZone>(
             worst,
             minutes: seconds.into(),
             seconds,
+            tracked_secs: if tracked {
+                (day_end - day_start).max(0)
+            } else {
+                0
+            },
         });
         date = match date.succ_opt() {
             Some(d) => d,
             None => break,
         };
     }
-    let percent = (tracked_secs > 0).then(|| {
-        let up = 100.0 * (1.0 - total.downtime() / tracked_secs as f64);
-        (up * 100.0).floor() / 100.0
-    });
+    let percent = percent_of(&out);
     ComponentUptime {
         component: component.to_string(),
         days: out,
         percent,
         minutes: total.into(),
     }
+}
+
+impl ComponentUptime {
+    /// The percentage over the last `days` days only (what a phone shows bars for), as
+    /// [`ComponentUptime::percent`] is over all of them.
+    pub fn percent_of_last(&self, days: usize) -> Option<f64> {
+        percent_of(&self.days[self.days.len().saturating_sub(days)..])
+    }
+}
+
+/// Uptime over the tracked part of `days`, rounded down to two decimals; `None` if none is tracked.
+fn percent_of(days: &[Day]) -> Option<f64> {
+    let mut down = Seconds::default();
+    let mut tracked_secs: i64 = 0;
+    for d in days.iter().filter(|d| d.tracked) {
+        down.add_all(&d.seconds);
+        tracked_secs += d.tracked_secs;
+    }
+    (tracked_secs > 0).then(|| {
+        let up = 100.0 * (1.0 - down.downtime() / tracked_secs as f64);
+        (up * 100.0).floor() / 100.0
+    })
 }
 
 /// Overlapping windows → disjoint segments at the worst status covering each, in time order.
@@ -287,6 +313,12 @@ mod tests {
         assert_eq!(u.days[3].minutes.under_maintenance, 60);
         // 3.5 days tracked = 302,400 s; downtime 15 min + 0.3 × 45 min = 1,710 s → 99.434...%
         assert_eq!(u.percent, Some(99.43));
+        // The last two days only (1.5 days, no outage counted): what a phone's bars cover.
+        assert_eq!(u.percent_of_last(2), Some(100.0));
+        // The last three: 2.5 days = 216,000 s, no weighted downtime either (degraded only).
+        assert_eq!(u.percent_of_last(3), Some(100.0));
+        assert_eq!(u.percent_of_last(4), u.percent);
+        assert_eq!(u.percent_of_last(40), u.percent);
         assert_eq!(
             u.minutes,
             Minutes {

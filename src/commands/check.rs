@@ -117,7 +117,7 @@ pub fn run(ctx: &Context, _args: Args) -> Result<()> {
                 problem: format!(
                     "notification {} failed at {} and was not delivered since: {}",
                     f.key,
-                    f.at.format("%Y-%m-%d %H:%M UTC"),
+                    ctx.out.time_labelled(f.at),
                     f.note.as_deref().unwrap_or("no reason recorded")
                 ),
                 fix: "fix the target (URL, secret, receiver), then run `incident notify`".into(),

@@ -255,13 +255,13 @@ fn report(ctx: &Context, m: &Maintenance, commit: &str, what: &str) -> Result<()
     if ctx.out.json {
         ctx.out.json(m)?;
     } else {
-        ctx.out.line(format!(
-            "{}: {what} ({} – {}) {}",
-            ctx.out.paint(&m.id, Style::Bold),
+        let what = format!(
+            "{what} ({} – {})",
             ctx.out.time_in_zone(m.scheduled_for),
             ctx.out.time_in_zone(m.scheduled_until),
-            ctx.out.paint(&format!("[{commit}]"), Style::Dim),
-        ))?;
+        );
+        let head = format!("{}: ", ctx.out.paint(&m.id, Style::Bold));
+        ctx.out.changed(&head, m.id.len() + 2, &what, commit)?;
     }
     super::after_change(ctx)
 }

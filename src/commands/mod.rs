@@ -215,12 +215,13 @@ pub(crate) fn report(ctx: &Context, saved: &Saved, what: &str) -> Result<()> {
     if ctx.out.json {
         ctx.out.json(&saved.incident)?;
     } else {
-        ctx.out.line(format!(
-            "{} {}: {what} {}",
+        let head = format!(
+            "{} {}: ",
             ctx.out.severity(saved.incident.severity),
             ctx.out.paint(&saved.incident.id, Style::Bold),
-            ctx.out.paint(&format!("[{}]", saved.commit), Style::Dim),
-        ))?;
+        );
+        let head_width = saved.incident.severity.as_str().len() + saved.incident.id.len() + 3;
+        ctx.out.changed(&head, head_width, what, &saved.commit)?;
     }
     after_change(ctx)
 }

@@ -407,7 +407,7 @@ fn print(ctx: &Context, report: &Report) -> Result<()> {
                 n.target,
                 n.incident,
                 n.event,
-                n.at.format("%Y-%m-%d %H:%M UTC")
+                ctx.out.time_labelled(n.at)
             ))?;
         }
         return ctx.out.line(format!(
@@ -445,7 +445,7 @@ fn status(ctx: &Context, ledger: &Ledger) -> Result<()> {
     for f in &failures {
         ctx.out.line(format!(
             "{}  {}  {}",
-            f.at.format("%Y-%m-%d %H:%M UTC"),
+            ctx.out.time_labelled(f.at),
             f.key,
             f.note.as_deref().unwrap_or("")
         ))?;

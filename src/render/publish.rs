@@ -170,6 +170,10 @@ pub struct HistoryDay<'a> {
     /// `Nov 3, 2026`
     pub label: String,
     pub incidents: Vec<&'a PublicIncident>,
+    /// In `history_folded`, a run of days without incidents is one entry: `date` and `label` name
+    /// its newest day, these its oldest (`None` for a single day).
+    pub first_date: Option<String>,
+    pub first_label: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -208,6 +212,12 @@ pub struct Bar {
 pub struct UptimeView {
     /// `99.95`, rounded down (see [`ComponentUptime::percent`]); `None` before the first tracked day.
     pub percent: Option<String>,
+    /// The same over the last [`PHONE_DAYS`] days: a narrow screen shows only their bars.
+    pub percent_recent: Option<String>,
+    pub recent_days: usize,
+    /// The days with any downtime or maintenance, newest first, each as its bar's `title` says it
+    /// (`Nov 5, 2026: 42m partial outage`): the bars told in words, without hovering.
+    pub eventful: Vec<String>,
     pub bars: Vec<Bar>,
     /// Minutes at each status over the whole span.
     pub minutes: crate::uptime::Minutes,
@@ -232,6 +242,9 @@ pub struct PageContext<'a> {
     pub worst: Option<&'a PublicIncident>,
     /// Every day of the last `days`, newest first, with or without incidents.
     pub history: &'a [HistoryDay<'a>],
+    /// `history` with each run of days without incidents folded into one entry, for a page that
+    /// lists them all (`history.html`): 90 quiet days read as one line, not ninety.
+    pub history_folded: &'a [HistoryDay<'a>],
     pub days: u32,
     /// How many days the front page lists (the rest are on `history.html`).
     pub recent_days: usize,
@@ -270,6 +283,9 @@ const API_LIMIT: usize = 50;
 /// Feed readers poll the whole feed every few minutes: the most recent updates are enough, and the
 /// incident pages keep every one.
 const FEED_LIMIT: usize = 100;
+
+/// How many days of uptime bars a narrow screen (a phone) shows: the stylesheet hides the others.
+pub const PHONE_DAYS: usize = 30;
 
 /// How many days the front page lists before linking to the full history.
 const RECENT_DAYS: usize = 14;
@@ -435,6 +451,7 @@ pub fn publish<E: From<RenderError> + Send>(
     let sections = sections(&components);
 
     let history = history(&published, &windows, now, &tz, days);
+    let history_folded = fold_quiet_days(&history);
     let entries: Vec<FeedEntry> = feed_entries(&published, &windows, &authority);
     let feed_id = format!("tag:{authority},2024:status-feed");
     let ctx = PageContext {
@@ -455,6 +472,7 @@ pub fn publish<E: From<RenderError> + Send>(
             ))
         }),
         history: &history,
+        history_folded: &history_folded,
         days,
         recent_days: RECENT_DAYS,
         root: "",
@@ -927,7 +945,7 @@ fn page_status(
 }
 
 fn uptime_view(u: &ComponentUptime) -> UptimeView {
-    let bars = u
+    let bars: Vec<Bar> = u
         .days
         .iter()
         .map(|d| {
@@ -970,8 +988,17 @@ fn uptime_view(u: &ComponentUptime) -> UptimeView {
             }
         })
         .collect();
+    let eventful = bars
+        .iter()
+        .rev()
+        .filter(|b| b.class != "none" && b.class != "operational")
+        .map(|b| b.title.clone())
+        .collect();
     UptimeView {
         percent: u.percent.map(|p| format!("{p:.2}")),
+        percent_recent: u.percent_of_last(PHONE_DAYS).map(|p| format!("{p:.2}")),
+        recent_days: PHONE_DAYS.min(bars.len()),
+        eventful,
         bars,
         minutes: u.minutes,
     }
@@ -1036,11 +1063,28 @@ fn history<'a>(
             date: date.to_string(),
             label: date.format("%b %-d, %Y").to_string(),
             incidents,
+            first_date: None,
+            first_label: None,
         });
         date = match date.pred_opt() {
             Some(d) => d,
             None => break,
         };
+    }
+    out
+}
+
+/// `days` (newest first) with each run of two or more days without incidents made one entry.
+fn fold_quiet_days<'a>(days: &[HistoryDay<'a>]) -> Vec<HistoryDay<'a>> {
+    let mut out: Vec<HistoryDay<'a>> = Vec::with_capacity(days.len());
+    for day in days {
+        match out.last_mut() {
+            Some(run) if run.incidents.is_empty() && day.incidents.is_empty() => {
+                run.first_date = Some(day.date.clone());
+                run.first_label = Some(day.label.clone());
+            }
+            _ => out.push(day.clone()),
+        }
     }
     out
 }

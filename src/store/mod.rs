@@ -1075,9 +1075,11 @@ fn resolve_among(ids: &[String], query: &str) -> Result<String, StoreError> {
     if ids.iter().any(|id| id == query) {
         return Ok(query.to_string());
     }
-    // The whole slug (what `list` shows on a terminal), then a prefix, then any part.
+    // The whole slug, then the start of a slug (what tables show on a terminal), then a prefix,
+    // then any part.
     for matcher in [
         (|id: &str, q: &str| short_id(id) == q) as fn(&str, &str) -> bool,
+        |id: &str, q: &str| short_id(id).starts_with(q),
         |id: &str, q: &str| id.starts_with(q),
         |id: &str, q: &str| id.contains(q),
     ] {
@@ -1113,26 +1115,54 @@ pub fn short_id(id: &str) -> &str {
     if dated { &id[11..] } else { id }
 }
 
-/// How tables on a terminal name incidents: without the date where that names one incident alone
-/// among every record (as [`short_id`] resolves it), the whole ID otherwise.
-pub struct ShortIds(std::collections::HashMap<String, usize>);
+/// How tables on a terminal name incidents, as git abbreviates hashes: the shortest start of the
+/// slug, cut at a word and at least [`ShortIds::MIN`] characters long, that no other record's slug
+/// starts with (`checkout#2` rather than `2026-12-01-checkout-api-returns-502#2`). A slug that is
+/// the start of another is shown whole, and one that two records share keeps its date: each form
+/// is what [`resolve_among`] takes back to exactly that incident.
+pub struct ShortIds(std::collections::HashMap<String, String>);
 
 impl ShortIds {
+    /// Shorter than this, a word of the slug says too little to be recognised at a glance.
+    pub const MIN: usize = 8;
+
     pub fn of(store: &Store) -> ShortIds {
-        let mut counts = std::collections::HashMap::new();
-        for id in store.incident_ids().unwrap_or_default() {
-            *counts.entry(short_id(&id).to_string()).or_insert(0) += 1;
+        ShortIds::among(store.incident_ids().unwrap_or_default())
+    }
+
+    fn among(ids: Vec<String>) -> ShortIds {
+        let mut slugs: Vec<(&str, &str)> =
+            ids.iter().map(|id| (short_id(id), id.as_str())).collect();
+        slugs.sort_unstable();
+        let common =
+            |a: &str, b: &str| a.bytes().zip(b.bytes()).take_while(|(x, y)| x == y).count();
+        let mut shown = std::collections::HashMap::with_capacity(slugs.len());
+        for (n, (slug, id)) in slugs.iter().enumerate() {
+            let before = n.checked_sub(1).map(|p| slugs[p].0);
+            let after = slugs.get(n + 1).map(|s| s.0);
+            let shared = before
+                .iter()
+                .chain(after.iter())
+                .map(|o| common(slug, o))
+                .max()
+                .unwrap_or(0);
+            let name = if before == Some(slug) || after == Some(slug) {
+                id.to_string()
+            } else {
+                // Cut after the first word boundary past what is shared and past the minimum.
+                let need = (shared + 1).max(Self::MIN.min(slug.len()));
+                let cut = slug[need.min(slug.len())..]
+                    .find('-')
+                    .map_or(slug.len(), |i| i + need);
+                slug[..cut].to_string()
+            };
+            shown.insert(id.to_string(), name);
         }
-        ShortIds(counts)
+        ShortIds(shown)
     }
 
     pub fn shown(&self, id: &str) -> String {
-        let short = short_id(id);
-        if short != id && self.0.get(short) == Some(&1) {
-            short.to_string()
-        } else {
-            id.to_string()
-        }
+        self.0.get(id).cloned().unwrap_or_else(|| id.to_string())
     }
 }
 
@@ -1355,6 +1385,47 @@ mod tests {
                 other.map_err(|e| e.to_string())
             ),
         }
+    }
+
+    #[test]
+    fn tables_name_incidents_by_the_shortest_start_that_takes_them_back() {
+        let ids: Vec<String> = [
+            "2026-11-20-db-latency",
+            "2026-11-25-checkout-down",
+            "2026-11-25-checkout-slow",
+            "2026-11-26-checkout",
+            "2026-11-27-payments-api-returns-502-for-cards",
+            "2026-11-28-payments-api-slow",
+            "2026-10-01-dns-outage",
+            "2026-11-01-dns-outage",
+            "legacy-import",
+        ]
+        .map(String::from)
+        .to_vec();
+        let short = ShortIds::among(ids.clone());
+        let shown: Vec<String> = ids.iter().map(|id| short.shown(id)).collect();
+        assert_eq!(
+            shown,
+            [
+                "db-latency",
+                "checkout-down",
+                "checkout-slow",
+                "checkout",
+                "payments-api-returns",
+                "payments-api-slow",
+                "2026-10-01-dns-outage",
+                "2026-11-01-dns-outage",
+                "legacy-import",
+            ]
+        );
+        for (id, name) in ids.iter().zip(&shown) {
+            assert_eq!(&resolve_among(&ids, name).unwrap(), id, "{name}");
+        }
+        // One incident alone: its first word, if that is long enough to be read.
+        let one = ShortIds::among(vec!["2026-12-01-checkout-api-returns-502".into()]);
+        assert_eq!(one.shown("2026-12-01-checkout-api-returns-502"), "checkout");
+        let one = ShortIds::among(vec!["2026-12-01-db-is-down".into()]);
+        assert_eq!(one.shown("2026-12-01-db-is-down"), "db-is-down");
     }
 
     #[test]

@@ -935,20 +935,26 @@ fn contrast(a: &str, b: &str) -> f64 {
 /// Every text colour of the published page against the background it sits on meets WCAG AA (4.5:1),
 /// and the uptime bars (graphics) stand out from their card by 3:1 (WCAG 1.4.11).
 #[test]
-fn the_status_page_meets_wcag_aa_contrast() {
+fn uptime_bars_and_their_key_stand_out_3_to_1_from_what_they_are_drawn_on() {
+    // Text contrast is measured as rendered, by axe-core in Chromium
+    // (record::every_published_page_meets_wcag_aa_in_a_real_browser_at_1280_and_390_px); axe
+    // does not judge graphics, so the bars (on a card) and the key's swatches (on the page) are
+    // held to WCAG's 3:1 for non-text contrast here.
     let repo = Repo::example("acme", "2026-11-18T12:00:00Z");
     let site = repo.home.path().join("site");
     repo.ok(&["publish", "--out", site.to_str().unwrap()]);
     let html = std::fs::read_to_string(site.join("index.html")).unwrap();
     assert!(
-        html.contains("href=\"style.css\""),
-        "the page links its stylesheet"
+        html.contains("<span class=\"swatch partial_outage\">"),
+        "the key is drawn"
     );
     let css = std::fs::read_to_string(site.join("style.css")).unwrap();
     let rule = |selector: &str, property: &str| -> String {
         let start = css
             .find(&format!("\n{selector} {{"))
             .or_else(|| css.find(&format!(" {selector} {{")))
+            .or_else(|| css.find(&format!(" {selector}, ")))
+            .or_else(|| css.find(&format!("\n{selector}, ")))
             .or_else(|| css.starts_with(&format!("{selector} {{")).then_some(0))
             .unwrap_or_else(|| panic!("no {selector}"));
         let body = &css[start..start + css[start..].find('}').unwrap()];
@@ -960,38 +966,8 @@ fn the_status_page_meets_wcag_aa_contrast() {
         value[..7].to_string()
     };
     let page = rule("body", "background");
-    let card = "#ffffff";
-    let mut pairs = vec![
-        ("body text", rule("body", "color"), page.clone()),
-        ("footer", rule("footer", "color"), page.clone()),
-        ("footer link", rule("footer a", "color"), page.clone()),
-        ("link", rule("a", "color"), card.to_string()),
-        ("meta on a card", rule(".meta", "color"), card.to_string()),
-        ("meta on the page", rule(".meta", "color"), page.clone()),
-        ("date heading", rule("h3.date", "color"), page.clone()),
-        ("legend", rule(".legend", "color"), card.to_string()),
-    ];
-    for banner in ["none", "minor", "major", "critical", "maintenance"] {
-        let selector = format!(".banner.{banner}");
-        pairs.push(("banner", "#ffffff".into(), rule(&selector, "background")));
-    }
+    let card = "#ffffff".to_string();
     for status in [
-        ".operational",
-        ".degraded_performance",
-        ".partial_outage",
-        ".major_outage",
-        ".under_maintenance",
-    ] {
-        pairs.push((status, rule(status, "color"), card.to_string()));
-    }
-    for (what, fg, bg) in pairs {
-        let ratio = contrast(&fg, &bg);
-        assert!(
-            ratio >= 4.5,
-            "{what}: {fg} on {bg} is {ratio:.2}:1, below WCAG AA 4.5:1"
-        );
-    }
-    for bar in [
         "none",
         "operational",
         "degraded_performance",
@@ -999,12 +975,17 @@ fn the_status_page_meets_wcag_aa_contrast() {
         "major_outage",
         "under_maintenance",
     ] {
-        let colour = rule(&format!("ol.bars li.{bar}"), "background");
-        let ratio = contrast(&colour, card);
-        assert!(
-            ratio >= 3.0,
-            "bar {bar}: {colour} is {ratio:.2}:1 on {card}"
-        );
+        for (selector, background) in [
+            (format!("ol.bars li.{status}"), &card),
+            (format!(".swatch.{status}"), &page),
+        ] {
+            let colour = rule(&selector, "background");
+            let ratio = contrast(&colour, background);
+            assert!(
+                ratio >= 3.0,
+                "{selector}: {colour} is {ratio:.2}:1 on {background}"
+            );
+        }
     }
 }
 

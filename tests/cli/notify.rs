@@ -188,6 +188,31 @@ fn each_target_gets_its_payload_once_signed_and_without_secrets_anywhere() {
     let planned = text(&dry);
     assert!(planned.contains("would send to partners"), "{planned}");
     assert!(chat.received().is_empty(), "a dry run sends nothing");
+    // Times read as everywhere else on the terminal: in the local zone, labelled with it.
+    let kolkata = repo
+        .cmd()
+        .env("TEST_CHAT_URL", &chat.url)
+        .env("TEST_HOOK_URL", &hook.url)
+        .env("TEST_HOOK_SECRET", SECRET)
+        .env("TZ", "Asia/Kolkata")
+        .args(["notify", "--dry-run", "--since", "1h"])
+        .output()
+        .unwrap();
+    let planned_there = text(&kolkata);
+    let at = |s: &str| {
+        s.lines()
+            .find(|l| l.contains("would send to partners"))
+            .map(String::from)
+    };
+    assert!(
+        at(&planned_there).is_some_and(|l| l.contains(" UTC+05:30)")),
+        "{planned_there}"
+    );
+    assert!(
+        at(&planned).is_some_and(|l| l.contains(" UTC)")),
+        "{planned}"
+    );
+    assert!(chat.received().is_empty(), "a dry run sends nothing");
 
     let sent = notify(&repo, &chat, &hook, &["--since", "1h"]);
     assert!(sent.status.success(), "{}", text(&sent));

@@ -607,7 +607,7 @@ fn list_keeps_the_title_at_80_columns_and_what_it_shows_resolves() {
         screen.contains("TITLE") && screen.contains("API elevated"),
         "{screen}"
     );
-    assert!(screen.contains(" api-elevated-errors "), "{screen}");
+    assert!(screen.contains(" api-elevated "), "{screen}");
     // The title keeps the room columns left out at 80 freed, a drill's too (marked by its status).
     assert!(
         screen.contains("resolved (drill)") && screen.contains("Game day: databas"),
@@ -620,7 +620,7 @@ fn list_keeps_the_title_at_80_columns_and_what_it_shows_resolves() {
         .unwrap();
     assert_eq!(widest, 80, "{screen}");
     // What a responder reads there is what they type next.
-    let shown = repo.ok(&["show", "api-elevated-errors"]);
+    let shown = repo.ok(&["show", "api-elevated"]);
     assert!(
         shown.starts_with("2026-11-18-api-elevated-errors"),
         "{shown}"
@@ -664,4 +664,139 @@ fn stats_wraps_its_text_to_the_terminal() {
             );
         }
     }
+}
+
+#[test]
+fn action_list_and_the_change_line_fit_60_80_and_120_columns() {
+    let mut repo = Repo::new();
+    repo.at("2026-12-01T10:00:00Z");
+    let id = repo.declare(
+        "Checkout API returns 502 for card payments in eu-west",
+        &["--sev", "SEV2", "--service", "checkout"],
+    );
+    repo.ok(&[
+        "action",
+        "add",
+        &id,
+        "Alert on the 502 rate of the checkout service",
+        "--owner",
+        "bob.smith",
+        "--due",
+        "2026-12-20",
+    ]);
+    for cols in [60, 80, 120] {
+        let screen = crate::terminal::strip_ansi(&crate::terminal::on_terminal(
+            &repo,
+            cols,
+            &[],
+            &["action", "list"],
+        ));
+        // What its reader came for: which item, whose, when, where it stands.
+        for wanted in ["checkout#1", "bob.smith", "2026-12-20", "open"] {
+            assert!(screen.contains(wanted), "{cols}: {wanted}\n{screen}");
+        }
+        if cols >= 80 {
+            assert!(screen.contains("Alert on the"), "{cols}:\n{screen}");
+        }
+        // The short name is what `action done` takes back.
+        repo.at("2026-12-01T10:01:00Z");
+        let line = crate::terminal::strip_ansi(&crate::terminal::on_terminal(
+            &repo,
+            cols,
+            &[],
+            &[
+                "log",
+                "checkout",
+                "Failover to the secondary card processor started, error rates falling",
+            ],
+        ));
+        for l in screen.lines().chain(line.lines()) {
+            assert!(
+                unicode_width::UnicodeWidthStr::width(l) <= cols,
+                "{cols}: {l:?}\n{screen}\n{line}"
+            );
+        }
+        assert!(
+            line.contains("Failover") && line.contains("falling"),
+            "{line}"
+        );
+        assert!(line.contains(&id), "{line}");
+    }
+    repo.ok(&["action", "done", "checkout", "1"]);
+    assert!(repo.ok(&["action", "list"]).contains("done"));
+}
+
+/// The published site, measured by axe-core (WCAG 2.1 A and AA, colour contrast as rendered) in
+/// Debian's Chromium at 1280 and 390 px, by `tests/tools/browser/axe_check.mjs`.
+#[test]
+fn every_published_page_meets_wcag_aa_in_a_real_browser_at_1280_and_390_px() {
+    let repo = Repo::example("acme", "2026-11-18T12:00:00Z");
+    let site = repo.root.join("site");
+    repo.ok(&["publish", "--out", site.to_str().unwrap()]);
+    let tools = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/tools/browser");
+    assert!(
+        tools.join("node_modules/axe-core").is_dir(),
+        "axe-core and playwright-core are missing: run `bash .ci/setup` (npm ci in {})",
+        tools.display()
+    );
+    let out = std::process::Command::new("node")
+        .arg(tools.join("axe_check.mjs"))
+        .arg(&site)
+        .output()
+        .expect("node runs (bash .ci/setup installs it)");
+    let report = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "{report}");
+    // Every page at both widths, not an empty run.
+    let pages = crate::support::walk(&site)
+        .iter()
+        .filter(|p| p.ends_with(".html"))
+        .count();
+    assert!(
+        report.contains(&format!("{} page views, 0 findings", pages * 2)),
+        "{report}"
+    );
+}
+
+#[test]
+fn the_page_explains_its_bars_and_a_phone_sees_the_uptime_of_the_days_it_shows() {
+    let repo = Repo::example("acme", "2026-11-18T12:00:00Z");
+    let site = repo.root.join("site");
+    repo.ok(&["publish", "--out", site.to_str().unwrap()]);
+    let index = std::fs::read_to_string(site.join("index.html")).unwrap();
+    // A key in words, and each component's eventful days listed where a tap opens them.
+    assert!(
+        index.contains("Each bar is one day, oldest on the left"),
+        "{index}"
+    );
+    assert!(index.contains("<summary>1 day with downtime or maintenance</summary>"));
+    assert!(
+        index.contains("<li>Nov 5, 2026: "),
+        "search's bad day in words"
+    );
+    // Checkout's outage of Oct 27 weighs less over 90 days than over the 30 a phone shows.
+    let checkout = &index[index.find("id=\"component-checkout\"").unwrap()..];
+    let checkout = &checkout[..checkout.find("</details>").unwrap()];
+    let long = checkout.split("<span class=\"long\">").nth(2).unwrap();
+    let short = checkout.split("<span class=\"short\">").nth(2).unwrap();
+    let percent = |s: &str| s[..s.find(" % uptime").unwrap()].parse::<f64>().unwrap();
+    assert!(percent(short) < percent(long), "{checkout}");
+    assert!(checkout.contains("<span class=\"short\">30 days ago</span>"));
+    // The stylesheet hides all but the last 30 bars on a narrow screen, whatever --days is.
+    let css = std::fs::read_to_string(site.join("style.css")).unwrap();
+    assert!(css.contains("ol.bars li:nth-last-child(n+31) { display: none; }"));
+    // History folds quiet days: one line for a run, not one per day.
+    let history = std::fs::read_to_string(site.join("history.html")).unwrap();
+    assert!(
+        history.contains(">Oct 28, 2026</time> – <time datetime=\"2026-11-04\">Nov 4, 2026</time>"),
+        "{history}"
+    );
+    assert_eq!(
+        history.matches("No incidents reported.").count(),
+        3,
+        "{history}"
+    );
 }

@@ -120,12 +120,21 @@ fn coloured_tables_stay_aligned_and_ids_never_wrap_at_any_width() {
         );
         assert_aligned(&screen, cols, "list");
         let plain = strip_ansi(&screen);
-        // Shown without the date on a terminal (each names one incident alone), never split.
-        for id in &ids {
-            let shown = &id[11..];
-            assert!(
-                plain.contains(&format!(" {shown} ")),
-                "`{shown}` split or missing at {cols}:\n{plain}"
+        // Shown as the shortest start of the slug that names one incident alone (as git abbreviates
+        // hashes), never split: every row's first cell takes exactly one incident back.
+        let shown: Vec<&str> = plain
+            .lines()
+            .filter(|l| l.starts_with('│') && !l.contains(" ID "))
+            .filter_map(|l| l.trim_start_matches('│').split('┆').next())
+            .map(str::trim)
+            .collect();
+        assert_eq!(shown.len(), ids.len(), "{cols}:\n{plain}");
+        for name in &shown {
+            let named: Vec<&String> = ids.iter().filter(|id| id[11..].starts_with(name)).collect();
+            assert_eq!(
+                named.len(),
+                1,
+                "`{name}` at {cols} names {named:?}:\n{plain}"
             );
         }
         for args in [
