@@ -283,7 +283,7 @@ fn list(ctx: &Context, open: bool) -> Result<()> {
     }
     let mut grid = Grid::new(vec![
         // ID and status always; then the start, the title, the services, the end, in that order of
-        // importance (on a 60-column terminal the start goes too rather than overflow).
+        // importance.
         Column::keep("ID"),
         Column::keep("STATUS"),
         Column::drop(
@@ -300,6 +300,9 @@ fn list(ctx: &Context, open: bool) -> Result<()> {
         Column::drop("SERVICES", 3),
         Column::drop("UNTIL", 4),
     ]);
+    // On a terminal a window is named as tables name incidents: the shortest start of its slug
+    // that `maintenance start|cancel|...` takes back.
+    let short = (ctx.out.tty).then(|| crate::store::ShortIds::of_maintenance(store));
     // When it really began and ended, once it did; the slot until then.
     for m in &all {
         let status = if m.cancelled_at.is_some() {
@@ -313,7 +316,12 @@ fn list(ctx: &Context, open: bool) -> Result<()> {
             (None, None) => ctx.out.time_in_zone(m.scheduled_until),
         };
         grid.row(vec![
-            Cell::styled(&m.id, Style::Bold),
+            Cell::styled(
+                short
+                    .as_ref()
+                    .map_or_else(|| m.id.clone(), |s| s.shown(&m.id)),
+                Style::Bold,
+            ),
             Cell::plain(status),
             Cell::plain(
                 ctx.out

@@ -42,7 +42,8 @@ impl Store {
         super::ids_in_year_folders(&self.root.join(MAINTENANCE_DIR))
     }
 
-    /// Exact ID, else a unique prefix, else a unique substring.
+    /// Exact ID, else the whole slug, else a unique start of a slug (what tables show on a
+    /// terminal), else a unique prefix, else a unique substring.
     pub fn resolve_maintenance(&self, query: &str) -> Result<String> {
         model::check_name("maintenance ID", query)?;
         let ids = self.maintenance_ids()?;
@@ -50,7 +51,9 @@ impl Store {
             return Ok(query.to_string());
         }
         for hit in [
-            (|id: &str, q: &str| id.starts_with(q)) as fn(&str, &str) -> bool,
+            (|id: &str, q: &str| super::short_id(id) == q) as fn(&str, &str) -> bool,
+            |id: &str, q: &str| super::short_id(id).starts_with(q),
+            |id: &str, q: &str| id.starts_with(q),
             |id: &str, q: &str| id.contains(q),
         ] {
             let found: Vec<&String> = ids.iter().filter(|id| hit(id, query)).collect();

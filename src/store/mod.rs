@@ -1130,6 +1130,11 @@ impl ShortIds {
         ShortIds::among(store.incident_ids().unwrap_or_default())
     }
 
+    /// The same for maintenance windows, which [`Store::resolve_maintenance`] takes back alike.
+    pub fn of_maintenance(store: &Store) -> ShortIds {
+        ShortIds::among(store.maintenance_ids().unwrap_or_default())
+    }
+
     fn among(ids: Vec<String>) -> ShortIds {
         let mut slugs: Vec<(&str, &str)> =
             ids.iter().map(|id| (short_id(id), id.as_str())).collect();

@@ -800,3 +800,64 @@ fn the_page_explains_its_bars_and_a_phone_sees_the_uptime_of_the_days_it_shows()
         "{history}"
     );
 }
+
+#[test]
+fn maintenance_list_shows_when_each_window_starts_at_60_and_80_columns() {
+    let mut repo = Repo::new();
+    repo.at("2026-12-01T10:00:00Z");
+    for (title, from, until) in [
+        (
+            "Database upgrade to PostgreSQL 17 on the primary cluster",
+            "2026-12-03T02:00:00Z",
+            "2026-12-03T04:00:00Z",
+        ),
+        (
+            "Search index rebuild",
+            "2026-12-05T01:00:00Z",
+            "2026-12-05T02:00:00Z",
+        ),
+    ] {
+        repo.ok(&[
+            "maintenance",
+            "schedule",
+            title,
+            "--service",
+            "search",
+            "--from",
+            from,
+            "--until",
+            until,
+        ]);
+    }
+    for cols in [60, 80] {
+        let screen = crate::terminal::strip_ansi(&crate::terminal::on_terminal(
+            &repo,
+            cols,
+            &[],
+            &["maintenance", "list"],
+        ));
+        for wanted in [
+            "2026-12-03 02:00",
+            "2026-12-05 01:00",
+            "scheduled",
+            "database",
+        ] {
+            assert!(screen.contains(wanted), "{cols}: {wanted}\n{screen}");
+        }
+        for line in screen.lines() {
+            assert!(
+                unicode_width::UnicodeWidthStr::width(line) <= cols,
+                "{cols}: {line:?}\n{screen}"
+            );
+        }
+    }
+    // The name shown is what the next command takes.
+    repo.ok(&[
+        "maintenance",
+        "cancel",
+        "database",
+        "--reason",
+        "moved to January",
+    ]);
+    assert!(repo.ok(&["maintenance", "list"]).contains("cancelled"));
+}
