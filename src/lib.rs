@@ -8,7 +8,6 @@
 //! - [`store`]: the only code that touches files and git.
 //! - [`commands`]: one file per subcommand; parse what the user meant, call the library, print.
 //! - [`memory`]: how the binary's allocator is told to treat memory, chosen per command.
-//! - [`parallel`]: work spread over all cores, in order (records, long tables, the status page).
 
 /// `eprintln!` that never panics: a full or closed stderr loses the message, not the command (and
 /// exit code 101 stays unreachable).
@@ -28,7 +27,7 @@ pub mod memory;
 pub mod metrics;
 pub mod model;
 pub mod notify;
-pub mod parallel;
+pub mod output;
 pub mod render;
 pub mod store;
 pub mod table;
@@ -83,7 +82,7 @@ pub fn run_from_args<I: IntoIterator<Item = OsString>>(args: I) -> ExitCode {
             }
             crate::say!(
                 "error: {}",
-                context::neutralise_controls(&chain(&err), false)
+                output::neutralise_controls(&chain(&err), false)
             );
             if let Some(hint) = hint(&err) {
                 crate::say!("hint: {hint}");

@@ -1,6 +1,6 @@
 //! Hints to the allocator the binary runs on (mimalloc; see `main.rs`), chosen by what the command
-//! is about to do. They must come before the first allocation (the binary gives them before
-//! `main`): mimalloc reads its options, and takes its first pages, when it sets up its memory.
+//! is about to do, given first thing in `main`. The purge delay applies from then on; the huge-page
+//! setting applies to memory mimalloc maps from then on (the runtime's first arena predates it).
 //! Where another allocator runs (the library's own tests) they change nothing that matters.
 
 use std::ffi::OsStr;
@@ -9,7 +9,6 @@ use std::ffi::OsStr;
 const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 
 /// Tunes memory for the command `args` (the process's arguments, program name first) will run.
-/// Allocates nothing, so it can run before the allocator is set up.
 ///
 /// - Reads of every record (`list`, `stats`, `due`, `check`, `notify`) keep mimalloc's defaults:
 ///   transparent huge pages fault in their 100 MB of rows at 100,000 incidents with a fiftieth of

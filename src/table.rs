@@ -6,7 +6,7 @@
 //! way `kubectl get` and `gh issue list` do. Colour is applied by comfy-table after the layout, so
 //! escape codes never count as width. Off a terminal every column is printed in full, plainly.
 
-use crate::context::{Output, Style, neutralise_controls};
+use crate::output::{Output, Style, neutralise_controls};
 use comfy_table::{Attribute, Cell as TableCell, Color, ContentArrangement, Table, presets};
 use std::borrow::Cow;
 use std::io::Write;
@@ -372,25 +372,25 @@ impl<'a> Grid<'a> {
         // Blocks of rows are laid out on all cores, a wave at a time, and written in order.
         let columns = self.columns.len().max(1);
         let blocks: Vec<&[Cell]> = self.cells.chunks(columns * BLOCK_ROWS).collect();
-        let workers = crate::parallel::workers();
+        // A wave is one block per thread: the text in memory at once stays a few blocks, not 11 MB.
+        let workers = rayon::current_num_threads();
         let mut buffers: Vec<String> = vec![String::new(); workers];
         for wave in blocks.chunks(workers) {
-            std::thread::scope(|scope| {
-                for (block, buffer) in wave.iter().zip(buffers.iter_mut()) {
-                    let format = &format;
-                    scope.spawn(move || {
-                        buffer.clear();
-                        let mut scratch = Scratch::default();
-                        for row in block.chunks_exact(columns) {
-                            buffer.push('\n');
-                            let cells = format.shown.iter().map(|(c, _)| {
-                                (row[*c].text.as_ref(), row[*c].width(), row[*c].style)
-                            });
-                            format.push(buffer, &mut scratch, cells);
-                        }
-                    });
-                }
-            });
+            use rayon::prelude::*;
+            wave.par_iter()
+                .zip(buffers.par_iter_mut())
+                .for_each(|(block, buffer)| {
+                    buffer.clear();
+                    let mut scratch = Scratch::default();
+                    for row in block.chunks_exact(columns) {
+                        buffer.push('\n');
+                        let cells = format
+                            .shown
+                            .iter()
+                            .map(|(c, _)| (row[*c].text.as_ref(), row[*c].width(), row[*c].style));
+                        format.push(buffer, &mut scratch, cells);
+                    }
+                });
             for buffer in &buffers[..wave.len()] {
                 w.write_all(buffer.as_bytes())?;
             }

@@ -1,8 +1,8 @@
 //! `incident action ...`: follow-up items that are specific, owned and dated, across all incidents.
 
 use super::{Context, change_incident};
-use crate::context::Style;
 use crate::model::{ActionItem, ActionState, ActionType, ModelError, check_name, parse_date};
+use crate::output::Style;
 use crate::store::Store;
 use crate::table::{Cell, Column, Grid};
 use anyhow::{Result, bail};

@@ -3,8 +3,8 @@
 //! reads: closing action items from `Closes-Action` trailers is `incident action sync`.
 
 use super::Context;
-use crate::context::Style;
 use crate::model::{CheckInput, Finding, Level, check_clock, check_deadlines};
+use crate::output::Style;
 use crate::store::{CheckFacts, StoreError};
 use anyhow::{Result, bail};
 

@@ -173,7 +173,7 @@ fn fill_missing(ctx: &Context, store: &Store, args: &mut Args) -> Result<()> {
     // Once answered, the choice is echoed after `✔ Severity · `, so leave room for that too.
     let fit = |text: String| -> String {
         // The prompts are drawn on stderr.
-        let width = crate::context::columns_of(std::io::stderr()).unwrap_or(80);
+        let width = crate::output::columns_of(std::io::stderr()).unwrap_or(80);
         crate::table::truncate(&text, width.saturating_sub(16).max(20))
     };
     if args.title.is_none() {

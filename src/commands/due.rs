@@ -1,10 +1,10 @@
 //! `incident due`: what every active incident owes right now, from the policy and the record.
 
 use super::Context;
-use crate::context::Style;
 use crate::metrics;
 use crate::model::Incident;
 use crate::model::format_duration;
+use crate::output::Style;
 use crate::store::{MetricFacts, metric_status};
 use crate::table::hang;
 use anyhow::Result;

@@ -1,7 +1,7 @@
 //! `incident history ID`: the audit trail as git recorded it (when, who, what), newest first.
 
 use super::Context;
-use crate::context::Style;
+use crate::output::Style;
 use crate::table::{Cell, Column, Grid};
 use anyhow::Result;
 

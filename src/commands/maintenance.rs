@@ -2,8 +2,8 @@
 //! time and moved through scheduled → in_progress → verifying → completed, each step a commit.
 
 use super::Context;
-use crate::context::Style;
 use crate::model::{Maintenance, MaintenanceSpec, MaintenanceStatus, Span, parse_planned_time};
+use crate::output::Style;
 use crate::store::Change;
 use crate::table::{Cell, Column, Grid};
 use anyhow::Result;

@@ -31,8 +31,9 @@ pub mod templates;
 pub mod update;
 
 use crate::cli::{Cli, Command};
-use crate::context::{Context, Style};
+use crate::context::Context;
 use crate::model::{Incident, ModelError, Stamp, TimelineEvent};
+use crate::output::Style;
 use crate::store::{Change, Saved};
 use anyhow::Result;
 

@@ -4,8 +4,8 @@
 //! zone named once per block (local, or UTC with `--utc`), durations read as people say them.
 
 use super::Context;
-use crate::context::{Output, Style};
 use crate::model::{ComponentStatus, Config, Incident, Visibility, format_duration};
+use crate::output::{Output, Style};
 use crate::table::hang;
 use anyhow::Result;
 use chrono::{DateTime, Utc};

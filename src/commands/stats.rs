@@ -2,9 +2,9 @@
 //! action-item follow-through over a window.
 
 use super::Context;
-use crate::context::Style;
 use crate::metrics::{self, Grouping, ResponseTimes};
 use crate::model::format_duration;
+use crate::output::Style;
 use crate::table::{Cell, Column, Grid, hang};
 use anyhow::Result;
 

@@ -2,10 +2,10 @@
 //! when the next update comes; stored, put on the timeline, committed and printed as published.
 
 use super::Context;
-use crate::context::Style;
 use crate::model::{
     ComponentStatus, Config, Draft, Incident, Span, Status, Visibility, post_update,
 };
+use crate::output::Style;
 use crate::render::Renderer;
 use crate::render::context::UpdateDocument;
 use crate::store::Change;

@@ -12,6 +12,11 @@ use std::time::{Duration, Instant};
 /// 100 million, takes about two seconds in a release build and many more in a test build).
 const TEST_FUEL: u64 = 2_000_000;
 
+/// Far past what any case here renders legitimately; a loop repeating a long string reaches it in
+/// milliseconds rather than building the real limit's 64 MB (seconds in a test build on a busy
+/// machine).
+const TEST_MAX_OUTPUT: usize = 1 << 20;
+
 /// A template assembled from the pieces of minijinja's syntax, balanced or not.
 fn template() -> impl Strategy<Value = String> {
     let piece = prop_oneof![
@@ -47,11 +52,16 @@ proptest! {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(dir.path().join("templates")).unwrap();
         std::fs::write(dir.path().join("templates/mine.md.j2"), &source).unwrap();
-        let renderer = Renderer::new(Some(dir.path()), &Config::new("x")).with_fuel(TEST_FUEL);
+        let renderer = Renderer::new(Some(dir.path()), &Config::new("x"))
+            .with_fuel(TEST_FUEL)
+            .with_max_output(TEST_MAX_OUTPUT);
         let ctx = minijinja::context! { v => v, items => vec![1, 2, 3] };
         let start = Instant::now();
         let result = renderer.render("mine.md", &ctx);
         prop_assert!(start.elapsed() < Duration::from_secs(2), "{source:?} took {:?}", start.elapsed());
+        if let Ok(out) = &result {
+            prop_assert!(out.len() <= TEST_MAX_OUTPUT, "{source:?} rendered {} bytes", out.len());
+        }
         if let Err(e) = result {
             let message = e.to_string();
             prop_assert!(message.contains("mine.md") || message.contains("status.md"), "{message}");

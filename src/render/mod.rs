@@ -101,6 +101,8 @@ pub enum Source {
 pub struct Renderer {
     env: Environment<'static>,
     repo_templates: Option<PathBuf>,
+    /// How large one rendered file may grow ([`MAX_OUTPUT`]; smaller in tests of the limit).
+    max_output: usize,
 }
 
 impl Renderer {
@@ -177,6 +179,7 @@ impl Renderer {
         Renderer {
             env,
             repo_templates,
+            max_output: MAX_OUTPUT,
         }
     }
 
@@ -184,6 +187,13 @@ impl Renderer {
     #[cfg(test)]
     fn with_fuel(mut self, fuel: u64) -> Renderer {
         self.env.set_fuel(Some(fuel));
+        self
+    }
+
+    /// The same renderer with another output limit, for tests of the limit.
+    #[cfg(test)]
+    fn with_max_output(mut self, bytes: usize) -> Renderer {
+        self.max_output = bytes;
         self
     }
 
@@ -253,7 +263,7 @@ impl Renderer {
                 template_error(&file(), &e)
             }
         })?;
-        let mut out = Bounded(Vec::new());
+        let mut out = Bounded(Vec::new(), self.max_output);
         match template.render_captured_to(minijinja::value::Serde(&context), &mut out) {
             Ok(_) => match String::from_utf8(out.0) {
                 // Whatever a record carries, no page, feed or document shows a control or hidden
@@ -274,7 +284,7 @@ impl Renderer {
                     line: None,
                     message: format!(
                         "the output grew past {} MB; a template loop that never ends?",
-                        MAX_OUTPUT >> 20
+                        self.max_output >> 20
                     ),
                 })
             }
@@ -292,11 +302,11 @@ const FUEL: u64 = 100_000_000;
 const MAX_OUTPUT: usize = 64 << 20;
 
 /// The rendered bytes, refused past [`MAX_OUTPUT`] so a runaway template never exhausts memory.
-struct Bounded(Vec<u8>);
+struct Bounded(Vec<u8>, usize);
 
 impl std::io::Write for Bounded {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        if self.0.len() + buf.len() > MAX_OUTPUT {
+        if self.0.len() + buf.len() > self.1 {
             return Err(std::io::Error::other("output too large"));
         }
         self.0.extend_from_slice(buf);

@@ -618,41 +618,17 @@ pub fn publish<E: From<RenderError> + Send>(
 /// `f` over `items` on all cores, in order; the first error, in order, if any.
 fn par_map<T: Sync, R: Send, E: Send>(
     items: &[T],
-    f: impl Fn(&T) -> Result<R, E> + Sync,
+    f: impl Fn(&T) -> Result<R, E> + Sync + Send,
 ) -> Result<Vec<R>, E> {
-    crate::parallel::par_map(items, 64, f).into_iter().collect()
+    use rayon::prelude::*;
+    items.par_iter().with_min_len(64).map(f).collect()
 }
 
-/// Runs every job on all cores, each thread taking the next job when it is free; the first error
-/// stops the others from starting new jobs and is returned.
+/// Runs every job on all cores, each taken by the next free thread; an error stops jobs not yet
+/// begun and is returned.
 fn run_jobs<E: Send>(jobs: &[Box<dyn Fn() -> Result<(), E> + Sync + '_>]) -> Result<(), E> {
-    use std::sync::Mutex;
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    let next = AtomicUsize::new(0);
-    let failed: Mutex<Option<E>> = Mutex::new(None);
-    let work = || {
-        loop {
-            let n = next.fetch_add(1, Ordering::Relaxed);
-            if n >= jobs.len() {
-                return;
-            }
-            if let Err(e) = jobs[n]() {
-                next.store(jobs.len(), Ordering::Relaxed);
-                failed.lock().expect("not poisoned").get_or_insert(e);
-                return;
-            }
-        }
-    };
-    std::thread::scope(|scope| {
-        for _ in 1..crate::parallel::workers() {
-            scope.spawn(work);
-        }
-        work();
-    });
-    match failed.into_inner().expect("not poisoned") {
-        Some(e) => Err(e),
-        None => Ok(()),
-    }
+    use rayon::prelude::*;
+    jobs.par_iter().try_for_each(|job| job())
 }
 
 /// One incident as the page publishes it, with what it did to each component.

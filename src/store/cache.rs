@@ -474,7 +474,7 @@ pub(super) fn listed_ids(git_dir: &Path, dir: &Path) -> anyhow::Result<Vec<Strin
     };
     let trusted_before = trusted_before();
     let path = record_cache_path(git_dir, "listing");
-    let bytes = Mapped::open(&path);
+    let bytes = map(&path);
     let cached = read_listing(bytes.as_deref().unwrap_or_default(), dir).unwrap_or_default();
     let folders: Vec<String> = match &cached {
         Some((stamp, folders)) if *stamp == top => {
@@ -760,11 +760,6 @@ fn unpack_value<T: Cached>(bytes: &[u8]) -> Option<T> {
 /// Values read for each record, or why a record could not be read.
 pub type Loaded<T> = Vec<Result<T, StoreError>>;
 
-/// Whether the cache is turned off (`INCIDENT_NO_CACHE=1`).
-pub(super) fn disabled() -> bool {
-    std::env::var_os("INCIDENT_NO_CACHE").is_some_and(|v| !v.is_empty() && v != "0")
-}
-
 pub(super) fn cache_path(git_dir: &Path, name: &str) -> PathBuf {
     git_dir.join("incident-cache").join(format!("{name}.json"))
 }
@@ -772,62 +767,20 @@ pub(super) fn cache_path(git_dir: &Path, name: &str) -> PathBuf {
 /// A cache file mapped read-only into memory rather than read into a buffer: on this kind of
 /// machine every fresh page a process touches costs about a microsecond to fault in and clear, and
 /// `summary.bin` at 100,000 incidents is 28 MB. Mapped pages come straight from the page cache.
-///
-/// Sound because no process writes a cache file in place: each is written to a temporary file and
-/// renamed over the old one, so a mapping keeps the inode it opened, whole, whatever happens to the
-/// name. (Truncating the file by hand while a command runs would end that command with SIGBUS.)
-pub(super) struct Mapped {
-    ptr: std::ptr::NonNull<u8>,
-    len: usize,
-}
+pub(super) type Mapped = memmap2::Mmap;
 
-// Read-only memory owned by this value alone.
-unsafe impl Send for Mapped {}
-unsafe impl Sync for Mapped {}
-
-impl Mapped {
-    /// The file's bytes, or nothing when it is missing, empty or cannot be mapped.
-    pub(super) fn open(path: &Path) -> Option<Mapped> {
-        use rustix::mm::{MapFlags, ProtFlags, mmap};
-        let file = fs::File::open(path).ok()?;
-        let len = usize::try_from(file.metadata().ok()?.len()).ok()?;
-        if len == 0 {
-            return None;
-        }
-        // SAFETY: a fresh read-only private mapping of `len` bytes of an open file; see the type's
-        // note on why its content cannot change underneath.
-        let ptr = unsafe {
-            mmap(
-                std::ptr::null_mut(),
-                len,
-                ProtFlags::READ,
-                MapFlags::PRIVATE | MapFlags::POPULATE,
-                &file,
-                0,
-            )
-        }
-        .ok()?;
-        Some(Mapped {
-            ptr: std::ptr::NonNull::new(ptr.cast())?,
-            len,
-        })
+/// The file's bytes mapped (populated up front, as they are all read), or nothing when it is
+/// missing, empty or cannot be mapped.
+pub(super) fn map(path: &Path) -> Option<Mapped> {
+    let file = fs::File::open(path).ok()?;
+    if file.metadata().ok()?.len() == 0 {
+        return None;
     }
-}
-
-impl std::ops::Deref for Mapped {
-    type Target = [u8];
-
-    fn deref(&self) -> &[u8] {
-        // SAFETY: `ptr` maps `len` readable bytes until `drop`.
-        unsafe { std::slice::from_raw_parts(self.ptr.as_ptr(), self.len) }
-    }
-}
-
-impl Drop for Mapped {
-    fn drop(&mut self) {
-        // SAFETY: unmaps exactly the mapping made in `open`, which nothing borrows any more.
-        let _ = unsafe { rustix::mm::munmap(self.ptr.as_ptr().cast(), self.len) };
-    }
+    // SAFETY: memmap2 requires that the file not change while mapped. No process writes a cache
+    // file in place: each is written to a temporary file and renamed over the old one, so the
+    // mapping keeps the inode it opened, whole, whatever happens to the name. (Truncating the
+    // file by hand while a command runs would end that command with SIGBUS.)
+    unsafe { memmap2::MmapOptions::new().populate().map(&file) }.ok()
 }
 
 /// A cache file's content when its header and checksum hold and it parses as `T`.
@@ -881,7 +834,7 @@ impl Store {
     /// place through [`SummaryView`]: `list` over every record allocates nothing per incident.
     pub fn load_summary_rows(&self, want: Option<Want<'_>>) -> anyhow::Result<SummaryRows> {
         let ids = self.incident_ids()?;
-        let mapped = Mapped::open(&record_cache_path(self.repo.path(), IncidentSummary::NAME));
+        let mapped = map(&record_cache_path(self.repo.path(), IncidentSummary::NAME));
         let bytes = mapped.as_deref().unwrap_or_default();
         let base = bytes.as_ptr() as usize;
         let mut fresh = Vec::new();
@@ -956,7 +909,7 @@ impl Store {
     }
 
     fn cached_where<T: Cached>(&self, ids: &[String], want: Option<Want<'_>>) -> Loaded<T> {
-        let bytes = Mapped::open(&record_cache_path(self.repo.path(), T::NAME));
+        let bytes = map(&record_cache_path(self.repo.path(), T::NAME));
         self.cached_core::<T, T>(
             ids,
             want,
@@ -987,7 +940,7 @@ impl Store {
             v.pack(scratch);
             want.is_none_or(|want| want(&scratch.bytes))
         };
-        if disabled() {
+        if self.cache_off() {
             let all = self.load_ids_mapped(ids, |s: T::Source| T::from_source(s, config));
             let mut out = Vec::with_capacity(all.len());
             for result in all {
@@ -1030,11 +983,17 @@ impl Store {
             let entry = cached.get(next).filter(|e| e.id == id.as_str());
             hits.push(entry.filter(|e| Some(e.stamp) == *stamp));
         }
-        let unpacked: Vec<Slot<D>> = crate::parallel::par_map(&hits, 256, |hit| match hit {
-            Some(e) if want.is_some_and(|want| !want(e.value)) => Slot::Unwanted,
-            Some(e) => decode(e.value).map_or(Slot::Miss, Slot::Value),
-            None => Slot::Miss,
-        });
+        let unpacked: Vec<Slot<D>> = {
+            use rayon::prelude::*;
+            hits.par_iter()
+                .with_min_len(256)
+                .map(|hit| match hit {
+                    Some(e) if want.is_some_and(|want| !want(e.value)) => Slot::Unwanted,
+                    Some(e) => decode(e.value).map_or(Slot::Miss, Slot::Value),
+                    None => Slot::Miss,
+                })
+                .collect()
+        };
         let missing: Vec<String> = ids
             .iter()
             .zip(&unpacked)

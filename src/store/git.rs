@@ -57,6 +57,7 @@ pub fn write_commit(
     message: &str,
     tree: &git2::Tree,
     parents: &[&git2::Commit],
+    home: Option<&std::path::Path>,
 ) -> Result<Oid> {
     let sig = signature(author, at)?;
     let config = repo.config()?.snapshot()?;
@@ -67,7 +68,7 @@ pub fn write_commit(
     }
     let buffer = repo.commit_create_buffer(&sig, &sig, message, tree, parents)?;
     let buffer = std::str::from_utf8(&buffer).context("the commit is not UTF-8")?;
-    let signature = super::signing::sign(&config, buffer, &sig)?;
+    let signature = super::signing::sign(&config, buffer, &sig, home)?;
     repo.commit_signed(buffer, &signature, None)
         .context("could not write the signed commit")
 }

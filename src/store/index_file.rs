@@ -77,7 +77,7 @@ impl std::ops::Deref for IndexBytes {
 }
 
 fn read_index(index_path: &Path) -> std::io::Result<IndexBytes> {
-    match super::cache::Mapped::open(index_path) {
+    match super::cache::map(index_path) {
         Some(mapped) => Ok(IndexBytes::Mapped(mapped)),
         // Missing, empty or not mappable: the plain read says which.
         None => fs::read(index_path).map(IndexBytes::Read),

@@ -12,13 +12,19 @@ use git2::{Config, Signature};
 use std::io::Write;
 use std::process::{Command, Stdio};
 
-pub fn sign(config: &Config, buffer: &str, committer: &Signature) -> Result<String> {
+/// Signs a commit as git would; `home` is what a key path `~/...` in git's config starts from.
+pub fn sign(
+    config: &Config,
+    buffer: &str,
+    committer: &Signature,
+    home: Option<&std::path::Path>,
+) -> Result<String> {
     let format = config
         .get_string("gpg.format")
         .unwrap_or_else(|_| "openpgp".into());
     let key = config.get_string("user.signingkey").ok();
     match format.as_str() {
-        "ssh" => sign_ssh(config, buffer, key),
+        "ssh" => sign_ssh(config, buffer, key, home),
         "openpgp" | "x509" => {
             // As git: x509 runs `gpg.x509.program` (gpgsm); openpgp `gpg.openpgp.program`, then
             // the older `gpg.program`. Neither falls back on the other's program.
@@ -71,7 +77,12 @@ fn sign_gpg(program: &str, key: &str, buffer: &str) -> Result<String> {
     String::from_utf8(output.stdout).context("the signature is not text")
 }
 
-fn sign_ssh(config: &Config, buffer: &str, key: Option<String>) -> Result<String> {
+fn sign_ssh(
+    config: &Config,
+    buffer: &str,
+    key: Option<String>,
+    home: Option<&std::path::Path>,
+) -> Result<String> {
     let Some(key) = key.filter(|k| !k.trim().is_empty()) else {
         bail!(
             "gpg.format is ssh but user.signingkey is not set; set it to your key file (`git config user.signingkey ~/.ssh/id_ed25519.pub`)"
@@ -95,8 +106,8 @@ fn sign_ssh(config: &Config, buffer: &str, key: Option<String>) -> Result<String
         }
         None => {
             let expanded = match key.strip_prefix("~/") {
-                Some(rest) => std::env::var_os("HOME")
-                    .map(|h| std::path::Path::new(&h).join(rest))
+                Some(rest) => home
+                    .map(|h| h.join(rest))
                     .unwrap_or_else(|| key.clone().into()),
                 None => key.clone().into(),
             };

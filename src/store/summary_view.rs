@@ -154,14 +154,20 @@ impl SummaryRows {
     /// cores.
     pub fn views(&self) -> Vec<Result<SummaryView<'_>, &StoreError>> {
         let mapped = self.mapped.as_deref().unwrap_or_default();
-        crate::parallel::par_map(&self.rows, 1000, |row| {
-            let bytes = match row {
-                Ok(Packed::Mapped(at, len)) => &mapped[*at..at + len],
-                Ok(Packed::Fresh(at, len)) => &self.fresh[*at..at + len],
-                Err(e) => return Err(e),
-            };
-            Ok(SummaryView::decode(bytes).expect("checked when it was loaded"))
-        })
+        use rayon::prelude::*;
+        // Below 1,000 rows a thread costs more than it saves.
+        self.rows
+            .par_iter()
+            .with_min_len(1000)
+            .map(|row| {
+                let bytes = match row {
+                    Ok(Packed::Mapped(at, len)) => &mapped[*at..at + len],
+                    Ok(Packed::Fresh(at, len)) => &self.fresh[*at..at + len],
+                    Err(e) => return Err(e),
+                };
+                Ok(SummaryView::decode(bytes).expect("checked when it was loaded"))
+            })
+            .collect()
     }
 
     pub fn len(&self) -> usize {

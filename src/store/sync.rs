@@ -298,6 +298,7 @@ impl Store {
             &message,
             &tree,
             &[&ours, &theirs],
+            self.process.home.as_deref(),
         )?;
         self.move_to_commit(
             lock,

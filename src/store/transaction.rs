@@ -249,7 +249,9 @@ impl Store {
             None => Vec::new(),
         };
         let parent_refs: Vec<&git2::Commit> = parents.iter().collect();
-        let commit = git::write_commit(&self.repo, author, now, &message, &tree, &parent_refs)?;
+        let home = self.process.home.as_deref();
+        let commit =
+            git::write_commit(&self.repo, author, now, &message, &tree, &parent_refs, home)?;
         let subject = message.lines().next().unwrap_or("");
         self.move_branch(journal, commit, subject)?;
         if let Err(e) = self.refresh_index(files.iter().map(|f| f.path.as_path())) {
@@ -811,12 +813,11 @@ pub struct NothingChanged;
 pub struct HandEdit(pub String);
 
 /// Writes the lock file's "who holds it" line: what a waiting command shows after a second.
-pub(super) fn describe_holder(file: &mut fs::File, now: DateTime<Utc>) {
-    let command: Vec<String> = std::env::args().take(4).collect();
+pub(super) fn describe_holder(file: &mut fs::File, command: &str, now: DateTime<Utc>) {
     let line = format!(
         "pid {}, `{}`, since {}\n",
         std::process::id(),
-        command.join(" "),
+        command,
         now.format("%H:%M:%S UTC")
     );
     let _ = file.set_len(0);
