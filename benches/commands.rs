@@ -648,7 +648,7 @@ pub fn build_repo(root: &Path, n: usize) -> Vec<String> {
     // so with the generated history older than its floor there is nothing to send.
     config.notify.targets.push(incident::model::NotifyTarget {
         id: "chat".into(),
-        kind: "slack".into(),
+        kind: incident::model::TargetKind::Slack,
         url_env: "BENCH_CHAT_URL".into(),
         secret_env: None,
         to: Vec::new(),

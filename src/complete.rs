@@ -49,7 +49,7 @@ pub fn incidents() -> ArgValueCompleter {
             return Vec::new();
         };
         let mut all: Vec<IncidentSummary> = loaded.into_iter().filter_map(Result::ok).collect();
-        crate::commands::list::sort_for_triage(&mut all);
+        crate::ops::query::sort_for_triage(&mut all);
         let describe = |i: &IncidentSummary| {
             (
                 i.id.clone(),

@@ -33,6 +33,8 @@ pub struct Context {
     no_verify: bool,
     /// Opened once, on first use: discovering the repo and parsing the policy is paid once.
     store: std::cell::OnceCell<Store>,
+    /// When the command began, for [`Context::clock`].
+    started: std::time::Instant,
 }
 
 impl Context {
@@ -81,7 +83,15 @@ impl Context {
             notify: cli.notify,
             no_verify: cli.no_verify,
             store: std::cell::OnceCell::new(),
+            started: std::time::Instant::now(),
         })
+    }
+
+    /// The clock for work that takes time (claims and deliveries of `notify`): `now` (pinned by
+    /// `INCIDENT_NOW` in tests and drills) moved on by the time the command has run.
+    pub fn clock(&self) -> DateTime<Utc> {
+        let ran = chrono::Duration::from_std(self.started.elapsed()).unwrap_or_default();
+        self.now + ran
     }
 
     /// The incident repo this command works on. A change a killed process left half done is finished

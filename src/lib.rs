@@ -27,6 +27,7 @@ pub mod memory;
 pub mod metrics;
 pub mod model;
 pub mod notify;
+pub mod ops;
 pub mod output;
 pub mod render;
 pub mod store;

@@ -1,6 +1,7 @@
 //! `incident ack ID`: a responder has it; starts the clock for MTTA.
 
-use super::{Context, change_incident};
+use super::Context;
+use crate::ops::IncidentChange;
 use anyhow::Result;
 
 #[derive(Debug, clap::Args)]
@@ -14,7 +15,5 @@ pub struct Args {
 }
 
 pub fn run(ctx: &Context, args: Args) -> Result<()> {
-    change_incident(ctx, &args.id, args.at.as_deref(), |incident, stamp| {
-        incident.acknowledge(stamp).cloned()
-    })
+    super::change(ctx, &args.id, args.at.as_deref(), IncidentChange::Ack)
 }

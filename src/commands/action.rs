@@ -1,11 +1,12 @@
 //! `incident action ...`: follow-up items that are specific, owned and dated, across all incidents.
 
-use super::{Context, change_incident};
-use crate::model::{ActionItem, ActionState, ActionType, ModelError, check_name, parse_date};
+use super::Context;
+use crate::model::{ActionState, ActionType, ModelError, parse_date};
+use crate::ops::{self, action::NewAction};
 use crate::output::Style;
 use crate::store::Store;
 use crate::table::{Cell, Column, Grid};
-use anyhow::{Result, bail};
+use anyhow::Result;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -93,48 +94,43 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
             action_type,
             link,
         } => {
-            let title = title.trim().to_string();
-            crate::model::check_line("the action item's title", &title)?;
-            if title.is_empty() {
-                bail!("the action item's title is empty: say specifically what will be done");
-            }
-            check_name("owner (--owner)", &owner)?;
             let due = due
                 .map(|d| {
                     parse_date(&d, ctx.now.date_naive())
                         .map_err(|e| ModelError::Invalid(format!("--due: {e}")))
                 })
                 .transpose()?;
-            let item = ActionItem {
-                id: String::new(),
-                number: 0,
+            let input = NewAction {
                 title,
                 owner,
                 due,
                 action_type,
-                state: ActionState::Open,
                 link,
-                created_at: ctx.now,
-                closed_at: None,
-                note: None,
-                extra: Default::default(),
             };
-            change_incident(ctx, &id, None, |incident, stamp| {
-                Ok(incident.add_action(item, stamp))
-            })
+            let outcome = ops::action::add(ctx.store()?, &super::actor(ctx)?, &id, input)?;
+            super::report(ctx, &outcome)
         }
         ActionCommand::Done { id, number, note } => {
-            change_incident(ctx, &id, None, |incident, stamp| {
-                incident.close_action(number, ActionState::Done, note.as_deref(), stamp)
-            })
+            let outcome = ops::action::close(
+                ctx.store()?,
+                &super::actor(ctx)?,
+                &id,
+                number,
+                ActionState::Done,
+                note,
+            )?;
+            super::report(ctx, &outcome)
         }
         ActionCommand::Drop { id, number, reason } => {
-            if reason.trim().is_empty() {
-                bail!("--reason is empty: say why the action item will not be done");
-            }
-            change_incident(ctx, &id, None, |incident, stamp| {
-                incident.close_action(number, ActionState::Dropped, Some(&reason), stamp)
-            })
+            let outcome = ops::action::close(
+                ctx.store()?,
+                &super::actor(ctx)?,
+                &id,
+                number,
+                ActionState::Dropped,
+                Some(reason),
+            )?;
+            super::report(ctx, &outcome)
         }
         ActionCommand::List {
             open,
@@ -160,51 +156,19 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
     }
 }
 
-#[derive(serde::Serialize)]
-struct Row<'a> {
-    incident: &'a str,
-    #[serde(flatten)]
-    item: &'a ActionItem,
-    overdue: bool,
-}
-
 fn list(ctx: &Context, open: bool, overdue: bool, owner: Option<String>) -> Result<()> {
     let store = ctx.store()?;
-    let today = ctx.now.date_naive();
     let incidents: Vec<_> = store
         .load_all()?
         .into_iter()
         .filter_map(|r| r.map_err(|e| crate::say!("warning: skipped {e}")).ok())
         .collect();
-    let mut rows: Vec<Row> = incidents
-        .iter()
-        .flat_map(|i| {
-            i.actions.iter().map(move |a| Row {
-                incident: &i.id,
-                item: a,
-                overdue: a.is_overdue(today),
-            })
-        })
-        .filter(|r| !open || r.item.state == ActionState::Open)
-        .filter(|r| !overdue || r.overdue)
-        .filter(|r| owner.as_ref().is_none_or(|o| &r.item.owner == o))
-        .collect();
-    rows.sort_by(|a, b| {
-        (
-            a.item.state != ActionState::Open,
-            a.item.due.is_none(),
-            a.item.due,
-            a.incident,
-            a.item.number,
-        )
-            .cmp(&(
-                b.item.state != ActionState::Open,
-                b.item.due.is_none(),
-                b.item.due,
-                b.incident,
-                b.item.number,
-            ))
-    });
+    let filter = ops::action::ActionFilter {
+        open,
+        overdue,
+        owner,
+    };
+    let rows = ops::action::items(&incidents, &filter, ctx.now.date_naive());
     if ctx.out.json {
         return ctx.out.json(&rows);
     }

@@ -1,7 +1,7 @@
 //! `incident assign ID --commander WHO ...`: who holds which role; handoffs land on the timeline.
 
-use super::{Context, change_incident};
-use crate::model::ModelError;
+use super::Context;
+use crate::ops::IncidentChange;
 use anyhow::{Result, anyhow};
 
 #[derive(Debug, clap::Args)]
@@ -81,16 +81,10 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
             "nothing to assign: pass --commander, --comms, --liaison or --role NAME=WHO".into()
         )));
     }
-    for (_, who) in &roles {
-        if !who.is_empty() {
-            crate::model::check_name("person", who)?;
-        }
-    }
-    super::warn_unknown_people(ctx.store()?, roles.iter().map(|(_, who)| who.as_str()));
-    change_incident(ctx, &args.id, args.at.as_deref(), |incident, stamp| {
-        let id = incident.id.clone();
-        incident.assign(&roles, stamp)?.cloned().ok_or_else(|| {
-            ModelError::Refused(format!("nothing changed: `{id}` already has those roles"))
-        })
-    })
+    super::change(
+        ctx,
+        &args.id,
+        args.at.as_deref(),
+        IncidentChange::Assign { roles },
+    )
 }

@@ -3,9 +3,7 @@
 
 use super::{Context, report};
 use crate::UsageError;
-use crate::model::{
-    ComponentStatus, DeclareSpec, Incident, IncidentKind, Severity, Stamp, check_name,
-};
+use crate::model::{ComponentStatus, IncidentKind, Severity, check_name};
 use crate::store::Store;
 use anyhow::{Result, anyhow};
 
@@ -60,86 +58,39 @@ pub fn run(ctx: &Context, mut args: Args) -> Result<()> {
     let (Some(title), Some(severity)) = (args.title.clone(), args.sev) else {
         unreachable!("fill_missing fails when the title or severity is missing");
     };
-    for (service, _) in &args.components {
-        if !args.services.contains(service) {
-            args.services.push(service.clone());
-        }
-    }
-    super::check_services(store, &args.services)?;
-    let author = ctx.author()?;
-    let detected_at = args
-        .detected_at
-        .as_deref()
-        .map(|t| ctx.time_arg("--detected-at", t))
-        .transpose()?;
-    let started_at = args
-        .started_at
-        .as_deref()
-        .map(|t| ctx.time_arg("--started-at", t))
-        .transpose()?;
-    let stamp = Stamp {
-        at: ctx.now,
-        by: author.name.clone(),
+    let time = |flag: &str, text: &Option<String>| -> Result<_> {
+        text.as_deref().map(|t| ctx.time_arg(flag, t)).transpose()
     };
-    let mut incident = Incident::from_spec(
-        DeclareSpec {
-            title,
-            severity,
-            kind: args.kind.unwrap_or_default(),
-            services: args.services.clone(),
-            summary: args.summary.clone(),
-            commander: args.commander.clone(),
-            comms: args.comms.clone(),
-            started_at,
-            detected_at,
-            drill: args.drill,
-            impact: args.impact.change(),
-        },
-        &stamp,
-    )?;
-    let default = ComponentStatus::for_severity(store.config(), severity);
-    for (service, status) in args.components.iter().filter(|(_, s)| *s != default) {
-        incident.set_component(store.config(), service, *status, &stamp)?;
-    }
-    let mut posted = None;
-    if super::offer(
+    let post_update = super::offer(
         ctx,
         args.update,
         args.no_update,
         "Post the first public status update now?",
-    )? {
-        let (update, _) = crate::model::post_update(
-            &mut incident,
-            store.config(),
-            crate::model::Draft::standard(),
-            &stamp,
-        )?;
-        super::keep_words(store, &mut incident, &update.id, ctx.now)?;
-        posted = Some(update.id);
-    }
-    super::warn_unknown_people(store, incident.roles.values().map(String::as_str));
-    let saved = store.create(incident, &author, ctx.now)?;
-    let what = format!(
-        "declared {severity}{}: {}",
-        if args.drill { " drill" } else { "" },
-        saved.incident.title
-    );
-    report(ctx, &saved, &what)?;
-    // Accepted, never lost for want of a name (an alert hook names nobody), but said at once.
-    if let Some(due) = crate::metrics::commander_due(&saved.incident, store.config()) {
-        crate::say!(
-            "warning: {} needs an incident commander by {}: `incident assign {} --commander WHO` (or declare with --commander)",
-            saved.incident.severity,
-            format!("{} {}", ctx.out.time_in_zone(due), ctx.out.zone_of([due])),
-            saved.incident.id
-        );
-    }
-    match posted {
-        // The ID may have changed (`-2`), which changes the update's ID too: find it again.
-        Some(_) if !ctx.out.json => match saved.incident.updates.first() {
-            Some(u) => super::update::print_posted(ctx, &saved.incident, &u.id.clone()),
-            None => Ok(()),
+    )?;
+    let declared = crate::ops::declare(
+        store,
+        &super::actor(ctx)?,
+        crate::ops::Declare {
+            title,
+            severity,
+            services: args.services,
+            components: args.components,
+            kind: args.kind.unwrap_or_default(),
+            summary: args.summary,
+            commander: args.commander,
+            comms: args.comms,
+            started_at: time("--started-at", &args.started_at)?,
+            detected_at: time("--detected-at", &args.detected_at)?,
+            impact: args.impact.change(),
+            drill: args.drill,
+            post_update,
         },
+    )?;
+    report(ctx, &declared.outcome)?;
+    match declared.posted {
+        Some(update) if !ctx.out.json => {
+            super::update::print_posted(ctx, &declared.outcome.incident, &update)
+        }
         _ => Ok(()),
     }
 }

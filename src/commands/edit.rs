@@ -3,8 +3,7 @@
 //! commit; the ID never changes. With no flags on a terminal the fields open in `$EDITOR`.
 
 use super::{Context, edit_in_editor};
-use crate::model::{Editable, IncidentKind, ModelError, event_kind};
-use crate::store::Change;
+use crate::model::{Editable, IncidentKind};
 use anyhow::{Result, anyhow};
 
 #[derive(Debug, clap::Args)]
@@ -75,8 +74,6 @@ const HEADER: &str = "\
 pub fn run(ctx: &Context, args: Args) -> Result<()> {
     let store = ctx.store()?;
     let id = store.resolve(&args.id)?;
-    let author = ctx.author()?;
-    let stamp = ctx.stamp(&author, None)?;
     let current = store.load(&id)?;
     let before = Editable::of(&current);
     let after = if args.has_changes() {
@@ -91,51 +88,10 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
             "nothing to change: pass --title, --summary, --kind, --add-service, --users, --impact, --tag, --related, --started-at ... (or run on a terminal to edit in $EDITOR)".into()
         )));
     };
-    for s in after
-        .services
-        .iter()
-        .filter(|s| !before.services.contains(s))
-    {
-        if !store.config().services.is_empty() && store.config().service(s).is_none() {
-            return Err(ModelError::Invalid(format!(
-                "unknown service `{s}`; the catalog in .incident.yaml has: {}",
-                store
-                    .config()
-                    .services
-                    .iter()
-                    .map(|c| c.id.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ))
-            .into());
-        }
+    match crate::ops::edit(store, &super::actor(ctx)?, &id, &before, &after)? {
+        Some(outcome) => super::report(ctx, &outcome),
+        None => ctx.out.line(format!("`{id}` unchanged: nothing to commit")),
     }
-    if after == before {
-        return ctx.out.line(format!("`{id}` unchanged: nothing to commit"));
-    }
-    let mut said = Vec::new();
-    let saved = store.update(&id, &author, ctx.now, |incident| {
-        // Refuses a field someone else changed too while the editor was open; the others'
-        // changes to fields this edit left alone stay as they are (apply_edit touches only these).
-        crate::model::merge_edit(&before, &after, &Editable::of(incident))?;
-        let events = incident.apply_edit(&before, &after, &stamp)?;
-        said = events.iter().map(|e| e.text.clone()).collect();
-        let summary = match said.as_slice() {
-            [one] => one.clone(),
-            many => format!("corrected {}", fields(many)),
-        };
-        Ok(Change::new(event_kind::EDIT, summary))
-    })?;
-    super::report(ctx, &saved, &said.join("; "))
-}
-
-/// `title, services` from `title: A → B`, `services: ...`.
-fn fields(texts: &[String]) -> String {
-    texts
-        .iter()
-        .map(|t| t.split(':').next().unwrap_or(t))
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 fn with_flags(ctx: &Context, before: &Editable, args: &Args) -> Result<Editable> {
@@ -164,9 +120,6 @@ fn with_flags(ctx: &Context, before: &Editable, args: &Args) -> Result<Editable>
         &resolve(&args.related)?,
         &resolve(&args.remove_related)?,
     );
-    if after.related.contains(&store.resolve(&args.id)?) {
-        return Err(ModelError::Invalid("an incident cannot be related to itself".into()).into());
-    }
     let impact = &args.impact;
     if let Some(n) = impact.users {
         after.users_affected = Some(n);
@@ -186,7 +139,6 @@ fn with_flags(ctx: &Context, before: &Editable, args: &Args) -> Result<Editable>
     if let Some(t) = &args.detected_at {
         after.detected_at = Some(ctx.time_arg("--detected-at", t)?);
     }
-    after.check()?;
     Ok(after)
 }
 

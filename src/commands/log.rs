@@ -1,7 +1,8 @@
 //! `incident log ID TEXT`: append what just happened to the timeline.
 
-use super::{Context, change_incident};
+use super::Context;
 use crate::model::{Visibility, event_kind};
+use crate::ops::IncidentChange;
 use anyhow::{Result, anyhow, bail};
 
 #[derive(Debug, clap::Args)]
@@ -28,35 +29,24 @@ pub struct Args {
 }
 
 pub fn run(ctx: &Context, args: Args) -> Result<()> {
-    let text = args.text.trim().to_string();
-    if text.is_empty() {
-        bail!(
-            "the event text is empty: say what happened, e.g. `incident log {} \"failover started\"`",
-            args.id
-        );
-    }
     let visibility = if args.internal {
         Visibility::Internal
     } else {
         Visibility::Public
     };
-    // Telling someone is a communication: `--to` alone means `--kind comms`.
-    let kind = match (&args.kind, &args.to) {
-        (Some(kind), _) => kind.clone(),
-        (None, Some(_)) => "comms".to_string(),
-        (None, None) => "note".to_string(),
-    };
-    if let Some(to) = &args.to {
-        if kind != "comms" {
-            return Err(anyhow!(crate::UsageError(format!(
-                "--to goes with --kind comms (this event is `{kind}`)"
-            ))));
-        }
-        crate::model::check_name("--to", to)?;
+    // A mistake in the flags is a usage error (exit 2): the model's refusal names the flag.
+    if args.to.is_some() && args.kind.as_deref().is_some_and(|k| k != "comms") {
+        return Err(anyhow!(crate::UsageError(format!(
+            "--to goes with --kind comms (this event is `{}`)",
+            args.kind.as_deref().unwrap_or_default()
+        ))));
     }
-    change_incident(ctx, &args.id, args.at.as_deref(), |incident, stamp| {
-        let event = incident.push_event(stamp, &kind, text, visibility);
-        event.audience = args.to;
-        Ok(event.clone())
-    })
+    if args.text.trim().is_empty() {
+        bail!(
+            "the event text is empty: say what happened, e.g. `incident log {} \"failover started\"`",
+            args.id
+        );
+    }
+    let change = IncidentChange::log(&args.text, args.kind.as_deref(), visibility, args.to)?;
+    super::change(ctx, &args.id, args.at.as_deref(), change)
 }

@@ -126,7 +126,7 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
             backfill,
         } => {
             let store = ctx.store()?;
-            super::check_services(store, &services)?;
+            crate::ops::check_services(store.config(), &services)?;
             let (from, until) = slot(ctx, &from, &until)?;
             if from < ctx.now && !backfill {
                 return Err(crate::model::ModelError::Invalid(format!(

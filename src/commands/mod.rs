@@ -32,9 +32,8 @@ pub mod update;
 
 use crate::cli::{Cli, Command};
 use crate::context::Context;
-use crate::model::{Incident, ModelError, Stamp, TimelineEvent};
+use crate::model::Incident;
 use crate::output::Style;
-use crate::store::{Change, Saved};
 use anyhow::Result;
 
 pub fn run(cli: Cli) -> Result<()> {
@@ -71,28 +70,29 @@ pub fn run(cli: Cli) -> Result<()> {
     }
 }
 
-/// The shared shape of a changing command: resolve the ID, stamp the event, apply it under the lock,
-/// commit, report. `apply` returns the event it added; its text becomes the commit message.
-pub(crate) fn change_incident<F>(
+/// Who acts now, for an operation: the author `--as`, `INCIDENT_AUTHOR` or git names, at the
+/// context's clock.
+pub(crate) fn actor(ctx: &Context) -> Result<crate::ops::Actor> {
+    Ok(crate::ops::Actor::new(ctx.author()?, ctx.now))
+}
+
+/// `--at TIME` as an operation takes it.
+pub(crate) fn at_arg(
+    ctx: &Context,
+    at: Option<&str>,
+) -> Result<Option<chrono::DateTime<chrono::Utc>>> {
+    at.map(|t| ctx.time_arg("--at", t)).transpose()
+}
+
+/// Runs one everyday change ([`crate::ops::change`]) and reports it.
+pub(crate) fn change(
     ctx: &Context,
     query: &str,
     at: Option<&str>,
-    apply: F,
-) -> Result<()>
-where
-    F: FnOnce(&mut Incident, &Stamp) -> Result<TimelineEvent, ModelError>,
-{
-    let store = ctx.store()?;
-    let id = store.resolve(query)?;
-    let author = ctx.author()?;
-    let stamp = ctx.stamp(&author, at)?;
-    let mut said = String::new();
-    let saved = store.update(&id, &author, ctx.now, |incident| {
-        let event = apply(incident, &stamp)?;
-        said = event.text.clone();
-        Ok(Change::new(&event.kind, event.text))
-    })?;
-    report(ctx, &saved, &said)
+    change: crate::ops::IncidentChange,
+) -> Result<()> {
+    let outcome = crate::ops::change(ctx.store()?, &actor(ctx)?, query, at_arg(ctx, at)?, change)?;
+    report(ctx, &outcome)
 }
 
 /// The impact flags `declare`, `pir` and `edit` share.
@@ -165,66 +165,40 @@ where
     }
 }
 
-/// Keeps what the public update `update_id` tells customers in the record, worded now by the shared
-/// `update-body` template, with the severity and service states it speaks of: nothing shown later
-/// (pages, feeds, the post-mortem, a late notification) words it again from a changed record.
-pub(crate) fn keep_words(
-    store: &crate::store::Store,
-    incident: &mut crate::model::Incident,
-    update_id: &str,
-    now: chrono::DateTime<chrono::Utc>,
-) -> Result<()> {
-    let config = store.config();
-    let Some(doc) =
-        crate::render::context::UpdateDocument::for_update(incident, config, update_id, now)
-    else {
-        return Ok(());
-    };
-    if !doc.update.public {
-        return Ok(());
-    }
-    let renderer = crate::render::Renderer::new(Some(store.root()), config);
-    let text = renderer.render("update-body.txt", &doc)?.trim().to_string();
-    incident.keep_said(config, update_id, text);
-    Ok(())
-}
-
-/// A warning (not a refusal: mid-outage, whoever is helping is helping) for people in roles that the
-/// policy's `people` roster does not know; `check` reports the same.
-pub(crate) fn warn_unknown_people<'a>(
-    store: &crate::store::Store,
-    people: impl IntoIterator<Item = &'a str>,
-) {
-    let config = store.config();
-    if config.people.is_empty() {
-        return;
-    }
-    for who in people {
-        if !who.is_empty() && config.person(who).is_none() {
-            let known: Vec<&str> = config.people.iter().map(|p| p.handle.as_str()).collect();
-            crate::say!(
-                "warning: `{who}` is not in the people roster of .incident.yaml (known: {})",
-                known.join(", ")
-            );
+/// Prints what a change did (or the resulting record with `--json`) and what its makers should
+/// hear; then delivers and syncs when asked. A failed sync leaves the change committed locally
+/// and says so.
+pub(crate) fn report(ctx: &Context, outcome: &crate::ops::Outcome) -> Result<()> {
+    report_saved(ctx, &outcome.incident, &outcome.commit, &outcome.what)?;
+    for warning in &outcome.warnings {
+        match warning {
+            crate::ops::Warning::CommanderNeeded { id, severity, due } => crate::say!(
+                "warning: {severity} needs an incident commander by {}: `incident assign {id} --commander WHO` (or declare with --commander)",
+                ctx.out.time_labelled(*due)
+            ),
+            _ => crate::say!("warning: {warning}"),
         }
     }
+    after_change(ctx)
 }
 
-/// Prints what a change did, or the resulting record with `--json`; then syncs when asked (`--sync`
-/// or `sync: auto`). A failed sync leaves the change committed locally and says so.
-pub(crate) fn report(ctx: &Context, saved: &Saved, what: &str) -> Result<()> {
+/// The change line (`SEV2 <id>: what [commit]`), or the record with `--json`.
+pub(crate) fn report_saved(
+    ctx: &Context,
+    incident: &Incident,
+    commit: &str,
+    what: &str,
+) -> Result<()> {
     if ctx.out.json {
-        ctx.out.json(&saved.incident)?;
-    } else {
-        let head = format!(
-            "{} {}: ",
-            ctx.out.severity(saved.incident.severity),
-            ctx.out.paint(&saved.incident.id, Style::Bold),
-        );
-        let head_width = saved.incident.severity.as_str().len() + saved.incident.id.len() + 3;
-        ctx.out.changed(&head, head_width, what, &saved.commit)?;
+        return ctx.out.json(incident);
     }
-    after_change(ctx)
+    let head = format!(
+        "{} {}: ",
+        ctx.out.severity(incident.severity),
+        ctx.out.paint(&incident.id, Style::Bold),
+    );
+    let head_width = incident.severity.as_str().len() + incident.id.len() + 3;
+    ctx.out.changed(&head, head_width, what, commit)
 }
 
 /// Syncs after a change when `--sync` or `sync: auto` asks for it; a failed sync only warns (the
@@ -245,23 +219,6 @@ pub(crate) fn after_change(ctx: &Context) -> Result<()> {
             Ok(())
         }
     }
-}
-
-/// A typo in a service name would split the status page; the catalog in `.incident.yaml` is the truth.
-pub(crate) fn check_services(store: &crate::store::Store, services: &[String]) -> Result<()> {
-    let catalog = &store.config().services;
-    for s in services {
-        crate::model::check_name("service", s)?;
-        if !catalog.is_empty() && store.config().service(s).is_none() {
-            let known: Vec<&str> = catalog.iter().map(|c| c.id.as_str()).collect();
-            // A value a flag does not take: a usage error (exit 2), like a wrong severity.
-            return Err(anyhow::anyhow!(crate::UsageError(format!(
-                "unknown service `{s}` (--service/--component): the catalog in .incident.yaml has {}; add it there if it is new",
-                known.join(", ")
-            ))));
-        }
-    }
-    Ok(())
 }
 
 /// clap's parser for `--component SERVICE=STATUS`.

@@ -2,8 +2,7 @@
 //! into the record, from flags or in `$EDITOR`.
 
 use super::{Context, edit_in_editor};
-use crate::model::{ReviewPatch, ReviewStatus, event_kind};
-use crate::store::{Change, NothingChanged};
+use crate::model::{ReviewPatch, ReviewStatus};
 use anyhow::{Result, anyhow};
 
 #[derive(Debug, clap::Args)]
@@ -80,7 +79,6 @@ const HEADER: &str = "\
 pub fn run(ctx: &Context, args: Args) -> Result<()> {
     let store = ctx.store()?;
     let id = store.resolve(&args.id)?;
-    let author = ctx.author()?;
     let current = store.load(&id)?.postmortem;
     if args.edit && !ctx.interactive {
         return Err(anyhow!(crate::UsageError(
@@ -138,31 +136,15 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
             "nothing to write: pass --summary, --root-cause, --trigger, --why, --users ... or --edit".into()
         )));
     }
-    let result = store.update(&id, &author, ctx.now, |incident| {
-        let before = (incident.postmortem.clone(), incident.impact.clone());
-        incident.impact.apply(&impact)?;
-        if let Some(edited) = &edited {
-            // Only what the person changed, on top of what others committed meanwhile.
-            incident.postmortem = crate::model::merge_edit(&current, edited, &incident.postmortem)?;
-        }
-        incident.postmortem.apply(&patch)?;
-        if (incident.postmortem.clone(), incident.impact.clone()) == before {
-            anyhow::bail!(NothingChanged);
-        }
-        let stamp = ctx.stamp(&author, None)?;
-        let event = incident.push_event(
-            &stamp,
-            event_kind::POSTMORTEM,
-            "post-incident review updated".into(),
-            crate::model::Visibility::Internal,
-        );
-        Ok(Change::new(event_kind::POSTMORTEM, event.text.clone()))
-    });
-    match result {
-        Ok(saved) => super::report(ctx, &saved, "post-incident review updated"),
-        Err(e) if e.downcast_ref::<NothingChanged>().is_some() => ctx.out.line(format!(
+    let input = crate::ops::Review {
+        patch,
+        impact,
+        edited: edited.map(|e| (current, e)),
+    };
+    match crate::ops::review(store, &super::actor(ctx)?, &id, input)? {
+        Some(outcome) => super::report(ctx, &outcome),
+        None => ctx.out.line(format!(
             "the review of `{id}` already says that: nothing to commit"
         )),
-        Err(e) => Err(e),
     }
 }

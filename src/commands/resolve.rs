@@ -1,9 +1,6 @@
 //! `incident resolve ID`: the lifecycle's last step, recording `resolved_at`.
 
 use super::Context;
-use crate::model::ModelError;
-use crate::model::Status;
-use crate::store::Change;
 use anyhow::Result;
 
 #[derive(Debug, clap::Args)]
@@ -26,44 +23,27 @@ pub struct Args {
 }
 
 pub fn run(ctx: &Context, args: Args) -> Result<()> {
-    let post = super::offer(
+    let post_update = super::offer(
         ctx,
         args.update,
         args.no_update,
         "Post the resolution update on the status page?",
     )?;
-    let store = ctx.store()?;
-    let id = store.resolve(&args.id)?;
-    let author = ctx.author()?;
-    let stamp = ctx.stamp(&author, args.at.as_deref())?;
-    let config = store.config().clone();
-    let mut said = String::new();
-    let mut posted = None;
-    let saved = store.update(&id, &author, ctx.now, |incident| {
-        if incident.status == Status::Resolved {
-            return Err(
-                ModelError::Refused(format!("`{}` is already resolved", incident.id)).into(),
-            );
+    let resolved = crate::ops::resolve(
+        ctx.store()?,
+        &super::actor(ctx)?,
+        &args.id,
+        super::at_arg(ctx, args.at.as_deref())?,
+        crate::ops::Resolve {
+            note: args.note,
+            post_update,
+        },
+    )?;
+    super::report(ctx, &resolved.outcome)?;
+    match resolved.posted {
+        Some(update) if !ctx.out.json => {
+            super::update::print_posted(ctx, &resolved.outcome.incident, &update)
         }
-        let event = incident
-            .set_status(Status::Resolved, args.note.as_deref(), false, &stamp)?
-            .clone();
-        if post {
-            let (update, _) = crate::model::post_update(
-                incident,
-                &config,
-                crate::model::Draft::closing(),
-                &stamp,
-            )?;
-            super::keep_words(store, incident, &update.id, ctx.now)?;
-            posted = Some(update.id);
-        }
-        said = event.text.clone();
-        Ok(Change::new(&event.kind, event.text))
-    })?;
-    super::report(ctx, &saved, &said)?;
-    match posted {
-        Some(update) if !ctx.out.json => super::update::print_posted(ctx, &saved.incident, &update),
         _ => Ok(()),
     }
 }

@@ -1,7 +1,8 @@
 //! `incident severity ID SEV`: re-grade an incident; the change and its reason go on the timeline.
 
-use super::{Context, change_incident};
+use super::Context;
 use crate::model::Severity;
+use crate::ops::IncidentChange;
 use anyhow::Result;
 
 #[derive(Debug, clap::Args)]
@@ -21,9 +22,9 @@ pub struct Args {
 }
 
 pub fn run(ctx: &Context, args: Args) -> Result<()> {
-    change_incident(ctx, &args.id, args.at.as_deref(), |incident, stamp| {
-        incident
-            .set_severity(args.severity, args.reason.as_deref(), stamp)
-            .cloned()
-    })
+    let change = IncidentChange::Severity {
+        to: args.severity,
+        reason: args.reason,
+    };
+    super::change(ctx, &args.id, args.at.as_deref(), change)
 }

@@ -1,7 +1,8 @@
 //! `incident status ID STATUS`: move through investigating → identified → monitoring → resolved.
 
-use super::{Context, change_incident};
+use super::Context;
 use crate::model::Status;
+use crate::ops::IncidentChange;
 use anyhow::Result;
 
 #[derive(Debug, clap::Args)]
@@ -24,9 +25,10 @@ pub struct Args {
 }
 
 pub fn run(ctx: &Context, args: Args) -> Result<()> {
-    change_incident(ctx, &args.id, args.at.as_deref(), |incident, stamp| {
-        incident
-            .set_status(args.status, args.note.as_deref(), args.reopen, stamp)
-            .cloned()
-    })
+    let change = IncidentChange::Status {
+        to: args.status,
+        note: args.note,
+        reopen: args.reopen,
+    };
+    super::change(ctx, &args.id, args.at.as_deref(), change)
 }

@@ -2,13 +2,10 @@
 //! when the next update comes; stored, put on the timeline, committed and printed as published.
 
 use super::Context;
-use crate::model::{
-    ComponentStatus, Config, Draft, Incident, Span, Status, Visibility, post_update,
-};
+use crate::model::{ComponentStatus, Config, Draft, Incident, Span, Status, Visibility};
 use crate::output::Style;
 use crate::render::Renderer;
 use crate::render::context::UpdateDocument;
-use crate::store::Change;
 use anyhow::{Result, anyhow};
 use chrono::{DateTime, Utc};
 
@@ -61,74 +58,37 @@ pub fn rendered(
 pub fn run(ctx: &Context, mut args: Args) -> Result<()> {
     let store = ctx.store()?;
     let id = store.resolve(&args.id)?;
-    let author = ctx.author()?;
-    let stamp = ctx.stamp(&author, args.at.as_deref())?;
-    let config = store.config().clone();
+    let at = super::at_arg(ctx, args.at.as_deref())?;
     let named: Vec<String> = args.components.iter().map(|(s, _)| s.clone()).collect();
-    super::check_services(store, &named)?;
+    crate::ops::check_services(store.config(), &named)?;
     ask_for_what_is_missing(ctx, &store.load(&id)?, &mut args)?;
-    let draft = Draft {
-        impacted: args.impacted,
-        learned: args.learned,
-        next: args.next,
-        visibility: if args.internal {
-            Visibility::Internal
-        } else {
-            Visibility::Public
+    let updated = crate::ops::update(
+        store,
+        &super::actor(ctx)?,
+        &id,
+        at,
+        crate::ops::Update {
+            draft: Draft {
+                impacted: args.impacted,
+                learned: args.learned,
+                next: args.next,
+                visibility: if args.internal {
+                    Visibility::Internal
+                } else {
+                    Visibility::Public
+                },
+                closing: false,
+            },
+            status: args.status,
+            reopen: args.reopen,
+            components: args.components,
         },
-        closing: false,
-    };
-    let mut posted = None;
-    let saved = store.update(&id, &author, ctx.now, |incident| {
-        if args.reopen && incident.status == Status::Resolved {
-            let back = args.status.unwrap_or(Status::Investigating);
-            incident.set_status(back, Some("to post an update"), true, &stamp)?;
-        } else if let Some(status) = args.status.filter(|s| *s != incident.status) {
-            incident.set_status(status, None, false, &stamp)?;
-        }
-        for (service, status) in &args.components {
-            // Saying again what is already so is no error: the update still says it.
-            let listed = incident.services.iter().any(|s| s == service);
-            let now = if listed {
-                incident.component_status_at(&config, service, stamp.at)
-            } else {
-                ComponentStatus::Operational
-            };
-            if now != *status {
-                incident.set_component(&config, service, *status, &stamp)?;
-            }
-        }
-        let (update, event) = post_update(incident, &config, draft, &stamp)?;
-        super::keep_words(store, incident, &update.id, ctx.now)?;
-        posted = Some(update);
-        let mut summary = event.text;
-        if !args.components.is_empty() {
-            let set: Vec<String> = args
-                .components
-                .iter()
-                .map(|(service, status)| format!("{service} {status}"))
-                .collect();
-            summary = format!("{summary} [{}]", set.join(", "));
-        }
-        Ok(Change::new(&event.kind, summary))
-    })?;
-    if ctx.out.json {
-        ctx.out.json(&saved.incident)?;
-        return super::after_change(ctx);
+    )?;
+    let outcome = &updated.outcome;
+    super::report_saved(ctx, &outcome.incident, &outcome.commit, &outcome.what)?;
+    if !ctx.out.json {
+        print_posted(ctx, &outcome.incident, &updated.update_id)?;
     }
-    let update = posted.expect("the closure ran");
-    let visibility = if update.visibility.is_public() {
-        "public"
-    } else {
-        "internal"
-    };
-    ctx.out.line(format!(
-        "{} {}: {visibility} status update posted {}",
-        ctx.out.severity(saved.incident.severity),
-        ctx.out.paint(&saved.incident.id, Style::Bold),
-        ctx.out.paint(&format!("[{}]", saved.commit), Style::Dim),
-    ))?;
-    print_posted(ctx, &saved.incident, &update.id)?;
     super::after_change(ctx)
 }
 

@@ -304,3 +304,227 @@ pub fn deadlines(i: &Incident, config: &Config, now: DateTime<Utc>) -> Vec<Deadl
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{SeverityPeriod, Stamp, Status, StatusUpdate, Visibility};
+
+    fn t(s: &str) -> DateTime<Utc> {
+        format!("2026-11-25T{s}:00Z").parse().unwrap()
+    }
+
+    fn stamp(at: &str) -> Stamp {
+        Stamp {
+            at: t(at),
+            by: "a".into(),
+        }
+    }
+
+    fn period(severity: Severity, from: &str, until: Option<&str>) -> SeverityPeriod {
+        SeverityPeriod {
+            severity,
+            from: t(from),
+            until: until.map(t),
+        }
+    }
+
+    /// Splits a command as a shell would, for the double-quoted words these commands use.
+    fn words(command: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        for (n, part) in command.split('"').enumerate() {
+            if n % 2 == 1 {
+                out.push(part.to_string());
+            } else {
+                out.extend(part.split_whitespace().map(str::to_string));
+            }
+        }
+        out
+    }
+
+    /// Every fix names the incident and is a command line `incident` accepts as written.
+    #[test]
+    fn each_fix_is_a_command_that_parses_and_names_the_incident() {
+        use clap::Parser;
+        let id = "2026-11-25-checkout-down";
+        let mut fixes: Vec<String> = [
+            DeadlineKind::StatusPage,
+            DeadlineKind::Coordination,
+            DeadlineKind::Customers,
+            DeadlineKind::Executives,
+            DeadlineKind::NextUpdate,
+            DeadlineKind::Audience,
+        ]
+        .iter()
+        .map(|k| k.fix(id))
+        .collect();
+        let board = Deadline {
+            kind: DeadlineKind::Audience,
+            audience: Some("board".into()),
+            due_at: t("10:00"),
+            met_at: None,
+            state: DeadlineState::Pending,
+        };
+        fixes.push(board.fix(id));
+        let plain = Deadline {
+            audience: None,
+            kind: DeadlineKind::Customers,
+            ..board.clone()
+        };
+        assert_eq!(plain.fix(id), DeadlineKind::Customers.fix(id));
+        assert!(fixes.last().unwrap().contains("--to board"));
+        for fix in fixes {
+            let command = fix.split('`').nth(1).unwrap_or_else(|| panic!("{fix}"));
+            assert!(
+                command.starts_with("incident ") && command.contains(id),
+                "{fix}"
+            );
+            crate::cli::Cli::try_parse_from(words(command))
+                .unwrap_or_else(|e| panic!("{command}: {e}"));
+        }
+    }
+
+    #[test]
+    fn a_deadline_is_overdue_only_after_its_moment() {
+        let at = |now: &str| Deadline::new(DeadlineKind::Customers, t("10:30"), None, t(now)).state;
+        assert_eq!(at("10:29"), DeadlineState::Pending);
+        assert_eq!(at("10:30"), DeadlineState::Pending);
+        assert_eq!(at("10:31"), DeadlineState::Overdue);
+        let met = |m: &str| {
+            Deadline::new(DeadlineKind::Customers, t("10:30"), Some(t(m)), t("12:00")).state
+        };
+        assert_eq!(met("10:30"), DeadlineState::Kept);
+        assert_eq!(met("10:31"), DeadlineState::Late);
+    }
+
+    /// A severity left at the very moment an episode begins (a reopen) was not reached in it.
+    #[test]
+    fn a_period_that_ends_as_the_episode_begins_is_not_in_it() {
+        let periods = [
+            period(Severity::Sev1, "10:00", Some("10:30")),
+            period(Severity::Sev2, "10:30", None),
+        ];
+        let reopened = crate::model::Episode {
+            from: t("10:30"),
+            until: None,
+        };
+        assert_eq!(reached_in(&periods, Severity::Sev1, reopened), None);
+        assert_eq!(
+            reached_in(&periods, Severity::Sev2, reopened),
+            Some(t("10:30"))
+        );
+    }
+
+    #[test]
+    fn a_deadline_binds_while_the_incident_was_that_severe_then() {
+        // SEV2, up to SEV1 from 10:10 to 10:20, back to SEV2.
+        let periods = [
+            period(Severity::Sev2, "10:00", Some("10:10")),
+            period(Severity::Sev1, "10:10", Some("10:20")),
+            period(Severity::Sev2, "10:20", None),
+        ];
+        let binds =
+            |sev, due: &str, horizon: &str| still_that_severe(&periods, sev, t(due), t(horizon));
+        // Came due while SEV1 lasted; and after it ended, not a SEV1 promise any more.
+        assert!(binds(Severity::Sev1, "10:15", "10:30"));
+        assert!(!binds(Severity::Sev1, "10:25", "10:30"));
+        assert!(
+            !binds(Severity::Sev1, "10:05", "10:30"),
+            "before SEV1 began"
+        );
+        assert!(binds(Severity::Sev2, "10:25", "10:30"));
+        // Not due yet: binds only while the incident is still that severe now.
+        assert!(!binds(Severity::Sev1, "10:40", "10:30"));
+        assert!(binds(Severity::Sev2, "10:40", "10:30"));
+        let early = [period(Severity::Sev1, "10:00", None)];
+        assert!(
+            !still_that_severe(&early, Severity::Sev1, t("10:40"), t("09:50")),
+            "not yet that severe at the horizon"
+        );
+    }
+
+    fn config() -> Config {
+        let mut config = Config::new("acme");
+        for sev in [Severity::Sev1, Severity::Sev2] {
+            let mut p = config.severity(sev);
+            p.status_page_within = Some(
+                if sev == Severity::Sev1 { "15m" } else { "60m" }
+                    .parse()
+                    .unwrap(),
+            );
+            p.notify = [(
+                "board".to_string(),
+                if sev == Severity::Sev1 { "15m" } else { "60m" }
+                    .parse()
+                    .unwrap(),
+            )]
+            .into_iter()
+            .collect();
+            config.severities.insert(sev, p);
+        }
+        config
+    }
+
+    /// Of the deadlines one kind gets from several severities, the earliest counts: SEV2 from
+    /// 10:00 (an hour: 11:00) and SEV1 from 10:50 (15 min: 11:05) make the first update due at
+    /// 11:00, whichever severity the policy lists first.
+    #[test]
+    fn the_earliest_deadline_of_a_kind_counts_whichever_severity_sets_it() {
+        let config = config();
+        let mut i = Incident::declare("x".into(), "x".into(), Severity::Sev2, &stamp("10:00"));
+        i.set_severity(Severity::Sev1, Some("worse"), &stamp("10:50"))
+            .unwrap();
+        let all = deadlines(&i, &config, t("10:55"));
+        let first = all
+            .iter()
+            .find(|d| d.kind == DeadlineKind::StatusPage)
+            .unwrap();
+        assert_eq!(first.due_at, t("11:00"));
+        let board = all
+            .iter()
+            .find(|d| d.audience.as_deref() == Some("board"))
+            .unwrap();
+        assert_eq!(board.due_at, t("11:00"));
+        // And where SEV1 sets the earlier one, that one.
+        let mut j = Incident::declare("y".into(), "y".into(), Severity::Sev2, &stamp("10:00"));
+        j.set_severity(Severity::Sev1, Some("worse"), &stamp("10:10"))
+            .unwrap();
+        let all = deadlines(&j, &config, t("10:15"));
+        for d in all.iter().filter(|d| {
+            d.kind == DeadlineKind::StatusPage || d.audience.as_deref() == Some("board")
+        }) {
+            assert_eq!(d.due_at, t("10:25"), "{d:?}");
+        }
+    }
+
+    /// The closing update posted as the incident resolves promises nothing; the one before it is
+    /// kept by it.
+    #[test]
+    fn an_update_posted_at_the_resolution_promises_no_next_one() {
+        let config = Config::new("acme");
+        let mut i = Incident::declare("x".into(), "x".into(), Severity::Sev1, &stamp("10:00"));
+        for at in ["10:30", "11:00"] {
+            i.updates.push(StatusUpdate {
+                id: String::new(),
+                at: t(at),
+                by: "c".into(),
+                status: Status::Investigating,
+                impacted: None,
+                learned: None,
+                next_update_at: None,
+                visibility: Visibility::Public,
+                said: None,
+                extra: Default::default(),
+            });
+        }
+        i.set_status(Status::Resolved, None, false, &stamp("11:00"))
+            .unwrap();
+        let next: Vec<Deadline> = deadlines(&i, &config, t("12:00"))
+            .into_iter()
+            .filter(|d| d.kind == DeadlineKind::NextUpdate)
+            .collect();
+        assert_eq!(next.len(), 1, "{next:?}");
+        assert_eq!(next[0].due_at, t("11:00"));
+        assert_eq!(next[0].state, DeadlineState::Kept);
+    }
+}

@@ -39,7 +39,7 @@ pub use incident::{
 pub use maintenance::{Maintenance, MaintenanceSpec, MaintenanceStatus, MaintenanceUpdate};
 pub use policy::{
     ComponentGroup, Config, NotifyConfig, NotifyTarget, Person, Service, SeverityPolicy,
-    StatusPageConfig, SyncMode,
+    StatusPageConfig, SyncMode, TargetKind,
 };
 pub use severity::{Severity, Status};
 pub use slug::{

@@ -6,6 +6,7 @@ use super::{
 };
 
 /// What a new update says; fields left out get the standard wording for a first or final update.
+#[derive(Debug, Clone)]
 pub struct Draft {
     pub impacted: Option<String>,
     pub learned: Option<String>,
@@ -13,6 +14,12 @@ pub struct Draft {
     pub visibility: Visibility,
     /// The update that announces the resolution itself, the one update a resolved incident takes.
     pub closing: bool,
+}
+
+impl Default for Draft {
+    fn default() -> Draft {
+        Draft::standard()
+    }
 }
 
 impl Draft {

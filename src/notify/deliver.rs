@@ -2,7 +2,7 @@
 //! timeout and retried with exponential backoff on 429 and 5xx (honouring `Retry-After`), never on
 //! another 4xx. Errors say what happened without the URL: a webhook URL is a secret.
 
-use super::Notification;
+use super::{Notification, TargetKind};
 use hmac::{Hmac, Mac};
 use serde_json::json;
 use sha2::Sha256;
@@ -32,14 +32,14 @@ impl Default for Policy {
 
 /// The request body a target of `kind` expects. `routing_key` is PagerDuty's integration key.
 pub fn payload(
-    kind: &str,
+    kind: &TargetKind,
     n: &Notification,
     link: Option<&str>,
     routing_key: Option<&str>,
 ) -> serde_json::Value {
     let headline = format!("{} {}: {}", n.severity, n.title, n.event);
     match kind {
-        "teams" => {
+        TargetKind::Teams => {
             let mut card = json!({
                 "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
                 "type": "AdaptiveCard",
@@ -66,10 +66,10 @@ pub fn payload(
                 }]
             })
         }
-        "mattermost" => json!({ "text": n.text }),
+        TargetKind::Mattermost => json!({ "text": n.text }),
         // Discord refuses content over 2,000 characters.
-        "discord" => json!({ "content": n.text.chars().take(2000).collect::<String>() }),
-        "pagerduty" => {
+        TargetKind::Discord => json!({ "content": n.text.chars().take(2000).collect::<String>() }),
+        TargetKind::PagerDuty => {
             let action = match n.event.as_str() {
                 "resolved" => "resolve",
                 "status" => "acknowledge",
@@ -100,7 +100,7 @@ pub fn payload(
             }
             event
         }
-        "slack" => {
+        TargetKind::Slack => {
             let context = match link {
                 Some(link) => format!(
                     "{} · {} · {} · <{link}|{}>",

@@ -8,6 +8,9 @@
 
 pub mod deliver;
 pub mod ledger;
+pub mod run;
+
+pub use crate::model::TargetKind;
 
 use crate::model::{Config, Incident, NotifyTarget, Severity, Visibility, event_kind};
 use crate::render::Renderer;
@@ -36,17 +39,6 @@ pub fn is_reminder(event: &str) -> bool {
 
 /// How long before a communication deadline the responders' channels are reminded of it.
 pub const REMIND_BEFORE_MINUTES: i64 = 10;
-
-/// The kinds of target this version delivers to.
-pub const KINDS: [&str; 7] = [
-    "slack",
-    "teams",
-    "mattermost",
-    "discord",
-    "pagerduty",
-    "webhook",
-    "email",
-];
 
 /// The events an alerting target can act on: PagerDuty triggers on a declaration or a severity
 /// change, acknowledges on a status change and resolves on the resolution.
@@ -85,12 +77,12 @@ struct Event {
 
 /// Refuses a target this version cannot serve, naming the field and what is valid.
 pub fn check_target(t: &NotifyTarget) -> Result<(), String> {
-    if !KINDS.contains(&t.kind.as_str()) {
+    if let TargetKind::Unknown(_) = t.kind {
         return Err(format!(
             "notify target `{}`: kind `{}` is not supported (yet); use one of {}",
             t.id,
             t.kind,
-            KINDS.join(", ")
+            TargetKind::ALL.map(|k| k.as_str().to_string()).join(", ")
         ));
     }
     if let Some(bad) = t.events.iter().find(|e| !EVENTS.contains(&e.as_str())) {
@@ -101,7 +93,7 @@ pub fn check_target(t: &NotifyTarget) -> Result<(), String> {
         ));
     }
     crate::model::check_name("notify target id", &t.id).map_err(|e| e.to_string())?;
-    if t.kind == "email" {
+    if t.kind == TargetKind::Email {
         if t.to.is_empty() {
             return Err(format!(
                 "notify target `{}`: an email target needs `to`, the list of recipients",
@@ -117,7 +109,7 @@ pub fn check_target(t: &NotifyTarget) -> Result<(), String> {
             })?;
         }
     }
-    if t.kind == "pagerduty" && t.secret_env.is_none() {
+    if t.kind == TargetKind::PagerDuty && t.secret_env.is_none() {
         return Err(format!(
             "notify target `{}`: a pagerduty target needs `secret_env`, the variable holding its integration (routing) key",
             t.id
@@ -141,7 +133,7 @@ pub fn plan(
     for m in maintenance {
         for u in m.updates.iter().filter(|u| u.at >= since) {
             for target in config.notify.targets.iter().filter(|t| {
-                t.kind != "pagerduty"
+                t.kind != TargetKind::PagerDuty
                     && (t.events.is_empty() || t.events.iter().any(|e| e == "maintenance"))
             }) {
                 out.push(Notification {
@@ -290,7 +282,7 @@ pub fn plan(
                 if !target.events.is_empty() && !target.events.iter().any(|e| e == kind) {
                     continue;
                 }
-                if target.kind == "pagerduty" && !PAGING_EVENTS.contains(kind) {
+                if target.kind == TargetKind::PagerDuty && !PAGING_EVENTS.contains(kind) {
                     continue;
                 }
                 let (severity, status) = i.state_through(*seq);
@@ -350,7 +342,7 @@ pub fn render_texts(
             .notify
             .targets
             .iter()
-            .any(|t| t.id == n.target && t.kind == "email");
+            .any(|t| t.id == n.target && t.kind == TargetKind::Email);
         // E-mail in the e-mail channel's words (first line `Subject: ...`), the rest as chat.
         let template = if email {
             "update-email.txt"

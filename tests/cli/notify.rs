@@ -316,7 +316,7 @@ fn each_target_gets_its_payload_once_signed_and_without_secrets_anywhere() {
 
 #[test]
 fn retries_honour_retry_after_stop_on_4xx_and_time_out() {
-    let repo = Repo::new();
+    let mut repo = Repo::new();
     with_targets(&repo);
     let config = std::fs::read_to_string(repo.root.join(".incident.yaml")).unwrap();
     // Only the webhook, and only declarations.
@@ -366,7 +366,7 @@ fn retries_honour_retry_after_stop_on_4xx_and_time_out() {
     );
 
     // A server that never answers: each attempt times out after 1 s.
-    std::thread::sleep(Duration::from_millis(2100)); // the failed claim times out
+    repo.wait(3); // the failed claim times out
     hook.then(Reply::Hang).then(Reply::Hang).then(Reply::Hang);
     let started = Instant::now();
     let out = notify(&repo, &chat, &hook, &[]);
@@ -374,7 +374,7 @@ fn retries_honour_retry_after_stop_on_4xx_and_time_out() {
     assert!(text(&out).contains("timed out"), "{}", text(&out));
     assert!(started.elapsed() < Duration::from_secs(20));
     // Then the server recovers and the notification goes out.
-    std::thread::sleep(Duration::from_millis(2100));
+    repo.wait(3);
     let out = notify(&repo, &chat, &hook, &[]);
     assert!(out.status.success(), "{}", text(&out));
     assert!(
@@ -481,8 +481,8 @@ fn three_clones_at_once_deliver_each_notification_exactly_once() {
         "{}",
         text(&out)
     );
-    // ... and retries it once the claim timed out.
-    std::thread::sleep(Duration::from_millis(2100));
+    // ... and retries it once the claim timed out (2 s by the clock of `incident`).
+    cmd.env("INCIDENT_NOW", repo.later_by(3));
     let out = cmd.output().unwrap();
     assert!(out.status.success(), "{}", text(&out));
     let late: Vec<Request> = hook
@@ -982,7 +982,7 @@ fn maintenance_and_overdue_action_items_are_announced() {
 /// are deferred, not tried one by one), and the next run delivers them.
 #[test]
 fn a_failing_target_defers_the_rest_of_its_queue() {
-    let repo = Repo::new();
+    let mut repo = Repo::new();
     with_targets(&repo);
     let (chat, hook) = (Server::start(), Server::start());
     repo.declare("First", &["--sev", "SEV3"]);
@@ -999,7 +999,7 @@ fn a_failing_target_defers_the_rest_of_its_queue() {
         "three attempts for the first, none for the second"
     );
     assert_eq!(chat.received().len(), 2, "other targets carry on");
-    std::thread::sleep(Duration::from_millis(2100)); // the failed claim times out
+    repo.wait(3); // the failed claim times out
     let out = notify(&repo, &chat, &hook, &[]);
     assert!(out.status.success(), "{}", text(&out));
     let keys: Vec<String> = hook
@@ -1207,7 +1207,7 @@ fn a_renamed_incident_keeps_its_notification_keys() {
 #[test]
 fn notify_killed_at_random_moments_delivers_everything_and_repeats_only_after_a_claim_timeout() {
     const KILLS: usize = 20;
-    let repo = Repo::new();
+    let mut repo = Repo::new();
     with_targets(&repo);
     let id = repo.declare(
         "Checkout down",
@@ -1256,12 +1256,14 @@ fn notify_killed_at_random_moments_delivers_everything_and_repeats_only_after_a_
         // The next command of any kind works.
         repo.ok(&["show", &id]);
     }
-    // Claims of killed senders time out (2 s here); then one run sends what they left.
-    // (A killed sender's lock on a ledger ref counts as stale after 5 s: until then its
-    // notification is left to "another sender", and a later run sends it.)
+    // Claims of killed senders time out (2 s here, by the clock of `incident`, which the test
+    // moves on); then one run sends what they left.
+    // (A killed sender's lock file on a ledger ref counts as stale after 5 s of real time, by its
+    // age on disk: until then its notification is left to "another sender", and a later run
+    // sends it.)
     // (A request slower than the 1 s timeout on a busy machine fails and is retried once its
     // claim times out, like any failed delivery.)
-    std::thread::sleep(Duration::from_millis(2_100));
+    repo.wait(3);
     let mut last = notify(&repo, &chat, &hook, &[]);
     let mut rest = String::new();
     for _ in 0..10 {
@@ -1271,6 +1273,7 @@ fn notify_killed_at_random_moments_delivers_everything_and_repeats_only_after_a_
             break;
         }
         std::thread::sleep(Duration::from_millis(1_000));
+        repo.wait(3);
         last = notify(&repo, &chat, &hook, &[]);
     }
     assert!(

@@ -67,6 +67,19 @@ impl Repo {
         self
     }
 
+    /// The repo's clock moved on by `secs` seconds, as RFC 3339 (for `INCIDENT_NOW`).
+    pub fn later_by(&self, secs: i64) -> String {
+        let now = chrono::DateTime::parse_from_rfc3339(&self.now).expect("an RFC 3339 clock");
+        (now + chrono::Duration::seconds(secs)).to_rfc3339()
+    }
+
+    /// Moves the repo's clock on by `secs` seconds: what a test does instead of sleeping while a
+    /// timeout measured by `incident`'s clock runs out.
+    pub fn wait(&mut self, secs: i64) -> &mut Repo {
+        self.now = self.later_by(secs);
+        self
+    }
+
     pub fn cmd(&self) -> Command {
         let mut cmd = Command::cargo_bin("incident").unwrap();
         self.hermetic(&mut cmd);

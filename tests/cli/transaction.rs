@@ -985,9 +985,10 @@ fn a_hashless_index_is_patched_and_a_damaged_one_refused() {
     assert!(!repo.root.join(".git/index.lock").exists());
 }
 
-/// Commands that touch a few megabytes run on small pages from their first allocation on
-/// (`incident::memory`, set before `main`): a hook it runs sees no huge page in it, and inherits
-/// the setting.
+/// Commands that touch a few megabytes run on small pages (`incident::memory`, set first thing in
+/// `main`), and a hook they run inherits the setting. What Rust's runtime mapped before `main` may
+/// hold one huge page of the allocator's first arena at most (2 MB, or the 4 MB seen here): the
+/// price of not reaching into glibc's start-up to save 0.8 ms.
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 #[test]
 fn a_small_command_runs_on_small_pages_and_its_hooks_inherit_them() {
@@ -1004,11 +1005,16 @@ fn a_small_command_runs_on_small_pages_and_its_hooks_inherit_them() {
     );
     repo.ok(&["log", id, "on small pages"]);
     let seen = std::fs::read_to_string(repo.root.join(".git/thp-seen")).unwrap();
-    // Given in `main`, the setting came after the first allocation: 4096 kB of huge pages.
+    let seen: Vec<&str> = seen.split_whitespace().collect();
     assert_eq!(
-        seen.split_whitespace().collect::<Vec<_>>(),
-        ["THP_enabled:", "0", "AnonHugePages:", "0", "kB"],
-        "the hook's view of itself and of incident"
+        seen[..2],
+        ["THP_enabled:", "0"],
+        "the hook inherits small pages"
+    );
+    let huge_kb: u64 = seen[3].parse().unwrap();
+    assert!(
+        seen[2] == "AnonHugePages:" && huge_kb <= 4096,
+        "incident itself: {seen:?}"
     );
 }
 
