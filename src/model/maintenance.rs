@@ -6,7 +6,8 @@
 //! who wrote it is recorded but never published.
 
 use super::{
-    ComponentPeriod, ComponentStatus, Extra, Finding, Level, ModelError, Span, Stamp, entry_id,
+    ComponentPeriod, ComponentStatus, Extra, Finding, Level, ModelError, Rule, Span, Stamp,
+    entry_id,
 };
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -333,7 +334,8 @@ impl Maintenance {
     /// window the team forgot (warnings: not started an hour after its slot, overrunning, never
     /// completed).
     pub fn check(&self, config: &super::Config, now: DateTime<Utc>, file: &str) -> Vec<Finding> {
-        let finding = |level, field: &str, problem: String, fix: &str| Finding {
+        let finding = |rule, level, field: &str, problem: String, fix: &str| Finding {
+            rule,
             level,
             file: file.to_string(),
             field: field.to_string(),
@@ -343,6 +345,7 @@ impl Maintenance {
         let mut out = Vec::new();
         if self.scheduled_until <= self.scheduled_for {
             out.push(finding(
+                Rule::MaintenanceEndsBeforeStart,
                 Level::Error,
                 "scheduled_until",
                 "the window ends before it starts".into(),
@@ -352,6 +355,7 @@ impl Maintenance {
         for s in &self.services {
             if !config.services.is_empty() && config.service(s).is_none() {
                 out.push(finding(
+                    Rule::UnknownService,
                     Level::Error,
                     "services",
                     format!("unknown service `{s}`"),
@@ -368,6 +372,7 @@ impl Maintenance {
         };
         if !consistent {
             out.push(finding(
+                Rule::MaintenanceStatusMismatch,
                 Level::Error,
                 "status",
                 format!(
@@ -380,6 +385,7 @@ impl Maintenance {
         let hour = chrono::Duration::hours(1);
         if self.status == MaintenanceStatus::Scheduled && now > self.scheduled_for + hour {
             out.push(finding(
+                Rule::MaintenanceNotStarted,
                 Level::Warning,
                 "status",
                 "still scheduled an hour after its start".into(),
@@ -388,6 +394,7 @@ impl Maintenance {
         }
         if self.status.is_active() && now > self.scheduled_until {
             out.push(finding(
+                Rule::MaintenanceOverrunning,
                 Level::Warning,
                 "scheduled_until",
                 "in progress past the announced end".into(),

@@ -49,8 +49,8 @@ pub use slug::{
 pub use time::{format_duration, parse_date, parse_planned_time, parse_time};
 pub use update::{Draft, post_update};
 pub use validate::{
-    CheckInput, ClockFacts, Finding, Level, check_clock, check_config, check_deadlines,
-    check_incident, check_record, refuse_invalid_change,
+    CheckInput, ClockFacts, Finding, Level, Rule, check_clock, check_config, check_deadlines,
+    check_incident, check_parts, check_record, refuse_invalid_change,
 };
 
 /// The record format written by this binary; readers accept this and older versions.

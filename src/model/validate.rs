@@ -13,9 +13,130 @@ pub enum Level {
     Warning,
 }
 
-/// One problem: where it is, what is wrong, how to fix it.
+/// Which rule a finding comes from: its identity, for code that acts on findings and for machines
+/// reading `check --json` (the prose may change; the rule does not).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Rule {
+    NewerFormat,
+    IdMismatch,
+    EmptyTitle,
+    NoService,
+    UnknownService,
+    DetectionMissing,
+    TimesOutOfOrder,
+    TimelineUnsorted,
+    DuplicateEvent,
+    EmptyEvent,
+    ResolutionMissing,
+    ResolvedWhileOpen,
+    MitigationMissing,
+    CommanderMissing,
+    UnknownPerson,
+    ActionWithoutOwner,
+    ActionWithoutDate,
+    TimeOutOfRange,
+    HiddenCharacter,
+    DeadlineOverdue,
+    EventInFuture,
+    ActionOverdue,
+    ReviewStillDraft,
+    ReviewMissing,
+    UnknownTimeZone,
+    MaintenanceEndsBeforeStart,
+    MaintenanceStatusMismatch,
+    MaintenanceNotStarted,
+    MaintenanceOverrunning,
+    Unreadable,
+    MisplacedRecord,
+    DeliveryFailed,
+}
+
+impl Rule {
+    /// Every rule, in the order of this list (the cache stores a rule as its place here).
+    pub const ALL: [Rule; 32] = [
+        Rule::NewerFormat,
+        Rule::IdMismatch,
+        Rule::EmptyTitle,
+        Rule::NoService,
+        Rule::UnknownService,
+        Rule::DetectionMissing,
+        Rule::TimesOutOfOrder,
+        Rule::TimelineUnsorted,
+        Rule::DuplicateEvent,
+        Rule::EmptyEvent,
+        Rule::ResolutionMissing,
+        Rule::ResolvedWhileOpen,
+        Rule::MitigationMissing,
+        Rule::CommanderMissing,
+        Rule::UnknownPerson,
+        Rule::ActionWithoutOwner,
+        Rule::ActionWithoutDate,
+        Rule::TimeOutOfRange,
+        Rule::HiddenCharacter,
+        Rule::DeadlineOverdue,
+        Rule::EventInFuture,
+        Rule::ActionOverdue,
+        Rule::ReviewStillDraft,
+        Rule::ReviewMissing,
+        Rule::UnknownTimeZone,
+        Rule::MaintenanceEndsBeforeStart,
+        Rule::MaintenanceStatusMismatch,
+        Rule::MaintenanceNotStarted,
+        Rule::MaintenanceOverrunning,
+        Rule::Unreadable,
+        Rule::MisplacedRecord,
+        Rule::DeliveryFailed,
+    ];
+
+    /// The rule's ID in `check --json` (`commander-missing`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Rule::NewerFormat => "newer-format",
+            Rule::IdMismatch => "id-mismatch",
+            Rule::EmptyTitle => "empty-title",
+            Rule::NoService => "no-service",
+            Rule::UnknownService => "unknown-service",
+            Rule::DetectionMissing => "detection-missing",
+            Rule::TimesOutOfOrder => "times-out-of-order",
+            Rule::TimelineUnsorted => "timeline-unsorted",
+            Rule::DuplicateEvent => "duplicate-event",
+            Rule::EmptyEvent => "empty-event",
+            Rule::ResolutionMissing => "resolution-missing",
+            Rule::ResolvedWhileOpen => "resolved-while-open",
+            Rule::MitigationMissing => "mitigation-missing",
+            Rule::CommanderMissing => "commander-missing",
+            Rule::UnknownPerson => "unknown-person",
+            Rule::ActionWithoutOwner => "action-without-owner",
+            Rule::ActionWithoutDate => "action-without-date",
+            Rule::TimeOutOfRange => "time-out-of-range",
+            Rule::HiddenCharacter => "hidden-character",
+            Rule::DeadlineOverdue => "deadline-overdue",
+            Rule::EventInFuture => "event-in-future",
+            Rule::ActionOverdue => "action-overdue",
+            Rule::ReviewStillDraft => "review-still-draft",
+            Rule::ReviewMissing => "review-missing",
+            Rule::UnknownTimeZone => "unknown-time-zone",
+            Rule::MaintenanceEndsBeforeStart => "maintenance-ends-before-start",
+            Rule::MaintenanceStatusMismatch => "maintenance-status-mismatch",
+            Rule::MaintenanceNotStarted => "maintenance-not-started",
+            Rule::MaintenanceOverrunning => "maintenance-overrunning",
+            Rule::Unreadable => "unreadable",
+            Rule::MisplacedRecord => "misplaced-record",
+            Rule::DeliveryFailed => "delivery-failed",
+        }
+    }
+}
+
+impl Serialize for Rule {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+/// One problem: which rule found it, where it is, what is wrong, how to fix it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Finding {
+    pub rule: Rule,
     pub level: Level,
     pub file: String,
     pub field: String,
@@ -44,8 +165,8 @@ pub fn refuse_invalid_change(
     let errors = |i: &Incident| -> Vec<Finding> {
         check_incident(i, input)
             .into_iter()
-            .filter(|f| f.level == Level::Error && f.field != "roles.commander")
-            .filter(|f| !(f.field.starts_with("actions[") && f.problem == "has no owner"))
+            .filter(|f| f.level == Level::Error)
+            .filter(|f| !matches!(f.rule, Rule::CommanderMissing | Rule::ActionWithoutOwner))
             .collect()
     };
     let had = before.map(errors).unwrap_or_default();
@@ -53,7 +174,7 @@ pub fn refuse_invalid_change(
         .into_iter()
         .filter(|f| {
             !had.iter()
-                .any(|h| h.field == f.field && h.problem == f.problem)
+                .any(|h| h.rule == f.rule && h.field == f.field && h.problem == f.problem)
         })
         .collect();
     match new.first() {
@@ -68,39 +189,68 @@ pub fn refuse_invalid_change(
 /// Every rule on one record: [`check_record`], then [`check_deadlines`] for an active incident,
 /// then [`check_clock`]. `check` runs the same three parts from its cache, in the same order.
 pub fn check_incident(i: &Incident, input: &CheckInput) -> Vec<Finding> {
-    let mut out = check_record(i, input.config, input.file, input.file_id);
-    out.extend(check_deadlines(i, input));
-    out.extend(check_clock(&ClockFacts::of(i), input));
+    let own = check_record(i, input.config, input.file, input.file_id);
+    check_parts(own, Some(i), &ClockFacts::of(i), input)
+}
+
+/// Every finding of one record from its three parts, in one order for whoever holds them: what
+/// [`check_record`] found (perhaps kept from an earlier run), the deadlines of an active incident
+/// (`record`, read whole only when active), and the clock's rules.
+pub fn check_parts(
+    own: Vec<Finding>,
+    record: Option<&Incident>,
+    clock: &ClockFacts,
+    input: &CheckInput,
+) -> Vec<Finding> {
+    let mut out = own;
+    if clock.active
+        && let Some(record) = record
+    {
+        out.extend(check_deadlines(record, input));
+    }
+    out.extend(check_clock(clock, input));
     out
 }
 
 /// The rules that read only the record and the policy: their findings hold until either changes.
 pub fn check_record(i: &Incident, config: &Config, file: &str, file_id: &str) -> Vec<Finding> {
-    struct Input<'a> {
-        config: &'a Config,
-        file: &'a str,
-        file_id: &'a str,
-    }
-    let input = Input {
-        config,
+    let mut out = Findings {
         file,
-        file_id,
+        found: Vec::new(),
     };
-    let mut out = Vec::new();
-    let mut add = |level, field: &str, problem: String, fix: &str| {
-        out.push(Finding {
+    check_identity(i, config, file_id, &mut out);
+    check_times(i, &mut out);
+    check_lifecycle(i, &mut out);
+    check_policy(i, config, &mut out);
+    check_hand_edits(i, &mut out);
+    out.found
+}
+
+/// Findings of one file as the rules add them.
+struct Findings<'a> {
+    file: &'a str,
+    found: Vec<Finding>,
+}
+
+impl Findings<'_> {
+    fn add(&mut self, rule: Rule, level: Level, field: &str, problem: String, fix: &str) {
+        self.found.push(Finding {
+            rule,
             level,
-            file: input.file.to_string(),
+            file: self.file.to_string(),
             field: field.to_string(),
             problem,
             fix: fix.to_string(),
         });
-    };
-    use Level::{Error, Warning};
+    }
+}
 
+/// What the record is: its format, ID, title and services.
+fn check_identity(i: &Incident, config: &Config, file_id: &str, out: &mut Findings) {
     if i.version > FORMAT_VERSION {
-        add(
-            Warning,
+        out.add(
+            Rule::NewerFormat,
+            Level::Warning,
             "version",
             format!(
                 "written by a newer format (version {}); this binary knows {FORMAT_VERSION}",
@@ -109,45 +259,48 @@ pub fn check_record(i: &Incident, config: &Config, file: &str, file_id: &str) ->
             "upgrade `incident`",
         );
     }
-    if i.id != input.file_id {
-        add(
-            Error,
+    if i.id != file_id {
+        out.add(
+            Rule::IdMismatch,
+            Level::Error,
             "id",
-            format!(
-                "`{}` does not match the file name `{}`",
-                i.id, input.file_id
-            ),
+            format!("`{}` does not match the file name `{file_id}`", i.id),
             "rename the file or fix `id` so they agree",
         );
     }
     if i.title.trim().is_empty() {
-        add(
-            Error,
+        out.add(
+            Rule::EmptyTitle,
+            Level::Error,
             "title",
             "is empty".into(),
             "say in a few words what is broken",
         );
     }
     if i.services.is_empty() {
-        add(
-            Warning,
+        out.add(
+            Rule::NoService,
+            Level::Warning,
             "services",
             "no service named".into(),
             "add the affected services so the status page can show them",
         );
     }
     for s in &i.services {
-        if !input.config.services.is_empty() && input.config.service(s).is_none() {
-            add(
-                Warning,
+        if !config.services.is_empty() && config.service(s).is_none() {
+            out.add(
+                Rule::UnknownService,
+                Level::Warning,
                 "services",
                 format!("`{s}` is not in the catalog of .incident.yaml"),
                 "fix the name or add the service to the catalog",
             );
         }
     }
+}
 
-    // Time order.
+/// The lifecycle times in order, and the timeline sorted, each event once and saying something.
+fn check_times(i: &Incident, out: &mut Findings) {
     let order = [
         ("started_at", i.started_at),
         ("detected_at", i.detected_at),
@@ -156,8 +309,9 @@ pub fn check_record(i: &Incident, config: &Config, file: &str, file_id: &str) ->
         ("resolved_at", i.resolved_at),
     ];
     if i.detected_at.is_none() {
-        add(
-            Error,
+        out.add(
+            Rule::DetectionMissing,
+            Level::Error,
             "detected_at",
             "is missing".into(),
             "set it to when the incident was detected (RFC 3339 UTC)",
@@ -170,8 +324,9 @@ pub fn check_record(i: &Incident, config: &Config, file: &str, file_id: &str) ->
         if let Some(earlier_at) = earlier_at
             && *later_at < earlier_at
         {
-            add(
-                Error,
+            out.add(
+                Rule::TimesOutOfOrder,
+                Level::Error,
                 later,
                 format!(
                     "{} is before {earlier} ({})",
@@ -185,58 +340,68 @@ pub fn check_record(i: &Incident, config: &Config, file: &str, file_id: &str) ->
     if let (Some(m), Some(r)) = (i.mitigated_at, i.resolved_at)
         && r < m
     {
-        add(
-            Error,
+        out.add(
+            Rule::TimesOutOfOrder,
+            Level::Error,
             "resolved_at",
             "is before mitigated_at".into(),
             "correct whichever time is wrong",
         );
     }
-    for (n, pair) in i.timeline.windows(2).enumerate() {
-        if pair[1].at < pair[0].at {
-            add(
-                Error,
-                &format!("timeline[{}].at", n + 1),
-                format!(
-                    "{} comes after an event at {}: the timeline is not sorted",
-                    pair[1].at.to_rfc3339(),
-                    pair[0].at.to_rfc3339()
-                ),
-                "sort the timeline by `at`",
-            );
-            break;
-        }
+    if let Some(n) = i
+        .timeline
+        .windows(2)
+        .position(|pair| pair[1].at < pair[0].at)
+    {
+        let pair = &i.timeline[n..n + 2];
+        out.add(
+            Rule::TimelineUnsorted,
+            Level::Error,
+            &format!("timeline[{}].at", n + 1),
+            format!(
+                "{} comes after an event at {}: the timeline is not sorted",
+                pair[1].at.to_rfc3339(),
+                pair[0].at.to_rfc3339()
+            ),
+            "sort the timeline by `at`",
+        );
     }
     let mut ids = HashSet::new();
     for (n, e) in i.timeline.iter().enumerate() {
         if !ids.insert(e.id.as_str()) {
-            add(
-                Error,
+            out.add(
+                Rule::DuplicateEvent,
+                Level::Error,
                 &format!("timeline[{n}].id"),
                 format!("`{}` appears twice", e.id),
                 "remove the duplicate event",
             );
         }
         if e.text.trim().is_empty() {
-            add(
-                Warning,
+            out.add(
+                Rule::EmptyEvent,
+                Level::Warning,
                 &format!("timeline[{n}].text"),
                 "is empty".into(),
                 "say what happened",
             );
         }
     }
+}
 
-    // Lifecycle.
+/// The status agrees with the resolution and mitigation times.
+fn check_lifecycle(i: &Incident, out: &mut Findings) {
     match (i.status, i.resolved_at) {
-        (Status::Resolved, None) => add(
-            Error,
+        (Status::Resolved, None) => out.add(
+            Rule::ResolutionMissing,
+            Level::Error,
             "resolved_at",
             "status is resolved but resolved_at is missing".into(),
             "set resolved_at, or run `incident status ID <status> --reopen`",
         ),
-        (s, Some(_)) if s != Status::Resolved => add(
-            Error,
+        (s, Some(_)) if s != Status::Resolved => out.add(
+            Rule::ResolvedWhileOpen,
+            Level::Error,
             "resolved_at",
             format!("is set but status is {s}"),
             "remove resolved_at or resolve the incident",
@@ -244,21 +409,26 @@ pub fn check_record(i: &Incident, config: &Config, file: &str, file_id: &str) ->
         _ => {}
     }
     if matches!(i.status, Status::Monitoring | Status::Resolved) && i.mitigated_at.is_none() {
-        add(
-            Warning,
+        out.add(
+            Rule::MitigationMissing,
+            Level::Warning,
             "mitigated_at",
             format!("is missing although status is {}", i.status),
             "set mitigated_at to when impact stopped",
         );
     }
+}
 
-    // Policy.
-    let policy = input.config.severity(i.severity);
+/// What the policy asks of the people: a commander where required, people it knows, owned and
+/// dated action items.
+fn check_policy(i: &Incident, config: &Config, out: &mut Findings) {
+    let policy = config.severity(i.severity);
     // A response running late is a warning: an error would turn the CI job red mid-outage over a
     // record the tool itself wrote (an alert hook declares without naming anyone).
     if i.status.is_active() && policy.requires_commander && i.commander().is_none() {
-        add(
-            Warning,
+        out.add(
+            Rule::CommanderMissing,
+            Level::Warning,
             "roles.commander",
             format!(
                 "{} requires an incident commander and none is assigned",
@@ -268,11 +438,12 @@ pub fn check_record(i: &Incident, config: &Config, file: &str, file_id: &str) ->
         );
     }
     // People in roles should be people the policy knows: a typo'd handle pages nobody.
-    if !input.config.people.is_empty() {
+    if !config.people.is_empty() {
         for (role, who) in &i.roles {
-            if input.config.person(who).is_none() {
-                add(
-                    Warning,
+            if config.person(who).is_none() {
+                out.add(
+                    Rule::UnknownPerson,
+                    Level::Warning,
                     &format!("roles.{role}"),
                     format!("`{who}` is not in the people roster of .incident.yaml"),
                     &format!(
@@ -286,54 +457,58 @@ pub fn check_record(i: &Incident, config: &Config, file: &str, file_id: &str) ->
     for a in &i.actions {
         let field = format!("actions[#{}]", a.number);
         if a.owner.trim().is_empty() {
-            add(
-                Error,
+            out.add(
+                Rule::ActionWithoutOwner,
+                Level::Error,
                 &field,
                 "has no owner".into(),
                 "every action item needs an owner",
             );
         }
         if a.state == ActionState::Open && a.due.is_none() {
-            add(
-                Warning,
+            out.add(
+                Rule::ActionWithoutDate,
+                Level::Warning,
                 &field,
                 "has no due date".into(),
                 "give it a date: action items are specific, owned and dated",
             );
         }
     }
-    // Times every reader can read back: what no command writes but a hand edit can.
-    let tree = serde_json::to_value(i).ok();
-    if let Some(tree) = &tree {
-        for (field, value) in times_out_of_range(tree).into_iter().take(20) {
-            add(
-                Error,
-                &field,
-                format!("`{value}` is outside the years 1970 to 9999 that every reader takes"),
-                "fix the time by hand (RFC 3339, like 2026-11-25T14:05:00Z)",
-            );
-        }
+}
+
+/// What no command writes but a hand edit can: times no reader takes, and a control or invisible
+/// character in any text.
+fn check_hand_edits(i: &Incident, out: &mut Findings) {
+    let Ok(tree) = serde_json::to_value(i) else {
+        return;
+    };
+    for (field, value) in times_out_of_range(&tree).into_iter().take(20) {
+        out.add(
+            Rule::TimeOutOfRange,
+            Level::Error,
+            &field,
+            format!("`{value}` is outside the years 1970 to 9999 that every reader takes"),
+            "fix the time by hand (RFC 3339, like 2026-11-25T14:05:00Z)",
+        );
     }
-    // What no command writes but a hand edit can: a control or invisible character in any text.
-    if let Some(tree) = &tree {
-        for (field, c) in hidden_characters(tree).into_iter().take(20) {
-            add(
-                Warning,
-                &field,
-                format!(
-                    "holds the {} character U+{:04X}, which every output shows escaped",
-                    if c.is_control() {
-                        "control"
-                    } else {
-                        "invisible"
-                    },
-                    c as u32
-                ),
-                "remove it from the file (a YAML escape such as `\\e` or `\\u202e` put it there)",
-            );
-        }
+    for (field, c) in hidden_characters(&tree).into_iter().take(20) {
+        out.add(
+            Rule::HiddenCharacter,
+            Level::Warning,
+            &field,
+            format!(
+                "holds the {} character U+{:04X}, which every output shows escaped",
+                if c.is_control() {
+                    "control"
+                } else {
+                    "invisible"
+                },
+                c as u32
+            ),
+            "remove it from the file (a YAML escape such as `\\e` or `\\u202e` put it there)",
+        );
     }
-    out
 }
 
 /// Every string in `value` with its field path (`timeline[3].text`), for checks over a whole
@@ -396,6 +571,7 @@ pub fn check_config(config: &Config) -> Vec<Finding> {
         && tz.parse::<chrono_tz::Tz>().is_err()
     {
         out.push(Finding {
+            rule: Rule::UnknownTimeZone,
             level: Level::Error,
             file: ".incident.yaml".into(),
             field: "status_page.time_zone".into(),
@@ -426,6 +602,7 @@ pub fn check_deadlines(i: &Incident, input: &CheckInput) -> Vec<Finding> {
         .into_iter()
         .filter(|d| d.state == super::DeadlineState::Overdue)
         .map(|d| Finding {
+            rule: Rule::DeadlineOverdue,
             level: Level::Warning,
             file: input.file.to_string(),
             field: "updates".into(),
@@ -488,8 +665,9 @@ impl ClockFacts {
 /// missing or still in draft past the policy's promise.
 pub fn check_clock(f: &ClockFacts, input: &CheckInput) -> Vec<Finding> {
     let mut out = Vec::new();
-    let mut add = |field: &str, problem: String, fix: &str| {
+    let mut add = |rule: Rule, field: &str, problem: String, fix: &str| {
         out.push(Finding {
+            rule,
             level: Level::Warning,
             file: input.file.to_string(),
             field: field.to_string(),
@@ -501,6 +679,7 @@ pub fn check_clock(f: &ClockFacts, input: &CheckInput) -> Vec<Finding> {
         && last > input.now + chrono::Duration::minutes(5)
     {
         add(
+            Rule::EventInFuture,
             "timeline",
             format!("an event is in the future ({})", last.to_rfc3339()),
             "check the clock of whoever wrote it",
@@ -510,6 +689,7 @@ pub fn check_clock(f: &ClockFacts, input: &CheckInput) -> Vec<Finding> {
     for (number, title, owner, due) in &f.dated_actions {
         if *due < today {
             add(
+                Rule::ActionOverdue,
                 &format!("actions[#{number}]"),
                 format!("`{title}` (owner {owner}) was due {due}"),
                 "finish it (`incident action done`), or drop it with a reason",
@@ -528,6 +708,7 @@ pub fn check_clock(f: &ClockFacts, input: &CheckInput) -> Vec<Finding> {
         && f.postmortem_draft
     {
         add(
+            Rule::ReviewStillDraft,
             "postmortem.status",
             format!(
                 "the {} post-mortem is still a draft {} after resolution (policy: within {})",
@@ -549,6 +730,7 @@ pub fn check_clock(f: &ClockFacts, input: &CheckInput) -> Vec<Finding> {
         && !input.has_postmortem_file
     {
         add(
+            Rule::ReviewMissing,
             "postmortem",
             format!(
                 "{} resolved {} ago without a post-mortem (policy: within {})",

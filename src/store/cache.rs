@@ -28,7 +28,7 @@ use super::{Record, Store, StoreError};
 use crate::metrics::{ActionFact, Deadline, DeadlineKind, DeadlineState, MetricRecord};
 use crate::model::{
     ActionState, ClockFacts, Config, Finding, Incident, IncidentKind, IncidentSummary, Level,
-    PublicView, Severity, Status, check_record,
+    PublicView, Rule, Severity, Status, check_record,
 };
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -40,8 +40,8 @@ use std::path::{Path, PathBuf};
 /// Bumped whenever the JSON caches' layout changes, or what a record may hold does (3: names that
 /// become paths are checked while parsing): an older file is then simply ignored.
 const FORMAT: u32 = 2;
-/// The same for the binary record caches.
-const RECORD_FORMAT: u32 = 3;
+/// The same for the binary record caches (4: findings carry their rule).
+const RECORD_FORMAT: u32 = 4;
 
 /// A reader type whose records may be cached: it names its file, says which record type it is
 /// read from, and how it is packed.
@@ -333,6 +333,7 @@ impl Cached for CheckFacts {
     fn pack(&self, p: &mut Packer) {
         p.len(self.findings.len());
         for f in &self.findings {
+            p.u8(index_of(&Rule::ALL, &f.rule));
             p.u8(index_of(&LEVELS, &f.level));
             p.str(&f.file);
             p.str(&f.field);
@@ -363,6 +364,7 @@ impl Cached for CheckFacts {
         let mut findings = Vec::with_capacity(n.min(64));
         for _ in 0..n {
             findings.push(Finding {
+                rule: u.pick(&Rule::ALL)?,
                 level: u.pick(&LEVELS)?,
                 file: u.string()?,
                 field: u.string()?,

@@ -87,7 +87,7 @@ fn assert_same(expected: &[(String, Vec<u8>)], got: &[(String, Vec<u8>)], state:
     }
 }
 
-/// The binary record caches: `incident-cache 3 <crc32 of the body> <length of the body>`.
+/// The binary record caches: `incident-cache 4 <crc32 of the body> <length of the body>`.
 fn header_is_valid(file: &Path) -> bool {
     let bytes = std::fs::read(file).unwrap();
     let newline = bytes.iter().position(|b| *b == b'\n').unwrap();
@@ -97,7 +97,7 @@ fn header_is_valid(file: &Path) -> bool {
 
 fn header_for(body: &[u8]) -> String {
     format!(
-        "incident-cache 3 {:08x} {}",
+        "incident-cache 4 {:08x} {}",
         crc32fast::hash(body),
         body.len()
     )
@@ -170,7 +170,7 @@ fn the_cache_never_changes_an_answer_even_when_damaged() {
         ),
         (
             "another format version",
-            Box::new(|b| replace_at(b, 0, b"incident-cache 3 ", b"incident-cache 9 ")),
+            Box::new(|b| replace_at(b, 0, b"incident-cache 4 ", b"incident-cache 9 ")),
         ),
     ];
     for (what, damage) in &damages {

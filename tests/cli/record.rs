@@ -216,6 +216,16 @@ fn a_sev1_an_alert_hook_declares_without_a_commander_never_stops_the_pipeline() 
         report.contains("roles.commander"),
         "reported as a warning: {report}"
     );
+    // Machines read which rule found it, not its words.
+    let json: serde_json::Value = serde_json::from_str(&repo.ok(&["--json", "check"])).unwrap();
+    let finding = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["field"] == "roles.commander")
+        .unwrap_or_else(|| panic!("{json}"));
+    assert_eq!(finding["rule"], "commander-missing");
+    assert_eq!(finding["level"], "warning");
     repo.ok(&["publish", "--out", "site"]);
     let due = repo.ok(&["--json", "due"]);
     let due: serde_json::Value = serde_json::from_str(&due).unwrap();
