@@ -4,7 +4,6 @@
 use super::Context;
 use crate::model::{Maintenance, MaintenanceSpec, MaintenanceStatus, Span, parse_planned_time};
 use crate::output::Style;
-use crate::store::Change;
 use crate::table::{Cell, Column, Grid};
 use anyhow::Result;
 use chrono::{DateTime, Local, Utc};
@@ -115,7 +114,10 @@ impl clap::ValueEnum for MaintenanceStatus {
 }
 
 pub fn run(ctx: &Context, args: Args) -> Result<()> {
-    match args.command {
+    use crate::ops::maintenance as ops;
+    let store = ctx.store()?;
+    let changed = match args.command {
+        MaintenanceCommand::List { open } => return list(ctx, open),
         MaintenanceCommand::Schedule {
             title,
             services,
@@ -125,96 +127,50 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
             message,
             backfill,
         } => {
-            let store = ctx.store()?;
-            crate::ops::check_services(store.config(), &services)?;
             let (from, until) = slot(ctx, &from, &until)?;
-            if from < ctx.now && !backfill {
-                return Err(crate::model::ModelError::Invalid(format!(
-                    "--from ({}) is in the past: a maintenance window is announced ahead; pass --backfill to record one that already began",
-                    ctx.out.time_in_zone(from)
-                ))
-                .into());
-            }
-            let author = ctx.author()?;
-            let stamp = ctx.stamp(&author, None)?;
-            let m = Maintenance::schedule(
-                MaintenanceSpec {
-                    title,
-                    services,
-                    from,
-                    until,
-                    notify_before,
-                    message,
-                },
-                &stamp,
-            )?;
-            let (m, commit) = store.create_maintenance(m, &author, ctx.now)?;
-            report(ctx, &m, &commit, "scheduled")
+            let spec = MaintenanceSpec {
+                title,
+                services,
+                from,
+                until,
+                notify_before,
+                message,
+            };
+            let timing = if backfill {
+                ops::Timing::Backfill
+            } else {
+                ops::Timing::Ahead
+            };
+            ops::schedule(store, &super::actor(ctx)?, spec, timing)?
         }
-        MaintenanceCommand::Start { id, message } => advance(
-            ctx,
+        MaintenanceCommand::Start { id, message } => ops::advance(
+            store,
+            &super::actor(ctx)?,
             &id,
-            MaintenanceStatus::InProgress,
+            Some(MaintenanceStatus::InProgress),
             message.unwrap_or_else(|| "The scheduled maintenance is in progress.".into()),
-        ),
+        )?,
         MaintenanceCommand::Update {
             id,
             message,
             status,
-        } => {
-            let store = ctx.store()?;
-            let id = store.resolve_maintenance(&id)?;
-            let current = store.load_maintenance(&id)?.status;
-            advance(ctx, &id, status.unwrap_or(current), message)
-        }
-        MaintenanceCommand::Complete { id, message } => advance(
-            ctx,
+        } => ops::advance(store, &super::actor(ctx)?, &id, status, message)?,
+        MaintenanceCommand::Complete { id, message } => ops::advance(
+            store,
+            &super::actor(ctx)?,
             &id,
-            MaintenanceStatus::Completed,
+            Some(MaintenanceStatus::Completed),
             message.unwrap_or_else(|| "The scheduled maintenance has been completed.".into()),
-        ),
+        )?,
         MaintenanceCommand::Cancel { id, reason } => {
-            let store = ctx.store()?;
-            let id = store.resolve_maintenance(&id)?;
-            let author = ctx.author()?;
-            let stamp = ctx.stamp(&author, None)?;
-            let (m, commit) = store.update_maintenance(&id, &author, ctx.now, |m| {
-                m.cancel(&reason, &stamp)?;
-                Ok(Change::new(
-                    "maintenance",
-                    format!("cancelled: {}", reason.trim()),
-                ))
-            })?;
-            report(ctx, &m, &commit, "cancelled")
+            ops::cancel(store, &super::actor(ctx)?, &id, &reason)?
         }
         MaintenanceCommand::Reschedule { id, from, until } => {
-            let store = ctx.store()?;
-            let id = store.resolve_maintenance(&id)?;
             let (from, until) = slot(ctx, &from, &until)?;
-            if from < ctx.now {
-                return Err(crate::model::ModelError::Invalid(format!(
-                    "--from ({}) is in the past: reschedule to a time ahead",
-                    ctx.out.time_in_zone(from)
-                ))
-                .into());
-            }
-            let author = ctx.author()?;
-            let stamp = ctx.stamp(&author, None)?;
-            let (m, commit) = store.update_maintenance(&id, &author, ctx.now, |m| {
-                m.reschedule(from, until, &stamp)?;
-                Ok(Change::new(
-                    "maintenance",
-                    format!(
-                        "rescheduled to {} – {}",
-                        from.to_rfc3339(),
-                        until.to_rfc3339()
-                    ),
-                ))
-            })?;
-            report(ctx, &m, &commit, "rescheduled")
+            ops::reschedule(store, &super::actor(ctx)?, &id, from, until)?
         }
-        MaintenanceCommand::List { open } => list(ctx, open),
-    }
+    };
+    report(ctx, &changed.window, &changed.commit, &changed.what)
 }
 
 /// `--from` and `--until` (a time, or a length after `--from`).
@@ -234,21 +190,6 @@ fn planned(ctx: &Context, flag: &str, text: &str) -> Result<DateTime<Utc>> {
         }
         other => other.into(),
     })
-}
-
-fn advance(ctx: &Context, query: &str, status: MaintenanceStatus, text: String) -> Result<()> {
-    let store = ctx.store()?;
-    let id = store.resolve_maintenance(query)?;
-    let author = ctx.author()?;
-    let stamp = ctx.stamp(&author, None)?;
-    let (m, commit) = store.update_maintenance(&id, &author, ctx.now, |m| {
-        m.advance(status, text.clone(), &stamp)?;
-        Ok(Change::new(
-            "maintenance",
-            format!("{status}: {}", text.trim()),
-        ))
-    })?;
-    report(ctx, &m, &commit, status.as_str())
 }
 
 fn report(ctx: &Context, m: &Maintenance, commit: &str, what: &str) -> Result<()> {

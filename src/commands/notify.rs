@@ -43,7 +43,7 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
     if args.status {
         let store = ctx.store()?;
         crate::notify::run::checked_targets(store.config())?;
-        let ledger = Ledger::open(store.root(), &args.remote, sender())?;
+        let ledger = store.ledger(&args.remote, sender())?;
         ledger.fetch()?;
         return status(ctx, &ledger);
     }

@@ -2,10 +2,7 @@
 //! `postmortems/<id>.md`.
 
 use super::Context;
-use crate::model::event_kind;
-use crate::render::Renderer;
-use crate::render::context::{PostmortemDocument, UpdateDocument};
-use crate::store::{Change, NothingChanged, POSTMORTEMS_DIR, write_atomically};
+use crate::store::{POSTMORTEMS_DIR, write_atomically};
 use anyhow::Result;
 use std::path::{Path, PathBuf};
 
@@ -33,70 +30,41 @@ pub struct Args {
 }
 
 pub fn run(ctx: &Context, args: Args) -> Result<()> {
+    use crate::ops::postmortem::{Audience, HandEdits, commit, render};
     let store = ctx.store()?;
-    let id = store.resolve(&args.id)?;
-    let incident = store.load(&id)?;
-    let renderer = Renderer::new(Some(store.root()), store.config());
-    let wanted = if args.public && args.template == "postmortem" {
-        "postmortem-public"
+    let audience = if args.public {
+        Audience::Public
     } else {
-        args.template.as_str()
+        Audience::Internal
     };
-    let template = renderer.resolve_name(wanted)?;
-    // Each public update quoted in the words customers saw, from the template every channel shares.
-    let doc =
-        PostmortemDocument::new(&incident, store.config(), ctx.now).with_update_texts(|u| {
-            let words = UpdateDocument::public(&incident, store.config(), u.clone(), ctx.now);
-            renderer
-                .render("update-body.txt", &words)
-                .map(|t| t.trim().to_string())
-        })?;
-    let summaries: Vec<_> = store
-        .load_all_cached::<crate::model::IncidentSummary>()?
-        .into_iter()
-        .filter_map(Result::ok)
-        .collect();
-    let related =
-        crate::metrics::related_incidents(&incident, &summaries, chrono::Duration::days(90));
-    let doc = doc.with_related(related);
-    let doc = if args.public { doc.public() } else { doc };
-    let text = renderer.render(&template, doc)?;
+    let doc = render(store, &args.id, &args.template, audience, ctx.now)?;
     if let Some(out) = &args.out {
         let path = if out.is_absolute() {
             out.clone()
         } else {
             ctx.dir.join(out)
         };
-        write_atomically(&path, text.as_bytes())?;
+        write_atomically(&path, doc.text.as_bytes())?;
         ctx.out.line(format!("wrote {}", path.display()))?;
     }
     if args.commit {
-        let author = ctx.author()?;
-        let rel = Path::new(POSTMORTEMS_DIR).join(format!("{id}.md"));
-        if !args.force
-            && let Some(commit) = store.hand_edited_document(&id, &rel)?
-        {
-            anyhow::bail!(
-                "`{}` was changed by hand in commit {commit}, and regenerating it would overwrite those edits; put what they say into the review (`incident pir {id} ...`) and run again with `--force`, or write the new version elsewhere with `--out FILE`",
-                rel.display()
-            );
-        }
-        let change = Change::new(
-            event_kind::POSTMORTEM,
-            format!("post-mortem written ({template})"),
-        );
-        match store.commit_document(&id, &rel, &text, &change, &author, ctx.now) {
-            Ok(commit) => ctx
+        let rel = Path::new(POSTMORTEMS_DIR).join(format!("{}.md", doc.id));
+        let hand_edits = if args.force {
+            HandEdits::Overwrite
+        } else {
+            HandEdits::Keep
+        };
+        match commit(store, &super::actor(ctx)?, &doc, hand_edits)? {
+            Some(commit) => ctx
                 .out
                 .line(format!("committed {} [{commit}]", rel.display()))?,
-            Err(e) if e.downcast_ref::<NothingChanged>().is_some() => ctx
+            None => ctx
                 .out
                 .line(format!("{} is unchanged; nothing to commit", rel.display()))?,
-            Err(e) => return Err(e),
         }
     }
     if args.out.is_none() && !args.commit {
-        ctx.out.line(text.trim_end())?;
+        ctx.out.line(doc.text.trim_end())?;
     }
     Ok(())
 }

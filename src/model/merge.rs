@@ -615,6 +615,265 @@ mod tests {
         assert_eq!(m.resolved_at, None);
     }
 
+    fn item(title: &str) -> crate::model::ActionItem {
+        crate::model::ActionItem {
+            id: String::new(),
+            number: 0,
+            title: title.into(),
+            owner: "o".into(),
+            due: None,
+            action_type: Default::default(),
+            state: Default::default(),
+            link: None,
+            created_at: Default::default(),
+            closed_at: None,
+            note: None,
+            extra: Default::default(),
+        }
+    }
+
+    fn note(i: &mut Incident, at: &str, by: &str) {
+        i.push_event(
+            &stamp(at, by),
+            "note",
+            format!("{by} at {at}"),
+            Visibility::Public,
+        );
+    }
+
+    fn merge_notes(i: &Incident) -> usize {
+        i.timeline.iter().filter(|e| e.kind == "merge").count()
+    }
+
+    /// Each guard against splicing two incidents together stops the merge on its own.
+    #[test]
+    fn every_sign_of_two_incidents_stops_the_merge() {
+        let b = base();
+        let o = b.clone();
+        // The same incident under another ID (a clone renamed it `-2`).
+        let mut renamed = b.clone();
+        renamed.id = "2026-11-25-x-2".into();
+        assert!(
+            merge(Some(&b), &o, &renamed).is_err(),
+            "ours and theirs differ"
+        );
+        // A base under another ID, or another incident altogether.
+        assert!(
+            merge(Some(&renamed), &o, &o).is_err(),
+            "the base is named otherwise"
+        );
+        let other = Incident::declare(
+            b.id.clone(),
+            "X".into(),
+            Severity::Sev2,
+            &stamp("10:02", "b"),
+        );
+        assert!(
+            merge(Some(&other), &o, &o).is_err(),
+            "the base is another incident"
+        );
+        assert!(
+            merge(Some(&b), &o, &other).is_err(),
+            "theirs is another incident"
+        );
+        assert_eq!(
+            merge(Some(&b), &o, &o).unwrap(),
+            o,
+            "all three the same one"
+        );
+    }
+
+    /// One incident is one `declared` event; records without one (hand-written) are compared by
+    /// title and detection time, both.
+    #[test]
+    fn the_same_incident_is_the_same_declaration() {
+        let a = base();
+        let mut same_words = Incident::declare(
+            a.id.clone(),
+            a.title.clone(),
+            a.severity,
+            &stamp("10:00", "z"),
+        );
+        same_words.detected_at = a.detected_at;
+        assert!(same_incident(&a, &a.clone()));
+        assert!(
+            !same_incident(&a, &same_words),
+            "another declaration, same title and time"
+        );
+        let bare = |title: &str, detected: &str| {
+            let mut i = a.clone();
+            i.timeline.clear();
+            i.title = title.into();
+            i.detected_at = Some(stamp(detected, "a").at);
+            i
+        };
+        assert!(same_incident(&bare("X", "10:00"), &bare("X", "10:00")));
+        assert!(!same_incident(&bare("X", "10:00"), &bare("Y", "10:00")));
+        assert!(!same_incident(&bare("X", "10:00"), &bare("X", "10:01")));
+    }
+
+    /// "The later change" is read from the events that change the field: a note logged after an
+    /// older change does not make that change later.
+    #[test]
+    fn the_later_change_is_judged_by_the_events_that_make_it() {
+        let b = {
+            let mut b = base();
+            b.add_action(item("fix it"), &stamp("10:01", "a"));
+            b
+        };
+        type Change = fn(&mut Incident, &str, bool);
+        type Read = fn(&Incident) -> String;
+        let cases: [(&str, Change, Read); 6] = [
+            (
+                "severity",
+                |i, at, mine| {
+                    let to = if mine { Severity::Sev1 } else { Severity::Sev3 };
+                    i.set_severity(to, None, &stamp(at, "x")).unwrap();
+                },
+                |i| i.severity.to_string(),
+            ),
+            (
+                "status",
+                |i, at, mine| {
+                    let to = if mine {
+                        Status::Identified
+                    } else {
+                        Status::Monitoring
+                    };
+                    i.set_status(to, None, false, &stamp(at, "x")).unwrap();
+                },
+                |i| i.status.to_string(),
+            ),
+            (
+                "roles",
+                |i, at, mine| {
+                    let who = if mine { "alice" } else { "bob" };
+                    i.assign(&[("commander".into(), who.into())], &stamp(at, "x"))
+                        .unwrap();
+                },
+                |i| i.commander().unwrap_or_default().to_string(),
+            ),
+            (
+                "acknowledged_at",
+                |i, at, _| {
+                    i.acknowledge(&stamp(at, "x")).unwrap();
+                },
+                |i| format!("{:?}", i.acknowledged_at),
+            ),
+            (
+                "actions",
+                |i, at, mine| {
+                    let state = if mine {
+                        ActionState::Done
+                    } else {
+                        ActionState::Dropped
+                    };
+                    i.close_action(1, state, Some("why"), &stamp(at, "x"))
+                        .unwrap();
+                },
+                |i| i.actions[0].state.as_str().to_string(),
+            ),
+            (
+                "postmortem",
+                |i, at, mine| {
+                    i.postmortem.summary = Some(if mine { "a" } else { "z" }.into());
+                    i.push_event(
+                        &stamp(at, "x"),
+                        event_kind::POSTMORTEM,
+                        "review".into(),
+                        Visibility::Internal,
+                    );
+                },
+                |i| format!("{:?}", i.postmortem.summary),
+            ),
+        ];
+        for (field, change, read) in cases {
+            // Ours changed it last (10:07); theirs earlier (10:05), then logged a note (10:09).
+            let mut o = b.clone();
+            change(&mut o, "10:07", true);
+            let mut t = b.clone();
+            change(&mut t, "10:05", false);
+            note(&mut t, "10:09", "t");
+            let m = merge(Some(&b), &o, &t).unwrap();
+            assert_eq!(read(&m), read(&o), "{field}: the later change is ours");
+            assert_eq!(
+                m,
+                merge(Some(&b), &t, &o).unwrap(),
+                "{field}: either way round"
+            );
+        }
+    }
+
+    /// Lists of values merge as sets: both sides' additions kept, a removal honoured.
+    #[test]
+    fn lists_edited_on_both_clones_keep_every_addition_and_removal() {
+        let mut b = base();
+        b.services = vec!["checkout".into(), "payments".into()];
+        b.tags = vec!["db".into()];
+        b.postmortem.lessons = vec!["one".into()];
+        let mut o = b.clone();
+        o.services.retain(|s| s != "checkout");
+        o.services.push("search".into());
+        o.tags.push("network".into());
+        o.postmortem.lessons.push("two".into());
+        note(&mut o, "10:05", "o");
+        let mut t = b.clone();
+        t.services.push("api".into());
+        t.tags.push("cache".into());
+        t.postmortem.lessons.push("three".into());
+        note(&mut t, "10:06", "t");
+        let m = merge(Some(&b), &o, &t).unwrap();
+        let mut services = m.services.clone();
+        services.sort();
+        assert_eq!(services, ["api", "payments", "search"]);
+        let mut tags = m.tags.clone();
+        tags.sort();
+        assert_eq!(tags, ["cache", "db", "network"]);
+        let mut lessons = m.postmortem.lessons.clone();
+        lessons.sort();
+        assert_eq!(lessons, ["one", "three", "two"]);
+        assert_eq!(merge_notes(&m), 0, "nothing to arbitrate");
+        assert_eq!(m, merge(Some(&b), &t, &o).unwrap());
+    }
+
+    /// An entry one side changed and the other left alone takes the change, without a merge note,
+    /// while the other side's new entry is kept.
+    #[test]
+    fn an_entry_changed_on_one_side_takes_that_change() {
+        let mut b = base();
+        b.add_action(item("first"), &stamp("10:01", "a"));
+        let mut o = b.clone();
+        o.close_action(1, ActionState::Done, Some("shipped"), &stamp("10:05", "a"))
+            .unwrap();
+        let mut t = b.clone();
+        t.add_action(item("second"), &stamp("10:06", "b"));
+        let m = merge(Some(&b), &o, &t).unwrap();
+        assert_eq!(m.actions.len(), 2);
+        assert_eq!(m.actions[0].state, ActionState::Done);
+        assert_eq!(merge_notes(&m), 0);
+    }
+
+    /// A list this version does not know is one value: changed on both sides, the later wins
+    /// whole (as an unknown scalar does), and the merge says so.
+    #[test]
+    fn an_unknown_list_changed_on_both_sides_is_one_value() {
+        let list = |items: &[&str]| {
+            serde_yaml::Value::Sequence(items.iter().map(|s| (*s).into()).collect())
+        };
+        let mut b = base();
+        b.extra.insert("pagers".into(), list(&["p1"]));
+        let mut o = b.clone();
+        o.extra.insert("pagers".into(), list(&["p1", "p2"]));
+        note(&mut o, "10:05", "o");
+        let mut t = b.clone();
+        t.extra.insert("pagers".into(), list(&["p3"]));
+        note(&mut t, "10:07", "t");
+        let m = merge(Some(&b), &o, &t).unwrap();
+        let pagers = serde_json::to_value(m.extra.get("pagers").unwrap()).unwrap();
+        assert_eq!(pagers, serde_json::json!(["p3"]));
+        assert_eq!(merge_notes(&m), 1);
+    }
+
     mod properties {
         use super::*;
         use crate::model::{ActionItem, StatusUpdate};

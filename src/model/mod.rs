@@ -15,6 +15,7 @@ mod history;
 mod incident;
 mod maintenance;
 pub mod merge;
+pub mod notify;
 mod policy;
 mod severity;
 mod slug;

@@ -3,15 +3,14 @@
 //! run this; none of them prints from here.
 
 use super::deliver::{self, Outcome, Policy};
-use super::ledger::{Claim, Ledger};
 use super::{Notification, TargetKind, check_target, plan};
 use crate::model::{Config, Incident, NotifyTarget};
 use crate::render::Renderer;
 use crate::store::Store;
+use crate::store::ledger::{Claim, Ledger};
 use anyhow::{Result, bail};
 use chrono::{DateTime, NaiveDate, Utc};
 use std::collections::{BTreeMap, HashSet};
-use std::path::Path;
 
 /// What a run needs from the front door that starts it.
 pub struct Run<'a> {
@@ -76,7 +75,7 @@ pub fn checked_targets(config: &Config) -> Result<()> {
 pub fn deliver(store: &Store, run: &Run) -> Result<Report> {
     let config = store.config();
     checked_targets(config)?;
-    let ledger = Ledger::open(store.root(), run.remote, run.sender.clone())?;
+    let ledger = store.ledger(run.remote, run.sender.clone())?;
     ledger.fetch()?;
     let now = run.now;
     let floors = floors(config, &ledger, run.since)?;
@@ -85,20 +84,9 @@ pub fn deliver(store: &Store, run: &Run) -> Result<Report> {
         .min()
         .copied()
         .unwrap_or(DateTime::UNIX_EPOCH);
-    let state_file = ledger
-        .git_dir()
-        .join("incident-cache")
-        .join("notify-state.json");
     let fingerprint = serde_json::to_string(&(&config.notify, &floors))?;
     let mut report = Report::default();
-    let quick = QuickRun::read(
-        &state_file,
-        &fingerprint,
-        run.since.is_none(),
-        &ledger,
-        store,
-        now,
-    );
+    let quick = QuickRun::read(&fingerprint, run.since.is_none(), &ledger, store, now);
     let incidents = load(store, quick.as_ref().map(|q| &q.ids), &mut report.skipped)?;
     let maintenance = store.load_all_maintenance()?;
     let mut pending: Vec<Notification> = plan(&incidents, &maintenance, config, since, now)
@@ -127,7 +115,7 @@ pub fn deliver(store: &Store, run: &Run) -> Result<Report> {
     send_all(store, run, &ledger, pending, &mut report)?;
     if report.failed.is_empty() && report.left_to_others.is_empty() && report.deferred.is_empty() {
         let carried = quick.and_then(|q| q.next_action_due);
-        save_state(&state_file, &ledger, fingerprint, &incidents, carried, now);
+        save_state(store, &ledger, fingerprint, &incidents, carried, now);
     }
     if !report.sent.is_empty() || !report.failed.is_empty() {
         // Each delivery leaves two refs and two blobs in the ledger.
@@ -332,7 +320,6 @@ struct QuickRun {
 
 impl QuickRun {
     fn read(
-        state_file: &Path,
         fingerprint: &str,
         from_floors: bool,
         ledger: &Ledger,
@@ -342,7 +329,7 @@ impl QuickRun {
         if !from_floors || ledger.has_open_claims() {
             return None;
         }
-        let state: RunState = serde_json::from_slice(&std::fs::read(state_file).ok()?).ok()?;
+        let state: RunState = store.notify_state()?;
         if state.fingerprint != fingerprint {
             return None;
         }
@@ -368,7 +355,7 @@ impl QuickRun {
 
 /// Remembers what a complete run saw, for the next run to be quick.
 fn save_state(
-    state_file: &Path,
+    store: &Store,
     ledger: &Ledger,
     fingerprint: String,
     incidents: &[Incident],
@@ -397,8 +384,5 @@ fn save_state(
         next_action_due,
         active,
     };
-    if let Ok(bytes) = serde_json::to_vec(&state) {
-        let _ = std::fs::create_dir_all(state_file.parent().unwrap_or(Path::new(".")));
-        let _ = crate::store::replace_file(state_file, &bytes);
-    }
+    store.save_notify_state(&state);
 }

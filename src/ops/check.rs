@@ -134,8 +134,7 @@ fn failed_deliveries(store: &Store, show_time: &dyn Fn(DateTime<Utc>) -> String)
     if store.config().notify.targets.is_empty() {
         return Vec::new();
     }
-    let Ok(ledger) = crate::notify::ledger::Ledger::open(store.root(), "origin", String::new())
-    else {
+    let Ok(ledger) = store.ledger("origin", String::new()) else {
         return Vec::new();
     };
     ledger

@@ -9,6 +9,8 @@
 pub mod action;
 pub mod check;
 pub mod incident;
+pub mod maintenance;
+pub mod postmortem;
 pub mod query;
 
 pub use incident::{

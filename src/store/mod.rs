@@ -15,6 +15,7 @@ mod history_index;
 mod hooks;
 pub(crate) mod housekeeping;
 mod index_file;
+pub mod ledger;
 mod maintenance;
 mod pack;
 mod signing;
@@ -216,6 +217,28 @@ impl Store {
     /// Where the store reports what a person should know (the command layer prints it).
     pub fn on_notice(&mut self, notices: NoticeSink) {
         self.notices = Some(notices);
+    }
+
+    /// The shared ledger of notifications (`refs/incident-notify/*`) in this repo, shared through
+    /// `remote` when the repo has it; `sender` is who claims, as the ledger records it.
+    pub fn ledger(&self, remote: &str, sender: String) -> Result<ledger::Ledger> {
+        ledger::Ledger::open(&self.root, remote, sender)
+    }
+
+    /// What the last complete delivery run saw (`notify-state.json`, a checked cache file): `None`
+    /// when there is none, it is damaged, or the cache is off.
+    pub fn notify_state<T: serde::de::DeserializeOwned>(&self) -> Option<T> {
+        if self.cache_off() {
+            return None;
+        }
+        cache::read_checked(&cache::cache_path(self.repo.path(), "notify-state"))
+    }
+
+    /// Keeps what a complete delivery run saw, for the next run to read only what changed.
+    pub fn save_notify_state<T: serde::Serialize>(&self, state: &T) {
+        if !self.cache_off() {
+            cache::write_checked(&cache::cache_path(self.repo.path(), "notify-state"), state);
+        }
     }
 
     /// What the process is (its command line, home, whether the cache is off).

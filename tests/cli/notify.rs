@@ -893,6 +893,18 @@ fn a_run_after_a_complete_one_still_sees_every_change() {
         1,
         "without the state, everything is read"
     );
+    // A damaged state (a checked cache file: its header holds the body's hash) is no state,
+    // even when the damage reads as a state: here one claiming it saw the newest commit.
+    repo.ok(&["log", &old, "NOTE-DAMAGED state"]);
+    let kept = std::fs::read_to_string(&state).unwrap();
+    let (header, body) = kept.split_once('\n').unwrap();
+    assert!(header.starts_with("incident-cache "), "{kept}");
+    let mut body: serde_json::Value = serde_json::from_str(body).unwrap();
+    body["head"] = repo.git(&["rev-parse", "HEAD"]).trim().into();
+    std::fs::write(&state, format!("{header}\n{body}")).unwrap();
+    let out = notify(&repo, &chat, &hook, &[]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(count(&chat, "NOTE-DAMAGED"), 1);
     // A rewritten history: the recorded HEAD is gone.
     repo.git(&["commit", "--amend", "-q", "-m", "amended"]);
     repo.ok(&["log", &old, "NOTE-THREE after the rewrite"]);

@@ -63,8 +63,9 @@ fn hashed(key: &str) -> String {
 }
 
 impl Ledger {
-    /// Opens the ledger of the repo at `dir`; `remote` is used when the repo has it.
-    pub fn open(dir: &Path, remote: &str, sender: String) -> Result<Ledger> {
+    /// Opens the ledger of the repo at `dir`; `remote` is used when the repo has it. Reached
+    /// through [`super::Store::ledger`].
+    pub(super) fn open(dir: &Path, remote: &str, sender: String) -> Result<Ledger> {
         let repo = Repository::discover(dir).context("cannot open the incident repo's git repo")?;
         let workdir = repo
             .workdir()

@@ -1,0 +1,308 @@
+//! What notifications the records call for: for each target of the policy, each event it asks
+//! for, as it was when it happened. Pure: delivery, the shared ledger and the words of updates
+//! (rendered from templates) are `crate::notify`'s.
+//!
+//! A notification is one event of one incident for one target, named by the key
+//! `<incident>/<event id>/<target>`. Event IDs are stable across clones (they are derived from the
+//! event and kept in the record), so every clone and CI job computes the same keys, and the ledger
+//! can say "sent" once for all of them.
+
+use super::{
+    Config, DeadlineState, Incident, Maintenance, NotifyTarget, Severity, TargetKind, Visibility,
+    event_kind,
+};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+/// The kinds of event a target may ask for.
+pub const EVENTS: [&str; 10] = [
+    "declared",
+    "severity",
+    "status",
+    "update",
+    "resolved",
+    "assign",
+    "note",
+    "reminder",
+    "maintenance",
+    "action-overdue",
+];
+
+/// Events about what is owed now rather than what happened: sent once each, whatever the floor.
+pub fn is_reminder(event: &str) -> bool {
+    matches!(event, "reminder" | "action-overdue")
+}
+
+/// How long before a communication deadline the responders' channels are reminded of it.
+pub const REMIND_BEFORE_MINUTES: i64 = 10;
+
+/// The events an alerting target can act on: PagerDuty triggers on a declaration or a severity
+/// change, acknowledges on a status change and resolves on the resolution.
+pub const PAGING_EVENTS: [&str; 4] = ["declared", "severity", "status", "resolved"];
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Notification {
+    /// `<incident>/<event id>/<target>`: the same on every clone, the idempotency key receivers see.
+    pub key: String,
+    pub target: String,
+    pub incident: String,
+    pub title: String,
+    pub severity: Severity,
+    pub status: String,
+    pub event: String,
+    pub event_id: String,
+    pub at: DateTime<Utc>,
+    pub public: bool,
+    /// What it says, from the channel templates for updates.
+    pub text: String,
+    /// Its place in the incident's timeline: the order within one second.
+    #[serde(skip)]
+    pub seq: usize,
+}
+
+/// One event of an incident that targets may be told about.
+struct Event {
+    kind: &'static str,
+    id: String,
+    at: DateTime<Utc>,
+    public: bool,
+    text: String,
+    /// Its place in the timeline: the order within one second.
+    seq: usize,
+}
+
+/// Every notification the records call for from `since` on, oldest first: for each target, each
+/// event it asks for, of the severities it asks for; internal events and updates only to targets
+/// marked `internal`. Drills notify nobody.
+pub fn plan(
+    incidents: &[Incident],
+    maintenance: &[Maintenance],
+    config: &Config,
+    since: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Vec<Notification> {
+    let mut out = maintenance_notifications(maintenance, config, since);
+    for i in incidents.iter().filter(|i| !i.drill) {
+        let mut events = timeline_events(i, since);
+        events.extend(update_events(i, since));
+        if i.status.is_active() {
+            events.extend(reminders(i, config, now));
+        }
+        events.extend(overdue_actions(i, now));
+        for target in &config.notify.targets {
+            out.extend(events.iter().filter_map(|e| notification(i, target, e)));
+        }
+    }
+    out.sort_by(|a, b| {
+        (a.at, &a.incident, a.seq, &a.target).cmp(&(b.at, &b.incident, b.seq, &b.target))
+    });
+    out
+}
+
+/// Maintenance windows: every step is public news (severity filters do not apply).
+fn maintenance_notifications(
+    maintenance: &[Maintenance],
+    config: &Config,
+    since: DateTime<Utc>,
+) -> Vec<Notification> {
+    let mut out = Vec::new();
+    for m in maintenance {
+        for u in m.updates.iter().filter(|u| u.at >= since) {
+            for target in config.notify.targets.iter().filter(|t| {
+                t.kind != TargetKind::PagerDuty
+                    && (t.events.is_empty() || t.events.iter().any(|e| e == "maintenance"))
+            }) {
+                out.push(Notification {
+                    key: format!("{}/{}/{}", m.id, u.id, target.id),
+                    target: target.id.clone(),
+                    incident: m.id.clone(),
+                    title: m.title.clone(),
+                    severity: Severity::Sev4,
+                    status: u.status.to_string(),
+                    event: "maintenance".into(),
+                    event_id: u.id.clone(),
+                    at: u.at,
+                    public: true,
+                    text: format!(
+                        "Maintenance {}: {} ({} – {} UTC)",
+                        u.status.as_str().replace('_', " "),
+                        m.title,
+                        m.scheduled_for.format("%b %-d %H:%M"),
+                        m.scheduled_until.format("%b %-d %H:%M")
+                    ) + &format!("\n{}", u.text),
+                    seq: 0,
+                });
+            }
+        }
+    }
+    out
+}
+
+/// The timeline's events a target may ask for, from `since` on.
+fn timeline_events(i: &Incident, since: DateTime<Utc>) -> Vec<Event> {
+    let mut events = Vec::new();
+    for (seq, e) in i.timeline.iter().enumerate().filter(|(_, e)| e.at >= since) {
+        let kind = match e.kind.as_str() {
+            event_kind::DECLARED => "declared",
+            event_kind::SEVERITY => "severity",
+            event_kind::STATUS => "status",
+            event_kind::RESOLVED => "resolved",
+            event_kind::ASSIGN => "assign",
+            // What responders log (`incident log`): notes, actions, decisions, findings, comms.
+            k if event_kind::LOGGABLE.contains(&k) => "note",
+            _ => continue,
+        };
+        let text = if e.text.contains(&i.title) {
+            e.text.clone()
+        } else {
+            format!("{}: {}", i.title, e.text)
+        };
+        events.push(Event {
+            kind,
+            id: e.id.clone(),
+            at: e.at,
+            public: e.visibility == Visibility::Public,
+            text,
+            seq,
+        });
+    }
+    events
+}
+
+/// Status updates, from `since` on. An update goes where its timeline event is, so events of one
+/// second keep their order (PagerDuty must see the trigger before the resolve). Their words are
+/// rendered later, only for what is still to be sent (`crate::notify::render_texts`).
+fn update_events(i: &Incident, since: DateTime<Utc>) -> Vec<Event> {
+    let mut in_timeline = i
+        .timeline
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| e.kind == event_kind::UPDATE);
+    let mut events = Vec::new();
+    for u in i.updates.iter().filter(|u| u.at >= since) {
+        let seq = in_timeline
+            .find(|(_, e)| e.at == u.at)
+            .map_or(usize::MAX, |(n, _)| n);
+        events.push(Event {
+            kind: "update",
+            id: u.id.clone(),
+            at: u.at,
+            public: u.visibility.is_public(),
+            text: String::new(),
+            seq,
+        });
+    }
+    events
+}
+
+/// Reminders of what an active incident owes (`incident due`), once per deadline, to responders'
+/// channels only: a deadline due within ten minutes or already missed.
+fn reminders(i: &Incident, config: &Config, now: DateTime<Utc>) -> Vec<Event> {
+    let mut events = Vec::new();
+    for d in super::deadlines(i, config, now) {
+        let soon = d.due_at - chrono::Duration::minutes(REMIND_BEFORE_MINUTES);
+        let owed = matches!(d.state, DeadlineState::Pending | DeadlineState::Overdue);
+        if !owed || now < soon {
+            continue;
+        }
+        let minutes = (d.due_at - now).num_minutes();
+        let when = if minutes >= 0 {
+            format!("due in {minutes} min")
+        } else {
+            format!("overdue by {} min", -minutes)
+        };
+        let audience = d
+            .audience
+            .as_deref()
+            .map(|a| format!("-{a}"))
+            .unwrap_or_default();
+        let kind = serde_json::to_value(d.kind)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default();
+        events.push(Event {
+            kind: "reminder",
+            id: format!("reminder-{kind}{audience}-{}", d.due_at.timestamp()),
+            at: now.min(d.due_at).max(soon),
+            public: false,
+            text: format!("{} {}: {} {when}", i.severity, i.title, d.label()),
+            seq: usize::MAX,
+        });
+    }
+    events
+}
+
+/// Open action items past their due date: once per due date, to responders' channels.
+fn overdue_actions(i: &Incident, now: DateTime<Utc>) -> Vec<Event> {
+    let today = now.date_naive();
+    i.actions
+        .iter()
+        .filter(|a| a.is_overdue(today))
+        .map(|a| {
+            let due = a.due.expect("overdue items have a due date");
+            Event {
+                kind: "action-overdue",
+                id: format!("action-{}-overdue-{due}", a.number),
+                at: due
+                    .succ_opt()
+                    .and_then(|d| d.and_hms_opt(0, 0, 0))
+                    .map_or(now, |t| t.and_utc()),
+                public: false,
+                text: format!(
+                    "{}: action item #{} \"{}\" ({}) was due {due}",
+                    i.title, a.number, a.title, a.owner
+                ),
+                seq: usize::MAX,
+            }
+        })
+        .collect()
+}
+
+/// The notification of `event` for `target`, if the target asks for it.
+fn notification(i: &Incident, target: &NotifyTarget, event: &Event) -> Option<Notification> {
+    let Event {
+        kind,
+        id,
+        at,
+        public,
+        text,
+        seq,
+    } = event;
+    if !target.events.is_empty() && !target.events.iter().any(|e| e == kind) {
+        return None;
+    }
+    if target.kind == TargetKind::PagerDuty && !PAGING_EVENTS.contains(kind) {
+        return None;
+    }
+    let (severity, status) = i.state_through(*seq);
+    if !target.severities.is_empty() && !target.severities.contains(&severity) {
+        return None;
+    }
+    // The canary rule: a channel that is not internal never hears an internal note.
+    if !public && !target.internal {
+        return None;
+    }
+    // A timeline event keeps the key it had before `sync` renamed a same-named incident from
+    // another clone: receivers must not get it again under a new name. Reminders and overdue
+    // items are per incident and name, so they follow the name.
+    let keyed_as = if *seq == usize::MAX {
+        i.id.as_str()
+    } else {
+        i.original_id()
+    };
+    Some(Notification {
+        key: format!("{keyed_as}/{id}/{}", target.id),
+        target: target.id.clone(),
+        incident: i.id.clone(),
+        title: i.title.clone(),
+        // As they were when it happened: a late run still says what was true then.
+        severity,
+        status: status.to_string(),
+        event: kind.to_string(),
+        event_id: id.clone(),
+        at: *at,
+        public: *public,
+        text: text.clone(),
+        seq: *seq,
+    })
+}
