@@ -6,6 +6,7 @@ use crate::UsageError;
 use crate::model::{ComponentStatus, IncidentKind, Severity, check_name};
 use crate::store::Store;
 use anyhow::{Result, anyhow};
+use dialoguer::theme::ColorfulTheme;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -120,15 +121,26 @@ fn fill_missing(ctx: &Context, store: &Store, args: &mut Args) -> Result<()> {
         ))));
     }
     let theme = dialoguer::theme::ColorfulTheme::default();
-    // Choices longer than the terminal would wrap, and a redraw would leave their tails behind.
-    // Once answered, the choice is echoed after `✔ Severity · `, so leave room for that too.
-    let fit = |text: String| -> String {
-        // The prompts are drawn on stderr.
-        let width = crate::output::columns_of(std::io::stderr()).unwrap_or(80);
-        crate::table::truncate(&text, width.saturating_sub(16).max(20))
-    };
+    ask_title(&theme, args)?;
+    ask_severity(&theme, store, args)?;
+    ask_services(&theme, store, args)?;
+    ask_kind(&theme, args)?;
+    ask_started(&theme, ctx, args)?;
+    ask_commander(&theme, ctx, store, args)
+}
+
+/// A choice cut to the terminal: longer ones would wrap, and a redraw would leave their tails
+/// behind. Once answered, the choice is echoed after `✔ Severity · `, so room is left for that too.
+fn fit(text: String) -> String {
+    // The prompts are drawn on stderr.
+    let width = crate::output::columns_of(std::io::stderr()).unwrap_or(80);
+    crate::table::truncate(&text, width.saturating_sub(16).max(20))
+}
+
+/// What is broken, in a few words.
+fn ask_title(theme: &ColorfulTheme, args: &mut Args) -> Result<()> {
     if args.title.is_none() {
-        let title: String = dialoguer::Input::with_theme(&theme)
+        let title: String = dialoguer::Input::with_theme(theme)
             .with_prompt("What is broken (title)")
             .validate_with(|t: &String| -> Result<(), String> {
                 if t.trim().is_empty() {
@@ -139,6 +151,11 @@ fn fill_missing(ctx: &Context, store: &Store, args: &mut Args) -> Result<()> {
             .interact_text()?;
         args.title = Some(title);
     }
+    Ok(())
+}
+
+/// The severity, each with its policy's label and description.
+fn ask_severity(theme: &ColorfulTheme, store: &Store, args: &mut Args) -> Result<()> {
     let config = store.config();
     if args.sev.is_none() {
         let items: Vec<String> = Severity::ALL
@@ -148,17 +165,23 @@ fn fill_missing(ctx: &Context, store: &Store, args: &mut Args) -> Result<()> {
                 fit(format!("{s} {}: {}", p.label, p.description))
             })
             .collect();
-        let pick = dialoguer::Select::with_theme(&theme)
+        let pick = dialoguer::Select::with_theme(theme)
             .with_prompt("Severity")
             .items(&items)
             .default(1)
             .interact()?;
         args.sev = Some(Severity::ALL[pick]);
     }
+    Ok(())
+}
+
+/// The affected services: picked from the catalog, or typed where there is none.
+fn ask_services(theme: &ColorfulTheme, store: &Store, args: &mut Args) -> Result<()> {
+    let config = store.config();
     if args.services.is_empty() {
         let catalog = &config.services;
         if catalog.is_empty() {
-            let text: String = dialoguer::Input::with_theme(&theme)
+            let text: String = dialoguer::Input::with_theme(theme)
                 .with_prompt("Services (comma-separated)")
                 .validate_with(|t: &String| -> Result<(), String> {
                     if t.split(',').all(|s| s.trim().is_empty()) {
@@ -182,7 +205,7 @@ fn fill_missing(ctx: &Context, store: &Store, args: &mut Args) -> Result<()> {
                 })
                 .collect();
             loop {
-                let picks = dialoguer::MultiSelect::with_theme(&theme)
+                let picks = dialoguer::MultiSelect::with_theme(theme)
                     .with_prompt("Services (space picks, enter confirms)")
                     .items(&items)
                     .interact()?;
@@ -193,6 +216,11 @@ fn fill_missing(ctx: &Context, store: &Store, args: &mut Args) -> Result<()> {
             }
         }
     }
+    Ok(())
+}
+
+/// The kind of incident (`other` unless picked).
+fn ask_kind(theme: &ColorfulTheme, args: &mut Args) -> Result<()> {
     if args.kind.is_none() {
         let kinds = IncidentKind::ALL;
         let names: Vec<String> = kinds.iter().map(|k| k.to_string()).collect();
@@ -200,15 +228,20 @@ fn fill_missing(ctx: &Context, store: &Store, args: &mut Args) -> Result<()> {
             .iter()
             .position(|k| *k == IncidentKind::Other)
             .unwrap_or(0);
-        let pick = dialoguer::Select::with_theme(&theme)
+        let pick = dialoguer::Select::with_theme(theme)
             .with_prompt("Kind")
             .items(&names)
             .default(default)
             .interact()?;
         args.kind = Some(kinds[pick]);
     }
+    Ok(())
+}
+
+/// When impact started (`now`, `15m ago`, HH:MM).
+fn ask_started(theme: &ColorfulTheme, ctx: &Context, args: &mut Args) -> Result<()> {
     if args.started_at.is_none() {
-        let started: String = dialoguer::Input::with_theme(&theme)
+        let started: String = dialoguer::Input::with_theme(theme)
             .with_prompt("Impact started (15m ago, HH:MM)")
             .default("now".into())
             .validate_with(|t: &String| -> Result<(), String> {
@@ -219,12 +252,23 @@ fn fill_missing(ctx: &Context, store: &Store, args: &mut Args) -> Result<()> {
             .interact_text()?;
         args.started_at = Some(started);
     }
+    Ok(())
+}
+
+/// The commander, where the severity requires one (the person declaring, unless changed).
+fn ask_commander(
+    theme: &ColorfulTheme,
+    ctx: &Context,
+    store: &Store,
+    args: &mut Args,
+) -> Result<()> {
+    let config = store.config();
     let requires = args
         .sev
         .is_some_and(|s| config.severity(s).requires_commander);
     if requires && args.commander.is_none() {
         let me = ctx.author().map(|a| a.name).unwrap_or_default();
-        let commander: String = dialoguer::Input::with_theme(&theme)
+        let commander: String = dialoguer::Input::with_theme(theme)
             .with_prompt("Commander (required)")
             .default(me)
             .validate_with(|t: &String| -> Result<(), String> {

@@ -30,34 +30,71 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
 }
 
 fn render(i: &Incident, config: &Config, out: &Output, now: DateTime<Utc>) -> String {
-    let width = out.width;
-    let mut text = String::new();
-    let mut push = |line: String| {
-        text.push_str(&line);
-        text.push('\n');
+    let mut doc = Doc {
+        text: String::new(),
+        out,
     };
+    header(&mut doc, i);
+    roles(&mut doc, i);
+    components(&mut doc, i, config, now);
+    times(&mut doc, i, now);
+    timeline(&mut doc, i);
+    updates(&mut doc, i);
+    actions(&mut doc, i, now);
+    doc.text
+}
+
+/// The text being laid out, for the terminal `out` describes.
+struct Doc<'a> {
+    text: String,
+    out: &'a Output,
+}
+
+impl Doc<'_> {
+    fn push(&mut self, line: String) {
+        self.text.push_str(&line);
+        self.text.push('\n');
+    }
+
+    /// `prefix` then `text` wrapped under itself to the terminal's width.
+    fn hang(&mut self, prefix: &str, prefix_width: usize, text: &str) {
+        let line = hang(prefix, prefix_width, text, self.out.width);
+        self.push(line);
+    }
+
+    /// A blank line and a section's bold heading.
+    fn heading(&mut self, title: &str) {
+        self.push(String::new());
+        let title = self.out.paint(title, Style::Bold);
+        self.push(title);
+    }
+
+    /// A time as the heading's zone shows it, without the year (`11-25 10:14`).
+    fn short(&self, t: DateTime<Utc>) -> String {
+        self.out.time_in_zone(t)[5..].to_string()
+    }
+}
+
+/// ID, severity, status, title, kind and services, summary and every impact figure.
+fn header(doc: &mut Doc, i: &Incident) {
+    let out = doc.out;
     let drill = if i.drill { "  [drill]" } else { "" };
-    push(format!(
+    doc.push(format!(
         "{}  {}  {}{drill}",
         out.paint(&i.id, Style::Bold),
         out.severity(i.severity),
         i.status
     ));
-    push(hang("", 0, &i.title, width));
+    doc.hang("", 0, &i.title);
     let services = if i.services.is_empty() {
         "-".to_string()
     } else {
         i.services.join(", ")
     };
-    push(hang(
-        "",
-        0,
-        &format!("{} · services: {services}", i.kind),
-        width,
-    ));
+    doc.hang("", 0, &format!("{} · services: {services}", i.kind));
     let field = |label: &str| format!("{label:<10}");
     if let Some(summary) = &i.summary {
-        push(hang(&field("summary"), 10, summary, width));
+        doc.hang(&field("summary"), 10, summary);
     }
     // Every impact figure the record holds, the free-text ones included.
     let impact = &i.impact;
@@ -74,80 +111,76 @@ fn render(i: &Incident, config: &Config, out: &Output, now: DateTime<Utc>) -> St
         ("impact", impact.text(crate::model::Impact::DESCRIPTION)),
     ] {
         if let Some(value) = value {
-            push(hang(&field(label), 10, &value, width));
+            doc.hang(&field(label), 10, &value);
         }
     }
+}
 
-    push(String::new());
-    push(out.paint("Roles", Style::Bold));
+fn roles(doc: &mut Doc, i: &Incident) {
+    doc.heading("Roles");
     if i.roles.is_empty() {
-        push("  (none assigned)".into());
+        doc.push("  (none assigned)".into());
     }
     let role_width = i.roles.keys().map(|r| r.width()).max().unwrap_or(0).max(9);
     for (role, who) in &i.roles {
-        push(hang(
-            &format!("  {role:<role_width$}  "),
-            role_width + 4,
-            who,
-            width,
-        ));
+        doc.hang(&format!("  {role:<role_width$}  "), role_width + 4, who);
     }
+}
 
-    if !i.services.is_empty() {
-        push(String::new());
-        push(out.paint("Components", Style::Bold));
-        let name_width = i.services.iter().map(|s| s.width()).max().unwrap_or(0);
-        let periods = i.component_periods(config);
-        for (service, worst, recovered) in i.component_recoveries(config) {
-            let state = match recovered {
-                _ if worst == ComponentStatus::Operational => "operational (not affected)".into(),
-                Some(t) => format!("recovered {} (worst: {worst})", out.time_in_zone(t)),
-                None => {
-                    let now_at = periods
-                        .iter()
-                        .rfind(|p| p.component == service && p.from <= now)
-                        .map(|p| (p.status, p.from));
-                    match now_at {
-                        Some((status, from)) if status == worst => {
-                            format!("{status} since {}", out.time_in_zone(from))
-                        }
-                        Some((status, from)) => {
-                            format!("{status} since {} (worst: {worst})", out.time_in_zone(from))
-                        }
-                        None => format!("{worst}"),
+/// Each service's state: not affected, recovered (and its worst), or where it stands now.
+fn components(doc: &mut Doc, i: &Incident, config: &Config, now: DateTime<Utc>) {
+    if i.services.is_empty() {
+        return;
+    }
+    let out = doc.out;
+    doc.heading("Components");
+    let name_width = i.services.iter().map(|s| s.width()).max().unwrap_or(0);
+    let periods = i.component_periods(config);
+    for (service, worst, recovered) in i.component_recoveries(config) {
+        let state = match recovered {
+            _ if worst == ComponentStatus::Operational => "operational (not affected)".into(),
+            Some(t) => format!("recovered {} (worst: {worst})", out.time_in_zone(t)),
+            None => {
+                let now_at = periods
+                    .iter()
+                    .rfind(|p| p.component == service && p.from <= now)
+                    .map(|p| (p.status, p.from));
+                match now_at {
+                    Some((status, from)) if status == worst => {
+                        format!("{status} since {}", out.time_in_zone(from))
                     }
+                    Some((status, from)) => {
+                        format!("{status} since {} (worst: {worst})", out.time_in_zone(from))
+                    }
+                    None => format!("{worst}"),
                 }
-            };
-            push(hang(
-                &format!("  {service:<name_width$}  "),
-                name_width + 4,
-                &state,
-                width,
-            ));
-        }
+            }
+        };
+        doc.hang(
+            &format!("  {service:<name_width$}  "),
+            name_width + 4,
+            &state,
+        );
     }
+}
 
-    push(String::new());
+/// The lifecycle times in their zone, and how long it ran.
+fn times(doc: &mut Doc, i: &Incident, now: DateTime<Utc>) {
+    let out = doc.out;
     let lifecycle = [
-        i.started_at,
-        i.detected_at,
-        i.acknowledged_at,
-        i.mitigated_at,
-        i.resolved_at,
-    ];
-    push(out.paint(
-        &format!("Times ({})", out.zone_of(lifecycle.into_iter().flatten())),
-        Style::Bold,
-    ));
-    for (label, t) in [
         ("started", i.started_at),
         ("detected", i.detected_at),
         ("acknowledged", i.acknowledged_at),
         ("mitigated", i.mitigated_at),
         ("resolved", i.resolved_at),
-    ] {
+    ];
+    doc.heading(&format!(
+        "Times ({})",
+        out.zone_of(lifecycle.iter().filter_map(|(_, t)| *t))
+    ));
+    for (label, t) in lifecycle {
         let shown = t.map(|t| out.time_in_zone(t)).unwrap_or_else(|| "-".into());
-        push(format!("  {label:<12}  {shown}"));
+        doc.push(format!("  {label:<12}  {shown}"));
     }
     if let Some(d) = i.duration(now) {
         let ongoing = if i.status.is_active() {
@@ -155,15 +188,16 @@ fn render(i: &Incident, config: &Config, out: &Output, now: DateTime<Utc>) -> St
         } else {
             ""
         };
-        push(format!(
+        doc.push(format!(
             "  {:<12}  {}{ongoing}",
             "duration",
             format_duration(d)
         ));
     }
+}
 
-    // Timeline rows: `  11-25 10:14  status    dan    text wrapping under itself`.
-    let short = |t: DateTime<Utc>| out.time_in_zone(t)[5..].to_string();
+/// Timeline rows: `  11-25 10:14  status    dan    text wrapping under itself`.
+fn timeline(doc: &mut Doc, i: &Incident) {
     let kind_width = i
         .timeline
         .iter()
@@ -178,84 +212,76 @@ fn render(i: &Incident, config: &Config, out: &Output, now: DateTime<Utc>) -> St
         .max()
         .unwrap_or(2)
         .min(14);
-    push(String::new());
-    push(out.paint(
-        &format!(
-            "Timeline ({})",
-            out.zone_of(i.timeline.iter().map(|e| e.at))
-        ),
-        Style::Bold,
-    ));
+    let zone = doc.out.zone_of(i.timeline.iter().map(|e| e.at));
+    doc.heading(&format!("Timeline ({zone})"));
     for e in &i.timeline {
         let by = crate::table::truncate(&e.by, by_width);
         let kind = crate::table::truncate(&e.kind, kind_width);
-        let prefix = format!("  {}  {kind:<kind_width$}  {by:<by_width$}  ", short(e.at));
-        let prefix_width = prefix.width();
+        let prefix = format!(
+            "  {}  {kind:<kind_width$}  {by:<by_width$}  ",
+            doc.short(e.at)
+        );
         let text = if e.visibility == Visibility::Internal {
             format!("{} (internal)", e.text)
         } else {
             e.text.clone()
         };
-        push(hang(&prefix, prefix_width, &text, width));
+        doc.hang(&prefix, prefix.width(), &text);
     }
+}
 
-    if !i.updates.is_empty() {
-        push(String::new());
-        push(out.paint(
+fn updates(doc: &mut Doc, i: &Incident) {
+    if i.updates.is_empty() {
+        return;
+    }
+    let zone = doc.out.zone_of(i.updates.iter().map(|u| u.at));
+    doc.heading(&format!("Status updates ({zone})"));
+    for u in &i.updates {
+        let internal = if u.visibility.is_public() {
+            ""
+        } else {
+            " (internal)"
+        };
+        let at = doc.short(u.at);
+        doc.push(format!("  {at}  {}{internal}", u.status.as_str()));
+        let indent = "               ";
+        for (label, said) in [("impacted", &u.impacted), ("learned", &u.learned)] {
+            if let Some(said) = said {
+                doc.hang(&format!("{indent}{label:<9} "), 25, said);
+            }
+        }
+        if u.impacted.is_none() && u.learned.is_none() {
+            doc.push(format!("{indent}(the standard wording for this update)"));
+        }
+        if let Some(next) = u.next_update_at {
+            let next = doc.short(next);
+            doc.push(format!("{indent}next update by {next}"));
+        }
+    }
+}
+
+fn actions(doc: &mut Doc, i: &Incident, now: DateTime<Utc>) {
+    if i.actions.is_empty() {
+        return;
+    }
+    doc.heading("Action items");
+    for a in &i.actions {
+        let due = a.due.map(|d| format!(", due {d}")).unwrap_or_default();
+        let overdue = if a.is_overdue(now.date_naive()) {
+            " overdue"
+        } else {
+            ""
+        };
+        let number = format!("  #{:<3} ", a.number);
+        doc.hang(
+            &number,
+            number.width(),
             &format!(
-                "Status updates ({})",
-                out.zone_of(i.updates.iter().map(|u| u.at))
+                "[{}] {} ({}{due}){overdue}",
+                a.state.as_str(),
+                a.title,
+                a.owner
             ),
-            Style::Bold,
-        ));
-        for u in &i.updates {
-            let internal = if u.visibility.is_public() {
-                ""
-            } else {
-                " (internal)"
-            };
-            push(format!(
-                "  {}  {}{internal}",
-                short(u.at),
-                u.status.as_str()
-            ));
-            let indent = "               ";
-            for (label, said) in [("impacted", &u.impacted), ("learned", &u.learned)] {
-                if let Some(said) = said {
-                    push(hang(&format!("{indent}{label:<9} "), 25, said, width));
-                }
-            }
-            if u.impacted.is_none() && u.learned.is_none() {
-                push(format!("{indent}(the standard wording for this update)"));
-            }
-            if let Some(next) = u.next_update_at {
-                push(format!("{indent}next update by {}", short(next)));
-            }
-        }
+        );
     }
-    if !i.actions.is_empty() {
-        push(String::new());
-        push(out.paint("Action items", Style::Bold));
-        for a in &i.actions {
-            let due = a.due.map(|d| format!(", due {d}")).unwrap_or_default();
-            let overdue = if a.is_overdue(now.date_naive()) {
-                " overdue"
-            } else {
-                ""
-            };
-            let number = format!("  #{:<3} ", a.number);
-            push(hang(
-                &number,
-                number.width(),
-                &format!(
-                    "[{}] {} ({}{due}){overdue}",
-                    a.state.as_str(),
-                    a.title,
-                    a.owner
-                ),
-                width,
-            ));
-        }
-    }
-    text
 }

@@ -4,7 +4,7 @@
 use super::Context;
 use crate::metrics::{self, Grouping, ResponseTimes};
 use crate::model::format_duration;
-use crate::output::Style;
+use crate::output::{Output, Style};
 use crate::table::{Cell, Column, Grid, hang};
 use anyhow::Result;
 
@@ -36,6 +36,15 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
         return ctx.out.json(&s);
     }
     let out = &ctx.out;
+    window(out, &s)?;
+    times_table(out, &s)?;
+    recurrence(out, &s)?;
+    deadlines(out, &s)?;
+    follow_through(out, &s)
+}
+
+/// The window, its incidents by severity, drills and reopenings.
+fn window(out: &Output, s: &metrics::Stats) -> Result<()> {
     let sev: Vec<String> = s
         .by_severity
         .iter()
@@ -85,6 +94,11 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
             out.width,
         ))?;
     }
+    Ok(())
+}
+
+/// MTTD, MTTA, time to mitigate and MTTR, overall and by group.
+fn times_table(out: &Output, s: &metrics::Stats) -> Result<()> {
     out.line("")?;
     let mut grid = Grid::new(vec![
         Column::keep("GROUP"),
@@ -100,7 +114,11 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
         add_times(&mut grid, &g.key, &g.times);
     }
     out.grid(&grid, false)?;
+    Ok(())
+}
 
+/// Services and kinds with more than one incident in the window.
+fn recurrence(out: &Output, s: &metrics::Stats) -> Result<()> {
     out.line("\nRecurrence (more than one incident in the window)")?;
     if s.recurrence.services.is_empty() && s.recurrence.kinds.is_empty() {
         out.line("  none")?;
@@ -128,7 +146,11 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
             ))?;
         }
     }
+    Ok(())
+}
 
+/// Each communication deadline: how often kept, and the misses.
+fn deadlines(out: &Output, s: &metrics::Stats) -> Result<()> {
     out.line("\nCommunication deadlines")?;
     if s.comms.is_empty() {
         out.line("  none due in the window")?;
@@ -171,7 +193,11 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
             ))?;
         }
     }
+    Ok(())
+}
 
+/// Action items: how many of each state, completion, time to close.
+fn follow_through(out: &Output, s: &metrics::Stats) -> Result<()> {
     let a = &s.actions;
     out.line("\nAction items")?;
     out.line(hang(

@@ -323,52 +323,29 @@ pub fn publish<E: From<RenderError> + Send>(
     days: u32,
     emit: Sink<'_, E>,
 ) -> Result<usize, E> {
-    let org = OrgContext::from_config(config);
-    let tz: chrono_tz::Tz = org.time_zone.parse().unwrap_or(chrono_tz::UTC);
-    let page_id = crate::model::slugify(&config.organisation);
-    let base = org
-        .status_page_url
-        .as_ref()
-        .map(|u| u.trim_end_matches('/').to_string());
-    let link = |path: &str| base.as_ref().map(|b| format!("{b}/{path}"));
-    let authority = base
-        .as_deref()
-        .and_then(|u| u.split("://").nth(1))
-        .and_then(|rest| rest.split('/').next())
-        .filter(|h| !h.is_empty())
-        .map_or_else(|| format!("{page_id}.incident.invalid"), str::to_string);
+    let site = SiteId::of(config);
+    let SiteId {
+        org,
+        tz,
+        page_id,
+        base,
+        authority,
+    } = &site;
+    let link = |path: &str| site.link(path);
 
     let horizon = horizon(now, days);
-
-    // Incidents, with what each did to each component (for uptime and the current statuses).
-    let candidates: Vec<&Incident> = incidents
-        .iter()
-        .filter(|i| may_publish(i.drill, i.resolved_at, horizon))
-        .filter(|i| i.updates.iter().any(|u| u.visibility.is_public()))
-        .collect();
-    let built = par_map(&candidates, |i| {
-        public_incident(i, config, renderer, now, base.as_deref(), &page_id)
-    })?;
-    let mut published: Vec<PublicIncident> = Vec::with_capacity(built.len());
-    let mut periods: Vec<ComponentPeriod> = Vec::new();
-    let mut current: BTreeMap<String, ComponentStatus> = BTreeMap::new();
-    for (p, mine) in built {
-        if p.resolved_at.is_none() {
-            for c in mine.iter().filter(|c| c.from <= now && c.until.is_none()) {
-                worsen(&mut current, &c.component, c.status);
-            }
-        }
-        periods.extend(mine);
-        published.push(p);
-    }
-    published.sort_by(|a, b| (b.created_at, &b.id).cmp(&(a.created_at, &a.id)));
-
-    // Maintenance: every window not completed, and the completed ones inside the horizon.
-    let mut windows: Vec<PublicIncident> = Vec::new();
-    for m in maintenance {
-        if m.completed_at.is_some_and(|c| c < horizon) {
-            continue;
-        }
+    let (mut published, mut periods, mut current) = incidents_on_page(
+        incidents,
+        config,
+        renderer,
+        now,
+        horizon,
+        base.as_deref(),
+        page_id,
+    )?;
+    let mut windows = windows_on_page(maintenance, config, horizon, page_id, &link);
+    // What the windows shown do to their components (for uptime and the current statuses).
+    for m in maintenance.iter().filter(|m| shows_window(m, horizon)) {
         let mine = m.component_periods();
         if m.status.is_active() {
             for p in &mine {
@@ -376,36 +353,15 @@ pub fn publish<E: From<RenderError> + Send>(
             }
         }
         periods.extend(mine);
-        windows.push(public_maintenance(m, config, &page_id, &link));
     }
-    windows.sort_by(|a, b| {
-        let at = |p: &PublicIncident| p.schedule.as_ref().map(|s| s.scheduled_for);
-        (at(b), &b.id).cmp(&(at(a), &a.id))
-    });
 
-    let updated_at = published
-        .iter()
-        .chain(&windows)
-        .map(|p| p.updated_at)
-        .max()
-        .unwrap_or_else(|| {
-            now.date_naive()
-                .and_hms_opt(0, 0, 0)
-                .expect("midnight exists")
-                .and_utc()
-        });
-    let page = Page {
-        id: page_id.clone(),
-        name: org.status_page_title.clone(),
-        url: org.status_page_url.clone(),
-        time_zone: org.time_zone.clone(),
-        updated_at,
-    };
+    let page = site.page(published.iter().chain(&windows), now);
+    let updated_at = page.updated_at;
     let components = components(
         config,
         &current,
         published.iter().chain(&windows),
-        &page_id,
+        page_id,
         updated_at,
     );
     // Each incident's components as full objects, as they stand on the page.
@@ -429,33 +385,18 @@ pub fn publish<E: From<RenderError> + Send>(
     maintenance_upcoming.reverse();
     let status = page_status(&components, &active, !maintenance_active.is_empty());
 
-    let by_component: BTreeMap<&str, Vec<&ComponentPeriod>> =
-        periods.iter().fold(BTreeMap::new(), |mut map, p| {
-            map.entry(p.component.as_str()).or_default().push(p);
-            map
-        });
-    let uptimes: Vec<ComponentUptime> = components
-        .iter()
-        .filter(|c| !c.group)
-        .map(|c| {
-            let mine = by_component
-                .get(c.id.as_str())
-                .map_or(&[][..], Vec::as_slice);
-            component_uptime(&c.id, mine, c.start_date, days.clamp(1, 90), now, &tz)
-        })
-        .collect();
+    let uptimes = uptimes(&components, &periods, days, now, tz);
     let uptime: BTreeMap<String, UptimeView> = uptimes
         .iter()
         .map(|u| (u.component.clone(), uptime_view(u)))
         .collect();
     let sections = sections(&components);
 
-    let history = history(&published, &windows, now, &tz, days);
+    let history = history(&published, &windows, now, tz, days);
     let history_folded = fold_quiet_days(&history);
-    let entries: Vec<FeedEntry> = feed_entries(&published, &windows, &authority);
-    let feed_id = format!("tag:{authority},2024:status-feed");
+    let entries: Vec<FeedEntry> = feed_entries(&published, &windows, authority);
     let ctx = PageContext {
-        org: &org,
+        org,
         page: &page,
         status: &status,
         components: &components,
@@ -477,63 +418,17 @@ pub fn publish<E: From<RenderError> + Send>(
         recent_days: RECENT_DAYS,
         root: "",
     };
-    let feed = |feed_id: String, feed_title: String, feed_path: &str, entries| FeedContext {
-        org: &org,
-        page: &page,
-        feed_id,
-        feed_title,
-        feed_path: feed_path.to_string(),
-        entries,
-    };
 
-    let mut upcoming_and_active: Vec<&PublicIncident> = maintenance_upcoming.clone();
-    upcoming_and_active.extend(maintenance_active.iter().copied());
-    let summary = Summary {
-        page: &page,
-        status: &status,
-        components: &components,
-        incidents: &active,
-        scheduled_maintenances: &upcoming_and_active,
-    };
-    let all_windows: Vec<&PublicIncident> = windows.iter().take(API_LIMIT).collect();
-    // Statuspage API clients request `api/v2/<endpoint>`; the flat copies stay for existing readers.
-    let api: [(&str, String); 8] = [
-        ("summary.json", to_json(&summary)),
-        (
-            "incidents.json",
-            to_json(
-                &serde_json::json!({ "page": &page, "incidents": &published[..published.len().min(API_LIMIT)] }),
-            ),
-        ),
-        (
-            "status.json",
-            to_json(&serde_json::json!({ "page": &page, "status": &status })),
-        ),
-        (
-            "components.json",
-            to_json(&serde_json::json!({ "page": &page, "components": &components })),
-        ),
-        (
-            "incidents/unresolved.json",
-            to_json(&serde_json::json!({ "page": &page, "incidents": &active })),
-        ),
-        (
-            "scheduled-maintenances.json",
-            to_json(&serde_json::json!({ "page": &page, "scheduled_maintenances": &all_windows })),
-        ),
-        (
-            "scheduled-maintenances/upcoming.json",
-            to_json(
-                &serde_json::json!({ "page": &page, "scheduled_maintenances": &maintenance_upcoming }),
-            ),
-        ),
-        (
-            "scheduled-maintenances/active.json",
-            to_json(
-                &serde_json::json!({ "page": &page, "scheduled_maintenances": &maintenance_active }),
-            ),
-        ),
-    ];
+    let api = api_files(
+        &page,
+        &status,
+        &components,
+        &published,
+        &active,
+        &windows,
+        &maintenance_upcoming,
+        &maintenance_active,
+    );
     // Serialised once for the three templates that read it all.
     let ctx = minijinja::Value::from(minijinja::value::Serde(&ctx));
     let uptime_json = serde_json::json!({
@@ -541,23 +436,8 @@ pub fn publish<E: From<RenderError> + Send>(
         "partial_outage_weight": crate::uptime::PARTIAL_OUTAGE_WEIGHT,
         "components": &uptimes,
     });
-    let recent = &entries[..entries.len().min(FEED_LIMIT)];
-    let component_entries: Vec<(&Component, Vec<FeedEntry>)> = components
-        .iter()
-        .filter(|c| !c.group)
-        .map(|c| {
-            let mine = entries
-                .iter()
-                .filter(|e| e.components.iter().any(|r| r.id == c.id))
-                .take(FEED_LIMIT)
-                .cloned()
-                .collect();
-            (c, mine)
-        })
-        .collect();
 
     // Every file is one job; the heavy pages come first so the cores finish together.
-    type Job<'j, E> = Box<dyn Fn() -> Result<(), E> + Sync + 'j>;
     let mut jobs: Vec<Job<E>> = Vec::new();
     let ctx = &ctx;
     for name in ["history.html", "index.html", "status.md"] {
@@ -568,30 +448,14 @@ pub fn publish<E: From<RenderError> + Send>(
         emit("style.css", renderer.render("style.css", ctx)?)
     }));
     jobs.push(Box::new(move || emit("uptime.json", to_json(uptime_json))));
-    for (path, template) in [
-        ("feed.atom", "feed.atom"),
-        ("history.atom", "feed.atom"),
-        ("history.rss", "history.rss"),
-    ] {
-        let context = feed(feed_id.clone(), page.name.clone(), path, recent);
-        jobs.push(Box::new(move || {
-            emit(path, renderer.render(template, &context)?)
-        }));
-    }
-    for (c, mine) in &component_entries {
-        let path = format!("components/{}.atom", c.id);
-        let context = FeedContext {
-            org: &org,
-            page: &page,
-            feed_id: format!("tag:{authority},2024:component/{}", c.id),
-            feed_title: format!("{} – {}", page.name, c.name),
-            feed_path: path.clone(),
-            entries: mine,
-        };
-        jobs.push(Box::new(move || {
-            emit(&path, renderer.render("feed.atom", &context)?)
-        }));
-    }
+    jobs.extend(feed_jobs(
+        &site,
+        &page,
+        &components,
+        &entries,
+        renderer,
+        emit,
+    ));
     for (name, content) in api {
         jobs.push(Box::new(move || {
             emit(&format!("api/v2/{name}"), content.clone())?;
@@ -600,7 +464,7 @@ pub fn publish<E: From<RenderError> + Send>(
     }
     for p in published.iter().chain(&windows) {
         let one = IncidentPageContext {
-            org: &org,
+            org,
             page: &page,
             incident: p,
             root: "../",
@@ -613,6 +477,278 @@ pub fn publish<E: From<RenderError> + Send>(
     let files = jobs.len() + 8;
     run_jobs(&jobs)?;
     Ok(files)
+}
+
+/// One file to render and write, run on any core.
+type Job<'j, E> = Box<dyn Fn() -> Result<(), E> + Sync + 'j>;
+
+/// Who the page is: the organisation, its time zone, the page's ID, its address (if published at
+/// one) and the authority its feed IDs are minted under.
+struct SiteId {
+    org: OrgContext,
+    tz: chrono_tz::Tz,
+    page_id: String,
+    base: Option<String>,
+    authority: String,
+}
+
+impl SiteId {
+    fn of(config: &Config) -> SiteId {
+        let org = OrgContext::from_config(config);
+        let tz: chrono_tz::Tz = org.time_zone.parse().unwrap_or(chrono_tz::UTC);
+        let page_id = crate::model::slugify(&config.organisation);
+        let base = org
+            .status_page_url
+            .as_ref()
+            .map(|u| u.trim_end_matches('/').to_string());
+        let authority = base
+            .as_deref()
+            .and_then(|u| u.split("://").nth(1))
+            .and_then(|rest| rest.split('/').next())
+            .filter(|h| !h.is_empty())
+            .map_or_else(|| format!("{page_id}.incident.invalid"), str::to_string);
+        SiteId {
+            org,
+            tz,
+            page_id,
+            base,
+            authority,
+        }
+    }
+
+    /// The full address of a file of the site, when the page has an address.
+    fn link(&self, path: &str) -> Option<String> {
+        self.base.as_ref().map(|b| format!("{b}/{path}"))
+    }
+
+    /// The page, updated when the latest of what it `shows` was (midnight today for a page with
+    /// nothing on it, so the bytes do not change by the minute).
+    fn page<'a>(
+        &self,
+        shows: impl Iterator<Item = &'a PublicIncident>,
+        now: DateTime<Utc>,
+    ) -> Page {
+        let updated_at = shows.map(|p| p.updated_at).max().unwrap_or_else(|| {
+            now.date_naive()
+                .and_hms_opt(0, 0, 0)
+                .expect("midnight exists")
+                .and_utc()
+        });
+        Page {
+            id: self.page_id.clone(),
+            name: self.org.status_page_title.clone(),
+            url: self.org.status_page_url.clone(),
+            time_zone: self.org.time_zone.clone(),
+            updated_at,
+        }
+    }
+}
+
+/// The feeds: the page's own (Atom twice, RSS) with the latest entries, and one Atom feed per
+/// component with the entries that name it.
+fn feed_jobs<'a, E: From<RenderError> + Send>(
+    site: &'a SiteId,
+    page: &'a Page,
+    components: &'a [Component],
+    entries: &'a [FeedEntry<'a>],
+    renderer: &'a Renderer,
+    emit: Sink<'a, E>,
+) -> Vec<Job<'a, E>> {
+    let mut jobs: Vec<Job<E>> = Vec::new();
+    let recent = &entries[..entries.len().min(FEED_LIMIT)];
+    let authority = &site.authority;
+    for (path, template) in [
+        ("feed.atom", "feed.atom"),
+        ("history.atom", "feed.atom"),
+        ("history.rss", "history.rss"),
+    ] {
+        let context = FeedContext {
+            org: &site.org,
+            page,
+            feed_id: format!("tag:{authority},2024:status-feed"),
+            feed_title: page.name.clone(),
+            feed_path: path.to_string(),
+            entries: recent,
+        };
+        jobs.push(Box::new(move || {
+            emit(path, renderer.render(template, &context)?)
+        }));
+    }
+    for c in components.iter().filter(|c| !c.group) {
+        let mine: Vec<FeedEntry> = entries
+            .iter()
+            .filter(|e| e.components.iter().any(|r| r.id == c.id))
+            .take(FEED_LIMIT)
+            .cloned()
+            .collect();
+        let path = format!("components/{}.atom", c.id);
+        jobs.push(Box::new(move || {
+            let context = FeedContext {
+                org: &site.org,
+                page,
+                feed_id: format!("tag:{authority},2024:component/{}", c.id),
+                feed_title: format!("{} – {}", page.name, c.name),
+                feed_path: path.clone(),
+                entries: &mine,
+            };
+            emit(&path, renderer.render("feed.atom", &context)?)
+        }));
+    }
+    jobs
+}
+
+/// The incidents the page shows (those with a public update, within the horizon), newest first,
+/// with what each did to each component, and the components' current statuses from the active ones.
+type OnPage = (
+    Vec<PublicIncident>,
+    Vec<ComponentPeriod>,
+    BTreeMap<String, ComponentStatus>,
+);
+
+fn incidents_on_page<E: From<RenderError> + Send>(
+    incidents: &[Incident],
+    config: &Config,
+    renderer: &Renderer,
+    now: DateTime<Utc>,
+    horizon: DateTime<Utc>,
+    base: Option<&str>,
+    page_id: &str,
+) -> Result<OnPage, E> {
+    let candidates: Vec<&Incident> = incidents
+        .iter()
+        .filter(|i| may_publish(i.drill, i.resolved_at, horizon))
+        .filter(|i| i.updates.iter().any(|u| u.visibility.is_public()))
+        .collect();
+    let built = par_map(&candidates, |i| {
+        public_incident(i, config, renderer, now, base, page_id)
+    })?;
+    let mut published: Vec<PublicIncident> = Vec::with_capacity(built.len());
+    let mut periods: Vec<ComponentPeriod> = Vec::new();
+    let mut current: BTreeMap<String, ComponentStatus> = BTreeMap::new();
+    for (p, mine) in built {
+        if p.resolved_at.is_none() {
+            for c in mine.iter().filter(|c| c.from <= now && c.until.is_none()) {
+                worsen(&mut current, &c.component, c.status);
+            }
+        }
+        periods.extend(mine);
+        published.push(p);
+    }
+    published.sort_by(|a, b| (b.created_at, &b.id).cmp(&(a.created_at, &a.id)));
+    Ok((published, periods, current))
+}
+
+/// Every window not completed is on the page, and the completed ones inside the horizon.
+fn shows_window(m: &Maintenance, horizon: DateTime<Utc>) -> bool {
+    m.completed_at.is_none_or(|c| c >= horizon)
+}
+
+/// Maintenance as the page shows it: every window not completed, and the completed ones inside
+/// the horizon, latest first.
+fn windows_on_page(
+    maintenance: &[Maintenance],
+    config: &Config,
+    horizon: DateTime<Utc>,
+    page_id: &str,
+    link: &dyn Fn(&str) -> Option<String>,
+) -> Vec<PublicIncident> {
+    let mut windows: Vec<PublicIncident> = maintenance
+        .iter()
+        .filter(|m| shows_window(m, horizon))
+        .map(|m| public_maintenance(m, config, page_id, link))
+        .collect();
+    windows.sort_by(|a, b| {
+        let at = |p: &PublicIncident| p.schedule.as_ref().map(|s| s.scheduled_for);
+        (at(b), &b.id).cmp(&(at(a), &a.id))
+    });
+    windows
+}
+
+/// Each component's uptime over the page's days, from the periods of every incident and window.
+fn uptimes(
+    components: &[Component],
+    periods: &[ComponentPeriod],
+    days: u32,
+    now: DateTime<Utc>,
+    tz: &chrono_tz::Tz,
+) -> Vec<ComponentUptime> {
+    let by_component: BTreeMap<&str, Vec<&ComponentPeriod>> =
+        periods.iter().fold(BTreeMap::new(), |mut map, p| {
+            map.entry(p.component.as_str()).or_default().push(p);
+            map
+        });
+    components
+        .iter()
+        .filter(|c| !c.group)
+        .map(|c| {
+            let mine = by_component
+                .get(c.id.as_str())
+                .map_or(&[][..], Vec::as_slice);
+            component_uptime(&c.id, mine, c.start_date, days.clamp(1, 90), now, tz)
+        })
+        .collect()
+}
+
+/// The Statuspage API v2 files, by path under `api/v2/`.
+#[allow(clippy::too_many_arguments)]
+fn api_files(
+    page: &Page,
+    status: &PageStatus,
+    components: &[Component],
+    published: &[PublicIncident],
+    active: &[&PublicIncident],
+    windows: &[PublicIncident],
+    maintenance_upcoming: &[&PublicIncident],
+    maintenance_active: &[&PublicIncident],
+) -> [(&'static str, String); 8] {
+    let mut upcoming_and_active: Vec<&PublicIncident> = maintenance_upcoming.to_vec();
+    upcoming_and_active.extend(maintenance_active.iter().copied());
+    let summary = Summary {
+        page,
+        status,
+        components,
+        incidents: active,
+        scheduled_maintenances: &upcoming_and_active,
+    };
+    let all_windows: Vec<&PublicIncident> = windows.iter().take(API_LIMIT).collect();
+    // Statuspage API clients request `api/v2/<endpoint>`; the flat copies stay for existing readers.
+    [
+        ("summary.json", to_json(&summary)),
+        (
+            "incidents.json",
+            to_json(
+                &serde_json::json!({ "page": page, "incidents": &published[..published.len().min(API_LIMIT)] }),
+            ),
+        ),
+        (
+            "status.json",
+            to_json(&serde_json::json!({ "page": page, "status": status })),
+        ),
+        (
+            "components.json",
+            to_json(&serde_json::json!({ "page": page, "components": components })),
+        ),
+        (
+            "incidents/unresolved.json",
+            to_json(&serde_json::json!({ "page": page, "incidents": active })),
+        ),
+        (
+            "scheduled-maintenances.json",
+            to_json(&serde_json::json!({ "page": page, "scheduled_maintenances": &all_windows })),
+        ),
+        (
+            "scheduled-maintenances/upcoming.json",
+            to_json(
+                &serde_json::json!({ "page": page, "scheduled_maintenances": maintenance_upcoming }),
+            ),
+        ),
+        (
+            "scheduled-maintenances/active.json",
+            to_json(
+                &serde_json::json!({ "page": page, "scheduled_maintenances": maintenance_active }),
+            ),
+        ),
+    ]
 }
 
 /// `f` over `items` on all cores, in order; the first error, in order, if any.
