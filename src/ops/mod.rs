@@ -11,6 +11,7 @@ pub mod check;
 pub mod incident;
 pub mod maintenance;
 pub mod postmortem;
+pub mod publish;
 pub mod query;
 
 pub use incident::{

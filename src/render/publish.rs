@@ -325,11 +325,7 @@ pub fn publish<E: From<RenderError> + Send>(
 ) -> Result<usize, E> {
     let site = SiteId::of(config);
     let SiteId {
-        org,
-        tz,
-        page_id,
-        base,
-        authority,
+        tz, page_id, base, ..
     } = &site;
     let link = |path: &str| site.link(path);
 
@@ -372,6 +368,36 @@ pub fn publish<E: From<RenderError> + Send>(
             .filter_map(|r| components.iter().find(|c| c.id == r.id).cloned())
             .collect();
     }
+    let uptimes = uptimes(&components, &periods, days, now, tz);
+    render_files(
+        &site,
+        &page,
+        &components,
+        &published,
+        &windows,
+        &uptimes,
+        (days, now),
+        renderer,
+        emit,
+    )
+}
+
+/// Renders and writes every file of the site, each as a job on any core; how many files there are.
+#[allow(clippy::too_many_arguments)]
+fn render_files<E: From<RenderError> + Send>(
+    site: &SiteId,
+    page: &Page,
+    components: &[Component],
+    published: &[PublicIncident],
+    windows: &[PublicIncident],
+    uptimes: &[ComponentUptime],
+    (days, now): (u32, DateTime<Utc>),
+    renderer: &Renderer,
+    emit: Sink<'_, E>,
+) -> Result<usize, E> {
+    let SiteId {
+        org, tz, authority, ..
+    } = site;
     let active: Vec<&PublicIncident> = published
         .iter()
         .filter(|p| p.resolved_at.is_none())
@@ -383,23 +409,22 @@ pub fn publish<E: From<RenderError> + Send>(
     let mut maintenance_upcoming: Vec<&PublicIncident> =
         windows.iter().filter(|w| w.status == "scheduled").collect();
     maintenance_upcoming.reverse();
-    let status = page_status(&components, &active, !maintenance_active.is_empty());
+    let status = page_status(components, &active, !maintenance_active.is_empty());
 
-    let uptimes = uptimes(&components, &periods, days, now, tz);
     let uptime: BTreeMap<String, UptimeView> = uptimes
         .iter()
         .map(|u| (u.component.clone(), uptime_view(u)))
         .collect();
-    let sections = sections(&components);
+    let sections = sections(components);
 
-    let history = history(&published, &windows, now, tz, days);
+    let history = history(published, windows, now, tz, days);
     let history_folded = fold_quiet_days(&history);
-    let entries: Vec<FeedEntry> = feed_entries(&published, &windows, authority);
+    let entries: Vec<FeedEntry> = feed_entries(published, windows, authority);
     let ctx = PageContext {
         org,
-        page: &page,
+        page,
         status: &status,
-        components: &components,
+        components,
         sections: &sections,
         uptime: &uptime,
         active: &active,
@@ -420,21 +445,21 @@ pub fn publish<E: From<RenderError> + Send>(
     };
 
     let api = api_files(
-        &page,
+        page,
         &status,
-        &components,
-        &published,
+        components,
+        published,
         &active,
-        &windows,
+        windows,
         &maintenance_upcoming,
         &maintenance_active,
     );
     // Serialised once for the three templates that read it all.
     let ctx = minijinja::Value::from(minijinja::value::Serde(&ctx));
     let uptime_json = serde_json::json!({
-        "page": &page,
+        "page": page,
         "partial_outage_weight": crate::uptime::PARTIAL_OUTAGE_WEIGHT,
-        "components": &uptimes,
+        "components": uptimes,
     });
 
     // Every file is one job; the heavy pages come first so the cores finish together.
@@ -448,24 +473,17 @@ pub fn publish<E: From<RenderError> + Send>(
         emit("style.css", renderer.render("style.css", ctx)?)
     }));
     jobs.push(Box::new(move || emit("uptime.json", to_json(uptime_json))));
-    jobs.extend(feed_jobs(
-        &site,
-        &page,
-        &components,
-        &entries,
-        renderer,
-        emit,
-    ));
+    jobs.extend(feed_jobs(site, page, components, &entries, renderer, emit));
     for (name, content) in api {
         jobs.push(Box::new(move || {
             emit(&format!("api/v2/{name}"), content.clone())?;
             emit(name, content.clone())
         }));
     }
-    for p in published.iter().chain(&windows) {
+    for p in published.iter().chain(windows) {
         let one = IncidentPageContext {
             org,
-            page: &page,
+            page,
             incident: p,
             root: "../",
         };
@@ -784,6 +802,55 @@ fn public_incident(
     let mine = i.component_periods(config);
     updates.sort_by(|a, b| (a.at, &a.id).cmp(&(b.at, &b.id)));
     let first_public = i.first_public_update().map(|u| u.id.as_str());
+    let entries = public_entries(i, &updates);
+    let mut rendered = render_entries(i, config, renderer, &mine, &entries, first_public, now)?;
+    rendered.reverse();
+    let postmortem_body = match i.postmortem.published_at {
+        Some(_) if i.resolved_at.is_some() => Some(public_postmortem(renderer, config, i, now)?),
+        _ => None,
+    };
+    let created = updates.first().map(|u| u.at).unwrap_or(now);
+    let updated = last_public_change(i, &entries)
+        .unwrap_or(created)
+        .max(created);
+    let started = [i.started_at, i.detected_at, Some(created)]
+        .into_iter()
+        .flatten()
+        .min()
+        .unwrap_or(created);
+    let page_path = format!("incidents/{}.html", i.id);
+    let public = PublicIncident {
+        id: i.id.clone(),
+        name: i.title.clone(),
+        status: i.status.to_string(),
+        impact: config.severity(i.severity).impact,
+        created_at: created,
+        updated_at: i.resolved_at.map_or(updated, |r| r.max(updated)),
+        monitoring_at: i.mitigated_at,
+        resolved_at: i.resolved_at,
+        started_at: started,
+        shortlink: base.map(|b| format!("{b}/{page_path}")),
+        page_id: page_id.to_string(),
+        incident_updates: rendered,
+        postmortem_published_at: postmortem_body.as_ref().and(i.postmortem.published_at),
+        postmortem_body,
+        components: component_refs(config, &i.services),
+        component_objects: Vec::new(),
+        reminder_intervals: None,
+        schedule: None,
+        duration: in_words((i.resolved_at.unwrap_or(now) - started).num_seconds()),
+        page_path,
+    };
+    Ok((public, mine))
+}
+
+/// One entry of an incident's public update list: when, its ID, the update (none for a status
+/// change no update speaks of), and the status it reports.
+type Entry<'a> = (DateTime<Utc>, &'a str, Option<&'a StatusUpdate>, Status);
+
+/// The public updates and, as on a hosted page, every status change no update speaks of (an
+/// entry of its own in Statuspage's standard words), in time order.
+fn public_entries<'a>(i: &'a Incident, updates: &[&'a StatusUpdate]) -> Vec<Entry<'a>> {
     // A status change no update speaks of is still news to a Statuspage reader, as on a hosted
     // page: it gets an entry of its own in Statuspage's standard words.
     let changes = i.status_changes();
@@ -807,12 +874,26 @@ fn public_incident(
         }
     }
     entries.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+    entries
+}
+
+/// Each entry as Statuspage lists it: its words (those customers were sent, or the standard
+/// ones) and the components whose status it changed.
+fn render_entries(
+    i: &Incident,
+    config: &Config,
+    renderer: &Renderer,
+    mine: &[ComponentPeriod],
+    entries: &[Entry],
+    first_public: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<Vec<IncidentUpdate>, RenderError> {
     let mut rendered = Vec::new();
     let mut before: BTreeMap<&str, ComponentStatus> = BTreeMap::new();
-    for (at, id, update, status) in &entries {
+    for (at, id, update, status) in entries {
         let mut affected = Vec::new();
         for service in &i.services {
-            let new_status = crate::model::status_among(&mine, service, *at);
+            let new_status = crate::model::status_among(mine, service, *at);
             let old_status = before
                 .insert(service, new_status)
                 .unwrap_or(ComponentStatus::Operational);
@@ -850,15 +931,13 @@ fn public_incident(
             tweet_id: None,
         });
     }
-    rendered.reverse();
-    let postmortem_body = match i.postmortem.published_at {
-        Some(_) if i.resolved_at.is_some() => Some(public_postmortem(renderer, config, i, now)?),
-        _ => None,
-    };
-    let created = updates.first().map(|u| u.at).unwrap_or(now);
-    // Every public change moves it, as on a hosted page: updates, status, severity and component
-    // changes.
-    let updated = entries
+    Ok(rendered)
+}
+
+/// The latest public change: every entry, and the public severity and component events (each
+/// moves `updated_at`, as on a hosted page).
+fn last_public_change(i: &Incident, entries: &[Entry]) -> Option<DateTime<Utc>> {
+    entries
         .iter()
         .map(|e| e.0)
         .chain(
@@ -875,37 +954,6 @@ fn public_incident(
                 .map(|e| e.at),
         )
         .max()
-        .unwrap_or(created)
-        .max(created);
-    let started = [i.started_at, i.detected_at, Some(created)]
-        .into_iter()
-        .flatten()
-        .min()
-        .unwrap_or(created);
-    let page_path = format!("incidents/{}.html", i.id);
-    let public = PublicIncident {
-        id: i.id.clone(),
-        name: i.title.clone(),
-        status: i.status.to_string(),
-        impact: config.severity(i.severity).impact,
-        created_at: created,
-        updated_at: i.resolved_at.map_or(updated, |r| r.max(updated)),
-        monitoring_at: i.mitigated_at,
-        resolved_at: i.resolved_at,
-        started_at: started,
-        shortlink: base.map(|b| format!("{b}/{page_path}")),
-        page_id: page_id.to_string(),
-        incident_updates: rendered,
-        postmortem_published_at: postmortem_body.as_ref().and(i.postmortem.published_at),
-        postmortem_body,
-        components: component_refs(config, &i.services),
-        component_objects: Vec::new(),
-        reminder_intervals: None,
-        schedule: None,
-        duration: in_words((i.resolved_at.unwrap_or(now) - started).num_seconds()),
-        page_path,
-    };
-    Ok((public, mine))
 }
 
 /// Keeps the worse of what `map` holds for `id` and `status`.
