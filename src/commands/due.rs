@@ -1,11 +1,8 @@
 //! `incident due`: what every active incident owes right now, from the policy and the record.
 
 use super::Context;
-use crate::metrics;
-use crate::model::Incident;
 use crate::model::format_duration;
 use crate::output::Style;
-use crate::store::{MetricFacts, metric_status};
 use crate::table::hang;
 use anyhow::Result;
 use unicode_width::UnicodeWidthStr;
@@ -14,33 +11,16 @@ use unicode_width::UnicodeWidthStr;
 pub struct Args {}
 
 pub fn run(ctx: &Context, _args: Args) -> Result<()> {
-    let store = ctx.store()?;
-    // Only active incidents owe anything: the cached figures say which they are, read from their
-    // packed form so that only those are unpacked.
-    let is_active = |packed: &[u8]| metric_status(packed).is_none_or(|s| s.is_active());
-    let mut active: Vec<String> = store
-        .load_all_cached_where::<MetricFacts>(&is_active)?
-        .into_iter()
-        .filter_map(|r| match r {
-            Ok(f) => f.record.status.is_active().then_some(f.record.id),
-            Err(e) => {
-                crate::say!("warning: skipped {e}");
-                None
-            }
-        })
-        .collect();
-    active.sort();
-    let incidents: Vec<_> = store
-        .load_ids_mapped(&active, Incident::for_metrics)
-        .into_iter()
-        .filter_map(|r| r.map_err(|e| crate::say!("warning: skipped {e}")).ok())
-        .collect();
-    let due = metrics::due(&incidents, store.config(), ctx.now);
+    let owed = crate::ops::query::owed(ctx.store()?, ctx.now)?;
+    for e in &owed.skipped {
+        crate::say!("warning: skipped {e}");
+    }
+    let due = owed.due;
     if ctx.out.json {
         return ctx.out.json(&due);
     }
     if due.is_empty() {
-        let active = incidents.iter().filter(|i| i.status.is_active()).count();
+        let active = owed.active;
         return ctx.out.line(if active == 0 {
             "no active incidents".to_string()
         } else {

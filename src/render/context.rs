@@ -216,21 +216,8 @@ fn seconds(from: Option<DateTime<Utc>>, to: Option<DateTime<Utc>>) -> Option<i64
 
 impl IncidentContext {
     pub fn new(i: &Incident, config: &Config, now: DateTime<Utc>) -> IncidentContext {
-        // The roles a person held when they acted, not the ones they ended with.
         let role_periods = i.role_periods();
-        let role_of = |who: &str, at: DateTime<Utc>| -> String {
-            let held: Vec<String> = role_periods
-                .iter()
-                .filter(|p| p.who == who || config.display_name(&p.who) == who)
-                .filter(|p| p.from <= at && p.until.is_none_or(|u| u > at))
-                .map(|p| role_title(&p.role))
-                .collect();
-            if held.is_empty() {
-                "responder".into()
-            } else {
-                held.join(" and ")
-            }
-        };
+        let role_of = |who: &str, at: DateTime<Utc>| role_at(&role_periods, config, who, at);
         let first_public = i.first_public_update().map(|u| u.id.as_str());
         let mut updates: Vec<UpdateContext> = i
             .updates
@@ -273,17 +260,7 @@ impl IncidentContext {
             },
             severity_history: severity_history(i),
             peak_severity: i.peak_severity(),
-            severity_periods: i
-                .severity_periods()
-                .into_iter()
-                .map(|p| SeverityPeriodContext {
-                    label: config.severity(p.severity).label,
-                    seconds: (p.until.unwrap_or(now).max(p.from) - p.from).num_seconds(),
-                    severity: p.severity,
-                    from: p.from,
-                    until: p.until,
-                })
-                .collect(),
+            severity_periods: severity_periods(i, config, now),
             role_history: role_periods
                 .iter()
                 .map(|p| RolePeriodContext {
@@ -304,49 +281,99 @@ impl IncidentContext {
             actions: i
                 .actions
                 .iter()
-                .map(|a| ActionContext {
-                    number: a.number,
-                    title: a.title.clone(),
-                    owner: a.owner.clone(),
-                    due: a.due,
-                    action_type: a.action_type.as_str().into(),
-                    state: a.state.as_str().into(),
-                    link: a.link.clone(),
-                    note: a.note.clone(),
-                    overdue: a.state == ActionState::Open && a.is_overdue(now.date_naive()),
-                })
+                .map(|a| ActionContext::of(a, now))
                 .collect(),
-            postmortem: PostmortemContext {
-                status: i.postmortem.status.as_str().into(),
-                author: i
-                    .postmortem
-                    .author
-                    .as_ref()
-                    .map(|a| config.display_name(a).to_string()),
-                reviewers: i
-                    .postmortem
-                    .reviewers
-                    .iter()
-                    .map(|r| config.display_name(r).to_string())
-                    .collect(),
-                meeting: i.postmortem.meeting,
-                due: config
-                    .postmortem_due(i.peak_severity())
-                    .zip(i.resolved_at)
-                    .map(|(due, resolved)| resolved + due.to_chrono()),
-                summary: i.postmortem.summary.clone(),
-                root_cause: i.postmortem.root_cause.clone(),
-                trigger: i.postmortem.trigger.clone(),
-                resolution: i.postmortem.resolution.clone(),
-                detection: i.postmortem.detection.clone(),
-                whys: i.postmortem.whys.clone(),
-                contributing_factors: i.postmortem.contributing_factors.clone(),
-                went_well: i.postmortem.went_well.clone(),
-                went_wrong: i.postmortem.went_wrong.clone(),
-                lucky: i.postmortem.lucky.clone(),
-                lessons: i.postmortem.lessons.clone(),
-            },
+            postmortem: PostmortemContext::of(i, config),
         }
+    }
+}
+
+impl PostmortemContext {
+    fn of(i: &Incident, config: &Config) -> PostmortemContext {
+        PostmortemContext {
+            status: i.postmortem.status.as_str().into(),
+            author: i
+                .postmortem
+                .author
+                .as_ref()
+                .map(|a| config.display_name(a).to_string()),
+            reviewers: i
+                .postmortem
+                .reviewers
+                .iter()
+                .map(|r| config.display_name(r).to_string())
+                .collect(),
+            meeting: i.postmortem.meeting,
+            due: config
+                .postmortem_due(i.peak_severity())
+                .zip(i.resolved_at)
+                .map(|(due, resolved)| resolved + due.to_chrono()),
+            summary: i.postmortem.summary.clone(),
+            root_cause: i.postmortem.root_cause.clone(),
+            trigger: i.postmortem.trigger.clone(),
+            resolution: i.postmortem.resolution.clone(),
+            detection: i.postmortem.detection.clone(),
+            whys: i.postmortem.whys.clone(),
+            contributing_factors: i.postmortem.contributing_factors.clone(),
+            went_well: i.postmortem.went_well.clone(),
+            went_wrong: i.postmortem.went_wrong.clone(),
+            lucky: i.postmortem.lucky.clone(),
+            lessons: i.postmortem.lessons.clone(),
+        }
+    }
+}
+
+impl ActionContext {
+    fn of(a: &crate::model::ActionItem, now: DateTime<Utc>) -> ActionContext {
+        ActionContext {
+            number: a.number,
+            title: a.title.clone(),
+            owner: a.owner.clone(),
+            due: a.due,
+            action_type: a.action_type.as_str().into(),
+            state: a.state.as_str().into(),
+            link: a.link.clone(),
+            note: a.note.clone(),
+            overdue: a.state == ActionState::Open && a.is_overdue(now.date_naive()),
+        }
+    }
+}
+
+/// How long the incident spent at each severity, in order.
+fn severity_periods(
+    i: &Incident,
+    config: &Config,
+    now: DateTime<Utc>,
+) -> Vec<SeverityPeriodContext> {
+    i.severity_periods()
+        .into_iter()
+        .map(|p| SeverityPeriodContext {
+            label: config.severity(p.severity).label,
+            seconds: (p.until.unwrap_or(now).max(p.from) - p.from).num_seconds(),
+            severity: p.severity,
+            from: p.from,
+            until: p.until,
+        })
+        .collect()
+}
+
+/// The roles a person held when they acted, not the ones they ended with (`responder` for none).
+fn role_at(
+    periods: &[crate::model::RolePeriod],
+    config: &Config,
+    who: &str,
+    at: DateTime<Utc>,
+) -> String {
+    let held: Vec<String> = periods
+        .iter()
+        .filter(|p| p.who == who || config.display_name(&p.who) == who)
+        .filter(|p| p.from <= at && p.until.is_none_or(|u| u > at))
+        .map(|p| role_title(&p.role))
+        .collect();
+    if held.is_empty() {
+        "responder".into()
+    } else {
+        held.join(" and ")
     }
 }
 

@@ -957,34 +957,8 @@ impl Store {
         let trusted_before = trusted_before();
         let path = record_cache_path(self.repo.path(), T::NAME);
         let key = T::config_key(config);
-        // Checking a large cache file (a CRC over 28 MB at 100,000 records) runs beside the
-        // `stat`s, which wait on the kernel's name lookups often enough to leave a core part idle
-        // (`list` 3 ms faster there); a small one is checked before, not worth a thread.
-        let root = &self.root;
-        let (cached, stamps) = if bytes.len() < 1 << 20 {
-            (read_entries::<T>(bytes, root, key), stamps_of(root, ids))
-        } else {
-            std::thread::scope(|scope| {
-                let entries = scope.spawn(move || read_entries::<T>(bytes, root, key));
-                let stamps = stamps_of(root, ids);
-                let entries = entries
-                    .join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-                (entries, stamps)
-            })
-        };
-        let cached = cached.unwrap_or_default();
-
-        // Match the sorted IDs with the sorted entries: the entry whose stamp still holds, if any.
-        let mut hits: Vec<Option<&Entry>> = Vec::with_capacity(ids.len());
-        let mut next = 0;
-        for (id, stamp) in ids.iter().zip(&stamps) {
-            while next < cached.len() && cached[next].id < id.as_str() {
-                next += 1;
-            }
-            let entry = cached.get(next).filter(|e| e.id == id.as_str());
-            hits.push(entry.filter(|e| Some(e.stamp) == *stamp));
-        }
+        let (cached, stamps) = entries_and_stamps::<T>(bytes, &self.root, ids, key);
+        let hits = hits(ids, &stamps, &cached);
         let unpacked: Vec<Slot<D>> = {
             use rayon::prelude::*;
             hits.par_iter()
@@ -1057,6 +1031,50 @@ impl Store {
         writer.finish(&path);
         out
     }
+}
+
+/// The cache file's entries (none when it does not check out) and each record's stamp. Checking a
+/// large cache file (a CRC over 28 MB at 100,000 records) runs beside the `stat`s, which wait on
+/// the kernel's name lookups often enough to leave a core part idle (`list` 3 ms faster there);
+/// a small one is checked before, not worth a thread.
+fn entries_and_stamps<'a, T: Cached>(
+    bytes: &'a [u8],
+    root: &Path,
+    ids: &[String],
+    key: u32,
+) -> (Vec<Entry<'a>>, Vec<Option<Stamp>>) {
+    let (cached, stamps) = if bytes.len() < 1 << 20 {
+        (read_entries::<T>(bytes, root, key), stamps_of(root, ids))
+    } else {
+        std::thread::scope(|scope| {
+            let entries = scope.spawn(move || read_entries::<T>(bytes, root, key));
+            let stamps = stamps_of(root, ids);
+            let entries = entries
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            (entries, stamps)
+        })
+    };
+    (cached.unwrap_or_default(), stamps)
+}
+
+/// Matches the sorted IDs with the sorted entries: for each ID, the entry whose stamp still
+/// holds, if any.
+fn hits<'e, 'a>(
+    ids: &[String],
+    stamps: &[Option<Stamp>],
+    cached: &'e [Entry<'a>],
+) -> Vec<Option<&'e Entry<'a>>> {
+    let mut hits = Vec::with_capacity(ids.len());
+    let mut next = 0;
+    for (id, stamp) in ids.iter().zip(stamps) {
+        while next < cached.len() && cached[next].id < id.as_str() {
+            next += 1;
+        }
+        let entry = cached.get(next).filter(|e| e.id == id.as_str());
+        hits.push(entry.filter(|e| Some(e.stamp) == *stamp));
+    }
+    hits
 }
 
 pub(super) fn record_cache_path(git_dir: &Path, name: &str) -> PathBuf {
