@@ -8,9 +8,7 @@
 //! `INCIDENT_BENCH_KEEP=DIR` keeps the generated repos under DIR (`ops-10000`, ...) and reuses them.
 
 use chrono::{DateTime, Duration, Utc};
-use incident::model::{
-    Incident, IncidentKind, Severity, Stamp, Status, StatusUpdate, Visibility, event_kind,
-};
+use incident::model::{Incident, IncidentKind, Severity, Stamp, Status, StatusUpdate, Visibility};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -742,7 +740,7 @@ pub fn realistic(i: usize, at: DateTime<Utc>) -> Incident {
     let mut inc = Incident::declare(id, title, severity, &stamp(0));
     inc.kind = IncidentKind::ALL[i % IncidentKind::ALL.len()];
     inc.services = vec![service.to_string()];
-    inc.started_at = Some(at - Duration::minutes((i % 17) as i64));
+    inc.times.started_at = Some(at - Duration::minutes((i % 17) as i64));
     inc.summary = Some(format!(
         "Customers saw {} on {service}.",
         WORDS[(i + 3) % WORDS.len()]
@@ -757,7 +755,7 @@ pub fn realistic(i: usize, at: DateTime<Utc>) -> Incident {
     .unwrap();
     inc.push_event(
         &stamp(5),
-        "finding",
+        incident::model::EventKind::Finding,
         format!(
             "dashboards show {} since deploy {}",
             WORDS[i % 12],
@@ -768,13 +766,13 @@ pub fn realistic(i: usize, at: DateTime<Utc>) -> Incident {
     inc.set_status(
         Status::Identified,
         Some("root cause found"),
-        false,
+        incident::model::Reopen::No,
         &stamp(12),
     )
     .unwrap();
     inc.push_event(
         &stamp(15),
-        "action",
+        incident::model::EventKind::Action,
         "rolled back the last deploy".into(),
         Visibility::Public,
     );
@@ -793,18 +791,23 @@ pub fn realistic(i: usize, at: DateTime<Utc>) -> Incident {
         });
         inc.push_event(
             &stamp(n),
-            event_kind::UPDATE,
+            incident::model::EventKind::Update,
             "status update posted".into(),
             Visibility::Public,
         );
     }
-    inc.set_status(Status::Monitoring, None, false, &stamp(40))
-        .unwrap();
+    inc.set_status(
+        Status::Monitoring,
+        None,
+        incident::model::Reopen::No,
+        &stamp(40),
+    )
+    .unwrap();
     if !i.is_multiple_of(50) {
         inc.set_status(
             Status::Resolved,
             Some("error rates normal"),
-            false,
+            incident::model::Reopen::No,
             &stamp(70),
         )
         .unwrap();

@@ -210,7 +210,7 @@ impl Context {
                 return Ok(back.max(DateTime::UNIX_EPOCH));
             }
             // A span longer than any history is "from the beginning".
-            Err(e) if e.contains("too long") => return Ok(DateTime::UNIX_EPOCH),
+            Err(crate::model::SpanError::TooLong(_)) => return Ok(DateTime::UNIX_EPOCH),
             Err(_) => {}
         }
         self.time_arg("--since", text)

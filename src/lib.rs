@@ -83,7 +83,7 @@ pub fn run_from_args<I: IntoIterator<Item = OsString>>(args: I) -> ExitCode {
             }
             crate::say!(
                 "error: {}",
-                output::neutralise_controls(&chain(&err), false)
+                output::neutralise_controls(&chain(&err), output::Codes::EscapeAll)
             );
             if let Some(hint) = hint(&err) {
                 crate::say!("hint: {hint}");

@@ -4,7 +4,7 @@
 //! is missing from a record is counted as missing, never as zero, so one forgotten `ack` cannot make
 //! MTTA look perfect.
 
-use crate::model::{ActionState, Config, Incident, IncidentKind, Severity, Status};
+use crate::model::{ActionState, Config, Incident, IncidentKind, Lifecycle, Severity, Status};
 pub use crate::model::{Deadline, DeadlineKind, DeadlineState, deadlines};
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use serde::Serialize;
@@ -69,11 +69,7 @@ pub struct MetricRecord {
     /// The worst severity reached: whose promises the incident is counted under.
     pub peak_severity: Severity,
     pub reopened: bool,
-    pub started_at: Option<DateTime<Utc>>,
-    pub detected_at: Option<DateTime<Utc>>,
-    pub acknowledged_at: Option<DateTime<Utc>>,
-    pub mitigated_at: Option<DateTime<Utc>>,
-    pub resolved_at: Option<DateTime<Utc>>,
+    pub times: Lifecycle,
     pub actions: Vec<ActionFact>,
     pub deadlines: Vec<Deadline>,
 }
@@ -104,11 +100,7 @@ impl MetricRecord {
             status: i.status,
             peak_severity: i.peak_severity(),
             reopened: i.was_reopened(),
-            started_at: i.started_at,
-            detected_at: i.detected_at,
-            acknowledged_at: i.acknowledged_at,
-            mitigated_at: i.mitigated_at,
-            resolved_at: i.resolved_at,
+            times: i.times,
             actions: i
                 .actions
                 .iter()
@@ -127,13 +119,16 @@ impl MetricRecord {
     /// one: its resolution, when every deadline worked out then is the one worked out at any later
     /// time. Active incidents have none.
     pub fn settled_from(i: &Incident, config: &Config) -> Option<DateTime<Utc>> {
-        let resolved = i.resolved_at.filter(|_| i.status == Status::Resolved)?;
+        let resolved = i
+            .times
+            .resolved_at
+            .filter(|_| i.status == Status::Resolved)?;
         let far = DateTime::<Utc>::MAX_UTC - Duration::days(3650);
         (deadlines(i, config, resolved) == deadlines(i, config, far)).then_some(resolved)
     }
 
     pub fn opened_at(&self) -> Option<DateTime<Utc>> {
-        self.detected_at.or(self.started_at)
+        self.times.opened_at()
     }
 }
 
@@ -151,10 +146,10 @@ pub fn response_times(incidents: &[&MetricRecord]) -> ResponseTimes {
         Figure::of(values, missing)
     };
     ResponseTimes {
-        mttd: figure(|i| i.started_at, |i| i.detected_at),
-        mtta: figure(|i| i.detected_at, |i| i.acknowledged_at),
-        mttm: figure(|i| i.detected_at, |i| i.mitigated_at),
-        mttr: figure(|i| i.detected_at, |i| i.resolved_at),
+        mttd: figure(|i| i.times.started_at, |i| i.times.detected_at),
+        mtta: figure(|i| i.times.detected_at, |i| i.times.acknowledged_at),
+        mttm: figure(|i| i.times.detected_at, |i| i.times.mitigated_at),
+        mttr: figure(|i| i.times.detected_at, |i| i.times.resolved_at),
     }
 }
 
@@ -252,7 +247,7 @@ pub fn compliance(incidents: &[&MetricRecord], now: DateTime<Utc>) -> Vec<Compli
                 DeadlineState::Late | DeadlineState::Overdue => {
                     row.missed += 1;
                     let late = crate::model::format_duration(d.met_at.unwrap_or(now) - d.due_at);
-                    row.misses.push(match (d.state, i.resolved_at) {
+                    row.misses.push(match (d.state, i.times.resolved_at) {
                         (DeadlineState::Late, _) => format!("{}: late by {late}", i.id),
                         (_, Some(r)) => format!(
                             "{}: never sent (resolved {} after it was due)",
@@ -452,23 +447,24 @@ pub fn related_incidents(
             out.push(RelatedIncident {
                 id: r.id.clone(),
                 title: r.title.clone(),
-                detected_at: r.detected_at,
+                detected_at: r.times.detected_at,
                 why: "related".into(),
             });
         }
     }
-    let Some(detected) = i.detected_at else {
+    let Some(detected) = i.times.detected_at else {
         return out;
     };
     let mut recurrences: Vec<&crate::model::IncidentSummary> = all
         .iter()
         .filter(|r| r.id != i.id && !r.drill && !i.related.contains(&r.id))
         .filter(|r| {
-            r.detected_at
+            r.times
+                .detected_at
                 .is_some_and(|t| t < detected && t >= detected - window)
         })
         .collect();
-    recurrences.sort_by_key(|r| std::cmp::Reverse(r.detected_at));
+    recurrences.sort_by_key(|r| std::cmp::Reverse(r.times.detected_at));
     for r in recurrences {
         let shared: Vec<String> = r
             .services
@@ -484,7 +480,7 @@ pub fn related_incidents(
             out.push(RelatedIncident {
                 id: r.id.clone(),
                 title: r.title.clone(),
-                detected_at: r.detected_at,
+                detected_at: r.times.detected_at,
                 why: shared.join(", "),
             });
         }
@@ -507,7 +503,7 @@ pub fn commander_due(i: &Incident, config: &Config) -> Option<DateTime<Utc>> {
         .filter(|p| config.severity(p.severity).requires_commander)
         .map(|p| p.from)
         .min()
-        .or(i.detected_at)?;
+        .or(i.times.detected_at)?;
     let within = config
         .severity(i.severity)
         .coordination_within
@@ -608,9 +604,9 @@ mod tests {
     #[test]
     fn missing_times_are_counted_as_missing_never_zero() {
         let mut a = incident("a", Severity::Sev2, "10:00");
-        a.started_at = Some(t("09:50"));
-        a.acknowledged_at = Some(t("10:05"));
-        a.resolved_at = Some(t("11:00"));
+        a.times.started_at = Some(t("09:50"));
+        a.times.acknowledged_at = Some(t("10:05"));
+        a.times.resolved_at = Some(t("11:00"));
         let b = incident("b", Severity::Sev2, "10:00");
         let (a, b) = (record(&a), record(&b));
         let times = response_times(&[&a, &b]);
@@ -695,7 +691,7 @@ mod tests {
                 at: t("10:45"),
                 by: "c".into(),
             },
-            "comms",
+            crate::model::EventKind::Comms,
             "emailed".into(),
             Visibility::Internal,
         );
@@ -742,7 +738,7 @@ mod tests {
         i.set_status(
             crate::model::Status::Resolved,
             None,
-            false,
+            crate::model::Reopen::No,
             &Stamp {
                 at: t("10:20"),
                 by: "c".into(),
@@ -812,7 +808,7 @@ mod tests {
                         at: t(at),
                         by: "c".into(),
                     },
-                    "comms",
+                    crate::model::EventKind::Comms,
                     "told the board".into(),
                     Visibility::Internal,
                 );
@@ -857,7 +853,7 @@ mod tests {
                 at: t("10:20"),
                 by: "c".into(),
             },
-            "comms",
+            crate::model::EventKind::Comms,
             "emailed".into(),
             Visibility::Internal,
         );
@@ -900,12 +896,12 @@ mod tests {
     fn drills_are_left_out_unless_included_and_recurrence_needs_two() {
         let config = Config::new("x");
         let mut a = incident("a", Severity::Sev2, "10:00");
-        a.acknowledged_at = Some(t("10:10"));
+        a.times.acknowledged_at = Some(t("10:10"));
         let mut b = incident("b", Severity::Sev3, "10:00");
-        b.acknowledged_at = Some(t("10:20"));
+        b.times.acknowledged_at = Some(t("10:20"));
         let mut drill = incident("d", Severity::Sev1, "10:00");
         drill.drill = true;
-        drill.acknowledged_at = Some(t("10:59"));
+        drill.times.acknowledged_at = Some(t("10:59"));
         let mut escalated = incident("e", Severity::Sev1, "10:00");
         escalated
             .set_severity(

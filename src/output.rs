@@ -13,7 +13,7 @@ use unicode_width::UnicodeWidthStr;
 /// so a hand-edited record cannot clear the screen, move the cursor, retitle the terminal or reorder
 /// what its reader sees. Newlines and tabs stay; so do colour codes (`ESC [ digits ; m`) when colour
 /// is on, which are ours.
-pub fn neutralise_controls(text: &str, keep_colour: bool) -> std::borrow::Cow<'_, str> {
+pub fn neutralise_controls(text: &str, codes: Codes) -> std::borrow::Cow<'_, str> {
     // Bytes first: a table of 100,000 rows is 10 MB.
     if !crate::model::may_hold_hidden(text) || !text.chars().any(crate::model::is_forbidden_in_text)
     {
@@ -22,7 +22,7 @@ pub fn neutralise_controls(text: &str, keep_colour: bool) -> std::borrow::Cow<'_
     let mut out = String::with_capacity(text.len() + 16);
     let mut rest = text;
     while let Some(c) = rest.chars().next() {
-        if c == '\x1b' && keep_colour {
+        if c == '\x1b' && codes == Codes::KeepColour {
             let sgr = rest[1..]
                 .strip_prefix('[')
                 .and_then(|r| {
@@ -85,6 +85,24 @@ pub(crate) fn columns_of(fd: impl std::os::fd::AsFd) -> Option<usize> {
     (size.ws_col > 0).then_some(usize::from(size.ws_col))
 }
 
+/// How a table meets a narrow terminal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Layout {
+    /// Shrink and drop the least useful columns to fit (the default).
+    Fit,
+    /// Every column in full, however narrow the terminal (`--wide`).
+    Wide,
+}
+
+/// Whether colour codes in text are ours to keep.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Codes {
+    /// Colour on: our own SGR colour codes stay; every other control is escaped.
+    KeepColour,
+    /// Every control character is escaped.
+    EscapeAll,
+}
+
 #[derive(Clone, Copy)]
 pub enum Style {
     Bold,
@@ -97,11 +115,20 @@ pub enum Style {
 
 impl Output {
     pub fn line(&self, text: impl AsRef<str>) -> Result<()> {
-        let text = neutralise_controls(text.as_ref(), self.color);
+        let text = neutralise_controls(text.as_ref(), self.codes());
         let mut out = std::io::stdout().lock();
         out.write_all(text.as_bytes())?;
         out.write_all(b"\n")?;
         Ok(())
+    }
+
+    /// How this output treats colour codes in what it prints.
+    pub fn codes(&self) -> Codes {
+        if self.color {
+            Codes::KeepColour
+        } else {
+            Codes::EscapeAll
+        }
     }
 
     pub fn json<T: Serialize + ?Sized>(&self, value: &T) -> Result<()> {
@@ -197,11 +224,10 @@ impl Output {
         format!("{} {}", self.time_in_zone(t), self.zone_of([t]))
     }
 
-    /// Prints a table laid out for this output (see [`crate::table`]); `wide` shows every column in
-    /// full even on a narrow terminal.
-    pub fn grid(&self, grid: &crate::table::Grid, wide: bool) -> Result<()> {
+    /// Prints a table laid out for this output (see [`crate::table`]).
+    pub fn grid(&self, grid: &crate::table::Grid, layout: Layout) -> Result<()> {
         let mut out = std::io::stdout().lock();
-        grid.write(self, wide, &mut out)?;
+        grid.write(self, layout == Layout::Wide, &mut out)?;
         out.write_all(b"\n")?;
         Ok(())
     }
@@ -209,25 +235,28 @@ impl Output {
 
 #[cfg(test)]
 mod tests {
-    use super::neutralise_controls;
+    use super::{Codes, neutralise_controls};
 
     #[test]
     fn control_characters_from_records_are_shown_not_obeyed() {
-        assert_eq!(neutralise_controls("plain\ttext\n", true), "plain\ttext\n");
         assert_eq!(
-            neutralise_controls("a\u{1b}[2Jb\u{7}", true),
+            neutralise_controls("plain\ttext\n", Codes::KeepColour),
+            "plain\ttext\n"
+        );
+        assert_eq!(
+            neutralise_controls("a\u{1b}[2Jb\u{7}", Codes::KeepColour),
             "a\\u{1b}[2Jb\\u{7}"
         );
         assert_eq!(
-            neutralise_controls("\u{1b}[1;31mSEV1\u{1b}[0m", true),
+            neutralise_controls("\u{1b}[1;31mSEV1\u{1b}[0m", Codes::KeepColour),
             "\u{1b}[1;31mSEV1\u{1b}[0m"
         );
         assert_eq!(
-            neutralise_controls("\u{1b}[1;31mSEV1", false),
+            neutralise_controls("\u{1b}[1;31mSEV1", Codes::EscapeAll),
             "\\u{1b}[1;31mSEV1"
         );
         assert_eq!(
-            neutralise_controls("\u{1b}]0;owned\u{7}", true),
+            neutralise_controls("\u{1b}]0;owned\u{7}", Codes::KeepColour),
             "\\u{1b}]0;owned\\u{7}"
         );
     }

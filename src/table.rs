@@ -6,7 +6,7 @@
 //! way `kubectl get` and `gh issue list` do. Colour is applied by comfy-table after the layout, so
 //! escape codes never count as width. Off a terminal every column is printed in full, plainly.
 
-use crate::output::{Output, Style, neutralise_controls};
+use crate::output::{Codes, Output, Style, neutralise_controls};
 use comfy_table::{Attribute, Cell as TableCell, Color, ContentArrangement, Table, presets};
 use std::borrow::Cow;
 use std::io::Write;
@@ -64,7 +64,7 @@ pub struct Cell<'a> {
 impl<'a> Cell<'a> {
     pub fn plain(text: impl Into<Cow<'a, str>>) -> Cell<'a> {
         let text = text.into();
-        let text = match neutralise_controls(&text, false) {
+        let text = match neutralise_controls(&text, Codes::EscapeAll) {
             Cow::Borrowed(_) => text,
             Cow::Owned(shown) => Cow::Owned(shown),
         };
@@ -557,7 +557,7 @@ fn paint(cell: TableCell, style: Style) -> TableCell {
 /// where the text began, as `git log` and `gh` lay out descriptions. `prefix_width` is the prefix's
 /// display width (it may carry colour codes). Without a width (a pipe) the text stays on one line.
 pub fn hang(prefix: &str, prefix_width: usize, text: &str, width: Option<usize>) -> String {
-    let text = neutralise_controls(text, false);
+    let text = neutralise_controls(text, Codes::EscapeAll);
     let Some(width) = width.filter(|w| *w > prefix_width + 10) else {
         return format!("{prefix}{}", text.replace('\n', " "));
     };

@@ -3,7 +3,7 @@
 use super::Context;
 use crate::model::{ActionState, ActionType, ModelError, parse_date};
 use crate::ops::{self, action::NewAction};
-use crate::output::Style;
+use crate::output::{Layout, Style};
 use crate::store::Store;
 use crate::table::{Cell, Column, Grid};
 use anyhow::Result;
@@ -214,7 +214,7 @@ fn list(ctx: &Context, open: bool, overdue: bool, owner: Option<String>) -> Resu
             r.item.state.as_str().into(),
         ]);
     }
-    ctx.out.grid(&grid, false)
+    ctx.out.grid(&grid, Layout::Fit)
 }
 
 /// Closes every open item a `Closes-Action: <id>#<n>` trailer names (see

@@ -1,7 +1,7 @@
 //! `incident history ID`: the audit trail as git recorded it (when, who, what), newest first.
 
 use super::Context;
-use crate::output::Style;
+use crate::output::{Layout, Style};
 use crate::table::{Cell, Column, Grid};
 use anyhow::Result;
 
@@ -45,5 +45,5 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
             what.into(),
         ]);
     }
-    ctx.out.grid(&grid, false)
+    ctx.out.grid(&grid, Layout::Fit)
 }

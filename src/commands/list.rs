@@ -2,7 +2,7 @@
 
 use super::Context;
 use crate::model::{IncidentSummary, Severity, format_duration};
-use crate::output::{Style, severity_style};
+use crate::output::{Layout, Style, severity_style};
 use crate::store::SummaryView;
 use crate::table::{Cell, Column, Grid};
 use anyhow::Result;
@@ -103,7 +103,8 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
         })
         .collect();
     let grid = Grid::with_cells(columns, rows.into_flattened());
-    ctx.out.grid(&grid, args.wide)?;
+    ctx.out
+        .grid(&grid, if args.wide { Layout::Wide } else { Layout::Fit })?;
     // Freeing 100,000 rows one by one costs more than the process exit that frees them at once.
     std::mem::forget(grid);
     Ok(())

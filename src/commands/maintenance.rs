@@ -3,7 +3,7 @@
 
 use super::Context;
 use crate::model::{Maintenance, MaintenanceSpec, MaintenanceStatus, Span, parse_planned_time};
-use crate::output::Style;
+use crate::output::{Layout, Style};
 use crate::table::{Cell, Column, Grid};
 use anyhow::Result;
 use chrono::{DateTime, Local, Utc};
@@ -273,5 +273,5 @@ fn list(ctx: &Context, open: bool) -> Result<()> {
             Cell::plain(until),
         ]);
     }
-    ctx.out.grid(&grid, false)
+    ctx.out.grid(&grid, Layout::Fit)
 }

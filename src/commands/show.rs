@@ -168,11 +168,11 @@ fn components(doc: &mut Doc, i: &Incident, config: &Config, now: DateTime<Utc>) 
 fn times(doc: &mut Doc, i: &Incident, now: DateTime<Utc>) {
     let out = doc.out;
     let lifecycle = [
-        ("started", i.started_at),
-        ("detected", i.detected_at),
-        ("acknowledged", i.acknowledged_at),
-        ("mitigated", i.mitigated_at),
-        ("resolved", i.resolved_at),
+        ("started", i.times.started_at),
+        ("detected", i.times.detected_at),
+        ("acknowledged", i.times.acknowledged_at),
+        ("mitigated", i.times.mitigated_at),
+        ("resolved", i.times.resolved_at),
     ];
     doc.heading(&format!(
         "Times ({})",
@@ -201,7 +201,7 @@ fn timeline(doc: &mut Doc, i: &Incident) {
     let kind_width = i
         .timeline
         .iter()
-        .map(|e| e.kind.width())
+        .map(|e| e.kind.as_str().width())
         .max()
         .unwrap_or(4)
         .min(10);
@@ -216,7 +216,7 @@ fn timeline(doc: &mut Doc, i: &Incident) {
     doc.heading(&format!("Timeline ({zone})"));
     for e in &i.timeline {
         let by = crate::table::truncate(&e.by, by_width);
-        let kind = crate::table::truncate(&e.kind, kind_width);
+        let kind = crate::table::truncate(e.kind.as_str(), kind_width);
         let prefix = format!(
             "  {}  {kind:<kind_width$}  {by:<by_width$}  ",
             doc.short(e.at)

@@ -4,7 +4,7 @@
 use super::Context;
 use crate::metrics::{self, Grouping, ResponseTimes};
 use crate::model::format_duration;
-use crate::output::{Output, Style};
+use crate::output::{Layout, Output, Style};
 use crate::table::{Cell, Column, Grid, hang};
 use anyhow::Result;
 
@@ -113,7 +113,7 @@ fn times_table(out: &Output, s: &metrics::Stats) -> Result<()> {
     for g in &s.groups {
         add_times(&mut grid, &g.key, &g.times);
     }
-    out.grid(&grid, false)?;
+    out.grid(&grid, Layout::Fit)?;
     Ok(())
 }
 

@@ -28,7 +28,11 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
     let change = IncidentChange::Status {
         to: args.status,
         note: args.note,
-        reopen: args.reopen,
+        reopen: if args.reopen {
+            crate::model::Reopen::Yes
+        } else {
+            crate::model::Reopen::No
+        },
     };
     super::change(ctx, &args.id, args.at.as_deref(), change)
 }

@@ -48,11 +48,12 @@ pub(crate) fn sync(
 }
 
 pub(crate) fn describe(r: &SyncReport) -> String {
-    let mut text = match r.outcome.as_str() {
-        "up-to-date" => format!("up to date with {}/{}", r.remote, r.branch),
-        "ahead" => format!("{}/{} had nothing new", r.remote, r.branch),
-        "fast-forward" => format!("fast-forwarded to {}/{}", r.remote, r.branch),
-        "merged" => format!(
+    use crate::store::SyncOutcome;
+    let mut text = match r.outcome {
+        SyncOutcome::UpToDate => format!("up to date with {}/{}", r.remote, r.branch),
+        SyncOutcome::Ahead => format!("{}/{} had nothing new", r.remote, r.branch),
+        SyncOutcome::FastForward => format!("fast-forwarded to {}/{}", r.remote, r.branch),
+        SyncOutcome::Merged => format!(
             "merged {}/{}{}",
             r.remote,
             r.branch,
@@ -62,8 +63,7 @@ pub(crate) fn describe(r: &SyncReport) -> String {
                 format!(" (incidents merged: {})", r.merged_incidents.join(", "))
             }
         ),
-        "new-branch" => format!("{}/{} did not exist yet", r.remote, r.branch),
-        other => other.to_string(),
+        SyncOutcome::NewBranch => format!("{}/{} did not exist yet", r.remote, r.branch),
     };
     if r.pushed {
         text.push_str(&format!("; pushed to {}/{}", r.remote, r.branch));

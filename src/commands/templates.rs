@@ -2,6 +2,7 @@
 //! customise in the incident repo's `templates/`.
 
 use super::Context;
+use crate::output::Layout;
 use crate::render::{BUILTIN, Renderer, Source, TEMPLATES_DIR};
 use crate::store::write_atomically;
 use crate::table::{Column, Grid};
@@ -62,7 +63,7 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
                 };
                 grid.row(vec![name.into(), from.into()]);
             }
-            ctx.out.grid(&grid, false)
+            ctx.out.grid(&grid, Layout::Fit)
         }
         TemplatesCommand::Export { name, force } => {
             let wanted: Vec<&(&str, &str)> = match &name {

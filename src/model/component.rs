@@ -6,7 +6,7 @@
 //! which the timeline keeps as `component api: major_outage → degraded_performance`. Every effect
 //! ends when the incident is resolved; `api=operational` ends it for one service earlier.
 
-use super::{Config, Incident, ModelError, Severity, Stamp, TimelineEvent, Visibility, event_kind};
+use super::{Config, Incident, ModelError, Severity, Stamp, TimelineEvent, Visibility};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -192,7 +192,7 @@ impl Incident {
         let added = if listed { "" } else { ADDED };
         Ok(self.push_event(
             stamp,
-            event_kind::COMPONENT,
+            crate::model::EventKind::Component,
             format!("component {id}: {before} → {status}{added}"),
             Visibility::Public,
         ))
@@ -202,7 +202,7 @@ impl Incident {
     pub fn component_settings(&self) -> Vec<ComponentSetting<'_>> {
         self.timeline
             .iter()
-            .filter(|e| e.kind == event_kind::COMPONENT)
+            .filter(|e| e.kind == crate::model::EventKind::Component)
             .filter_map(|e| {
                 component_change(&e.text).map(|(component, status, added)| ComponentSetting {
                     at: e.at,
@@ -216,7 +216,7 @@ impl Incident {
 
     /// When customers were first affected: the recorded start of impact, else the beginning.
     fn impact_began_at(&self) -> Option<DateTime<Utc>> {
-        match (self.started_at, self.began_at()) {
+        match (self.times.started_at, self.began_at()) {
             (Some(s), Some(b)) => Some(s.min(b)),
             (s, b) => s.or(b),
         }
@@ -385,7 +385,7 @@ mod tests {
     fn periods_follow_severity_settings_and_resolution() {
         let c = config();
         let mut i = Incident::declare("x".into(), "X".into(), Severity::Sev2, &stamp("10:00"));
-        i.detected_at = Some(t("10:00"));
+        i.times.detected_at = Some(t("10:00"));
         i.services = vec!["api".into(), "search".into()];
         i.set_component(
             &c,
@@ -398,8 +398,13 @@ mod tests {
             .unwrap();
         i.set_component(&c, "api", ComponentStatus::Operational, &stamp("10:50"))
             .unwrap();
-        i.set_status(Status::Resolved, None, false, &stamp("11:00"))
-            .unwrap();
+        i.set_status(
+            Status::Resolved,
+            None,
+            crate::model::Reopen::No,
+            &stamp("11:00"),
+        )
+        .unwrap();
         let got: Vec<(String, ComponentStatus, String, String)> = i
             .component_periods(&c)
             .into_iter()

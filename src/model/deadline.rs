@@ -185,7 +185,11 @@ fn first_comms(
 ) -> Option<DateTime<Utc>> {
     i.timeline
         .iter()
-        .filter(|e| e.kind == "comms" && e.audience.as_deref() == Some(audience) && keep(e.at))
+        .filter(|e| {
+            e.kind == crate::model::EventKind::Comms
+                && e.audience.as_deref() == Some(audience)
+                && keep(e.at)
+        })
         .map(|e| e.at)
         .min()
 }
@@ -221,7 +225,7 @@ pub fn deadlines(i: &Incident, config: &Config, now: DateTime<Utc>) -> Vec<Deadl
                 |p| p.coordination_within,
                 // The first episode's acknowledgement; a reopen is acknowledged by the reopen itself.
                 if episode.from == periods.first().map_or(episode.from, |p| p.from) {
-                    i.acknowledged_at
+                    i.times.acknowledged_at
                 } else {
                     Some(episode.from)
                 },
@@ -281,7 +285,7 @@ pub fn deadlines(i: &Incident, config: &Config, now: DateTime<Utc>) -> Vec<Deadl
         out.extend(audiences.into_values());
     }
     let policy = config.severity(i.severity);
-    let horizon = i.resolved_at.map_or(now, |r| r.min(now));
+    let horizon = i.times.resolved_at.map_or(now, |r| r.min(now));
     let mut public: Vec<_> = i
         .updates
         .iter()
@@ -296,10 +300,10 @@ pub fn deadlines(i: &Incident, config: &Config, now: DateTime<Utc>) -> Vec<Deadl
                 .map(|e| update.at + e.to_chrono())
         });
         let Some(due) = promised else { continue };
-        if i.resolved_at.is_some_and(|r| r <= update.at) {
+        if i.times.resolved_at.is_some_and(|r| r <= update.at) {
             continue;
         }
-        let met = public.get(n + 1).map(|u| u.at).or(i.resolved_at);
+        let met = public.get(n + 1).map(|u| u.at).or(i.times.resolved_at);
         out.push(Deadline::new(DeadlineKind::NextUpdate, due, met, horizon));
     }
     out
@@ -517,8 +521,13 @@ mod tests {
                 extra: Default::default(),
             });
         }
-        i.set_status(Status::Resolved, None, false, &stamp("11:00"))
-            .unwrap();
+        i.set_status(
+            Status::Resolved,
+            None,
+            crate::model::Reopen::No,
+            &stamp("11:00"),
+        )
+        .unwrap();
         let next: Vec<Deadline> = deadlines(&i, &config, t("12:00"))
             .into_iter()
             .filter(|d| d.kind == DeadlineKind::NextUpdate)

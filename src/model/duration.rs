@@ -39,7 +39,7 @@ impl Span {
 
     /// An update cadence (`--next`): from one minute to [`Span::MAX_CADENCE`].
     pub fn parse_cadence(text: &str) -> Result<Span, String> {
-        let span: Span = text.parse()?;
+        let span: Span = text.parse().map_err(|e: SpanError| e.to_string())?;
         if span.0 < 60 || span > Span::MAX_CADENCE {
             return Err(format!(
                 "`{text}` is out of range: the next update comes between 1m and 30d from now (example: 30m)"
@@ -65,15 +65,21 @@ impl fmt::Display for Span {
     }
 }
 
+/// Why a text is not a [`Span`]: what code acts on (a span too long to mean anything but "since
+/// the beginning"), and the words a person reads.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SpanError {
+    #[error("invalid duration `{0}`: expected a number with a unit, like 30m, 1h, 1h30m or 2d")]
+    Invalid(String),
+    #[error("duration `{0}` is too long: at most 36500d (100 years)")]
+    TooLong(String),
+}
+
 impl FromStr for Span {
-    type Err = String;
+    type Err = SpanError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let bad = || {
-            format!(
-                "invalid duration `{s}`: expected a number with a unit, like 30m, 1h, 1h30m or 2d"
-            )
-        };
+        let bad = || SpanError::Invalid(s.to_string());
         let text: String = s.chars().filter(|c| !c.is_whitespace()).collect();
         let text = text.to_ascii_lowercase();
         if text.is_empty() {
@@ -117,9 +123,7 @@ impl FromStr for Span {
         // A century bounds every span a policy or flag can mean, and keeps every time computed from
         // one inside what a record can hold.
         if total > Span::MAX.0 {
-            return Err(format!(
-                "duration `{s}` is too long: at most 36500d (100 years)"
-            ));
+            return Err(SpanError::TooLong(s.to_string()));
         }
         Ok(Span(total))
     }
@@ -140,6 +144,19 @@ impl<'de> Deserialize<'de> for Span {
 
 #[cfg(test)]
 mod tests {
+    /// Code tells a span too long from one that is no span at all by the error's kind.
+    #[test]
+    fn a_span_error_says_which() {
+        use super::{Span, SpanError};
+        assert!(matches!(
+            "36501d".parse::<Span>(),
+            Err(SpanError::TooLong(_))
+        ));
+        assert!(matches!("3x".parse::<Span>(), Err(SpanError::Invalid(_))));
+        assert!(matches!("".parse::<Span>(), Err(SpanError::Invalid(_))));
+        assert_eq!("36500d".parse::<Span>().unwrap(), Span::MAX);
+    }
+
     use super::*;
 
     #[test]

@@ -4,7 +4,7 @@
 
 use super::{
     Impact, Incident, IncidentKind, ModelError, Stamp, TimelineEvent, Visibility, check_line,
-    check_name, check_record_id, check_text, event_kind,
+    check_name, check_record_id, check_text,
 };
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -52,8 +52,8 @@ impl Editable {
             customers_affected: i.impact.customers_affected,
             revenue_at_risk: i.impact.text(Impact::REVENUE),
             impact: i.impact.text(Impact::DESCRIPTION),
-            started_at: i.started_at,
-            detected_at: i.detected_at,
+            started_at: i.times.started_at,
+            detected_at: i.times.detected_at,
         }
     }
 
@@ -186,24 +186,29 @@ impl Incident {
         if before.started_at != after.started_at {
             changes.push(format!(
                 "started at: {} → {}",
-                time(&self.started_at),
+                time(&self.times.started_at),
                 time(&after.started_at)
             ));
-            self.started_at = after.started_at;
+            self.times.started_at = after.started_at;
         }
         if before.detected_at != after.detected_at {
             changes.push(format!(
                 "detected at: {} → {}",
-                time(&self.detected_at),
+                time(&self.times.detected_at),
                 time(&after.detected_at)
             ));
-            self.detected_at = after.detected_at;
+            self.times.detected_at = after.detected_at;
         }
         Ok(changes
             .into_iter()
             .map(|text| {
-                self.push_event(stamp, event_kind::EDIT, text, Visibility::Internal)
-                    .clone()
+                self.push_event(
+                    stamp,
+                    crate::model::EventKind::Edit,
+                    text,
+                    Visibility::Internal,
+                )
+                .clone()
             })
             .collect())
     }

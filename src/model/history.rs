@@ -7,7 +7,7 @@
 //! alice → bob`, `reopened: resolved → investigating`), walking back from the record's current state,
 //! so records written before this module existed are read the same way.
 
-use super::{Incident, Severity, event_kind};
+use super::{Incident, Severity};
 use chrono::{DateTime, Duration, Utc};
 use std::collections::BTreeMap;
 
@@ -67,10 +67,10 @@ fn role_changes(text: &str) -> Vec<RoleChange> {
 impl Incident {
     /// When the incident began for the documents: detection, else the declaration.
     pub fn began_at(&self) -> Option<DateTime<Utc>> {
-        self.detected_at.or_else(|| {
+        self.times.detected_at.or_else(|| {
             self.timeline
                 .iter()
-                .find(|e| e.kind == event_kind::DECLARED)
+                .find(|e| e.kind == crate::model::EventKind::Declared)
                 .map(|e| e.at)
         })
     }
@@ -80,7 +80,7 @@ impl Incident {
     pub fn severity_changes(&self) -> Vec<(DateTime<Utc>, Severity, Severity)> {
         self.timeline
             .iter()
-            .filter(|e| e.kind == event_kind::SEVERITY)
+            .filter(|e| e.kind == crate::model::EventKind::Severity)
             .filter_map(|e| severity_change(&e.text).map(|(f, t)| (e.at, f, t)))
             .collect()
     }
@@ -111,7 +111,7 @@ impl Incident {
         out.push(SeverityPeriod {
             severity: current,
             from,
-            until: self.resolved_at.filter(|r| *r >= from),
+            until: self.times.resolved_at.filter(|r| *r >= from),
         });
         out
     }
@@ -150,16 +150,16 @@ impl Incident {
         let declared = self
             .timeline
             .iter()
-            .find(|e| e.kind == event_kind::DECLARED)
+            .find(|e| e.kind == crate::model::EventKind::Declared)
             .map(|e| e.at)
-            .or(self.detected_at);
+            .or(self.times.detected_at);
         let Some(declared) = declared else {
             return Vec::new();
         };
         let assigns: Vec<(DateTime<Utc>, Vec<RoleChange>)> = self
             .timeline
             .iter()
-            .filter(|e| e.kind == event_kind::ASSIGN)
+            .filter(|e| e.kind == crate::model::EventKind::Assign)
             .map(|e| (e.at, role_changes(&e.text)))
             .collect();
         // Walk back from today's roles to the roles at declaration.
@@ -223,8 +223,9 @@ impl Incident {
         let mut out = Vec::new();
         let mut from = Some(began);
         for e in &self.timeline {
-            let reopen = e.kind == event_kind::STATUS && e.text.starts_with("reopened");
-            if e.kind == event_kind::RESOLVED {
+            let reopen =
+                e.kind == crate::model::EventKind::Status && e.text.starts_with("reopened");
+            if e.kind == crate::model::EventKind::Resolved {
                 if let Some(f) = from.take() {
                     out.push(Episode {
                         from: f,
@@ -238,7 +239,7 @@ impl Incident {
         if let Some(f) = from {
             out.push(Episode {
                 from: f,
-                until: self.resolved_at.filter(|r| *r >= f),
+                until: self.times.resolved_at.filter(|r| *r >= f),
             });
         }
         out
@@ -253,9 +254,9 @@ impl Incident {
             .map_or(self.severity, |(_, from, _)| *from);
         let mut status = super::Status::Investigating;
         for e in self.timeline.iter().take(seq.saturating_add(1)) {
-            if e.kind == event_kind::RESOLVED {
+            if e.kind == crate::model::EventKind::Resolved {
                 status = super::Status::Resolved;
-            } else if e.kind == event_kind::SEVERITY
+            } else if e.kind == crate::model::EventKind::Severity
                 && let Some((_, to)) = severity_change(&e.text)
             {
                 severity = to;
@@ -273,7 +274,7 @@ impl Incident {
             .iter()
             .filter(|e| e.visibility.is_public())
             .filter_map(|e| {
-                let to = if e.kind == event_kind::RESOLVED {
+                let to = if e.kind == crate::model::EventKind::Resolved {
                     super::Status::Resolved
                 } else {
                     status_change_to(e)?
@@ -291,7 +292,7 @@ impl Incident {
 
 /// The status a `status` event moved to (`status identified → monitoring: note`).
 fn status_change_to(e: &super::TimelineEvent) -> Option<super::Status> {
-    if e.kind != event_kind::STATUS {
+    if e.kind != crate::model::EventKind::Status {
         return None;
     }
     let (_, to) = e.text.split_once(" → ")?;
@@ -338,8 +339,13 @@ mod tests {
             &stamp("10:10", "alice"),
         )
         .unwrap();
-        i.set_status(Status::Resolved, None, false, &stamp("11:00", "alice"))
-            .unwrap();
+        i.set_status(
+            Status::Resolved,
+            None,
+            crate::model::Reopen::No,
+            &stamp("11:00", "alice"),
+        )
+        .unwrap();
         i
     }
 
@@ -349,19 +355,19 @@ mod tests {
         i.set_status(
             Status::Identified,
             Some("reopened"),
-            true,
+            crate::model::Reopen::Yes,
             &stamp("11:10", "alice"),
         )
         .unwrap();
         i.push_event(
             &stamp("11:20", "alice"),
-            event_kind::STATUS,
+            crate::model::EventKind::Status,
             "status identified → monitoring".into(),
             crate::model::Visibility::Internal,
         );
         i.push_event(
             &stamp("11:25", "alice"),
-            "note",
+            crate::model::EventKind::Note,
             "status identified → monitoring".into(),
             crate::model::Visibility::Public,
         );
@@ -428,11 +434,21 @@ mod tests {
     #[test]
     fn a_reopen_starts_a_new_episode() {
         let mut i = sev1_story();
-        i.set_status(Status::Investigating, None, true, &stamp("11:30", "alice"))
-            .unwrap();
-        assert!(i.resolved_at.is_none() && i.mitigated_at.is_none());
-        i.set_status(Status::Resolved, None, false, &stamp("12:00", "alice"))
-            .unwrap();
+        i.set_status(
+            Status::Investigating,
+            None,
+            crate::model::Reopen::Yes,
+            &stamp("11:30", "alice"),
+        )
+        .unwrap();
+        assert!(i.times.resolved_at.is_none() && i.times.mitigated_at.is_none());
+        i.set_status(
+            Status::Resolved,
+            None,
+            crate::model::Reopen::No,
+            &stamp("12:00", "alice"),
+        )
+        .unwrap();
         let episodes = i.episodes();
         assert_eq!(
             episodes,
@@ -455,10 +471,10 @@ mod tests {
         // Without a detection time the incident begins at its declaration.
         let mut i = sev1_story();
         assert!(!i.was_reopened(), "one episode only");
-        i.detected_at = None;
+        i.times.detected_at = None;
         i.push_event(
             &stamp("09:50", "dan"),
-            "finding",
+            crate::model::EventKind::Finding,
             "backfilled".into(),
             crate::model::Visibility::Internal,
         );
@@ -486,7 +502,7 @@ mod tests {
             Severity::Sev2,
             &stamp("10:00", "a"),
         );
-        k.detected_at = Some(t("09:40"));
+        k.times.detected_at = Some(t("09:40"));
         k.roles.insert("commander".into(), "a".into());
         assert_eq!(k.role_periods()[0].from, t("10:00"));
         // At the very second of a handoff the role is the new holder's alone.
@@ -500,7 +516,7 @@ mod tests {
             &stamp("10:00", "a"),
         );
         hand.status = Status::Resolved;
-        hand.resolved_at = Some(t("11:00"));
+        hand.times.resolved_at = Some(t("11:00"));
         assert_eq!(
             hand.episodes(),
             [Episode {
@@ -512,7 +528,7 @@ mod tests {
         let mut s = sev1_story();
         s.push_event(
             &stamp("11:10", "a"),
-            event_kind::STATUS,
+            crate::model::EventKind::Status,
             "status note after the end".into(),
             crate::model::Visibility::Internal,
         );

@@ -34,6 +34,127 @@ pub mod event_kind {
     pub const LOGGABLE: [&str; 5] = ["note", "action", "decision", "finding", "comms"];
 }
 
+/// What a timeline event records: one of the kinds this version writes (see [`event_kind`] for
+/// their names), or a kind a newer version wrote, kept as written so the record survives this one.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum EventKind {
+    Declared,
+    Severity,
+    Status,
+    Assign,
+    Ack,
+    Resolved,
+    Update,
+    ActionItem,
+    Postmortem,
+    Merge,
+    Rename,
+    Edit,
+    Component,
+    Note,
+    Action,
+    Decision,
+    Finding,
+    Comms,
+    /// A kind this version does not know.
+    Newer(String),
+}
+
+impl EventKind {
+    const KNOWN: [EventKind; 18] = [
+        EventKind::Declared,
+        EventKind::Severity,
+        EventKind::Status,
+        EventKind::Assign,
+        EventKind::Ack,
+        EventKind::Resolved,
+        EventKind::Update,
+        EventKind::ActionItem,
+        EventKind::Postmortem,
+        EventKind::Merge,
+        EventKind::Rename,
+        EventKind::Edit,
+        EventKind::Component,
+        EventKind::Note,
+        EventKind::Action,
+        EventKind::Decision,
+        EventKind::Finding,
+        EventKind::Comms,
+    ];
+
+    pub fn as_str(&self) -> &str {
+        match self {
+            EventKind::Declared => event_kind::DECLARED,
+            EventKind::Severity => event_kind::SEVERITY,
+            EventKind::Status => event_kind::STATUS,
+            EventKind::Assign => event_kind::ASSIGN,
+            EventKind::Ack => event_kind::ACK,
+            EventKind::Resolved => event_kind::RESOLVED,
+            EventKind::Update => event_kind::UPDATE,
+            EventKind::ActionItem => event_kind::ACTION_ITEM,
+            EventKind::Postmortem => event_kind::POSTMORTEM,
+            EventKind::Merge => event_kind::MERGE,
+            EventKind::Rename => event_kind::RENAME,
+            EventKind::Edit => event_kind::EDIT,
+            EventKind::Component => event_kind::COMPONENT,
+            EventKind::Note => "note",
+            EventKind::Action => "action",
+            EventKind::Decision => "decision",
+            EventKind::Finding => "finding",
+            EventKind::Comms => "comms",
+            EventKind::Newer(kind) => kind,
+        }
+    }
+
+    pub fn parse(text: &str) -> EventKind {
+        EventKind::KNOWN
+            .into_iter()
+            .find(|k| k.as_str() == text)
+            .unwrap_or_else(|| EventKind::Newer(text.to_string()))
+    }
+
+    /// What a responder logs (`incident log --kind`): notes, actions, decisions, findings, comms.
+    pub fn is_loggable(&self) -> bool {
+        event_kind::LOGGABLE.contains(&self.as_str())
+    }
+}
+
+impl fmt::Display for EventKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl From<&str> for EventKind {
+    fn from(text: &str) -> EventKind {
+        EventKind::parse(text)
+    }
+}
+
+impl PartialEq<str> for EventKind {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+
+impl PartialEq<&str> for EventKind {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+impl Serialize for EventKind {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for EventKind {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<EventKind, D::Error> {
+        Ok(EventKind::parse(&String::deserialize(deserializer)?))
+    }
+}
+
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default,
 )]
@@ -112,7 +233,7 @@ pub struct TimelineEvent {
     pub id: String,
     pub at: DateTime<Utc>,
     pub by: String,
-    pub kind: String,
+    pub kind: EventKind,
     pub text: String,
     #[serde(default)]
     pub visibility: Visibility,
@@ -132,7 +253,7 @@ impl TimelineEvent {
                 incident,
                 &self.at.to_rfc3339(),
                 &self.by,
-                &self.kind,
+                self.kind.as_str(),
                 &self.text,
             ],
         )
@@ -478,16 +599,9 @@ pub struct Incident {
     pub impact: Impact,
     #[serde(default)]
     pub roles: BTreeMap<String, String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub started_at: Option<DateTime<Utc>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub detected_at: Option<DateTime<Utc>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub acknowledged_at: Option<DateTime<Utc>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mitigated_at: Option<DateTime<Utc>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub resolved_at: Option<DateTime<Utc>>,
+    /// When impact began, and when it was detected, acknowledged, mitigated and resolved.
+    #[serde(flatten)]
+    pub times: Lifecycle,
     #[serde(default)]
     pub timeline: Vec<TimelineEvent>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -498,6 +612,72 @@ pub struct Incident {
     pub postmortem: Postmortem,
     #[serde(flatten)]
     pub extra: Extra,
+}
+
+/// Whether a status change may take a resolved incident back to work (`--reopen`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Reopen {
+    /// A resolved incident stays resolved: the change is refused.
+    #[default]
+    No,
+    Yes,
+}
+
+/// When an incident's lifecycle moved: impact began, it was detected, acknowledged, mitigated and
+/// resolved. One type wherever these times travel (the record, its summary and views, the figures,
+/// the templates), so what "opened" and "lasted" mean is said once.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Lifecycle {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started_at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detected_at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acknowledged_at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mitigated_at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resolved_at: Option<DateTime<Utc>>,
+}
+
+impl Lifecycle {
+    /// When the incident began as far as anyone knows: detection, else impact start. This places
+    /// an incident in a metrics window or a `list --since`.
+    pub fn opened_at(&self) -> Option<DateTime<Utc>> {
+        self.detected_at.or(self.started_at)
+    }
+
+    /// From impact start (or detection) to resolution, or to `now` while still active.
+    pub fn duration(&self, now: DateTime<Utc>) -> Option<chrono::Duration> {
+        lasted(self.started_at, self.detected_at, self.resolved_at, now)
+    }
+
+    /// Each time with its field name, in lifecycle order.
+    pub fn named(&self) -> [(&'static str, Option<DateTime<Utc>>); 5] {
+        [
+            ("started_at", self.started_at),
+            ("detected_at", self.detected_at),
+            ("acknowledged_at", self.acknowledged_at),
+            ("mitigated_at", self.mitigated_at),
+            ("resolved_at", self.resolved_at),
+        ]
+    }
+}
+
+/// A lifecycle serialised with every time, `null` where there is none: what templates read (a
+/// missing key would be an error under strict undefined behaviour).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EveryTime(pub Lifecycle);
+
+impl Serialize for EveryTime {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut s = serializer.serialize_struct("Lifecycle", 5)?;
+        for (name, t) in self.0.named() {
+            s.serialize_field(name, &t)?;
+        }
+        s.end()
+    }
 }
 
 /// The fields `list` needs, read without keeping timelines in memory: listing 10,000 incidents then
@@ -517,16 +697,9 @@ pub struct IncidentSummary {
     pub services: Vec<String>,
     #[serde(default)]
     pub roles: RoleList,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub started_at: Option<DateTime<Utc>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub detected_at: Option<DateTime<Utc>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub acknowledged_at: Option<DateTime<Utc>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mitigated_at: Option<DateTime<Utc>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub resolved_at: Option<DateTime<Utc>>,
+    /// When impact began, and when it was detected, acknowledged, mitigated and resolved.
+    #[serde(flatten)]
+    pub times: Lifecycle,
 }
 
 /// Role → person, sorted by role; a map in YAML and JSON. A list rather than a `BTreeMap` because
@@ -582,14 +755,14 @@ impl IncidentSummary {
         self.roles.get("commander")
     }
 
-    /// When the incident began as far as anyone knows: detection, else impact start.
+    /// See [`Lifecycle::opened_at`].
     pub fn opened_at(&self) -> Option<DateTime<Utc>> {
-        self.detected_at.or(self.started_at)
+        self.times.opened_at()
     }
 
-    /// From impact start (or detection) to resolution, or to `now` while active.
+    /// See [`Lifecycle::duration`].
     pub fn duration(&self, now: DateTime<Utc>) -> Option<chrono::Duration> {
-        lasted(self.started_at, self.detected_at, self.resolved_at, now)
+        self.times.duration(now)
     }
 }
 
@@ -617,14 +790,8 @@ pub struct PublicView {
     pub drill: bool,
     #[serde(default, deserialize_with = "super::name::services")]
     pub services: Vec<String>,
-    #[serde(default)]
-    pub started_at: Option<DateTime<Utc>>,
-    #[serde(default)]
-    pub detected_at: Option<DateTime<Utc>>,
-    #[serde(default)]
-    pub mitigated_at: Option<DateTime<Utc>>,
-    #[serde(default)]
-    pub resolved_at: Option<DateTime<Utc>>,
+    #[serde(flatten)]
+    pub times: Lifecycle,
     #[serde(default)]
     pub updates: Vec<StatusUpdate>,
     /// Only the events the component statuses are computed from (declared, severity, status,
@@ -665,11 +832,13 @@ impl PublicView {
                 Impact::default()
             },
             roles: BTreeMap::new(),
-            started_at: self.started_at,
-            detected_at: self.detected_at,
-            acknowledged_at: None,
-            mitigated_at: self.mitigated_at,
-            resolved_at: self.resolved_at,
+            times: crate::model::Lifecycle {
+                started_at: self.times.started_at,
+                detected_at: self.times.detected_at,
+                acknowledged_at: None,
+                mitigated_at: self.times.mitigated_at,
+                resolved_at: self.times.resolved_at,
+            },
             timeline: self.timeline,
             updates: self.updates,
             actions: if released { self.actions } else { Vec::new() },
@@ -895,11 +1064,13 @@ impl Incident {
             summary: None,
             impact: Impact::default(),
             roles: BTreeMap::new(),
-            started_at: None,
-            detected_at: Some(stamp.at),
-            acknowledged_at: None,
-            mitigated_at: None,
-            resolved_at: None,
+            times: crate::model::Lifecycle {
+                started_at: None,
+                detected_at: Some(stamp.at),
+                acknowledged_at: None,
+                mitigated_at: None,
+                resolved_at: None,
+            },
             timeline: Vec::new(),
             updates: Vec::new(),
             actions: Vec::new(),
@@ -907,7 +1078,12 @@ impl Incident {
             extra: Extra::new(),
         };
         let text = format!("declared {severity}: {}", incident.title);
-        incident.push_event(stamp, event_kind::DECLARED, text, Visibility::Public);
+        incident.push_event(
+            stamp,
+            crate::model::EventKind::Declared,
+            text,
+            Visibility::Public,
+        );
         incident
     }
 
@@ -939,8 +1115,8 @@ impl Incident {
         }
         let id = format!("{}-{}", detected.format("%Y-%m-%d"), super::slugify(&title));
         let mut incident = Incident::declare(id, title, spec.severity, stamp);
-        incident.detected_at = Some(detected);
-        incident.started_at = spec.started_at;
+        incident.times.detected_at = Some(detected);
+        incident.times.started_at = spec.started_at;
         incident.kind = spec.kind;
         incident.services = spec.services;
         incident.summary = spec.summary.filter(|s| !s.trim().is_empty());
@@ -950,7 +1126,7 @@ impl Incident {
             // Naming yourself is answering at once; naming someone else is paging them, and MTTA
             // runs until they answer.
             if is_person(&stamp.by, &commander) {
-                incident.acknowledged_at = Some(stamp.at);
+                incident.times.acknowledged_at = Some(stamp.at);
             }
             incident.roles.insert("commander".into(), commander);
         }
@@ -994,7 +1170,7 @@ impl Incident {
     pub fn original_id(&self) -> &str {
         self.timeline
             .iter()
-            .filter(|e| e.kind == event_kind::RENAME)
+            .filter(|e| e.kind == crate::model::EventKind::Rename)
             .find_map(|e| e.text.strip_prefix("renamed from ")?.split(':').next())
             .filter(|id| !id.is_empty())
             .unwrap_or(&self.id)
@@ -1022,21 +1198,21 @@ impl Incident {
     pub fn push_event(
         &mut self,
         stamp: &Stamp,
-        kind: &str,
+        kind: EventKind,
         text: String,
         visibility: Visibility,
     ) -> &mut TimelineEvent {
         // The commander's first change of their own is their acknowledgement.
-        if self.acknowledged_at.is_none()
+        if self.times.acknowledged_at.is_none()
             && self.commander().is_some_and(|c| is_person(&stamp.by, c))
         {
-            self.acknowledged_at = Some(stamp.at);
+            self.times.acknowledged_at = Some(stamp.at);
         }
         let mut event = TimelineEvent {
             id: String::new(),
             at: stamp.at,
             by: stamp.by.clone(),
-            kind: kind.to_string(),
+            kind,
             text,
             visibility,
             audience: None,
@@ -1053,8 +1229,8 @@ impl Incident {
     /// While nobody is named commander, the first human response after declaring counts as the
     /// acknowledgement (a commander's own changes count through [`Incident::push_event`]).
     fn acknowledge_if_first(&mut self, at: DateTime<Utc>) {
-        if self.acknowledged_at.is_none() && self.commander().is_none() {
-            self.acknowledged_at = Some(at);
+        if self.times.acknowledged_at.is_none() && self.commander().is_none() {
+            self.times.acknowledged_at = Some(at);
         }
     }
 
@@ -1076,7 +1252,12 @@ impl Incident {
             text.push_str(reason.trim());
         }
         self.severity = severity;
-        Ok(self.push_event(stamp, event_kind::SEVERITY, text, Visibility::Public))
+        Ok(self.push_event(
+            stamp,
+            crate::model::EventKind::Severity,
+            text,
+            Visibility::Public,
+        ))
     }
 
     /// Moves the lifecycle. Leaving `resolved` is a reopen and must be asked for explicitly, so a
@@ -1085,7 +1266,7 @@ impl Incident {
         &mut self,
         status: Status,
         note: Option<&str>,
-        reopen: bool,
+        reopen: Reopen,
         stamp: &Stamp,
     ) -> Result<&TimelineEvent, ModelError> {
         if status == self.status {
@@ -1094,7 +1275,7 @@ impl Incident {
                 self.id
             )));
         }
-        if self.status == Status::Resolved && !reopen {
+        if self.status == Status::Resolved && reopen == Reopen::No {
             return Err(ModelError::Refused(format!(
                 "`{}` is resolved; pass `--reopen` to move it back to {status}",
                 self.id
@@ -1117,35 +1298,45 @@ impl Incident {
         if self.status == Status::Resolved {
             // A reopen: the incident is not mitigated any more, nor resolved. MTTR then runs to
             // the final resolution, counting the reopened period.
-            self.resolved_at = None;
-            self.mitigated_at = None;
+            self.times.resolved_at = None;
+            self.times.mitigated_at = None;
         }
         match status {
             Status::Monitoring => {
-                self.mitigated_at.get_or_insert(stamp.at);
+                self.times.mitigated_at.get_or_insert(stamp.at);
             }
             Status::Resolved => {
-                self.mitigated_at.get_or_insert(stamp.at);
-                self.resolved_at = Some(stamp.at);
+                self.times.mitigated_at.get_or_insert(stamp.at);
+                self.times.resolved_at = Some(stamp.at);
             }
             _ => {}
         }
         self.status = status;
         self.acknowledge_if_first(stamp.at);
-        Ok(self.push_event(stamp, kind, text, Visibility::Public))
+        Ok(self.push_event(
+            stamp,
+            crate::model::EventKind::parse(kind),
+            text,
+            Visibility::Public,
+        ))
     }
 
     pub fn acknowledge(&mut self, stamp: &Stamp) -> Result<&TimelineEvent, ModelError> {
-        if let Some(at) = self.acknowledged_at {
+        if let Some(at) = self.times.acknowledged_at {
             return Err(ModelError::Refused(format!(
                 "`{}` was already acknowledged at {}",
                 self.id,
                 at.to_rfc3339()
             )));
         }
-        self.acknowledged_at = Some(stamp.at);
+        self.times.acknowledged_at = Some(stamp.at);
         let text = format!("acknowledged by {}", stamp.by);
-        Ok(self.push_event(stamp, event_kind::ACK, text, Visibility::Internal))
+        Ok(self.push_event(
+            stamp,
+            crate::model::EventKind::Ack,
+            text,
+            Visibility::Internal,
+        ))
     }
 
     /// Sets roles (role name → person); an empty person removes the role. Returns `None` when nothing
@@ -1181,7 +1372,7 @@ impl Incident {
         let text = format!("assigned {}", changes.join(", "));
         Ok(Some(self.push_event(
             stamp,
-            event_kind::ASSIGN,
+            crate::model::EventKind::Assign,
             text,
             Visibility::Internal,
         )))
@@ -1208,7 +1399,7 @@ impl Incident {
         let text = format!("status update ({}): {gist}", update.status);
         let pos = self.updates.partition_point(|u| u.at <= update.at);
         self.updates.insert(pos, update);
-        self.push_event(&stamp, event_kind::UPDATE, text, visibility)
+        self.push_event(&stamp, crate::model::EventKind::Update, text, visibility)
             .clone()
     }
 
@@ -1226,8 +1417,13 @@ impl Incident {
             item.action_type.as_str()
         );
         self.actions.push(item);
-        self.push_event(stamp, event_kind::ACTION_ITEM, text, Visibility::Internal)
-            .clone()
+        self.push_event(
+            stamp,
+            crate::model::EventKind::ActionItem,
+            text,
+            Visibility::Internal,
+        )
+        .clone()
     }
 
     /// Closes action item `number` as done or dropped; closing a closed one is refused.
@@ -1280,7 +1476,12 @@ impl Incident {
             text.push_str(&format!(" ({note})"));
         }
         Ok(self
-            .push_event(stamp, event_kind::ACTION_ITEM, text, Visibility::Internal)
+            .push_event(
+                stamp,
+                crate::model::EventKind::ActionItem,
+                text,
+                Visibility::Internal,
+            )
             .clone())
     }
 
@@ -1330,7 +1531,9 @@ impl Incident {
     pub fn first_comms_to(&self, audience: &str) -> Option<&TimelineEvent> {
         self.timeline
             .iter()
-            .filter(|e| e.kind == "comms" && e.audience.as_deref() == Some(audience))
+            .filter(|e| {
+                e.kind == crate::model::EventKind::Comms && e.audience.as_deref() == Some(audience)
+            })
             .min_by_key(|e| e.at)
     }
 
@@ -1372,15 +1575,14 @@ impl Incident {
         self
     }
 
-    /// The duration from impact start (or detection) to resolution, or to `now` while active.
+    /// See [`Lifecycle::duration`].
     pub fn duration(&self, now: DateTime<Utc>) -> Option<chrono::Duration> {
-        lasted(self.started_at, self.detected_at, self.resolved_at, now)
+        self.times.duration(now)
     }
 
-    /// When the incident began as far as anyone knows: detection, else impact start. This places an
-    /// incident in a metrics window or a `list --since`.
+    /// See [`Lifecycle::opened_at`].
     pub fn opened_at(&self) -> Option<DateTime<Utc>> {
-        self.detected_at.or(self.started_at)
+        self.times.opened_at()
     }
 }
 
@@ -1395,6 +1597,27 @@ pub fn is_person(by: &str, handle: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+    /// Every kind this version writes reads back as itself; a kind from a newer version is kept
+    /// as written, compares as itself, and goes back to the file unchanged.
+    #[test]
+    fn event_kinds_round_trip_known_and_newer() {
+        use super::EventKind;
+        for kind in EventKind::KNOWN {
+            assert_eq!(EventKind::parse(kind.as_str()), kind);
+            let yaml = serde_yaml::to_string(&kind).unwrap();
+            assert_eq!(serde_yaml::from_str::<EventKind>(&yaml).unwrap(), kind);
+        }
+        let newer: EventKind = serde_yaml::from_str("page-escalated").unwrap();
+        assert_eq!(newer, EventKind::Newer("page-escalated".into()));
+        assert_eq!(
+            serde_yaml::to_string(&newer).unwrap().trim(),
+            "page-escalated"
+        );
+        assert!(!newer.is_loggable());
+        assert!(EventKind::Comms.is_loggable() && !EventKind::Severity.is_loggable());
+        assert_eq!(EventKind::Severity.to_string(), "severity");
+    }
+
     #[test]
     fn trailers_name_an_action_and_close_it_at_a_sane_time() {
         assert_eq!(
@@ -1467,13 +1690,13 @@ mod tests {
     fn declaring_records_detection_and_one_event() {
         let inc = incident();
         assert_eq!(
-            inc.detected_at,
+            inc.times.detected_at,
             Some("2026-11-25T10:00:00Z".parse().unwrap())
         );
         assert_eq!(inc.timeline.len(), 1);
         assert_eq!(inc.timeline[0].kind, "declared");
         assert!(inc.timeline[0].id.starts_with("e-"));
-        assert!(inc.acknowledged_at.is_none());
+        assert!(inc.times.acknowledged_at.is_none());
     }
 
     #[test]
@@ -1482,34 +1705,34 @@ mod tests {
         inc.set_status(
             Status::Identified,
             None,
-            false,
+            crate::model::Reopen::No,
             &stamp("2026-11-25T10:05:00Z"),
         )
         .unwrap();
         inc.set_status(
             Status::Monitoring,
             Some("rolled back"),
-            false,
+            crate::model::Reopen::No,
             &stamp("2026-11-25T10:20:00Z"),
         )
         .unwrap();
         inc.set_status(
             Status::Resolved,
             None,
-            false,
+            crate::model::Reopen::No,
             &stamp("2026-11-25T10:40:00Z"),
         )
         .unwrap();
         assert_eq!(
-            inc.acknowledged_at,
+            inc.times.acknowledged_at,
             Some("2026-11-25T10:05:00Z".parse().unwrap())
         );
         assert_eq!(
-            inc.mitigated_at,
+            inc.times.mitigated_at,
             Some("2026-11-25T10:20:00Z".parse().unwrap())
         );
         assert_eq!(
-            inc.resolved_at,
+            inc.times.resolved_at,
             Some("2026-11-25T10:40:00Z".parse().unwrap())
         );
         assert_eq!(
@@ -1524,7 +1747,7 @@ mod tests {
         inc.set_status(
             Status::Resolved,
             None,
-            false,
+            crate::model::Reopen::No,
             &stamp("2026-11-25T11:00:00Z"),
         )
         .unwrap();
@@ -1532,7 +1755,7 @@ mod tests {
             .set_status(
                 Status::Investigating,
                 None,
-                false,
+                crate::model::Reopen::No,
                 &stamp("2026-11-25T11:05:00Z"),
             )
             .unwrap_err();
@@ -1541,7 +1764,7 @@ mod tests {
             inc.set_status(
                 Status::Resolved,
                 None,
-                false,
+                crate::model::Reopen::No,
                 &stamp("2026-11-25T11:05:00Z")
             )
             .is_err()
@@ -1549,11 +1772,11 @@ mod tests {
         inc.set_status(
             Status::Investigating,
             None,
-            true,
+            crate::model::Reopen::Yes,
             &stamp("2026-11-25T11:05:00Z"),
         )
         .unwrap();
-        assert_eq!(inc.resolved_at, None);
+        assert_eq!(inc.times.resolved_at, None);
     }
 
     #[test]
@@ -1578,13 +1801,13 @@ mod tests {
         let mut inc = incident();
         inc.push_event(
             &stamp("2026-11-25T10:30:00Z"),
-            "note",
+            crate::model::EventKind::Note,
             "late".into(),
             Visibility::Public,
         );
         inc.push_event(
             &stamp("2026-11-25T09:50:00Z"),
-            "finding",
+            crate::model::EventKind::Finding,
             "earlier".into(),
             Visibility::Internal,
         );
@@ -1649,14 +1872,14 @@ mod tests {
         inc.id = format!("{declared_as}-2");
         inc.push_event(
             &stamp("2026-11-25T10:30:00Z"),
-            event_kind::RENAME,
+            crate::model::EventKind::Rename,
             format!("renamed from {declared_as}: another clone declared a different incident under that ID"),
             Visibility::Internal,
         );
         // A note that merely looks like one is not a rename.
         inc.push_event(
             &stamp("2026-11-25T10:31:00Z"),
-            "note",
+            crate::model::EventKind::Note,
             "renamed from elsewhere: no".into(),
             Visibility::Internal,
         );
@@ -1664,7 +1887,7 @@ mod tests {
         // Renamed twice: the first name is the one things were sent under.
         inc.push_event(
             &stamp("2026-11-25T10:40:00Z"),
-            event_kind::RENAME,
+            crate::model::EventKind::Rename,
             format!("renamed from {declared_as}-2: again"),
             Visibility::Internal,
         );
@@ -1680,23 +1903,28 @@ mod tests {
             &stamp("2026-11-25T10:03:00Z"),
         )
         .unwrap();
-        assert_eq!(inc.acknowledged_at, None);
+        assert_eq!(inc.times.acknowledged_at, None);
         // Alice changing the status is not Bob answering either.
         inc.set_status(
             Status::Identified,
             None,
-            false,
+            crate::model::Reopen::No,
             &stamp("2026-11-25T10:05:00Z"),
         )
         .unwrap();
-        assert_eq!(inc.acknowledged_at, None);
+        assert_eq!(inc.times.acknowledged_at, None);
         // Bob's first change of his own is.
         let bob = Stamp {
             at: "2026-11-25T10:09:00Z".parse().unwrap(),
             by: "Bob Example".into(),
         };
-        inc.push_event(&bob, "note", "on it".into(), Visibility::Internal);
-        assert_eq!(inc.acknowledged_at, Some(bob.at));
+        inc.push_event(
+            &bob,
+            crate::model::EventKind::Note,
+            "on it".into(),
+            Visibility::Internal,
+        );
+        assert_eq!(inc.times.acknowledged_at, Some(bob.at));
         let same = inc
             .assign(
                 &[("commander".into(), "bob".into())],
@@ -1712,7 +1940,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(
-            mine.acknowledged_at,
+            mine.times.acknowledged_at,
             Some("2026-11-25T10:02:00Z".parse().unwrap())
         );
         assert!(is_person("Alice Example <alice@example.com>", "alice"));

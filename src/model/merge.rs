@@ -86,12 +86,12 @@ pub fn same_incident(a: &Incident, b: &Incident) -> bool {
     let declared = |i: &Incident| {
         i.timeline
             .iter()
-            .find(|e| e.kind == event_kind::DECLARED)
+            .find(|e| e.kind == crate::model::EventKind::Declared)
             .map(|e| e.id.clone())
     };
     match (declared(a), declared(b)) {
         (Some(x), Some(y)) => x == y,
-        _ => a.title == b.title && a.detected_at == b.detected_at,
+        _ => a.title == b.title && a.times.detected_at == b.times.detected_at,
     }
 }
 
@@ -353,18 +353,18 @@ fn renumber_actions(incident: &mut Incident, base: Option<&Incident>) {
 /// Keeps status and lifecycle times consistent after fields merged separately.
 fn settle_lifecycle(incident: &mut Incident) {
     if incident.status.is_active() {
-        incident.resolved_at = None;
-    } else if incident.resolved_at.is_none() {
-        incident.resolved_at = incident
+        incident.times.resolved_at = None;
+    } else if incident.times.resolved_at.is_none() {
+        incident.times.resolved_at = incident
             .timeline
             .iter()
-            .filter(|e| e.kind == event_kind::RESOLVED)
+            .filter(|e| e.kind == crate::model::EventKind::Resolved)
             .map(|e| e.at)
             .max()
             .or(incident.timeline.last().map(|e| e.at));
     }
-    if incident.status == Status::Monitoring && incident.mitigated_at.is_none() {
-        incident.mitigated_at = incident.resolved_at;
+    if incident.status == Status::Monitoring && incident.times.mitigated_at.is_none() {
+        incident.times.mitigated_at = incident.times.resolved_at;
     }
     for a in &mut incident.actions {
         if a.state == ActionState::Open {
@@ -485,14 +485,14 @@ mod tests {
         let mut o = b.clone();
         o.push_event(
             &stamp("10:05", "a"),
-            "note",
+            crate::model::EventKind::Note,
             "ours".into(),
             Visibility::Public,
         );
         let mut t = b.clone();
         t.push_event(
             &stamp("10:03", "b"),
-            "note",
+            crate::model::EventKind::Note,
             "theirs".into(),
             Visibility::Public,
         );
@@ -509,10 +509,19 @@ mod tests {
         o.set_severity(Severity::Sev1, None, &stamp("10:05", "a"))
             .unwrap();
         let mut t = b.clone();
-        t.push_event(&stamp("10:06", "b"), "note", "n".into(), Visibility::Public);
+        t.push_event(
+            &stamp("10:06", "b"),
+            crate::model::EventKind::Note,
+            "n".into(),
+            Visibility::Public,
+        );
         let m = merge(Some(&b), &o, &t).unwrap();
         assert_eq!(m.severity, Severity::Sev1);
-        assert!(m.timeline.iter().all(|e| e.kind != "merge"));
+        assert!(
+            m.timeline
+                .iter()
+                .all(|e| e.kind != crate::model::EventKind::Merge)
+        );
     }
 
     #[test]
@@ -526,7 +535,11 @@ mod tests {
             .unwrap();
         let m = merge(Some(&b), &o, &t).unwrap();
         assert_eq!(m.severity, Severity::Sev3);
-        let note = m.timeline.iter().find(|e| e.kind == "merge").unwrap();
+        let note = m
+            .timeline
+            .iter()
+            .find(|e| e.kind == crate::model::EventKind::Merge)
+            .unwrap();
         assert_eq!(
             note.text,
             "merge: `severity` was changed on two clones (SEV3 and SEV1); kept SEV3, the later change"
@@ -598,21 +611,31 @@ mod tests {
     #[test]
     fn reopening_on_one_side_and_resolving_on_the_other_stays_consistent() {
         let mut b = base();
-        b.set_status(Status::Resolved, None, false, &stamp("10:10", "a"))
-            .unwrap();
+        b.set_status(
+            Status::Resolved,
+            None,
+            crate::model::Reopen::No,
+            &stamp("10:10", "a"),
+        )
+        .unwrap();
         let mut o = b.clone();
         o.set_status(
             Status::Investigating,
             Some("back"),
-            true,
+            crate::model::Reopen::Yes,
             &stamp("10:20", "a"),
         )
         .unwrap();
         let mut t = b.clone();
-        t.push_event(&stamp("10:15", "b"), "note", "n".into(), Visibility::Public);
+        t.push_event(
+            &stamp("10:15", "b"),
+            crate::model::EventKind::Note,
+            "n".into(),
+            Visibility::Public,
+        );
         let m = merge(Some(&b), &o, &t).unwrap();
         assert_eq!(m.status, Status::Investigating);
-        assert_eq!(m.resolved_at, None);
+        assert_eq!(m.times.resolved_at, None);
     }
 
     fn item(title: &str) -> crate::model::ActionItem {
@@ -635,14 +658,17 @@ mod tests {
     fn note(i: &mut Incident, at: &str, by: &str) {
         i.push_event(
             &stamp(at, by),
-            "note",
+            crate::model::EventKind::Note,
             format!("{by} at {at}"),
             Visibility::Public,
         );
     }
 
     fn merge_notes(i: &Incident) -> usize {
-        i.timeline.iter().filter(|e| e.kind == "merge").count()
+        i.timeline
+            .iter()
+            .filter(|e| e.kind == crate::model::EventKind::Merge)
+            .count()
     }
 
     /// Each guard against splicing two incidents together stops the merge on its own.
@@ -694,7 +720,7 @@ mod tests {
             a.severity,
             &stamp("10:00", "z"),
         );
-        same_words.detected_at = a.detected_at;
+        same_words.times.detected_at = a.times.detected_at;
         assert!(same_incident(&a, &a.clone()));
         assert!(
             !same_incident(&a, &same_words),
@@ -704,7 +730,7 @@ mod tests {
             let mut i = a.clone();
             i.timeline.clear();
             i.title = title.into();
-            i.detected_at = Some(stamp(detected, "a").at);
+            i.times.detected_at = Some(stamp(detected, "a").at);
             i
         };
         assert!(same_incident(&bare("X", "10:00"), &bare("X", "10:00")));
@@ -740,7 +766,8 @@ mod tests {
                     } else {
                         Status::Monitoring
                     };
-                    i.set_status(to, None, false, &stamp(at, "x")).unwrap();
+                    i.set_status(to, None, crate::model::Reopen::No, &stamp(at, "x"))
+                        .unwrap();
                 },
                 |i| i.status.to_string(),
             ),
@@ -758,7 +785,7 @@ mod tests {
                 |i, at, _| {
                     i.acknowledge(&stamp(at, "x")).unwrap();
                 },
-                |i| format!("{:?}", i.acknowledged_at),
+                |i| format!("{:?}", i.times.acknowledged_at),
             ),
             (
                 "actions",
@@ -779,7 +806,7 @@ mod tests {
                     i.postmortem.summary = Some(if mine { "a" } else { "z" }.into());
                     i.push_event(
                         &stamp(at, "x"),
-                        event_kind::POSTMORTEM,
+                        crate::model::EventKind::Postmortem,
                         "review".into(),
                         Visibility::Internal,
                     );
@@ -801,6 +828,25 @@ mod tests {
                 merge(Some(&b), &t, &o).unwrap(),
                 "{field}: either way round"
             );
+        }
+    }
+
+    /// Two changes in the same second: the value whose JSON text sorts last wins, on every clone
+    /// and whichever side it came from (no clock decides it).
+    #[test]
+    fn changes_in_the_same_second_keep_the_value_that_sorts_last() {
+        let b = base();
+        let mut o = b.clone();
+        o.set_severity(Severity::Sev1, None, &stamp("10:05", "a"))
+            .unwrap();
+        let mut t = b.clone();
+        t.set_severity(Severity::Sev3, None, &stamp("10:05", "b"))
+            .unwrap();
+        for m in [
+            merge(Some(&b), &o, &t).unwrap(),
+            merge(Some(&b), &t, &o).unwrap(),
+        ] {
+            assert_eq!(m.severity, Severity::Sev3);
         }
     }
 
@@ -914,7 +960,7 @@ mod tests {
                     Edit::Log(n, m) => {
                         i.push_event(
                             &at(m),
-                            "note",
+                            crate::model::EventKind::Note,
                             format!("{who} note {n}"),
                             Visibility::Public,
                         );
@@ -923,7 +969,12 @@ mod tests {
                         let _ = i.set_severity(Severity::ALL[usize::from(*n) % 4], None, &at(m));
                     }
                     Edit::Status(n, m) => {
-                        let _ = i.set_status(Status::ALL[usize::from(*n) % 4], None, true, &at(m));
+                        let _ = i.set_status(
+                            Status::ALL[usize::from(*n) % 4],
+                            None,
+                            crate::model::Reopen::Yes,
+                            &at(m),
+                        );
                     }
                     Edit::Assign(n, m) => {
                         let _ =

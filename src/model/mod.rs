@@ -27,15 +27,16 @@ pub use component::{
     ComponentPeriod, ComponentSetting, ComponentStatus, parse_component_setting, status_among,
 };
 pub use deadline::{Deadline, DeadlineKind, DeadlineState, deadlines};
-pub use duration::Span;
+pub use duration::{Span, SpanError};
 pub use edit::{Editable, merge_edit};
 pub use entry_id::entry_id;
 pub use error::ModelError;
 pub use history::{Episode, RolePeriod, SeverityPeriod};
 pub use incident::{
-    ActionItem, ActionState, ActionType, DeclareSpec, Extra, Impact, ImpactChange, Incident,
-    IncidentKind, IncidentSummary, Postmortem, PublicView, ReviewPatch, ReviewStatus, RoleList,
-    Said, Stamp, StatusUpdate, TimelineEvent, Visibility, event_kind, lasted, parse_action_ref,
+    ActionItem, ActionState, ActionType, DeclareSpec, EventKind, EveryTime, Extra, Impact,
+    ImpactChange, Incident, IncidentKind, IncidentSummary, Lifecycle, Postmortem, PublicView,
+    Reopen, ReviewPatch, ReviewStatus, RoleList, Said, Stamp, StatusUpdate, TimelineEvent,
+    Visibility, event_kind, lasted, parse_action_ref,
 };
 pub use maintenance::{Maintenance, MaintenanceSpec, MaintenanceStatus, MaintenanceUpdate};
 pub use policy::{

@@ -8,8 +8,8 @@
 //! can say "sent" once for all of them.
 
 use super::{
-    Config, DeadlineState, Incident, Maintenance, NotifyTarget, Severity, TargetKind, Visibility,
-    event_kind,
+    Config, DeadlineState, EventKind, Incident, Maintenance, NotifyTarget, Severity, TargetKind,
+    Visibility,
 };
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -142,14 +142,14 @@ fn maintenance_notifications(
 fn timeline_events(i: &Incident, since: DateTime<Utc>) -> Vec<Event> {
     let mut events = Vec::new();
     for (seq, e) in i.timeline.iter().enumerate().filter(|(_, e)| e.at >= since) {
-        let kind = match e.kind.as_str() {
-            event_kind::DECLARED => "declared",
-            event_kind::SEVERITY => "severity",
-            event_kind::STATUS => "status",
-            event_kind::RESOLVED => "resolved",
-            event_kind::ASSIGN => "assign",
+        let kind = match &e.kind {
+            EventKind::Declared => "declared",
+            EventKind::Severity => "severity",
+            EventKind::Status => "status",
+            EventKind::Resolved => "resolved",
+            EventKind::Assign => "assign",
             // What responders log (`incident log`): notes, actions, decisions, findings, comms.
-            k if event_kind::LOGGABLE.contains(&k) => "note",
+            k if k.is_loggable() => "note",
             _ => continue,
         };
         let text = if e.text.contains(&i.title) {
@@ -177,7 +177,7 @@ fn update_events(i: &Incident, since: DateTime<Utc>) -> Vec<Event> {
         .timeline
         .iter()
         .enumerate()
-        .filter(|(_, e)| e.kind == event_kind::UPDATE);
+        .filter(|(_, e)| e.kind == crate::model::EventKind::Update);
     let mut events = Vec::new();
     for u in i.updates.iter().filter(|u| u.at >= since) {
         let seq = in_timeline

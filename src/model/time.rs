@@ -96,7 +96,9 @@ pub fn parse_planned_time<Tz: TimeZone>(
         ))
     };
     let at = if let Some(rel) = text.strip_prefix("in ").map(str::trim) {
-        let span: Span = rel.parse().map_err(|e: String| ModelError::Invalid(e))?;
+        let span: Span = rel
+            .parse()
+            .map_err(|e: super::SpanError| ModelError::Invalid(e.to_string()))?;
         Duration::try_seconds(span.seconds())
             .and_then(|d| now.checked_add_signed(d))
             .ok_or_else(out_of_range)?

@@ -302,13 +302,13 @@ fn check_identity(i: &Incident, config: &Config, file_id: &str, out: &mut Findin
 /// The lifecycle times in order, and the timeline sorted, each event once and saying something.
 fn check_times(i: &Incident, out: &mut Findings) {
     let order = [
-        ("started_at", i.started_at),
-        ("detected_at", i.detected_at),
-        ("acknowledged_at", i.acknowledged_at),
-        ("mitigated_at", i.mitigated_at),
-        ("resolved_at", i.resolved_at),
+        ("started_at", i.times.started_at),
+        ("detected_at", i.times.detected_at),
+        ("acknowledged_at", i.times.acknowledged_at),
+        ("mitigated_at", i.times.mitigated_at),
+        ("resolved_at", i.times.resolved_at),
     ];
-    if i.detected_at.is_none() {
+    if i.times.detected_at.is_none() {
         out.add(
             Rule::DetectionMissing,
             Level::Error,
@@ -337,7 +337,7 @@ fn check_times(i: &Incident, out: &mut Findings) {
             );
         }
     }
-    if let (Some(m), Some(r)) = (i.mitigated_at, i.resolved_at)
+    if let (Some(m), Some(r)) = (i.times.mitigated_at, i.times.resolved_at)
         && r < m
     {
         out.add(
@@ -391,7 +391,7 @@ fn check_times(i: &Incident, out: &mut Findings) {
 
 /// The status agrees with the resolution and mitigation times.
 fn check_lifecycle(i: &Incident, out: &mut Findings) {
-    match (i.status, i.resolved_at) {
+    match (i.status, i.times.resolved_at) {
         (Status::Resolved, None) => out.add(
             Rule::ResolutionMissing,
             Level::Error,
@@ -408,7 +408,7 @@ fn check_lifecycle(i: &Incident, out: &mut Findings) {
         ),
         _ => {}
     }
-    if matches!(i.status, Status::Monitoring | Status::Resolved) && i.mitigated_at.is_none() {
+    if matches!(i.status, Status::Monitoring | Status::Resolved) && i.times.mitigated_at.is_none() {
         out.add(
             Rule::MitigationMissing,
             Level::Warning,
@@ -640,7 +640,7 @@ impl ClockFacts {
             active: i.status.is_active(),
             resolved: i.status == Status::Resolved,
             drill: i.drill,
-            resolved_at: i.resolved_at,
+            resolved_at: i.times.resolved_at,
             peak_severity: i.peak_severity(),
             last_event_at: i.timeline.last().map(|e| e.at),
             dated_actions: i
@@ -788,7 +788,7 @@ mod tests {
         i.services = vec!["checkout".into()];
         i.title = "A\u{202e}B".into();
         i.timeline[0].text = "bell\u{7}".into();
-        i.detected_at = Some(Utc.with_ymd_and_hms(10000, 1, 1, 0, 0, 0).unwrap());
+        i.times.detected_at = Some(Utc.with_ymd_and_hms(10000, 1, 1, 0, 0, 0).unwrap());
         i.timeline[0].at = Utc.with_ymd_and_hms(1969, 7, 20, 20, 17, 0).unwrap();
         i.summary = Some("1969-07-20T20:17:00Z is a date in text, not a time".into());
         i.actions.push(crate::model::ActionItem {
@@ -882,8 +882,8 @@ mod tests {
     fn time_order_lifecycle_and_roles_are_checked() {
         let mut i = declared(Severity::Sev1);
         i.services = vec!["checkout".into(), "billing".into()];
-        i.started_at = Some(at("10:30"));
-        i.resolved_at = Some(at("11:00"));
+        i.times.started_at = Some(at("10:30"));
+        i.times.resolved_at = Some(at("11:00"));
         let f = check(&i, "10:05");
         let got = fields(&f);
         assert!(got.contains(&(Level::Error, "detected_at")), "{got:?}");
@@ -909,8 +909,8 @@ mod tests {
             "{got:?}"
         );
         i.status = Status::Resolved;
-        i.mitigated_at = Some(at("10:30"));
-        i.resolved_at = Some(at("10:40"));
+        i.times.mitigated_at = Some(at("10:30"));
+        i.times.resolved_at = Some(at("10:40"));
         let mut config = Config::new("x");
         config.postmortem_due_days = 5;
         let later: DateTime<Utc> = "2026-12-05T00:00:00Z".parse().unwrap();

@@ -114,7 +114,7 @@ pub enum IncidentChange {
     Status {
         to: Status,
         note: Option<String>,
-        reopen: bool,
+        reopen: crate::model::Reopen,
     },
     /// A responder has it: the clock for MTTA stops.
     Ack,
@@ -171,7 +171,12 @@ impl IncidentChange {
                 visibility,
                 audience,
             } => {
-                let event = incident.push_event(stamp, &kind, text, visibility);
+                let event = incident.push_event(
+                    stamp,
+                    crate::model::EventKind::parse(&kind),
+                    text,
+                    visibility,
+                );
                 event.audience = audience;
                 Ok(event.clone())
             }
@@ -237,7 +242,7 @@ pub(super) fn apply(
     let saved = store.update(&id, &actor.author, actor.now, |incident| {
         let event = apply(incident, &stamp)?;
         what = event.text.clone();
-        Ok(Change::new(&event.kind, event.text))
+        Ok(Change::new(event.kind.as_str(), event.text))
     })?;
     Ok(Outcome::new(
         saved,
@@ -287,9 +292,14 @@ pub fn update(
     let saved = store.update(&id, &actor.author, actor.now, |incident| {
         if input.reopen && incident.status == Status::Resolved {
             let back = input.status.unwrap_or(Status::Investigating);
-            incident.set_status(back, Some("to post an update"), true, &stamp)?;
+            incident.set_status(
+                back,
+                Some("to post an update"),
+                crate::model::Reopen::Yes,
+                &stamp,
+            )?;
         } else if let Some(status) = input.status.filter(|s| *s != incident.status) {
-            incident.set_status(status, None, false, &stamp)?;
+            incident.set_status(status, None, crate::model::Reopen::No, &stamp)?;
         }
         for (service, status) in &input.components {
             let listed = incident.services.iter().any(|s| s == service);
@@ -314,7 +324,7 @@ pub fn update(
                 .collect();
             summary = format!("{summary} [{}]", set.join(", "));
         }
-        Ok(Change::new(&event.kind, summary))
+        Ok(Change::new(event.kind.as_str(), summary))
     })?;
     let (update_id, public) = posted.expect("the change ran");
     let what = format!(
@@ -356,7 +366,12 @@ pub fn resolve(
             );
         }
         let event = incident
-            .set_status(Status::Resolved, input.note.as_deref(), false, &stamp)?
+            .set_status(
+                Status::Resolved,
+                input.note.as_deref(),
+                crate::model::Reopen::No,
+                &stamp,
+            )?
             .clone();
         if input.post_update {
             let (update, _) = post_update(incident, config, Draft::closing(), &stamp)?;
@@ -364,7 +379,7 @@ pub fn resolve(
             posted = Some(update.id);
         }
         what = event.text.clone();
-        Ok(Change::new(&event.kind, event.text))
+        Ok(Change::new(event.kind.as_str(), event.text))
     })?;
     Ok(Posted {
         outcome: Outcome::new(
@@ -462,7 +477,7 @@ pub fn review(store: &Store, actor: &Actor, query: &str, input: Review) -> Resul
         }
         let event = incident.push_event(
             &stamp,
-            crate::model::event_kind::POSTMORTEM,
+            crate::model::EventKind::Postmortem,
             "post-incident review updated".into(),
             Visibility::Internal,
         );

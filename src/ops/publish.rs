@@ -44,14 +44,16 @@ pub fn publish(
     // Chosen from the packed summaries in place: owned summaries of 100,000 incidents would be
     // 50 MB, used only to choose.
     let in_window = |packed: &[u8]| {
-        SummaryView::decode(packed)
-            .is_none_or(|s| crate::render::publish::may_publish(s.drill, s.resolved_at, horizon))
+        SummaryView::decode(packed).is_none_or(|s| {
+            crate::render::publish::may_publish(s.drill, s.times.resolved_at, horizon)
+        })
     };
     let rows = store.load_summary_rows(Some(&in_window))?;
     let mut wanted = Vec::new();
     for summary in rows.views() {
         match summary {
-            Ok(s) if !crate::render::publish::may_publish(s.drill, s.resolved_at, horizon) => {}
+            Ok(s)
+                if !crate::render::publish::may_publish(s.drill, s.times.resolved_at, horizon) => {}
             Ok(s) => wanted.push(s.id.to_string()),
             Err(e) => bail!("cannot publish while a record is broken: {e}"),
         }

@@ -188,6 +188,48 @@ fn apply_order<T>(items: &mut [T], mut order: Vec<usize>) {
     }
 }
 
+/// What every active incident owes now.
+pub struct Owed {
+    pub due: Vec<crate::metrics::Due>,
+    /// How many incidents are active (some may owe nothing).
+    pub active: usize,
+    /// Why each unreadable record was left out.
+    pub skipped: Vec<String>,
+}
+
+/// What every active incident owes as of `now`, worst first. Only active incidents can owe
+/// anything: the cached figures say which they are, judged on their packed form so that only
+/// those are unpacked, and only those records are read whole.
+pub fn owed(store: &Store, now: DateTime<Utc>) -> Result<Owed> {
+    use crate::store::{MetricFacts, metric_status};
+    let mut skipped = Vec::new();
+    let is_active = |packed: &[u8]| metric_status(packed).is_none_or(|s| s.is_active());
+    let mut active: Vec<String> = store
+        .load_all_cached_where::<MetricFacts>(&is_active)?
+        .into_iter()
+        .filter_map(|r| match r {
+            Ok(f) => f.record.status.is_active().then_some(f.record.id),
+            Err(e) => {
+                skipped.push(e.to_string());
+                None
+            }
+        })
+        .collect();
+    active.sort();
+    let mut incidents = Vec::with_capacity(active.len());
+    for loaded in store.load_ids_mapped(&active, crate::model::Incident::for_metrics) {
+        match loaded {
+            Ok(i) => incidents.push(i),
+            Err(e) => skipped.push(e.to_string()),
+        }
+    }
+    Ok(Owed {
+        due: crate::metrics::due(&incidents, store.config(), now),
+        active: incidents.iter().filter(|i| i.status.is_active()).count(),
+        skipped,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use crate::model::{IncidentSummary, Severity, Status};
@@ -209,11 +251,13 @@ mod tests {
             drill,
             services: Vec::new(),
             roles: Default::default(),
-            started_at: None,
-            detected_at: opened,
-            acknowledged_at: None,
-            mitigated_at: None,
-            resolved_at: None,
+            times: crate::model::Lifecycle {
+                started_at: None,
+                detected_at: opened,
+                acknowledged_at: None,
+                mitigated_at: None,
+                resolved_at: None,
+            },
         }
     }
 
@@ -256,46 +300,4 @@ mod tests {
             proptest::prop_assert_eq!(got, wanted);
         }
     }
-}
-
-/// What every active incident owes now.
-pub struct Owed {
-    pub due: Vec<crate::metrics::Due>,
-    /// How many incidents are active (some may owe nothing).
-    pub active: usize,
-    /// Why each unreadable record was left out.
-    pub skipped: Vec<String>,
-}
-
-/// What every active incident owes as of `now`, worst first. Only active incidents can owe
-/// anything: the cached figures say which they are, judged on their packed form so that only
-/// those are unpacked, and only those records are read whole.
-pub fn owed(store: &Store, now: DateTime<Utc>) -> Result<Owed> {
-    use crate::store::{MetricFacts, metric_status};
-    let mut skipped = Vec::new();
-    let is_active = |packed: &[u8]| metric_status(packed).is_none_or(|s| s.is_active());
-    let mut active: Vec<String> = store
-        .load_all_cached_where::<MetricFacts>(&is_active)?
-        .into_iter()
-        .filter_map(|r| match r {
-            Ok(f) => f.record.status.is_active().then_some(f.record.id),
-            Err(e) => {
-                skipped.push(e.to_string());
-                None
-            }
-        })
-        .collect();
-    active.sort();
-    let mut incidents = Vec::with_capacity(active.len());
-    for loaded in store.load_ids_mapped(&active, crate::model::Incident::for_metrics) {
-        match loaded {
-            Ok(i) => incidents.push(i),
-            Err(e) => skipped.push(e.to_string()),
-        }
-    }
-    Ok(Owed {
-        due: crate::metrics::due(&incidents, store.config(), now),
-        active: incidents.iter().filter(|i| i.status.is_active()).count(),
-        skipped,
-    })
 }

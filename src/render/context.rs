@@ -188,11 +188,9 @@ pub struct IncidentContext {
     /// Other impact figures the team recorded (e.g. `revenue_at_risk`), as text.
     pub impact_other: BTreeMap<String, String>,
     pub roles: BTreeMap<String, String>,
-    pub started_at: Option<DateTime<Utc>>,
-    pub detected_at: Option<DateTime<Utc>>,
-    pub acknowledged_at: Option<DateTime<Utc>>,
-    pub mitigated_at: Option<DateTime<Utc>>,
-    pub resolved_at: Option<DateTime<Utc>>,
+    /// `started_at`, `detected_at`, `acknowledged_at`, `mitigated_at`, `resolved_at`.
+    #[serde(flatten)]
+    pub times: crate::model::EveryTime,
     pub durations: Durations,
     pub severity_history: Vec<SeverityChange>,
     /// The worst severity the incident reached.
@@ -246,16 +244,12 @@ impl IncidentContext {
                 .filter_map(|(k, v)| Some((k.as_str()?.to_string(), scalar_text(v))))
                 .collect(),
             roles: i.roles.clone(),
-            started_at: i.started_at,
-            detected_at: i.detected_at,
-            acknowledged_at: i.acknowledged_at,
-            mitigated_at: i.mitigated_at,
-            resolved_at: i.resolved_at,
+            times: crate::model::EveryTime(i.times),
             durations: Durations {
-                detect: seconds(i.started_at, i.detected_at),
-                acknowledge: seconds(i.detected_at, i.acknowledged_at),
-                mitigate: seconds(i.detected_at, i.mitigated_at),
-                resolve: seconds(i.detected_at, i.resolved_at),
+                detect: seconds(i.times.started_at, i.times.detected_at),
+                acknowledge: seconds(i.times.detected_at, i.times.acknowledged_at),
+                mitigate: seconds(i.times.detected_at, i.times.mitigated_at),
+                resolve: seconds(i.times.detected_at, i.times.resolved_at),
                 total: i.duration(now).map(|d: Duration| d.num_seconds()),
             },
             severity_history: severity_history(i),
@@ -306,7 +300,7 @@ impl PostmortemContext {
             meeting: i.postmortem.meeting,
             due: config
                 .postmortem_due(i.peak_severity())
-                .zip(i.resolved_at)
+                .zip(i.times.resolved_at)
                 .map(|(due, resolved)| resolved + due.to_chrono()),
             summary: i.postmortem.summary.clone(),
             root_cause: i.postmortem.root_cause.clone(),
@@ -393,7 +387,7 @@ fn event(e: &TimelineEvent, by_role: String) -> EventContext {
         at: e.at,
         by: e.by.clone(),
         by_role,
-        kind: e.kind.clone(),
+        kind: e.kind.to_string(),
         text: e.text.clone(),
         public: e.visibility == Visibility::Public,
         audience: e.audience.clone(),
@@ -479,10 +473,10 @@ impl UpdateDocument {
                 severity_label: config.severity(severity).label,
                 status: i.status,
                 services: services(i, config),
-                started_at: i.started_at,
-                detected_at: i.detected_at,
-                mitigated_at: i.mitigated_at,
-                resolved_at: i.resolved_at,
+                started_at: i.times.started_at,
+                detected_at: i.times.detected_at,
+                mitigated_at: i.times.mitigated_at,
+                resolved_at: i.times.resolved_at,
             },
             update,
             cadence_minutes: config

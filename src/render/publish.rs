@@ -634,7 +634,7 @@ fn incidents_on_page<E: From<RenderError> + Send>(
 ) -> Result<OnPage, E> {
     let candidates: Vec<&Incident> = incidents
         .iter()
-        .filter(|i| may_publish(i.drill, i.resolved_at, horizon))
+        .filter(|i| may_publish(i.drill, i.times.resolved_at, horizon))
         .filter(|i| i.updates.iter().any(|u| u.visibility.is_public()))
         .collect();
     let built = par_map(&candidates, |i| {
@@ -806,14 +806,16 @@ fn public_incident(
     let mut rendered = render_entries(i, config, renderer, &mine, &entries, first_public, now)?;
     rendered.reverse();
     let postmortem_body = match i.postmortem.published_at {
-        Some(_) if i.resolved_at.is_some() => Some(public_postmortem(renderer, config, i, now)?),
+        Some(_) if i.times.resolved_at.is_some() => {
+            Some(public_postmortem(renderer, config, i, now)?)
+        }
         _ => None,
     };
     let created = updates.first().map(|u| u.at).unwrap_or(now);
     let updated = last_public_change(i, &entries)
         .unwrap_or(created)
         .max(created);
-    let started = [i.started_at, i.detected_at, Some(created)]
+    let started = [i.times.started_at, i.times.detected_at, Some(created)]
         .into_iter()
         .flatten()
         .min()
@@ -825,9 +827,9 @@ fn public_incident(
         status: i.status.to_string(),
         impact: config.severity(i.severity).impact,
         created_at: created,
-        updated_at: i.resolved_at.map_or(updated, |r| r.max(updated)),
-        monitoring_at: i.mitigated_at,
-        resolved_at: i.resolved_at,
+        updated_at: i.times.resolved_at.map_or(updated, |r| r.max(updated)),
+        monitoring_at: i.times.mitigated_at,
+        resolved_at: i.times.resolved_at,
         started_at: started,
         shortlink: base.map(|b| format!("{b}/{page_path}")),
         page_id: page_id.to_string(),
@@ -838,7 +840,7 @@ fn public_incident(
         component_objects: Vec::new(),
         reminder_intervals: None,
         schedule: None,
-        duration: in_words((i.resolved_at.unwrap_or(now) - started).num_seconds()),
+        duration: in_words((i.times.resolved_at.unwrap_or(now) - started).num_seconds()),
         page_path,
     };
     Ok((public, mine))

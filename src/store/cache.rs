@@ -81,11 +81,11 @@ impl Cached for IncidentSummary {
             p.str(who);
         }
         for t in [
-            self.started_at,
-            self.detected_at,
-            self.acknowledged_at,
-            self.mitigated_at,
-            self.resolved_at,
+            self.times.started_at,
+            self.times.detected_at,
+            self.times.acknowledged_at,
+            self.times.mitigated_at,
+            self.times.resolved_at,
         ] {
             p.opt_time(t);
         }
@@ -204,11 +204,11 @@ impl Cached for MetricFacts {
         p.u8(index_of(&Severity::ALL, &r.peak_severity));
         p.bool(r.reopened);
         for t in [
-            r.started_at,
-            r.detected_at,
-            r.acknowledged_at,
-            r.mitigated_at,
-            r.resolved_at,
+            r.times.started_at,
+            r.times.detected_at,
+            r.times.acknowledged_at,
+            r.times.mitigated_at,
+            r.times.resolved_at,
             self.settled_from,
         ] {
             p.opt_time(t);
@@ -280,11 +280,13 @@ impl Cached for MetricFacts {
                 status,
                 peak_severity,
                 reopened,
-                started_at,
-                detected_at,
-                acknowledged_at,
-                mitigated_at,
-                resolved_at,
+                times: crate::model::Lifecycle {
+                    started_at,
+                    detected_at,
+                    acknowledged_at,
+                    mitigated_at,
+                    resolved_at,
+                },
                 actions,
                 deadlines,
             },

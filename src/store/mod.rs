@@ -31,7 +31,7 @@ pub use git::{Author, HistoryEntry, TrailerHit, changed_paths};
 pub use hooks::HookRejected;
 pub use maintenance::{MAINTENANCE_DIR, maintenance_file};
 pub use summary_view::{SummaryRows, SummaryView};
-pub use sync::{GITATTRIBUTES_LINE, GitFailed, SyncOptions, SyncReport, merge_files};
+pub use sync::{GITATTRIBUTES_LINE, GitFailed, SyncOptions, SyncOutcome, SyncReport, merge_files};
 use transaction::StagedFile;
 pub use transaction::{HandEdit, NothingChanged, Notice};
 
@@ -1313,29 +1313,39 @@ fn par_map_ids<U: Send>(ids: &[String], f: impl Fn(&String) -> U + Sync) -> Vec<
 /// never half of either. A new file gets the mode the umask gives (0644 under 022) and an existing
 /// file keeps its mode, so a web server running as another user can read what `publish` wrote.
 pub fn write_atomically(path: &Path, content: &[u8]) -> Result<()> {
-    write_atomically_via(path, &[content], None, true)
+    write_atomically_via(path, &[content], None, Durability::Synced)
 }
 
 /// [`write_atomically`] without the fsync: readers still see the old file or the new one, never
 /// half of either, but a power cut may lose the new content. For output that is rebuilt from the
 /// repo on the next run (`publish`), where thousands of fsyncs would cost seconds.
 pub fn replace_file(path: &Path, content: &[u8]) -> Result<()> {
-    write_atomically_via(path, &[content], None, false)
+    write_atomically_via(path, &[content], None, Durability::Renamed)
 }
 
 /// [`replace_file`] with the content in pieces (a header and a 28 MB body), so no copy of the
 /// whole is made.
 pub fn replace_file_parts(path: &Path, parts: &[&[u8]]) -> Result<()> {
-    write_atomically_via(path, parts, None, false)
+    write_atomically_via(path, parts, None, Durability::Renamed)
 }
 
 /// [`write_atomically`] with the temporary file made in `temp_dir` when given (on the same file
 /// system; else beside the target).
+/// How far a replaced file is made to last.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Durability {
+    /// Written, synced to disk, then renamed: a power cut leaves the old file or the new one.
+    Synced,
+    /// Written and renamed: readers see the old file or the new one, but a power cut may lose the
+    /// new content (for output rebuilt from the repo).
+    Renamed,
+}
+
 fn write_atomically_via(
     path: &Path,
     content: &[&[u8]],
     temp_dir: Option<&Path>,
-    durable: bool,
+    durable: Durability,
 ) -> Result<()> {
     use std::os::unix::fs::PermissionsExt;
     let dir = path
@@ -1355,7 +1365,7 @@ fn write_atomically_via(
     for part in content {
         tmp.write_all(part)?;
     }
-    if durable {
+    if durable == Durability::Synced {
         tmp.as_file().sync_all()?;
     }
     if let Some(mode) = existing_mode {

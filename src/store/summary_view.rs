@@ -5,7 +5,7 @@
 use super::StoreError;
 use super::cache::Mapped;
 use super::pack::Unpacker;
-use crate::model::{IncidentKind, IncidentSummary, RoleList, Severity, Status, lasted};
+use crate::model::{IncidentKind, IncidentSummary, Lifecycle, RoleList, Severity, Status};
 use chrono::{DateTime, Utc};
 
 /// The fields of an [`IncidentSummary`], borrowed from the bytes `Cached::pack` wrote for it.
@@ -21,11 +21,7 @@ pub struct SummaryView<'a> {
     services: (usize, &'a [u8]),
     /// The packed role/person pairs, sorted by role, and their count.
     roles: (usize, &'a [u8]),
-    pub started_at: Option<DateTime<Utc>>,
-    pub detected_at: Option<DateTime<Utc>>,
-    pub acknowledged_at: Option<DateTime<Utc>>,
-    pub mitigated_at: Option<DateTime<Utc>>,
-    pub resolved_at: Option<DateTime<Utc>>,
+    pub times: Lifecycle,
 }
 
 impl<'a> SummaryView<'a> {
@@ -66,11 +62,15 @@ impl<'a> SummaryView<'a> {
             drill,
             services,
             roles,
-            started_at: u.opt_time()?,
-            detected_at: u.opt_time()?,
-            acknowledged_at: u.opt_time()?,
-            mitigated_at: u.opt_time()?,
-            resolved_at: u.opt_time()?,
+            // In the order `Cached::pack` wrote them (a struct literal's fields are evaluated in
+            // the order written).
+            times: Lifecycle {
+                started_at: u.opt_time()?,
+                detected_at: u.opt_time()?,
+                acknowledged_at: u.opt_time()?,
+                mitigated_at: u.opt_time()?,
+                resolved_at: u.opt_time()?,
+            },
         })
     }
 
@@ -90,14 +90,14 @@ impl<'a> SummaryView<'a> {
             .map(|(_, who)| who)
     }
 
-    /// As [`IncidentSummary::opened_at`].
+    /// See [`Lifecycle::opened_at`].
     pub fn opened_at(&self) -> Option<DateTime<Utc>> {
-        self.detected_at.or(self.started_at)
+        self.times.opened_at()
     }
 
-    /// As [`IncidentSummary::duration`].
+    /// See [`Lifecycle::duration`].
     pub fn duration(&self, now: DateTime<Utc>) -> Option<chrono::Duration> {
-        lasted(self.started_at, self.detected_at, self.resolved_at, now)
+        self.times.duration(now)
     }
 
     pub fn to_summary(&self) -> IncidentSummary {
@@ -113,11 +113,7 @@ impl<'a> SummaryView<'a> {
                 .roles()
                 .map(|(r, w)| (r.to_string(), w.to_string()))
                 .collect::<RoleList>(),
-            started_at: self.started_at,
-            detected_at: self.detected_at,
-            acknowledged_at: self.acknowledged_at,
-            mitigated_at: self.mitigated_at,
-            resolved_at: self.resolved_at,
+            times: self.times,
         }
     }
 }
@@ -220,11 +216,13 @@ mod tests {
                     drill,
                     services,
                     roles: roles.into_iter().collect(),
-                    started_at: times[0],
-                    detected_at: times[1],
-                    acknowledged_at: times[2],
-                    mitigated_at: times[3],
-                    resolved_at: times[4],
+                    times: crate::model::Lifecycle {
+                        started_at: times[0],
+                        detected_at: times[1],
+                        acknowledged_at: times[2],
+                        mitigated_at: times[3],
+                        resolved_at: times[4],
+                    },
                 },
             )
     }

@@ -7,7 +7,7 @@
 
 use super::{Author, Store, git, parse_incident, yaml};
 use crate::model::merge::{MergeError, merge};
-use crate::model::{Incident, Stamp, Visibility, event_kind};
+use crate::model::{Incident, Stamp, Visibility};
 use anyhow::{Context, Result, anyhow, bail};
 use chrono::{DateTime, Utc};
 use git2::{Oid, Repository};
@@ -22,13 +22,30 @@ pub const GITATTRIBUTES_LINE: &str = "incidents/**/*.yaml merge=incident";
 pub struct SyncReport {
     pub remote: String,
     pub branch: String,
-    /// `up-to-date`, `pushed`, `fast-forward`, `merged` (and pushed unless `--no-push`).
-    pub outcome: String,
+    /// What the fetch found (pushed too unless `--no-push`: see `pushed`).
+    pub outcome: SyncOutcome,
     pub merged_incidents: Vec<String>,
     /// Same-ID incidents from two clones: (kept ID, new ID of the renamed one).
     pub renamed: Vec<(String, String)>,
     pub attempts: u32,
     pub pushed: bool,
+}
+
+/// What a sync found on the remote, as `sync --json` names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SyncOutcome {
+    /// Both sides hold the same commit.
+    #[default]
+    UpToDate,
+    /// Only this clone had new commits.
+    Ahead,
+    /// Only the remote had new commits: moved forward to them.
+    FastForward,
+    /// Both had: merged, record by record.
+    Merged,
+    /// The branch did not exist on the remote yet.
+    NewBranch,
 }
 
 pub struct SyncOptions<'a> {
@@ -137,9 +154,9 @@ impl Store {
                     now,
                     &mut report,
                 )?;
-                report.outcome = outcome.into();
+                report.outcome = outcome;
             } else {
-                report.outcome = "new-branch".into();
+                report.outcome = SyncOutcome::NewBranch;
             }
             if !opts.push {
                 return Ok(report);
@@ -213,18 +230,18 @@ impl Store {
         author: &Author,
         now: DateTime<Utc>,
         report: &mut SyncReport,
-    ) -> Result<&'static str> {
+    ) -> Result<SyncOutcome> {
         let repo = &self.repo;
         let ours = repo.head()?.peel_to_commit()?;
         let theirs = repo.find_reference(remote_ref)?.peel_to_commit()?;
         if ours.id() == theirs.id() {
-            return Ok("up-to-date");
+            return Ok(SyncOutcome::UpToDate);
         }
         let base = repo.merge_base(ours.id(), theirs.id()).with_context(|| {
             format!("the local branch and `{remote}/{branch}` share no history; merge them once with git")
         })?;
         if base == theirs.id() {
-            return Ok("ahead");
+            return Ok(SyncOutcome::Ahead);
         }
         let branch_ref = format!("refs/heads/{branch}");
         if base == ours.id() {
@@ -235,7 +252,7 @@ impl Store {
                 theirs.id(),
                 "incident sync: fast-forward",
             )?;
-            return Ok("fast-forward");
+            return Ok(SyncOutcome::FastForward);
         }
         let base_tree = repo.find_commit(base)?.tree()?;
         let (our_tree, their_tree) = (ours.tree()?, theirs.tree()?);
@@ -307,7 +324,7 @@ impl Store {
             oid,
             &format!("incident sync: merge {remote}/{branch}"),
         )?;
-        Ok("merged")
+        Ok(SyncOutcome::Merged)
     }
 
     /// Merges one record's three versions; two different incidents under one ID are both kept, the
@@ -360,7 +377,7 @@ impl Store {
                 };
                 later.push_event(
                     &stamp,
-                    event_kind::RENAME,
+                    crate::model::EventKind::Rename,
                     format!("renamed from {id}: another clone declared a different incident under that ID"),
                     Visibility::Internal,
                 );

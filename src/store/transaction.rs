@@ -640,7 +640,7 @@ impl Store {
     pub(super) fn write_file(&self, path: &Path, content: &[u8]) -> Result<()> {
         let temp_dir = self.repo.path().join(TEMP_DIR);
         fs::create_dir_all(&temp_dir).ok();
-        super::write_atomically_via(path, &[content], Some(&temp_dir), true)
+        super::write_atomically_via(path, &[content], Some(&temp_dir), super::Durability::Synced)
     }
 
     /// Refuses to write anywhere but the incident repo's own folders, whatever a record or flag says.

@@ -410,6 +410,13 @@ fn the_first_sync_sets_up_the_remote_branch_and_sync_flag_pushes() {
         remote_log(&["log", "-1", "--format=%s", "main"]).contains("(incident sync)")
             || remote_log(&["log", "-1", "--format=%s", "main"]).contains("auto-synced")
     );
+    // Machines read what a sync found by name.
+    let json: serde_json::Value =
+        serde_json::from_str(&team.at(0, &["--json", "sync", "--no-push"])).unwrap();
+    assert_eq!(json["outcome"], "fast-forward", "{json}");
+    let json: serde_json::Value =
+        serde_json::from_str(&team.at(0, &["--json", "sync", "--no-push"])).unwrap();
+    assert_eq!(json["outcome"], "up-to-date", "{json}");
 }
 
 #[test]
