@@ -98,6 +98,8 @@ pub enum Command {
     Action(commands::action::Args),
     /// schedule, start, update and complete maintenance windows for the status page
     Maintenance(commands::maintenance::Args),
+    /// list, show and write the runbooks that say what to do (runbooks/*.md)
+    Runbook(commands::runbook::Args),
     /// deliver the notifications the history calls for (chat, webhooks), exactly once across clones
     Notify(commands::notify::Args),
     /// response metrics, recurrence, comms deadlines and action follow-through

@@ -22,6 +22,7 @@ pub mod postmortem;
 pub mod publish;
 pub mod render;
 pub mod resolve;
+pub mod runbook;
 pub mod severity;
 pub mod show;
 pub mod stats;
@@ -58,6 +59,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Templates(args) => templates::run(&ctx, args),
         Command::Action(args) => action::run(&ctx, args),
         Command::Maintenance(args) => maintenance::run(&ctx, args),
+        Command::Runbook(args) => runbook::run(&ctx, args),
         Command::Notify(args) => notify::run(&ctx, args),
         Command::Stats(args) => stats::run(&ctx, args),
         Command::Due(args) => due::run(&ctx, args),

@@ -8,7 +8,7 @@
 //! not know merge by the same rules. Every rule depends only on the three records, never on which
 //! side is "ours", so the result is the same on every clone.
 
-use super::{ActionState, Incident, Status, Visibility, entry_id, event_kind};
+use super::{ActionState, EventKind, Incident, Status, Visibility, entry_id, event_kind};
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -358,13 +358,23 @@ fn settle_lifecycle(incident: &mut Incident) {
         incident.times.resolved_at = incident
             .timeline
             .iter()
-            .filter(|e| e.kind == crate::model::EventKind::Resolved)
+            .filter(|e| e.kind == EventKind::Resolved)
             .map(|e| e.at)
             .max()
             .or(incident.timeline.last().map(|e| e.at));
     }
-    if incident.status == Status::Monitoring && incident.times.mitigated_at.is_none() {
-        incident.times.mitigated_at = incident.times.resolved_at;
+    // Monitoring or resolved means mitigated: when the field merge left no time, the change that
+    // put the incident where it stands is when (as `set_status` records it).
+    if matches!(incident.status, Status::Monitoring | Status::Resolved)
+        && incident.times.mitigated_at.is_none()
+    {
+        incident.times.mitigated_at = incident
+            .timeline
+            .iter()
+            .filter(|e| matches!(e.kind, EventKind::Status | EventKind::Resolved))
+            .map(|e| e.at)
+            .max()
+            .or(incident.times.resolved_at);
     }
     for a in &mut incident.actions {
         if a.state == ActionState::Open {
@@ -848,6 +858,85 @@ mod tests {
         ] {
             assert_eq!(m.severity, Severity::Sev3);
         }
+    }
+
+    /// After fields merged one by one, the lifecycle is put back in order: no resolution time on
+    /// an active incident, one on a resolved incident (its resolution event, not any later event),
+    /// and a mitigation time where the status says it was mitigated.
+    #[test]
+    fn the_lifecycle_is_settled_after_a_merge_of_fields() {
+        let mut active = base();
+        active.times.resolved_at = Some(stamp("10:30", "a").at);
+        settle_lifecycle(&mut active);
+        assert_eq!(active.times.resolved_at, None);
+
+        let mut resolved = base();
+        resolved
+            .set_status(
+                Status::Resolved,
+                None,
+                crate::model::Reopen::No,
+                &stamp("10:10", "a"),
+            )
+            .unwrap();
+        note(&mut resolved, "10:20", "b");
+        resolved.times.resolved_at = None;
+        resolved.times.mitigated_at = None;
+        settle_lifecycle(&mut resolved);
+        assert_eq!(resolved.times.resolved_at, Some(stamp("10:10", "a").at));
+        assert_eq!(resolved.times.mitigated_at, Some(stamp("10:10", "a").at));
+
+        let mut monitoring = base();
+        monitoring
+            .set_status(
+                Status::Monitoring,
+                None,
+                crate::model::Reopen::No,
+                &stamp("10:15", "a"),
+            )
+            .unwrap();
+        note(&mut monitoring, "10:25", "b");
+        monitoring.times.mitigated_at = None;
+        settle_lifecycle(&mut monitoring);
+        assert_eq!(monitoring.times.mitigated_at, Some(stamp("10:15", "a").at));
+        assert_eq!(monitoring.times.resolved_at, None);
+
+        let mut open_item = base();
+        open_item.add_action(item("fix"), &stamp("10:01", "a"));
+        open_item.actions[0].closed_at = Some(stamp("10:02", "a").at);
+        settle_lifecycle(&mut open_item);
+        assert_eq!(
+            open_item.actions[0].closed_at, None,
+            "an open item is not closed"
+        );
+    }
+
+    /// An item the base had keeps its number; a new item that took the same number (the base's
+    /// item was removed by hand on one clone while the other added one) moves to the next free.
+    #[test]
+    fn an_item_from_the_base_keeps_its_number() {
+        let mut b = base();
+        b.add_action(item("from the base"), &stamp("10:01", "a"));
+        let mut o = b.clone();
+        o.actions.clear();
+        o.add_action(item("new on ours"), &stamp("10:05", "a"));
+        assert_eq!(o.actions[0].number, 1);
+        let mut t = b.clone();
+        t.add_action(item("new on theirs"), &stamp("10:06", "b"));
+        let m = merge(Some(&b), &o, &t).unwrap();
+        let numbered: Vec<(u32, &str)> = m
+            .actions
+            .iter()
+            .map(|a| (a.number, a.title.as_str()))
+            .collect();
+        assert_eq!(
+            numbered,
+            [
+                (1, "from the base"),
+                (2, "new on theirs"),
+                (3, "new on ours")
+            ]
+        );
     }
 
     /// Lists of values merge as sets: both sides' additions kept, a removal honoured.

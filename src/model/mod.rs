@@ -17,6 +17,7 @@ mod maintenance;
 pub mod merge;
 pub mod notify;
 mod policy;
+pub mod runbook;
 mod severity;
 mod slug;
 mod time;

@@ -49,11 +49,13 @@ pub enum Rule {
     Unreadable,
     MisplacedRecord,
     DeliveryFailed,
+    RunbookUnreadable,
+    RunbookNeverApplies,
 }
 
 impl Rule {
     /// Every rule, in the order of this list (the cache stores a rule as its place here).
-    pub const ALL: [Rule; 32] = [
+    pub const ALL: [Rule; 34] = [
         Rule::NewerFormat,
         Rule::IdMismatch,
         Rule::EmptyTitle,
@@ -86,6 +88,8 @@ impl Rule {
         Rule::Unreadable,
         Rule::MisplacedRecord,
         Rule::DeliveryFailed,
+        Rule::RunbookUnreadable,
+        Rule::RunbookNeverApplies,
     ];
 
     /// The rule's ID in `check --json` (`commander-missing`).
@@ -123,6 +127,8 @@ impl Rule {
             Rule::Unreadable => "unreadable",
             Rule::MisplacedRecord => "misplaced-record",
             Rule::DeliveryFailed => "delivery-failed",
+            Rule::RunbookUnreadable => "runbook-unreadable",
+            Rule::RunbookNeverApplies => "runbook-never-applies",
         }
     }
 }

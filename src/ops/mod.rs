@@ -13,6 +13,7 @@ pub mod maintenance;
 pub mod postmortem;
 pub mod publish;
 pub mod query;
+pub mod runbook;
 
 pub use incident::{
     Declare, IncidentChange, Posted, Resolve, Review, Update, Updated, change, declare, edit,

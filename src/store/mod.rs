@@ -18,6 +18,7 @@ mod index_file;
 pub mod ledger;
 mod maintenance;
 mod pack;
+mod runbooks;
 mod signing;
 mod summary_view;
 mod sync;
@@ -30,6 +31,7 @@ use git::CommitMessage;
 pub use git::{Author, HistoryEntry, TrailerHit, changed_paths};
 pub use hooks::HookRejected;
 pub use maintenance::{MAINTENANCE_DIR, maintenance_file};
+pub use runbooks::{RUNBOOKS_DIR, RunbookFile};
 pub use summary_view::{SummaryRows, SummaryView};
 pub use sync::{GITATTRIBUTES_LINE, GitFailed, SyncOptions, SyncOutcome, SyncReport, merge_files};
 use transaction::StagedFile;
@@ -416,7 +418,7 @@ impl Store {
             [
                 INCIDENTS_DIR,
                 MAINTENANCE_DIR,
-                "runbooks",
+                RUNBOOKS_DIR,
                 crate::render::TEMPLATES_DIR,
             ]
             .into_iter()

@@ -15,6 +15,7 @@ mod hostile;
 mod notify;
 mod output;
 mod record;
+mod runbooks;
 mod scenario;
 mod snapshots;
 mod statuspage;
