@@ -100,6 +100,8 @@ pub enum Command {
     Maintenance(commands::maintenance::Args),
     /// list, show and write the runbooks that say what to do (runbooks/*.md)
     Runbook(commands::runbook::Args),
+    /// list, add, check off, skip and assign an incident's tasks (its runbooks' steps)
+    Task(commands::task::Args),
     /// deliver the notifications the history calls for (chat, webhooks), exactly once across clones
     Notify(commands::notify::Args),
     /// response metrics, recurrence, comms deadlines and action follow-through

@@ -539,6 +539,29 @@ pub fn due(all: &[Incident], config: &Config, now: DateTime<Utc>) -> Vec<Due> {
                 });
             }
         }
+        // The runbooks' steps with a deadline, and who holds them.
+        for t in i
+            .tasks
+            .iter()
+            .filter(|t| t.state == crate::model::TaskState::Open)
+        {
+            let Some(due_at) = t.due_at else { continue };
+            let who = t
+                .assignee
+                .as_deref()
+                .or(t.role.as_deref())
+                .map(|w| format!(" ({w})"))
+                .unwrap_or_default();
+            out.push(Due {
+                incident: i.id.clone(),
+                severity: i.severity,
+                drill: i.drill,
+                what: format!("task #{}: {}{who}", t.number, t.text),
+                due_at: Some(due_at),
+                in_secs: Some((due_at - now).num_seconds()),
+                overdue: due_at < now,
+            });
+        }
     }
     out.sort_by(|a, b| {
         (a.severity, a.due_at.unwrap_or(now - Duration::days(3650)))

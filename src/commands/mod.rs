@@ -28,6 +28,7 @@ pub mod show;
 pub mod stats;
 pub mod status;
 pub mod sync;
+pub mod task;
 pub mod templates;
 pub mod update;
 
@@ -60,6 +61,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Action(args) => action::run(&ctx, args),
         Command::Maintenance(args) => maintenance::run(&ctx, args),
         Command::Runbook(args) => runbook::run(&ctx, args),
+        Command::Task(args) => task::run(&ctx, args),
         Command::Notify(args) => notify::run(&ctx, args),
         Command::Stats(args) => stats::run(&ctx, args),
         Command::Due(args) => due::run(&ctx, args),
@@ -172,6 +174,9 @@ where
 /// and says so.
 pub(crate) fn report(ctx: &Context, outcome: &crate::ops::Outcome) -> Result<()> {
     report_saved(ctx, &outcome.incident, &outcome.commit, &outcome.what)?;
+    if !ctx.out.json {
+        next_steps(ctx, outcome)?;
+    }
     for warning in &outcome.warnings {
         match warning {
             crate::ops::Warning::CommanderNeeded { id, severity, due } => crate::say!(
@@ -182,6 +187,42 @@ pub(crate) fn report(ctx: &Context, outcome: &crate::ops::Outcome) -> Result<()>
         }
     }
     after_change(ctx)
+}
+
+/// For each runbook the change attached, its title and first open steps: what to do next.
+fn next_steps(ctx: &Context, outcome: &crate::ops::Outcome) -> Result<()> {
+    for path in &outcome.attached {
+        let tasks: Vec<&crate::model::Task> = outcome
+            .incident
+            .tasks
+            .iter()
+            .filter(|t| t.runbook.as_ref().is_some_and(|r| &r.path == path))
+            .collect();
+        ctx.out.line(format!(
+            "runbook {}: {} step(s); next:",
+            ctx.out.paint(path, Style::Bold),
+            tasks.len()
+        ))?;
+        for t in tasks
+            .iter()
+            .filter(|t| t.state == crate::model::TaskState::Open)
+            .take(3)
+        {
+            let due = t
+                .due_at
+                .map(|d| format!(" (by {})", ctx.out.time_labelled(d)))
+                .unwrap_or_default();
+            let head = format!("  #{} ", t.number);
+            let width = head.len();
+            ctx.out.line(crate::table::hang(
+                &head,
+                width,
+                &format!("{}{due}", t.text),
+                ctx.out.width,
+            ))?;
+        }
+    }
+    Ok(())
 }
 
 /// The change line (`SEV2 <id>: what [commit]`), or the record with `--json`.

@@ -40,6 +40,7 @@ fn render(i: &Incident, config: &Config, out: &Output, now: DateTime<Utc>) -> St
     times(&mut doc, i, now);
     timeline(&mut doc, i);
     updates(&mut doc, i);
+    tasks(&mut doc, i, now);
     actions(&mut doc, i, now);
     doc.text
 }
@@ -257,6 +258,60 @@ fn updates(doc: &mut Doc, i: &Incident) {
             let next = doc.short(next);
             doc.push(format!("{indent}next update by {next}"));
         }
+    }
+}
+
+/// Each task with where it stands, its deadline and who holds it; the runbooks followed, by version.
+fn tasks(doc: &mut Doc, i: &Incident, now: DateTime<Utc>) {
+    if i.tasks.is_empty() {
+        return;
+    }
+    let zone = doc.out.zone_of(i.tasks.iter().filter_map(|t| t.due_at));
+    doc.heading(&format!("Tasks ({zone})"));
+    for t in &i.tasks {
+        let mark = match t.state {
+            crate::model::TaskState::Open => "[ ]",
+            crate::model::TaskState::Done => "[x]",
+            crate::model::TaskState::Skipped => "[-]",
+        };
+        let mut text = t.text.clone();
+        if let Some(who) = t.assignee.as_deref().or(t.role.as_deref()) {
+            text.push_str(&format!(" ({who})"));
+        }
+        match (t.state, t.due_at, t.closed_at) {
+            (crate::model::TaskState::Open, Some(due), _) => {
+                let overdue = if t.is_overdue(now) { " overdue" } else { "" };
+                text.push_str(&format!(", due {}{overdue}", doc.short(due)));
+            }
+            (_, _, Some(closed)) => {
+                let by = t.closed_by.as_deref().unwrap_or("?");
+                text.push_str(&format!(
+                    ", {} {} by {by}",
+                    t.state.as_str(),
+                    doc.short(closed)
+                ));
+            }
+            _ => {}
+        }
+        if let Some(note) = &t.note {
+            text.push_str(&format!(": {note}"));
+        }
+        let number = format!("  {mark} #{:<3} ", t.number);
+        doc.hang(&number, number.width(), &text);
+    }
+    for path in i.runbooks_followed() {
+        let blob = i
+            .tasks
+            .iter()
+            .find_map(|t| {
+                t.runbook
+                    .as_ref()
+                    .filter(|r| r.path == path)
+                    .map(|r| r.blob.clone())
+            })
+            .unwrap_or_default();
+        let short = &blob[..blob.len().min(10)];
+        doc.push(format!("  from {path} (version {short})"));
     }
 }
 

@@ -501,6 +501,59 @@ mod tests {
         }
     }
 
+    /// Each episode (a reopen starts one) is kept only by what happened in it, and only a public
+    /// update keeps the status-page deadline.
+    #[test]
+    fn an_episode_counts_only_its_own_public_updates() {
+        let config = Config::new("acme");
+        let mut i = Incident::declare("x".into(), "x".into(), Severity::Sev1, &stamp("10:00"));
+        let update = |at: &str, visibility| StatusUpdate {
+            id: String::new(),
+            at: t(at),
+            by: "c".into(),
+            status: Status::Investigating,
+            impacted: None,
+            learned: None,
+            next_update_at: None,
+            visibility,
+            said: None,
+            extra: Default::default(),
+        };
+        i.updates.push(update("10:05", Visibility::Internal));
+        i.updates.push(update("10:10", Visibility::Public));
+        i.set_status(
+            Status::Resolved,
+            None,
+            crate::model::Reopen::No,
+            &stamp("10:30"),
+        )
+        .unwrap();
+        i.set_status(
+            Status::Investigating,
+            Some("back"),
+            crate::model::Reopen::Yes,
+            &stamp("11:00"),
+        )
+        .unwrap();
+        let first: Vec<Deadline> = deadlines(&i, &config, t("11:20"))
+            .into_iter()
+            .filter(|d| d.kind == DeadlineKind::StatusPage)
+            .collect();
+        assert_eq!(first.len(), 2, "{first:?}");
+        assert_eq!(
+            first[0].met_at,
+            Some(t("10:10")),
+            "the public one, not the internal"
+        );
+        assert_eq!(first[0].state, DeadlineState::Kept);
+        assert_eq!(first[1].due_at, t("11:15"));
+        assert_eq!(
+            first[1].met_at, None,
+            "the first episode's update is not the reopen's"
+        );
+        assert_eq!(first[1].state, DeadlineState::Overdue);
+    }
+
     /// The closing update posted as the incident resolves promises nothing; the one before it is
     /// kept by it.
     #[test]

@@ -30,6 +30,8 @@ pub mod event_kind {
     pub const EDIT: &str = "edit";
     /// What the incident does to one service: `component api: major_outage → degraded_performance`.
     pub const COMPONENT: &str = "component";
+    /// A runbook attached, or a task added, done, skipped or assigned.
+    pub const TASK: &str = "task";
     /// The kinds a responder may pick with `incident log --kind`.
     pub const LOGGABLE: [&str; 5] = ["note", "action", "decision", "finding", "comms"];
 }
@@ -56,12 +58,14 @@ pub enum EventKind {
     Decision,
     Finding,
     Comms,
+    /// A runbook attached, a task added, done, skipped or assigned.
+    Task,
     /// A kind this version does not know.
     Newer(String),
 }
 
 impl EventKind {
-    const KNOWN: [EventKind; 18] = [
+    const KNOWN: [EventKind; 19] = [
         EventKind::Declared,
         EventKind::Severity,
         EventKind::Status,
@@ -80,6 +84,7 @@ impl EventKind {
         EventKind::Decision,
         EventKind::Finding,
         EventKind::Comms,
+        EventKind::Task,
     ];
 
     pub fn as_str(&self) -> &str {
@@ -102,6 +107,7 @@ impl EventKind {
             EventKind::Decision => "decision",
             EventKind::Finding => "finding",
             EventKind::Comms => "comms",
+            EventKind::Task => event_kind::TASK,
             EventKind::Newer(kind) => kind,
         }
     }
@@ -608,6 +614,9 @@ pub struct Incident {
     pub updates: Vec<StatusUpdate>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub actions: Vec<ActionItem>,
+    /// The steps of the runbooks it follows, and tasks added by hand.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tasks: Vec<super::task::Task>,
     #[serde(default, skip_serializing_if = "Postmortem::is_empty")]
     pub postmortem: Postmortem,
     #[serde(flatten)]
@@ -842,6 +851,7 @@ impl PublicView {
             timeline: self.timeline,
             updates: self.updates,
             actions: if released { self.actions } else { Vec::new() },
+            tasks: Vec::new(),
             postmortem: if released {
                 self.postmortem
             } else {
@@ -1074,6 +1084,7 @@ impl Incident {
             timeline: Vec::new(),
             updates: Vec::new(),
             actions: Vec::new(),
+            tasks: Vec::new(),
             postmortem: Postmortem::default(),
             extra: Extra::new(),
         };
@@ -1191,6 +1202,9 @@ impl Incident {
         }
         for a in self.actions.iter_mut().filter(|a| a.id.is_empty()) {
             a.id = a.derived_id(&id);
+        }
+        for t in self.tasks.iter_mut().filter(|t| t.id.is_empty()) {
+            t.id = t.derived_id(&id);
         }
     }
 

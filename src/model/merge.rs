@@ -14,7 +14,7 @@ use serde_json::{Map, Value};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// Lists whose entries carry an `id` and merge as sets of entries.
-const ENTRY_LISTS: [&str; 3] = ["timeline", "updates", "actions"];
+const ENTRY_LISTS: [&str; 4] = ["timeline", "updates", "actions", "tasks"];
 /// Lists that merge as sets of values (additions from both sides kept, removals honoured).
 const VALUE_LISTS: [&str; 9] = [
     "services",
@@ -74,6 +74,7 @@ pub fn merge(
         serde_json::from_value(merged).map_err(|e| MergeError::Invalid(e.to_string()))?;
     incident.fill_entry_ids();
     renumber_actions(&mut incident, base);
+    renumber_tasks(&mut incident, base);
     settle_lifecycle(&mut incident);
     note_conflicts(&mut incident, conflicts);
     sort_entries(&mut incident, base);
@@ -259,11 +260,30 @@ fn merge_entries(
             o.get(id).or_else(|| t.get(id)),
             t.get(id).or_else(|| o.get(id)),
         );
+        // A task done (or skipped) on two clones happened first where it happened first: the
+        // earliest close is kept whole, with no change to arbitrate.
+        if path == "tasks"
+            && let (Some(o), Some(t)) = (ov, tv)
+            && let (Some(oc), Some(tc)) = (closed_at(o), closed_at(t))
+            && o != t
+        {
+            out.push(if (oc, canonical(o)) <= (tc, canonical(t)) {
+                o.clone()
+            } else {
+                t.clone()
+            });
+            continue;
+        }
         if let Some(v) = merge_value(b.get(id), ov, tv, &child, times, conflicts) {
             out.push(v);
         }
     }
     out
+}
+
+/// When an entry was closed (`closed_at`), as RFC 3339 text: it sorts in time order.
+fn closed_at(v: &Value) -> Option<&str> {
+    v.get("closed_at").and_then(Value::as_str)
 }
 
 /// Values kept by both sides, plus each side's additions; a value either side removed from the base
@@ -348,6 +368,30 @@ fn renumber_actions(incident: &mut Incident, base: Option<&Incident>) {
             format!("merge: action #{from} \"{title}\" was added on two clones; it is now #{to}"),
         );
     }
+}
+
+/// Tasks in number order; two clones may each add task #4 by hand: the one not in the base, then
+/// the later ID, moves to a new number.
+fn renumber_tasks(incident: &mut Incident, base: Option<&Incident>) {
+    let in_base: BTreeSet<String> = base
+        .map(|b| b.tasks.iter().map(|t| t.id.clone()).collect())
+        .unwrap_or_default();
+    incident.tasks.sort_by(|a, b| {
+        (a.number, !in_base.contains(&a.id), &a.id).cmp(&(
+            b.number,
+            !in_base.contains(&b.id),
+            &b.id,
+        ))
+    });
+    let mut next = incident.tasks.iter().map(|t| t.number).max().unwrap_or(0);
+    let mut seen = BTreeSet::new();
+    for t in &mut incident.tasks {
+        if !seen.insert(t.number) {
+            next += 1;
+            t.number = next;
+        }
+    }
+    incident.tasks.sort_by_key(|t| t.number);
 }
 
 /// Keeps status and lifecycle times consistent after fields merged separately.
@@ -937,6 +981,71 @@ mod tests {
                 (3, "new on ours")
             ]
         );
+    }
+
+    /// Two clones checking off different tasks keep both; the same task done on both keeps the
+    /// earlier, whoever did it, with no merge note.
+    #[test]
+    fn tasks_checked_off_on_two_clones_merge_cleanly() {
+        let mut b = base();
+        for text in ["Name a commander", "Open the bridge", "Post an update"] {
+            let task = crate::model::NewTask {
+                text: text.into(),
+                ..Default::default()
+            };
+            b.add_task(task, &stamp("10:01", "a")).unwrap();
+        }
+        let mut o = b.clone();
+        o.close_task(
+            1,
+            crate::model::TaskState::Done,
+            None,
+            &stamp("10:05", "ann"),
+        )
+        .unwrap();
+        o.close_task(
+            3,
+            crate::model::TaskState::Done,
+            None,
+            &stamp("10:09", "ann"),
+        )
+        .unwrap();
+        let mut t = b.clone();
+        t.close_task(
+            2,
+            crate::model::TaskState::Done,
+            None,
+            &stamp("10:06", "bob"),
+        )
+        .unwrap();
+        t.close_task(
+            3,
+            crate::model::TaskState::Done,
+            Some("posted"),
+            &stamp("10:07", "bob"),
+        )
+        .unwrap();
+        let m = merge(Some(&b), &o, &t).unwrap();
+        let states: Vec<(&str, Option<&str>)> = m
+            .tasks
+            .iter()
+            .map(|t| (t.state.as_str(), t.closed_by.as_deref()))
+            .collect();
+        assert_eq!(
+            states,
+            [
+                ("done", Some("ann")),
+                ("done", Some("bob")),
+                ("done", Some("bob"))
+            ]
+        );
+        assert_eq!(
+            m.tasks[2].closed_at,
+            Some(stamp("10:07", "b").at),
+            "the earlier"
+        );
+        assert_eq!(merge_notes(&m), 0);
+        assert_eq!(m, merge(Some(&b), &t, &o).unwrap());
     }
 
     /// Lists of values merge as sets: both sides' additions kept, a removal honoured.

@@ -20,6 +20,7 @@ mod policy;
 pub mod runbook;
 mod severity;
 mod slug;
+mod task;
 mod time;
 mod update;
 mod validate;
@@ -49,6 +50,7 @@ pub use slug::{
     check_line, check_name, check_read_id, check_record_id, check_text, is_forbidden_in_text,
     is_hidden_char, make_visible, may_hold_hidden, name, slugify,
 };
+pub use task::{NewTask, Task, TaskSource, TaskState};
 pub use time::{format_duration, parse_date, parse_planned_time, parse_time};
 pub use update::{Draft, post_update};
 pub use validate::{

@@ -51,11 +51,12 @@ pub enum Rule {
     DeliveryFailed,
     RunbookUnreadable,
     RunbookNeverApplies,
+    TaskOverdue,
 }
 
 impl Rule {
     /// Every rule, in the order of this list (the cache stores a rule as its place here).
-    pub const ALL: [Rule; 34] = [
+    pub const ALL: [Rule; 35] = [
         Rule::NewerFormat,
         Rule::IdMismatch,
         Rule::EmptyTitle,
@@ -90,6 +91,7 @@ impl Rule {
         Rule::DeliveryFailed,
         Rule::RunbookUnreadable,
         Rule::RunbookNeverApplies,
+        Rule::TaskOverdue,
     ];
 
     /// The rule's ID in `check --json` (`commander-missing`).
@@ -129,6 +131,7 @@ impl Rule {
             Rule::DeliveryFailed => "delivery-failed",
             Rule::RunbookUnreadable => "runbook-unreadable",
             Rule::RunbookNeverApplies => "runbook-never-applies",
+            Rule::TaskOverdue => "task-overdue",
         }
     }
 }
@@ -604,7 +607,7 @@ pub fn check_deadlines(i: &Incident, input: &CheckInput) -> Vec<Finding> {
     if !i.status.is_active() {
         return Vec::new();
     }
-    super::deadlines(i, input.config, input.now)
+    let mut out: Vec<Finding> = super::deadlines(i, input.config, input.now)
         .into_iter()
         .filter(|d| d.state == super::DeadlineState::Overdue)
         .map(|d| Finding {
@@ -619,7 +622,27 @@ pub fn check_deadlines(i: &Incident, input: &CheckInput) -> Vec<Finding> {
             ),
             fix: d.fix(&i.id),
         })
-        .collect()
+        .collect();
+    // The runbooks' steps past their deadline.
+    for t in i.tasks.iter().filter(|t| t.is_overdue(input.now)) {
+        let due = t.due_at.unwrap_or(input.now);
+        out.push(Finding {
+            rule: Rule::TaskOverdue,
+            level: Level::Warning,
+            file: input.file.to_string(),
+            field: format!("tasks[#{}]", t.number),
+            problem: format!(
+                "`{}` is overdue by {}",
+                t.text,
+                super::format_duration(input.now - due)
+            ),
+            fix: format!(
+                "do it and `incident task done {} {}`, or `incident task skip {} {} --reason \"...\"`",
+                i.id, t.number, i.id, t.number
+            ),
+        });
+    }
+    out
 }
 
 /// What the rules that read the clock (and the post-mortem file) need of a record: small enough to

@@ -77,6 +77,7 @@ pub fn declare(store: &Store, actor: &Actor, mut input: Declare) -> Result<Poste
         let (update, _) = post_update(&mut incident, config, Draft::standard(), &stamp)?;
         keep_words(store, &mut incident, &update.id, actor.now)?;
     }
+    let attached = super::attach_runbooks(&store.runbooks()?, &mut incident, &stamp);
     let mut warnings = unknown_people(config, incident.roles.values().map(String::as_str));
     let saved = store.create(incident, &actor.author, actor.now)?;
     warnings.extend(commander_needed(&saved.incident, config));
@@ -91,10 +92,9 @@ pub fn declare(store: &Store, actor: &Actor, mut input: Declare) -> Result<Poste
         .post_update
         .then(|| saved.incident.updates.first().map(|u| u.id.clone()))
         .flatten();
-    Ok(Posted {
-        outcome: Outcome::new(saved, what, warnings, config, stamp.at, actor.now),
-        posted,
-    })
+    let mut outcome = Outcome::new(saved, what, warnings, config, stamp.at, actor.now);
+    outcome.attached = attached;
+    Ok(Posted { outcome, posted })
 }
 
 /// The everyday changes of a running incident, each one event on the timeline.
@@ -221,9 +221,20 @@ pub fn change(
         }
         warnings = unknown_people(store.config(), roles.iter().map(|(_, who)| who.as_str()));
     }
-    apply(store, actor, query, at, warnings, |incident, stamp| {
-        change.apply(incident, stamp)
-    })
+    // A severity change may make runbooks apply that did not: their steps become tasks in the
+    // same commit (one already attached never again).
+    let runbooks = match &change {
+        IncidentChange::Severity { .. } => store.runbooks()?,
+        _ => Vec::new(),
+    };
+    let mut attached = Vec::new();
+    let mut outcome = apply(store, actor, query, at, warnings, |incident, stamp| {
+        let event = change.apply(incident, stamp)?;
+        attached = super::attach_runbooks(&runbooks, incident, stamp);
+        Ok(event)
+    })?;
+    outcome.attached = attached;
+    Ok(outcome)
 }
 
 /// The shape of every one-event change: resolve the ID, stamp the event, apply it under the lock,
@@ -421,10 +432,14 @@ pub fn edit(
         return Ok(None);
     }
     let stamp = actor.stamp(None)?;
+    // A kind or service corrected may make runbooks apply.
+    let runbooks = store.runbooks()?;
+    let mut attached = Vec::new();
     let mut said = Vec::new();
     let saved = store.update(&id, &actor.author, actor.now, |incident| {
         crate::model::merge_edit(before, after, &crate::model::Editable::of(incident))?;
         let events = incident.apply_edit(before, after, &stamp)?;
+        attached = super::attach_runbooks(&runbooks, incident, &stamp);
         said = events.iter().map(|e| e.text.clone()).collect();
         let summary = match said.as_slice() {
             [one] => one.clone(),
@@ -439,14 +454,16 @@ pub fn edit(
         Ok(Change::new(crate::model::event_kind::EDIT, summary))
     })?;
     let config = store.config();
-    Ok(Some(Outcome::new(
+    let mut outcome = Outcome::new(
         saved,
         said.join("; "),
         Vec::new(),
         config,
         stamp.at,
         actor.now,
-    )))
+    );
+    outcome.attached = attached;
+    Ok(Some(outcome))
 }
 
 /// What a change to the post-incident review writes.

@@ -14,6 +14,7 @@ pub mod postmortem;
 pub mod publish;
 pub mod query;
 pub mod runbook;
+pub mod task;
 
 pub use incident::{
     Declare, IncidentChange, Posted, Resolve, Review, Update, Updated, change, declare, edit,
@@ -70,6 +71,8 @@ pub struct Outcome {
     /// Every notification the incident's events from this change on call for, by the targets of
     /// `.incident.yaml` (delivered by `notify`, `--notify` or the server; planned, not sent, here).
     pub owed: Vec<Notification>,
+    /// The runbooks the change attached (their paths): their steps are now tasks.
+    pub attached: Vec<String>,
 }
 
 impl Outcome {
@@ -98,8 +101,31 @@ impl Outcome {
             what,
             warnings,
             owed,
+            attached: Vec::new(),
         }
     }
+}
+
+/// Attaches every runbook of the repo that applies to the incident as it stands and is not
+/// attached yet (its steps become tasks, with the version followed); the paths attached. A
+/// runbook that does not read is left out: `check` reports it.
+pub(crate) fn attach_runbooks(
+    runbooks: &[crate::store::RunbookFile],
+    incident: &mut Incident,
+    stamp: &Stamp,
+) -> Vec<String> {
+    let mut attached = Vec::new();
+    for file in runbooks {
+        if let Ok(runbook) = &file.runbook
+            && runbook.applies_to(incident)
+            && incident
+                .attach_runbook(runbook, &file.blob, stamp)
+                .is_some()
+        {
+            attached.push(file.path.clone());
+        }
+    }
+    attached
 }
 
 /// Something the people making a change should hear; the change is made all the same (mid-outage,
@@ -144,7 +170,10 @@ impl fmt::Display for Warning {
 }
 
 /// Warnings for people the roster does not know (none when there is no roster).
-fn unknown_people<'a>(config: &Config, people: impl IntoIterator<Item = &'a str>) -> Vec<Warning> {
+pub(crate) fn unknown_people<'a>(
+    config: &Config,
+    people: impl IntoIterator<Item = &'a str>,
+) -> Vec<Warning> {
     if config.people.is_empty() {
         return Vec::new();
     }

@@ -205,7 +205,38 @@ pub struct IncidentContext {
     pub updates: Vec<UpdateContext>,
     pub public_updates: Vec<UpdateContext>,
     pub actions: Vec<ActionContext>,
+    /// The runbook steps and tasks, in number order.
+    pub tasks: Vec<TaskContext>,
+    /// The runbooks followed: `path` and `version` (the git blob, shortened).
+    pub runbooks: Vec<RunbookContext>,
     pub postmortem: PostmortemContext,
+}
+
+/// One task as the post-mortem's checklist shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct TaskContext {
+    pub number: u32,
+    pub text: String,
+    /// The runbook it came from (its path); none for a task added by hand.
+    pub runbook: Option<String>,
+    pub role: Option<String>,
+    /// Who was asked, by roster name.
+    pub who: Option<String>,
+    pub due_at: Option<DateTime<Utc>>,
+    /// `open`, `done` or `skipped`.
+    pub state: String,
+    pub closed_at: Option<DateTime<Utc>>,
+    pub closed_by: Option<String>,
+    pub note: Option<String>,
+    /// Done after its deadline, or still open past it.
+    pub late: bool,
+}
+
+/// A runbook the incident followed.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunbookContext {
+    pub path: String,
+    pub version: String,
 }
 
 fn seconds(from: Option<DateTime<Utc>>, to: Option<DateTime<Utc>>) -> Option<i64> {
@@ -277,6 +308,12 @@ impl IncidentContext {
                 .iter()
                 .map(|a| ActionContext::of(a, now))
                 .collect(),
+            tasks: i
+                .tasks
+                .iter()
+                .map(|t| TaskContext::of(t, config, now))
+                .collect(),
+            runbooks: runbooks_followed(i),
             postmortem: PostmortemContext::of(i, config),
         }
     }
@@ -315,6 +352,52 @@ impl PostmortemContext {
             lessons: i.postmortem.lessons.clone(),
         }
     }
+}
+
+impl TaskContext {
+    fn of(t: &crate::model::Task, config: &Config, now: DateTime<Utc>) -> TaskContext {
+        let late = t.due_at.is_some_and(|due| {
+            t.closed_at
+                .map_or(now > due && t.state == crate::model::TaskState::Open, |c| {
+                    c > due
+                })
+        });
+        TaskContext {
+            number: t.number,
+            text: t.text.clone(),
+            runbook: t.runbook.as_ref().map(|r| r.path.clone()),
+            role: t.role.clone(),
+            who: t
+                .assignee
+                .as_deref()
+                .map(|w| config.display_name(w).to_string()),
+            due_at: t.due_at,
+            state: t.state.as_str().into(),
+            closed_at: t.closed_at,
+            closed_by: t.closed_by.clone(),
+            note: t.note.clone(),
+            late,
+        }
+    }
+}
+
+/// The runbooks `i` followed, each with the version it copied.
+fn runbooks_followed(i: &Incident) -> Vec<RunbookContext> {
+    i.runbooks_followed()
+        .into_iter()
+        .map(|path| {
+            let blob = i
+                .tasks
+                .iter()
+                .find_map(|t| t.runbook.as_ref().filter(|r| r.path == path))
+                .map(|r| r.blob.clone())
+                .unwrap_or_default();
+            RunbookContext {
+                path: path.to_string(),
+                version: blob[..blob.len().min(10)].to_string(),
+            }
+        })
+        .collect()
 }
 
 impl ActionContext {
@@ -435,10 +518,9 @@ pub struct PublicIncidentContext {
     pub severity_label: String,
     pub status: Status,
     pub services: Vec<ServiceContext>,
-    pub started_at: Option<DateTime<Utc>>,
-    pub detected_at: Option<DateTime<Utc>>,
-    pub mitigated_at: Option<DateTime<Utc>>,
-    pub resolved_at: Option<DateTime<Utc>>,
+    /// `started_at`, `detected_at`, `acknowledged_at`, `mitigated_at`, `resolved_at`.
+    #[serde(flatten)]
+    pub times: crate::model::EveryTime,
 }
 
 /// What the `update-*` templates receive.
@@ -473,10 +555,7 @@ impl UpdateDocument {
                 severity_label: config.severity(severity).label,
                 status: i.status,
                 services: services(i, config),
-                started_at: i.times.started_at,
-                detected_at: i.times.detected_at,
-                mitigated_at: i.times.mitigated_at,
-                resolved_at: i.times.resolved_at,
+                times: crate::model::EveryTime(i.times),
             },
             update,
             cadence_minutes: config
@@ -557,6 +636,9 @@ impl PostmortemDocument {
             a.link = None;
         }
         i.actions.retain(|a| a.state != "dropped");
+        // Who did which step is the responders' business, not the customers'.
+        i.tasks.clear();
+        i.runbooks.clear();
         let pm = &mut i.postmortem;
         pm.author = None;
         pm.reviewers.clear();

@@ -108,3 +108,302 @@ fn check_reports_a_runbook_that_does_not_read_or_can_never_apply() {
     let listed = repo.ok(&["runbook", "list"]);
     assert!(listed.contains("does not read"), "{listed}");
 }
+
+const SEV1: &str = "---
+title: SEV1 response
+when:
+  severity: [SEV1]
+---
+# SEV1 response
+
+- [ ] Name an incident commander
+  - role: commander
+  - within: 5m
+- [ ] Post the first status-page update
+  - within: 15m of detection
+  - run: `incident update ID`
+- [ ] Brief the executives
+  - within: 1h of severity
+";
+
+fn tasks(repo: &Repo, id: &str) -> Vec<serde_json::Value> {
+    repo.record(id)["tasks"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
+#[test]
+fn declare_attaches_the_runbooks_that_apply_and_says_what_to_do_first() {
+    let mut repo = Repo::new();
+    repo.write("runbooks/sev1.md", SEV1);
+    repo.write("runbooks/rollback.md", ROLLBACK);
+    repo.git(&["add", "runbooks"]);
+    repo.git(&["commit", "-qm", "runbooks"]);
+    repo.at("2026-11-25T10:00:00Z");
+    let commits = repo.commit_count();
+    let out = repo.ok(&[
+        "declare",
+        "Checkout down",
+        "--sev",
+        "SEV1",
+        "--service",
+        "checkout",
+        "--commander",
+        "dana",
+        "--started-at",
+        "09:50",
+    ]);
+    assert_eq!(repo.commit_count(), commits + 1, "one commit");
+    assert!(
+        out.contains("runbook runbooks/sev1.md: 3 step(s); next:"),
+        "{out}"
+    );
+    assert!(
+        out.contains("#1 Name an incident commander (by 2026-11-25 10:05 UTC)"),
+        "{out}"
+    );
+    assert!(
+        !out.contains("rollback"),
+        "a deploy runbook does not apply: {out}"
+    );
+    let id = repo.ids_of_year("2026")[0].clone();
+    let t = tasks(&repo, &id);
+    assert_eq!(t.len(), 3);
+    // The version followed: git's own hash of the runbook as committed.
+    let blob = repo.git(&["rev-parse", "HEAD~1:runbooks/sev1.md"]);
+    assert_eq!(t[0]["runbook"]["blob"], blob.trim());
+    assert_eq!(t[0]["runbook"]["path"], "runbooks/sev1.md");
+    assert_eq!(
+        t[0]["assignee"], "dana",
+        "the commander holds the commander's step"
+    );
+    assert_eq!(
+        t[1]["due_at"], "2026-11-25T10:15:00Z",
+        "15m of detection (10:00)"
+    );
+    // Edited afterwards, the runbook does not change what the incident followed.
+    repo.write(
+        "runbooks/sev1.md",
+        &SEV1.replace("Brief the executives", "Brief the board"),
+    );
+    repo.at("2026-11-25T10:03:00Z");
+    repo.ok(&["log", &id, "still down"]);
+    assert_eq!(tasks(&repo, &id)[2]["text"], "Brief the executives");
+    // `show`, `due` and `check` speak of them.
+    let shown = repo.ok(&["show", &id]);
+    assert!(
+        shown.contains("Tasks (UTC)") && shown.contains("#2   Post the first status-page update"),
+        "{shown}"
+    );
+    assert!(shown.contains("from runbooks/sev1.md (version"), "{shown}");
+    repo.at("2026-11-25T10:20:00Z");
+    let due = repo.ok(&["due"]);
+    assert!(
+        due.contains("task #2: Post the first status-page update overdue by 5 min"),
+        "{due}"
+    );
+    let check = repo.ok(&["--json", "check"]);
+    let json: serde_json::Value = serde_json::from_str(&check).unwrap();
+    assert!(
+        json["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["rule"] == "task-overdue" && f["field"] == "tasks[#2]"),
+        "{json}"
+    );
+}
+
+#[test]
+fn a_severity_change_attaches_the_runbook_that_now_applies_once() {
+    let mut repo = Repo::new();
+    repo.write("runbooks/sev1.md", SEV1);
+    repo.at("2026-11-25T10:00:00Z");
+    let id = repo.declare("Search slow", &["--sev", "SEV2", "--service", "search"]);
+    assert!(tasks(&repo, &id).is_empty());
+    repo.at("2026-11-25T10:30:00Z");
+    let out = repo.ok(&["severity", &id, "SEV1", "--reason", "worse"]);
+    assert!(out.contains("runbook runbooks/sev1.md"), "{out}");
+    let t = tasks(&repo, &id);
+    assert_eq!(t.len(), 3);
+    assert_eq!(
+        t[2]["due_at"], "2026-11-25T11:30:00Z",
+        "1h of reaching SEV1"
+    );
+    repo.ok(&["severity", &id, "SEV2", "--reason", "better"]);
+    repo.at("2026-11-25T10:40:00Z");
+    let out = repo.ok(&["severity", &id, "SEV1", "--reason", "worse again"]);
+    assert!(!out.contains("runbook"), "never twice: {out}");
+    assert_eq!(tasks(&repo, &id).len(), 3);
+}
+
+#[test]
+fn tasks_are_worked_one_commit_each() {
+    let mut repo = Repo::new();
+    repo.write("runbooks/sev1.md", SEV1);
+    repo.at("2026-11-25T10:00:00Z");
+    let id = repo.declare(
+        "Checkout down",
+        &[
+            "--sev",
+            "SEV1",
+            "--service",
+            "checkout",
+            "--commander",
+            "dana",
+        ],
+    );
+    let commits = repo.commit_count();
+    repo.at("2026-11-25T10:04:00Z");
+    repo.ok(&["task", "done", &id, "1", "--note", "dana is IC"]);
+    repo.ok(&[
+        "task",
+        "skip",
+        &id,
+        "3",
+        "--reason",
+        "the execs are on the bridge",
+    ]);
+    repo.ok(&[
+        "task",
+        "add",
+        &id,
+        "Page the payments team",
+        "--role",
+        "comms",
+        "--within",
+        "10m",
+    ]);
+    repo.ok(&["task", "assign", &id, "2", "erin"]);
+    repo.ok(&["task", "done", &id, "4", "--at", "10:03"]);
+    assert_eq!(repo.commit_count(), commits + 5, "one commit each");
+    let t = tasks(&repo, &id);
+    assert_eq!(t[0]["state"], "done");
+    assert_eq!(t[0]["note"], "dana is IC");
+    assert_eq!(t[2]["state"], "skipped");
+    assert_eq!(t[1]["assignee"], "erin");
+    assert_eq!(t[3]["closed_at"], "2026-11-25T10:03:00Z");
+    assert_eq!(t[3]["due_at"], "2026-11-25T10:14:00Z");
+    let log = repo.git(&["log", "--format=%s", "-5"]);
+    assert!(
+        log.contains("task #1 done: Name an incident commander: dana is IC"),
+        "{log}"
+    );
+    // Refusals name what is wrong.
+    let again = repo.fails(1, &["task", "done", &id, "1"]);
+    assert!(
+        again.contains("task #1") && again.contains("done already"),
+        "{again}"
+    );
+    let none = repo.fails(2, &["task", "done", &id, "9"]);
+    assert!(none.contains("no task #9"), "{none}");
+    // Lists: open first, for scripts as JSON.
+    let list: serde_json::Value =
+        serde_json::from_str(&repo.ok(&["--json", "task", "list", &id])).unwrap();
+    assert_eq!(list[0]["number"], 2);
+    assert_eq!(list[0]["state"], "open");
+    let all = repo.ok(&["task", "list"]);
+    assert!(all.contains("Post the first status-page update"), "{all}");
+}
+
+#[test]
+fn two_clones_checking_off_tasks_merge_cleanly_and_the_earlier_close_wins() {
+    let team = crate::sync::Team::new(2);
+    team.home.write("runbooks/sev1.md", SEV1);
+    team.home.git(&["add", "runbooks"]);
+    team.home.git(&["commit", "-qm", "runbooks"]);
+    let id = team
+        .home
+        .declare("Checkout down", &["--sev", "SEV1", "--service", "checkout"]);
+    team.at(0, &["sync"]);
+    team.at(1, &["sync"]);
+    // The clock stands at 10:00 (support::NOW): backfilled times.
+    team.at(0, &["task", "done", &id, "1", "--at", "09:52"]);
+    team.at(0, &["task", "done", &id, "3", "--at", "09:56"]);
+    team.at(1, &["task", "done", &id, "2", "--at", "09:53"]);
+    team.at(
+        1,
+        &[
+            "task", "done", &id, "3", "--at", "09:54", "--note", "briefed",
+        ],
+    );
+    team.at(0, &["sync"]);
+    team.at(1, &["sync"]);
+    team.at(0, &["sync"]);
+    for k in 0..2 {
+        let json: serde_json::Value =
+            serde_json::from_str(&team.at(k, &["--json", "task", "list", &id])).unwrap();
+        let by_number = |n: u64| {
+            json.as_array()
+                .unwrap()
+                .iter()
+                .find(|t| t["number"] == n)
+                .unwrap()
+                .clone()
+        };
+        for n in 1..=3 {
+            assert_eq!(by_number(n)["state"], "done", "clone {k}: {json}");
+        }
+        assert_eq!(
+            by_number(3)["closed_at"],
+            "2026-11-25T09:54:00Z",
+            "the earlier close"
+        );
+        assert_eq!(by_number(3)["note"], "briefed");
+    }
+    let status = team.git_at(0, &["status", "--porcelain"]);
+    assert!(status.trim().is_empty(), "no conflict left: {status}");
+}
+
+#[test]
+fn the_post_mortem_shows_the_checklist_followed_and_the_public_one_does_not() {
+    let mut repo = Repo::new();
+    repo.write("runbooks/sev1.md", SEV1);
+    repo.at("2026-11-25T10:00:00Z");
+    let id = repo.declare(
+        "Checkout down",
+        &[
+            "--sev",
+            "SEV1",
+            "--service",
+            "checkout",
+            "--commander",
+            "dana",
+            "--update",
+        ],
+    );
+    repo.at("2026-11-25T10:20:00Z");
+    repo.ok(&["task", "done", &id, "1", "--at", "10:03"]);
+    repo.ok(&[
+        "task", "done", &id, "2", "--at", "10:18", "--note", "posted",
+    ]);
+    repo.ok(&["task", "skip", &id, "3", "--reason", "on the bridge"]);
+    let pm = repo.ok(&["postmortem", &id]);
+    let blob = repo.git(&["hash-object", "runbooks/sev1.md"]);
+    assert!(pm.contains("## Checklist"), "{pm}");
+    assert!(
+        pm.contains(&format!(
+            "`runbooks/sev1.md` version {}",
+            &blob.trim()[..10]
+        )),
+        "{pm}"
+    );
+    assert!(
+        pm.contains("| 1 | Name an incident commander | dana |"),
+        "{pm}"
+    );
+    assert!(
+        pm.contains("done") && pm.contains("(late): posted"),
+        "the update came after 10:15: {pm}"
+    );
+    assert!(
+        pm.contains("skipped") && pm.contains("on the bridge"),
+        "{pm}"
+    );
+    let public = repo.ok(&["postmortem", &id, "--public"]);
+    assert!(
+        !public.contains("Checklist") && !public.contains("dana"),
+        "{public}"
+    );
+}

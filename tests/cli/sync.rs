@@ -4,14 +4,14 @@ use crate::support::Repo;
 use std::path::{Path, PathBuf};
 
 /// A bare remote and `n` clones of one incident repo, all under one temp home.
-struct Team {
-    home: Repo,
-    remote: PathBuf,
-    clones: Vec<PathBuf>,
+pub(crate) struct Team {
+    pub(crate) home: Repo,
+    pub(crate) remote: PathBuf,
+    pub(crate) clones: Vec<PathBuf>,
 }
 
 impl Team {
-    fn new(n: usize) -> Team {
+    pub(crate) fn new(n: usize) -> Team {
         let home = Repo::new();
         let remote = home.home.path().join("remote.git");
         run_git(
@@ -59,7 +59,7 @@ impl Team {
             .unwrap()
     }
 
-    fn at(&self, k: usize, args: &[&str]) -> String {
+    pub(crate) fn at(&self, k: usize, args: &[&str]) -> String {
         let out = self.output(k, args);
         assert!(
             out.status.success(),
@@ -81,7 +81,7 @@ impl Team {
         String::from_utf8(out.stderr).unwrap()
     }
 
-    fn git_at(&self, k: usize, args: &[&str]) -> String {
+    pub(crate) fn git_at(&self, k: usize, args: &[&str]) -> String {
         run_git(&self.clones[k], &self.home, args)
     }
 
