@@ -229,6 +229,44 @@ fn reminders(i: &Incident, config: &Config, now: DateTime<Utc>) -> Vec<Event> {
             seq: usize::MAX,
         });
     }
+    events.extend(task_reminders(i, now));
+    events
+}
+
+/// Reminders of the runbooks' steps, once per task deadline, like the communication deadlines:
+/// an open task due within ten minutes or already late.
+fn task_reminders(i: &Incident, now: DateTime<Utc>) -> Vec<Event> {
+    let mut events = Vec::new();
+    for t in i.tasks.iter().filter(|t| t.state == super::TaskState::Open) {
+        let Some(due) = t.due_at else { continue };
+        let soon = due - chrono::Duration::minutes(REMIND_BEFORE_MINUTES);
+        if now < soon {
+            continue;
+        }
+        let minutes = (due - now).num_minutes();
+        let when = if minutes >= 0 {
+            format!("due in {minutes} min")
+        } else {
+            format!("overdue by {} min", -minutes)
+        };
+        let who = t
+            .assignee
+            .as_deref()
+            .or(t.role.as_deref())
+            .map(|w| format!(" ({w})"))
+            .unwrap_or_default();
+        events.push(Event {
+            kind: "reminder",
+            id: format!("reminder-task-{}-{}", t.number, due.timestamp()),
+            at: now.min(due).max(soon),
+            public: false,
+            text: format!(
+                "{} {}: task #{} {}{who} {when}",
+                i.severity, i.title, t.number, t.text
+            ),
+            seq: usize::MAX,
+        });
+    }
     events
 }
 
@@ -305,4 +343,70 @@ fn notification(i: &Incident, target: &NotifyTarget, event: &Event) -> Option<No
         text: text.clone(),
         seq: *seq,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{NewTask, Stamp};
+
+    fn at(t: &str) -> DateTime<Utc> {
+        format!("2026-11-25T{t}:00Z").parse().unwrap()
+    }
+
+    /// An internal responders' channel and a public one.
+    fn config() -> Config {
+        let mut config = Config::new("acme");
+        config.notify = serde_yaml::from_str(
+            "targets:\n  - id: responders\n    kind: slack\n    url_env: X\n    internal: true\n  - id: customers\n    kind: webhook\n    url_env: Y\n",
+        )
+        .unwrap();
+        config
+    }
+
+    /// A task due soon is reminded once per deadline, to internal channels only; a task done is not.
+    #[test]
+    fn task_deadlines_are_reminded_once_to_responders() {
+        let config = config();
+        let stamp = |t: &str| Stamp {
+            at: at(t),
+            by: "a".into(),
+        };
+        let mut i = Incident::declare("x".into(), "X".into(), Severity::Sev3, &stamp("10:00"));
+        let task = |text: &str, within: &str| NewTask {
+            text: text.into(),
+            role: Some("comms".into()),
+            within: Some(within.parse().unwrap()),
+        };
+        i.add_task(task("Tell support", "15m"), &stamp("10:00"))
+            .unwrap();
+        i.add_task(task("Check backups", "2h"), &stamp("10:00"))
+            .unwrap();
+        let reminders = |i: &Incident, now: &str| -> Vec<Notification> {
+            plan(std::slice::from_ref(i), &[], &config, at("09:00"), at(now))
+                .into_iter()
+                .filter(|n| n.event == "reminder")
+                .collect()
+        };
+        assert!(
+            reminders(&i, "10:04").is_empty(),
+            "not yet ten minutes before"
+        );
+        let soon = reminders(&i, "10:07");
+        assert_eq!(soon.len(), 1, "{soon:?}");
+        assert_eq!(soon[0].target, "responders");
+        assert_eq!(
+            soon[0].text,
+            "SEV3 X: task #1 Tell support (comms) due in 8 min"
+        );
+        let late = reminders(&i, "10:30");
+        assert_eq!(
+            late[0].key, soon[0].key,
+            "one reminder per deadline, whenever it is planned"
+        );
+        assert!(late[0].text.ends_with("overdue by 15 min"));
+        i.close_task(1, crate::model::TaskState::Done, None, &stamp("10:31"))
+            .unwrap();
+        assert!(reminders(&i, "10:40").is_empty(), "done is done");
+    }
 }

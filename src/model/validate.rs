@@ -779,6 +779,27 @@ pub fn check_clock(f: &ClockFacts, input: &CheckInput) -> Vec<Finding> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every rule has its own stable ID, in the kebab case machines match on.
+    #[test]
+    fn every_rule_has_its_own_id() {
+        let ids: Vec<&str> = Rule::ALL.iter().map(|r| r.as_str()).collect();
+        let mut unique = ids.clone();
+        unique.sort_unstable();
+        unique.dedup();
+        assert_eq!(unique.len(), ids.len(), "{ids:?}");
+        for id in &ids {
+            assert!(
+                !id.is_empty() && id.chars().all(|c| c.is_ascii_lowercase() || c == '-'),
+                "{id}"
+            );
+        }
+        assert_eq!(Rule::CommanderMissing.as_str(), "commander-missing");
+        assert_eq!(
+            serde_json::to_value(Rule::TaskOverdue).unwrap(),
+            "task-overdue"
+        );
+    }
     use crate::model::Severity;
     use crate::model::Stamp;
 
