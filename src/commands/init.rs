@@ -16,6 +16,10 @@ pub struct Args {
     /// a service of the catalog (repeat for each), e.g. `--service checkout`
     #[arg(long = "service", value_name = "ID")]
     pub services: Vec<String>,
+    /// start without the runbooks of the practice in runbooks/ (SEV1 and SEV2 response, security,
+    /// data loss, bad deploy, post-incident review)
+    #[arg(long)]
+    pub no_runbooks: bool,
 }
 
 pub fn run(ctx: &Context, args: Args) -> Result<()> {
@@ -50,7 +54,12 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
         }
     }
     let author = ctx.author_at(&dir)?;
-    let outcome = Store::init(&dir, &config, &author, ctx.now)?;
+    let seed: &[(&str, &str)] = if args.no_runbooks {
+        &[]
+    } else {
+        &crate::ops::runbook::SEEDED
+    };
+    let outcome = Store::init(&dir, &config, seed, &author, ctx.now)?;
     // Plain `git pull` merges records with `incident merge-file` from now on.
     let root = match &outcome {
         InitOutcome::Created { root, .. } | InitOutcome::AlreadyInitialized { root } => {

@@ -905,6 +905,81 @@ mod tests {
         );
     }
 
+    fn input<'a>(config: &'a Config, now: &str) -> CheckInput<'a> {
+        CheckInput {
+            config,
+            now: at(now),
+            file: "incidents/2026/a.yaml",
+            file_id: "a",
+            has_postmortem_file: false,
+        }
+    }
+
+    /// A change is refused when it leaves an error the record did not have, naming the field;
+    /// errors it found there, a commander still to name and an owner still to find are not its.
+    #[test]
+    fn a_change_is_refused_only_for_the_errors_it_makes() {
+        let config = Config::new("x");
+        let input = input(&config, "11:00");
+        let before = declared(Severity::Sev3);
+        let mut backdated = before.clone();
+        backdated.times.acknowledged_at = Some(at("09:00"));
+        let e = refuse_invalid_change(Some(&before), &backdated, &input).unwrap_err();
+        assert!(e.to_string().contains("acknowledged_at"), "{e}");
+        assert!(
+            refuse_invalid_change(None, &backdated, &input).is_err(),
+            "a new record too"
+        );
+        // An error the record had already is not this change's.
+        let mut also = backdated.clone();
+        also.summary = Some("s".into());
+        assert!(refuse_invalid_change(Some(&backdated), &also, &input).is_ok());
+        // Nor is a missing commander (SEV1 requires one) or an action item's missing owner.
+        let mut escalated = before.clone();
+        escalated.severity = Severity::Sev1;
+        escalated.actions.push(crate::model::ActionItem {
+            id: String::new(),
+            number: 1,
+            title: "x".into(),
+            owner: String::new(),
+            due: None,
+            action_type: Default::default(),
+            state: Default::default(),
+            link: None,
+            created_at: at("10:00"),
+            closed_at: None,
+            note: None,
+            extra: Default::default(),
+        });
+        assert!(refuse_invalid_change(Some(&before), &escalated, &input).is_ok());
+        // A different error in the same field is new.
+        let mut worse = backdated.clone();
+        worse.times.acknowledged_at = Some(at("08:00"));
+        assert!(refuse_invalid_change(Some(&backdated), &worse, &input).is_err());
+        // A fine change is fine.
+        let mut noted = before.clone();
+        noted.summary = Some("checkout errors".into());
+        assert!(refuse_invalid_change(Some(&before), &noted, &input).is_ok());
+    }
+
+    /// A record from a newer format is a warning; one of this format is not.
+    #[test]
+    fn a_newer_format_is_a_warning_and_this_one_is_not() {
+        let mut i = declared(Severity::Sev3);
+        i.services = vec!["checkout".into()];
+        let version = |i: &Incident| {
+            check(i, "10:00")
+                .iter()
+                .any(|f| f.rule == Rule::NewerFormat)
+        };
+        i.version = FORMAT_VERSION;
+        assert!(!version(&i));
+        i.version = FORMAT_VERSION - 1;
+        assert!(!version(&i));
+        i.version = FORMAT_VERSION + 1;
+        assert!(version(&i));
+    }
+
     fn declared(severity: Severity) -> Incident {
         Incident::declare(
             "a".into(),

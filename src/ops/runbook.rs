@@ -6,6 +6,35 @@ use crate::model::{Config, Finding, IncidentKind, Level, Rule, Severity, slugify
 use crate::store::{RunbookFile, Store};
 use anyhow::{Result, bail};
 
+/// The runbooks `init` starts a repo with, from the practice: what a SEV1 and a SEV2 response, a
+/// security incident, a data loss, a bad deploy and the review after ask for.
+pub const SEEDED: [(&str, &str); 6] = [
+    (
+        "runbooks/sev1-response.md",
+        include_str!("../../templates/runbooks/sev1-response.md"),
+    ),
+    (
+        "runbooks/sev2-response.md",
+        include_str!("../../templates/runbooks/sev2-response.md"),
+    ),
+    (
+        "runbooks/security-incident.md",
+        include_str!("../../templates/runbooks/security-incident.md"),
+    ),
+    (
+        "runbooks/data-loss-restore.md",
+        include_str!("../../templates/runbooks/data-loss-restore.md"),
+    ),
+    (
+        "runbooks/rollback-bad-deploy.md",
+        include_str!("../../templates/runbooks/rollback-bad-deploy.md"),
+    ),
+    (
+        "runbooks/post-incident-review.md",
+        include_str!("../../templates/runbooks/post-incident-review.md"),
+    ),
+];
+
 /// Every runbook file of the repo, read or not.
 pub fn list(store: &Store) -> Result<Vec<RunbookFile>> {
     store.runbooks()
@@ -120,4 +149,18 @@ fn never_applies(r: &Runbook, config: &Config) -> Option<Finding> {
         ),
         fix: "use service IDs from `services:` in .incident.yaml".into(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    /// Every runbook `init` seeds reads, and applies to something.
+    #[test]
+    fn the_seeded_runbooks_read() {
+        for (path, text) in super::SEEDED {
+            let r =
+                crate::model::runbook::Runbook::parse(path, text).unwrap_or_else(|e| panic!("{e}"));
+            assert!(r.steps.len() >= 4, "{path}");
+            assert!(r.when != Default::default(), "{path} applies to everything");
+        }
+    }
 }

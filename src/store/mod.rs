@@ -286,6 +286,7 @@ impl Store {
     pub fn init(
         dir: &Path,
         config: &Config,
+        seed: &[(&str, &str)],
         author: &Author,
         now: DateTime<Utc>,
     ) -> Result<InitOutcome> {
@@ -297,7 +298,7 @@ impl Store {
             .last()
             .map(Path::to_path_buf);
         let had_git = absolute.join(".git").exists();
-        let result = Store::init_in(dir, config, author, now);
+        let result = Store::init_in(dir, config, seed, author, now);
         if result.is_err() {
             if let Some(made) = &first_missing {
                 let _ = fs::remove_dir_all(made);
@@ -314,6 +315,7 @@ impl Store {
     fn init_in(
         dir: &Path,
         config: &Config,
+        seed: &[(&str, &str)],
         author: &Author,
         now: DateTime<Utc>,
     ) -> Result<InitOutcome> {
@@ -369,6 +371,15 @@ impl Store {
                 path: store.prefix.join(keep),
                 content: Vec::new(),
             });
+        }
+        // Files to start from (the runbooks of the practice); a file already there is left as it is.
+        for (path, content) in seed {
+            if !root.join(path).exists() {
+                files.push(StagedFile {
+                    path: store.prefix.join(path),
+                    content: content.as_bytes().to_vec(),
+                });
+            }
         }
         let message = format!(
             "Set up incident repo for {}\n\nEvent: init\n",

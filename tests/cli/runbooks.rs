@@ -407,3 +407,79 @@ fn the_post_mortem_shows_the_checklist_followed_and_the_public_one_does_not() {
         "{public}"
     );
 }
+
+#[test]
+fn init_starts_a_repo_with_the_runbooks_of_the_practice() {
+    let mut repo = Repo::bare_home();
+    std::fs::create_dir_all(&repo.root).unwrap();
+    repo.ok(&[
+        "init",
+        "--org",
+        "Acme",
+        "--service",
+        "checkout",
+        "--service",
+        "payments",
+    ]);
+    let files = repo.git(&["ls-files", "runbooks"]);
+    for name in [
+        "sev1-response",
+        "sev2-response",
+        "security-incident",
+        "data-loss-restore",
+        "rollback-bad-deploy",
+        "post-incident-review",
+    ] {
+        assert!(files.contains(&format!("runbooks/{name}.md")), "{files}");
+    }
+    assert_eq!(repo.commit_count(), 1, "in the init commit");
+    repo.ok(&["check"]);
+    repo.at("2026-11-25T10:00:00Z");
+    let out = repo.ok(&[
+        "declare",
+        "Checkout down",
+        "--sev",
+        "SEV1",
+        "--service",
+        "checkout",
+        "--kind",
+        "deploy",
+        "--commander",
+        "dana",
+    ]);
+    for path in [
+        "sev1-response",
+        "rollback-bad-deploy",
+        "post-incident-review",
+    ] {
+        assert!(
+            out.contains(&format!("runbook runbooks/{path}.md")),
+            "{path}\n{out}"
+        );
+    }
+    assert!(!out.contains("sev2-response"), "{out}");
+    // The practice's deadlines: status page within 15 min of detection, customers within 30 min
+    // and executives within an hour of reaching SEV1.
+    let id = repo.ids_of_year("2026")[0].clone();
+    let json: serde_json::Value =
+        serde_json::from_str(&repo.ok(&["--json", "task", "list", &id])).unwrap();
+    let due = |text: &str| {
+        json.as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["text"].as_str().unwrap().starts_with(text))
+            .unwrap_or_else(|| panic!("{text}: {json}"))["due_at"]
+            .clone()
+    };
+    assert_eq!(
+        due("Post the first status-page update"),
+        "2026-11-25T10:15:00Z"
+    );
+    assert_eq!(due("Tell affected customers"), "2026-11-25T10:30:00Z");
+    assert_eq!(due("Brief the executives"), "2026-11-25T11:00:00Z");
+    // A repo that wants none.
+    let bare = Repo::bare_home();
+    std::fs::create_dir_all(&bare.root).unwrap();
+    bare.ok(&["init", "--no-runbooks"]);
+    assert!(bare.git(&["ls-files", "runbooks"]).trim().is_empty());
+}

@@ -18,8 +18,10 @@ impl Repo {
     pub fn new() -> Repo {
         let repo = Repo::bare_home();
         std::fs::create_dir_all(&repo.root).unwrap();
+        // Without the seeded runbooks: tests of runbooks bring their own.
         repo.ok(&[
             "init",
+            "--no-runbooks",
             "--org",
             "Acme",
             "--service",
