@@ -102,6 +102,8 @@ pub enum Command {
     Runbook(commands::runbook::Args),
     /// list, add, check off, skip and assign an incident's tasks (its runbooks' steps)
     Task(commands::task::Args),
+    /// have we seen this before? past incidents ranked by their words, with why each matched
+    Search(commands::search::Args),
     /// deliver the notifications the history calls for (chat, webhooks), exactly once across clones
     Notify(commands::notify::Args),
     /// response metrics, recurrence, comms deadlines and action follow-through

@@ -996,6 +996,7 @@ mod tests {
                     action_type: ActionType::Prevent,
                     state: ActionState::Open,
                     link: None,
+                    runbook: None,
                     created_at: t("10:00"),
                     closed_at: None,
                     note: None,

@@ -34,6 +34,9 @@ pub enum ActionCommand {
         /// a ticket or pull request
         #[arg(long, value_name = "URL")]
         link: Option<String>,
+        /// the runbook it improves (its path or name): lessons flow back by pull request
+        #[arg(long, value_name = "RUNBOOK")]
+        runbook: Option<String>,
     },
     /// mark action item N done
     Done {
@@ -93,6 +96,7 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
             due,
             action_type,
             link,
+            runbook,
         } => {
             let due = due
                 .map(|d| {
@@ -106,6 +110,7 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
                 due,
                 action_type,
                 link,
+                runbook,
             };
             let outcome = ops::action::add(ctx.store()?, &super::actor(ctx)?, &id, input)?;
             super::report(ctx, &outcome)

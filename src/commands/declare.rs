@@ -88,12 +88,36 @@ pub fn run(ctx: &Context, mut args: Args) -> Result<()> {
         },
     )?;
     report(ctx, &declared.outcome)?;
+    if !ctx.out.json {
+        seen_before(ctx, store, &declared.outcome.incident)?;
+    }
     match declared.posted {
         Some(update) if !ctx.out.json => {
             super::update::print_posted(ctx, &declared.outcome.incident, &update)
         }
         _ => Ok(()),
     }
+}
+
+/// The three past incidents most like this one, each with its root cause and resolution in a line.
+fn seen_before(ctx: &Context, store: &Store, incident: &crate::model::Incident) -> Result<()> {
+    let hits = crate::ops::query::similar(store, incident)?;
+    if hits.is_empty() {
+        return Ok(());
+    }
+    ctx.out.line("seen before?")?;
+    for h in hits {
+        let mut line = format!("{}: {}", h.id, h.title);
+        if let Some(cause) = &h.root_cause {
+            line.push_str(&format!(" · cause: {cause}"));
+        }
+        if let Some(fix) = &h.resolution {
+            line.push_str(&format!(" · fixed by: {fix}"));
+        }
+        ctx.out
+            .line(crate::table::hang("  ", 2, &line, ctx.out.width))?;
+    }
+    Ok(())
 }
 
 /// On a terminal, asks for what is missing in the order a responder thinks of it: title, severity,

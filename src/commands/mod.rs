@@ -23,6 +23,7 @@ pub mod publish;
 pub mod render;
 pub mod resolve;
 pub mod runbook;
+pub mod search;
 pub mod severity;
 pub mod show;
 pub mod stats;
@@ -62,6 +63,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Maintenance(args) => maintenance::run(&ctx, args),
         Command::Runbook(args) => runbook::run(&ctx, args),
         Command::Task(args) => task::run(&ctx, args),
+        Command::Search(args) => search::run(&ctx, args),
         Command::Notify(args) => notify::run(&ctx, args),
         Command::Stats(args) => stats::run(&ctx, args),
         Command::Due(args) => due::run(&ctx, args),

@@ -372,6 +372,9 @@ pub struct ActionItem {
     pub state: ActionState,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub link: Option<String>,
+    /// The runbook it improves (`runbooks/sev1-response.md`): lessons flow back by pull request.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub runbook: Option<String>,
     pub created_at: DateTime<Utc>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub closed_at: Option<DateTime<Utc>>,
@@ -1423,8 +1426,13 @@ impl Incident {
         item.created_at = stamp.at;
         item.id = item.derived_id(&self.id);
         let due = item.due.map(|d| format!(", due {d}")).unwrap_or_default();
+        let improves = item
+            .runbook
+            .as_deref()
+            .map(|r| format!(", improves {r}"))
+            .unwrap_or_default();
         let text = format!(
-            "action #{} added: {} (owner {}{due}, {})",
+            "action #{} added: {} (owner {}{due}, {}{improves})",
             item.number,
             item.title,
             item.owner,
@@ -1656,6 +1664,7 @@ mod tests {
                 action_type: ActionType::Prevent,
                 state: ActionState::Open,
                 link: None,
+                runbook: None,
                 created_at: at("2026-11-25T11:00:00Z"),
                 closed_at: None,
                 note: None,

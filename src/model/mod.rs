@@ -18,6 +18,7 @@ pub mod merge;
 pub mod notify;
 mod policy;
 pub mod runbook;
+pub mod search;
 mod severity;
 mod slug;
 mod task;

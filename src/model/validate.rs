@@ -850,6 +850,7 @@ mod tests {
             action_type: Default::default(),
             state: Default::default(),
             link: None,
+            runbook: None,
             created_at: at("10:00"),
             closed_at: None,
             note: None,
@@ -946,6 +947,7 @@ mod tests {
             action_type: Default::default(),
             state: Default::default(),
             link: None,
+            runbook: None,
             created_at: at("10:00"),
             closed_at: None,
             note: None,
@@ -960,6 +962,160 @@ mod tests {
         let mut noted = before.clone();
         noted.summary = Some("checkout errors".into());
         assert!(refuse_invalid_change(Some(&before), &noted, &input).is_ok());
+    }
+
+    /// (rule, field) of each finding, for exact comparisons.
+    fn rules(f: &[Finding]) -> Vec<(Rule, String)> {
+        let mut out: Vec<(Rule, String)> = f.iter().map(|f| (f.rule, f.field.clone())).collect();
+        out.sort_by(|a, b| (a.0.as_str(), &a.1).cmp(&(b.0.as_str(), &b.1)));
+        out
+    }
+
+    fn own(i: &Incident, config: &Config) -> Vec<(Rule, String)> {
+        rules(&check_record(i, config, "incidents/2026/a.yaml", "a"))
+    }
+
+    /// Times in lifecycle order: each after detection (detection after the start of impact), the
+    /// resolution after the mitigation, the timeline sorted. Equal times are in order.
+    #[test]
+    fn lifecycle_times_and_the_timeline_are_in_order() {
+        let config = Config::new("x");
+        let mut i = declared(Severity::Sev3);
+        i.services = vec!["checkout".into()];
+        i.times.started_at = Some(at("10:05"));
+        i.times.acknowledged_at = Some(at("09:59"));
+        i.times.mitigated_at = Some(at("10:30"));
+        i.times.resolved_at = Some(at("10:20"));
+        i.status = Status::Resolved;
+        let found = own(&i, &config);
+        let order: Vec<&str> = found
+            .iter()
+            .filter(|(r, _)| *r == Rule::TimesOutOfOrder)
+            .map(|(_, f)| f.as_str())
+            .collect();
+        assert_eq!(
+            order,
+            ["acknowledged_at", "detected_at", "resolved_at"],
+            "{found:?}"
+        );
+        // Equal is in order.
+        i.times.started_at = i.times.detected_at;
+        i.times.acknowledged_at = i.times.detected_at;
+        i.times.resolved_at = i.times.mitigated_at;
+        assert!(
+            own(&i, &config)
+                .iter()
+                .all(|(r, _)| *r != Rule::TimesOutOfOrder)
+        );
+        // The timeline: the first event out of order is named, equal times are fine.
+        let stamp = |t: &str| Stamp {
+            at: at(t),
+            by: "x".into(),
+        };
+        i.push_event(
+            &stamp("10:05"),
+            crate::model::EventKind::Note,
+            "a".into(),
+            crate::model::Visibility::Public,
+        );
+        i.push_event(
+            &stamp("10:05"),
+            crate::model::EventKind::Note,
+            "b".into(),
+            crate::model::Visibility::Public,
+        );
+        assert!(
+            own(&i, &config)
+                .iter()
+                .all(|(r, _)| *r != Rule::TimelineUnsorted)
+        );
+        i.timeline.push(crate::model::TimelineEvent {
+            at: at("10:03"),
+            id: "late".into(),
+            ..i.timeline[1].clone()
+        });
+        assert!(own(&i, &config).contains(&(Rule::TimelineUnsorted, "timeline[3].at".into())));
+    }
+
+    /// The status agrees with the resolution and mitigation times.
+    #[test]
+    fn the_status_agrees_with_the_times() {
+        let config = Config::new("x");
+        let mut i = declared(Severity::Sev3);
+        i.services = vec!["checkout".into()];
+        let has = |i: &Incident, rule: Rule| own(i, &config).iter().any(|(r, _)| *r == rule);
+        i.status = Status::Resolved;
+        assert!(has(&i, Rule::ResolutionMissing) && !has(&i, Rule::ResolvedWhileOpen));
+        assert!(has(&i, Rule::MitigationMissing));
+        i.times.resolved_at = Some(at("10:30"));
+        i.times.mitigated_at = Some(at("10:30"));
+        assert!(!has(&i, Rule::ResolutionMissing) && !has(&i, Rule::ResolvedWhileOpen));
+        assert!(!has(&i, Rule::MitigationMissing));
+        i.status = Status::Investigating;
+        assert!(has(&i, Rule::ResolvedWhileOpen) && !has(&i, Rule::ResolutionMissing));
+        i.times.resolved_at = None;
+        i.times.mitigated_at = None;
+        assert!(
+            !has(&i, Rule::MitigationMissing),
+            "investigating needs no mitigation time"
+        );
+        i.status = Status::Monitoring;
+        assert!(has(&i, Rule::MitigationMissing));
+    }
+
+    /// People in roles are people the roster knows (when there is a roster); action items are
+    /// owned, and open ones dated.
+    #[test]
+    fn people_and_action_items_are_as_the_policy_asks() {
+        let mut config = Config::new("x");
+        let mut i = declared(Severity::Sev3);
+        i.services = vec!["checkout".into()];
+        i.roles.insert("commander".into(), "zed".into());
+        let has = |i: &Incident, config: &Config, rule: Rule| {
+            own(i, config).iter().any(|(r, _)| *r == rule)
+        };
+        assert!(
+            !has(&i, &config, Rule::UnknownPerson),
+            "no roster, no judgement"
+        );
+        config.people = serde_yaml::from_str("- handle: dana\n  name: Dana\n").unwrap();
+        assert!(own(&i, &config).contains(&(Rule::UnknownPerson, "roles.commander".into())));
+        i.roles.insert("commander".into(), "dana".into());
+        assert!(!has(&i, &config, Rule::UnknownPerson));
+        let item = |owner: &str, due: Option<&str>, state| crate::model::ActionItem {
+            id: String::new(),
+            number: 1,
+            title: "x".into(),
+            owner: owner.into(),
+            due: due.map(|d| d.parse().unwrap()),
+            action_type: Default::default(),
+            state,
+            link: None,
+            runbook: None,
+            created_at: at("10:00"),
+            closed_at: None,
+            note: None,
+            extra: Default::default(),
+        };
+        i.actions = vec![item("bob", None, crate::model::ActionState::Open)];
+        assert!(own(&i, &config).contains(&(Rule::ActionWithoutDate, "actions[#1]".into())));
+        i.actions = vec![item("bob", None, crate::model::ActionState::Done)];
+        assert!(
+            !has(&i, &config, Rule::ActionWithoutDate),
+            "a closed item needs no date"
+        );
+        i.actions = vec![item(
+            "bob",
+            Some("2026-12-01"),
+            crate::model::ActionState::Open,
+        )];
+        assert!(!has(&i, &config, Rule::ActionWithoutDate));
+        i.actions = vec![item(
+            " ",
+            Some("2026-12-01"),
+            crate::model::ActionState::Open,
+        )];
+        assert!(own(&i, &config).contains(&(Rule::ActionWithoutOwner, "actions[#1]".into())));
     }
 
     /// A record from a newer format is a warning; one of this format is not.

@@ -15,6 +15,8 @@ pub struct NewAction {
     pub due: Option<NaiveDate>,
     pub action_type: ActionType,
     pub link: Option<String>,
+    /// The runbook it improves: its path, file name or a unique part of it.
+    pub runbook: Option<String>,
 }
 
 /// Adds an action item to the incident `query` names: one commit.
@@ -28,6 +30,10 @@ pub fn add(store: &Store, actor: &Actor, query: &str, input: NewAction) -> Resul
         .into());
     }
     check_name("owner (--owner)", &input.owner)?;
+    let runbook = match &input.runbook {
+        Some(query) => Some(store.runbook(query)?.path),
+        None => None,
+    };
     let item = ActionItem {
         id: String::new(),
         number: 0,
@@ -37,6 +43,7 @@ pub fn add(store: &Store, actor: &Actor, query: &str, input: NewAction) -> Resul
         action_type: input.action_type,
         state: ActionState::Open,
         link: input.link,
+        runbook,
         created_at: actor.now,
         closed_at: None,
         note: None,

@@ -230,6 +230,37 @@ pub fn owed(store: &Store, now: DateTime<Utc>) -> Result<Owed> {
     })
 }
 
+/// Past incidents matching `query`, best first, and the records that could not be read. The words
+/// of every record are kept in the cache, so a warm search reads no YAML.
+pub fn search(
+    store: &Store,
+    query: &crate::model::search::SearchQuery,
+) -> Result<(Vec<crate::model::search::Hit>, Vec<String>)> {
+    let (docs, skipped) = search_docs(store)?;
+    Ok((crate::model::search::search(&docs, query), skipped))
+}
+
+/// The three past incidents most like `incident` (same service or kind, similar words).
+pub fn similar(
+    store: &Store,
+    incident: &crate::model::Incident,
+) -> Result<Vec<crate::model::search::Hit>> {
+    let (docs, _) = search_docs(store)?;
+    Ok(crate::model::search::similar(&docs, incident))
+}
+
+fn search_docs(store: &Store) -> Result<(Vec<crate::model::search::SearchDoc>, Vec<String>)> {
+    let mut docs = Vec::new();
+    let mut skipped = Vec::new();
+    for loaded in store.load_all_cached::<crate::model::search::SearchDoc>()? {
+        match loaded {
+            Ok(doc) => docs.push(doc),
+            Err(e) => skipped.push(e.to_string()),
+        }
+    }
+    Ok((docs, skipped))
+}
+
 #[cfg(test)]
 mod tests {
     use crate::model::{IncidentSummary, Severity, Status};

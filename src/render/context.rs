@@ -121,6 +121,8 @@ impl UpdateContext {
 pub struct ActionContext {
     pub number: u32,
     pub title: String,
+    /// The runbook it improves, if any.
+    pub runbook: Option<String>,
     pub owner: String,
     pub due: Option<NaiveDate>,
     #[serde(rename = "type")]
@@ -405,6 +407,7 @@ impl ActionContext {
         ActionContext {
             number: a.number,
             title: a.title.clone(),
+            runbook: a.runbook.clone(),
             owner: a.owner.clone(),
             due: a.due,
             action_type: a.action_type.as_str().into(),
@@ -634,6 +637,7 @@ impl PostmortemDocument {
             a.owner = String::new();
             a.note = None;
             a.link = None;
+            a.runbook = None;
         }
         i.actions.retain(|a| a.state != "dropped");
         // Who did which step is the responders' business, not the customers'.

@@ -140,6 +140,60 @@ impl Cached for PublicView {
     }
 }
 
+impl Record for crate::model::search::SearchDoc {
+    fn record_id(&self) -> &str {
+        &self.id
+    }
+}
+
+impl Cached for crate::model::search::SearchDoc {
+    const NAME: &'static str = "search";
+    type Source = Incident;
+
+    fn from_source(source: Incident, _config: &Config) -> Self {
+        crate::model::search::SearchDoc::of(&source)
+    }
+
+    fn pack(&self, p: &mut Packer) {
+        use crate::model::search::SearchField;
+        p.str(&self.id);
+        p.str(&self.title);
+        p.u8(index_of(&IncidentKind::ALL, &self.kind));
+        p.bool(self.drill);
+        p.strs(self.services.iter().map(String::as_str));
+        p.opt_time(self.opened_at);
+        p.len(self.fields.len());
+        for (field, text) in &self.fields {
+            p.u8(index_of(&SearchField::ALL, field));
+            p.str(text);
+        }
+    }
+
+    fn unpack(u: &mut Unpacker) -> Option<Self> {
+        use crate::model::search::SearchField;
+        let id = u.string()?;
+        let title = u.string()?;
+        let kind = u.pick(&IncidentKind::ALL)?;
+        let drill = u.bool()?;
+        let services = u.strings()?;
+        let opened_at = u.opt_time()?;
+        let n = u.len()?;
+        let mut fields = Vec::with_capacity(n.min(256));
+        for _ in 0..n {
+            fields.push((u.pick(&SearchField::ALL)?, u.string()?));
+        }
+        Some(crate::model::search::SearchDoc {
+            id,
+            title,
+            kind,
+            services,
+            drill,
+            opened_at,
+            fields,
+        })
+    }
+}
+
 /// The figures of one incident for `stats` (and which incidents are active, for `due`), and from
 /// when they hold regardless of the clock. Records without that moment (active incidents, or
 /// deadlines that still depend on the time) are read again whenever they are needed.

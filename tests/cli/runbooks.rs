@@ -401,7 +401,36 @@ fn the_post_mortem_shows_the_checklist_followed_and_the_public_one_does_not() {
         pm.contains("skipped") && pm.contains("on the bridge"),
         "{pm}"
     );
+    // A lesson flows back into the runbook it improves.
+    let added = repo.ok(&[
+        "action",
+        "add",
+        &id,
+        "Name the comms lead in the first five minutes",
+        "--owner",
+        "dana",
+        "--runbook",
+        "sev1",
+    ]);
+    assert!(added.contains("improves runbooks/sev1.md"), "{added}");
+    let pm = repo.ok(&["postmortem", &id]);
+    assert!(pm.contains("(improves `runbooks/sev1.md`)"), "{pm}");
+    let missing = repo.fails(
+        1,
+        &[
+            "action",
+            "add",
+            &id,
+            "x",
+            "--owner",
+            "dana",
+            "--runbook",
+            "nope",
+        ],
+    );
+    assert!(missing.contains("no runbook `nope`"), "{missing}");
     let public = repo.ok(&["postmortem", &id, "--public"]);
+    assert!(!public.contains("improves"), "{public}");
     assert!(
         !public.contains("Checklist") && !public.contains("dana"),
         "{public}"
@@ -482,4 +511,59 @@ fn init_starts_a_repo_with_the_runbooks_of_the_practice() {
     std::fs::create_dir_all(&bare.root).unwrap();
     bare.ok(&["init", "--no-runbooks"]);
     assert!(bare.git(&["ls-files", "runbooks"]).trim().is_empty());
+}
+
+#[test]
+fn search_finds_past_incidents_by_their_words_and_declare_shows_the_likeliest() {
+    let mut repo = Repo::example("acme", "2026-11-18T12:00:00Z");
+    let json: serde_json::Value =
+        serde_json::from_str(&repo.ok(&["--json", "search", "connection pool"])).unwrap();
+    assert_eq!(
+        json[0]["id"], "2026-10-27-checkout-and-payments-failing",
+        "{json}"
+    );
+    assert!(
+        json[0]["why"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("root cause: "),
+        "{json}"
+    );
+    // Filters narrow, and a drill is never an answer.
+    let none: serde_json::Value = serde_json::from_str(&repo.ok(&[
+        "--json",
+        "search",
+        "connection pool",
+        "--service",
+        "search",
+    ]))
+    .unwrap();
+    assert_eq!(none, serde_json::json!([]));
+    let drill = repo.ok(&["search", "game day"]);
+    assert!(!drill.contains("game-day"), "{drill}");
+    let words = repo.ok(&["search", "connection pool"]);
+    assert!(
+        words.contains("root cause: \"The connection-pool limit"),
+        "{words}"
+    );
+    // Declaring on a terminal's stdout names what looks the same, with its cause and its fix.
+    repo.at("2026-11-18T12:05:00Z");
+    let out = repo.ok(&[
+        "declare",
+        "Checkout errors on payment",
+        "--sev",
+        "SEV3",
+        "--service",
+        "checkout",
+    ]);
+    assert!(out.contains("seen before?"), "{out}");
+    assert!(
+        out.contains("2026-10-27-checkout-and-payments-failing")
+            && out.contains("cause: The connection-pool limit"),
+        "{out}"
+    );
+    assert!(
+        out.contains("fixed by: The config deploy was rolled back"),
+        "{out}"
+    );
 }
