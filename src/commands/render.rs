@@ -11,6 +11,10 @@ pub enum Channel {
     Email,
     InApp,
     Chat,
+    /// For the next commander: state, who holds what, what is due, open tasks, decisions (internal)
+    Handoff,
+    /// A situation report for leadership (internal)
+    Exec,
 }
 
 impl Channel {
@@ -20,6 +24,8 @@ impl Channel {
             Channel::Email => "update-email.txt",
             Channel::InApp => "update-in-app.txt",
             Channel::Chat => "update-chat.md",
+            Channel::Handoff => "brief-handoff.md",
+            Channel::Exec => "brief-exec.md",
         }
     }
 }
@@ -41,6 +47,14 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
     let store = ctx.store()?;
     let id = store.resolve(&args.id)?;
     let incident = store.load(&id)?;
+    if matches!(args.channel, Channel::Handoff | Channel::Exec) && args.template.is_none() {
+        let text =
+            crate::ops::postmortem::brief(store, &incident, args.channel.template(), ctx.now)?;
+        if ctx.out.json {
+            return ctx.out.json(&serde_json::json!({ "incident": id, "template": args.channel.template(), "text": text }));
+        }
+        return ctx.out.line(text.trim_end());
+    }
     let latest = incident
         .updates
         .iter()

@@ -1118,6 +1118,63 @@ mod tests {
         assert!(own(&i, &config).contains(&(Rule::ActionWithoutOwner, "actions[#1]".into())));
     }
 
+    /// What the clock's rules keep of a record, and when `check` must look for a post-mortem file.
+    #[test]
+    fn clock_facts_keep_what_the_clock_rules_read() {
+        let mut i = declared(Severity::Sev2);
+        let stamp = Stamp {
+            at: at("11:00"),
+            by: "x".into(),
+        };
+        let item = |number, state, due: Option<&str>| crate::model::ActionItem {
+            id: String::new(),
+            number,
+            title: format!("item {number}"),
+            owner: "bob".into(),
+            due: due.map(|d| d.parse().unwrap()),
+            action_type: Default::default(),
+            state,
+            link: None,
+            runbook: None,
+            created_at: at("10:00"),
+            closed_at: None,
+            note: None,
+            extra: Default::default(),
+        };
+        i.actions = vec![
+            item(1, crate::model::ActionState::Open, Some("2026-11-20")),
+            item(2, crate::model::ActionState::Done, Some("2026-11-20")),
+            item(3, crate::model::ActionState::Open, None),
+        ];
+        let open = ClockFacts::of(&i);
+        assert!(open.active && !open.resolved && !open.needs_postmortem_file());
+        let numbers: Vec<u32> = open.dated_actions.iter().map(|a| a.0).collect();
+        assert_eq!(numbers, [1], "open and dated only");
+        assert!(open.postmortem_draft && open.postmortem_empty);
+        i.set_status(Status::Resolved, None, crate::model::Reopen::No, &stamp)
+            .unwrap();
+        let resolved = ClockFacts::of(&i);
+        assert!(resolved.resolved && !resolved.active);
+        assert!(resolved.needs_postmortem_file());
+        i.drill = true;
+        assert!(
+            !ClockFacts::of(&i).needs_postmortem_file(),
+            "a drill owes no post-mortem"
+        );
+        i.drill = false;
+        i.postmortem.summary = Some("written".into());
+        assert!(
+            !ClockFacts::of(&i).needs_postmortem_file(),
+            "a review in the record"
+        );
+        i.postmortem.status = crate::model::ReviewStatus::Final;
+        assert!(!ClockFacts::of(&i).postmortem_draft);
+        let mut no_time = ClockFacts::of(&i);
+        no_time.postmortem_empty = true;
+        no_time.resolved_at = None;
+        assert!(!no_time.needs_postmortem_file());
+    }
+
     /// A record from a newer format is a warning; one of this format is not.
     #[test]
     fn a_newer_format_is_a_warning_and_this_one_is_not() {

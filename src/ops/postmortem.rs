@@ -104,3 +104,16 @@ pub fn commit(
         Err(e) => Err(e),
     }
 }
+
+/// A brief of the incident for people who were not there (`brief-handoff.md`, `brief-exec.md`):
+/// internal, rendered as of `now`.
+pub fn brief(
+    store: &Store,
+    incident: &crate::model::Incident,
+    template: &str,
+    now: DateTime<Utc>,
+) -> Result<String> {
+    let renderer = Renderer::new(Some(store.root()), store.config());
+    let doc = crate::render::context::BriefDocument::new(incident, store.config(), now);
+    Ok(renderer.render(template, &doc)?)
+}

@@ -600,6 +600,27 @@ pub struct PostmortemDocument {
     pub related: Vec<crate::metrics::RelatedIncident>,
 }
 
+/// What the brief templates (`brief-handoff`, `brief-exec`) receive: the incident as the
+/// post-mortem sees it, and what is due now.
+#[derive(Debug, Clone, Serialize)]
+pub struct BriefDocument {
+    pub org: OrgContext,
+    pub incident: IncidentContext,
+    pub due: Vec<crate::metrics::Due>,
+    pub generated_at: DateTime<Utc>,
+}
+
+impl BriefDocument {
+    pub fn new(i: &Incident, config: &Config, now: DateTime<Utc>) -> BriefDocument {
+        BriefDocument {
+            org: OrgContext::from_config(config),
+            incident: IncidentContext::new(i, config, now),
+            due: crate::metrics::due(std::slice::from_ref(i), config, now),
+            generated_at: now,
+        }
+    }
+}
+
 impl PostmortemDocument {
     pub fn new(i: &Incident, config: &Config, now: DateTime<Utc>) -> PostmortemDocument {
         PostmortemDocument {

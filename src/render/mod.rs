@@ -42,6 +42,14 @@ pub const BUILTIN: &[(&str, &str)] = &[
         include_str!("../../templates/update-chat.md.j2"),
     ),
     ("status.md", include_str!("../../templates/status.md.j2")),
+    (
+        "brief-handoff.md",
+        include_str!("../../templates/brief-handoff.md.j2"),
+    ),
+    (
+        "brief-exec.md",
+        include_str!("../../templates/brief-exec.md.j2"),
+    ),
     ("index.html", include_str!("../../templates/index.html.j2")),
     (
         "history.html",

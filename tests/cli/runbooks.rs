@@ -567,3 +567,87 @@ fn search_finds_past_incidents_by_their_words_and_declare_shows_the_likeliest() 
         "{out}"
     );
 }
+
+#[test]
+fn briefs_for_the_next_commander_and_for_leadership() {
+    let mut repo = Repo::new();
+    repo.write("runbooks/sev1.md", SEV1);
+    repo.at("2026-11-25T10:00:00Z");
+    let id = repo.declare(
+        "Checkout down",
+        &[
+            "--sev",
+            "SEV1",
+            "--service",
+            "checkout",
+            "--commander",
+            "dana",
+            "--update",
+            "--users",
+            "1200",
+        ],
+    );
+    repo.at("2026-11-25T10:20:00Z");
+    repo.ok(&[
+        "log",
+        &id,
+        "Fail over to the standby database",
+        "--kind",
+        "decision",
+    ]);
+    repo.ok(&[
+        "log",
+        &id,
+        "Is the replica lag growing?",
+        "--kind",
+        "finding",
+    ]);
+    repo.ok(&["task", "done", &id, "1"]);
+    let handoff = repo.ok(&["render", &id, "--channel", "handoff"]);
+    for wanted in [
+        "# Handoff: Checkout down",
+        "- commander: dana",
+        "## What is due",
+        "- task #2: Post the first status-page update: overdue since 2026-11-25 10:15 UTC",
+        "- task 2: Post the first status-page update, due 2026-11-25 10:15 UTC (late)",
+        "- 2026-11-25 10:20 UTC: Fail over to the standby database",
+        "- 2026-11-25 10:20 UTC: Is the replica lag growing?",
+        "## What customers were last told",
+    ] {
+        assert!(handoff.contains(wanted), "{wanted}\n{handoff}");
+    }
+    assert!(
+        !handoff.contains("Name an incident commander, due"),
+        "done tasks are not open: {handoff}"
+    );
+    let exec = repo.ok(&["render", &id, "--channel", "exec"]);
+    for wanted in [
+        "# Situation report: Checkout down",
+        "- **Severity**: SEV1 (critical)",
+        "- **Status**: investigating, ongoing for 20 min",
+        "- **Impact**: 1200 users",
+        "- **Commander**: dana",
+        "1 public update(s) posted",
+    ] {
+        assert!(exec.contains(wanted), "{wanted}\n{exec}");
+    }
+    // Both read as clean Markdown to independent readers.
+    let dir = repo.home.path();
+    std::fs::write(dir.join("handoff.md"), &handoff).unwrap();
+    std::fs::write(dir.join("exec.md"), &exec).unwrap();
+    let out = std::process::Command::new("python3")
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/tools/markdown_check.py"
+        ))
+        .arg(dir.join("handoff.md"))
+        .arg(dir.join("exec.md"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
