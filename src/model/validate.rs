@@ -1175,6 +1175,88 @@ mod tests {
         assert!(!no_time.needs_postmortem_file());
     }
 
+    /// The clock's rules, each at its edge: an event more than five minutes ahead, an action item
+    /// due before today, a review missing or still a draft only once the policy's days are past.
+    #[test]
+    fn the_clock_rules_hold_at_their_edges() {
+        let config = Config::new("x");
+        let due = config
+            .postmortem_due(Severity::Sev2)
+            .expect("SEV2 has a review deadline");
+        let resolved = at("10:00");
+        let facts = ClockFacts {
+            id: "a".into(),
+            active: false,
+            resolved: true,
+            drill: false,
+            resolved_at: Some(resolved),
+            peak_severity: Severity::Sev2,
+            last_event_at: Some(resolved),
+            dated_actions: vec![(1, "x".into(), "bob".into(), resolved.date_naive())],
+            postmortem_empty: true,
+            postmortem_draft: true,
+        };
+        let rules_at = |f: &ClockFacts, now: DateTime<Utc>| -> Vec<Rule> {
+            let input = CheckInput {
+                config: &config,
+                now,
+                file: "incidents/2026/a.yaml",
+                file_id: "a",
+                has_postmortem_file: false,
+            };
+            check_clock(f, &input).into_iter().map(|f| f.rule).collect()
+        };
+        // A future event: five minutes of skew are allowed.
+        let mut ahead = facts.clone();
+        ahead.last_event_at = Some(resolved + chrono::Duration::minutes(5));
+        assert!(!rules_at(&ahead, resolved).contains(&Rule::EventInFuture));
+        ahead.last_event_at = Some(resolved + chrono::Duration::minutes(6));
+        assert!(rules_at(&ahead, resolved).contains(&Rule::EventInFuture));
+        // An action item due today is not overdue; tomorrow it is.
+        assert!(!rules_at(&facts, resolved).contains(&Rule::ActionOverdue));
+        assert!(
+            rules_at(&facts, resolved + chrono::Duration::days(1)).contains(&Rule::ActionOverdue)
+        );
+        // The review: owed once the policy's time has passed, not at its very end.
+        let edge = resolved + due.to_chrono();
+        assert!(!rules_at(&facts, edge).contains(&Rule::ReviewMissing));
+        assert!(
+            rules_at(&facts, edge + chrono::Duration::minutes(1)).contains(&Rule::ReviewMissing)
+        );
+        let mut drill = facts.clone();
+        drill.drill = true;
+        assert!(!rules_at(&drill, edge + chrono::Duration::days(1)).contains(&Rule::ReviewMissing));
+        // Written but left a draft: the same promise, broken too.
+        let mut draft = facts.clone();
+        draft.postmortem_empty = false;
+        let later = edge + chrono::Duration::minutes(1);
+        assert_eq!(
+            rules_at(&draft, later)
+                .iter()
+                .filter(|r| **r == Rule::ReviewStillDraft)
+                .count(),
+            1
+        );
+        assert!(!rules_at(&draft, edge).contains(&Rule::ReviewStillDraft));
+        assert!(!rules_at(&draft, later).contains(&Rule::ReviewMissing));
+        draft.postmortem_draft = false;
+        assert!(!rules_at(&draft, later).contains(&Rule::ReviewStillDraft));
+        let mut minor = facts.clone();
+        minor.postmortem_empty = false;
+        minor.peak_severity = Severity::Sev3;
+        if let Some(sev3) = config.postmortem_due(Severity::Sev3) {
+            let late = resolved + sev3.to_chrono() + chrono::Duration::minutes(1);
+            assert!(
+                !rules_at(&minor, late).contains(&Rule::ReviewStillDraft),
+                "only SEV1 and SEV2 drafts"
+            );
+        }
+        let mut drafted_drill = draft.clone();
+        drafted_drill.postmortem_draft = true;
+        drafted_drill.drill = true;
+        assert!(!rules_at(&drafted_drill, later).contains(&Rule::ReviewStillDraft));
+    }
+
     /// A record from a newer format is a warning; one of this format is not.
     #[test]
     fn a_newer_format_is_a_warning_and_this_one_is_not() {
