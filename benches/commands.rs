@@ -348,6 +348,54 @@ fn bench_size(repo: &Path, bin: &Path, ids: &[String], n: usize) -> Vec<(String,
     let notify = if big { String::new() } else { under(&t, 50.0) };
     push("`incident notify` (nothing to send)", notify, t);
 
+    // Issue 25: "seen this before?" over every record, warm (the words are cached).
+    let _ = incident(&["search", "replica lag"]).output();
+    let t = time(10, || incident(&["search", "replica lag"]));
+    let search = if big { String::new() } else { under(&t, 100.0) };
+    push("`incident search TEXT` (warm)", search, t);
+
+    // Issue 25: declaring with 200 runbooks in the repo stays under twice the time without.
+    let mut d = 0;
+    let declare = |d: &mut usize| {
+        *d += 1;
+        incident(&[
+            "--json",
+            "declare",
+            &format!("Bench declare {d}"),
+            "--sev",
+            "SEV3",
+            "--service",
+            "checkout",
+        ])
+    };
+    sync();
+    let without = time(10, || declare(&mut d));
+    let runbooks = repo.join("runbooks");
+    std::fs::create_dir_all(&runbooks).expect("runbooks folder");
+    for r in 0..200 {
+        // Most apply elsewhere (another service); one in ten to this kind of incident.
+        let service = if r % 10 == 0 { "checkout" } else { "search" };
+        let text = format!(
+            "---\ntitle: Runbook {r}\nwhen:\n  severity: [SEV3]\n  service: [{service}]\n---\n- [ ] Step one\n  - within: 15m\n- [ ] Step two\n  - role: commander\n"
+        );
+        std::fs::write(runbooks.join(format!("r{r:03}.md")), text).expect("runbook");
+    }
+    sync();
+    let with = time(10, || declare(&mut d));
+    let _ = std::fs::remove_dir_all(&runbooks);
+    push("`incident declare` (no runbooks)", String::new(), without);
+    push(
+        "`incident declare` (200 runbooks, 20 apply)",
+        {
+            let ratio = with.median / without.median;
+            format!(
+                "≤ 2× without ({ratio:.2}×, {})",
+                if ratio <= 2.0 { "met" } else { "NOT met" }
+            )
+        },
+        with,
+    );
+
     // Issue 12's memory row: the most any `incident` command above took.
     let (label, peak) = out
         .iter()
