@@ -336,6 +336,28 @@ mod tests {
     use super::*;
     use crate::model::Status;
 
+    /// The page's words for each status, and what each Statuspage impact does to a service.
+    #[test]
+    fn statuses_have_their_words_and_impacts_their_status() {
+        for (status, label) in [
+            (ComponentStatus::Operational, "Operational"),
+            (ComponentStatus::DegradedPerformance, "Degraded performance"),
+            (ComponentStatus::PartialOutage, "Partial outage"),
+            (ComponentStatus::MajorOutage, "Major outage"),
+            (ComponentStatus::UnderMaintenance, "Under maintenance"),
+        ] {
+            assert_eq!(status.label(), label);
+        }
+        for (impact, status) in [
+            ("critical", ComponentStatus::MajorOutage),
+            ("major", ComponentStatus::PartialOutage),
+            ("minor", ComponentStatus::DegradedPerformance),
+            ("none", ComponentStatus::Operational),
+        ] {
+            assert_eq!(ComponentStatus::from_impact(impact), status, "{impact}");
+        }
+    }
+
     fn t(hm: &str) -> DateTime<Utc> {
         format!("2026-11-25T{hm}:00Z").parse().unwrap()
     }
