@@ -336,6 +336,58 @@ mod tests {
     use super::*;
     use crate::model::Status;
 
+    /// A period covers its start and ends at its end: at that very moment the service is
+    /// operational again.
+    #[test]
+    fn a_status_holds_from_its_start_until_just_before_its_end() {
+        let periods = [ComponentPeriod {
+            component: "api".into(),
+            from: t("10:00"),
+            until: Some(t("10:30")),
+            status: ComponentStatus::MajorOutage,
+        }];
+        assert_eq!(
+            status_among(&periods, "api", t("09:59")),
+            ComponentStatus::Operational
+        );
+        assert_eq!(
+            status_among(&periods, "api", t("10:00")),
+            ComponentStatus::MajorOutage
+        );
+        assert_eq!(
+            status_among(&periods, "api", t("10:29")),
+            ComponentStatus::MajorOutage
+        );
+        assert_eq!(
+            status_among(&periods, "api", t("10:30")),
+            ComponentStatus::Operational
+        );
+        assert_eq!(
+            status_among(&periods, "web", t("10:10")),
+            ComponentStatus::Operational
+        );
+    }
+
+    /// Customers were affected from the recorded start of impact, before anyone declared it.
+    #[test]
+    fn a_service_is_affected_from_the_start_of_impact() {
+        let config = Config::new("x");
+        let mut i = Incident::declare(
+            "x".into(),
+            "X".into(),
+            Severity::Sev1,
+            &Stamp {
+                at: t("10:00"),
+                by: "a".into(),
+            },
+        );
+        i.services = vec!["api".into()];
+        let from = |i: &Incident| i.component_periods(&config).first().map(|p| p.from);
+        assert_eq!(from(&i), Some(t("10:00")));
+        i.times.started_at = Some(t("09:40"));
+        assert_eq!(from(&i), Some(t("09:40")));
+    }
+
     /// The page's words for each status, and what each Statuspage impact does to a service.
     #[test]
     fn statuses_have_their_words_and_impacts_their_status() {
