@@ -368,6 +368,52 @@ mod tests {
         );
     }
 
+    /// Between a resolution and a reopen the service is operational: each episode's periods start
+    /// within it, whatever changed in the one before.
+    #[test]
+    fn a_service_is_not_affected_between_a_resolution_and_a_reopen() {
+        let config = Config::new("x");
+        let stamp = |at: &str| Stamp {
+            at: t(at),
+            by: "a".into(),
+        };
+        let mut i = Incident::declare("x".into(), "X".into(), Severity::Sev1, &stamp("10:00"));
+        i.services = vec!["api".into()];
+        i.set_severity(Severity::Sev2, None, &stamp("10:10"))
+            .unwrap();
+        i.set_status(
+            Status::Resolved,
+            None,
+            crate::model::Reopen::No,
+            &stamp("10:30"),
+        )
+        .unwrap();
+        i.set_status(
+            Status::Investigating,
+            Some("back"),
+            crate::model::Reopen::Yes,
+            &stamp("11:00"),
+        )
+        .unwrap();
+        let spans: Vec<(DateTime<Utc>, Option<DateTime<Utc>>, ComponentStatus)> = i
+            .component_periods(&config)
+            .iter()
+            .map(|p| (p.from, p.until, p.status))
+            .collect();
+        assert_eq!(
+            spans,
+            [
+                (t("10:00"), Some(t("10:10")), ComponentStatus::MajorOutage),
+                (t("10:10"), Some(t("10:30")), ComponentStatus::PartialOutage),
+                (t("11:00"), None, ComponentStatus::PartialOutage),
+            ]
+        );
+        assert_eq!(
+            i.component_status_at(&config, "api", t("10:45")),
+            ComponentStatus::Operational
+        );
+    }
+
     /// Customers were affected from the recorded start of impact, before anyone declared it.
     #[test]
     fn a_service_is_affected_from_the_start_of_impact() {
