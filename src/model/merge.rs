@@ -1050,6 +1050,26 @@ mod tests {
         assert_eq!(m, merge(Some(&b), &t, &o).unwrap());
     }
 
+    /// An open task changed on both clones (asked of two people) merges like any field: the later
+    /// change wins, and the merge says so.
+    #[test]
+    fn an_open_task_changed_on_two_clones_keeps_the_later_change() {
+        let mut b = base();
+        let task = crate::model::NewTask {
+            text: "Open the bridge".into(),
+            ..Default::default()
+        };
+        b.add_task(task, &stamp("10:01", "a")).unwrap();
+        let mut o = b.clone();
+        o.assign_task(1, "zed", &stamp("10:07", "a")).unwrap();
+        let mut t = b.clone();
+        t.assign_task(1, "erin", &stamp("10:05", "b")).unwrap();
+        let m = merge(Some(&b), &o, &t).unwrap();
+        assert_eq!(m.tasks[0].assignee.as_deref(), Some("zed"));
+        assert_eq!(merge_notes(&m), 1);
+        assert_eq!(m, merge(Some(&b), &t, &o).unwrap());
+    }
+
     /// Lists of values merge as sets: both sides' additions kept, a removal honoured.
     #[test]
     fn lists_edited_on_both_clones_keep_every_addition_and_removal() {
