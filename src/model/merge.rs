@@ -965,7 +965,8 @@ mod tests {
         b.add_action(item("from the base"), &stamp("10:01", "a"));
         let mut o = b.clone();
         o.actions.clear();
-        o.add_action(item("new on ours"), &stamp("10:05", "a"));
+        // On a clone whose clock runs behind: created "before" the base's item.
+        o.add_action(item("new on ours"), &stamp("09:59", "a"));
         assert_eq!(o.actions[0].number, 1);
         let mut t = b.clone();
         t.add_action(item("new on theirs"), &stamp("10:06", "b"));
@@ -1048,6 +1049,38 @@ mod tests {
         );
         assert_eq!(merge_notes(&m), 0);
         assert_eq!(m, merge(Some(&b), &t, &o).unwrap());
+    }
+
+    /// Tasks numbered alike on two clones: the base's keeps its number, the others move to the
+    /// next free ones, whatever their IDs.
+    #[test]
+    fn a_task_from_the_base_keeps_its_number() {
+        for (ours, theirs) in [
+            ("Call the vendor", "Page the DBA"),
+            ("Page the DBA", "Call the vendor"),
+        ] {
+            let mut b = base();
+            let task = |text: &str| crate::model::NewTask {
+                text: text.into(),
+                ..Default::default()
+            };
+            b.add_task(task("Open the bridge"), &stamp("10:01", "a"))
+                .unwrap();
+            let mut o = b.clone();
+            o.tasks.clear();
+            o.add_task(task(ours), &stamp("10:05", "a")).unwrap();
+            let mut t = b.clone();
+            t.add_task(task(theirs), &stamp("10:06", "b")).unwrap();
+            let m = merge(Some(&b), &o, &t).unwrap();
+            let numbered: Vec<(u32, &str)> = m
+                .tasks
+                .iter()
+                .map(|t| (t.number, t.text.as_str()))
+                .collect();
+            assert_eq!(numbered[0], (1, "Open the bridge"), "{numbered:?}");
+            assert_eq!(numbered[1], (2, theirs), "{numbered:?}");
+            assert_eq!(numbered[2], (3, ours), "{numbered:?}");
+        }
     }
 
     /// An open task changed on both clones (asked of two people) merges like any field: the later
