@@ -546,12 +546,7 @@ pub fn due(all: &[Incident], config: &Config, now: DateTime<Utc>) -> Vec<Due> {
             .filter(|t| t.state == crate::model::TaskState::Open)
         {
             let Some(due_at) = t.due_at else { continue };
-            let who = t
-                .assignee
-                .as_deref()
-                .or(t.role.as_deref())
-                .map(|w| format!(" ({w})"))
-                .unwrap_or_default();
+            let who = t.holder().map(|w| format!(" ({w})")).unwrap_or_default();
             out.push(Due {
                 incident: i.id.clone(),
                 severity: i.severity,

@@ -275,7 +275,7 @@ fn tasks(doc: &mut Doc, i: &Incident, now: DateTime<Utc>) {
             crate::model::TaskState::Skipped => "[-]",
         };
         let mut text = t.text.clone();
-        if let Some(who) = t.assignee.as_deref().or(t.role.as_deref()) {
+        if let Some(who) = t.holder() {
             text.push_str(&format!(" ({who})"));
         }
         match (t.state, t.due_at, t.closed_at) {

@@ -150,12 +150,7 @@ fn list(ctx: &Context, incidents: &[crate::model::Incident]) -> Result<()> {
         } else {
             due.into()
         };
-        let who = r
-            .task
-            .assignee
-            .clone()
-            .or_else(|| r.task.role.clone())
-            .unwrap_or_else(|| "-".into());
+        let who = r.task.holder().unwrap_or("-").to_string();
         grid.row(vec![
             Cell::styled(format!("{name}#{}", r.task.number), Style::Bold),
             r.task.text.as_str().into(),

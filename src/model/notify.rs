@@ -249,12 +249,7 @@ fn task_reminders(i: &Incident, now: DateTime<Utc>) -> Vec<Event> {
         } else {
             format!("overdue by {} min", -minutes)
         };
-        let who = t
-            .assignee
-            .as_deref()
-            .or(t.role.as_deref())
-            .map(|w| format!(" ({w})"))
-            .unwrap_or_default();
+        let who = t.holder().map(|w| format!(" ({w})")).unwrap_or_default();
         events.push(Event {
             kind: "reminder",
             id: format!("reminder-task-{}-{}", t.number, due.timestamp()),

@@ -94,6 +94,11 @@ impl Task {
         )
     }
 
+    /// Who holds it: the person asked, else the role that does it.
+    pub fn holder(&self) -> Option<&str> {
+        self.assignee.as_deref().or(self.role.as_deref())
+    }
+
     /// Open and past its deadline.
     pub fn is_overdue(&self, now: DateTime<Utc>) -> bool {
         self.state == TaskState::Open && self.due_at.is_some_and(|d| d < now)
