@@ -1035,6 +1035,8 @@ mod tests {
             ..i.timeline[1].clone()
         });
         assert!(own(&i, &config).contains(&(Rule::TimelineUnsorted, "timeline[3].at".into())));
+        i.timeline.remove(2);
+        assert!(own(&i, &config).contains(&(Rule::TimelineUnsorted, "timeline[2].at".into())));
     }
 
     /// The status agrees with the resolution and mitigation times.
