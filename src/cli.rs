@@ -104,6 +104,8 @@ pub enum Command {
     Task(commands::task::Args),
     /// have we seen this before? past incidents ranked by their words, with why each matched
     Search(commands::search::Args),
+    /// what changed before an incident: commits, merges and deploys of its services' repos
+    Changes(commands::changes::Args),
     /// deliver the notifications the history calls for (chat, webhooks), exactly once across clones
     Notify(commands::notify::Args),
     /// response metrics, recurrence, comms deadlines and action follow-through

@@ -48,8 +48,7 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
                 showcase: None,
                 // The page's `created_at` and the start of its uptime: the day it was catalogued.
                 start_date: Some(ctx.now.date_naive()),
-                only_show_if_degraded: false,
-                extra: Default::default(),
+                ..Service::default()
             });
         }
     }

@@ -4,6 +4,7 @@
 pub mod ack;
 pub mod action;
 pub mod assign;
+pub mod changes;
 pub mod check;
 pub mod completions;
 pub mod declare;
@@ -64,6 +65,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Runbook(args) => runbook::run(&ctx, args),
         Command::Task(args) => task::run(&ctx, args),
         Command::Search(args) => search::run(&ctx, args),
+        Command::Changes(args) => changes::run(&ctx, args),
         Command::Notify(args) => notify::run(&ctx, args),
         Command::Stats(args) => stats::run(&ctx, args),
         Command::Due(args) => due::run(&ctx, args),

@@ -21,6 +21,7 @@ pub mod runbook;
 pub mod search;
 mod severity;
 mod slug;
+pub mod source;
 mod task;
 mod time;
 mod update;

@@ -216,6 +216,13 @@ pub struct Service {
     /// Listed on the page only while something affects it.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub only_show_if_degraded: bool,
+    /// The git repositories it is built from: a folder (relative to the incident repo) or a remote
+    /// that `incident changes` fetches with the user's own git.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub repos: Vec<String>,
+    /// The refs that mark a deploy, git refspec style (`refs/tags/deploy-*`); every tag when unset.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deploys: Option<String>,
     #[serde(flatten)]
     pub extra: Extra,
 }

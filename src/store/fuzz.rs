@@ -149,12 +149,7 @@ fn config_text() -> String {
     config.services.push(crate::model::Service {
         id: "checkout".into(),
         name: Some("Checkout".into()),
-        description: None,
-        group: None,
-        showcase: None,
-        start_date: None,
-        only_show_if_degraded: false,
-        extra: Default::default(),
+        ..Default::default()
     });
     yaml::to_string(&config).unwrap()
 }

@@ -357,6 +357,49 @@ pub fn trailer(message: &str, key: &str) -> Option<String> {
         .map(|(_, v)| v.to_string())
 }
 
+/// Runs a prepared `git` command, its output read on threads so a chatty git never blocks on a
+/// full pipe; `None` when it had to be stopped at `deadline` (a slow network or remote).
+pub fn output_until(
+    mut git: std::process::Command,
+    deadline: std::time::Instant,
+) -> Result<Option<std::process::Output>> {
+    let mut child = git
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .context("cannot run `git`: is it installed and on PATH?")?;
+    let mut stdout = child.stdout.take().expect("piped");
+    let mut stderr = child.stderr.take().expect("piped");
+    let out_reader = std::thread::spawn(move || {
+        let mut buf = Vec::new();
+        let _ = std::io::Read::read_to_end(&mut stdout, &mut buf);
+        buf
+    });
+    let err_reader = std::thread::spawn(move || {
+        let mut buf = Vec::new();
+        let _ = std::io::Read::read_to_end(&mut stderr, &mut buf);
+        buf
+    });
+    let status = loop {
+        if let Some(status) = child.try_wait()? {
+            break status;
+        }
+        if std::time::Instant::now() >= deadline {
+            // git itself; an ssh it started may hold the pipes a while longer, so the readers are
+            // left to finish on their own rather than waited for.
+            let _ = child.kill();
+            let _ = child.wait();
+            return Ok(None);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    };
+    Ok(Some(std::process::Output {
+        status,
+        stdout: out_reader.join().unwrap_or_default(),
+        stderr: err_reader.join().unwrap_or_default(),
+    }))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

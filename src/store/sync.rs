@@ -412,43 +412,10 @@ impl Store {
             .find(|a| !a.starts_with('-') && !a.contains(':'))
             .copied()
             .unwrap_or("");
-        let mut child = git
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .context("cannot run `git`: is it installed and on PATH?")?;
-        // Read both pipes on threads so a chatty git never blocks on a full pipe while we wait.
-        let mut stdout = child.stdout.take().expect("piped");
-        let mut stderr = child.stderr.take().expect("piped");
-        let out_reader = std::thread::spawn(move || {
-            let mut buf = Vec::new();
-            let _ = std::io::Read::read_to_end(&mut stdout, &mut buf);
-            buf
-        });
-        let err_reader = std::thread::spawn(move || {
-            let mut buf = Vec::new();
-            let _ = std::io::Read::read_to_end(&mut stderr, &mut buf);
-            buf
-        });
-        let status = loop {
-            if let Some(status) = child.try_wait()? {
-                break status;
-            }
-            if std::time::Instant::now() >= deadline {
-                // git itself; an ssh it started may hold the pipes a while longer, so the readers
-                // are left to finish on their own rather than waited for.
-                let _ = child.kill();
-                let _ = child.wait();
-                bail!(GitFailed(format!(
-                    "cannot {what} `{remote}`: no answer within the time limit; the network or the remote is slow or down. Local commits are kept: run `incident sync` again later (`--timeout` allows longer)"
-                )));
-            }
-            std::thread::sleep(std::time::Duration::from_millis(10));
-        };
-        let out = std::process::Output {
-            status,
-            stdout: out_reader.join().unwrap_or_default(),
-            stderr: err_reader.join().unwrap_or_default(),
+        let Some(out) = super::git::output_until(git, deadline)? else {
+            bail!(GitFailed(format!(
+                "cannot {what} `{remote}`: no answer within the time limit; the network or the remote is slow or down. Local commits are kept: run `incident sync` again later (`--timeout` allows longer)"
+            )));
         };
         if out.status.success() {
             return Ok(());
