@@ -128,6 +128,7 @@ fn applies(when: &When) -> String {
         when.kind.iter().map(|k| k.to_string()).collect(),
         when.service.clone(),
         when.tag.iter().map(|t| format!("#{t}")).collect(),
+        when.status.iter().map(|s| format!("when {s}")).collect(),
     ] {
         if !list.is_empty() {
             parts.push(list.join(", "));

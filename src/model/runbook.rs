@@ -18,8 +18,8 @@
 //!   - run: `incident update ID`
 //! ```
 //!
-//! The header says when the runbook applies (any combination of `severity`, `kind`, `service` and
-//! `tag`; a missing list matches anything, and every list given must match). The steps are the
+//! The header says when the runbook applies (any combination of `severity`, `kind`, `service`,
+//! `tag` and `status`; a missing list matches anything, and every list given must match). The steps are the
 //! top-level checklist items, each with optional sub-items: `role` (who does it), `within` (a
 //! deadline from detection, declaration, or reaching the runbook's severity), `run` (a command) and
 //! `link`. Pure: the store reads the files, this reads their text.
@@ -66,6 +66,10 @@ pub struct When {
     pub service: Vec<String>,
     #[serde(default, alias = "tags")]
     pub tag: Vec<String>,
+    /// The statuses it applies in: `[resolved]` for a review checklist, attached when the incident
+    /// is resolved rather than cluttering the response.
+    #[serde(default, alias = "statuses", skip_serializing_if = "Vec::is_empty")]
+    pub status: Vec<super::Status>,
 }
 
 impl When {
@@ -75,6 +79,7 @@ impl When {
             && (self.kind.is_empty() || self.kind.contains(&i.kind))
             && (self.service.is_empty() || self.service.iter().any(|s| i.services.contains(s)))
             && (self.tag.is_empty() || self.tag.iter().any(|t| i.tags.contains(t)))
+            && (self.status.is_empty() || self.status.contains(&i.status))
     }
 }
 

@@ -221,10 +221,10 @@ pub fn change(
         }
         warnings = unknown_people(store.config(), roles.iter().map(|(_, who)| who.as_str()));
     }
-    // A severity change may make runbooks apply that did not: their steps become tasks in the
-    // same commit (one already attached never again).
+    // A severity or status change may make runbooks apply that did not (a review checklist on
+    // resolution): their steps become tasks in the same commit (one already attached never again).
     let runbooks = match &change {
-        IncidentChange::Severity { .. } => store.runbooks()?,
+        IncidentChange::Severity { .. } | IncidentChange::Status { .. } => store.runbooks()?,
         _ => Vec::new(),
     };
     let mut attached = Vec::new();
@@ -368,8 +368,10 @@ pub fn resolve(
     let id = store.resolve(query)?;
     let stamp = actor.stamp(at)?;
     let config = store.config();
+    let runbooks = store.runbooks()?;
     let mut what = String::new();
     let mut posted = None;
+    let mut attached = Vec::new();
     let saved = store.update(&id, &actor.author, actor.now, |incident| {
         if incident.status == Status::Resolved {
             return Err(
@@ -389,20 +391,21 @@ pub fn resolve(
             keep_words(store, incident, &update.id, actor.now)?;
             posted = Some(update.id);
         }
+        // What to do now that it is over: the runbooks for resolved incidents (the review).
+        attached = super::attach_runbooks(&runbooks, incident, &stamp);
         what = event.text.clone();
         Ok(Change::new(event.kind.as_str(), event.text))
     })?;
-    Ok(Posted {
-        outcome: Outcome::new(
-            saved,
-            what,
-            Vec::<Warning>::new(),
-            config,
-            stamp.at,
-            actor.now,
-        ),
-        posted,
-    })
+    let mut outcome = Outcome::new(
+        saved,
+        what,
+        Vec::<Warning>::new(),
+        config,
+        stamp.at,
+        actor.now,
+    );
+    outcome.attached = attached;
+    Ok(Posted { outcome, posted })
 }
 
 /// Corrects what an incident record says (title, summary, kind, services, tags, related incidents,

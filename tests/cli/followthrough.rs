@@ -222,7 +222,7 @@ fn due_lists_what_active_incidents_owe() {
     let due = repo.ok(&["due"]);
     assert_eq!(
         due.trim_end(),
-        "SEV2 2026-11-18-api-elevated-errors: next public update due in 20 min\nSEV2 2026-11-18-api-elevated-errors: customer notification due in 30 min"
+        "SEV2 2026-11-18-api-elevated-errors: next public update due in 20 min\nSEV2 2026-11-18-api-elevated-errors: customer notification due in 30 min\nSEV2 2026-11-18-api-elevated-errors: task #3: Tell affected customers directly (comms) due in 30 min"
     );
     repo.at(NOW);
     let json = json_of(&repo, &["due"]);
@@ -236,7 +236,8 @@ fn due_lists_what_active_incidents_owe() {
         whats,
         [
             ("next public update", true),
-            ("customer notification", true)
+            ("customer notification", true),
+            ("task #3: Tell affected customers directly (comms)", true)
         ]
     );
     repo.ok(&[
@@ -249,7 +250,11 @@ fn due_lists_what_active_incidents_owe() {
         "customers",
     ]);
     let json = json_of(&repo, &["due"]);
+    assert_eq!(json.as_array().unwrap().len(), 2);
+    repo.ok(&["task", "done", "api-elevated", "3"]);
+    let json = json_of(&repo, &["due"]);
     assert_eq!(json.as_array().unwrap().len(), 1);
+    assert_eq!(json[0]["what"], "next public update");
     let err = repo.fails(
         2,
         &[

@@ -476,17 +476,16 @@ fn init_starts_a_repo_with_the_runbooks_of_the_practice() {
         "--commander",
         "dana",
     ]);
-    for path in [
-        "sev1-response",
-        "rollback-bad-deploy",
-        "post-incident-review",
-    ] {
+    for path in ["sev1-response", "rollback-bad-deploy"] {
         assert!(
             out.contains(&format!("runbook runbooks/{path}.md")),
             "{path}\n{out}"
         );
     }
+    // The review checklist waits for the resolution: the response's steps come first.
     assert!(!out.contains("sev2-response"), "{out}");
+    assert!(!out.contains("post-incident-review"), "{out}");
+    assert!(out.contains("next:\n  #1 Stop the rollout"), "{out}");
     // The practice's deadlines: status page within 15 min of detection, customers within 30 min
     // and executives within an hour of reaching SEV1.
     let id = repo.ids_of_year("2026")[0].clone();
@@ -506,6 +505,19 @@ fn init_starts_a_repo_with_the_runbooks_of_the_practice() {
     );
     assert_eq!(due("Tell affected customers"), "2026-11-25T10:30:00Z");
     assert_eq!(due("Brief the executives"), "2026-11-25T11:00:00Z");
+    // Resolving it attaches the review and says what to do next.
+    repo.at("2026-11-25T12:00:00Z");
+    let out = repo.ok(&["resolve", &id]);
+    assert!(
+        out.contains("runbook runbooks/post-incident-review.md: 6 step(s); next:")
+            && out.contains("Name the review's author"),
+        "{out}"
+    );
+    let tasks = repo.record(&id)["tasks"].as_array().unwrap().len();
+    // Reopened and resolved again: attached once only.
+    repo.ok(&["status", &id, "monitoring", "--reopen"]);
+    repo.ok(&["resolve", &id]);
+    assert_eq!(repo.record(&id)["tasks"].as_array().unwrap().len(), tasks);
     // A repo that wants none.
     let bare = Repo::bare_home();
     std::fs::create_dir_all(&bare.root).unwrap();
