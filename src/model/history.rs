@@ -350,6 +350,31 @@ mod tests {
     }
 
     #[test]
+    fn state_through_follows_severity_status_and_resolution_events_only() {
+        let mut i = sev1_story();
+        // A note worded like a change is not one.
+        let mut note = i.timeline[2].clone();
+        note.kind = crate::model::EventKind::Note;
+        note.text = "severity SEV1 → SEV4: only a note".into();
+        i.timeline.insert(3, note);
+        let kinds: Vec<&str> = i.timeline.iter().map(|e| e.kind.as_str()).collect();
+        assert_eq!(
+            kinds,
+            ["declared", "assign", "severity", "note", "assign", "resolved"]
+        );
+        assert_eq!(i.state_through(0), (Severity::Sev2, Status::Investigating));
+        assert_eq!(i.state_through(1), (Severity::Sev2, Status::Investigating));
+        assert_eq!(i.state_through(2), (Severity::Sev1, Status::Investigating));
+        assert_eq!(i.state_through(3), (Severity::Sev1, Status::Investigating));
+        assert_eq!(i.state_through(4), (Severity::Sev1, Status::Investigating));
+        assert_eq!(i.state_through(5), (Severity::Sev1, Status::Resolved));
+        assert_eq!(
+            i.state_through(usize::MAX),
+            (Severity::Sev1, Status::Resolved)
+        );
+    }
+
+    #[test]
     fn status_changes_are_the_public_moves_with_their_event() {
         let mut i = sev1_story();
         i.set_status(
