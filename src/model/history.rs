@@ -360,7 +360,9 @@ mod tests {
         let kinds: Vec<&str> = i.timeline.iter().map(|e| e.kind.as_str()).collect();
         assert_eq!(
             kinds,
-            ["declared", "assign", "severity", "note", "assign", "resolved"]
+            [
+                "declared", "assign", "severity", "note", "assign", "resolved"
+            ]
         );
         assert_eq!(i.state_through(0), (Severity::Sev2, Status::Investigating));
         assert_eq!(i.state_through(1), (Severity::Sev2, Status::Investigating));
