@@ -106,6 +106,8 @@ pub enum Command {
     Search(commands::search::Args),
     /// what changed before an incident: commits, merges and deploys of its services' repos
     Changes(commands::changes::Args),
+    /// who is on call now or at any time; shifts, overrides and calendars of the rotas (oncall/)
+    Oncall(commands::oncall::Args),
     /// deliver the notifications the history calls for (chat, webhooks), exactly once across clones
     Notify(commands::notify::Args),
     /// response metrics, recurrence, comms deadlines and action follow-through

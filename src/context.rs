@@ -199,6 +199,16 @@ impl Context {
         Ok(at)
     }
 
+    /// A TIME that may lie ahead (`--at`, `--until` of a plan): RFC 3339, `YYYY-MM-DD HH:MM`,
+    /// `HH:MM` (the next such moment), `in 2h`, or anything a backfilled time may be.
+    pub fn planned_arg(&self, flag: &str, text: &str) -> Result<DateTime<Utc>> {
+        use crate::model::ModelError;
+        crate::model::parse_planned_time(text, self.now, &Local).map_err(|e| match e {
+            ModelError::Invalid(m) => ModelError::Invalid(format!("{flag}: {m}")).into(),
+            other => other.into(),
+        })
+    }
+
     /// `--since` takes a TIME or a bare span (`90d` meaning 90 days ago).
     /// A span reaching back past 1970 means "from the beginning" and is clamped there.
     pub fn since_arg(&self, text: &str) -> Result<DateTime<Utc>> {

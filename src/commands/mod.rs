@@ -18,6 +18,7 @@ pub mod maintenance;
 pub mod man;
 pub mod merge_file;
 pub mod notify;
+pub mod oncall;
 pub mod pir;
 pub mod postmortem;
 pub mod publish;
@@ -66,6 +67,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Task(args) => task::run(&ctx, args),
         Command::Search(args) => search::run(&ctx, args),
         Command::Changes(args) => changes::run(&ctx, args),
+        Command::Oncall(args) => oncall::run(&ctx, args),
         Command::Notify(args) => notify::run(&ctx, args),
         Command::Stats(args) => stats::run(&ctx, args),
         Command::Due(args) => due::run(&ctx, args),

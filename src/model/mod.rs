@@ -16,6 +16,7 @@ mod incident;
 mod maintenance;
 pub mod merge;
 pub mod notify;
+pub mod oncall;
 mod policy;
 pub mod runbook;
 pub mod search;

@@ -52,11 +52,12 @@ pub enum Rule {
     RunbookUnreadable,
     RunbookNeverApplies,
     TaskOverdue,
+    OncallInvalid,
 }
 
 impl Rule {
     /// Every rule, in the order of this list (the cache stores a rule as its place here).
-    pub const ALL: [Rule; 35] = [
+    pub const ALL: [Rule; 36] = [
         Rule::NewerFormat,
         Rule::IdMismatch,
         Rule::EmptyTitle,
@@ -92,6 +93,7 @@ impl Rule {
         Rule::RunbookUnreadable,
         Rule::RunbookNeverApplies,
         Rule::TaskOverdue,
+        Rule::OncallInvalid,
     ];
 
     /// The rule's ID in `check --json` (`commander-missing`).
@@ -132,6 +134,7 @@ impl Rule {
             Rule::RunbookUnreadable => "runbook-unreadable",
             Rule::RunbookNeverApplies => "runbook-never-applies",
             Rule::TaskOverdue => "task-overdue",
+            Rule::OncallInvalid => "oncall-invalid",
         }
     }
 }

@@ -43,6 +43,7 @@ pub fn check(
     }
     findings.extend(crate::model::check_config(store.config()));
     findings.extend(super::runbook::findings(store)?);
+    findings.extend(super::oncall::findings(store));
     findings.extend(failed_deliveries(store, show_time));
     findings.sort_by(|a, b| (a.level, &a.file).cmp(&(b.level, &b.file)));
     let errors = findings.iter().filter(|f| f.level == Level::Error).count();

@@ -11,6 +11,7 @@ pub mod changes;
 pub mod check;
 pub mod incident;
 pub mod maintenance;
+pub mod oncall;
 pub mod postmortem;
 pub mod publish;
 pub mod query;

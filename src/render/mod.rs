@@ -11,6 +11,7 @@ pub mod context;
 mod filters;
 #[cfg(test)]
 mod fuzz;
+pub mod ics;
 pub mod publish;
 
 use crate::model::Config;

@@ -648,7 +648,7 @@ impl Store {
         let safe = writable(&self.prefix, path);
         if !safe {
             bail!(
-                "refusing to write `{}`: incident only writes under `incidents/`, `postmortems/`, `maintenance/` and `runbooks/`",
+                "refusing to write `{}`: incident only writes under `incidents/`, `postmortems/`, `maintenance/`, `runbooks/` and `oncall/overrides/`",
                 path.display()
             );
         }
@@ -738,6 +738,7 @@ fn writable(prefix: &Path, path: &Path) -> bool {
             || rel.starts_with(super::POSTMORTEMS_DIR)
             || rel.starts_with(super::MAINTENANCE_DIR)
             || rel.starts_with(super::RUNBOOKS_DIR)
+            || rel.starts_with(super::OVERRIDES_DIR)
             || matches!(rel.to_str(), Some(super::CONFIG_FILE | ".gitattributes")))
 }
 

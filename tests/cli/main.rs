@@ -14,6 +14,7 @@ mod errors;
 mod followthrough;
 mod hostile;
 mod notify;
+mod oncall;
 mod output;
 mod record;
 mod runbooks;
