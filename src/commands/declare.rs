@@ -51,6 +51,10 @@ pub struct Args {
     /// do not offer to post the first update
     #[arg(long)]
     pub no_update: bool,
+    /// page the on-call person of its escalation policy now (oncall/escalation.yaml), not at the
+    /// next `incident notify`
+    #[arg(long)]
+    pub page: bool,
 }
 
 pub fn run(ctx: &Context, mut args: Args) -> Result<()> {
@@ -88,7 +92,11 @@ pub fn run(ctx: &Context, mut args: Args) -> Result<()> {
         },
     )?;
     report(ctx, &declared.outcome)?;
+    if args.page && !super::notify::delivers_after_change(ctx) {
+        super::notify::deliver_now(ctx);
+    }
     if !ctx.out.json {
+        on_call(ctx, store, &declared.outcome.incident, args.page)?;
         seen_before(ctx, store, &declared.outcome.incident)?;
     }
     match declared.posted {
@@ -97,6 +105,40 @@ pub fn run(ctx: &Context, mut args: Args) -> Result<()> {
         }
         _ => Ok(()),
     }
+}
+
+/// Who the incident's escalation policy pages first, and how.
+fn on_call(
+    ctx: &Context,
+    store: &Store,
+    incident: &crate::model::Incident,
+    paged: bool,
+) -> Result<()> {
+    let first = crate::ops::oncall::first_paged(store, incident, ctx.now)?;
+    if first.is_empty() {
+        return Ok(());
+    }
+    let names: Vec<String> = first
+        .iter()
+        .map(|(who, rota)| match rota {
+            Some(r) => format!("{} ({r})", store.config().display_name(who)),
+            None => store.config().display_name(who).to_string(),
+        })
+        .collect();
+    let how = if paged {
+        "paged now".to_string()
+    } else {
+        format!(
+            "paged at the next `incident notify` (or `declare --page`); `incident ack {}` stops the escalation",
+            incident.id
+        )
+    };
+    ctx.out.line(crate::table::hang(
+        "on call: ",
+        9,
+        &format!("{}: {how}", names.join(", ")),
+        ctx.out.width,
+    ))
 }
 
 /// The three past incidents most like this one, each with its root cause and resolution in a line.
@@ -291,10 +333,30 @@ fn ask_commander(
         .sev
         .is_some_and(|s| config.severity(s).requires_commander);
     if requires && args.commander.is_none() {
+        // The on-call person of the incident's escalation policy, else the person declaring.
+        let mut draft = crate::model::Incident::declare(
+            "draft".into(),
+            args.title.clone().unwrap_or_default(),
+            args.sev.unwrap_or(Severity::Sev1),
+            &crate::model::Stamp {
+                at: ctx.now,
+                by: String::new(),
+            },
+        );
+        draft.services = args.services.clone();
+        draft.kind = args.kind.unwrap_or_default();
+        let on_call = crate::ops::oncall::first_paged(store, &draft, ctx.now)
+            .ok()
+            .and_then(|people| people.into_iter().next().map(|(who, _)| who));
         let me = ctx.author().map(|a| a.name).unwrap_or_default();
+        let prompt = if on_call.is_some() {
+            "Commander (required; the on-call person proposed)"
+        } else {
+            "Commander (required)"
+        };
         let commander: String = dialoguer::Input::with_theme(theme)
-            .with_prompt("Commander (required)")
-            .default(me)
+            .with_prompt(prompt)
+            .default(on_call.unwrap_or(me))
             .validate_with(|t: &String| -> Result<(), String> {
                 check_name("person", t).map_err(|e| e.to_string())
             })

@@ -65,6 +65,17 @@ pub(crate) fn after_change(ctx: &Context) {
     if !ctx.notify && !store.config().notify.auto {
         return;
     }
+    deliver_now(ctx);
+}
+
+/// Whether a change's notifications go out right after its commit (`--notify`, `notify: auto`).
+pub(crate) fn delivers_after_change(ctx: &Context) -> bool {
+    ctx.notify || ctx.store().is_ok_and(|s| s.config().notify.auto)
+}
+
+/// Delivers what the last few minutes call for (a change's notifications, the first page of an
+/// incident just declared); a failure only warns.
+pub(crate) fn deliver_now(ctx: &Context) {
     let since = ctx.now - chrono::Duration::minutes(5);
     match deliver_pending(ctx, Some(since), false, "origin") {
         Ok(report) => {

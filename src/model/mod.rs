@@ -9,6 +9,7 @@ mod duration;
 mod edit;
 mod entry_id;
 mod error;
+pub mod escalation;
 #[cfg(test)]
 mod fuzz;
 mod history;

@@ -7,6 +7,7 @@
 //! event and kept in the record), so every clone and CI job computes the same keys, and the ledger
 //! can say "sent" once for all of them.
 
+pub use super::escalation::Paging;
 use super::{
     Config, DeadlineState, EventKind, Incident, Maintenance, NotifyTarget, Severity, TargetKind,
     Visibility,
@@ -15,7 +16,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 /// The kinds of event a target may ask for.
-pub const EVENTS: [&str; 10] = [
+pub const EVENTS: [&str; 11] = [
     "declared",
     "severity",
     "status",
@@ -26,6 +27,7 @@ pub const EVENTS: [&str; 10] = [
     "reminder",
     "maintenance",
     "action-overdue",
+    "page",
 ];
 
 /// Events about what is owed now rather than what happened: sent once each, whatever the floor.
@@ -58,6 +60,24 @@ pub struct Notification {
     /// Its place in the incident's timeline: the order within one second.
     #[serde(skip)]
     pub seq: usize,
+    /// For a page: the person it is for, with the contacts the roster has for them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recipient: Option<Recipient>,
+}
+
+/// Who a page is for, and how to reach them.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Recipient {
+    pub handle: String,
+    pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// Their chat member ID, for a mention (`<@U024BE7LH>`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub chat: Option<String>,
+    /// For an SMS or phone gateway behind a webhook.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
 }
 
 /// One event of an incident that targets may be told about.
@@ -78,6 +98,7 @@ pub fn plan(
     incidents: &[Incident],
     maintenance: &[Maintenance],
     config: &Config,
+    paging: &Paging,
     since: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> Vec<Notification> {
@@ -92,6 +113,7 @@ pub fn plan(
         for target in &config.notify.targets {
             out.extend(events.iter().filter_map(|e| notification(i, target, e)));
         }
+        out.extend(pages(i, config, paging, since, now));
     }
     out.sort_by(|a, b| {
         (a.at, &a.incident, a.seq, &a.target).cmp(&(b.at, &b.incident, b.seq, &b.target))
@@ -131,6 +153,7 @@ fn maintenance_notifications(
                         m.scheduled_until.format("%b %-d %H:%M")
                     ) + &format!("\n{}", u.text),
                     seq: 0,
+                    recipient: None,
                 });
             }
         }
@@ -337,7 +360,76 @@ fn notification(i: &Incident, target: &NotifyTarget, event: &Event) -> Option<No
         public: *public,
         text: text.clone(),
         seq: *seq,
+        recipient: None,
     })
+}
+
+/// The pages of `i` due from `since` until `now` by its escalation policy, one notification per
+/// person and target the policy pages through. Keyed by pass, level and person, so a level is
+/// paged once across every clone and run, and never the next one twice.
+fn pages(
+    i: &Incident,
+    config: &Config,
+    paging: &Paging,
+    since: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Vec<Notification> {
+    let Some(policy) = paging.escalation.policy_for(i) else {
+        return Vec::new();
+    };
+    let declared = i.timeline.first().map_or(now, |e| e.at);
+    let mut out = Vec::new();
+    for page in policy.due_pages(i, &paging.schedules, &paging.overrides, now) {
+        if page.due < since {
+            continue;
+        }
+        let person = config.people.iter().find(|p| p.handle == page.person);
+        let recipient = Recipient {
+            handle: page.person.clone(),
+            name: config.display_name(&page.person).to_string(),
+            email: person.and_then(|p| p.email.clone()),
+            chat: person.and_then(|p| p.chat.clone()),
+            phone: person.and_then(|p| p.phone.clone()),
+        };
+        let through = page
+            .via_rota
+            .as_ref()
+            .map(|r| format!(", on call for {r}"))
+            .unwrap_or_default();
+        let text = format!(
+            "Page for {} ({} level {}{through}): {} {}, not acknowledged since {}. Acknowledge: `incident ack {}`",
+            recipient.name,
+            page.policy,
+            page.level,
+            i.severity,
+            i.title,
+            declared.format("%Y-%m-%d %H:%M UTC"),
+            i.id
+        );
+        for target in config
+            .notify
+            .targets
+            .iter()
+            .filter(|t| policy.via.contains(&t.id))
+        {
+            out.push(Notification {
+                key: format!("{}/{}/{}", i.id, page.key(), target.id),
+                target: target.id.clone(),
+                incident: i.id.clone(),
+                title: i.title.clone(),
+                severity: i.severity,
+                status: i.status.to_string(),
+                event: "page".into(),
+                event_id: page.key(),
+                at: page.due,
+                public: false,
+                text: text.clone(),
+                seq: usize::MAX,
+                recipient: Some(recipient.clone()),
+            });
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -378,10 +470,17 @@ mod tests {
         i.add_task(task("Check backups", "2h"), &stamp("10:00"))
             .unwrap();
         let reminders = |i: &Incident, now: &str| -> Vec<Notification> {
-            plan(std::slice::from_ref(i), &[], &config, at("09:00"), at(now))
-                .into_iter()
-                .filter(|n| n.event == "reminder")
-                .collect()
+            plan(
+                std::slice::from_ref(i),
+                &[],
+                &config,
+                &Paging::default(),
+                at("09:00"),
+                at(now),
+            )
+            .into_iter()
+            .filter(|n| n.event == "reminder")
+            .collect()
         };
         assert!(
             reminders(&i, "10:04").is_empty(),

@@ -248,6 +248,12 @@ pub struct Person {
     /// Never published: e-mail addresses stay inside the incident repo.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
+    /// Their chat member ID, mentioned in a page (`U024BE7LH` in Slack).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chat: Option<String>,
+    /// A phone number, passed to an SMS or phone gateway's webhook with a page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
     #[serde(flatten)]
     pub extra: Extra,
 }

@@ -81,10 +81,17 @@ pub fn payload(
                 crate::model::Severity::Sev3 => "warning",
                 crate::model::Severity::Sev4 => "info",
             };
+            // Each page is an alert of its own (a level PagerDuty would otherwise fold into the
+            // first); everything else follows the incident's one alert.
+            let dedup = if n.event == "page" {
+                &n.key
+            } else {
+                &n.incident
+            };
             let mut event = json!({
                 "routing_key": routing_key.unwrap_or_default(),
                 "event_action": action,
-                "dedup_key": n.incident,
+                "dedup_key": dedup,
             });
             if action == "trigger" {
                 event["payload"] = json!({
@@ -119,19 +126,26 @@ pub fn payload(
                 ]
             })
         }
-        _ => json!({
-            "idempotency_key": n.key,
-            "incident": n.incident,
-            "title": n.title,
-            "severity": n.severity,
-            "status": n.status,
-            "event": n.event,
-            "event_id": n.event_id,
-            "at": n.at,
-            "public": n.public,
-            "text": n.text,
-            "link": link,
-        }),
+        _ => {
+            let mut body = json!({
+                "idempotency_key": n.key,
+                "incident": n.incident,
+                "title": n.title,
+                "severity": n.severity,
+                "status": n.status,
+                "event": n.event,
+                "event_id": n.event_id,
+                "at": n.at,
+                "public": n.public,
+                "text": n.text,
+                "link": link,
+            });
+            // A page says whom to call: an SMS or phone gateway reads `recipient.phone`.
+            if let Some(r) = &n.recipient {
+                body["recipient"] = json!(r);
+            }
+            body
+        }
     }
 }
 

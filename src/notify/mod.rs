@@ -70,6 +70,19 @@ pub fn render_texts(
     renderer: &Renderer,
     now: DateTime<Utc>,
 ) -> Result<(), crate::render::RenderError> {
+    // A page in a chat channel mentions the person paged, so their phone rings.
+    for n in pending.iter_mut().filter(|n| n.event == "page") {
+        let chat = config.notify.targets.iter().any(|t| {
+            t.id == n.target
+                && matches!(
+                    t.kind,
+                    TargetKind::Slack | TargetKind::Mattermost | TargetKind::Discord
+                )
+        });
+        if let (true, Some(member)) = (chat, n.recipient.as_ref().and_then(|r| r.chat.as_ref())) {
+            n.text = format!("<@{member}> {}", n.text);
+        }
+    }
     for n in pending.iter_mut().filter(|n| n.event == "update") {
         let Some(i) = incidents.iter().find(|i| i.id == n.incident) else {
             continue;

@@ -84,16 +84,33 @@ pub fn deliver(store: &Store, run: &Run) -> Result<Report> {
         .min()
         .copied()
         .unwrap_or(DateTime::UNIX_EPOCH);
-    let fingerprint = serde_json::to_string(&(&config.notify, &floors))?;
+    let paging = crate::model::escalation::Paging {
+        escalation: store.escalation()?,
+        schedules: store.schedules()?,
+        overrides: store.overrides()?,
+    };
+    let fingerprint = serde_json::to_string(&(&config.notify, &floors, &paging))?;
     let mut report = Report::default();
     let quick = QuickRun::read(&fingerprint, run.since.is_none(), &ledger, store, now);
     let incidents = load(store, quick.as_ref().map(|q| &q.ids), &mut report.skipped)?;
     let maintenance = store.load_all_maintenance()?;
-    let mut pending: Vec<Notification> = plan(&incidents, &maintenance, config, since, now)
-        .into_iter()
-        .filter(|n| n.at >= floors[&n.target] || super::is_reminder(&n.event))
-        .filter(|n| !ledger.is_sent(&n.key))
+    let mut pending: Vec<Notification> =
+        plan(&incidents, &maintenance, config, &paging, since, now)
+            .into_iter()
+            .filter(|n| n.at >= floors[&n.target] || super::is_reminder(&n.event))
+            .filter(|n| !ledger.is_sent(&n.key))
+            .collect();
+    // A page must never follow an acknowledgement any clone has pushed, though this clone has not
+    // merged it yet: the remote's record has the last word.
+    let paged: Vec<String> = pending
+        .iter()
+        .filter(|n| n.event == "page")
+        .map(|n| n.incident.clone())
         .collect();
+    if !paged.is_empty() && !run.dry_run {
+        let acknowledged = store.acknowledged_on_remote(run.remote, &paged);
+        pending.retain(|n| n.event != "page" || !acknowledged.contains(&n.incident));
+    }
     let renderer = Renderer::new(Some(store.root()), config);
     super::render_texts(&mut pending, &incidents, config, &renderer, now)?;
     if run.dry_run {
@@ -250,7 +267,12 @@ fn send(
             .from
             .clone()
             .unwrap_or_else(|| "incident@localhost".to_string());
-        return Ok(deliver::send_email(&url, &from, &target.to, n, policy));
+        // A page goes to the person paged; everything else to the target's list.
+        let to = match n.recipient.as_ref().and_then(|r| r.email.clone()) {
+            Some(email) => vec![email],
+            None => target.to.clone(),
+        };
+        return Ok(deliver::send_email(&url, &from, &to, n, policy));
     }
     let routing_key = match (&target.secret_env, kind) {
         (Some(env), TargetKind::PagerDuty) => Some(secret(run, target, env)?),

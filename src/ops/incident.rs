@@ -227,14 +227,41 @@ pub fn change(
         IncidentChange::Severity { .. } | IncidentChange::Status { .. } => store.runbooks()?,
         _ => Vec::new(),
     };
+    // Whoever acknowledges a page commands the incident, unless someone was named meanwhile.
+    let escalation = match &change {
+        IncidentChange::Ack => store.escalation()?,
+        _ => Default::default(),
+    };
+    let acker = roster_handle(store.config(), &actor.author);
     let mut attached = Vec::new();
     let mut outcome = apply(store, actor, query, at, warnings, |incident, stamp| {
+        let is_ack = matches!(change, IncidentChange::Ack);
         let event = change.apply(incident, stamp)?;
+        if is_ack
+            && !incident.roles.contains_key("commander")
+            && escalation.policy_for(incident).is_some()
+        {
+            incident.assign(&[("commander".to_string(), acker.clone())], stamp)?;
+        }
         attached = super::attach_runbooks(&runbooks, incident, stamp);
         Ok(event)
     })?;
     outcome.attached = attached;
     Ok(outcome)
+}
+
+/// The roster handle of the person acting: the one whose name or e-mail is the author's, else the
+/// author's name as it is.
+fn roster_handle(config: &crate::model::Config, author: &crate::store::Author) -> String {
+    config
+        .people
+        .iter()
+        .find(|p| {
+            p.handle == author.name
+                || p.name.as_deref() == Some(author.name.as_str())
+                || (!author.email.is_empty() && p.email.as_deref() == Some(author.email.as_str()))
+        })
+        .map_or_else(|| author.name.clone(), |p| p.handle.clone())
 }
 
 /// The shape of every one-event change: resolve the ID, stamp the event, apply it under the lock,

@@ -93,6 +93,7 @@ impl Outcome {
                 std::slice::from_ref(&saved.incident),
                 &[],
                 config,
+                &crate::model::escalation::Paging::default(),
                 from,
                 now,
             )

@@ -58,6 +58,20 @@ pub fn shifts(
         .collect())
 }
 
+/// Who the escalation policy of `incident` pages first at `at` (the on-call person of its rota),
+/// each with the rota layer; none without a policy for it.
+pub fn first_paged(
+    store: &Store,
+    incident: &crate::model::Incident,
+    at: DateTime<Utc>,
+) -> Result<Vec<(String, Option<String>)>> {
+    let escalation = store.escalation()?;
+    let Some(policy) = escalation.policy_for(incident) else {
+        return Ok(Vec::new());
+    };
+    Ok(policy.level_people(1, &store.schedules()?, &store.overrides()?, at))
+}
+
 /// What an override says.
 #[derive(Debug, Clone)]
 pub struct NewOverride {

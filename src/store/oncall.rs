@@ -3,6 +3,7 @@
 //! An override is committed through the same transaction as incidents, with an `Oncall:` trailer.
 
 use super::{Author, Change, Store, yaml};
+use crate::model::escalation::Escalation;
 use crate::model::oncall::{Override, Schedule};
 use anyhow::{Context as _, Result, bail};
 use chrono::{DateTime, Utc};
@@ -49,6 +50,16 @@ impl Store {
             out.push(yaml::parse(&text, &rel)?);
         }
         Ok(out)
+    }
+
+    /// The escalation policies (`oncall/escalation.yaml`); none without the file.
+    pub fn escalation(&self) -> Result<Escalation> {
+        let path = self.root.join(ESCALATION_FILE);
+        match std::fs::read_to_string(&path) {
+            Ok(text) => Ok(yaml::parse(&text, Path::new(ESCALATION_FILE))?),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Escalation::default()),
+            Err(e) => Err(e).with_context(|| format!("cannot read `{ESCALATION_FILE}`")),
+        }
     }
 
     /// Records an override as a file of its own, one commit; its path.

@@ -392,6 +392,61 @@ impl Store {
         }
     }
 
+    /// Which of `ids` the remote's copy of this branch says were acknowledged or resolved: what
+    /// another clone pushed and this one has not merged. Best effort: fetched with the user's git
+    /// within 20 seconds; unreachable, it answers none.
+    pub fn acknowledged_on_remote(
+        &self,
+        remote: &str,
+        ids: &[String],
+    ) -> std::collections::HashSet<String> {
+        let mut out = std::collections::HashSet::new();
+        let Some(branch) = self
+            .repo
+            .head()
+            .ok()
+            .and_then(|h| h.shorthand().ok().map(str::to_string))
+        else {
+            return out;
+        };
+        let seen = "refs/incident/remote-head";
+        let spec = format!("+refs/heads/{branch}:{seen}");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        if self
+            .git_cli(
+                &["fetch", "--quiet", "--no-tags", remote, &spec],
+                "fetch from",
+                false,
+                deadline,
+            )
+            .is_err()
+        {
+            return out;
+        }
+        let Ok(tree) = self
+            .repo
+            .find_reference(seen)
+            .and_then(|r| r.peel_to_tree())
+        else {
+            return out;
+        };
+        for id in ids {
+            let Ok(entry) = tree.get_path(&self.git_path_of(id)) else {
+                continue;
+            };
+            let Ok(blob) = self.repo.find_blob(entry.id()) else {
+                continue;
+            };
+            let text = String::from_utf8_lossy(blob.content());
+            if let Ok(i) = yaml::parse::<crate::model::Incident>(&text, Path::new(id))
+                && (i.times.acknowledged_at.is_some() || !i.status.is_active())
+            {
+                out.insert(id.clone());
+            }
+        }
+        out
+    }
+
     /// Runs the user's own git in the work tree; its message is passed on when it fails.
     /// Stopped at `deadline` (with every process it started: ssh, credential helpers).
     fn git_cli(

@@ -1382,3 +1382,216 @@ fn a_stale_lock_met_while_fetching_the_shared_ledger_is_cleared_and_a_live_one_n
         "nothing resent"
     );
 }
+
+/// People with contacts, a rota, an escalation policy paging through the responders' chat and an
+/// SMS gateway's webhook.
+fn with_escalation(repo: &Repo) {
+    let config = std::fs::read_to_string(repo.root.join(".incident.yaml")).unwrap();
+    let people = "people:
+- handle: ana
+  name: Ana Lima
+  email: ana@acme.example
+  chat: U0ANA
+  phone: '+4915100000001'
+- handle: ben
+  name: Ben Okafor
+  chat: U0BEN
+- handle: cem
+  name: Cem Aydin
+  chat: U0CEM
+  phone: '+4915100000003'
+- handle: dia
+  name: Dia Park
+";
+    let targets = "notify:
+  targets:
+  - id: oncall
+    kind: slack
+    url_env: TEST_CHAT_URL
+    internal: true
+    events: [declared]
+  - id: sms
+    kind: webhook
+    url_env: TEST_HOOK_URL
+    secret_env: TEST_HOOK_SECRET
+    events: [page]
+  timeout: 1s
+  backoff: 1s
+  attempts: 2
+";
+    let config = config.replace("people: []\n", "");
+    repo.write(".incident.yaml", &format!("{config}{people}{targets}"));
+    repo.write(
+        "oncall/platform.yaml",
+        "time_zone: UTC
+layers:
+- name: primary
+  members: [ana, ben]
+  start: 2026-11-21
+  every: daily
+- name: secondary
+  members: [cem]
+  start: 2026-11-20
+  every: weekly
+",
+    );
+    repo.write(
+        "oncall/escalation.yaml",
+        "policies:
+- id: platform
+  when:
+    severity: [SEV1]
+  levels:
+  - page: [platform]
+    after: 5m
+  - page: [platform/secondary]
+    after: 10m
+  - page: [dia]
+    after: 15m
+  via: [oncall, sms]
+",
+    );
+    repo.git(&["add", "-A"]);
+    repo.git(&["commit", "-qm", "rota and escalation"]);
+}
+
+/// The pages a server received, as `(key, person)`.
+fn pages(server: &Server) -> Vec<(String, String)> {
+    server
+        .received()
+        .iter()
+        .filter_map(|r| {
+            let key = r.header("Idempotency-Key")?.to_string();
+            key.contains("/page-").then(|| {
+                let who = r.json()["recipient"]["handle"]
+                    .as_str()
+                    .map(str::to_string)
+                    .unwrap_or_else(|| r.json()["text"].as_str().unwrap_or("").to_string());
+                (key, who)
+            })
+        })
+        .collect()
+}
+
+#[test]
+fn an_unacknowledged_sev1_escalates_level_by_level_once_across_clones_and_stops_at_an_ack() {
+    let mut repo = Repo::new();
+    with_escalation(&repo);
+    repo.ok(&["check"]);
+    let remote = repo.home.path().join("remote.git");
+    repo.git(&["init", "-q", "--bare", remote.to_str().unwrap()]);
+    repo.git(&["remote", "add", "origin", remote.to_str().unwrap()]);
+    // Declared from a script: no commander. It names who is on call.
+    let out = repo.ok(&[
+        "declare",
+        "Checkout down",
+        "--sev",
+        "SEV1",
+        "--service",
+        "checkout",
+    ]);
+    assert!(
+        out.contains("on call: Ana Lima (platform/primary)"),
+        "{out}"
+    );
+    let id = repo.ids_of_year("2026")[0].clone();
+    repo.ok(&["sync"]);
+    let mut dirs = vec![repo.root.clone()];
+    for k in 1..3 {
+        let dir = repo.home.path().join(format!("clone{k}"));
+        repo.git(&[
+            "clone",
+            "-q",
+            remote.to_str().unwrap(),
+            dir.to_str().unwrap(),
+        ]);
+        dirs.push(dir);
+    }
+    let (chat, hook) = (Server::start(), Server::start());
+    // Every clone runs the escalation at once, as three cron jobs would, at `secs` past declaring.
+    let run_all = |secs: i64| {
+        let children: Vec<_> = dirs
+            .iter()
+            .map(|dir| {
+                let mut cmd = repo.spawnable(&["notify", "--since", "1h"]);
+                cmd.current_dir(dir)
+                    .env("INCIDENT_NOW", repo.later_by(secs))
+                    .env("TEST_CHAT_URL", &chat.url)
+                    .env("TEST_HOOK_URL", &hook.url)
+                    .env("TEST_HOOK_SECRET", SECRET);
+                std::thread::spawn(move || cmd.output().unwrap())
+            })
+            .collect();
+        for c in children {
+            let out = c.join().unwrap();
+            assert!(out.status.success(), "{}", text(&out));
+        }
+    };
+    run_all(0);
+    // Level 1: ana, in the chat (mentioned) and at the SMS gateway (with her number).
+    let chat_pages = pages(&chat);
+    assert_eq!(chat_pages.len(), 1, "{chat_pages:?}");
+    let mention = chat
+        .received()
+        .iter()
+        .map(|r| r.json()["text"].as_str().unwrap().to_string())
+        .find(|t| t.contains("Page for"))
+        .unwrap();
+    assert!(
+        mention.starts_with(
+            "<@U0ANA> Page for Ana Lima (platform level 1, on call for platform/primary)"
+        ) && mention.contains(&format!("incident ack {id}")),
+        "{mention}"
+    );
+    let sms = hook.received();
+    assert_eq!(sms.len(), 1);
+    assert_eq!(sms[0].json()["recipient"]["phone"], "+4915100000001");
+    assert_eq!(sms[0].json()["event"], "page");
+
+    // Four minutes on: nothing new. Five: level 2, the secondary, once across the three clones.
+    run_all(4 * 60);
+    assert_eq!(pages(&hook).len(), 1);
+    run_all(5 * 60);
+    let sms = pages(&hook);
+    assert_eq!(sms.len(), 2, "{sms:?}");
+    assert_eq!(sms[1].1, "cem");
+    assert_eq!(pages(&chat).len(), 2);
+    run_all(6 * 60);
+    assert_eq!(pages(&hook).len(), 2, "never the next level twice");
+
+    // Clone 1 acknowledges and pushes; clone 0 has not merged it when level 3 falls due.
+    repo.at(&repo.later_by(7 * 60));
+    let mut ack = repo.spawnable(&["ack", &id]);
+    ack.current_dir(&dirs[1]);
+    assert!(ack.output().unwrap().status.success());
+    let mut push = repo.spawnable(&["sync"]);
+    push.current_dir(&dirs[1]);
+    let out = push.output().unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        repo.record(&id)["acknowledged_at"].is_null(),
+        "clone 0 has not merged the ack"
+    );
+    let out = notify_at(&repo, &chat, &hook, 16 * 60);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(
+        pages(&hook).len(),
+        2,
+        "no page after an acknowledgement any clone pushed"
+    );
+    assert_eq!(pages(&chat).len(), 2);
+    // Whoever acknowledged a page of an incident without a commander commands it.
+    let mut show = repo.spawnable(&["--json", "show", &id]);
+    show.current_dir(&dirs[1]);
+    let record: serde_json::Value = serde_json::from_slice(&show.output().unwrap().stdout).unwrap();
+    assert_eq!(record["roles"]["commander"], "Alice Example");
+}
+
+fn notify_at(repo: &Repo, chat: &Server, hook: &Server, secs: i64) -> std::process::Output {
+    let mut cmd = repo.spawnable(&["notify", "--since", "1h"]);
+    cmd.env("INCIDENT_NOW", repo.later_by(secs))
+        .env("TEST_CHAT_URL", &chat.url)
+        .env("TEST_HOOK_URL", &hook.url)
+        .env("TEST_HOOK_SECRET", SECRET);
+    cmd.output().unwrap()
+}
