@@ -238,6 +238,25 @@ pub fn findings(store: &Store) -> Vec<Finding> {
             out.push(finding(&file, field, problem));
         }
     }
+    let targets: Vec<&str> = store
+        .config()
+        .notify
+        .targets
+        .iter()
+        .map(|t| t.id.as_str())
+        .collect();
+    match store.escalation() {
+        Err(e) => out.push(finding(
+            crate::store::ESCALATION_FILE,
+            String::new(),
+            format!("{e:#}"),
+        )),
+        Ok(escalation) => {
+            for (field, problem) in escalation.problems(&schedules, &people, &targets) {
+                out.push(finding(crate::store::ESCALATION_FILE, field, problem));
+            }
+        }
+    }
     match store.overrides() {
         Err(e) => out.push(finding(
             crate::store::OVERRIDES_DIR,

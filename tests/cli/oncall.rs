@@ -294,3 +294,25 @@ fn a_broken_rota_is_named_by_check_and_no_rota_says_where_to_write_one() {
         "{err}"
     );
 }
+
+#[test]
+fn the_example_repo_answers_who_is_on_call_out_of_the_box() {
+    let repo = Repo::example("acme", "2026-11-18T12:00:00Z");
+    // Week 3 of the weekly primary is carol's, but dan covers for her that day; the secondary's second
+    // fortnight is alice's.
+    let now = json(&repo, &["oncall"]);
+    let expect: Vec<(String, String, String)> = [
+        ("platform", "primary", "dan"),
+        ("platform", "secondary", "alice"),
+    ]
+    .iter()
+    .map(|(a, b, c)| (a.to_string(), b.to_string(), c.to_string()))
+    .collect();
+    assert_eq!(who(&now), expect, "{now:#}");
+    assert_eq!(now[0]["overridden"], true);
+    let after = json(&repo, &["oncall", "--at", "2026-11-18T20:00:00Z"]);
+    assert_eq!(after[0]["who"], "carol");
+    let checked: serde_json::Value =
+        serde_json::from_slice(&repo.run(&["--json", "check"]).stdout).unwrap();
+    assert!(!checked.to_string().contains("oncall-invalid"), "{checked}");
+}
