@@ -65,6 +65,14 @@ fn main() {
         .unwrap_or_else(|| vec![10_000, 100_000]);
     let work = tempfile::tempdir().expect("temp dir");
     let bin = PathBuf::from(env!("CARGO_BIN_EXE_incident"));
+    // INCIDENT_BENCH_ONCALL=1 runs only the on-call and escalation benchmark.
+    if std::env::var_os("INCIDENT_BENCH_ONCALL").is_some() {
+        println!(
+            "\n{:<62} {:>9} {:>9} {:>9}",
+            "command", "median", "min", "peak RSS"
+        );
+        return bench_oncall(work.path(), &bin);
+    }
     // INCIDENT_BENCH_PAGE=1 runs only the status-page benchmark.
     if std::env::var_os("INCIDENT_BENCH_PAGE").is_some() {
         println!(
@@ -122,7 +130,129 @@ fn main() {
     }
     print_table(&sizes, &rows);
     bench_page(work.path(), &bin);
+    bench_oncall(work.path(), &bin);
     remove_published();
+}
+
+/// Issue 26's targets: `oncall` over a year of shifts of a three-layer rota with 50 overrides
+/// (< 20 ms), and an escalation pass over 100 open SEV1 incidents, planned and rendered without
+/// sending (< 100 ms; delivery is the targets' time).
+fn bench_oncall(work: &Path, bin: &Path) {
+    // INCIDENT_BENCH_KEEP=DIR keeps this repo under DIR too (built afresh each time).
+    let dir = std::env::var_os("INCIDENT_BENCH_KEEP")
+        .map_or_else(|| work.join("oncall"), |d| PathBuf::from(d).join("oncall"));
+    let _ = std::fs::remove_dir_all(&dir);
+    let now = "2026-12-06T10:00:00Z";
+    let run = |args: &[&str]| {
+        let out = Command::new(bin)
+            .args(args)
+            .current_dir(&dir)
+            .env("INCIDENT_NOW", now)
+            .output()
+            .expect("incident");
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    std::fs::create_dir_all(&dir).unwrap();
+    git(&dir, &["init", "-q", "-b", "main"]);
+    git(&dir, &["config", "user.name", "Bench"]);
+    git(&dir, &["config", "user.email", "bench@example.com"]);
+    run(&[
+        "init",
+        "--no-runbooks",
+        "--org",
+        "Bench",
+        "--service",
+        "checkout",
+    ]);
+    let people: Vec<String> = (0..12).map(|n| format!("p{n:02}")).collect();
+    let mut config = std::fs::read_to_string(dir.join(".incident.yaml")).unwrap();
+    config = config.replace("people: []\n", "");
+    config.push_str("people:\n");
+    for p in &people {
+        config.push_str(&format!(
+            "- handle: {p}\n  chat: U{p}\n  phone: '+100000{p}'\n"
+        ));
+    }
+    config.push_str("notify:\n  targets:\n  - id: pager\n    kind: webhook\n    url_env: BENCH_PAGER_URL\n    events: [page]\n");
+    std::fs::write(dir.join(".incident.yaml"), config).unwrap();
+    std::fs::create_dir_all(dir.join("oncall/overrides")).unwrap();
+    std::fs::write(
+        dir.join("oncall/platform.yaml"),
+        format!(
+            "time_zone: Europe/Berlin\nlayers:\n- name: primary\n  members: [{}]\n  start: 2026-01-05\n  every: daily\n- name: secondary\n  members: [{}]\n  start: 2026-01-05\n  every: weekly\n- name: night\n  members: [{}]\n  start: 2026-01-05\n  handoff: '20:00'\n  every: 12h\n",
+            people[..6].join(", "),
+            people[6..10].join(", "),
+            people[10..].join(", ")
+        ),
+    )
+    .unwrap();
+    for n in 0..50 {
+        let from = chrono::DateTime::parse_from_rfc3339(now)
+            .unwrap()
+            .with_timezone(&Utc)
+            + Duration::days(n * 7);
+        std::fs::write(
+            dir.join(format!(
+                "oncall/overrides/2026120{}T{n:06}-platform-first-p00.yaml",
+                n % 10
+            )),
+            format!(
+                "schedule: platform\nwho: {}\nfrom: {}\nuntil: {}\n",
+                people[n as usize % 12],
+                from.to_rfc3339(),
+                (from + Duration::hours(12)).to_rfc3339()
+            ),
+        )
+        .unwrap();
+    }
+    std::fs::write(
+        dir.join("oncall/escalation.yaml"),
+        "policies:\n- id: all\n  levels:\n  - page: [platform]\n    after: 5m\n  - page: [platform/secondary]\n    after: 5m\n  - page: [platform/night]\n    after: 5m\n  repeat: 2\n  via: [pager]\n",
+    )
+    .unwrap();
+    git(&dir, &["add", "-A"]);
+    git(&dir, &["commit", "-qm", "rota"]);
+    for n in 0..100 {
+        run(&[
+            "declare",
+            &format!("Outage {n}"),
+            "--sev",
+            "SEV1",
+            "--service",
+            "checkout",
+            "--no-update",
+        ]);
+    }
+    let bin = bin.to_path_buf();
+    let cmd = |args: &'static [&'static str]| {
+        let (bin, dir) = (bin.clone(), dir.clone());
+        move || {
+            let mut c = Command::new(&bin);
+            c.args(args)
+                .current_dir(&dir)
+                .env("INCIDENT_NOW", "2026-12-06T10:30:00Z");
+            c
+        }
+    };
+    report(
+        "incident oncall (now; 3 layers, 50 overrides)",
+        20,
+        cmd(&["oncall"]),
+    );
+    report(
+        "incident oncall shifts (a year: 3 layers, 50 overrides)",
+        20,
+        cmd(&["oncall", "shifts", "--until", "365d"]),
+    );
+    report(
+        "incident notify --dry-run (escalating 100 open SEV1s)",
+        10,
+        cmd(&["notify", "--dry-run", "--since", "1h"]),
+    );
 }
 
 /// Folders `publish` wrote into, removed only when every timing is done: deleting 10,000 files
@@ -271,6 +401,10 @@ fn bench_size(repo: &Path, bin: &Path, ids: &[String], n: usize) -> Vec<(String,
     push("`incident list`", under(&t, list_limit), t);
     let t = time(10, || incident(&["list", "--open", "--json"]));
     push("`incident list --open --json`", under(&t, list_limit), t);
+    // The history index is kept aside and put back: rebuilt, it costs minutes at 100,000 (every
+    // commit's tree diffed), which would land on the next run's `history` row, not on `list`.
+    let history_index = repo.join(".git/incident-cache/history.json");
+    let kept = std::fs::read(&history_index).ok();
     let t = time(5, || {
         // As after a clone: nothing cached.
         let _ = std::fs::remove_dir_all(repo.join(".git/incident-cache"));
@@ -278,6 +412,9 @@ fn bench_size(repo: &Path, bin: &Path, ids: &[String], n: usize) -> Vec<(String,
     });
     let cold = if big { String::new() } else { under(&t, 300.0) };
     push("`incident list`, nothing cached (first run)", cold, t);
+    if let Some(bytes) = kept {
+        let _ = std::fs::write(&history_index, bytes);
+    }
     let _ = incident(&["list"]).output();
     let git_ls = time(10, || {
         let mut c = Command::new("git");
