@@ -350,6 +350,57 @@ mod tests {
     }
 
     #[test]
+    fn a_page_is_keyed_by_pass_level_and_person() {
+        let i = incident();
+        let keys: Vec<String> = policy()
+            .due_pages(&i, &[rota()], &[], utc("10:05"))
+            .iter()
+            .map(Page::key)
+            .collect();
+        assert_eq!(keys, ["page-1-1-ana", "page-1-2-cem"]);
+    }
+
+    #[test]
+    fn each_level_names_its_people_and_where_they_came_from() {
+        let p = policy();
+        let at = utc("10:00");
+        assert_eq!(
+            p.level_people(1, &[rota()], &[], at),
+            [("ana".to_string(), Some("platform/primary".to_string()))]
+        );
+        assert_eq!(
+            p.level_people(2, &[rota()], &[], at),
+            [("cem".to_string(), Some("platform/secondary".to_string()))]
+        );
+        assert_eq!(
+            p.level_people(3, &[rota()], &[], at),
+            [("dia".to_string(), None)]
+        );
+        assert!(p.level_people(0, &[rota()], &[], at).is_empty());
+        assert!(p.level_people(4, &[rota()], &[], at).is_empty());
+    }
+
+    #[test]
+    fn a_handle_is_checked_against_the_roster_when_there_is_one() {
+        let mut p = policy();
+        p.levels[2].page = vec!["zoe".into()];
+        let file = Escalation {
+            policies: vec![p.clone(), p],
+        };
+        // Two policies of one name; `zoe` is fine without a roster, not with one that lacks her.
+        let without = file.problems(&[rota()], &[], &["oncall"]);
+        let fields: Vec<&str> = without.iter().map(|(f, _)| f.as_str()).collect();
+        assert_eq!(fields, ["policies[1].id"]);
+        let with = file.problems(&[rota()], &["dia"], &["oncall"]);
+        assert_eq!(with.len(), 3, "{with:?}");
+        assert!(with[0].1.contains("`zoe` is neither a rota"));
+        let mut q = policy();
+        q.levels[0].page = vec!["nope/primary".into()];
+        let odd = Escalation { policies: vec![q] }.problems(&[rota()], &[], &["oncall"]);
+        assert_eq!(odd.len(), 1, "{odd:?}");
+    }
+
+    #[test]
     fn problems_name_what_is_missing() {
         let mut p = policy();
         p.levels[1].page = vec!["platform/tertiary".into()];

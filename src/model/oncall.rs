@@ -438,7 +438,7 @@ mod tests {
             let back = turn.to_string();
             assert_eq!(back.parse::<Turn>(), Ok(turn), "{back}");
         }
-        for bad in ["5h", "0d", "monthly", "d", "-1d", "7"] {
+        for bad in ["5h", "0d", "0w", "0h", "monthly", "d", "-1d", "7"] {
             let e = bad.parse::<Turn>().unwrap_err();
             assert!(e.contains(bad) && e.contains("daily"), "{e}");
         }
@@ -580,6 +580,33 @@ mod tests {
         assert_eq!(primary[0].who, "ana");
         assert_eq!(primary[0].from, utc("2026-03-02T09:00:00Z"));
         assert_eq!(primary[0].until, utc("2026-03-03T00:00:00Z"));
+    }
+
+    #[test]
+    fn the_handoff_defaults_to_nine_and_reads_as_hh_mm() {
+        let read = |extra: &str| {
+            serde_yaml::from_str::<Schedule>(&format!(
+                "time_zone: UTC\nlayers:\n- name: primary\n  members: [a]\n  start: 2026-03-02\n  every: daily\n{extra}"
+            ))
+        };
+        let s = read("").unwrap();
+        assert_eq!(
+            s.layers[0].handoff,
+            NaiveTime::from_hms_opt(9, 0, 0).unwrap()
+        );
+        let s = read("  handoff: '21:30'\n").unwrap();
+        assert_eq!(
+            s.layers[0].handoff,
+            NaiveTime::from_hms_opt(21, 30, 0).unwrap()
+        );
+        let e = read("  handoff: 9am\n").unwrap_err().to_string();
+        assert!(e.contains("9am") && e.contains("HH:MM"), "{e}");
+        // Written back as it reads.
+        let text = serde_yaml::to_string(&s).unwrap();
+        assert!(
+            text.contains("handoff: '21:30'") || text.contains("handoff: 21:30"),
+            "{text}"
+        );
     }
 
     #[test]
