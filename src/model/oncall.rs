@@ -438,6 +438,9 @@ mod tests {
             let back = turn.to_string();
             assert_eq!(back.parse::<Turn>(), Ok(turn), "{back}");
         }
+        // Written the way people write them.
+        assert_eq!(Turn::Days(14).to_string(), "2w");
+        assert_eq!(Turn::Days(10).to_string(), "10d");
         for bad in ["5h", "0d", "0w", "0h", "monthly", "d", "-1d", "7"] {
             let e = bad.parse::<Turn>().unwrap_err();
             assert!(e.contains(bad) && e.contains("daily"), "{e}");
@@ -479,6 +482,9 @@ mod tests {
         // 2026-03-07 day is turn 10 (5 days * 2): ben; the night after, turn 11: cem.
         assert_eq!(day[0].who, "ben");
         assert_eq!(night.who, "cem");
+        // A week in: 2026-03-09's day shift (08:00 EDT = 12:00 UTC) is turn 14, cem's.
+        assert_eq!(who(&s, &[], "2026-03-09T13:00:00Z")[0], "cem");
+        assert_eq!(who(&s, &[], "2026-03-10T01:00:00Z")[0], "ana");
     }
 
     #[test]
