@@ -76,31 +76,19 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
     let store = ctx.store()?;
     match args.command {
         None => {
-            let at = match &args.at {
-                Some(t) => ctx.planned_arg("--at", t)?,
-                None => ctx.now,
-            };
+            let at = time_or(ctx, "--at", args.at.as_deref(), ctx.now)?;
             let shifts = crate::ops::oncall::on_call(store, args.schedule.as_deref(), at)?;
-            if ctx.out.json {
-                return ctx.out.json(&shifts);
-            }
-            table(ctx, &shifts, "UNTIL")
+            show(ctx, &shifts, "UNTIL")
         }
         Some(OncallCommand::Shifts {
             from,
             until,
             schedule,
         }) => {
-            let from = match &from {
-                Some(t) => ctx.planned_arg("--from", t)?,
-                None => ctx.now,
-            };
+            let from = time_or(ctx, "--from", from.as_deref(), ctx.now)?;
             let until = until_arg(ctx, until.as_deref(), from, chrono::Duration::days(7))?;
             let shifts = crate::ops::oncall::shifts(store, schedule.as_deref(), from, until)?;
-            if ctx.out.json {
-                return ctx.out.json(&shifts);
-            }
-            table(ctx, &shifts, "FROM")
+            show(ctx, &shifts, "FROM")
         }
         Some(OncallCommand::Override {
             schedule,
@@ -150,10 +138,12 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
             from,
             until,
         }) => {
-            let from = match &from {
-                Some(t) => ctx.planned_arg("--from", t)?,
-                None => ctx.now - chrono::Duration::days(7),
-            };
+            let from = time_or(
+                ctx,
+                "--from",
+                from.as_deref(),
+                ctx.now - chrono::Duration::days(7),
+            )?;
             let until = until_arg(ctx, until.as_deref(), ctx.now, chrono::Duration::days(90))?;
             let written = crate::ops::oncall::export_ics(store, &out, from, until)?;
             if ctx.out.json {
@@ -166,6 +156,24 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
             ))
         }
     }
+}
+
+/// A TIME flag, or `default` when it is not given.
+fn time_or(
+    ctx: &Context,
+    flag: &str,
+    text: Option<&str>,
+    default: DateTime<Utc>,
+) -> Result<DateTime<Utc>> {
+    text.map_or(Ok(default), |t| ctx.planned_arg(flag, t))
+}
+
+/// Shifts as JSON for machines, else as a table.
+fn show(ctx: &Context, shifts: &[Shift], time: &str) -> Result<()> {
+    if ctx.out.json {
+        return ctx.out.json(&shifts);
+    }
+    table(ctx, shifts, time)
 }
 
 /// `--until` as a time or a span after `from`; `default` after `from` when not given.

@@ -199,17 +199,20 @@ fn the_calendars_read_back_in_an_independent_icalendar_parser() {
     let mut repo = rota_repo();
     repo.at("2026-03-27T10:00:00Z");
     let out = repo.home.path().join("cal");
-    repo.ok(&[
-        "oncall",
-        "export",
-        "--ics",
-        "--out",
-        out.to_str().unwrap(),
-        "--from",
-        "2026-03-28T00:00:00Z",
-        "--until",
-        "2026-03-30T00:00:00Z",
-    ]);
+    let export = |repo: &Repo| {
+        repo.ok(&[
+            "oncall",
+            "export",
+            "--ics",
+            "--out",
+            out.to_str().unwrap(),
+            "--from",
+            "2026-03-28T00:00:00Z",
+            "--until",
+            "2026-03-30T00:00:00Z",
+        ])
+    };
+    export(&repo);
     let platform = out.join("platform.ics");
     let carol = out.join("people/carol.ics");
     assert!(platform.is_file() && carol.is_file());
@@ -249,17 +252,7 @@ for e in cal.walk('VEVENT'):
     );
     // The same rota exported again is the same bytes.
     repo.at("2026-03-27T11:00:00Z");
-    repo.ok(&[
-        "oncall",
-        "export",
-        "--ics",
-        "--out",
-        out.to_str().unwrap(),
-        "--from",
-        "2026-03-28T00:00:00Z",
-        "--until",
-        "2026-03-30T00:00:00Z",
-    ]);
+    export(&repo);
     assert_eq!(std::fs::read_to_string(&platform).unwrap(), text);
 }
 
