@@ -157,6 +157,22 @@ fn notify(repo: &Repo, chat: &Server, hook: &Server, args: &[&str]) -> std::proc
         .unwrap()
 }
 
+/// The repo's folder and `n` more clones of `remote` beside it.
+fn with_clones(repo: &Repo, remote: &std::path::Path, n: usize) -> Vec<std::path::PathBuf> {
+    let mut dirs = vec![repo.root.clone()];
+    for k in 1..=n {
+        let dir = repo.home.path().join(format!("clone{k}"));
+        repo.git(&[
+            "clone",
+            "-q",
+            remote.to_str().unwrap(),
+            dir.to_str().unwrap(),
+        ]);
+        dirs.push(dir);
+    }
+    dirs
+}
+
 fn text(out: &std::process::Output) -> String {
     String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr)
 }
@@ -396,17 +412,7 @@ fn three_clones_at_once_deliver_each_notification_exactly_once() {
         repo.declare(&format!("Incident {n}"), &["--sev", "SEV2", "--update"]);
     }
     repo.ok(&["sync"]);
-    let mut dirs = vec![repo.root.clone()];
-    for k in 1..3 {
-        let dir = repo.home.path().join(format!("clone{k}"));
-        repo.git(&[
-            "clone",
-            "-q",
-            remote.to_str().unwrap(),
-            dir.to_str().unwrap(),
-        ]);
-        dirs.push(dir);
-    }
+    let dirs = with_clones(&repo, &remote, 2);
     let (chat, hook) = (Server::start(), Server::start());
     let children: Vec<_> = dirs
         .iter()
@@ -1496,17 +1502,7 @@ fn an_unacknowledged_sev1_escalates_level_by_level_once_across_clones_and_stops_
     );
     let id = repo.ids_of_year("2026")[0].clone();
     repo.ok(&["sync"]);
-    let mut dirs = vec![repo.root.clone()];
-    for k in 1..3 {
-        let dir = repo.home.path().join(format!("clone{k}"));
-        repo.git(&[
-            "clone",
-            "-q",
-            remote.to_str().unwrap(),
-            dir.to_str().unwrap(),
-        ]);
-        dirs.push(dir);
-    }
+    let dirs = with_clones(&repo, &remote, 2);
     let (chat, hook) = (Server::start(), Server::start());
     // Every clone runs the escalation at once, as three cron jobs would, at `secs` past declaring.
     let run_all = |secs: i64| {
