@@ -6,7 +6,7 @@
 
 use crate::model::{ActionState, Config, Incident, IncidentKind, Lifecycle, Severity, Status};
 pub use crate::model::{Deadline, DeadlineKind, DeadlineState, deadlines};
-use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, Timelike, Utc};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -565,6 +565,112 @@ pub fn due(all: &[Incident], config: &Config, now: DateTime<Utc>) -> Vec<Due> {
     out
 }
 
+/// One person's load over a window: what burns people out (`stats --by responder`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ResponderLoad {
+    pub who: String,
+    /// Pages sent to them (one per level paged, however many targets carried it).
+    pub pages: usize,
+    /// Of those, outside 08:00–18:00 on a weekday in their rota's zone.
+    pub out_of_hours_pages: usize,
+    /// Time holding any role of an incident, overlapping roles of one incident counted once.
+    pub engaged_secs: i64,
+    /// Incidents they held any role in.
+    pub incidents: usize,
+    /// Incidents they commanded at some point.
+    pub commanded: usize,
+}
+
+/// From when until when someone held a role.
+type Held = (DateTime<Utc>, DateTime<Utc>);
+
+/// A page the ledger says was sent.
+#[derive(Debug, Clone)]
+pub struct PageSent {
+    pub person: String,
+    pub at: DateTime<Utc>,
+    /// The zone their working hours are in (their rota's).
+    pub zone: chrono_tz::Tz,
+}
+
+/// The load of everyone who held a role in `incidents` or was paged, from `since` until `now`:
+/// most engaged first.
+pub fn responder_load(
+    incidents: &[&Incident],
+    pages: &[PageSent],
+    since: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Vec<ResponderLoad> {
+    let mut load: BTreeMap<String, ResponderLoad> = BTreeMap::new();
+    let entry = |load: &mut BTreeMap<String, ResponderLoad>, who: &str| {
+        load.entry(who.to_string())
+            .or_insert_with(|| ResponderLoad {
+                who: who.to_string(),
+                pages: 0,
+                out_of_hours_pages: 0,
+                engaged_secs: 0,
+                incidents: 0,
+                commanded: 0,
+            })
+            .who
+            .clone()
+    };
+    for i in incidents {
+        let end = i.times.resolved_at.unwrap_or(now).min(now);
+        let mut spans: BTreeMap<&str, Vec<Held>> = BTreeMap::new();
+        let periods = i.role_periods();
+        for p in &periods {
+            let from = p.from.max(since);
+            let until = p.until.unwrap_or(end).min(end);
+            spans.entry(&p.who).or_default();
+            if until > from {
+                spans.entry(&p.who).or_default().push((from, until));
+            }
+        }
+        for (who, mut list) in spans {
+            let key = entry(&mut load, who);
+            let l = load.get_mut(&key).expect("just made");
+            l.incidents += 1;
+            if periods
+                .iter()
+                .any(|p| p.who == who && p.role == "commander")
+            {
+                l.commanded += 1;
+            }
+            // Overlapping roles of one person in one incident count once.
+            list.sort();
+            let mut covered: Option<(DateTime<Utc>, DateTime<Utc>)> = None;
+            for (from, until) in list {
+                match covered {
+                    Some((a, b)) if from <= b => covered = Some((a, b.max(until))),
+                    Some((a, b)) => {
+                        l.engaged_secs += (b - a).num_seconds();
+                        covered = Some((from, until));
+                    }
+                    None => covered = Some((from, until)),
+                }
+            }
+            if let Some((a, b)) = covered {
+                l.engaged_secs += (b - a).num_seconds();
+            }
+        }
+    }
+    for page in pages.iter().filter(|p| p.at >= since && p.at <= now) {
+        let key = entry(&mut load, &page.person);
+        let l = load.get_mut(&key).expect("just made");
+        l.pages += 1;
+        let local = page.at.with_timezone(&page.zone);
+        let weekday = local.weekday().number_from_monday() <= 5;
+        let hour = local.hour();
+        if !(weekday && (8..18).contains(&hour)) {
+            l.out_of_hours_pages += 1;
+        }
+    }
+    let mut out: Vec<ResponderLoad> = load.into_values().collect();
+    out.sort_by(|a, b| (b.engaged_secs, b.pages, &a.who).cmp(&(a.engaged_secs, a.pages, &b.who)));
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1023,5 +1129,90 @@ mod tests {
         assert_eq!(s.median_days_to_close, Some(4.0));
         let s = action_stats(&[&r], "2026-12-21".parse().unwrap());
         assert_eq!(s.overdue, 1);
+    }
+
+    #[test]
+    fn a_responders_load_counts_overlapping_roles_once_and_pages_out_of_hours_in_their_zone() {
+        let at = |t: &str| -> DateTime<Utc> { format!("2026-11-28T{t}:00Z").parse().unwrap() };
+        let stamp = |t: &str, by: &str| crate::model::Stamp {
+            at: at(t),
+            by: by.into(),
+        };
+        let mut i = Incident::declare(
+            "2026-11-28-x".into(),
+            "X".into(),
+            Severity::Sev1,
+            &stamp("10:00", "alice"),
+        );
+        i.assign(
+            &[("commander".into(), "alice".into())],
+            &stamp("10:00", "alice"),
+        )
+        .unwrap();
+        i.assign(
+            &[("scribe".into(), "alice".into())],
+            &stamp("10:05", "alice"),
+        )
+        .unwrap();
+        i.assign(
+            &[
+                ("comms".into(), "bob".into()),
+                ("scribe".into(), String::new()),
+            ],
+            &stamp("10:10", "alice"),
+        )
+        .unwrap();
+        i.set_status(
+            Status::Resolved,
+            None,
+            crate::model::Reopen::No,
+            &stamp("11:00", "alice"),
+        )
+        .unwrap();
+        let berlin: chrono_tz::Tz = "Europe/Berlin".parse().unwrap();
+        let pages = vec![
+            // Saturday 2026-11-28 10:00 Berlin: a weekend.
+            PageSent {
+                person: "alice".into(),
+                at: at("09:00"),
+                zone: berlin,
+            },
+            // Monday 2026-11-30 09:00 Berlin: working hours; 19:00 is not.
+            PageSent {
+                person: "bob".into(),
+                at: "2026-11-30T08:00:00Z".parse().unwrap(),
+                zone: berlin,
+            },
+            PageSent {
+                person: "bob".into(),
+                at: "2026-11-30T18:00:00Z".parse().unwrap(),
+                zone: berlin,
+            },
+            // Before the window.
+            PageSent {
+                person: "bob".into(),
+                at: "2026-11-01T08:00:00Z".parse().unwrap(),
+                zone: berlin,
+            },
+        ];
+        let now: DateTime<Utc> = "2026-12-01T00:00:00Z".parse().unwrap();
+        let load = responder_load(&[&i], &pages, "2026-11-20T00:00:00Z".parse().unwrap(), now);
+        let rows: Vec<(&str, usize, usize, i64, usize, usize)> = load
+            .iter()
+            .map(|l| {
+                (
+                    l.who.as_str(),
+                    l.pages,
+                    l.out_of_hours_pages,
+                    l.engaged_secs,
+                    l.incidents,
+                    l.commanded,
+                )
+            })
+            .collect();
+        assert_eq!(
+            rows,
+            [("alice", 1, 1, 3600, 1, 1), ("bob", 2, 1, 3000, 1, 0)]
+        );
     }
 }

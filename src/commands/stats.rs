@@ -13,23 +13,42 @@ pub struct Args {
     /// the window: incidents detected since TIME (a span like 90d, or RFC 3339)
     #[arg(long, default_value = "90d", value_name = "TIME")]
     pub since: String,
-    /// break the response times down by severity, service, kind or month
+    /// break the response times down by severity, service, kind or month; `responder`: each
+    /// person's load instead (pages, out-of-hours pages, time engaged, incidents commanded)
     #[arg(long, value_enum)]
-    pub by: Option<Grouping>,
+    pub by: Option<By>,
     /// count drills (practice incidents) too
     #[arg(long)]
     pub include_drills: bool,
 }
 
+/// What `--by` breaks the figures down by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum By {
+    Severity,
+    Service,
+    Kind,
+    Month,
+    Responder,
+}
+
 pub fn run(ctx: &Context, args: Args) -> Result<()> {
     let store = ctx.store()?;
     let since = ctx.since_arg(&args.since)?;
+    let by = match args.by {
+        None => None,
+        Some(By::Severity) => Some(Grouping::Severity),
+        Some(By::Service) => Some(Grouping::Service),
+        Some(By::Kind) => Some(Grouping::Kind),
+        Some(By::Month) => Some(Grouping::Month),
+        Some(By::Responder) => return responders(ctx, since, args.include_drills),
+    };
     let records: Vec<_> = store
         .load_metric_records(ctx.now)?
         .into_iter()
         .filter_map(|r| r.map_err(|e| crate::say!("warning: skipped {e}")).ok())
         .collect();
-    let s = metrics::stats_of(&records, since, ctx.now, args.by, args.include_drills);
+    let s = metrics::stats_of(&records, since, ctx.now, by, args.include_drills);
     // Freeing every record one by one costs more than the process exit that frees them at once.
     std::mem::forget(records);
     if ctx.out.json {
@@ -41,6 +60,40 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
     recurrence(out, &s)?;
     deadlines(out, &s)?;
     follow_through(out, &s)
+}
+
+/// Each person's load over the window, most engaged first.
+fn responders(ctx: &Context, since: chrono::DateTime<chrono::Utc>, drills: bool) -> Result<()> {
+    let store = ctx.store()?;
+    let load = crate::ops::query::responders(store, since, ctx.now, drills)?;
+    if ctx.out.json {
+        return ctx.out.json(&load);
+    }
+    if load.is_empty() {
+        return ctx
+            .out
+            .line("nobody held a role or was paged in the window");
+    }
+    let mut grid = Grid::new(vec![
+        Column::keep("WHO"),
+        Column::keep("PAGES"),
+        Column::keep("OUT OF HOURS"),
+        Column::keep("ENGAGED"),
+        Column::drop("INCIDENTS", 2),
+        Column::drop("COMMANDED", 1),
+    ]);
+    let config = store.config();
+    for l in &load {
+        grid.row(vec![
+            Cell::styled(config.display_name(&l.who).to_string(), Style::Bold),
+            l.pages.to_string().into(),
+            l.out_of_hours_pages.to_string().into(),
+            format_duration(chrono::Duration::seconds(l.engaged_secs)).into(),
+            l.incidents.to_string().into(),
+            l.commanded.to_string().into(),
+        ]);
+    }
+    ctx.out.grid(&grid, Layout::Fit)
 }
 
 /// The window, its incidents by severity, drills and reopenings.

@@ -261,6 +261,58 @@ fn search_docs(store: &Store) -> Result<(Vec<crate::model::search::SearchDoc>, V
     Ok((docs, skipped))
 }
 
+/// Each person's load from `since` until `now`: the roles they held in incidents opened in the
+/// window (drills only when asked) and the pages the shared ledger says were sent to them, out of
+/// hours as their rota's zone tells (UTC for someone on no rota).
+pub fn responders(
+    store: &Store,
+    since: DateTime<Utc>,
+    now: DateTime<Utc>,
+    drills: bool,
+) -> Result<Vec<crate::metrics::ResponderLoad>> {
+    let mut incidents = Vec::new();
+    for loaded in store.load_all()? {
+        // A record that does not read is `check`'s to report; the load of the others stands.
+        let Ok(i) = loaded else { continue };
+        let opened = i.times.opened_at().or(i.timeline.first().map(|e| e.at));
+        let ended = i.times.resolved_at.unwrap_or(now);
+        if (drills || !i.drill) && opened.is_some_and(|o| o <= now) && ended >= since {
+            incidents.push(i);
+        }
+    }
+    let schedules = store.schedules()?;
+    let zone_of = |who: &str| {
+        schedules
+            .iter()
+            .find(|s| s.layers.iter().any(|l| l.members.iter().any(|m| m == who)))
+            .map_or(chrono_tz::UTC, |s| s.tz())
+    };
+    let ledger = store.ledger("origin", String::new())?;
+    let mut seen = std::collections::HashSet::new();
+    let mut pages = Vec::new();
+    for stamp in ledger.sent_matching("/page-") {
+        // `<incident>/page-<pass>-<level>-<person>/<target>`: one page, however many targets.
+        let mut parts = stamp.key.rsplitn(2, '/');
+        let (_, page) = (parts.next(), parts.next().unwrap_or_default());
+        if !seen.insert(page.to_string()) {
+            continue;
+        }
+        let Some(person) = page
+            .rsplit_once("/page-")
+            .and_then(|(_, rest)| rest.splitn(3, '-').nth(2))
+        else {
+            continue;
+        };
+        pages.push(crate::metrics::PageSent {
+            person: person.to_string(),
+            at: stamp.at,
+            zone: zone_of(person),
+        });
+    }
+    let refs: Vec<&crate::model::Incident> = incidents.iter().collect();
+    Ok(crate::metrics::responder_load(&refs, &pages, since, now))
+}
+
 #[cfg(test)]
 mod tests {
     use crate::model::{IncidentSummary, Severity, Status};

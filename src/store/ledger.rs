@@ -433,6 +433,22 @@ impl Ledger {
     }
 
     /// The failures on record whose notification was not sent since, oldest first.
+    /// Every delivery recorded as sent whose key contains `part` (`/page-` for pages), with when.
+    pub fn sent_matching(&self, part: &str) -> Vec<Stamp> {
+        let Ok(refs) = self.repo.references_glob(&format!("{PREFIX}/sent/*")) else {
+            return Vec::new();
+        };
+        let mut out: Vec<Stamp> = refs
+            .flatten()
+            .filter_map(|r| r.target())
+            .filter_map(|oid| self.repo.find_blob(oid).ok())
+            .filter_map(|b| serde_json::from_slice::<Stamp>(b.content()).ok())
+            .filter(|s| s.key.contains(part))
+            .collect();
+        out.sort_by(|a, b| (a.at, &a.key).cmp(&(b.at, &b.key)));
+        out
+    }
+
     pub fn failures(&self) -> Vec<Stamp> {
         let Ok(refs) = self.repo.references_glob(&format!("{PREFIX}/failed/*")) else {
             return Vec::new();

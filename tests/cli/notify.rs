@@ -1581,6 +1581,32 @@ fn an_unacknowledged_sev1_escalates_level_by_level_once_across_clones_and_stops_
     show.current_dir(&dirs[1]);
     let record: serde_json::Value = serde_json::from_slice(&show.output().unwrap().stdout).unwrap();
     assert_eq!(record["roles"]["commander"], "Alice Example");
+    // The load on people: two pages, each counted once though two targets carried it, in working
+    // hours (a Wednesday, 10:00 UTC, the rota's zone).
+    let load: serde_json::Value =
+        serde_json::from_str(&repo.ok(&["--json", "stats", "--by", "responder", "--since", "1d"]))
+            .unwrap();
+    let of = |who: &str| {
+        load.as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l["who"] == who)
+            .unwrap_or_else(|| panic!("{who}: {load}"))
+            .clone()
+    };
+    assert_eq!(
+        (
+            of("ana")["pages"].as_u64(),
+            of("ana")["out_of_hours_pages"].as_u64()
+        ),
+        (Some(1), Some(0))
+    );
+    assert_eq!(of("cem")["pages"], 1);
+    let table = repo.ok(&["stats", "--by", "responder", "--since", "1d"]);
+    assert!(
+        table.contains("Ana Lima") && table.contains("OUT OF HOURS"),
+        "{table}"
+    );
 }
 
 fn notify_at(repo: &Repo, chat: &Server, hook: &Server, secs: i64) -> std::process::Output {
