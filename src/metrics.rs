@@ -72,6 +72,9 @@ pub struct MetricRecord {
     pub times: Lifecycle,
     pub actions: Vec<ActionFact>,
     pub deadlines: Vec<Deadline>,
+    /// When its first page went out, as the shared notify ledger says (not in the record, not
+    /// cached: filled in by the front door that has the ledger). MTTA counts from it.
+    pub paged_at: Option<DateTime<Utc>>,
 }
 
 /// What the follow-through figures read of an action item.
@@ -112,6 +115,7 @@ impl MetricRecord {
                 })
                 .collect(),
             deadlines: deadlines(i, config, now),
+            paged_at: None,
         }
     }
 
@@ -147,7 +151,15 @@ pub fn response_times(incidents: &[&MetricRecord]) -> ResponseTimes {
     };
     ResponseTimes {
         mttd: figure(|i| i.times.started_at, |i| i.times.detected_at),
-        mtta: figure(|i| i.times.detected_at, |i| i.times.acknowledged_at),
+        // From the first page when one went out before the acknowledgement, else from detection.
+        mtta: figure(
+            |i| {
+                i.paged_at
+                    .filter(|p| i.times.acknowledged_at.is_none_or(|a| *p <= a))
+                    .or(i.times.detected_at)
+            },
+            |i| i.times.acknowledged_at,
+        ),
         mttm: figure(|i| i.times.detected_at, |i| i.times.mitigated_at),
         mttr: figure(|i| i.times.detected_at, |i| i.times.resolved_at),
     }

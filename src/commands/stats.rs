@@ -43,11 +43,23 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
         Some(By::Month) => Some(Grouping::Month),
         Some(By::Responder) => return responders(ctx, since, args.include_drills),
     };
-    let records: Vec<_> = store
+    let mut records: Vec<_> = store
         .load_metric_records(ctx.now)?
         .into_iter()
         .filter_map(|r| r.map_err(|e| crate::say!("warning: skipped {e}")).ok())
         .collect();
+    // MTTA of a paged incident counts from its first page (read only where pages can exist: the
+    // ledger holds every notification ever sent).
+    let paged = if store.escalation()?.policies.is_empty() {
+        Default::default()
+    } else {
+        crate::ops::query::first_pages(store)?
+    };
+    if !paged.is_empty() {
+        for r in &mut records {
+            r.paged_at = paged.get(&r.id).copied();
+        }
+    }
     let s = metrics::stats_of(&records, since, ctx.now, by, args.include_drills);
     // Freeing every record one by one costs more than the process exit that frees them at once.
     std::mem::forget(records);

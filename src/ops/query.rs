@@ -261,6 +261,21 @@ fn search_docs(store: &Store) -> Result<(Vec<crate::model::search::SearchDoc>, V
     Ok((docs, skipped))
 }
 
+/// When each incident's first page went out, from this clone's copy of the shared notify ledger.
+pub fn first_pages(store: &Store) -> Result<std::collections::HashMap<String, DateTime<Utc>>> {
+    let mut out: std::collections::HashMap<String, DateTime<Utc>> = Default::default();
+    for stamp in store
+        .ledger("origin", String::new())?
+        .sent_matching("/page-")
+    {
+        if let Some((incident, _)) = stamp.key.split_once("/page-") {
+            let first = out.entry(incident.to_string()).or_insert(stamp.at);
+            *first = (*first).min(stamp.at);
+        }
+    }
+    Ok(out)
+}
+
 /// Each person's load from `since` until `now`: the roles they held in incidents opened in the
 /// window (drills only when asked) and the pages the shared ledger says were sent to them, out of
 /// hours as their rota's zone tells (UTC for someone on no rota).

@@ -343,6 +343,7 @@ impl Cached for MetricFacts {
                 },
                 actions,
                 deadlines,
+                paged_at: None,
             },
             settled_from,
         })

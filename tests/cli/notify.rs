@@ -1495,6 +1495,8 @@ fn an_unacknowledged_sev1_escalates_level_by_level_once_across_clones_and_stops_
         "SEV1",
         "--service",
         "checkout",
+        "--detected-at",
+        "09:50",
     ]);
     assert!(
         out.contains("on call: Ana Lima (platform/primary)"),
@@ -1602,6 +1604,13 @@ fn an_unacknowledged_sev1_escalates_level_by_level_once_across_clones_and_stops_
         (Some(1), Some(0))
     );
     assert_eq!(of("cem")["pages"], 1);
+    // MTTA counts from the first page (10:00), not from detection (09:50): the ack came at 10:07.
+    let mut stats = repo.spawnable(&["--json", "stats", "--since", "1d"]);
+    stats.current_dir(&dirs[1]);
+    let figures: serde_json::Value =
+        serde_json::from_slice(&stats.output().unwrap().stdout).unwrap();
+    let mtta = figures["times"]["mtta"]["mean_secs"].as_i64().unwrap();
+    assert!((419..=420).contains(&mtta), "{mtta}: {figures}");
     let table = repo.ok(&["stats", "--by", "responder", "--since", "1d"]);
     assert!(
         table.contains("Ana Lima") && table.contains("OUT OF HOURS"),
