@@ -145,7 +145,13 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
                 ctx.now - chrono::Duration::days(7),
             )?;
             let until = until_arg(ctx, until.as_deref(), ctx.now, chrono::Duration::days(90))?;
-            let written = crate::ops::oncall::export_ics(store, &out, from, until)?;
+            let out = if out.is_absolute() {
+                out
+            } else {
+                ctx.dir.join(out)
+            };
+            let written =
+                crate::ops::oncall::export_ics(store, &out, from, until, ctx.home.as_deref())?;
             if ctx.out.json {
                 return ctx.out.json(&written);
             }

@@ -15,6 +15,10 @@ pub struct Args {
     /// write nothing; exit 1 if DIR is out of date
     #[arg(long)]
     pub check: bool,
+    /// also write the on-call calendars (oncall/) to this folder: they name people, so an
+    /// internal site's, never inside --out
+    #[arg(long, value_name = "DIR")]
+    pub oncall_out: Option<PathBuf>,
 }
 
 pub fn run(ctx: &Context, args: Args) -> Result<()> {
@@ -25,6 +29,32 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
         ctx.dir.join(&args.out)
     };
     let mode = if args.check { Mode::Check } else { Mode::Write };
+    let calendars = match &args.oncall_out {
+        Some(dir) => {
+            let dir = if dir.is_absolute() {
+                dir.clone()
+            } else {
+                ctx.dir.join(dir)
+            };
+            // Compared as written and as resolved: the public folder must never receive them.
+            let inside = |a: &std::path::Path, b: &std::path::Path| {
+                a.starts_with(b)
+                    || std::fs::canonicalize(a)
+                        .ok()
+                        .zip(std::fs::canonicalize(b).ok())
+                        .is_some_and(|(a, b)| a.starts_with(b))
+            };
+            if inside(&dir, &out) || inside(&out, &dir) {
+                return Err(anyhow::anyhow!(crate::UsageError(format!(
+                    "--oncall-out `{}` overlaps --out `{}`: the calendars name people and belong on an internal site, apart from the public page",
+                    dir.display(),
+                    out.display()
+                ))));
+            }
+            Some(dir)
+        }
+        None => None,
+    };
     let published = publish(
         ctx.store()?,
         &out,
@@ -33,6 +63,22 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
         ctx.now,
         ctx.home.as_deref(),
     )?;
+    if let (Some(dir), Mode::Write) = (&calendars, mode) {
+        let written = crate::ops::oncall::export_ics(
+            ctx.store()?,
+            dir,
+            ctx.now - chrono::Duration::days(7),
+            ctx.now + chrono::Duration::days(90),
+            ctx.home.as_deref(),
+        )?;
+        if !ctx.out.json {
+            ctx.out.line(format!(
+                "wrote {} on-call calendar(s) to {}",
+                written.len(),
+                dir.display()
+            ))?;
+        }
+    }
     let (stale, total) = (published.changed, published.total);
     if ctx.out.json {
         return ctx

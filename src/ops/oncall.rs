@@ -134,7 +134,9 @@ pub fn export_ics(
     out: &Path,
     from: DateTime<Utc>,
     until: DateTime<Utc>,
+    home: Option<&Path>,
 ) -> Result<Vec<PathBuf>> {
+    store.check_output_folder(out, home)?;
     let overrides = store.overrides()?;
     let config = store.config();
     let display = |handle: &str| config.display_name(handle).to_string();

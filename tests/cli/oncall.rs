@@ -309,3 +309,28 @@ fn the_example_repo_answers_who_is_on_call_out_of_the_box() {
         serde_json::from_slice(&repo.run(&["--json", "check"]).stdout).unwrap();
     assert!(!checked.to_string().contains("oncall-invalid"), "{checked}");
 }
+
+#[test]
+fn publish_writes_the_calendars_to_an_internal_folder_and_never_into_the_public_one() {
+    let mut repo = rota_repo();
+    repo.at("2026-03-27T10:00:00Z");
+    let out = repo.ok(&[
+        "publish",
+        "--out",
+        "site",
+        "--oncall-out",
+        "internal/oncall",
+    ]);
+    assert!(out.contains("on-call calendar(s)"), "{out}");
+    assert!(repo.root.join("internal/oncall/platform.ics").is_file());
+    assert!(repo.root.join("internal/oncall/people/carol.ics").is_file());
+    let public = crate::support::walk(&repo.root.join("site"));
+    assert!(!public.iter().any(|f| f.ends_with(".ics")), "{public:?}");
+    for inside in ["site/oncall", "site"] {
+        let err = repo.fails(2, &["publish", "--out", "site", "--oncall-out", inside]);
+        assert!(
+            err.contains("--oncall-out") && err.contains("internal site"),
+            "{err}"
+        );
+    }
+}
