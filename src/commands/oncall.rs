@@ -206,9 +206,10 @@ fn table(ctx: &Context, shifts: &[Shift], time: &str) -> Result<()> {
     }
     let zone = ctx.out.zone_of(shifts.iter().map(|s| s.from));
     let mut columns = vec![
-        Column::keep("ROTA"),
-        Column::keep("LAYER"),
-        Column::keep("WHO"),
+        // Who and when matter most; the rota, then the layer, go first on a narrow terminal.
+        Column::drop("ROTA", 4),
+        Column::drop("LAYER", 3),
+        Column::shrink("WHO", 8, 1),
     ];
     if time == "FROM" {
         columns.push(Column::keep(&format!("FROM ({zone})")));
@@ -216,7 +217,7 @@ fn table(ctx: &Context, shifts: &[Shift], time: &str) -> Result<()> {
     columns.push(Column::keep(&format!("UNTIL ({zone})")));
     let any_override = shifts.iter().any(|s| s.overridden);
     if any_override {
-        columns.push(Column::drop("NOTE", 1));
+        columns.push(Column::drop("NOTE", 5));
     }
     let mut grid = Grid::new(columns);
     let config = ctx.store()?.config();

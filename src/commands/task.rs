@@ -126,10 +126,11 @@ fn list(ctx: &Context, incidents: &[crate::model::Incident]) -> Result<()> {
     let zone = ctx.out.zone_of(rows.iter().filter_map(|r| r.task.due_at));
     let mut grid = Grid::new(vec![
         Column::keep("TASK"),
-        Column::shrink("WHAT", 16, 4),
-        Column::drop(&format!("DUE ({zone})"), 1),
-        Column::drop("WHO", 2),
-        Column::drop("STATE", 3),
+        // What to do matters most; who holds it goes first when the terminal is narrow.
+        Column::shrink("WHAT", 16, 1),
+        Column::drop(&format!("DUE ({zone})"), 3),
+        Column::drop("WHO", 4),
+        Column::drop("STATE", 2),
     ]);
     // Named as `list` names incidents on a terminal; whole IDs in a pipe.
     let short = if ctx.out.tty {

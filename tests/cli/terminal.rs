@@ -370,3 +370,34 @@ fn color_always_wins_over_no_color_in_every_table() {
         .unwrap();
     assert!(!String::from_utf8(out.stdout).unwrap().contains('\u{1b}'));
 }
+
+/// The tables of runbook tasks, rotas, changes and responder load keep what matters most (the
+/// task, the person, the time) at every width, aligned and within the terminal.
+#[test]
+fn the_task_rota_and_load_tables_keep_what_matters_at_every_width() {
+    let repo = Repo::example("acme", "2026-11-18T12:00:00Z");
+    for cols in WIDTHS {
+        for (args, wanted) in [
+            (&["task", "list"][..], &["Tell affected", "open"][..]),
+            (
+                &["oncall", "shifts"][..],
+                &["Dan Kowalski", "2026-11-18 20:00"][..],
+            ),
+            (&["oncall"][..], &["Dan Kowalski", "Alice Martin"][..]),
+            (
+                &["stats", "--by", "responder"][..],
+                &["Dan Kowalski", "5 h 22 min"][..],
+            ),
+        ] {
+            let out = on_terminal(&repo, cols, &[], args);
+            assert_aligned(&out, cols, &args.join(" "));
+            let plain = strip_ansi(&out);
+            for w in wanted {
+                assert!(
+                    plain.contains(w),
+                    "{args:?} at {cols}: {w} missing\n{plain}"
+                );
+            }
+        }
+    }
+}
