@@ -1626,3 +1626,57 @@ fn notify_at(repo: &Repo, chat: &Server, hook: &Server, secs: i64) -> std::proce
         .env("TEST_HOOK_SECRET", SECRET);
     cmd.output().unwrap()
 }
+
+/// A page by e-mail goes to the person paged, not to the target's list, with `declare --page`
+/// sending it at once.
+#[test]
+fn a_page_by_email_goes_to_the_person_paged_and_declare_page_sends_it_at_once() {
+    let repo = Repo::new();
+    let config = std::fs::read_to_string(repo.root.join(".incident.yaml")).unwrap();
+    let config = config.replace("people: []\n", "");
+    repo.write(
+        ".incident.yaml",
+        &format!(
+            "{config}people:\n- handle: ana\n  name: Ana Lima\n  email: ana@acme.example\nnotify:\n  targets:\n  - id: pager-mail\n    kind: email\n    url_env: TEST_SMTP_URL\n    from: pager@acme.example\n    to: [list@acme.example]\n    events: [page]\n"
+        ),
+    );
+    repo.write(
+        "oncall/escalation.yaml",
+        "policies:\n- id: direct\n  levels:\n  - page: [ana]\n    after: 10m\n  via: [pager-mail]\n",
+    );
+    repo.git(&["add", "-A"]);
+    repo.git(&["commit", "-qm", "paging by e-mail"]);
+    let (url, messages) = smtp_server();
+    let out = repo
+        .cmd()
+        .env("TEST_SMTP_URL", &url)
+        .args(["notify", "--since", "1h"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    let out = repo
+        .cmd()
+        .env("TEST_SMTP_URL", &url)
+        .args([
+            "declare",
+            "Checkout down",
+            "--sev",
+            "SEV2",
+            "--service",
+            "checkout",
+            "--page",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains("on call: Ana Lima: paged now"),
+        "{}",
+        text(&out)
+    );
+    let got = messages.lock().unwrap().clone();
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert!(got[0].contains("To: ana@acme.example"), "{}", got[0]);
+    assert!(!got[0].contains("list@acme.example"), "{}", got[0]);
+    assert!(got[0].contains("Page for Ana Lima"), "{}", got[0]);
+}
