@@ -287,7 +287,7 @@ impl Schedule {
                 let Some((index, start, end)) = layer.slot(tz, t) else {
                     // Before the layer starts: from its first handoff on.
                     let first = instant(tz, layer.start.and_time(layer.handoff));
-                    if first <= t || first >= until {
+                    if first <= t {
                         break;
                     }
                     t = first;
@@ -571,6 +571,56 @@ mod tests {
             .map(|(a, b, c)| (a.to_string(), b.to_string(), c.to_string()))
             .collect();
         assert_eq!(primary, expect);
+    }
+
+    #[test]
+    fn no_shift_is_empty_at_a_window_or_override_edge_and_overrides_outside_it_are_left_out() {
+        let s = schedule("UTC", "daily", "09:00");
+        let outside = Override {
+            schedule: "platform".into(),
+            layer: None,
+            who: "zoe".into(),
+            from: utc("2026-03-20T00:00:00Z"),
+            until: utc("2026-03-21T00:00:00Z"),
+            reason: None,
+        };
+        let before = Override {
+            from: utc("2026-03-01T00:00:00Z"),
+            until: utc("2026-03-02T00:00:00Z"),
+            ..outside.clone()
+        };
+        // One covering a shift exactly: no empty piece before or after it.
+        let exact = Override {
+            who: "yan".into(),
+            from: utc("2026-03-04T09:00:00Z"),
+            until: utc("2026-03-05T09:00:00Z"),
+            ..before.clone()
+        };
+        let shifts = s.shifts(
+            &[outside, before, exact],
+            utc("2026-03-03T09:00:00Z"),
+            utc("2026-03-05T09:00:00Z"),
+        );
+        let primary: Vec<(&str, DateTime<Utc>, DateTime<Utc>)> = shifts
+            .iter()
+            .filter(|s| s.layer == "primary")
+            .map(|s| (s.who.as_str(), s.from, s.until))
+            .collect();
+        assert_eq!(
+            primary,
+            [
+                (
+                    "ben",
+                    utc("2026-03-03T09:00:00Z"),
+                    utc("2026-03-04T09:00:00Z")
+                ),
+                (
+                    "yan",
+                    utc("2026-03-04T09:00:00Z"),
+                    utc("2026-03-05T09:00:00Z")
+                ),
+            ]
+        );
     }
 
     #[test]
