@@ -1227,4 +1227,21 @@ mod tests {
             [("alice", 1, 1, 3600, 1, 1), ("bob", 2, 1, 3000, 1, 0)]
         );
     }
+
+    #[test]
+    fn mtta_counts_from_the_first_page_sent_before_the_acknowledgement() {
+        let mut i = incident("a", Severity::Sev1, "10:00");
+        i.times.detected_at = Some(t("09:50"));
+        i.times.acknowledged_at = Some(t("10:07"));
+        let mut r = record(&i);
+        let mtta = |r: &MetricRecord| response_times(&[r]).mtta.mean_secs;
+        assert_eq!(mtta(&r), Some(17 * 60), "from detection without a page");
+        r.paged_at = Some(t("10:00"));
+        assert_eq!(mtta(&r), Some(7 * 60));
+        r.paged_at = Some(t("10:07"));
+        assert_eq!(mtta(&r), Some(0), "a page at the very moment of the ack");
+        // A page recorded after the acknowledgement (a clone that had not seen it) is not the start.
+        r.paged_at = Some(t("10:09"));
+        assert_eq!(mtta(&r), Some(17 * 60));
+    }
 }
