@@ -1174,6 +1174,14 @@ mod tests {
             &stamp("10:10", "alice"),
         )
         .unwrap();
+        // Bob hands comms over for ten minutes and takes it back: the gap is not engagement.
+        i.assign(
+            &[("comms".into(), "carol".into())],
+            &stamp("10:30", "alice"),
+        )
+        .unwrap();
+        i.assign(&[("comms".into(), "bob".into())], &stamp("10:40", "alice"))
+            .unwrap();
         i.set_status(
             Status::Resolved,
             None,
@@ -1224,7 +1232,11 @@ mod tests {
             .collect();
         assert_eq!(
             rows,
-            [("alice", 1, 1, 3600, 1, 1), ("bob", 2, 1, 3000, 1, 0)]
+            [
+                ("alice", 1, 1, 3600, 1, 1),
+                ("bob", 2, 1, 2400, 1, 0),
+                ("carol", 0, 0, 600, 1, 0)
+            ]
         );
     }
 

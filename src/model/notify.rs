@@ -451,6 +451,77 @@ mod tests {
         config
     }
 
+    /// Pages go through the policy's `via` targets only, addressed to the person with the roster's
+    /// contacts, keyed per level and person, and none due before `since`.
+    #[test]
+    fn pages_go_through_the_policys_targets_to_the_person_with_their_contacts() {
+        let mut config = config();
+        config.people = serde_yaml::from_str(
+            "- handle: ana\n  name: Ana Lima\n  email: ana@x.example\n  chat: U1\n  phone: '+1'\n- handle: ben\n",
+        )
+        .unwrap();
+        let paging = Paging {
+            escalation: serde_yaml::from_str(
+                "policies:\n- id: p\n  levels:\n  - page: [ana]\n    after: 5m\n  - page: [ben]\n    after: 5m\n  via: [responders]\n",
+            )
+            .unwrap(),
+            ..Paging::default()
+        };
+        let i = Incident::declare(
+            "i".into(),
+            "Down".into(),
+            Severity::Sev1,
+            &Stamp {
+                at: at("10:00"),
+                by: "x".into(),
+            },
+        );
+        let pages = |since: &str, now: &str| -> Vec<Notification> {
+            plan(
+                std::slice::from_ref(&i),
+                &[],
+                &config,
+                &paging,
+                at(since),
+                at(now),
+            )
+            .into_iter()
+            .filter(|n| n.event == "page")
+            .collect()
+        };
+        let due = pages("09:00", "10:06");
+        let keys: Vec<&str> = due.iter().map(|n| n.key.as_str()).collect();
+        assert_eq!(
+            keys,
+            ["i/page-1-1-ana/responders", "i/page-1-2-ben/responders"]
+        );
+        let ana = due[0].recipient.as_ref().unwrap();
+        assert_eq!(
+            (
+                ana.name.as_str(),
+                ana.email.as_deref(),
+                ana.chat.as_deref(),
+                ana.phone.as_deref()
+            ),
+            ("Ana Lima", Some("ana@x.example"), Some("U1"), Some("+1"))
+        );
+        let ben = due[1].recipient.as_ref().unwrap();
+        assert_eq!((ben.name.as_str(), ben.email.as_deref()), ("ben", None));
+        assert!(
+            due[0]
+                .text
+                .starts_with("Page for Ana Lima (p level 1): SEV1 Down"),
+            "{}",
+            due[0].text
+        );
+        assert_eq!((due[0].at, due[1].at), (at("10:00"), at("10:05")));
+        // A page due before `since` is not sent (a first run does not page the past); one due at
+        // `since` is.
+        let later = pages("10:05", "10:06");
+        assert_eq!(later.len(), 1);
+        assert_eq!(later[0].key, "i/page-1-2-ben/responders");
+    }
+
     /// A task due soon is reminded once per deadline, to internal channels only; a task done is not.
     #[test]
     fn task_deadlines_are_reminded_once_to_responders() {
