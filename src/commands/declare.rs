@@ -114,7 +114,14 @@ fn on_call(
     incident: &crate::model::Incident,
     paged: bool,
 ) -> Result<()> {
-    let first = crate::ops::oncall::first_paged(store, incident, ctx.now)?;
+    // The incident is committed by now: a rota or policy that does not read is a warning here.
+    let first = match crate::ops::oncall::first_paged(store, incident, ctx.now) {
+        Ok(first) => first,
+        Err(e) => {
+            crate::say!("warning: cannot say who is on call: {e:#}");
+            return Ok(());
+        }
+    };
     if first.is_empty() {
         return Ok(());
     }

@@ -2,11 +2,11 @@
 //! time and moved through scheduled → in_progress → verifying → completed, each step a commit.
 
 use super::Context;
-use crate::model::{Maintenance, MaintenanceSpec, MaintenanceStatus, Span, parse_planned_time};
+use crate::model::{Maintenance, MaintenanceSpec, MaintenanceStatus, Span};
 use crate::output::{Layout, Style};
 use crate::table::{Cell, Column, Grid};
 use anyhow::Result;
-use chrono::{DateTime, Local, Utc};
+use chrono::{DateTime, Utc};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -175,21 +175,12 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
 
 /// `--from` and `--until` (a time, or a length after `--from`).
 fn slot(ctx: &Context, from: &str, until: &str) -> Result<(DateTime<Utc>, DateTime<Utc>)> {
-    let from = planned(ctx, "--from", from)?;
+    let from = ctx.planned_arg("--from", from)?;
     let until = match until.trim().parse::<Span>() {
         Ok(span) => from + span.to_chrono(),
-        Err(_) => planned(ctx, "--until", until)?,
+        Err(_) => ctx.planned_arg("--until", until)?,
     };
     Ok((from, until))
-}
-
-fn planned(ctx: &Context, flag: &str, text: &str) -> Result<DateTime<Utc>> {
-    parse_planned_time(text, ctx.now, &Local).map_err(|e| match e {
-        crate::model::ModelError::Invalid(m) => {
-            crate::model::ModelError::Invalid(format!("{flag}: {m}")).into()
-        }
-        other => other.into(),
-    })
 }
 
 fn report(ctx: &Context, m: &Maintenance, commit: &str, what: &str) -> Result<()> {

@@ -50,7 +50,7 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
         .collect();
     // MTTA of a paged incident counts from its first page (read only where pages can exist: the
     // ledger holds every notification ever sent).
-    let paged = if store.escalation()?.policies.is_empty() {
+    let paged = if store.escalation().map_or(true, |e| e.policies.is_empty()) {
         Default::default()
     } else {
         crate::ops::query::first_pages(store)?

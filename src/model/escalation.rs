@@ -79,6 +79,15 @@ impl Page {
     }
 }
 
+/// The incident and the person of a sent page, from its notification key
+/// (`<incident>/page-<pass>-<level>-<person>/<target>`); `None` for any other notification.
+pub fn paged_in(key: &str) -> Option<(&str, &str)> {
+    let (incident, rest) = key.split_once("/page-")?;
+    let page = rest.rsplit_once('/').map_or(rest, |(page, _)| page);
+    let person = page.splitn(3, '-').nth(2)?;
+    Some((incident, person))
+}
+
 impl Escalation {
     /// The policy for `incident`: the first whose `when` matches.
     pub fn policy_for(&self, incident: &Incident) -> Option<&Policy> {
@@ -131,13 +140,23 @@ impl Escalation {
     }
 }
 
-/// Why `who` names nobody: a rota or layer that is not there, or a handle not on the roster.
-fn unknown(who: &str, schedules: &[Schedule], people: &[&str]) -> Option<String> {
+/// The rota a level's `page` entry names (`platform`, `platform/secondary`), if any, and the layer
+/// after the slash.
+fn rota_named<'a>(
+    who: &'a str,
+    schedules: &'a [Schedule],
+) -> (Option<&'a Schedule>, Option<&'a str>) {
     let (rota, layer) = match who.split_once('/') {
         Some((r, l)) => (r, Some(l)),
         None => (who, None),
     };
-    match schedules.iter().find(|s| s.id == rota) {
+    (schedules.iter().find(|s| s.id == rota), layer)
+}
+
+/// Why `who` names nobody: a rota or layer that is not there, or a handle not on the roster.
+fn unknown(who: &str, schedules: &[Schedule], people: &[&str]) -> Option<String> {
+    let (rota, layer) = rota_named(who, schedules);
+    match rota {
         Some(s) if s.layer(layer).is_some() => None,
         Some(s) => Some(format!(
             "`{who}`: rota `{}` has no layer `{}`",
@@ -227,11 +246,8 @@ fn resolve(
     overrides: &[Override],
     at: DateTime<Utc>,
 ) -> Vec<(String, Option<String>)> {
-    let (rota, layer) = match who.split_once('/') {
-        Some((r, l)) => (r, Some(l)),
-        None => (who, None),
-    };
-    match schedules.iter().find(|s| s.id == rota) {
+    let (rota, layer) = rota_named(who, schedules);
+    match rota {
         Some(s) => {
             let name = s.layer(layer).map(|l| l.name.clone()).unwrap_or_default();
             s.on_call(overrides, at)
@@ -347,6 +363,16 @@ mod tests {
         file.policies.push(catch_all);
         assert_eq!(file.policy_for(&sev3).unwrap().id, "all");
         assert_eq!(file.policy_for(&incident()).unwrap().id, "platform");
+    }
+
+    #[test]
+    fn a_sent_pages_key_reads_back_as_its_incident_and_person() {
+        assert_eq!(
+            paged_in("2026-03-10-x/page-2-3-mary-jo/sms"),
+            Some(("2026-03-10-x", "mary-jo"))
+        );
+        assert_eq!(paged_in("2026-03-10-x/e-1234/sms"), None);
+        assert_eq!(paged_in("2026-03-10-x/page-1/sms"), None);
     }
 
     #[test]

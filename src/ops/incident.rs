@@ -229,7 +229,8 @@ pub fn change(
     };
     // Whoever acknowledges a page commands the incident, unless someone was named meanwhile.
     let escalation = match &change {
-        IncidentChange::Ack => store.escalation()?,
+        // An escalation file that does not read (`check` says so) must never stop an ack.
+        IncidentChange::Ack => store.escalation().unwrap_or_default(),
         _ => Default::default(),
     };
     let acker = roster_handle(store.config(), &actor.author);

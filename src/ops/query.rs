@@ -268,7 +268,7 @@ pub fn first_pages(store: &Store) -> Result<std::collections::HashMap<String, Da
         .ledger("origin", String::new())?
         .sent_matching("/page-")
     {
-        if let Some((incident, _)) = stamp.key.split_once("/page-") {
+        if let Some((incident, _)) = crate::model::escalation::paged_in(&stamp.key) {
             let first = out.entry(incident.to_string()).or_insert(stamp.at);
             *first = (*first).min(stamp.at);
         }
@@ -306,18 +306,17 @@ pub fn responders(
     let mut seen = std::collections::HashSet::new();
     let mut pages = Vec::new();
     for stamp in ledger.sent_matching("/page-") {
-        // `<incident>/page-<pass>-<level>-<person>/<target>`: one page, however many targets.
-        let mut parts = stamp.key.rsplitn(2, '/');
-        let (_, page) = (parts.next(), parts.next().unwrap_or_default());
+        let Some((_, person)) = crate::model::escalation::paged_in(&stamp.key) else {
+            continue;
+        };
+        // One page, however many targets carried it: the key less its target.
+        let page = stamp
+            .key
+            .rsplit_once('/')
+            .map_or(stamp.key.as_str(), |(p, _)| p);
         if !seen.insert(page.to_string()) {
             continue;
         }
-        let Some(person) = page
-            .rsplit_once("/page-")
-            .and_then(|(_, rest)| rest.splitn(3, '-').nth(2))
-        else {
-            continue;
-        };
         pages.push(crate::metrics::PageSent {
             person: person.to_string(),
             at: stamp.at,

@@ -8,7 +8,6 @@ use crate::model::source::{SourceEntry, SourceKind, Window, is_remote, ref_match
 use anyhow::{Context as _, Result, anyhow, bail};
 use chrono::{DateTime, TimeZone, Utc};
 use git2::{Oid, Repository, Sort};
-use std::collections::HashSet;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -175,7 +174,6 @@ pub fn entries(
 /// commit's.
 fn markers(repo: &Repository, window: &Window, deploys: Option<&str>) -> Result<Vec<SourceEntry>> {
     let mut found = Vec::new();
-    let mut seen = HashSet::new();
     for reference in repo.references()? {
         let reference = reference?;
         let Ok(name) = reference.name() else {
@@ -188,31 +186,25 @@ fn markers(repo: &Repository, window: &Window, deploys: Option<&str>) -> Result<
             None if is_tag => SourceKind::Deploy,
             _ => continue,
         };
-        if !seen.insert(name.to_string()) {
-            continue;
-        }
         let Ok(commit) = reference.peel_to_commit() else {
             continue;
         };
-        let tagged = reference
-            .peel_to_tag()
-            .ok()
-            .and_then(|tag| tag.tagger().map(|t| time_of(t.when())));
-        let at = tagged.unwrap_or_else(|| time_of(commit.committer().when()));
+        // An annotated tag has its own time and words; a lightweight one is its commit's.
+        let tag = reference.peel_to_tag().ok();
+        let at = tag
+            .as_ref()
+            .and_then(|t| t.tagger().map(|who| time_of(who.when())))
+            .unwrap_or_else(|| time_of(commit.committer().when()));
         if at < window.from || at > window.until {
             continue;
         }
         let short = reference.shorthand().unwrap_or(name).to_string();
-        let subject = reference
-            .peel_to_tag()
-            .ok()
-            .and_then(|tag| {
-                tag.message()
-                    .ok()
-                    .flatten()
-                    .map(|m| m.lines().next().unwrap_or("").to_string())
-            })
+        let subject = tag
+            .as_ref()
+            .and_then(|t| t.message().ok().flatten())
+            .and_then(|m| m.lines().next())
             .filter(|m| !m.trim().is_empty())
+            .map(str::to_string)
             .unwrap_or_else(|| {
                 commit
                     .summary()

@@ -280,6 +280,30 @@ fn a_broken_rota_is_named_by_check_and_no_rota_says_where_to_write_one() {
     let json: serde_json::Value =
         serde_json::from_slice(&repo.run(&["--json", "check"]).stdout).unwrap();
     assert!(json.to_string().contains("oncall-invalid"), "{json}");
+    // A policy file that does not read stops neither a declaration nor an ack nor the figures.
+    repo.write("oncall/escalation.yaml", "policies: [oops\n");
+    let out = repo.run(&[
+        "declare",
+        "Checkout down",
+        "--sev",
+        "SEV2",
+        "--service",
+        "checkout",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("cannot say who is on call"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let id = repo.ids_of_year("2026")[0].clone();
+    repo.ok(&["ack", &id]);
+    repo.ok(&["stats"]);
+    std::fs::remove_file(repo.root.join("oncall/escalation.yaml")).unwrap();
     repo.write("oncall/broken.yaml", "time_zone: UTC\nlayers:\n- name: primary\n  members: [a]\n  start: 2026-03-02\n  every: fortnightly\n");
     let err = repo.fails(1, &["oncall"]);
     assert!(
