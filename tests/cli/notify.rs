@@ -173,6 +173,32 @@ fn with_clones(repo: &Repo, remote: &std::path::Path, n: usize) -> Vec<std::path
     dirs
 }
 
+/// `notify --since 1h` in every folder at once, as cron jobs on several machines would, at `now`.
+fn notify_everywhere(
+    repo: &Repo,
+    dirs: &[std::path::PathBuf],
+    chat: &Server,
+    hook: &Server,
+    now: &str,
+) {
+    let children: Vec<_> = dirs
+        .iter()
+        .map(|dir| {
+            let mut cmd = repo.spawnable(&["notify", "--since", "1h"]);
+            cmd.current_dir(dir)
+                .env("INCIDENT_NOW", now)
+                .env("TEST_CHAT_URL", &chat.url)
+                .env("TEST_HOOK_URL", &hook.url)
+                .env("TEST_HOOK_SECRET", SECRET);
+            std::thread::spawn(move || cmd.output().unwrap())
+        })
+        .collect();
+    for c in children {
+        let out = c.join().unwrap();
+        assert!(out.status.success(), "{}", text(&out));
+    }
+}
+
 fn text(out: &std::process::Output) -> String {
     String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr)
 }
@@ -414,21 +440,7 @@ fn three_clones_at_once_deliver_each_notification_exactly_once() {
     repo.ok(&["sync"]);
     let dirs = with_clones(&repo, &remote, 2);
     let (chat, hook) = (Server::start(), Server::start());
-    let children: Vec<_> = dirs
-        .iter()
-        .map(|dir| {
-            let mut cmd = repo.spawnable(&["notify", "--since", "1h"]);
-            cmd.current_dir(dir)
-                .env("TEST_CHAT_URL", &chat.url)
-                .env("TEST_HOOK_URL", &hook.url)
-                .env("TEST_HOOK_SECRET", SECRET);
-            std::thread::spawn(move || cmd.output().unwrap())
-        })
-        .collect();
-    for c in children {
-        let out = c.join().unwrap();
-        assert!(out.status.success(), "{}", text(&out));
-    }
+    notify_everywhere(&repo, &dirs, &chat, &hook, &repo.later_by(0));
     let mut keys: Vec<String> = chat
         .received()
         .iter()
@@ -1507,24 +1519,7 @@ fn an_unacknowledged_sev1_escalates_level_by_level_once_across_clones_and_stops_
     let dirs = with_clones(&repo, &remote, 2);
     let (chat, hook) = (Server::start(), Server::start());
     // Every clone runs the escalation at once, as three cron jobs would, at `secs` past declaring.
-    let run_all = |secs: i64| {
-        let children: Vec<_> = dirs
-            .iter()
-            .map(|dir| {
-                let mut cmd = repo.spawnable(&["notify", "--since", "1h"]);
-                cmd.current_dir(dir)
-                    .env("INCIDENT_NOW", repo.later_by(secs))
-                    .env("TEST_CHAT_URL", &chat.url)
-                    .env("TEST_HOOK_URL", &hook.url)
-                    .env("TEST_HOOK_SECRET", SECRET);
-                std::thread::spawn(move || cmd.output().unwrap())
-            })
-            .collect();
-        for c in children {
-            let out = c.join().unwrap();
-            assert!(out.status.success(), "{}", text(&out));
-        }
-    };
+    let run_all = |secs: i64| notify_everywhere(&repo, &dirs, &chat, &hook, &repo.later_by(secs));
     run_all(0);
     // Level 1: ana, in the chat (mentioned) and at the SMS gateway (with her number).
     let chat_pages = pages(&chat);
