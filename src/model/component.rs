@@ -270,7 +270,7 @@ impl Incident {
             }
             out.extend(open);
         }
-        out.retain(|p| p.until.is_none_or(|u| u > p.from));
+        // No period is empty: the cuts are distinct, each before the episode's end.
         out
     }
 
@@ -554,6 +554,33 @@ mod tests {
         assert!(
             i.set_component(&c, "api", ComponentStatus::Operational, &stamp("10:55"))
                 .is_err()
+        );
+    }
+
+    /// A setting made at the very moment of the resolution opens no period: the service is
+    /// operational from then on.
+    #[test]
+    fn a_setting_at_the_resolution_opens_no_period() {
+        let c = config();
+        let mut i = Incident::declare("x".into(), "X".into(), Severity::Sev2, &stamp("10:00"));
+        i.services = vec!["search".into()];
+        i.set_component(&c, "search", ComponentStatus::MajorOutage, &stamp("11:00"))
+            .unwrap();
+        i.set_status(
+            Status::Resolved,
+            None,
+            crate::model::Reopen::No,
+            &stamp("11:00"),
+        )
+        .unwrap();
+        let got: Vec<(ComponentStatus, DateTime<Utc>, Option<DateTime<Utc>>)> = i
+            .component_periods(&c)
+            .into_iter()
+            .map(|p| (p.status, p.from, p.until))
+            .collect();
+        assert_eq!(
+            got,
+            [(ComponentStatus::PartialOutage, t("10:00"), Some(t("11:00")))]
         );
     }
 
