@@ -108,6 +108,10 @@ pub enum Command {
     Changes(commands::changes::Args),
     /// who is on call now or at any time; shifts, overrides and calendars of the rotas (oncall/)
     Oncall(commands::oncall::Args),
+    /// take an alert payload (Alertmanager, Grafana, generic JSON) from stdin: declare or log
+    Ingest(commands::ingest::Args),
+    /// run the server: alerts and chat commands in, notifications and pages out
+    Serve(commands::serve::Args),
     /// deliver the notifications the history calls for (chat, webhooks), exactly once across clones
     Notify(commands::notify::Args),
     /// response metrics, recurrence, comms deadlines and action follow-through

@@ -30,6 +30,7 @@ pub mod notify;
 pub mod ops;
 pub mod output;
 pub mod render;
+pub mod serve;
 pub mod store;
 pub mod table;
 pub mod uptime;

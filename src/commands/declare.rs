@@ -89,6 +89,7 @@ pub fn run(ctx: &Context, mut args: Args) -> Result<()> {
             impact: args.impact.change(),
             drill: args.drill,
             post_update,
+            alert: None,
         },
     )?;
     report(ctx, &declared.outcome)?;

@@ -11,6 +11,7 @@ pub mod declare;
 pub mod due;
 pub mod edit;
 pub mod history;
+pub mod ingest;
 pub mod init;
 pub mod list;
 pub mod log;
@@ -26,6 +27,7 @@ pub mod render;
 pub mod resolve;
 pub mod runbook;
 pub mod search;
+pub mod serve;
 pub mod severity;
 pub mod show;
 pub mod stats;
@@ -68,6 +70,8 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Search(args) => search::run(&ctx, args),
         Command::Changes(args) => changes::run(&ctx, args),
         Command::Oncall(args) => oncall::run(&ctx, args),
+        Command::Ingest(args) => ingest::run(&ctx, args),
+        Command::Serve(args) => serve::run(&ctx, args),
         Command::Notify(args) => notify::run(&ctx, args),
         Command::Stats(args) => stats::run(&ctx, args),
         Command::Due(args) => due::run(&ctx, args),

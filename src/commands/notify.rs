@@ -25,7 +25,7 @@ pub struct Args {
 }
 
 /// Who is sending, as the ledger records it: host and process.
-fn sender() -> String {
+pub(crate) fn sender() -> String {
     let host = std::fs::read_to_string("/etc/hostname")
         .ok()
         .map(|h| h.trim().to_string())

@@ -32,6 +32,7 @@ pub mod event_kind {
     pub const COMPONENT: &str = "component";
     /// A runbook attached, or a task added, done, skipped or assigned.
     pub const TASK: &str = "task";
+    pub const ALERT: &str = "alert";
     /// The kinds a responder may pick with `incident log --kind`.
     pub const LOGGABLE: [&str; 5] = ["note", "action", "decision", "finding", "comms"];
 }
@@ -60,12 +61,14 @@ pub enum EventKind {
     Comms,
     /// A runbook attached, a task added, done, skipped or assigned.
     Task,
+    /// An alert of a group the incident answers, firing or resolved (`incident serve`/`ingest`).
+    Alert,
     /// A kind this version does not know.
     Newer(String),
 }
 
 impl EventKind {
-    const KNOWN: [EventKind; 19] = [
+    const KNOWN: [EventKind; 20] = [
         EventKind::Declared,
         EventKind::Severity,
         EventKind::Status,
@@ -85,6 +88,7 @@ impl EventKind {
         EventKind::Finding,
         EventKind::Comms,
         EventKind::Task,
+        EventKind::Alert,
     ];
 
     pub fn as_str(&self) -> &str {
@@ -108,6 +112,7 @@ impl EventKind {
             EventKind::Finding => "finding",
             EventKind::Comms => "comms",
             EventKind::Task => event_kind::TASK,
+            EventKind::Alert => event_kind::ALERT,
             EventKind::Newer(kind) => kind,
         }
     }
@@ -622,6 +627,10 @@ pub struct Incident {
     pub tasks: Vec<super::task::Task>,
     #[serde(default, skip_serializing_if = "Postmortem::is_empty")]
     pub postmortem: Postmortem,
+    /// The alert groups it answers (`alertmanager:<groupKey>`): a group's repeats and new alerts
+    /// go to its open incident instead of declaring another (`crate::model::alert`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub alerts: Vec<String>,
     #[serde(flatten)]
     pub extra: Extra,
 }
@@ -855,6 +864,7 @@ impl PublicView {
             updates: self.updates,
             actions: if released { self.actions } else { Vec::new() },
             tasks: Vec::new(),
+            alerts: Vec::new(),
             postmortem: if released {
                 self.postmortem
             } else {
@@ -1089,6 +1099,7 @@ impl Incident {
             actions: Vec::new(),
             tasks: Vec::new(),
             postmortem: Postmortem::default(),
+            alerts: Vec::new(),
             extra: Extra::new(),
         };
         let text = format!("declared {severity}: {}", incident.title);

@@ -16,8 +16,9 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 /// Lists whose entries carry an `id` and merge as sets of entries.
 const ENTRY_LISTS: [&str; 4] = ["timeline", "updates", "actions", "tasks"];
 /// Lists that merge as sets of values (additions from both sides kept, removals honoured).
-const VALUE_LISTS: [&str; 9] = [
+const VALUE_LISTS: [&str; 10] = [
     "services",
+    "alerts",
     "tags",
     "related",
     "whys",

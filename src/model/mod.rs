@@ -3,6 +3,7 @@
 //! Nothing here touches the disk, git or the terminal, so every rule can be unit-tested on hand-built
 //! records and reused by the store, the renderer, the metrics and the merge alike.
 
+pub mod alert;
 mod component;
 mod deadline;
 mod duration;

@@ -30,8 +30,43 @@ pub struct Config {
     /// Where `incident notify` delivers (chat, webhooks); secrets stay in environment variables.
     #[serde(default, skip_serializing_if = "NotifyConfig::is_empty")]
     pub notify: NotifyConfig,
+    /// What incident an alert group is (`incident serve`, `incident ingest`).
+    #[serde(default, skip_serializing_if = "super::alert::AlertConfig::is_empty")]
+    pub alerts: super::alert::AlertConfig,
+    /// How `incident serve` runs; its secrets come from the environment only.
+    #[serde(default, skip_serializing_if = "ServeConfig::is_empty")]
+    pub serve: ServeConfig,
     #[serde(flatten)]
     pub extra: Extra,
+}
+
+/// The `serve:` section of `.incident.yaml` (docs/serve.md).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct ServeConfig {
+    /// How often the server fetches the remote for what others committed (default 30s).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fetch_every: Option<Span>,
+    /// How often it delivers reminders and escalations nothing else triggered (default 30s).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notify_every: Option<Span>,
+    /// The remote it pulls from and pushes to (default `origin`; none: it works locally).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remote: Option<String>,
+    /// Where Slack's and Mattermost's `response_url` may point (default Slack's
+    /// `https://hooks.slack.com/`); anything else is never posted to.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub response_urls: Vec<String>,
+    /// Paths turned off: they answer 404 (`/chat/mattermost`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub disable: Vec<String>,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+impl ServeConfig {
+    pub fn is_empty(&self) -> bool {
+        *self == ServeConfig::default()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
@@ -361,6 +396,8 @@ impl Config {
             postmortem_due_days: default_postmortem_due_days(),
             sync: SyncMode::Manual,
             notify: NotifyConfig::default(),
+            alerts: Default::default(),
+            serve: ServeConfig::default(),
             extra: Extra::new(),
         }
     }

@@ -30,6 +30,9 @@ pub struct Declare {
     pub drill: bool,
     /// Post the first public status update in the same commit.
     pub post_update: bool,
+    /// The alert group it answers and its alerts' lines, logged in the same commit
+    /// (`crate::ops::alert`).
+    pub alert: Option<(String, Vec<String>)>,
 }
 
 /// The outcome of a change that may post an update in the same commit (a declaration with its
@@ -76,6 +79,17 @@ pub fn declare(store: &Store, actor: &Actor, mut input: Declare) -> Result<Poste
     if input.post_update {
         let (update, _) = post_update(&mut incident, config, Draft::standard(), &stamp)?;
         keep_words(store, &mut incident, &update.id, actor.now)?;
+    }
+    if let Some((group, lines)) = input.alert {
+        incident.alerts.push(group);
+        for line in lines {
+            incident.push_event(
+                &stamp,
+                crate::model::EventKind::Alert,
+                line,
+                Visibility::Internal,
+            );
+        }
     }
     let attached = super::attach_runbooks(&store.runbooks()?, &mut incident, &stamp);
     let mut warnings = unknown_people(config, incident.roles.values().map(String::as_str));

@@ -7,6 +7,7 @@
 //! [`Actor`], the repository in a [`Store`]. Each change is one commit.
 
 pub mod action;
+pub mod alert;
 pub mod changes;
 pub mod check;
 pub mod incident;

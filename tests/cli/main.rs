@@ -19,6 +19,7 @@ mod output;
 mod record;
 mod runbooks;
 mod scenario;
+mod serve;
 mod snapshots;
 mod statuspage;
 mod sync;

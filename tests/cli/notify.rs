@@ -11,21 +11,21 @@ use std::time::{Duration, Instant};
 const SECRET: &str = "hmac-key-CANARY-7c1f";
 
 #[derive(Debug, Clone)]
-struct Request {
-    path: String,
+pub(crate) struct Request {
+    pub(crate) path: String,
     headers: Vec<(String, String)>,
-    body: Vec<u8>,
+    pub(crate) body: Vec<u8>,
 }
 
 impl Request {
-    fn header(&self, name: &str) -> Option<&str> {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
             .find(|(k, _)| k.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.as_str())
     }
 
-    fn json(&self) -> serde_json::Value {
+    pub(crate) fn json(&self) -> serde_json::Value {
         serde_json::from_slice(&self.body).unwrap()
     }
 }
@@ -38,14 +38,14 @@ enum Reply {
 }
 
 /// A loopback HTTP server answering from a script (then 200), recording every request.
-struct Server {
-    url: String,
+pub(crate) struct Server {
+    pub(crate) url: String,
     requests: Arc<Mutex<Vec<Request>>>,
     script: Arc<Mutex<VecDeque<Reply>>>,
 }
 
 impl Server {
-    fn start() -> Server {
+    pub(crate) fn start() -> Server {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let url = format!(
             "http://{}/hooks/SECRET-PATH-CANARY-93ab",
@@ -118,7 +118,7 @@ impl Server {
         self
     }
 
-    fn received(&self) -> Vec<Request> {
+    pub(crate) fn received(&self) -> Vec<Request> {
         self.requests.lock().unwrap().clone()
     }
 }
