@@ -8,7 +8,7 @@ use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-const SECRET: &str = "hmac-key-CANARY-7c1f";
+pub(crate) const SECRET: &str = "hmac-key-CANARY-7c1f";
 
 #[derive(Debug, Clone)]
 pub(crate) struct Request {
@@ -158,7 +158,11 @@ fn notify(repo: &Repo, chat: &Server, hook: &Server, args: &[&str]) -> std::proc
 }
 
 /// The repo's folder and `n` more clones of `remote` beside it.
-fn with_clones(repo: &Repo, remote: &std::path::Path, n: usize) -> Vec<std::path::PathBuf> {
+pub(crate) fn with_clones(
+    repo: &Repo,
+    remote: &std::path::Path,
+    n: usize,
+) -> Vec<std::path::PathBuf> {
     let mut dirs = vec![repo.root.clone()];
     for k in 1..=n {
         let dir = repo.home.path().join(format!("clone{k}"));
@@ -1403,7 +1407,7 @@ fn a_stale_lock_met_while_fetching_the_shared_ledger_is_cleared_and_a_live_one_n
 
 /// People with contacts, a rota, an escalation policy paging through the responders' chat and an
 /// SMS gateway's webhook.
-fn with_escalation(repo: &Repo) {
+pub(crate) fn with_escalation(repo: &Repo) {
     let config = std::fs::read_to_string(repo.root.join(".incident.yaml")).unwrap();
     let people = "people:
 - handle: ana
@@ -1474,7 +1478,7 @@ layers:
 }
 
 /// The pages a server received, as `(key, person)`.
-fn pages(server: &Server) -> Vec<(String, String)> {
+pub(crate) fn pages(server: &Server) -> Vec<(String, String)> {
     server
         .received()
         .iter()

@@ -944,3 +944,276 @@ fn kill_9_during_a_burst_loses_no_answered_alert() {
     assert!(all.len() <= 5, "one incident per group: {}", all.len());
     repo.ok(&["check"]);
 }
+
+/// A free port on loopback, for a program that must be told one.
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn with_paging_rule(repo: &Repo) {
+    crate::notify::with_escalation(repo);
+    let config = std::fs::read_to_string(repo.root.join(".incident.yaml")).unwrap();
+    repo.write(
+        ".incident.yaml",
+        &format!("{config}alerts:\n  rules:\n  - match:\n      service: checkout\n    severity: SEV1\n    service: checkout\n"),
+    );
+    repo.git(&["commit", "-qam", "checkout alerts are SEV1"]);
+    repo.ok(&["check"]);
+}
+
+/// Prometheus Alertmanager itself posts to the server with its bearer token; `amtool` fires the
+/// alert. The incident is declared with its service and severity, and the on-call is paged.
+#[test]
+fn alertmanager_itself_declares_an_incident_that_pages_the_on_call() {
+    let repo = Repo::new();
+    with_paging_rule(&repo);
+    let hook = Server::start();
+    let chat = Server::start();
+    let mut env = env_all();
+    env.extend([
+        ("TEST_CHAT_URL", chat.url.as_str()),
+        ("TEST_HOOK_URL", hook.url.as_str()),
+        ("TEST_HOOK_SECRET", crate::notify::SECRET),
+    ]);
+    let server = Served::start(&repo, &env, &[]);
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("alertmanager.yml");
+    std::fs::write(
+        &config,
+        format!(
+            "route:
+  receiver: incident
+  group_by: [alertname, service]
+  group_wait: 1s
+  group_interval: 1s
+  repeat_interval: 1h
+receivers:
+- name: incident
+  webhook_configs:
+  - url: {}/alerts/alertmanager
+    send_resolved: true
+    http_config:
+      authorization:
+        type: Bearer
+        credentials: {TOKEN}
+",
+            server.base
+        ),
+    )
+    .unwrap();
+    let port = free_port();
+    let web = format!("127.0.0.1:{port}");
+    let mut alertmanager = std::process::Command::new("prometheus-alertmanager")
+        .arg(format!("--config.file={}", config.display()))
+        .arg(format!(
+            "--storage.path={}",
+            dir.path().join("data").display()
+        ))
+        .arg(format!("--web.listen-address={web}"))
+        .arg("--cluster.listen-address=")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("prometheus-alertmanager (Debian's package) is installed by .ci/setup");
+    let url = format!("--alertmanager.url=http://{web}");
+    eventually("Alertmanager to listen", || {
+        std::process::Command::new("amtool")
+            .args(["config", "show", &url])
+            .output()
+            .is_ok_and(|o| o.status.success())
+    });
+    let fired = std::process::Command::new("amtool")
+        .args([
+            "alert",
+            "add",
+            "alertname=CheckoutErrors",
+            "service=checkout",
+            "severity=critical",
+            "--annotation=summary=checkout 5xx above 10%",
+            &url,
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        fired.status.success(),
+        "{}",
+        String::from_utf8_lossy(&fired.stderr)
+    );
+    eventually("the declaration", || {
+        repo.root.join("incidents/2026").exists()
+    });
+    let record = records(&repo).remove(0);
+    let id = record["id"].as_str().unwrap().to_string();
+    assert_eq!(record["title"], "checkout 5xx above 10%");
+    assert_eq!(record["severity"], "SEV1");
+    assert_eq!(record["services"], serde_json::json!(["checkout"]));
+    assert!(
+        record["alerts"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("alertmanager:{}:{alertname=\"CheckoutErrors\""),
+        "{record}"
+    );
+    eventually("the page", || !crate::notify::pages(&hook).is_empty());
+    let pages = crate::notify::pages(&hook);
+    assert_eq!(pages.len(), 1, "{pages:?}");
+    assert_eq!(pages[0].1, "ana", "level 1: the primary on call");
+    assert!(pages[0].0.starts_with(&format!("{id}/page-")), "{pages:?}");
+    let _ = alertmanager.kill();
+    let _ = alertmanager.wait();
+    let auth = format!("Bearer {TOKEN}");
+    let (_, metrics) = server.send("GET", "/metrics", &[("authorization", &auth)], b"");
+    assert!(metrics.contains("incident_declared_total 1"), "{metrics}");
+    assert!(
+        metrics.contains("incident_escalations_pending 1"),
+        "{metrics}"
+    );
+    promtool(&metrics);
+}
+
+/// Two servers on two clones of one bare remote get the same alert group at once, again and
+/// again: one incident, one page.
+#[test]
+fn two_servers_on_one_remote_declare_one_incident_per_group_and_page_once() {
+    let repo = Repo::new();
+    with_paging_rule(&repo);
+    let remote = repo.home.path().join("remote.git");
+    repo.git(&["init", "-q", "--bare", remote.to_str().unwrap()]);
+    repo.git(&["remote", "add", "origin", remote.to_str().unwrap()]);
+    repo.ok(&["sync"]);
+    let dirs = crate::notify::with_clones(&repo, &remote, 1);
+    let hook = Server::start();
+    let chat = Server::start();
+    let mut env = env_all();
+    env.extend([
+        ("TEST_CHAT_URL", chat.url.as_str()),
+        ("TEST_HOOK_URL", hook.url.as_str()),
+        ("TEST_HOOK_SECRET", crate::notify::SECRET),
+    ]);
+    let servers: Vec<Served> = dirs
+        .iter()
+        .map(|dir| {
+            let mut clone = Repo::bare_home();
+            clone.root = dir.clone();
+            let served = Served::start(&clone, &env, &[]);
+            std::mem::forget(clone.home);
+            served
+        })
+        .collect();
+    let payload = alertmanager_payload("firing", &[("c0ffee", "firing")])
+        .replace("PaymentsErrorRate", "CheckoutDown")
+        .replace(
+            "\"region\":\"eu-west-1\"",
+            "\"region\":\"eu-west-1\",\"service\":\"checkout\"",
+        );
+    let senders: Vec<_> = servers
+        .iter()
+        .flat_map(|s| [s.base.clone(), s.base.clone()])
+        .map(|base| {
+            let payload = payload.clone();
+            std::thread::spawn(move || {
+                let auth = format!("Bearer {TOKEN}");
+                send(
+                    &base,
+                    "POST",
+                    "/alerts/alertmanager",
+                    &[("authorization", &auth)],
+                    payload.as_bytes(),
+                )
+            })
+        })
+        .collect();
+    for s in senders {
+        let (code, body) = s.join().unwrap();
+        assert_eq!(code, 200, "{body}");
+    }
+    eventually("one page", || !crate::notify::pages(&hook).is_empty());
+    // Give a second page every chance to go out, and both servers time to push.
+    std::thread::sleep(Duration::from_secs(3));
+    for s in servers {
+        assert_eq!(s.stop().code(), Some(0));
+    }
+    repo.ok(&["sync"]);
+    let all = records(&repo);
+    let answering: Vec<&serde_json::Value> = all
+        .iter()
+        .filter(|r| r["alerts"].as_array().is_some_and(|a| !a.is_empty()))
+        .collect();
+    assert_eq!(answering.len(), 1, "one incident for the group: {all:?}");
+    assert_eq!(
+        crate::notify::pages(&hook).len(),
+        1,
+        "{:?}",
+        crate::notify::pages(&hook)
+    );
+    assert_eq!(
+        alert_lines(answering[0]).len(),
+        1,
+        "the alert once on its timeline"
+    );
+}
+
+/// SIGTERM: the requests answered are committed and pushed before the process exits 0.
+#[test]
+fn sigterm_finishes_what_was_accepted_and_pushes_it() {
+    let repo = Repo::new();
+    let remote = repo.home.path().join("remote.git");
+    repo.git(&["init", "-q", "--bare", remote.to_str().unwrap()]);
+    repo.git(&["remote", "add", "origin", remote.to_str().unwrap()]);
+    repo.ok(&["sync"]);
+    let server = Served::start(&repo, &env_all(), &[]);
+    let base = server.base.clone();
+    let senders: Vec<_> = (0..20)
+        .map(|n| {
+            let base = base.clone();
+            std::thread::spawn(move || {
+                let auth = format!("Bearer {TOKEN}");
+                let body = format!(
+                    r#"{{"group":"g{}","status":"firing","id":"a{n}","summary":"alert {n}"}}"#,
+                    n % 3
+                );
+                send(
+                    &base,
+                    "POST",
+                    "/alerts/generic",
+                    &[("authorization", &auth)],
+                    body.as_bytes(),
+                )
+            })
+        })
+        .collect();
+    let answered: Vec<(u16, String)> = senders.into_iter().map(|s| s.join().unwrap()).collect();
+    assert!(
+        answered.iter().all(|(code, _)| *code == 200),
+        "{answered:?}"
+    );
+    let log_before = server.log();
+    assert_eq!(server.stop().code(), Some(0), "{log_before}");
+    let pushed = repo.git(&[
+        "--git-dir",
+        remote.to_str().unwrap(),
+        "log",
+        "--format=%s",
+        "main",
+    ]);
+    assert_eq!(pushed.matches("declared").count(), 3, "{pushed}");
+    let all = records(&repo);
+    let lines: Vec<String> = all.iter().flat_map(alert_lines).collect();
+    for n in 0..20 {
+        assert!(
+            lines.iter().any(|l| l.ends_with(&format!("[a{n}]"))),
+            "a{n} missing: {lines:?}"
+        );
+    }
+    assert_eq!(
+        repo.git(&["status", "--porcelain", "-b"])
+            .lines()
+            .next()
+            .unwrap(),
+        "## main...origin/main"
+    );
+}
