@@ -1110,23 +1110,30 @@ fn two_servers_on_one_remote_declare_one_incident_per_group_and_page_once() {
             "\"region\":\"eu-west-1\"",
             "\"region\":\"eu-west-1\",\"service\":\"checkout\"",
         );
-    let senders: Vec<_> = servers
-        .iter()
-        .flat_map(|s| [s.base.clone(), s.base.clone()])
-        .map(|base| {
-            let payload = payload.clone();
-            std::thread::spawn(move || {
-                let auth = format!("Bearer {TOKEN}");
-                send(
-                    &base,
-                    "POST",
-                    "/alerts/alertmanager",
-                    &[("authorization", &auth)],
-                    payload.as_bytes(),
-                )
-            })
+    let fire = |base: &str| {
+        let (base, payload) = (base.to_string(), payload.clone());
+        std::thread::spawn(move || {
+            let auth = format!("Bearer {TOKEN}");
+            send(
+                &base,
+                "POST",
+                "/alerts/alertmanager",
+                &[("authorization", &auth)],
+                payload.as_bytes(),
+            )
         })
-        .collect();
+    };
+    // The first server takes the alert and declares; a second later (a different declaration
+    // time, so not the same record by chance) both get it again, the second twice at once, before
+    // it has fetched the first's push.
+    let (code, body) = fire(&servers[0].base).join().unwrap();
+    assert_eq!(code, 200, "{body}");
+    std::thread::sleep(Duration::from_millis(1100));
+    let senders = [
+        fire(&servers[1].base),
+        fire(&servers[1].base),
+        fire(&servers[0].base),
+    ];
     for s in senders {
         let (code, body) = s.join().unwrap();
         assert_eq!(code, 200, "{body}");
