@@ -631,6 +631,198 @@ mod tests {
         assert_eq!(one_line("abcdef", 4), "abc…");
     }
 
+    fn am(alerts: &str) -> Vec<u8> {
+        format!(
+            r#"{{"version":"4","groupKey":"{{}}:{{alertname=\"Down\"}}","status":"firing","commonLabels":{{"alertname":"Down","team":"web"}},"alerts":[{alerts}]}}"#
+        )
+        .into_bytes()
+    }
+
+    const FIRING: &str = r#"{"status":"firing","labels":{"alertname":"Down","instance":"web-1","service":"checkout","severity":"warning"},"annotations":{"summary":"web-1 down"},"startsAt":"2026-11-25T09:50:00+01:00","endsAt":"0001-01-01T00:00:00Z","generatorURL":"http://prom/graph","fingerprint":"ab12cd34ef56ab78"}"#;
+
+    #[test]
+    fn alertmanager_payloads_read_into_one_group() {
+        let batches = alertmanager(&am(FIRING)).unwrap();
+        assert_eq!(batches.len(), 1);
+        let b = &batches[0];
+        assert_eq!(b.group, r#"alertmanager:{}:{alertname="Down"}"#);
+        assert_eq!(b.common["team"], "web");
+        let a = &b.alerts[0];
+        assert!(a.firing);
+        assert_eq!(a.fingerprint, "ab12cd34ef56ab78");
+        assert_eq!(
+            a.starts_at.unwrap().to_rfc3339(),
+            "2026-11-25T08:50:00+00:00"
+        );
+        assert_eq!(a.ends_at, None, "Go's zero time is no end");
+        assert_eq!(a.url.as_deref(), Some("http://prom/graph"));
+        assert_eq!(b.started_at(), a.starts_at);
+        assert!(b.firing());
+        let err = alertmanager(br#"{"version":"3","groupKey":"g","alerts":[]}"#).unwrap_err();
+        assert!(err.to_string().contains("`version` is `3`"), "{err}");
+        let err = alertmanager(br#"{"groupKey":"g","alerts":{}}"#).unwrap_err();
+        assert!(err.to_string().contains("`alerts` must be a list"), "{err}");
+        let err =
+            alertmanager(br#"{"groupKey":"g","alerts":[{"status":"firing","labels":{"a":[1]}}]}"#)
+                .unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("`alerts[0].labels.a` must be a string"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn grafana_groups_by_fingerprint_and_generic_takes_one_alert_at_the_top() {
+        let body = br#"{"alerts":[
+            {"status":"firing","labels":{"alertname":"A"},"fingerprint":"f1"},
+            {"status":"firing","labels":{"alertname":"B"},"fingerprint":"f2"},
+            {"status":"resolved","labels":{"alertname":"A"},"fingerprint":"f1"}]}"#;
+        let batches = grafana(body).unwrap();
+        let groups: Vec<(&str, usize)> = batches
+            .iter()
+            .map(|b| (b.group.as_str(), b.alerts.len()))
+            .collect();
+        assert_eq!(groups, [("grafana:f1", 2), ("grafana:f2", 1)]);
+        let one = generic(br#"{"group":"db","status":"resolved","summary":"back","severity":"SEV1","labels":{"alertname":"Db"}}"#).unwrap();
+        let b = &one[0];
+        assert_eq!(b.group, "generic:db");
+        assert!(!b.firing());
+        assert_eq!(b.alerts[0].annotations["summary"], "back");
+        assert_eq!(b.hints.severity.as_deref(), Some("SEV1"));
+        assert_eq!(
+            b.alerts[0].fingerprint,
+            label_hash(&b.alerts[0].labels),
+            "no id: a hash of the labels"
+        );
+        let err = generic(br#"{"group":"db"}"#).unwrap_err();
+        assert!(err.to_string().contains("`status` is missing"), "{err}");
+        assert!(!err.to_string().contains("alerts[0]"), "{err}");
+        assert_eq!(
+            parse(Source::Generic, br#"{"group":"x","status":"firing"}"#)
+                .unwrap()
+                .len(),
+            1
+        );
+        assert_ne!(
+            label_hash(&BTreeMap::from([("a".into(), "bc".into())])),
+            label_hash(&BTreeMap::from([("ab".into(), "c".into())]))
+        );
+    }
+
+    fn catalog() -> super::super::Config {
+        let mut config = super::super::Config::new("Acme");
+        for id in ["checkout", "payments"] {
+            config
+                .services
+                .push(serde_yaml::from_str(&format!("id: {id}")).unwrap());
+        }
+        config
+    }
+
+    #[test]
+    fn plans_follow_the_first_matching_rule_then_the_defaults() {
+        let mut config = catalog();
+        let b = alertmanager(&am(FIRING)).unwrap().remove(0);
+        let plan = b.plan(&config);
+        assert_eq!(
+            (
+                plan.title.as_str(),
+                plan.severity,
+                plan.services.clone(),
+                plan.kind,
+                plan.on_resolved,
+                plan.ignore
+            ),
+            (
+                "web-1 down",
+                Severity::Sev3,
+                vec!["checkout".to_string()],
+                IncidentKind::Other,
+                OnResolved::Log,
+                false
+            )
+        );
+        config.alerts = serde_yaml::from_str(
+            "on_resolved: monitoring\nrules:\n- match: {team: ops}\n  ignore: true\n- match: {team: '*', alertname: Down}\n  title: '{alertname} at {instance} ({zone})'\n  severity: SEV1\n  service: payments\n  kind: outage\n- match: {alertname: Down}\n  ignore: true\n",
+        )
+        .unwrap();
+        let plan = b.plan(&config);
+        assert_eq!(plan.title, "Down at web-1 ({zone})");
+        assert_eq!(
+            (plan.severity, plan.kind),
+            (Severity::Sev1, IncidentKind::Outage)
+        );
+        assert_eq!(plan.services, ["payments"]);
+        assert_eq!(
+            plan.on_resolved,
+            OnResolved::Monitoring,
+            "the section's default"
+        );
+        assert!(!plan.ignore, "the first rule that fits decides");
+    }
+
+    #[test]
+    fn default_services_titles_and_severities() {
+        let config = catalog();
+        let plan = |labels: &str, annotations: &str| {
+            let body = format!(
+                r#"{{"version":"4","groupKey":"g","alerts":[{{"status":"firing","labels":{labels},"annotations":{annotations}}}]}}"#
+            );
+            alertmanager(body.as_bytes())
+                .unwrap()
+                .remove(0)
+                .plan(&config)
+        };
+        // An unknown service label falls back to `job`; a name the catalog lacks is left out.
+        let p = plan(
+            r#"{"alertname":"Slow","service":"nope","job":"payments","severity":"critical"}"#,
+            "{}",
+        );
+        assert_eq!(
+            (p.services.clone(), p.severity),
+            (vec!["payments".to_string()], Severity::Sev2)
+        );
+        assert_eq!(p.title, "Slow on payments");
+        let p = plan(r#"{"alertname":"Slow","job":"node"}"#, "{}");
+        assert!(p.services.is_empty());
+        assert_eq!((p.title.as_str(), p.severity), ("Slow", Severity::Sev3));
+        let p = plan("{}", r#"{"summary":"  "}"#);
+        assert_eq!(p.title, "Alert from alertmanager");
+        let p = plan(
+            r#"{"severity":"info"}"#,
+            r#"{"summary":"a\nb"}"#,
+        );
+        assert_eq!((p.title.as_str(), p.severity), ("a b", Severity::Sev4));
+        // With an empty catalog any service label is taken.
+        let open = super::super::Config::new("Acme");
+        let b = alertmanager(
+            br#"{"groupKey":"g","alerts":[{"status":"firing","labels":{"service":"anything"}}]}"#,
+        )
+        .unwrap()
+        .remove(0);
+        assert_eq!(b.plan(&open).services, ["anything"]);
+    }
+
+    #[test]
+    fn a_line_says_state_name_words_where_and_mark() {
+        let a = alertmanager(&am(FIRING))
+            .unwrap()
+            .remove(0)
+            .alerts
+            .remove(0);
+        assert_eq!(
+            a.line(),
+            "firing: Down — web-1 down (web-1) <http://prom/graph> [ab12cd34ef56]"
+        );
+        let mut quiet = a.clone();
+        quiet.firing = false;
+        quiet.annotations.clear();
+        quiet.labels.clear();
+        quiet.url = Some("javascript:alert(1)".into());
+        assert_eq!(quiet.line(), "resolved: alert [ab12cd34ef56]");
+    }
+
     #[test]
     fn long_group_keys_are_shortened_by_hash() {
         let long = "x".repeat(1000);

@@ -35,6 +35,10 @@ pub enum Job {
 const GATHER: Duration = Duration::from_millis(25);
 /// The most requests one round takes.
 const ROUND: usize = 2000;
+/// The least time between two pushes: a storm's commits go out together, and a responder's
+/// `incident sync` on a laptop finds gaps to push in (a server pushing every round would win every
+/// race for the branch).
+const PUSH_GAP: Duration = Duration::from_secs(1);
 /// How long a server's claim on declaring a group's incident holds if it dies before pushing.
 const DECLARE_CLAIM: chrono::Duration = chrono::Duration::seconds(30);
 
@@ -79,10 +83,12 @@ impl Worker {
         self.fetch();
         loop {
             let since = self.last_fetch.map_or(Duration::MAX, |t| t.elapsed());
-            let wait = if self.waiting.is_empty() {
-                self.settings.fetch_every.saturating_sub(since)
-            } else {
+            let wait = if !self.waiting.is_empty() {
                 Duration::from_millis(200)
+            } else if self.unpushed {
+                PUSH_GAP.saturating_sub(since)
+            } else {
+                self.settings.fetch_every.saturating_sub(since)
             };
             let mut round = Vec::new();
             match jobs.recv_timeout(wait.max(Duration::from_millis(1))) {
@@ -112,9 +118,11 @@ impl Worker {
             let committed = self.round(round);
             if committed > 0 {
                 self.unpushed = true;
+                self.metrics.unpushed.store(1, Ordering::Relaxed);
                 let _ = self.notify.send(());
             }
-            if self.unpushed {
+            let push_due = self.last_fetch.is_none_or(|t| t.elapsed() >= PUSH_GAP);
+            if self.unpushed && push_due {
                 self.fetch();
             }
         }

@@ -823,6 +823,12 @@ fn mattermost_commands_need_their_token() {
 fn ingest_takes_each_payload_from_stdin_as_the_server_does() {
     let repo = Repo::new();
     with_rules(&repo);
+    repo.write(
+        "runbooks/sev1.md",
+        "---\ntitle: SEV1 response\nwhen:\n  severity: [SEV1]\n---\n# SEV1 response\n\n- [ ] Open the bridge\n  - role: commander\n  - within: 5m of declaration\n",
+    );
+    repo.git(&["add", "-A"]);
+    repo.git(&["commit", "-qm", "a runbook"]);
     let run = |kind: &str, payload: &str, json: bool| {
         let mut args = vec!["ingest", kind];
         if json {
