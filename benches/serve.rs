@@ -43,11 +43,14 @@ fn incident(bin: &Path, dir: &Path, args: &[&str]) -> Duration {
     started.elapsed()
 }
 
+/// The pages received: incident and arrival.
+type Pages = Arc<Mutex<Vec<(String, Instant)>>>;
+
 /// A loopback receiver: the arrival time of each page, by incident.
-fn receiver() -> (String, Arc<Mutex<Vec<(String, Instant)>>>) {
+fn receiver() -> (String, Pages) {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}/pages", listener.local_addr().unwrap());
-    let got: Arc<Mutex<Vec<(String, Instant)>>> = Arc::default();
+    let got: Pages = Arc::default();
     let kept = got.clone();
     std::thread::spawn(move || {
         for stream in listener.incoming() {

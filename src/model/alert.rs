@@ -789,10 +789,7 @@ mod tests {
         assert_eq!((p.title.as_str(), p.severity), ("Slow", Severity::Sev3));
         let p = plan("{}", r#"{"summary":"  "}"#);
         assert_eq!(p.title, "Alert from alertmanager");
-        let p = plan(
-            r#"{"severity":"info"}"#,
-            r#"{"summary":"a\nb"}"#,
-        );
+        let p = plan(r#"{"severity":"info"}"#, r#"{"summary":"a\nb"}"#);
         assert_eq!((p.title.as_str(), p.severity), ("a b", Severity::Sev4));
         // With an empty catalog any service label is taken.
         let open = super::super::Config::new("Acme");

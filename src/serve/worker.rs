@@ -384,6 +384,13 @@ fn post_late(url: &str, reply: &Reply, log: &(dyn Fn(&str) + Send + Sync)) {
         .header("content-type", "application/json")
         .send(body.as_bytes())
     {
-        log(&format!("warning: cannot post a late chat answer: {e}"));
+        // Said without the URL: a response URL is itself a credential for the channel.
+        let why = match e {
+            ureq::Error::StatusCode(code) => format!("it answered {code}"),
+            ureq::Error::Io(e) => format!("{:?}", e.kind()),
+            ureq::Error::Timeout(_) => "timed out".into(),
+            _ => "the request failed".into(),
+        };
+        log(&format!("warning: cannot post a late chat answer ({why})"));
     }
 }
