@@ -418,6 +418,48 @@ impl AlertRule {
     }
 }
 
+/// What is wrong with the `alerts:` rules: a service the catalog lacks (its alerts would be
+/// declared without it), and a rule that matches every group before others (they never apply).
+pub fn check_rules(config: &super::Config) -> Vec<super::Finding> {
+    let mut out = Vec::new();
+    let finding = |n: usize, field: &str, level, problem: String, fix: &str| super::Finding {
+        rule: super::Rule::AlertRuleInvalid,
+        level,
+        file: ".incident.yaml".into(),
+        field: format!("alerts.rules[{n}]{field}"),
+        problem,
+        fix: fix.into(),
+    };
+    let rules = &config.alerts.rules;
+    for (n, rule) in rules.iter().enumerate() {
+        if let Some(service) = &rule.service
+            && !config.services.is_empty()
+            && config.service(service).is_none()
+        {
+            out.push(finding(
+                n,
+                ".service",
+                super::Level::Error,
+                format!("`{service}` is not in the catalog (`services:`), so its alerts would be declared without a service"),
+                "name a service of the catalog, or add it there",
+            ));
+        }
+        if rule.matches.is_empty() && n + 1 < rules.len() {
+            out.push(finding(
+                n,
+                ".match",
+                super::Level::Warning,
+                format!(
+                    "matches every alert group, so the {} rule(s) after it never apply",
+                    rules.len() - n - 1
+                ),
+                "give it labels to match, or move it last",
+            ));
+        }
+    }
+    out
+}
+
 /// What the rules make of a group: the incident to declare for it, or to ignore it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Plan {
@@ -818,6 +860,38 @@ mod tests {
         quiet.labels.clear();
         quiet.url = Some("javascript:alert(1)".into());
         assert_eq!(quiet.line(), "resolved: alert [ab12cd34ef56]");
+    }
+
+    #[test]
+    fn check_finds_unknown_services_and_rules_that_shadow_the_rest() {
+        let mut config = catalog();
+        config.alerts = serde_yaml::from_str(
+            "rules:\n- service: paymnts\n- match: {a: b}\n  service: payments\n- service: checkout\n",
+        )
+        .unwrap();
+        let found: Vec<(String, super::super::Level)> = check_rules(&config)
+            .into_iter()
+            .map(|f| (f.field, f.level))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                (
+                    "alerts.rules[0].service".to_string(),
+                    super::super::Level::Error
+                ),
+                (
+                    "alerts.rules[0].match".to_string(),
+                    super::super::Level::Warning
+                ),
+            ]
+        );
+        config.services.clear();
+        assert_eq!(
+            check_rules(&config).len(),
+            1,
+            "without a catalog any service goes"
+        );
     }
 
     #[test]

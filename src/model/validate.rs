@@ -53,11 +53,12 @@ pub enum Rule {
     RunbookNeverApplies,
     TaskOverdue,
     OncallInvalid,
+    AlertRuleInvalid,
 }
 
 impl Rule {
     /// Every rule, in the order of this list (the cache stores a rule as its place here).
-    pub const ALL: [Rule; 36] = [
+    pub const ALL: [Rule; 37] = [
         Rule::NewerFormat,
         Rule::IdMismatch,
         Rule::EmptyTitle,
@@ -94,6 +95,7 @@ impl Rule {
         Rule::RunbookNeverApplies,
         Rule::TaskOverdue,
         Rule::OncallInvalid,
+        Rule::AlertRuleInvalid,
     ];
 
     /// The rule's ID in `check --json` (`commander-missing`).
@@ -135,6 +137,7 @@ impl Rule {
             Rule::RunbookNeverApplies => "runbook-never-applies",
             Rule::TaskOverdue => "task-overdue",
             Rule::OncallInvalid => "oncall-invalid",
+            Rule::AlertRuleInvalid => "alert-rule-invalid",
         }
     }
 }
@@ -591,6 +594,7 @@ pub fn check_config(config: &Config) -> Vec<Finding> {
             fix: "use an IANA name like Europe/Berlin or America/New_York".into(),
         });
     }
+    out.extend(super::alert::check_rules(config));
     out
 }
 

@@ -34,6 +34,29 @@ impl Reply {
     }
 }
 
+/// Whose chat a reply goes to: each reads markup in its own way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    /// `&`, `<` and `>` escaped, as Slack asks: a title with `<!channel>` mentions nobody.
+    Slack,
+    /// Markdown, escaped so record text renders as that text.
+    Mattermost,
+}
+
+impl Reply {
+    /// The reply's text as `dialect` must receive it.
+    pub fn text_for(&self, dialect: Dialect) -> String {
+        match dialect {
+            Dialect::Slack => self
+                .text
+                .replace('&', "&amp;")
+                .replace('<', "&lt;")
+                .replace('>', "&gt;"),
+            Dialect::Mattermost => crate::render::escape_markdown(&self.text),
+        }
+    }
+}
+
 /// Who typed it, as chat says.
 #[derive(Debug, Clone)]
 pub struct ChatUser {
@@ -393,6 +416,19 @@ mod tests {
             },
         );
         assert_eq!(other.name, "bob (chat)");
+    }
+
+    #[test]
+    fn replies_cannot_mention_or_format() {
+        let reply = Reply {
+            text: "declared SEV2: <!channel> & <@U1> [x](javascript:alert(1))".into(),
+            public: true,
+        };
+        assert_eq!(
+            reply.text_for(Dialect::Slack),
+            "declared SEV2: &lt;!channel&gt; &amp; &lt;@U1&gt; [x](javascript:alert(1))"
+        );
+        assert!(!reply.text_for(Dialect::Mattermost).contains("[x]"));
     }
 
     #[test]

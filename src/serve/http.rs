@@ -2,7 +2,7 @@
 //! the network needs (header size, header and body read timeouts, body size, connection count),
 //! and each path's authentication. Handlers parse and check; the git worker does the rest.
 
-use super::chat::{ChatUser, Reply};
+use super::chat::{ChatUser, Dialect, Reply};
 use super::worker::Job;
 use super::{Metrics, Settings};
 use crate::model::alert::Source;
@@ -269,19 +269,19 @@ async fn alerts(
 }
 
 /// A chat answer as Slack and Mattermost take it.
-pub fn chat_body(reply: &Reply) -> String {
+pub fn chat_body(reply: &Reply, dialect: Dialect) -> String {
     serde_json::json!({
         "response_type": if reply.public { "in_channel" } else { "ephemeral" },
-        "text": reply.text,
+        "text": reply.text_for(dialect),
     })
     .to_string()
 }
 
-fn chat_response(reply: &Reply) -> Response {
+fn chat_response(reply: &Reply, dialect: Dialect) -> Response {
     (
         StatusCode::OK,
         [(header::CONTENT_TYPE, "application/json")],
-        chat_body(reply),
+        chat_body(reply, dialect),
     )
         .into_response()
 }
@@ -362,7 +362,7 @@ async fn slack(State(app): State<App>, headers: HeaderMap, body: Body) -> Respon
     if let Err(refused) = slack_verified(&app, &headers, &body) {
         return refused.into_response();
     }
-    chat(app, form(&body)).await
+    chat(app, form(&body), Dialect::Slack).await
 }
 
 async fn mattermost(State(app): State<App>, headers: HeaderMap, body: Body) -> Response {
@@ -399,11 +399,11 @@ async fn mattermost(State(app): State<App>, headers: HeaderMap, body: Body) -> R
     if !same(given.as_bytes(), want.as_bytes()) {
         return text(StatusCode::UNAUTHORIZED, "missing or wrong token");
     }
-    chat(app, fields).await
+    chat(app, fields, Dialect::Mattermost).await
 }
 
 /// Runs a slash command: answered within [`CHAT_WAIT`], later results to the response URL.
-async fn chat(app: App, fields: HashMap<String, String>) -> Response {
+async fn chat(app: App, fields: HashMap<String, String>, dialect: Dialect) -> Response {
     let field = |name: &str| fields.get(name).cloned().unwrap_or_default();
     // Slack checks the certificate now and then with a signed request that is no command.
     if fields.contains_key("ssl_check") {
@@ -419,10 +419,13 @@ async fn chat(app: App, fields: HashMap<String, String>) -> Response {
     }
     let first = text_typed.split_whitespace().next().unwrap_or("help");
     if first.eq_ignore_ascii_case("help") {
-        return chat_response(&Reply {
-            text: super::chat::HELP.into(),
-            public: false,
-        });
+        return chat_response(
+            &Reply {
+                text: super::chat::HELP.into(),
+                public: false,
+            },
+            dialect,
+        );
     }
     let response_url = Some(field("response_url")).filter(|u| {
         app.settings
@@ -436,20 +439,27 @@ async fn chat(app: App, fields: HashMap<String, String>) -> Response {
         text: text_typed,
         reply,
         response_url,
+        dialect,
     };
     if let Err(refused) = enqueue(&app, job) {
         return refused.into_response();
     }
     match tokio::time::timeout(CHAT_WAIT, answer).await {
-        Ok(Ok(reply)) => chat_response(&reply),
-        Ok(Err(_)) => chat_response(&Reply {
-            text: "the server is shutting down; try again".into(),
-            public: false,
-        }),
-        Err(_) => chat_response(&Reply {
-            text: "Working on it…".into(),
-            public: false,
-        }),
+        Ok(Ok(reply)) => chat_response(&reply, dialect),
+        Ok(Err(_)) => chat_response(
+            &Reply {
+                text: "the server is shutting down; try again".into(),
+                public: false,
+            },
+            dialect,
+        ),
+        Err(_) => chat_response(
+            &Reply {
+                text: "Working on it…".into(),
+                public: false,
+            },
+            dialect,
+        ),
     }
 }
 

@@ -28,6 +28,7 @@ pub enum Job {
         reply: tokio::sync::oneshot::Sender<Reply>,
         /// Where the answer goes when the request was answered before the work was done.
         response_url: Option<String>,
+        dialect: chat::Dialect,
     },
 }
 
@@ -281,6 +282,7 @@ impl Worker {
                     text,
                     reply,
                     response_url,
+                    dialect,
                 } => {
                     Metrics::add(&self.metrics.chat_commands, 1);
                     let now = (self.settings.clock)();
@@ -303,7 +305,9 @@ impl Worker {
                         // to the response URL chat gave.
                         if let Some(url) = response_url {
                             let log = self.settings.log.clone();
-                            std::thread::spawn(move || post_late(&url, &answer, log.as_ref()));
+                            std::thread::spawn(move || {
+                                post_late(&url, &answer, dialect, log.as_ref())
+                            });
                         }
                     }
                 }
@@ -373,8 +377,8 @@ fn answer_unavailable(job: Job) {
 
 /// Posts a late answer to chat's response URL (allowed by `serve.response_urls`, checked when
 /// the request came in).
-fn post_late(url: &str, reply: &Reply, log: &(dyn Fn(&str) + Send + Sync)) {
-    let body = super::http::chat_body(reply);
+fn post_late(url: &str, reply: &Reply, dialect: chat::Dialect, log: &(dyn Fn(&str) + Send + Sync)) {
+    let body = super::http::chat_body(reply, dialect);
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .timeout_global(Some(Duration::from_secs(10)))
         .build()
