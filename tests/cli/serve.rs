@@ -22,11 +22,15 @@ pub(crate) struct Served {
 }
 
 impl Served {
-    pub(crate) fn start(repo: &Repo, env: &[(&str, &str)], args: &[&str]) -> Served {
+    pub(crate) fn start<V: AsRef<std::ffi::OsStr>>(
+        repo: &Repo,
+        env: &[(&str, V)],
+        args: &[&str],
+    ) -> Served {
         let mut all = vec!["serve", "--listen", "127.0.0.1:0"];
         all.extend_from_slice(args);
         let mut cmd = repo.spawnable(&all);
-        cmd.envs(env.iter().copied())
+        cmd.envs(env.iter().map(|(k, v)| (k, v)))
             .stdout(Stdio::null())
             .stderr(Stdio::piped());
         let mut child = cmd.spawn().unwrap();
@@ -406,7 +410,7 @@ fn every_path_refuses_without_its_secret_and_bad_requests_commit_nothing() {
     let payload = alertmanager_payload("firing", &[("a1", "firing")]);
     {
         // No secrets in the environment: nothing is accepted.
-        let server = Served::start(&repo, &[], &[]);
+        let server = Served::start::<&str>(&repo, &[], &[]);
         assert!(
             server.log().contains("unset, so their paths answer 401"),
             "{}",
@@ -960,6 +964,22 @@ fn free_port() -> u16 {
         .port()
 }
 
+/// The webhook and chat receivers the paging policy of [`with_paging_rule`] sends to, and the
+/// server's environment pointing at them (with every path's secret).
+fn paging_receivers() -> (Server, Server, Vec<(&'static str, String)>) {
+    let (hook, chat) = (Server::start(), Server::start());
+    let mut env: Vec<(&'static str, String)> = env_all()
+        .into_iter()
+        .map(|(k, v)| (k, v.to_string()))
+        .collect();
+    env.extend([
+        ("TEST_CHAT_URL", chat.url.clone()),
+        ("TEST_HOOK_URL", hook.url.clone()),
+        ("TEST_HOOK_SECRET", crate::notify::SECRET.to_string()),
+    ]);
+    (hook, chat, env)
+}
+
 fn with_paging_rule(repo: &Repo) {
     crate::notify::with_escalation(repo);
     let config = std::fs::read_to_string(repo.root.join(".incident.yaml")).unwrap();
@@ -977,14 +997,7 @@ fn with_paging_rule(repo: &Repo) {
 fn alertmanager_itself_declares_an_incident_that_pages_the_on_call() {
     let repo = Repo::new();
     with_paging_rule(&repo);
-    let hook = Server::start();
-    let chat = Server::start();
-    let mut env = env_all();
-    env.extend([
-        ("TEST_CHAT_URL", chat.url.as_str()),
-        ("TEST_HOOK_URL", hook.url.as_str()),
-        ("TEST_HOOK_SECRET", crate::notify::SECRET),
-    ]);
+    let (hook, _chat, env) = paging_receivers();
     let server = Served::start(&repo, &env, &[]);
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("alertmanager.yml");
@@ -1092,14 +1105,7 @@ fn two_servers_on_one_remote_declare_one_incident_per_group_and_page_once() {
     repo.git(&["remote", "add", "origin", remote.to_str().unwrap()]);
     repo.ok(&["sync"]);
     let dirs = crate::notify::with_clones(&repo, &remote, 1);
-    let hook = Server::start();
-    let chat = Server::start();
-    let mut env = env_all();
-    env.extend([
-        ("TEST_CHAT_URL", chat.url.as_str()),
-        ("TEST_HOOK_URL", hook.url.as_str()),
-        ("TEST_HOOK_SECRET", crate::notify::SECRET),
-    ]);
+    let (hook, _chat, env) = paging_receivers();
     let servers: Vec<Served> = dirs
         .iter()
         .map(|dir| {
