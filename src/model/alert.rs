@@ -895,6 +895,54 @@ mod tests {
     }
 
     #[test]
+    fn sources_parse_by_their_path_names() {
+        for source in Source::ALL {
+            assert_eq!(Source::parse(source.as_str()), Some(source));
+        }
+        assert_eq!(Source::parse("nagios"), None);
+    }
+
+    #[test]
+    fn numbers_and_booleans_in_labels_are_text_and_empty_lists_are_refused() {
+        let b = alertmanager(br#"{"groupKey":"g","alerts":[{"status":"firing","labels":{"code":503,"up":false,"gone":null}}]}"#).unwrap();
+        let labels = &b[0].alerts[0].labels;
+        assert_eq!((labels["code"].as_str(), labels["up"].as_str()), ("503", "false"));
+        assert!(!labels.contains_key("gone"));
+        let err = alertmanager(br#"{"groupKey":"g","alerts":[]}"#).unwrap_err();
+        assert!(err.to_string().contains("`alerts` is empty"), "{err}");
+    }
+
+    #[test]
+    fn only_what_differs_from_the_defaults_is_written() {
+        let config = super::super::Config::new("Acme");
+        let text = serde_yaml::to_string(&config).unwrap();
+        assert!(!text.contains("alerts") && !text.contains("serve"), "{text}");
+        let mut alerts = AlertConfig::default();
+        assert!(alerts.is_empty());
+        alerts.on_resolved = OnResolved::Resolve;
+        assert!(!alerts.is_empty());
+        let text = serde_yaml::to_string(&alerts).unwrap();
+        assert_eq!(text.trim(), "on_resolved: resolve");
+        alerts.on_resolved = OnResolved::Log;
+        assert_eq!(serde_yaml::to_string(&alerts).unwrap().trim(), "{}");
+    }
+
+    #[test]
+    fn group_keys_are_kept_whole_up_to_the_limit_and_cut_on_a_character() {
+        let exact = "k".repeat(MAX_KEY);
+        assert_eq!(group_key(Source::Generic, &exact), format!("generic:{exact}"));
+        let over = "k".repeat(MAX_KEY + 1);
+        let cut = group_key(Source::Generic, &over);
+        let kept = cut.trim_start_matches("generic:").split('…').next().unwrap();
+        assert_eq!(kept.len(), MAX_KEY - 20, "{cut}");
+        // Two-byte characters put the cut inside one: it moves back to where the character starts.
+        let wide = format!("k{}", "é".repeat(MAX_KEY));
+        let cut = group_key(Source::Generic, &wide);
+        let kept = cut.trim_start_matches("generic:").split('…').next().unwrap();
+        assert_eq!(kept.len(), MAX_KEY - 21, "{cut}");
+    }
+
+    #[test]
     fn long_group_keys_are_shortened_by_hash() {
         let long = "x".repeat(1000);
         let key = group_key(Source::Generic, &long);
