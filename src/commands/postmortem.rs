@@ -27,27 +27,74 @@ pub struct Args {
     /// postmortem-public unless --template names another)
     #[arg(long)]
     pub public: bool,
+    /// md: Markdown with the timeline as a Mermaid diagram (and its SVG beside the file with
+    /// --out or --commit); html: one self-contained page with the chart inline, to read or print
+    #[arg(long, value_enum, default_value = "md", value_name = "FORMAT")]
+    pub format: Format,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Md,
+    Html,
 }
 
 pub fn run(ctx: &Context, args: Args) -> Result<()> {
-    use crate::ops::postmortem::{Audience, HandEdits, commit, render};
+    use crate::ops::postmortem::{Audience, HandEdits, chart_name, commit, html, render};
     let store = ctx.store()?;
     let audience = if args.public {
         Audience::Public
     } else {
         Audience::Internal
     };
-    let doc = render(store, &args.id, &args.template, audience, ctx.now)?;
-    if let Some(out) = &args.out {
-        let path = if out.is_absolute() {
-            out.clone()
-        } else {
-            ctx.dir.join(out)
+    if args.format == Format::Html {
+        if args.commit {
+            return Err(anyhow::anyhow!(crate::UsageError(
+                "--commit keeps the Markdown post-mortem in the repo; write the HTML page with --out FILE".into()
+            )));
+        }
+        let page = html(store, &args.id, &args.template, audience, ctx.now)?;
+        return match &args.out {
+            Some(out) => {
+                let path = resolve(ctx, out);
+                write_atomically(&path, page.text.as_bytes())?;
+                ctx.out.line(format!("wrote {}", path.display()))
+            }
+            None => ctx.out.line(page.text.trim_end()),
         };
+    }
+    if let Some(out) = &args.out {
+        let path = resolve(ctx, out);
+        let stem = path
+            .file_stem()
+            .map_or_else(|| "postmortem".into(), |s| s.to_string_lossy().into_owned());
+        let image = format!("{stem}.svg");
+        let doc = render(
+            store,
+            &args.id,
+            &args.template,
+            audience,
+            ctx.now,
+            Some(&image),
+        )?;
         write_atomically(&path, doc.text.as_bytes())?;
         ctx.out.line(format!("wrote {}", path.display()))?;
+        if let Some(chart) = &doc.chart {
+            let beside = path.with_file_name(&image);
+            write_atomically(&beside, chart.as_bytes())?;
+            ctx.out.line(format!("wrote {}", beside.display()))?;
+        }
     }
     if args.commit {
+        let id = store.resolve(&args.id)?;
+        let doc = render(
+            store,
+            &args.id,
+            &args.template,
+            audience,
+            ctx.now,
+            Some(&chart_name(&id)),
+        )?;
         let rel = Path::new(POSTMORTEMS_DIR).join(format!("{}.md", doc.id));
         let hand_edits = if args.force {
             HandEdits::Overwrite
@@ -64,7 +111,16 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
         }
     }
     if args.out.is_none() && !args.commit {
+        let doc = render(store, &args.id, &args.template, audience, ctx.now, None)?;
         ctx.out.line(doc.text.trim_end())?;
     }
     Ok(())
+}
+
+fn resolve(ctx: &Context, out: &Path) -> PathBuf {
+    if out.is_absolute() {
+        out.to_path_buf()
+    } else {
+        ctx.dir.join(out)
+    }
 }

@@ -906,7 +906,10 @@ mod tests {
     fn numbers_and_booleans_in_labels_are_text_and_empty_lists_are_refused() {
         let b = alertmanager(br#"{"groupKey":"g","alerts":[{"status":"firing","labels":{"code":503,"up":false,"gone":null}}]}"#).unwrap();
         let labels = &b[0].alerts[0].labels;
-        assert_eq!((labels["code"].as_str(), labels["up"].as_str()), ("503", "false"));
+        assert_eq!(
+            (labels["code"].as_str(), labels["up"].as_str()),
+            ("503", "false")
+        );
         assert!(!labels.contains_key("gone"));
         let err = alertmanager(br#"{"groupKey":"g","alerts":[]}"#).unwrap_err();
         assert!(err.to_string().contains("`alerts` is empty"), "{err}");
@@ -916,7 +919,10 @@ mod tests {
     fn only_what_differs_from_the_defaults_is_written() {
         let config = super::super::Config::new("Acme");
         let text = serde_yaml::to_string(&config).unwrap();
-        assert!(!text.contains("alerts") && !text.contains("serve"), "{text}");
+        assert!(
+            !text.contains("alerts") && !text.contains("serve"),
+            "{text}"
+        );
         let mut alerts = AlertConfig::default();
         assert!(alerts.is_empty());
         alerts.on_resolved = OnResolved::Resolve;
@@ -930,15 +936,26 @@ mod tests {
     #[test]
     fn group_keys_are_kept_whole_up_to_the_limit_and_cut_on_a_character() {
         let exact = "k".repeat(MAX_KEY);
-        assert_eq!(group_key(Source::Generic, &exact), format!("generic:{exact}"));
+        assert_eq!(
+            group_key(Source::Generic, &exact),
+            format!("generic:{exact}")
+        );
         let over = "k".repeat(MAX_KEY + 1);
         let cut = group_key(Source::Generic, &over);
-        let kept = cut.trim_start_matches("generic:").split('…').next().unwrap();
+        let kept = cut
+            .trim_start_matches("generic:")
+            .split('…')
+            .next()
+            .unwrap();
         assert_eq!(kept.len(), MAX_KEY - 20, "{cut}");
         // Two-byte characters put the cut inside one: it moves back to where the character starts.
         let wide = format!("k{}", "é".repeat(MAX_KEY));
         let cut = group_key(Source::Generic, &wide);
-        let kept = cut.trim_start_matches("generic:").split('…').next().unwrap();
+        let kept = cut
+            .trim_start_matches("generic:")
+            .split('…')
+            .next()
+            .unwrap();
         assert_eq!(kept.len(), MAX_KEY - 21, "{cut}");
     }
 

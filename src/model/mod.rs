@@ -19,6 +19,7 @@ mod maintenance;
 pub mod merge;
 pub mod notify;
 pub mod oncall;
+pub mod picture;
 mod policy;
 pub mod runbook;
 pub mod search;

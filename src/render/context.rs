@@ -598,6 +598,10 @@ pub struct PostmortemDocument {
     pub generated_at: DateTime<Utc>,
     /// Incidents named as related, and earlier ones of the same service or kind (90 days).
     pub related: Vec<crate::metrics::RelatedIncident>,
+    /// The timeline as a Mermaid `gantt` (`crate::render::chart::mermaid`), for Markdown.
+    pub timeline_mermaid: Option<String>,
+    /// The file name of the timeline chart (SVG) beside the document, for an image link.
+    pub timeline_image: Option<String>,
 }
 
 /// What the brief templates (`brief-handoff`, `brief-exec`) receive: the incident as the
@@ -628,7 +632,16 @@ impl PostmortemDocument {
             incident: IncidentContext::new(i, config, now),
             generated_at: now,
             related: Vec::new(),
+            timeline_mermaid: None,
+            timeline_image: None,
         }
+    }
+
+    /// The same document showing the timeline picture: as Mermaid, and as an image named `image`.
+    pub fn with_timeline(mut self, mermaid: Option<String>, image: Option<String>) -> Self {
+        self.timeline_mermaid = mermaid;
+        self.timeline_image = image;
+        self
     }
 
     pub fn with_related(mut self, related: Vec<crate::metrics::RelatedIncident>) -> Self {

@@ -7,6 +7,7 @@
 //! are refused, so a template cannot read other files. Undefined names are errors, and every error
 //! names the template and line. HTML and Atom templates auto-escape; markdown and text do not.
 
+pub mod chart;
 pub mod context;
 mod filters;
 #[cfg(test)]
@@ -325,6 +326,49 @@ impl std::io::Write for Bounded {
     fn flush(&mut self) -> std::io::Result<()> {
         Ok(())
     }
+}
+
+/// A self-contained HTML page around `body` (already HTML): inline CSS, nothing fetched, laid
+/// out for a screen of any width and for printing to PDF.
+pub fn html_page(title: &str, body: &str) -> String {
+    format!(
+        r#"<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title}</title>
+<style>
+:root {{ color-scheme: light; }}
+body {{ font: 16px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #1a1a1a; background: #fff; margin: 0; }}
+main {{ max-width: 60rem; margin: 0 auto; padding: 1.5rem; }}
+h1 {{ font-size: 1.8rem; line-height: 1.25; }}
+h2 {{ font-size: 1.35rem; margin-top: 2rem; border-bottom: 1px solid #ddd; padding-bottom: .2rem; }}
+table {{ border-collapse: collapse; width: 100%; font-size: .9rem; display: block; overflow-x: auto; }}
+th, td {{ border: 1px solid #ccc; padding: .3rem .5rem; text-align: left; vertical-align: top; }}
+th {{ background: #f3f3f3; }}
+code {{ font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size: .9em; background: #f3f3f3; padding: 0 .2em; }}
+figure.chart {{ margin: 1rem 0; overflow-x: auto; }}
+figure.chart svg {{ max-width: 100%; height: auto; }}
+a {{ color: #0b57d0; }}
+@media print {{
+  body {{ font-size: 11pt; }}
+  main {{ max-width: none; padding: 0; }}
+  h2 {{ break-after: avoid; }}
+  table, figure {{ break-inside: avoid; }}
+  table {{ display: table; }}
+  a {{ color: inherit; text-decoration: none; }}
+}}
+</style>
+</head>
+<body>
+<main>
+{body}</main>
+</body>
+</html>
+"#,
+        title = escape_markup(title),
+    )
 }
 
 /// HTML and XML escaping of the five markup characters. Unlike minijinja's default it leaves `/`

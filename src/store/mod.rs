@@ -803,6 +803,35 @@ impl Store {
         self.commit_file(&lock, incident, rel, content, change, author, now)
     }
 
+    /// [`Store::commit_document`] for several files of one incident in one commit (a post-mortem
+    /// and its chart).
+    pub fn commit_documents(
+        &self,
+        incident: &str,
+        files: &[(PathBuf, String)],
+        change: &Change,
+        author: &Author,
+        now: DateTime<Utc>,
+    ) -> Result<String> {
+        let lock = self.lock()?;
+        let message = CommitMessage {
+            key: "Incident",
+            incident,
+            event_kind: &change.kind,
+            summary: &change.summary,
+        }
+        .render();
+        let staged: Vec<StagedFile> = files
+            .iter()
+            .map(|(rel, content)| StagedFile {
+                path: self.prefix.join(rel),
+                content: content.as_bytes().to_vec(),
+            })
+            .collect();
+        let oid = self.commit_change(&lock, &staged, &message, &self.with_email(author), now)?;
+        Ok(git::oid_short(oid))
+    }
+
     /// The one way a change lands: commit `rel` (relative to the incident repo) with its new content
     /// and the `<id>: <event>` message, as a transaction. The caller holds the lock.
     #[allow(clippy::too_many_arguments)]

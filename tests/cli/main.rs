@@ -16,6 +16,7 @@ mod hostile;
 mod notify;
 mod oncall;
 mod output;
+mod pictures;
 mod record;
 mod runbooks;
 mod scenario;

@@ -19,7 +19,9 @@ def structure(html):
         "headings": [text(h) for h in re.findall(r"<h[1-6][^>]*>(.*?)</h[1-6]>", html, re.S)],
         "list items": len(re.findall(r"<li[ >]", html)),
         "table rows": len(re.findall(r"<tr[ >]", html)),
-        "raw html": len(re.findall(r"<(script|img|b|iframe)[ >]", html)),
+        # An image is raw HTML from record text, but for the timeline chart the template links.
+        "raw html": len(re.findall(r"<(script|b|iframe)[ >]", html))
+        + len(re.findall(r'<img (?![^>]*alt="Timeline chart of )', html)),
     }
 
 
