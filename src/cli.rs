@@ -116,6 +116,8 @@ pub enum Command {
     Notify(commands::notify::Args),
     /// response metrics, recurrence, comms deadlines and action follow-through
     Stats(commands::stats::Args),
+    /// the reliability report: charts, tables, CSV and JSON of a window (--out DIR)
+    Report(commands::report::Args),
     /// what active incidents owe now: updates, notifications, roles
     Due(commands::due::Args),
     /// validate every record (for CI); exit 1 on errors

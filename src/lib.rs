@@ -33,6 +33,7 @@ pub mod render;
 pub mod serve;
 pub mod store;
 pub mod table;
+pub mod trends;
 pub mod uptime;
 
 use clap::Parser;

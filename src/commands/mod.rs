@@ -24,6 +24,7 @@ pub mod pir;
 pub mod postmortem;
 pub mod publish;
 pub mod render;
+pub mod report;
 pub mod resolve;
 pub mod runbook;
 pub mod search;
@@ -75,6 +76,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Notify(args) => notify::run(&ctx, args),
         Command::Stats(args) => stats::run(&ctx, args),
         Command::Due(args) => due::run(&ctx, args),
+        Command::Report(args) => report::run(&ctx, args),
         Command::Edit(args) => edit::run(&ctx, args),
         Command::Check(args) => check::run(&ctx, args),
         Command::Sync(args) => sync::run(&ctx, args),

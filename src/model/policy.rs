@@ -258,6 +258,13 @@ pub struct Service {
     /// The refs that mark a deploy, git refspec style (`refs/tags/deploy-*`); every tag when unset.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deploys: Option<String>,
+    /// The availability promised, in percent (`99.9`): `incident report` holds its uptime to it
+    /// and says how much error budget is left.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slo: Option<f64>,
+    /// The team that owns it, for `incident report --by team`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub team: Option<String>,
     #[serde(flatten)]
     pub extra: Extra,
 }

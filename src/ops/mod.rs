@@ -16,6 +16,7 @@ pub mod oncall;
 pub mod postmortem;
 pub mod publish;
 pub mod query;
+pub mod report;
 pub mod runbook;
 pub mod task;
 

@@ -136,7 +136,7 @@ pub fn export_ics(
     until: DateTime<Utc>,
     home: Option<&Path>,
 ) -> Result<Vec<PathBuf>> {
-    store.check_output_folder(out, home)?;
+    store.check_output_folder(out, home, "the on-call calendars")?;
     let overrides = store.overrides()?;
     let config = store.config();
     let display = |handle: &str| config.display_name(handle).to_string();

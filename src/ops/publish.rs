@@ -38,7 +38,7 @@ pub fn publish(
     now: DateTime<Utc>,
     home: Option<&Path>,
 ) -> Result<Published> {
-    store.check_output_folder(out, home)?;
+    store.check_output_folder(out, home, "the status page")?;
     // Only incidents the page can show are read in full; the summaries (cached) say which.
     let horizon = crate::render::publish::horizon(now, days);
     // Chosen from the packed summaries in place: owned summaries of 100,000 incidents would be

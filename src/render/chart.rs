@@ -635,3 +635,301 @@ pub fn mermaid(picture: &Picture, time_zone: &str) -> String {
     );
     out
 }
+
+/// One series of a bar or line chart: its name (in the legend), colour and values.
+pub struct Series {
+    pub name: String,
+    pub colour: RGBColor,
+    pub values: Vec<Option<f64>>,
+}
+
+/// How a chart's values are written on it and its axis.
+pub type Format = fn(f64) -> String;
+
+const CHART_W: u32 = 760;
+const CHART_H: u32 = 300;
+const PLOT_LEFT: i32 = 64;
+const PLOT_RIGHT: i32 = 16;
+const PLOT_TOP: i32 = 56;
+const PLOT_BOTTOM: i32 = 52;
+
+/// Markers that tell line series apart without colour.
+fn marker(area: &Area, n: usize, (x, y): (i32, i32), colour: RGBColor) -> anyhow::Result<()> {
+    match n % 4 {
+        0 => draw(area.draw(&Circle::new((x, y), 4, colour.filled()))),
+        1 => draw(area.draw(&Rectangle::new(
+            [(x - 4, y - 4), (x + 4, y + 4)],
+            colour.filled(),
+        ))),
+        2 => draw(area.draw(&Polygon::new(
+            vec![(x, y - 5), (x + 5, y + 4), (x - 5, y + 4)],
+            colour.filled(),
+        ))),
+        _ => draw(area.draw(&Polygon::new(
+            vec![(x, y - 5), (x + 5, y), (x, y + 5), (x - 5, y)],
+            colour.filled(),
+        ))),
+    }
+}
+
+/// The frame every report chart shares: title, legend, y axis with gridlines, category labels.
+/// Returns the y of a value.
+fn frame(
+    area: &Area,
+    title: &str,
+    categories: &[String],
+    series: &[Series],
+    lines: bool,
+    (low, high): (f64, f64),
+    format: Format,
+) -> anyhow::Result<impl Fn(f64) -> i32 + use<>> {
+    let bottom = CHART_H as i32 - PLOT_BOTTOM;
+    let span = (high - low).max(f64::EPSILON);
+    let y =
+        move |v: f64| bottom - (((v - low) / span) * f64::from(bottom - PLOT_TOP)).round() as i32;
+    draw(area.fill(&WHITE))?;
+    draw(area.draw(&Text::new(
+        one_line(title),
+        (8, 16),
+        text_style(13, BLACK, HPos::Left),
+    )))?;
+    // The legend: a swatch (or marker) and the name of each series.
+    let mut x = 8;
+    for (n, s) in series.iter().enumerate() {
+        if lines {
+            draw(area.draw(&PathElement::new(
+                vec![(x, 38), (x + 18, 38)],
+                s.colour.stroke_width(2),
+            )))?;
+            marker(area, n, (x + 9, 38), s.colour)?;
+        } else {
+            draw(area.draw(&Rectangle::new([(x, 32), (x + 12, 44)], s.colour.filled())))?;
+        }
+        draw(area.draw(&Text::new(
+            s.name.clone(),
+            (x + 22, 38),
+            text_style(10, BLACK, HPos::Left),
+        )))?;
+        x += 30 + (CHAR * 0.9 * s.name.chars().count() as f64) as i32;
+    }
+    // Gridlines and their values: five steps.
+    for k in 0..=4 {
+        let v = low + span * f64::from(k) / 4.0;
+        let at = y(v);
+        draw(area.draw(&PathElement::new(
+            vec![(PLOT_LEFT, at), (CHART_W as i32 - PLOT_RIGHT, at)],
+            RGBColor(0xe0, 0xe0, 0xe0).stroke_width(1),
+        )))?;
+        draw(area.draw(&Text::new(
+            format(v),
+            (PLOT_LEFT - 6, at),
+            text_style(9, BLACK, HPos::Right),
+        )))?;
+    }
+    // Category labels, thinned to about twelve.
+    let every = categories.len().div_ceil(12).max(1);
+    for (n, c) in categories
+        .iter()
+        .enumerate()
+        .filter(|(n, _)| n % every == 0)
+    {
+        let x = slot_centre(n, categories.len());
+        draw(area.draw(&Text::new(
+            c.clone(),
+            (x, bottom + 14),
+            text_style(9, BLACK, HPos::Center),
+        )))?;
+    }
+    Ok(y)
+}
+
+fn slot_centre(n: usize, count: usize) -> i32 {
+    let width = f64::from(CHART_W as i32 - PLOT_LEFT - PLOT_RIGHT) / count.max(1) as f64;
+    PLOT_LEFT + (width * (n as f64 + 0.5)).round() as i32
+}
+
+fn slot_width(count: usize) -> i32 {
+    (f64::from(CHART_W as i32 - PLOT_LEFT - PLOT_RIGHT) / count.max(1) as f64) as i32
+}
+
+/// A bar chart, stacked: each category one bar of its series' values, each part labelled where
+/// it fits and the total on top.
+pub fn stacked_bars(
+    title: &str,
+    desc: &str,
+    categories: &[String],
+    series: &[Series],
+    format: Format,
+) -> anyhow::Result<String> {
+    let totals: Vec<f64> = (0..categories.len())
+        .map(|n| {
+            series
+                .iter()
+                .filter_map(|s| s.values.get(n).copied().flatten())
+                .sum()
+        })
+        .collect();
+    let high = axis_top(totals.iter().copied().fold(0.0, f64::max), true);
+    let mut out = String::new();
+    {
+        let area = SVGBackend::with_string(&mut out, (CHART_W, CHART_H)).into_drawing_area();
+        let y = frame(&area, title, categories, series, false, (0.0, high), format)?;
+        let half = (slot_width(categories.len()) * 2 / 5).max(2);
+        for (n, total) in totals.iter().enumerate() {
+            let x = slot_centre(n, categories.len());
+            let mut base = 0.0;
+            for s in series {
+                let v = s.values.get(n).copied().flatten().unwrap_or(0.0);
+                if v <= 0.0 {
+                    continue;
+                }
+                let (top, bottom) = (y(base + v), y(base));
+                draw(area.draw(&Rectangle::new(
+                    [(x - half, top), (x + half, bottom)],
+                    s.colour.filled(),
+                )))?;
+                draw(area.draw(&Rectangle::new(
+                    [(x - half, top), (x + half, bottom)],
+                    WHITE.stroke_width(1),
+                )))?;
+                if bottom - top >= 14 && half * 2 >= 16 {
+                    draw(area.draw(&Text::new(
+                        format(v),
+                        (x, (top + bottom) / 2),
+                        text_style(9, ink(s.colour), HPos::Center),
+                    )))?;
+                }
+                base += v;
+            }
+            if *total > 0.0 {
+                draw(area.draw(&Text::new(
+                    format(*total),
+                    (x, y(*total) - 8),
+                    text_style(9, BLACK, HPos::Center),
+                )))?;
+            }
+        }
+        draw(area.present())?;
+    }
+    Ok(with_title(&out, title, desc))
+}
+
+/// A line chart: each series a line with its own marker; gaps where a value is missing.
+pub fn line_chart(
+    title: &str,
+    desc: &str,
+    categories: &[String],
+    series: &[Series],
+    format: Format,
+) -> anyhow::Result<String> {
+    let values = series
+        .iter()
+        .flat_map(|s| s.values.iter().flatten().copied());
+    let whole = series
+        .iter()
+        .flat_map(|s| s.values.iter().flatten())
+        .all(|v| v.fract() == 0.0);
+    let (mut low, mut high) = values.fold((0.0_f64, 0.0_f64), |(l, h), v| (l.min(v), h.max(v)));
+    high = axis_top(high, whole);
+    if low < 0.0 {
+        low = -axis_top(-low, whole);
+    }
+    let mut out = String::new();
+    {
+        let area = SVGBackend::with_string(&mut out, (CHART_W, CHART_H)).into_drawing_area();
+        let y = frame(&area, title, categories, series, true, (low, high), format)?;
+        if low < 0.0 {
+            draw(area.draw(&PathElement::new(
+                vec![(PLOT_LEFT, y(0.0)), (CHART_W as i32 - PLOT_RIGHT, y(0.0))],
+                BLACK.stroke_width(1),
+            )))?;
+        }
+        // The first series is drawn last, on top: where two lines meet, it shows.
+        for (k, s) in series.iter().enumerate().rev() {
+            let mut run: Vec<(i32, i32)> = Vec::new();
+            let points: Vec<Option<(i32, i32)>> = s
+                .values
+                .iter()
+                .enumerate()
+                .map(|(n, v)| v.map(|v| (slot_centre(n, categories.len()), y(v))))
+                .collect();
+            for p in points.iter().chain(std::iter::once(&None)) {
+                match p {
+                    Some(p) => run.push(*p),
+                    None => {
+                        if run.len() > 1 {
+                            draw(
+                                area.draw(&PathElement::new(run.clone(), s.colour.stroke_width(2))),
+                            )?;
+                        }
+                        run.clear();
+                    }
+                }
+            }
+            for p in points.iter().flatten() {
+                marker(&area, k, *p, s.colour)?;
+            }
+        }
+        draw(area.present())?;
+    }
+    Ok(with_title(&out, title, desc))
+}
+
+/// The top of an axis of four steps at or above `x`: each step 1, 1.5, 2, 2.5 or 5 times a power of
+/// ten (never 2.5 for whole numbers, and never below 1 for them, so every gridline is a count).
+fn axis_top(x: f64, whole: bool) -> f64 {
+    let x = x.max(if whole { 4.0 } else { 1.0 });
+    let raw = x / 4.0;
+    let power = 10f64.powf(raw.log10().floor());
+    let steps: &[f64] = if whole {
+        &[1.0, 2.0, 5.0, 10.0]
+    } else {
+        &[1.0, 1.5, 2.0, 2.5, 5.0, 10.0]
+    };
+    let step = steps
+        .iter()
+        .map(|m| m * power)
+        .find(|s| *s >= raw && (!whole || s.fract() == 0.0))
+        .unwrap_or(10.0 * power)
+        .max(if whole { 1.0 } else { 0.0 });
+    4.0 * step
+}
+
+/// A chart with its `<title>` and `<desc>`.
+fn with_title(svg: &str, title: &str, desc: &str) -> String {
+    let Some(open) = svg
+        .find("<svg")
+        .and_then(|s| svg[s..].find('>').map(|e| s + e))
+    else {
+        return svg.to_string();
+    };
+    format!(
+        "{} role=\"img\"><title>{}</title><desc>{}</desc>{}",
+        &svg[..open],
+        escape(title),
+        escape(desc),
+        &svg[open + 1..]
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn axes_end_on_round_steps() {
+        assert_eq!(axis_top(1.0, true), 4.0);
+        assert_eq!(axis_top(7.0, true), 8.0);
+        assert_eq!(axis_top(9.0, true), 20.0);
+        assert_eq!(axis_top(84.0, false), 100.0);
+        assert_eq!(axis_top(0.0, false), 1.0);
+        assert_eq!(axis_top(43.2, false), 60.0);
+    }
+
+    #[test]
+    fn ticks_are_at_most_eight() {
+        assert_eq!(tick_step(80), 10);
+        assert_eq!(tick_step(8), 1);
+        assert_eq!(tick_step(24 * 60), 180);
+    }
+}

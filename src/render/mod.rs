@@ -14,6 +14,7 @@ mod filters;
 mod fuzz;
 pub mod ics;
 pub mod publish;
+pub mod report;
 
 use crate::model::Config;
 use minijinja::{AutoEscape, Environment, UndefinedBehavior};

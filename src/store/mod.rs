@@ -418,7 +418,8 @@ impl Store {
     /// Refuses an output folder that `publish` (or any command writing a whole folder) must never
     /// fill: the filesystem root, `home`, the repo's root, its `.git`, and the folders it keeps
     /// records and templates in (or anything inside those). `out` need not exist yet.
-    pub fn check_output_folder(&self, out: &Path, home: Option<&Path>) -> Result<()> {
+    /// `what` names what would be written (`the status page`), for the refusal.
+    pub fn check_output_folder(&self, out: &Path, home: Option<&Path>, what: &str) -> Result<()> {
         let out = resolve_existing_prefix(out);
         let git_dir = fs::canonicalize(self.repo.path()).unwrap_or(self.repo.path().into());
         let why = if out.parent().is_none() {
@@ -443,7 +444,7 @@ impl Store {
         match why {
             None => Ok(()),
             Some(why) => bail!(
-                "refusing to write the status page to `{}`: it is {why}, and the page's files would mix with (and replace) files that are not the page's; pass a folder of its own, such as `--out public` or `--out /tmp/status`",
+                "refusing to write {what} to `{}`: it is {why}, and its files would mix with (and replace) files that are not its own; pass a folder of its own, such as `--out public` or `--out /tmp/status`",
                 out.display()
             ),
         }

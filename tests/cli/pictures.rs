@@ -315,3 +315,235 @@ fn the_html_post_mortem_is_one_self_contained_page() {
     let err = repo.fails(2, &["postmortem", &id, "--format", "html", "--commit"]);
     assert!(err.contains("--commit keeps the Markdown"), "{err}");
 }
+
+/// Rows of a CSV file (no field of these holds a comma), header first.
+fn csv_rows(path: &std::path::Path) -> Vec<Vec<String>> {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .split("\r\n")
+        .filter(|l| !l.is_empty())
+        .map(|l| l.split(',').map(str::to_string).collect())
+        .collect()
+}
+
+#[test]
+fn the_reports_figures_are_stats_figures() {
+    let repo = Repo::example("acme", "2026-11-20T12:00:00Z");
+    let stats: serde_json::Value =
+        serde_json::from_str(&repo.ok(&["stats", "--since", "60d", "--json"])).unwrap();
+    let out = repo.home.path().join("report");
+    let said = repo.ok(&[
+        "report",
+        "--out",
+        out.to_str().unwrap(),
+        "--since",
+        "60d",
+        "--by",
+        "severity",
+    ]);
+    assert!(said.contains("wrote 10 files"), "{said}");
+    let rows = csv_rows(&out.join("response-times.csv"));
+    let header = &rows[0];
+    let all = rows.iter().find(|r| r[0] == "window").unwrap();
+    assert_eq!(all[2], stats["incidents"].to_string());
+    for figure in ["mttd", "mtta", "mttm", "mttr"] {
+        for part in ["count", "missing", "mean_secs", "median_secs", "p90_secs"] {
+            let column = header
+                .iter()
+                .position(|h| *h == format!("{figure}_{part}"))
+                .unwrap();
+            let want = &stats["times"][figure][part];
+            let want = if want.is_null() {
+                String::new()
+            } else {
+                want.to_string()
+            };
+            assert_eq!(all[column], want, "{figure} {part}");
+        }
+    }
+    // By severity, as `stats --by severity` breaks it down.
+    let by: serde_json::Value =
+        serde_json::from_str(&repo.ok(&["stats", "--since", "60d", "--by", "severity", "--json"]))
+            .unwrap();
+    for group in by["groups"].as_array().unwrap() {
+        let row = rows
+            .iter()
+            .find(|r| r[0] == "severity" && r[1] == group["key"].as_str().unwrap())
+            .unwrap();
+        assert_eq!(row[2], group["incidents"].to_string());
+        let median = header.iter().position(|h| h == "mttr_median_secs").unwrap();
+        let want = &group["times"]["mttr"]["median_secs"];
+        assert_eq!(
+            row[median],
+            if want.is_null() {
+                String::new()
+            } else {
+                want.to_string()
+            }
+        );
+    }
+    // Incidents per period add up to the window's, severity by severity.
+    let per_period = csv_rows(&out.join("incidents.csv"));
+    for (column, sev) in ["SEV1", "SEV2", "SEV3", "SEV4"].iter().enumerate() {
+        let sum: u64 = per_period[1..]
+            .iter()
+            .map(|r| r[column + 2].parse::<u64>().unwrap())
+            .sum();
+        assert_eq!(
+            sum,
+            stats["by_severity"][sev].as_u64().unwrap_or(0),
+            "{sev}"
+        );
+    }
+    // The JSON holds stats' figures whole.
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
+    assert_eq!(json["stats"]["times"], stats["times"]);
+    assert_eq!(json["stats"]["comms"], stats["comms"]);
+    assert_eq!(json["stats"]["actions"], stats["actions"]);
+    // Every chart is an SVG with a title and a description, and the page parses as HTML5.
+    let html = std::fs::read_to_string(out.join("index.html")).unwrap();
+    let charts = html.matches("<svg").count();
+    assert!(charts >= 5, "{charts} charts");
+    assert_eq!(
+        html.matches("<title>").count(),
+        charts + 1,
+        "each chart titled, and the page"
+    );
+    assert_eq!(html.matches("<desc>").count(), charts);
+    for outside in ["src=\"http", "href=\"http", "<link", "<script", "url("] {
+        assert!(!html.contains(outside), "fetches {outside}");
+    }
+    let parsed = std::process::Command::new("python3")
+        .args(["-c", "import html5lib,sys; html5lib.HTMLParser(strict=True).parse(open(sys.argv[1],'rb').read())"])
+        .arg(out.join("index.html"))
+        .output()
+        .unwrap();
+    assert!(
+        parsed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&parsed.stderr)
+    );
+    // Each chart reads back as XML; the incidents chart's totals are the periods'.
+    let first = &html[html.find("<svg").unwrap()..html.find("</svg>").unwrap() + 6];
+    let totals: Vec<String> = texts(first).into_iter().map(|(w, _, _)| w).collect();
+    let nonzero: Vec<String> = per_period[1..]
+        .iter()
+        .map(|r| r[6].clone())
+        .filter(|t| t != "0")
+        .collect();
+    for t in &nonzero {
+        assert!(totals.contains(t), "total {t} not drawn: {totals:?}");
+    }
+    // The same repository state gives the same bytes.
+    let again = repo.home.path().join("again");
+    repo.ok(&[
+        "report",
+        "--out",
+        again.to_str().unwrap(),
+        "--since",
+        "60d",
+        "--by",
+        "severity",
+    ]);
+    for name in [
+        "index.html",
+        "report.json",
+        "incidents.csv",
+        "response-times.csv",
+        "slo.csv",
+    ] {
+        assert_eq!(
+            std::fs::read(out.join(name)).unwrap(),
+            std::fs::read(again.join(name)).unwrap(),
+            "{name}"
+        );
+    }
+    // Never into the incident repo.
+    let err = repo.fails(1, &["report", "--out", "incidents"]);
+    assert!(
+        err.contains("refusing to write the report") && err.contains("`incidents/` folder"),
+        "{err}"
+    );
+}
+
+/// docs/metrics.md's worked example, through the command: a 99.9 % SLO over November, a
+/// 25-minute major outage and a 40-minute partial outage.
+#[test]
+fn the_slo_budget_to_the_minute() {
+    let mut repo = Repo::new();
+    let config = std::fs::read_to_string(repo.root.join(".incident.yaml")).unwrap();
+    // Live since January (init wrote today's date): the whole of November counts.
+    let config = config
+        .replacen(
+            "- id: checkout\n",
+            "- id: checkout\n  slo: 99.9\n  team: payments-team\n",
+            1,
+        )
+        .replace("start_date: 2026-11-25", "start_date: 2026-01-05");
+    repo.write(".incident.yaml", &config);
+    repo.git(&["commit", "-qam", "slo"]);
+    repo.at("2026-11-10T10:00:00Z");
+    repo.ok(&[
+        "declare",
+        "Checkout down",
+        "--sev",
+        "SEV2",
+        "--service",
+        "checkout",
+        "--component",
+        "checkout=major_outage",
+    ]);
+    repo.at("2026-11-10T10:25:00Z");
+    repo.ok(&["resolve", "checkout-down"]);
+    repo.at("2026-11-20T08:00:00Z");
+    repo.ok(&[
+        "declare",
+        "Checkout slow",
+        "--sev",
+        "SEV3",
+        "--service",
+        "checkout",
+        "--component",
+        "checkout=partial_outage",
+    ]);
+    repo.at("2026-11-20T08:40:00Z");
+    repo.ok(&["resolve", "checkout-slow"]);
+    repo.at("2026-12-01T00:00:00Z");
+    let out = repo.home.path().join("report");
+    repo.ok(&[
+        "report",
+        "--out",
+        out.to_str().unwrap(),
+        "--since",
+        "2026-11-01T00:00:00Z",
+        "--by",
+        "team",
+    ]);
+    let rows = csv_rows(&out.join("slo.csv"));
+    assert_eq!(
+        rows[1],
+        [
+            "checkout", "99.9", "43200", "43.2", "37", "6.2", "14.35", "99.914"
+        ],
+        "{rows:?}"
+    );
+    let times = csv_rows(&out.join("response-times.csv"));
+    assert!(
+        times
+            .iter()
+            .any(|r| r[0] == "team" && r[1] == "payments-team" && r[2] == "2"),
+        "{times:?}"
+    );
+    let html = std::fs::read_to_string(out.join("index.html")).unwrap();
+    assert!(
+        html.contains("Error budget burn: checkout"),
+        "the burn chart"
+    );
+    assert!(
+        html.contains(
+            "43.2m of downtime allowed over the window, 37.0m spent, 6.2m (14.35 %) left"
+        ),
+        "{html}"
+    );
+}

@@ -1242,9 +1242,19 @@ fn sigterm_finishes_what_was_accepted_and_pushes_it() {
 fn a_group_goes_to_its_open_incident_else_to_its_latest() {
     let mut repo = Repo::new();
     let alert = |repo: &Repo, status: &str, id: &str| {
-        let body = format!(r#"{{"group":"g","status":"{status}","id":"{id}","summary":"queue backlog"}}"#);
-        let out = repo.cmd().args(["ingest", "generic", "--json"]).write_stdin(body).output().unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let body =
+            format!(r#"{{"group":"g","status":"{status}","id":"{id}","summary":"queue backlog"}}"#);
+        let out = repo
+            .cmd()
+            .args(["ingest", "generic", "--json"])
+            .write_stdin(body)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let answer: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
         answer[0]["incident"].as_str().map(str::to_string)
     };
@@ -1257,10 +1267,20 @@ fn a_group_goes_to_its_open_incident_else_to_its_latest() {
     repo.ok(&["resolve", &second]);
     // Nothing open: a late "resolved" goes on the latest incident of the group.
     repo.at("2026-11-21T11:00:00Z");
-    assert_eq!(alert(&repo, "resolved", "a2").as_deref(), Some(second.as_str()));
-    assert!(alert_lines(&repo.record(&second)).iter().any(|l| l.starts_with("resolved:")));
+    assert_eq!(
+        alert(&repo, "resolved", "a2").as_deref(),
+        Some(second.as_str())
+    );
+    assert!(
+        alert_lines(&repo.record(&second))
+            .iter()
+            .any(|l| l.starts_with("resolved:"))
+    );
     // The older incident reopened: it answers the group, though a newer one carries it too.
     repo.ok(&["status", &first, "investigating", "--reopen"]);
-    assert_eq!(alert(&repo, "firing", "a4").as_deref(), Some(first.as_str()));
+    assert_eq!(
+        alert(&repo, "firing", "a4").as_deref(),
+        Some(first.as_str())
+    );
     assert_eq!(records(&repo).len(), 2, "nothing declared");
 }
