@@ -210,6 +210,23 @@ pub fn medians(trends: &[Trend], figure: impl Fn(&ResponseTimes) -> &Figure) -> 
         .collect()
 }
 
+/// A trend in one line of block characters, low `▁` to high `█`; `·` where there is no value.
+pub fn sparkline(values: &[Option<i64>]) -> String {
+    const BLOCKS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+    let present: Vec<i64> = values.iter().flatten().copied().collect();
+    let (Some(low), Some(high)) = (present.iter().min(), present.iter().max()) else {
+        return values.iter().map(|_| '·').collect();
+    };
+    values
+        .iter()
+        .map(|v| match v {
+            None => '·',
+            Some(_) if high == low => BLOCKS[3],
+            Some(v) => BLOCKS[((v - low) * 7 / (high - low)) as usize],
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -219,6 +236,17 @@ mod tests {
         DateTime::parse_from_rfc3339(text)
             .unwrap()
             .with_timezone(&Utc)
+    }
+
+    #[test]
+    fn sparklines_scale_from_low_to_high() {
+        assert_eq!(
+            sparkline(&[Some(0), Some(70), None, Some(35), Some(10)]),
+            "▁█·▄▂"
+        );
+        assert_eq!(sparkline(&[Some(5), Some(5)]), "▄▄");
+        assert_eq!(sparkline(&[None, None]), "··");
+        assert_eq!(sparkline(&[]), "");
     }
 
     #[test]

@@ -43,32 +43,34 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
         Some(By::Month) => Some(Grouping::Month),
         Some(By::Responder) => return responders(ctx, since, args.include_drills),
     };
-    let mut records: Vec<_> = store
-        .load_metric_records(ctx.now)?
-        .into_iter()
-        .filter_map(|r| r.map_err(|e| crate::say!("warning: skipped {e}")).ok())
-        .collect();
-    // MTTA of a paged incident counts from its first page (read only where pages can exist: the
-    // ledger holds every notification ever sent).
-    let paged = if store.escalation().map_or(true, |e| e.policies.is_empty()) {
-        Default::default()
-    } else {
-        crate::ops::query::first_pages(store)?
-    };
-    if !paged.is_empty() {
-        for r in &mut records {
-            r.paged_at = paged.get(&r.id).copied();
-        }
+    let (records, skipped) = crate::ops::report::metric_records(store, ctx.now)?;
+    for e in &skipped {
+        crate::say!("warning: skipped {e}");
     }
     let s = metrics::stats_of(&records, since, ctx.now, by, args.include_drills);
-    // Freeing every record one by one costs more than the process exit that frees them at once.
-    std::mem::forget(records);
     if ctx.out.json {
+        std::mem::forget(records);
         return ctx.out.json(&s);
     }
+    // On a terminal, each figure's trend: its median period by period over the window.
+    let trends = if ctx.out.tty {
+        let counted: Vec<&metrics::MetricRecord> = records
+            .iter()
+            .filter(|r| args.include_drills || !r.drill)
+            .collect();
+        let period = crate::trends::Period::for_window((ctx.now - since).num_days());
+        // The last two years of months at most: a trend, not a history.
+        let mut all = crate::trends::trends(&counted, since, ctx.now, period);
+        all.drain(..all.len().saturating_sub(24));
+        all
+    } else {
+        Vec::new()
+    };
+    // Freeing every record one by one costs more than the process exit that frees them at once.
+    std::mem::forget(records);
     let out = &ctx.out;
     window(out, &s)?;
-    times_table(out, &s)?;
+    times_table(out, &s, &trends)?;
     recurrence(out, &s)?;
     deadlines(out, &s)?;
     follow_through(out, &s)
@@ -163,9 +165,9 @@ fn window(out: &Output, s: &metrics::Stats) -> Result<()> {
 }
 
 /// MTTD, MTTA, time to mitigate and MTTR, overall and by group.
-fn times_table(out: &Output, s: &metrics::Stats) -> Result<()> {
+fn times_table(out: &Output, s: &metrics::Stats, trends: &[crate::trends::Trend]) -> Result<()> {
     out.line("")?;
-    let mut grid = Grid::new(vec![
+    let mut columns = vec![
         Column::keep("GROUP"),
         Column::keep("METRIC"),
         Column::keep("MEAN"),
@@ -173,10 +175,22 @@ fn times_table(out: &Output, s: &metrics::Stats) -> Result<()> {
         Column::drop("P90", 3),
         Column::drop("COUNTED", 4),
         Column::drop("MISSING", 5),
-    ]);
-    add_times(&mut grid, "all", &s.times);
+    ];
+    // The medians period by period, low ▁ to high █ (· no incident), named by the period.
+    if let Some(first) = trends.first() {
+        columns.push(Column::drop(
+            if first.period.contains('W') {
+                "BY WEEK"
+            } else {
+                "BY MONTH"
+            },
+            6,
+        ));
+    }
+    let mut grid = Grid::new(columns);
+    add_times(&mut grid, "all", &s.times, trends);
     for g in &s.groups {
-        add_times(&mut grid, &g.key, &g.times);
+        add_times(&mut grid, &g.key, &g.times, &[]);
     }
     out.grid(&grid, Layout::Fit)?;
     Ok(())
@@ -289,14 +303,22 @@ fn follow_through(out: &Output, s: &metrics::Stats) -> Result<()> {
 /// How many incident IDs a line of recurrence, and how many misses a deadline, lists on a terminal.
 const LISTED: usize = 10;
 
-fn add_times<'a>(grid: &mut Grid<'a>, group: &'a str, t: &ResponseTimes) {
-    for (name, f) in [
-        ("MTTD", &t.mttd),
-        ("MTTA", &t.mtta),
-        ("mitigate", &t.mttm),
-        ("MTTR", &t.mttr),
-    ] {
-        grid.row(vec![
+fn add_times<'a>(
+    grid: &mut Grid<'a>,
+    group: &'a str,
+    t: &ResponseTimes,
+    trends: &[crate::trends::Trend],
+) {
+    type Pick = fn(&ResponseTimes) -> &metrics::Figure;
+    let picks: [(&str, Pick); 4] = [
+        ("MTTD", |t| &t.mttd),
+        ("MTTA", |t| &t.mtta),
+        ("mitigate", |t| &t.mttm),
+        ("MTTR", |t| &t.mttr),
+    ];
+    for (name, pick) in picks {
+        let f = pick(t);
+        let mut row = vec![
             group.into(),
             Cell::styled(name, Style::Bold),
             show(f.mean_secs).into(),
@@ -304,7 +326,11 @@ fn add_times<'a>(grid: &mut Grid<'a>, group: &'a str, t: &ResponseTimes) {
             show(f.p90_secs).into(),
             f.count.to_string().into(),
             f.missing.to_string().into(),
-        ]);
+        ];
+        if !trends.is_empty() {
+            row.push(crate::trends::sparkline(&crate::trends::medians(trends, pick)).into());
+        }
+        grid.row(row);
     }
 }
 
