@@ -491,6 +491,44 @@ fn bench_size(repo: &Path, bin: &Path, ids: &[String], n: usize) -> Vec<(String,
     let search = if big { String::new() } else { under(&t, 100.0) };
     push("`incident search TEXT` (warm)", search, t);
 
+    // Issue 28: the reliability report over every incident (charts, CSV, JSON), and a
+    // post-mortem with its timeline chart.
+    let report_dir = repo.join("../bench-report");
+    let t = time(5, || {
+        incident(&[
+            "report",
+            "--out",
+            report_dir.to_str().expect("utf-8 path"),
+            "--since",
+            "3650d",
+        ])
+    });
+    let report = if big {
+        String::new()
+    } else {
+        under(&t, 1000.0)
+    };
+    push(
+        "`incident report --since 3650d` (every incident)",
+        report,
+        t,
+    );
+    let pm_out = repo.join("../bench-postmortem/pm.md");
+    let t = time(10, || {
+        incident(&[
+            "postmortem",
+            other,
+            "--out",
+            pm_out.to_str().expect("utf-8 path"),
+        ])
+    });
+    let postmortem = if big { String::new() } else { under(&t, 50.0) };
+    push(
+        "`incident postmortem ID --out FILE` (with its chart)",
+        postmortem,
+        t,
+    );
+
     // Issue 25: declaring with 200 runbooks in the repo stays under twice the time without.
     let mut d = 0;
     let declare = |d: &mut usize| {

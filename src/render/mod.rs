@@ -350,13 +350,14 @@ th, td {{ border: 1px solid #ccc; padding: .3rem .5rem; text-align: left; vertic
 th {{ background: #f3f3f3; }}
 code {{ font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size: .9em; background: #f3f3f3; padding: 0 .2em; }}
 figure.chart {{ margin: 1rem 0; overflow-x: auto; }}
-figure.chart svg {{ max-width: 100%; height: auto; }}
+figure.chart svg {{ max-width: 100%; height: auto; min-width: 36rem; }}
 a {{ color: #0b57d0; }}
 @media print {{
   body {{ font-size: 11pt; }}
   main {{ max-width: none; padding: 0; }}
   h2 {{ break-after: avoid; }}
   table, figure {{ break-inside: avoid; }}
+  figure.chart svg {{ min-width: 0; }}
   table {{ display: table; }}
   a {{ color: inherit; text-decoration: none; }}
 }}

@@ -547,3 +547,39 @@ fn the_slo_budget_to_the_minute() {
         "{html}"
     );
 }
+
+/// `examples/pictures` is what the commands make of `examples/acme` at the examples' clock: the
+/// post-mortem with its chart (Markdown and HTML) and the report.
+#[test]
+fn the_example_pictures_are_up_to_date() {
+    let repo = Repo::example("acme", "2026-11-18T12:00:00Z");
+    let out = repo.home.path().join("pictures");
+    let at = |name: &str| out.join(name).to_str().unwrap().to_string();
+    repo.ok(&["postmortem", "checkout", "--out", &at("postmortem.md")]);
+    repo.ok(&[
+        "postmortem",
+        "checkout",
+        "--format",
+        "html",
+        "--out",
+        &at("postmortem.html"),
+    ]);
+    repo.ok(&[
+        "report",
+        "--since",
+        "90d",
+        "--by",
+        "team",
+        "--out",
+        &at("report"),
+    ]);
+    let example = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/pictures");
+    let made = crate::support::walk(&out);
+    assert_eq!(made, crate::support::walk(&example), "the same files");
+    for name in made {
+        assert!(
+            std::fs::read(out.join(&name)).unwrap() == std::fs::read(example.join(&name)).unwrap(),
+            "examples/pictures/{name} is stale: regenerate it as docs/report.md says"
+        );
+    }
+}

@@ -313,7 +313,11 @@ fn an_alert_group_declares_once_logs_news_and_resolves_by_its_rule() {
     assert_eq!(code, 200);
     assert_eq!(repo.commit_count(), commits + 2);
     assert_eq!(alert_lines(&repo.record(&id)).len(), 2);
-    assert_eq!(repo.record(&id)["alerts"].as_array().unwrap().len(), 1, "the group once");
+    assert_eq!(
+        repo.record(&id)["alerts"].as_array().unwrap().len(),
+        1,
+        "the group once"
+    );
     // One resolves: logged; the incident stays open while the other fires.
     server.alert(
         "alertmanager",
@@ -1298,10 +1302,16 @@ fn resolved_alerts_move_an_incident_once_and_never_past_where_people_took_it() {
     );
     repo.git(&["commit", "-qam", "rules"]);
     let ingest = |repo: &Repo, body: String| {
-        repo.cmd().args(["ingest", "generic", "--json"]).write_stdin(body).output().unwrap()
+        repo.cmd()
+            .args(["ingest", "generic", "--json"])
+            .write_stdin(body)
+            .output()
+            .unwrap()
     };
     let alert = |name: &str, status: &str| {
-        format!(r#"{{"group":"{name}","status":"{status}","id":"{name}-1","labels":{{"alertname":"{name}"}}}}"#)
+        format!(
+            r#"{{"group":"{name}","status":"{status}","id":"{name}-1","labels":{{"alertname":"{name}"}}}}"#
+        )
     };
     // People moved it to monitoring already: the resolved alert is logged, nothing else.
     repo.at("2026-11-25T10:00:00Z");
@@ -1310,7 +1320,11 @@ fn resolved_alerts_move_an_incident_once_and_never_past_where_people_took_it() {
     let slow = slow[0]["incident"].as_str().unwrap().to_string();
     repo.ok(&["status", &slow, "monitoring"]);
     let out = ingest(&repo, alert("Slow", "resolved"));
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(repo.record(&slow)["status"], "monitoring");
     assert_eq!(alert_lines(&repo.record(&slow)).len(), 2);
     // Resolved by its rule, reopened by a person: the same resolved alert again changes nothing.
@@ -1328,8 +1342,21 @@ fn resolved_alerts_move_an_incident_once_and_never_past_where_people_took_it() {
     // A merge in progress: the alert cannot be taken, and says so.
     let head = repo.git(&["rev-parse", "HEAD"]);
     std::fs::write(repo.root.join(".git/MERGE_HEAD"), head).unwrap();
-    let out = ingest(&repo, r#"{"group":"Down","status":"firing","id":"Down-2","labels":{"alertname":"Down"}}"#.to_string());
-    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stdout));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("merge"), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = ingest(
+        &repo,
+        r#"{"group":"Down","status":"firing","id":"Down-2","labels":{"alertname":"Down"}}"#
+            .to_string(),
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("merge"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     std::fs::remove_file(repo.root.join(".git/MERGE_HEAD")).unwrap();
 }
