@@ -391,8 +391,8 @@ fn escape(text: &str) -> String {
         .replace('"', "&quot;")
 }
 
-/// The drawing with `<title>` and `<desc>` (what it shows, in sentences) as its first children,
-/// named by `aria-labelledby` for screen readers.
+/// The drawing with `<title>` and `<desc>` (what it shows, in sentences) as its first children:
+/// an image's accessible name and description.
 fn titled(svg: &str, picture: &Picture, tz: Tz) -> String {
     let title = format!("Timeline of {}: {}", picture.id, one_line(&picture.title));
     let desc = describe(picture, tz);
@@ -403,7 +403,7 @@ fn titled(svg: &str, picture: &Picture, tz: Tz) -> String {
         return svg.to_string();
     };
     format!(
-        "{} role=\"img\" aria-labelledby=\"chart-title chart-desc\"><title id=\"chart-title\">{}</title><desc id=\"chart-desc\">{}</desc>{}",
+        "{} role=\"img\"><title>{}</title><desc>{}</desc>{}",
         &svg[..open],
         escape(&title),
         escape(&desc),

@@ -332,6 +332,18 @@ impl std::io::Write for Bounded {
 /// A self-contained HTML page around `body` (already HTML): inline CSS, nothing fetched, laid
 /// out for a screen of any width and for printing to PDF.
 pub fn html_page(title: &str, body: &str) -> String {
+    // What may scroll sideways on a phone (a wide table, a chart) can be reached and scrolled
+    // from the keyboard too.
+    let body = body
+        .replace(
+            "<table>",
+            "<div class=\"scroll\" tabindex=\"0\" role=\"region\" aria-label=\"Table (scrolls sideways)\"><table>",
+        )
+        .replace("</table>", "</table></div>")
+        .replace(
+            "<figure class=\"chart\">",
+            "<figure class=\"chart\" tabindex=\"0\">",
+        );
     format!(
         r#"<!DOCTYPE html>
 <html lang="en">
@@ -340,12 +352,12 @@ pub fn html_page(title: &str, body: &str) -> String {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{title}</title>
 <style>
-:root {{ color-scheme: light; }}
 body {{ font: 16px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #1a1a1a; background: #fff; margin: 0; }}
 main {{ max-width: 60rem; margin: 0 auto; padding: 1.5rem; }}
 h1 {{ font-size: 1.8rem; line-height: 1.25; }}
 h2 {{ font-size: 1.35rem; margin-top: 2rem; border-bottom: 1px solid #ddd; padding-bottom: .2rem; }}
-table {{ border-collapse: collapse; width: 100%; font-size: .9rem; display: block; overflow-x: auto; }}
+.scroll {{ overflow-x: auto; }}
+table {{ border-collapse: collapse; width: 100%; font-size: .9rem; }}
 th, td {{ border: 1px solid #ccc; padding: .3rem .5rem; text-align: left; vertical-align: top; }}
 th {{ background: #f3f3f3; }}
 code {{ font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size: .9em; background: #f3f3f3; padding: 0 .2em; }}
@@ -358,7 +370,7 @@ a {{ color: #0b57d0; }}
   h2 {{ break-after: avoid; }}
   table, figure {{ break-inside: avoid; }}
   figure.chart svg {{ min-width: 0; }}
-  table {{ display: table; }}
+  .scroll {{ overflow: visible; }}
   a {{ color: inherit; text-decoration: none; }}
 }}
 </style>

