@@ -63,9 +63,19 @@ pub struct Report {
     pub overdue_by_owner: BTreeMap<String, usize>,
     /// Pages, out-of-hours pages and time engaged per person (when rotas exist).
     pub responders: Vec<ResponderLoad>,
+    /// Incidents of the same service and kind, where there was more than one.
+    pub recurring: Vec<Recurring>,
     /// Records that could not be read, left out.
     #[serde(skip)]
     pub skipped: Vec<String>,
+}
+
+/// Incidents of one service and kind in the window: a problem that came back.
+#[derive(Debug, Serialize)]
+pub struct Recurring {
+    pub service: String,
+    pub kind: String,
+    pub incidents: Vec<String>,
 }
 
 /// The report over `[since, now]`.
@@ -151,6 +161,24 @@ pub fn report(
             }
         }
     }
+    let mut pairs: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
+    for r in &in_window {
+        for service in &r.services {
+            pairs
+                .entry((service.clone(), r.kind.to_string()))
+                .or_default()
+                .push(r.id.clone());
+        }
+    }
+    let recurring = pairs
+        .into_iter()
+        .filter(|(_, ids)| ids.len() > 1)
+        .map(|((service, kind), incidents)| Recurring {
+            service,
+            kind,
+            incidents,
+        })
+        .collect();
     let slos = slos(store, since, now)?;
     let responders = if store.schedules().is_ok_and(|s| !s.is_empty()) {
         super::query::responders(store, since, now, include_drills)?
@@ -167,6 +195,7 @@ pub fn report(
         slos,
         overdue_by_owner,
         responders,
+        recurring,
         skipped,
     })
 }

@@ -238,22 +238,19 @@ fn responders_csv(r: &Report) -> String {
 }
 
 fn recurrence_csv(r: &Report) -> String {
-    let rec = &r.stats.recurrence;
-    let rows = rec
-        .services
+    let rows = r
+        .recurring
         .iter()
-        .map(|(k, ids)| ("service", k, ids))
-        .chain(rec.kinds.iter().map(|(k, ids)| ("kind", k, ids)))
-        .map(|(by, key, ids)| {
+        .map(|g| {
             vec![
-                by.to_string(),
-                key.clone(),
-                ids.len().to_string(),
-                ids.join(" "),
+                g.service.clone(),
+                g.kind.clone(),
+                g.incidents.len().to_string(),
+                g.incidents.join(" "),
             ]
         })
         .collect();
-    csv(&["by", "key", "incidents", "ids"], rows)
+    csv(&["service", "kind", "incidents", "ids"], rows)
 }
 
 fn severity_colour(s: Severity) -> RGBColor {
@@ -730,30 +727,27 @@ fn html(r: &Report) -> Result<String> {
             ),
         );
     }
-    // Recurrence.
-    let rec = &s.recurrence;
-    let rows: Vec<Vec<String>> = rec
-        .services
+    // Recurrence: the same service and kind again.
+    let rows: Vec<Vec<String>> = r
+        .recurring
         .iter()
-        .map(|(k, ids)| ("service", k, ids))
-        .chain(rec.kinds.iter().map(|(k, ids)| ("kind", k, ids)))
-        .map(|(by, k, ids)| {
+        .map(|g| {
             vec![
-                by.to_string(),
-                esc(k),
-                ids.len().to_string(),
-                esc(&ids.join(", ")),
+                esc(&g.service),
+                esc(&g.kind),
+                g.incidents.len().to_string(),
+                esc(&g.incidents.join(", ")),
             ]
         })
         .collect();
     section(
         &mut body,
-        "Recurring incidents",
+        "Recurring incidents (same service and kind)",
         None,
         &if rows.is_empty() {
-            "<p>No service or kind had more than one incident.</p>\n".to_string()
+            "<p>No service had two incidents of one kind.</p>\n".to_string()
         } else {
-            table(&["By", "Which", "Incidents", "IDs"], &rows)
+            table(&["Service", "Kind", "Incidents", "IDs"], &rows)
         },
     );
     Ok(html_page(
