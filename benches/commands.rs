@@ -529,6 +529,41 @@ fn bench_size(repo: &Path, bin: &Path, ids: &[String], n: usize) -> Vec<(String,
         t,
     );
 
+    // Issue 29: the live view's first frame (the whole process, drawn as text), and a refresh
+    // after a new commit (what the view does in its process: the board read again).
+    let t = time(10, || incident(&["watch", "--snapshot", "100x30"]));
+    let first_frame = if big { String::new() } else { under(&t, 150.0) };
+    push(
+        "`incident watch` first frame (`--snapshot 100x30`)",
+        first_frame,
+        t,
+    );
+    let store = incident::store::Store::open(repo).expect("the bench repo opens");
+    let mut refreshes = Vec::new();
+    for k in 0..10 {
+        let status = incident(&["log", target, &format!("bench refresh {k}")])
+            .status()
+            .expect("log runs");
+        assert!(status.success());
+        let started = Instant::now();
+        let board = incident::ops::board::board(&store, chrono::Utc::now(), Some(target))
+            .expect("the board reads");
+        assert!(board.detail.is_some() || board.active.is_empty());
+        refreshes.push(started.elapsed().as_secs_f64() * 1000.0);
+    }
+    refreshes.sort_by(f64::total_cmp);
+    let t = Timing {
+        median: refreshes[refreshes.len() / 2],
+        min: refreshes[0],
+        rss_mb: 0.0,
+    };
+    let refresh = if big { String::new() } else { under(&t, 30.0) };
+    push(
+        "`incident watch` refresh after a commit (in process)",
+        refresh,
+        t,
+    );
+
     // Issue 25: declaring with 200 runbooks in the repo stays under twice the time without.
     let mut d = 0;
     let declare = |d: &mut usize| {

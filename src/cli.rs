@@ -108,6 +108,8 @@ pub enum Command {
     Changes(commands::changes::Args),
     /// who is on call now or at any time; shifts, overrides and calendars of the rotas (oncall/)
     Oncall(commands::oncall::Args),
+    /// the war room in the terminal: active incidents, what is due, roles, tasks and the timeline, live
+    Watch(commands::watch::Args),
     /// take an alert payload (Alertmanager, Grafana, generic JSON) from stdin: declare or log
     Ingest(commands::ingest::Args),
     /// run the server: alerts and chat commands in, notifications and pages out

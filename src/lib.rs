@@ -35,6 +35,7 @@ pub mod store;
 pub mod table;
 pub mod trends;
 pub mod uptime;
+pub mod watch;
 
 use clap::Parser;
 use std::ffi::OsString;

@@ -37,6 +37,7 @@ pub mod sync;
 pub mod task;
 pub mod templates;
 pub mod update;
+pub mod watch;
 
 use crate::cli::{Cli, Command};
 use crate::context::Context;
@@ -72,6 +73,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Changes(args) => changes::run(&ctx, args),
         Command::Oncall(args) => oncall::run(&ctx, args),
         Command::Ingest(args) => ingest::run(&ctx, args),
+        Command::Watch(args) => watch::run(&ctx, args),
         Command::Serve(args) => serve::run(&ctx, args),
         Command::Notify(args) => notify::run(&ctx, args),
         Command::Stats(args) => stats::run(&ctx, args),

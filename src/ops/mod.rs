@@ -8,6 +8,7 @@
 
 pub mod action;
 pub mod alert;
+pub mod board;
 pub mod changes;
 pub mod check;
 pub mod incident;

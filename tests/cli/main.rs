@@ -26,3 +26,4 @@ mod statuspage;
 mod sync;
 mod terminal;
 mod transaction;
+mod watch;

@@ -1,0 +1,142 @@
+//! The war room as a question: every active incident, worst first, with what it owes next; and
+//! for one of them, its roles, services, open tasks, what is due and its timeline, newest first.
+//! `incident watch` draws this; any other face may ask it too.
+
+use crate::metrics::Due;
+use crate::model::{ComponentStatus, Incident, Severity, Status, TaskState};
+use crate::store::Store;
+use anyhow::Result;
+use chrono::{DateTime, Utc};
+
+/// One active incident in the list.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Active {
+    pub id: String,
+    pub title: String,
+    pub severity: Severity,
+    pub status: Status,
+    pub drill: bool,
+    /// Since detection (or declaration).
+    pub opened_at: Option<DateTime<Utc>>,
+    /// The soonest thing it owes, and when.
+    pub next: Option<Due>,
+}
+
+/// An open task: number, text, who or which role, due.
+pub type OpenTask = (u32, String, Option<String>, Option<DateTime<Utc>>);
+
+/// The selected incident, in full.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Detail {
+    pub id: String,
+    pub roles: Vec<(String, String)>,
+    pub services: Vec<(String, ComponentStatus)>,
+    pub tasks: Vec<OpenTask>,
+    pub due: Vec<Due>,
+    /// Newest first: when, who, kind, text.
+    pub timeline: Vec<(DateTime<Utc>, String, String, String)>,
+    /// Who is on call for its services' rotas now (`schedule/layer: who`).
+    pub on_call: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Board {
+    pub active: Vec<Active>,
+    pub detail: Option<Detail>,
+}
+
+/// The board as of `now`, with the detail of `selected` (an ID; the first incident when it is
+/// not active any more).
+pub fn board(store: &Store, now: DateTime<Utc>, selected: Option<&str>) -> Result<Board> {
+    let config = store.config();
+    let mut summaries: Vec<crate::model::IncidentSummary> = store
+        .load_all_as::<crate::model::IncidentSummary>()?
+        .into_iter()
+        .flatten()
+        .filter(|i| i.status.is_active())
+        .collect();
+    super::query::sort_for_triage(&mut summaries);
+    let ids: Vec<String> = summaries.iter().map(|s| s.id.clone()).collect();
+    let incidents: Vec<Incident> = store
+        .load_ids_mapped(&ids, |i: Incident| i)
+        .into_iter()
+        .flatten()
+        .collect();
+    let due = crate::metrics::due(&incidents, config, now);
+    let active: Vec<Active> = incidents
+        .iter()
+        .map(|i| Active {
+            id: i.id.clone(),
+            title: i.title.clone(),
+            severity: i.severity,
+            status: i.status,
+            drill: i.drill,
+            opened_at: i.times.opened_at(),
+            next: due
+                .iter()
+                .filter(|d| d.incident == i.id && d.due_at.is_some())
+                .min_by_key(|d| d.due_at)
+                .cloned(),
+        })
+        .collect();
+    let chosen = selected
+        .and_then(|s| incidents.iter().find(|i| i.id == s))
+        .or(incidents.first());
+    let detail = chosen.map(|i| {
+        let mut timeline: Vec<(DateTime<Utc>, String, String, String)> = i
+            .timeline
+            .iter()
+            .map(|e| (e.at, e.by.clone(), e.kind.to_string(), e.text.clone()))
+            .collect();
+        timeline.reverse();
+        let on_call = store
+            .escalation()
+            .ok()
+            .and_then(|e| e.policy_for(i).map(|p| p.levels.clone()))
+            .map(|_| {
+                super::oncall::on_call(store, None, now)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|s| {
+                        format!(
+                            "{}/{}: {}",
+                            s.schedule,
+                            s.layer,
+                            config.display_name(&s.who)
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        Detail {
+            id: i.id.clone(),
+            roles: i
+                .roles
+                .iter()
+                .map(|(r, w)| (r.clone(), config.display_name(w).to_string()))
+                .collect(),
+            services: i
+                .services
+                .iter()
+                .map(|s| (s.clone(), i.component_status_at(config, s, now)))
+                .collect(),
+            tasks: i
+                .tasks
+                .iter()
+                .filter(|t| t.state == TaskState::Open)
+                .map(|t| {
+                    (
+                        t.number,
+                        t.text.clone(),
+                        t.assignee.clone().or(t.role.clone()),
+                        t.due_at,
+                    )
+                })
+                .collect(),
+            due: due.iter().filter(|d| d.incident == i.id).cloned().collect(),
+            timeline,
+            on_call,
+        }
+    });
+    Ok(Board { active, detail })
+}

@@ -1,0 +1,315 @@
+//! Drawing the war room: the active incidents (left), the selected one (right), the input or
+//! message line and the status line. Record text is shown with its control characters made
+//! visible, as everywhere in the tool.
+
+use super::{Input, View};
+use crate::model::Severity;
+use chrono::{DateTime, Utc};
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Direction, Layout, Rect};
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, List, ListItem, ListState, Paragraph, Wrap};
+
+/// Record text as the terminal may show it: control characters visible, one line.
+fn safe(text: &str) -> String {
+    crate::output::neutralise_controls(text, crate::output::Codes::EscapeAll)
+        .replace(['\n', '\r', '\t'], " ")
+}
+
+fn severity_style(view: &View, s: Severity) -> Style {
+    if !view.color {
+        return Style::default().add_modifier(Modifier::BOLD);
+    }
+    match s {
+        Severity::Sev1 => Style::default().fg(Color::Red).add_modifier(Modifier::BOLD),
+        Severity::Sev2 => Style::default().fg(Color::LightRed),
+        Severity::Sev3 => Style::default().fg(Color::Yellow),
+        Severity::Sev4 => Style::default(),
+    }
+}
+
+/// `in 12m`, `overdue 3m`: a countdown in whole minutes (seconds under a minute).
+pub fn countdown(due: DateTime<Utc>, now: DateTime<Utc>) -> String {
+    let secs = (due - now).num_seconds();
+    let words = |s: i64| {
+        if s < 60 {
+            format!("{s}s")
+        } else if s < 3600 {
+            format!("{}m", s / 60)
+        } else {
+            format!("{}h{:02}m", s / 3600, (s % 3600) / 60)
+        }
+    };
+    if secs < 0 {
+        format!("overdue {}", words(-secs))
+    } else {
+        format!("in {}", words(secs))
+    }
+}
+
+fn age(since: Option<DateTime<Utc>>, now: DateTime<Utc>) -> String {
+    since.map_or_else(String::new, |t| {
+        crate::model::format_duration(now - t)
+            .replace(" min", "m")
+            .replace(" h ", "h")
+            .replace(" d ", "d")
+    })
+}
+
+pub fn draw(frame: &mut Frame, view: &View) {
+    let area = frame.area();
+    let rows = Layout::default()
+        .direction(Direction::Vertical)
+        .constraints([
+            Constraint::Min(3),
+            Constraint::Length(2),
+            Constraint::Length(1),
+        ])
+        .split(area);
+    let wide = area.width >= 100;
+    let columns = Layout::default()
+        .direction(if wide {
+            Direction::Horizontal
+        } else {
+            Direction::Vertical
+        })
+        .constraints(if wide {
+            [Constraint::Percentage(42), Constraint::Percentage(58)]
+        } else {
+            [Constraint::Percentage(40), Constraint::Percentage(60)]
+        })
+        .split(rows[0]);
+    list(frame, view, columns[0]);
+    detail(frame, view, columns[1]);
+    bottom(frame, view, rows[1]);
+    status(frame, view, rows[2]);
+    if view.help {
+        help(frame, area);
+    }
+}
+
+fn list(frame: &mut Frame, view: &View, area: Rect) {
+    let now = view.now;
+    let items: Vec<ListItem> = view
+        .board
+        .active
+        .iter()
+        .map(|a| {
+            // What matters first in a narrow column: how bad, what is due when, what it is.
+            let mut spans = vec![Span::styled(
+                format!("{} ", a.severity),
+                severity_style(view, a.severity),
+            )];
+            if let Some(next) = a.next.as_ref().and_then(|d| d.due_at) {
+                let text = countdown(next, now);
+                let style = if !view.color {
+                    if next < now {
+                        Style::default().add_modifier(Modifier::REVERSED)
+                    } else {
+                        Style::default()
+                    }
+                } else if next < now {
+                    Style::default()
+                        .add_modifier(Modifier::REVERSED)
+                        .fg(Color::Red)
+                } else if (next - now).num_minutes() < 5 {
+                    Style::default().fg(Color::Yellow)
+                } else {
+                    Style::default()
+                };
+                spans.push(Span::styled(text, style));
+                spans.push(Span::raw(" "));
+            }
+            spans.push(Span::raw(safe(&a.title)));
+            if a.drill {
+                spans.push(Span::raw(" (drill)"));
+            }
+            spans.push(Span::raw(format!(
+                " · {} {}",
+                a.status.as_str(),
+                age(a.opened_at, now)
+            )));
+            ListItem::new(Line::from(spans))
+        })
+        .collect();
+    let title = format!(" Active incidents ({}) ", view.board.active.len());
+    let empty = items.is_empty();
+    let list = List::new(items)
+        .block(Block::default().borders(Borders::ALL).title(title))
+        .highlight_style(Style::default().add_modifier(Modifier::REVERSED))
+        .highlight_symbol("> ");
+    let mut state = ListState::default();
+    if !empty {
+        state.select(Some(view.selected.min(view.board.active.len() - 1)));
+    }
+    frame.render_stateful_widget(list, area, &mut state);
+    if empty {
+        let inner = Rect {
+            x: area.x + 2,
+            y: area.y + 1,
+            width: area.width.saturating_sub(4),
+            height: 1,
+        };
+        frame.render_widget(Paragraph::new("No active incident."), inner);
+    }
+}
+
+fn detail(frame: &mut Frame, view: &View, area: Rect) {
+    let now = view.now;
+    let Some(d) = &view.board.detail else {
+        frame.render_widget(
+            Block::default().borders(Borders::ALL).title(" Incident "),
+            area,
+        );
+        return;
+    };
+    let mut lines: Vec<Line> = Vec::new();
+    let head = |t: &str| {
+        Line::from(Span::styled(
+            t.to_string(),
+            Style::default().add_modifier(Modifier::BOLD),
+        ))
+    };
+    lines.push(Line::from(format!(
+        "Roles: {}",
+        if d.roles.is_empty() {
+            "none held".to_string()
+        } else {
+            d.roles
+                .iter()
+                .map(|(r, w)| format!("{r} {}", safe(w)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        }
+    )));
+    if !d.services.is_empty() {
+        lines.push(Line::from(format!(
+            "Services: {}",
+            d.services
+                .iter()
+                .map(|(s, c)| format!("{s} {}", c.label().to_lowercase()))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )));
+    }
+    if !d.on_call.is_empty() {
+        lines.push(Line::from(format!("On call: {}", d.on_call.join(", "))));
+    }
+    if !d.due.is_empty() {
+        lines.push(head("Due"));
+        for due in &d.due {
+            let when = due.due_at.map(|t| countdown(t, now)).unwrap_or_default();
+            let style = if due.overdue && view.color {
+                Style::default().fg(Color::Red)
+            } else if due.overdue {
+                Style::default().add_modifier(Modifier::REVERSED)
+            } else {
+                Style::default()
+            };
+            lines.push(Line::from(vec![
+                Span::styled(format!("  {when:<14}"), style),
+                Span::raw(safe(&due.what)),
+            ]));
+        }
+    }
+    if !d.tasks.is_empty() {
+        lines.push(head("Open tasks"));
+        for (n, text, who, due) in &d.tasks {
+            let mut line = format!("  #{n} {}", safe(text));
+            if let Some(who) = who {
+                line.push_str(&format!(" ({})", safe(who)));
+            }
+            if let Some(due) = due {
+                line.push_str(&format!(" {}", countdown(*due, now)));
+            }
+            lines.push(Line::from(line));
+        }
+    }
+    lines.push(head("Timeline (newest first)"));
+    let zone = |t: DateTime<Utc>| {
+        if view.utc {
+            t.format("%H:%M").to_string()
+        } else {
+            t.with_timezone(&chrono::Local).format("%H:%M").to_string()
+        }
+    };
+    for (at, by, kind, text) in &d.timeline {
+        lines.push(Line::from(format!(
+            "  {} {} [{}] {}",
+            zone(*at),
+            safe(by),
+            kind,
+            safe(text)
+        )));
+    }
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .title(format!(" {} ", safe(&d.id)));
+    frame.render_widget(
+        Paragraph::new(lines)
+            .block(block)
+            .wrap(Wrap { trim: false }),
+        area,
+    );
+}
+
+/// Two lines: what the last change said (or the keys), and what is being typed.
+fn bottom(frame: &mut Frame, view: &View, area: Rect) {
+    let said = match &view.message {
+        Some(m) if m.starts_with("error") && view.color => {
+            Line::from(Span::styled(safe(m), Style::default().fg(Color::Red)))
+        }
+        Some(m) => Line::from(safe(m)),
+        None => Line::from(
+            "l log · u update · a ack · s status · v severity · t task done · c commander · ? help · q quit",
+        ),
+    };
+    let typing = match &view.input {
+        Some(Input { prompt, text, .. }) => Line::from(vec![
+            Span::styled(
+                format!("{prompt}: "),
+                Style::default().add_modifier(Modifier::BOLD),
+            ),
+            Span::raw(safe(text)),
+            Span::raw("█"),
+        ]),
+        None => Line::from(""),
+    };
+    frame.render_widget(Paragraph::new(vec![said, typing]), area);
+}
+
+fn status(frame: &mut Frame, view: &View, area: Rect) {
+    let style = Style::default().add_modifier(Modifier::REVERSED);
+    frame.render_widget(
+        Paragraph::new(Line::from(safe(&view.status_line))).style(style),
+        area,
+    );
+}
+
+fn help(frame: &mut Frame, area: Rect) {
+    let text = "\
+↑/↓ or k/j   choose an incident
+l            log a note on its timeline
+u            post a status update (impacted | learned | next, e.g. 30m)
+a            acknowledge it
+s            change its status (investigating, identified, monitoring, resolved)
+v            change its severity (SEV1-SEV4)
+t            check off a task (its number)
+c            assign the commander (a handle)
+Enter        do it; Esc cancels (what you typed is kept until you do)
+?            this help; q or Ctrl-C quits";
+    let width = 78.min(area.width);
+    let height = 13.min(area.height);
+    let rect = Rect {
+        x: area.x + (area.width - width) / 2,
+        y: area.y + (area.height - height) / 2,
+        width,
+        height,
+    };
+    frame.render_widget(Clear, rect);
+    frame.render_widget(
+        Paragraph::new(text).block(Block::default().borders(Borders::ALL).title(" Keys ")),
+        rect,
+    );
+}

@@ -1,0 +1,254 @@
+//! `incident watch` driven on a pseudo-terminal, its screen read by pyte (a VT100 emulator,
+//! `tests/tools/pty_drive.py`): keys make commits, input survives an error, the view reflows on
+//! resize, others' commits appear live (from another terminal, and from another clone through the
+//! remote), and the terminal is restored on `q` and SIGTERM.
+
+use crate::support::Repo;
+
+/// Runs `incident ARGS` on a `cols` × `rows` terminal through `steps`; the driver's report.
+fn drive(
+    repo: &Repo,
+    dir: &std::path::Path,
+    cols: u16,
+    rows: u16,
+    args: &[&str],
+    steps: serde_json::Value,
+) -> serde_json::Value {
+    let tools = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/tools");
+    let bin = assert_cmd::cargo::cargo_bin("incident");
+    let mut child = std::process::Command::new("python3")
+        .arg(tools.join("pty_drive.py"))
+        .args([cols.to_string(), rows.to_string(), "--".into()])
+        .arg(&bin)
+        .args(args)
+        .env_clear()
+        .envs(repo.env())
+        .current_dir(dir)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("python3 (bash .ci/setup installs pyte)");
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(steps.to_string().as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "the driver failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn checked(report: &serde_json::Value) {
+    assert!(
+        report["failure"].is_null(),
+        "{}\n{}",
+        report["failure"],
+        report["last"].as_str().unwrap_or("")
+    );
+    assert_eq!(report["status"], 0, "{}", report["last"]);
+    assert_eq!(report["restored"], true, "the terminal is left as found");
+}
+
+#[test]
+fn the_war_room_shows_what_is_due_and_its_keys_make_the_commands_commits() {
+    let repo = Repo::new();
+    repo.ok(&[
+        "declare",
+        "Checkout down",
+        "--sev",
+        "SEV1",
+        "--service",
+        "checkout",
+    ]);
+    repo.ok(&[
+        "declare",
+        "Search slow",
+        "--sev",
+        "SEV3",
+        "--service",
+        "search",
+    ]);
+    let log = repo.git(&["rev-parse", "--short", "HEAD"]);
+    let incident = assert_cmd::cargo::cargo_bin("incident");
+    let report = drive(
+        &repo,
+        &repo.root,
+        80,
+        24,
+        &["watch", "--offline"],
+        serde_json::json!([
+            {"wait": "Active incidents (2)"},
+            {"screen": "first"},
+            {"keys": "l"}, {"wait": "log:"},
+            {"keys": "rolled back deploy 4512\r"},
+            {"wait": "[note] rolled back deploy 4512"},
+            {"keys": "a"}, {"wait": "[ack]"},
+            {"keys": "s"}, {"keys": "sideways\r"},
+            {"wait": "is not a status"},
+            {"screen": "error"},
+            {"keys": "\u{7f}\u{7f}\u{7f}\u{7f}\u{7f}\u{7f}\u{7f}\u{8}identified\r"},
+            {"wait": "[status] status investigating → identified"},
+            {"keys": "j"}, {"wait": "┌ 2026-11-25-search-slow"},
+            {"keys": "k"},
+            {"keys": "?"}, {"wait": "Keys"}, {"keys": "x"}, {"gone": "Keys"},
+            {"shell": format!("'{}' log checkout 'from another terminal'", incident.display())},
+            {"wait": "from another terminal"},
+            {"resize": [120, 30]}, {"sleep": 0.5},
+            {"screen": "wide"},
+            {"keys": "q"}
+        ]),
+    );
+    checked(&report);
+    let first = report["screens"]["first"].as_str().unwrap();
+    // Worst first, with the next deadline counting down; the selected incident's due list.
+    let checkout = first
+        .lines()
+        .position(|l| l.contains("Checkout down"))
+        .unwrap();
+    let search = first
+        .lines()
+        .position(|l| l.contains("Search slow"))
+        .unwrap();
+    assert!(checkout < search, "{first}");
+    assert!(
+        first.contains("SEV1 in 5m Checkout down · investigating"),
+        "{first}"
+    );
+    assert!(first.contains("first public update"), "{first}");
+    assert!(
+        first.lines().all(|l| l.chars().count() <= 80),
+        "fits 80 columns"
+    );
+    // The error in place, what was typed kept.
+    let error = report["screens"]["error"].as_str().unwrap();
+    assert!(
+        error.contains("error: `sideways` is not a status") && error.contains("status: sideways"),
+        "{error}"
+    );
+    // Reflowed: both panes side by side at 120 columns.
+    let wide = report["screens"]["wide"].as_str().unwrap();
+    let top = wide.lines().next().unwrap();
+    assert!(
+        top.contains("Active incidents") && top.contains("2026-11-25-checkout-down"),
+        "{wide}"
+    );
+    // Each key made the command's commit, authored by whoever watches.
+    let made = repo.git(&["log", "--format=%an|%s", &format!("{}..HEAD", log.trim())]);
+    assert!(
+        made.contains("Alice Example|2026-11-25-checkout-down: rolled back deploy 4512"),
+        "{made}"
+    );
+    assert!(made.contains("status investigating → identified"), "{made}");
+    assert!(
+        made.contains("|2026-11-25-checkout-down: acknowledged"),
+        "{made}"
+    );
+}
+
+#[test]
+fn sigterm_and_ctrl_c_leave_the_terminal_as_found() {
+    let repo = Repo::new();
+    repo.ok(&[
+        "declare",
+        "Checkout down",
+        "--sev",
+        "SEV2",
+        "--service",
+        "checkout",
+    ]);
+    for exit in [
+        serde_json::json!({"signal": "TERM"}),
+        serde_json::json!({"keys": "\u{3}"}),
+    ] {
+        let report = drive(
+            &repo,
+            &repo.root,
+            80,
+            24,
+            &["watch", "--offline"],
+            serde_json::json!([{"wait": "Active incidents (1)"}, exit]),
+        );
+        checked(&report);
+    }
+}
+
+#[test]
+fn another_clones_entries_appear_after_the_watchers_fetch() {
+    let repo = Repo::new();
+    repo.ok(&[
+        "declare",
+        "Checkout down",
+        "--sev",
+        "SEV2",
+        "--service",
+        "checkout",
+    ]);
+    let remote = repo.home.path().join("remote.git");
+    repo.git(&["init", "-q", "--bare", remote.to_str().unwrap()]);
+    repo.git(&["remote", "add", "origin", remote.to_str().unwrap()]);
+    repo.ok(&["sync"]);
+    let other = repo.home.path().join("laptop");
+    repo.git(&[
+        "clone",
+        "-q",
+        remote.to_str().unwrap(),
+        other.to_str().unwrap(),
+    ]);
+    let incident = assert_cmd::cargo::cargo_bin("incident");
+    let in_other = |args: &str| {
+        format!(
+            "cd '{}' && '{}' {args}",
+            other.display(),
+            incident.display()
+        )
+    };
+    let report = drive(
+        &repo,
+        &repo.root,
+        100,
+        30,
+        &["watch", "--fetch-every", "1s"],
+        serde_json::json!([
+            {"wait": "Active incidents (1)"},
+            {"wait": "fetched 0"},
+            {"shell": in_other(&format!("log checkout 'failover started' && '{}' sync", incident.display()))},
+            {"wait": "[note] failover started"},
+            {"screen": "merged"},
+            {"keys": "q"}
+        ]),
+    );
+    checked(&report);
+    let merged = report["screens"]["merged"].as_str().unwrap();
+    assert!(merged.contains("remote origin"), "{merged}");
+}
+
+#[test]
+fn a_snapshot_is_one_frame_and_the_view_needs_a_terminal() {
+    let repo = Repo::new();
+    repo.ok(&[
+        "declare",
+        "Checkout down",
+        "--sev",
+        "SEV1",
+        "--service",
+        "checkout",
+    ]);
+    let frame = repo.ok(&["watch", "--snapshot", "80x24"]);
+    assert_eq!(frame.lines().count(), 24, "{frame}");
+    assert!(frame.lines().all(|l| l.chars().count() <= 80), "{frame}");
+    assert!(
+        frame.contains("Active incidents (1)") && frame.contains("Checkout down"),
+        "{frame}"
+    );
+    let err = repo.fails(1, &["watch"]);
+    assert!(err.contains("needs a terminal"), "{err}");
+    let err = repo.fails(2, &["watch", "--snapshot", "80"]);
+    assert!(err.contains("COLSxROWS"), "{err}");
+}
