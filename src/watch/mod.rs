@@ -26,6 +26,10 @@ pub struct Input {
     pub prompt: String,
     pub text: String,
     pub kind: Pending,
+    /// A form's earlier fields, answered: (prompt, text).
+    pub done: Vec<(String, String)>,
+    /// A form's fields still to come, after this one.
+    pub next: Vec<String>,
 }
 
 /// The change an input is for.
@@ -43,12 +47,14 @@ pub enum Pending {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Change {
     Log(String),
-    Update(String),
+    /// What is impacted, what we learned, when the next update comes.
+    Update(String, String, String),
     Ack,
     Status(String),
     Severity(String),
     TaskDone(String),
-    Commander(String),
+    /// A role and who holds it (a name alone: the commander).
+    Assign(String),
 }
 
 /// What a key asks for.
@@ -109,6 +115,14 @@ impl View {
             match key.code {
                 KeyCode::Esc => self.input = None,
                 // Ctrl-H is a backspace on terminals that send it for one.
+                // Backspace in an empty field of a form goes back to the one before.
+                KeyCode::Backspace if input.text.is_empty() && !input.done.is_empty() => {
+                    let (prompt, text) = input.done.pop().expect("not empty");
+                    input
+                        .next
+                        .insert(0, std::mem::replace(&mut input.prompt, prompt));
+                    input.text = text;
+                }
                 KeyCode::Backspace => {
                     input.text.pop();
                 }
@@ -118,6 +132,16 @@ impl View {
                 KeyCode::Char('u') if control => input.text.clear(),
                 KeyCode::Char(_) if control => {}
                 KeyCode::Char(c) => input.text.push(c),
+                KeyCode::Enter | KeyCode::Tab if !input.next.is_empty() => {
+                    if !input.text.trim().is_empty() {
+                        let prompt = input.next.remove(0);
+                        let answered = (
+                            std::mem::replace(&mut input.prompt, prompt),
+                            std::mem::take(&mut input.text),
+                        );
+                        input.done.push(answered);
+                    }
+                }
                 KeyCode::Enter => {
                     let (Some(incident), Some(input)) = (self.selected_id(), self.input.clone())
                     else {
@@ -127,13 +151,20 @@ impl View {
                     if text.is_empty() {
                         return Act::Nothing;
                     }
+                    let answer = |n: usize| {
+                        input
+                            .done
+                            .get(n)
+                            .map(|(_, t)| t.trim().to_string())
+                            .unwrap_or_default()
+                    };
                     let change = match input.kind {
                         Pending::Log => Change::Log(text),
-                        Pending::Update => Change::Update(text),
+                        Pending::Update => Change::Update(answer(0), answer(1), text),
                         Pending::Status => Change::Status(text),
                         Pending::Severity => Change::Severity(text),
                         Pending::Task => Change::TaskDone(text),
-                        Pending::Commander => Change::Commander(text),
+                        Pending::Commander => Change::Assign(text),
                     };
                     return Act::Make { incident, change };
                 }
@@ -146,6 +177,8 @@ impl View {
                 prompt: prompt.into(),
                 text: String::new(),
                 kind,
+                done: Vec::new(),
+                next: Vec::new(),
             })
         };
         match key.code {
@@ -157,16 +190,28 @@ impl View {
             KeyCode::Up | KeyCode::Char('k') => self.selected = self.selected.saturating_sub(1),
             _ if self.board.active.is_empty() => {}
             KeyCode::Char('l') => self.input = ask("log", Pending::Log),
+            // A small form: the three things every update says, Enter or Tab to the next.
             KeyCode::Char('u') => {
-                self.input = ask(
-                    "update (impacted | learned | next, e.g. 30m)",
-                    Pending::Update,
-                )
+                self.input = Some(Input {
+                    prompt: "update 1/3, what is impacted".into(),
+                    text: String::new(),
+                    kind: Pending::Update,
+                    done: Vec::new(),
+                    next: vec![
+                        "update 2/3, what we learned".into(),
+                        "update 3/3, next update in (e.g. 30m)".into(),
+                    ],
+                })
             }
             KeyCode::Char('s') => self.input = ask("status", Pending::Status),
             KeyCode::Char('v') => self.input = ask("severity", Pending::Severity),
             KeyCode::Char('t') => self.input = ask("task done (number)", Pending::Task),
-            KeyCode::Char('c') => self.input = ask("commander", Pending::Commander),
+            KeyCode::Char('c') => {
+                self.input = ask(
+                    "assign (a name: commander; or a role and a name: comms bob)",
+                    Pending::Commander,
+                )
+            }
             KeyCode::Char('a') => {
                 if let Some(incident) = self.selected_id() {
                     return Act::Make {
@@ -241,28 +286,30 @@ pub fn make(
                 .map_err(|_| anyhow::anyhow!("`{text}` is not a task number"))?;
             crate::ops::task::close(store, &actor, incident, n, TaskState::Done, None, None)?
         }
-        Change::Commander(who) => apply(
-            store,
-            &actor,
-            incident,
-            None,
-            IncidentChange::Assign {
-                roles: vec![("commander".into(), who)],
-            },
-        )?,
-        Change::Update(text) => {
-            let parts: Vec<&str> = text.split('|').map(str::trim).collect();
-            let [impacted, learned, next] = parts.as_slice() else {
-                anyhow::bail!(
-                    "an update says three things, split by `|`: impacted | learned | next (e.g. 30m)"
-                );
+        Change::Assign(text) => {
+            let words: Vec<&str> = text.split_whitespace().collect();
+            let (role, who) = match words.as_slice() {
+                [who] => ("commander".to_string(), who.to_string()),
+                [role, who] => (role.to_ascii_lowercase(), who.to_string()),
+                _ => anyhow::bail!("say a name (the commander), or a role and a name: `comms bob`"),
             };
+            apply(
+                store,
+                &actor,
+                incident,
+                None,
+                IncidentChange::Assign {
+                    roles: vec![(role, who)],
+                },
+            )?
+        }
+        Change::Update(impacted, learned, next) => {
             let next: crate::model::Span = next
                 .parse()
                 .map_err(|e| anyhow::anyhow!("`{next}` is not a span ({e}); e.g. 30m"))?;
             let draft = crate::model::Draft {
-                impacted: Some(impacted.to_string()),
-                learned: Some(learned.to_string()),
+                impacted: Some(impacted),
+                learned: Some(learned),
                 next: Some(next),
                 ..crate::model::Draft::standard()
             };
@@ -591,6 +638,34 @@ mod tests {
                 change: Change::Ack
             }
         );
+        // The update form: three fields, back with Backspace in an empty one.
+        press(&mut v, KeyCode::Char('u'));
+        for c in "Checkout".chars() {
+            press(&mut v, KeyCode::Char(c));
+        }
+        press(&mut v, KeyCode::Tab);
+        press(&mut v, KeyCode::Backspace);
+        assert_eq!(
+            v.input.as_ref().unwrap().text,
+            "Checkout",
+            "back to the first field"
+        );
+        press(&mut v, KeyCode::Enter);
+        for c in "A bad deploy".chars() {
+            press(&mut v, KeyCode::Char(c));
+        }
+        press(&mut v, KeyCode::Enter);
+        press(&mut v, KeyCode::Char('3'));
+        press(&mut v, KeyCode::Char('0'));
+        press(&mut v, KeyCode::Char('m'));
+        assert_eq!(
+            press(&mut v, KeyCode::Enter),
+            Act::Make {
+                incident: "2026-11-25-i0".into(),
+                change: Change::Update("Checkout".into(), "A bad deploy".into(), "30m".into())
+            }
+        );
+        press(&mut v, KeyCode::Esc);
         press(&mut v, KeyCode::Char('?'));
         assert!(v.help);
         assert_eq!(

@@ -262,18 +262,26 @@ fn bottom(frame: &mut Frame, view: &View, area: Rect) {
         }
         Some(m) => Line::from(safe(m)),
         None => Line::from(
-            "l log · u update · a ack · s status · v severity · t task done · c commander · ? help · q quit",
+            "l log · u update · a ack · s status · v severity · t task done · c assign · ? help · q quit",
         ),
     };
     let typing = match &view.input {
-        Some(Input { prompt, text, .. }) => Line::from(vec![
-            Span::styled(
+        Some(Input {
+            prompt, text, done, ..
+        }) => {
+            // A form's answers so far, then the field being typed.
+            let mut spans: Vec<Span> = done
+                .iter()
+                .map(|(_, t)| Span::raw(format!("{} · ", safe(t))))
+                .collect();
+            spans.push(Span::styled(
                 format!("{prompt}: "),
                 Style::default().add_modifier(Modifier::BOLD),
-            ),
-            Span::raw(safe(text)),
-            Span::raw("█"),
-        ]),
+            ));
+            spans.push(Span::raw(safe(text)));
+            spans.push(Span::raw("█"));
+            Line::from(spans)
+        }
         None => Line::from(""),
     };
     frame.render_widget(Paragraph::new(vec![said, typing]), area);
@@ -291,12 +299,12 @@ fn help(frame: &mut Frame, area: Rect) {
     let text = "\
 ↑/↓ or k/j   choose an incident
 l            log a note on its timeline
-u            post a status update (impacted | learned | next, e.g. 30m)
+u            post a status update: impacted, learned, next (Enter between)
 a            acknowledge it
 s            change its status (investigating, identified, monitoring, resolved)
 v            change its severity (SEV1-SEV4)
 t            check off a task (its number)
-c            assign the commander (a handle)
+c            assign a role (a name: commander; `comms bob`)
 Enter        do it; Esc cancels (what you typed is kept until you do)
 ?            this help; q or Ctrl-C quits";
     let width = 78.min(area.width);
