@@ -132,16 +132,18 @@ impl View {
                 KeyCode::Char('u') if control => input.text.clear(),
                 KeyCode::Char(_) if control => {}
                 KeyCode::Char(c) => input.text.push(c),
-                KeyCode::Enter | KeyCode::Tab if !input.next.is_empty() => {
-                    if !input.text.trim().is_empty() {
-                        let prompt = input.next.remove(0);
-                        let answered = (
-                            std::mem::replace(&mut input.prompt, prompt),
-                            std::mem::take(&mut input.text),
-                        );
-                        input.done.push(answered);
-                    }
+                KeyCode::Enter | KeyCode::Tab
+                    if !input.next.is_empty() && !input.text.trim().is_empty() =>
+                {
+                    let prompt = input.next.remove(0);
+                    let answered = (
+                        std::mem::replace(&mut input.prompt, prompt),
+                        std::mem::take(&mut input.text),
+                    );
+                    input.done.push(answered);
                 }
+                // An empty field of a form is not answered.
+                KeyCode::Enter | KeyCode::Tab if !input.next.is_empty() => {}
                 KeyCode::Enter => {
                     let (Some(incident), Some(input)) = (self.selected_id(), self.input.clone())
                     else {
