@@ -9,6 +9,7 @@ use super::{escape_markup as esc, html_page};
 use crate::metrics::Figure;
 use crate::model::Severity;
 use crate::ops::report::Report;
+use crate::trends::Trend;
 use anyhow::Result;
 use plotters::style::RGBColor;
 
@@ -253,6 +254,20 @@ fn recurrence_csv(r: &Report) -> String {
     csv(&["service", "kind", "incidents", "ids"], rows)
 }
 
+/// A series of one figure, period by period.
+fn per_period(r: &Report, name: &str, colour: RGBColor, value: impl Fn(&Trend) -> usize) -> Series {
+    Series {
+        name: name.into(),
+        colour,
+        values: r.trends.iter().map(|t| Some(value(t) as f64)).collect(),
+    }
+}
+
+/// The periods in words, for a chart's description.
+fn each_period(r: &Report, words: impl Fn(&Trend) -> String) -> String {
+    r.trends.iter().map(words).collect::<Vec<_>>().join("; ")
+}
+
 fn severity_colour(s: Severity) -> RGBColor {
     match s {
         Severity::Sev1 => RGBColor(0xb0, 0x00, 0x20),
@@ -342,12 +357,7 @@ fn html(r: &Report) -> Result<String> {
                 .collect(),
         })
         .collect();
-    let desc = r
-        .trends
-        .iter()
-        .map(|t| format!("{}: {} incident(s)", t.period, t.incidents))
-        .collect::<Vec<_>>()
-        .join("; ");
+    let desc = each_period(r, |t| format!("{}: {} incident(s)", t.period, t.incidents));
     let rows: Vec<Vec<String>> = r
         .trends
         .iter()
@@ -536,36 +546,15 @@ fn html(r: &Report) -> Result<String> {
     }
     // Communication deadlines.
     let series = vec![
-        Series {
-            name: "kept".into(),
-            colour: GREEN,
-            values: r
-                .trends
-                .iter()
-                .map(|t| Some(t.deadlines_kept as f64))
-                .collect(),
-        },
-        Series {
-            name: "missed".into(),
-            colour: RED,
-            values: r
-                .trends
-                .iter()
-                .map(|t| Some(t.deadlines_missed as f64))
-                .collect(),
-        },
+        per_period(r, "kept", GREEN, |t| t.deadlines_kept),
+        per_period(r, "missed", RED, |t| t.deadlines_missed),
     ];
-    let desc = r
-        .trends
-        .iter()
-        .map(|t| {
-            format!(
-                "{}: {} kept, {} missed",
-                t.period, t.deadlines_kept, t.deadlines_missed
-            )
-        })
-        .collect::<Vec<_>>()
-        .join("; ");
+    let desc = each_period(r, |t| {
+        format!(
+            "{}: {} kept, {} missed",
+            t.period, t.deadlines_kept, t.deadlines_missed
+        )
+    });
     let rows: Vec<Vec<String>> = s
         .comms
         .iter()
@@ -596,45 +585,16 @@ fn html(r: &Report) -> Result<String> {
     );
     // Action items.
     let series = vec![
-        Series {
-            name: "opened".into(),
-            colour: BLUE,
-            values: r
-                .trends
-                .iter()
-                .map(|t| Some(t.actions_opened as f64))
-                .collect(),
-        },
-        Series {
-            name: "closed".into(),
-            colour: GREEN,
-            values: r
-                .trends
-                .iter()
-                .map(|t| Some(t.actions_closed as f64))
-                .collect(),
-        },
-        Series {
-            name: "open at the end".into(),
-            colour: PURPLE,
-            values: r
-                .trends
-                .iter()
-                .map(|t| Some(t.actions_open_at_end as f64))
-                .collect(),
-        },
+        per_period(r, "opened", BLUE, |t| t.actions_opened),
+        per_period(r, "closed", GREEN, |t| t.actions_closed),
+        per_period(r, "open at the end", PURPLE, |t| t.actions_open_at_end),
     ];
-    let desc = r
-        .trends
-        .iter()
-        .map(|t| {
-            format!(
-                "{}: {} opened, {} closed, {} open at the end",
-                t.period, t.actions_opened, t.actions_closed, t.actions_open_at_end
-            )
-        })
-        .collect::<Vec<_>>()
-        .join("; ");
+    let desc = each_period(r, |t| {
+        format!(
+            "{}: {} opened, {} closed, {} open at the end",
+            t.period, t.actions_opened, t.actions_closed, t.actions_open_at_end
+        )
+    });
     let owners: Vec<Vec<String>> = r
         .overdue_by_owner
         .iter()
