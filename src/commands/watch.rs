@@ -15,9 +15,13 @@ pub struct Args {
     /// push each change at once
     #[arg(long, conflicts_with = "offline")]
     pub push: bool,
-    /// the remote to fetch from
-    #[arg(long, default_value = "origin", value_name = "NAME")]
-    pub remote: String,
+    /// the remote to fetch from [default: origin, and offline when there is none]
+    #[arg(long, value_name = "NAME")]
+    pub remote: Option<String>,
+    /// take the mouse: click an incident to choose it, the wheel scrolls (the terminal's own
+    /// text selection then needs Shift in most terminals)
+    #[arg(long)]
+    pub mouse: bool,
     /// print one frame as text (COLSxROWS, e.g. 80x24) and exit: no terminal needed
     #[arg(long, value_name = "COLSxROWS", value_parser = size)]
     pub snapshot: Option<(u16, u16)>,
@@ -45,10 +49,15 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
     }
     let store = ctx.store()?;
     let root = store.root().to_path_buf();
+    let name = args.remote.clone().unwrap_or_else(|| "origin".into());
     let has_remote = git2::Repository::open(&root)
-        .map(|r| r.find_remote(&args.remote).is_ok())
+        .map(|r| r.find_remote(&name).is_ok())
         .unwrap_or(false);
-    let remote = (!args.offline && has_remote).then(|| args.remote.clone());
+    // A remote named on the command line must exist; the default one may not (a clone of its own).
+    if args.remote.is_some() && !has_remote && !args.offline {
+        bail!("--remote: this clone has no remote `{name}`; `git remote -v` lists the ones it has");
+    }
+    let remote = (!args.offline && has_remote).then_some(name);
     let start = ctx.now;
     let began = std::time::Instant::now();
     let settings = crate::watch::Settings {
@@ -62,6 +71,7 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
         push: args.push,
         color: ctx.out.color,
         utc: ctx.out.utc,
+        mouse: args.mouse,
         driver: std::env::current_exe().context("cannot find the running `incident` binary")?,
     };
     match args.snapshot {

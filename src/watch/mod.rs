@@ -14,7 +14,9 @@ use crate::ops::board::Board;
 use crate::store::{Author, Store};
 use anyhow::{Context as _, Result};
 use chrono::{DateTime, Utc};
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers, MouseEvent, MouseEventKind};
+use ratatui::layout::{Position, Rect};
+use std::cell::Cell;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, mpsc};
@@ -77,7 +79,16 @@ pub struct View {
     pub now: DateTime<Utc>,
     pub color: bool,
     pub utc: bool,
+    /// How many lines of the selected incident are scrolled past (PgDn, the mouse wheel).
+    pub scroll: u16,
+    /// The first incident the list shows, as it was last drawn: kept between frames so the
+    /// list does not jump, and so a click knows which row is which incident.
+    pub list_offset: Cell<usize>,
 }
+
+/// Lines a PgUp or PgDn scrolls the selected incident by; a wheel's notch scrolls three.
+const PAGE: u16 = 10;
+const NOTCH: u16 = 3;
 
 impl View {
     pub fn new(board: Board, now: DateTime<Utc>, color: bool, utc: bool) -> View {
@@ -91,6 +102,71 @@ impl View {
             now,
             color,
             utc,
+            scroll: 0,
+            list_offset: Cell::new(0),
+        }
+    }
+
+    /// Scrolls the selected incident by `lines` (up when negative), never past its last line.
+    fn scroll_by(&mut self, lines: i32) {
+        let last = ui::detail_lines(self).len().saturating_sub(1);
+        let to = (i32::from(self.scroll) + lines).clamp(0, last.min(u16::MAX as usize) as i32);
+        self.scroll = to as u16;
+    }
+
+    /// Another incident chosen: its detail starts at the top.
+    fn select(&mut self, index: usize) {
+        if index != self.selected {
+            self.selected = index;
+            self.scroll = 0;
+        }
+    }
+
+    /// What a mouse event on a screen of `area` does: a click on an incident chooses it, the
+    /// wheel moves through the list or scrolls the detail (whichever it is over). True when
+    /// another incident was chosen.
+    pub fn mouse(&mut self, event: MouseEvent, area: Rect) -> bool {
+        if self.help || self.input.is_some() {
+            return false;
+        }
+        let before = self.selected;
+        let at = Position::new(event.column, event.row);
+        let regions = ui::regions(area);
+        let count = self.board.active.len();
+        match event.kind {
+            MouseEventKind::Down(crossterm::event::MouseButton::Left)
+                if regions.list.contains(at) =>
+            {
+                // The list's rows start inside its border.
+                let row = usize::from(at.y.saturating_sub(regions.list.y + 1));
+                let index = self.list_offset.get() + row;
+                if at.y > regions.list.y && index < count {
+                    self.select(index);
+                }
+            }
+            MouseEventKind::ScrollDown if regions.list.contains(at) && count > 0 => {
+                self.select((self.selected + 1).min(count - 1));
+            }
+            MouseEventKind::ScrollUp if regions.list.contains(at) => {
+                self.select(self.selected.saturating_sub(1));
+            }
+            MouseEventKind::ScrollDown if regions.detail.contains(at) => {
+                self.scroll_by(i32::from(NOTCH))
+            }
+            MouseEventKind::ScrollUp if regions.detail.contains(at) => {
+                self.scroll_by(-i32::from(NOTCH))
+            }
+            _ => {}
+        }
+        self.selected != before
+    }
+
+    /// Text pasted into the terminal (bracketed paste): typed into the open input as one line,
+    /// so a pasted error message with line breaks is not sent half-way by its first newline.
+    pub fn paste(&mut self, text: &str) {
+        if let Some(input) = &mut self.input {
+            let one_line = text.replace("\r\n", " ").replace(['\n', '\r', '\t'], " ");
+            input.text.push_str(&one_line);
         }
     }
 
@@ -187,9 +263,12 @@ impl View {
             KeyCode::Char('q') => return Act::Quit,
             KeyCode::Char('?') => self.help = true,
             KeyCode::Down | KeyCode::Char('j') if self.selected + 1 < self.board.active.len() => {
-                self.selected += 1;
+                self.select(self.selected + 1);
             }
-            KeyCode::Up | KeyCode::Char('k') => self.selected = self.selected.saturating_sub(1),
+            KeyCode::Up | KeyCode::Char('k') => self.select(self.selected.saturating_sub(1)),
+            KeyCode::PageDown | KeyCode::Char(' ') => self.scroll_by(i32::from(PAGE)),
+            KeyCode::PageUp => self.scroll_by(-i32::from(PAGE)),
+            KeyCode::Home => self.scroll = 0,
             _ if self.board.active.is_empty() => {}
             KeyCode::Char('l') => self.input = ask("log", Pending::Log),
             // A small form: the three things every update says, Enter or Tab to the next.
@@ -347,6 +426,8 @@ pub struct Settings {
     pub push: bool,
     pub color: bool,
     pub utc: bool,
+    /// Take the mouse: a click chooses an incident, the wheel scrolls.
+    pub mouse: bool,
     /// The `incident` binary, git's merge driver for records.
     pub driver: PathBuf,
 }
@@ -419,7 +500,36 @@ pub fn run(settings: Settings) -> Result<()> {
     );
     // ratatui's init enters the alternate screen and raw mode, and restores them on a panic.
     let mut terminal = ratatui::init();
+    // Pasted text arrives whole (its line breaks would otherwise be Enters); the mouse only when
+    // asked for, since capturing it takes the terminal's own text selection away.
+    let mouse = settings.mouse;
+    let modes = move |on: bool| {
+        use crossterm::event::{
+            DisableBracketedPaste, DisableMouseCapture, EnableBracketedPaste, EnableMouseCapture,
+        };
+        let mut out = std::io::stdout();
+        let _ = if on {
+            crossterm::execute!(out, EnableBracketedPaste)
+        } else {
+            crossterm::execute!(out, DisableBracketedPaste)
+        };
+        if mouse {
+            let _ = if on {
+                crossterm::execute!(out, EnableMouseCapture)
+            } else {
+                crossterm::execute!(out, DisableMouseCapture)
+            };
+        }
+    };
+    modes(true);
+    // A panic leaves these modes too, before ratatui's hook restores the rest.
+    let restore_rest = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        modes(false);
+        restore_rest(info);
+    }));
     let result = live(&settings, &store, &mut view, &mut terminal, &stop);
+    modes(false);
     ratatui::restore();
     result
 }
@@ -480,37 +590,52 @@ fn live(
         if stop.load(Ordering::Relaxed) {
             return Ok(());
         }
-        if crossterm::event::poll(Duration::from_millis(200))?
-            && let crossterm::event::Event::Key(key) = crossterm::event::read()?
-            && key.kind == crossterm::event::KeyEventKind::Press
-        {
-            let before = view.selected;
-            match view.key(key) {
-                Act::Quit => return Ok(()),
-                // Another incident chosen: its detail is read.
-                Act::Nothing if view.selected != before => reload(store, view, settings)?,
-                Act::Nothing => {}
-                Act::Make { incident, change } => {
-                    match make(
-                        store,
-                        &settings.author,
-                        (settings.clock)(),
-                        &incident,
-                        change,
-                    ) {
-                        Ok(said) => {
-                            view.input = None;
-                            view.message = Some(said);
-                            if settings.push {
-                                let _ = push_now.send(());
-                            }
+        let event = if crossterm::event::poll(Duration::from_millis(200))? {
+            Some(crossterm::event::read()?)
+        } else {
+            None
+        };
+        let before = view.selected;
+        let act = match event {
+            Some(Event::Key(key)) if key.kind == crossterm::event::KeyEventKind::Press => {
+                view.key(key)
+            }
+            Some(Event::Mouse(mouse)) => {
+                let size = terminal.size()?;
+                view.mouse(mouse, Rect::new(0, 0, size.width, size.height));
+                Act::Nothing
+            }
+            Some(Event::Paste(text)) => {
+                view.paste(&text);
+                Act::Nothing
+            }
+            _ => Act::Nothing,
+        };
+        match act {
+            Act::Quit => return Ok(()),
+            // Another incident chosen: its detail is read.
+            Act::Nothing if view.selected != before => reload(store, view, settings)?,
+            Act::Nothing => {}
+            Act::Make { incident, change } => {
+                match make(
+                    store,
+                    &settings.author,
+                    (settings.clock)(),
+                    &incident,
+                    change,
+                ) {
+                    Ok(said) => {
+                        view.input = None;
+                        view.message = Some(said);
+                        if settings.push {
+                            let _ = push_now.send(());
                         }
-                        // The input stays as typed, to correct and send again.
-                        Err(e) => view.message = Some(format!("error: {e:#}")),
                     }
-                    reload(store, view, settings)?;
-                    seen = head(&settings.root);
+                    // The input stays as typed, to correct and send again.
+                    Err(e) => view.message = Some(format!("error: {e:#}")),
                 }
+                reload(store, view, settings)?;
+                seen = head(&settings.root);
             }
         }
         while let Ok(report) = fetched.try_recv() {
@@ -684,6 +809,180 @@ mod tests {
         let mut empty = view(0);
         assert_eq!(press(&mut empty, KeyCode::Char('a')), Act::Nothing);
         assert!(press(&mut empty, KeyCode::Char('l')) == Act::Nothing && empty.input.is_none());
+    }
+
+    fn mouse(kind: MouseEventKind, column: u16, row: u16) -> MouseEvent {
+        MouseEvent {
+            kind,
+            column,
+            row,
+            modifiers: KeyModifiers::NONE,
+        }
+    }
+
+    /// Rows of the screen as drawn on ratatui's test backend.
+    fn drawn(v: &View, w: u16, h: u16) -> Vec<String> {
+        let mut terminal =
+            ratatui::Terminal::new(ratatui::backend::TestBackend::new(w, h)).unwrap();
+        terminal.draw(|f| ui::draw(f, v)).unwrap();
+        let buffer = terminal.backend().buffer().clone();
+        (0..h)
+            .map(|y| {
+                (0..w)
+                    .map(|x| buffer[(x, y)].symbol().to_string())
+                    .collect()
+            })
+            .collect()
+    }
+
+    /// A click chooses the incident on the row clicked, also once the list has scrolled; the
+    /// wheel moves through the list, or scrolls the detail when over it; nothing while typing.
+    #[test]
+    fn the_mouse_chooses_and_scrolls() {
+        let area = Rect::new(0, 0, 80, 24);
+        let mut v = view(30);
+        v.board.detail = Some(detail_of(40));
+        let list = ui::regions(area).list;
+        // The third row inside the list's border.
+        assert!(v.mouse(
+            mouse(
+                MouseEventKind::Down(crossterm::event::MouseButton::Left),
+                5,
+                list.y + 3
+            ),
+            area
+        ));
+        assert_eq!(v.selected, 2);
+        // Down to the 20th: the list scrolls to show it, and a click on its top row is the
+        // first one shown, not the first one.
+        for _ in 0..17 {
+            v.mouse(mouse(MouseEventKind::ScrollDown, 5, list.y + 2), area);
+        }
+        assert_eq!(v.selected, 19);
+        let rows = drawn(&v, 80, 24);
+        let top = &rows[usize::from(list.y) + 1];
+        let shown: usize = top
+            .split("Incident ")
+            .nth(1)
+            .and_then(|t| t.split_whitespace().next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("{top}"));
+        assert!(shown > 0, "the list scrolled: {rows:?}");
+        v.mouse(
+            mouse(
+                MouseEventKind::Down(crossterm::event::MouseButton::Left),
+                5,
+                list.y + 1,
+            ),
+            area,
+        );
+        assert_eq!(
+            v.selected, shown,
+            "the row clicked is the incident shown there"
+        );
+        // A click on the border or below the last incident changes nothing.
+        let before = v.selected;
+        v.mouse(
+            mouse(
+                MouseEventKind::Down(crossterm::event::MouseButton::Left),
+                5,
+                list.y,
+            ),
+            area,
+        );
+        assert_eq!(v.selected, before);
+        // The wheel over the detail scrolls it, and not past its end.
+        let detail = ui::regions(area).detail;
+        v.mouse(mouse(MouseEventKind::ScrollDown, 5, detail.y + 2), area);
+        assert_eq!(v.scroll, NOTCH);
+        for _ in 0..100 {
+            v.mouse(mouse(MouseEventKind::ScrollDown, 5, detail.y + 2), area);
+        }
+        let last = ui::detail_lines(&v).len() as u16 - 1;
+        assert_eq!(v.scroll, last);
+        v.mouse(mouse(MouseEventKind::ScrollUp, 5, detail.y + 2), area);
+        assert_eq!(v.scroll, last - NOTCH);
+        // Choosing another incident starts its detail at the top.
+        v.mouse(mouse(MouseEventKind::ScrollUp, 5, list.y + 2), area);
+        assert_eq!(v.scroll, 0);
+        // While typing, the mouse does nothing.
+        press(&mut v, KeyCode::Char('l'));
+        let before = v.selected;
+        v.mouse(
+            mouse(
+                MouseEventKind::Down(crossterm::event::MouseButton::Left),
+                5,
+                list.y + 1,
+            ),
+            area,
+        );
+        assert_eq!(v.selected, before);
+    }
+
+    fn detail_of(events: usize) -> crate::ops::board::Detail {
+        crate::ops::board::Detail {
+            id: "2026-11-25-i0".into(),
+            roles: vec![("commander".into(), "Ana Lima".into())],
+            services: vec![],
+            tasks: vec![],
+            due: vec![],
+            timeline: (0..events)
+                .map(|k| {
+                    (
+                        Utc::now(),
+                        "Ana".into(),
+                        "note".into(),
+                        format!("event number {k}"),
+                    )
+                })
+                .collect(),
+            on_call: vec![],
+        }
+    }
+
+    /// PgDn scrolls the detail (its title says so and how back), Home goes back to the top.
+    #[test]
+    fn the_detail_scrolls_by_pages() {
+        let mut v = view(1);
+        v.board.detail = Some(detail_of(60));
+        let first = drawn(&v, 80, 24).join("\n");
+        assert!(first.contains("event number 0"), "{first}");
+        press(&mut v, KeyCode::PageDown);
+        press(&mut v, KeyCode::PageDown);
+        assert_eq!(v.scroll, 2 * PAGE);
+        let scrolled = drawn(&v, 80, 24).join("\n");
+        assert!(!scrolled.contains("event number 0 "), "{scrolled}");
+        assert!(scrolled.contains("line 21 · Home: top"), "{scrolled}");
+        press(&mut v, KeyCode::PageUp);
+        assert_eq!(v.scroll, PAGE);
+        press(&mut v, KeyCode::Home);
+        assert_eq!(v.scroll, 0);
+        press(&mut v, KeyCode::PageUp);
+        assert_eq!(v.scroll, 0, "not above the top");
+    }
+
+    /// Pasted text goes into the input whole, its line breaks as spaces: a pasted message is
+    /// not sent by its first newline. With no input open, a paste does nothing.
+    #[test]
+    fn a_paste_is_typed_as_one_line() {
+        let mut v = view(1);
+        v.paste("ignored");
+        assert!(v.input.is_none());
+        press(&mut v, KeyCode::Char('l'));
+        v.paste("panic: index out of range\r\n  at checkout::cart\n\tline 42");
+        assert_eq!(
+            v.input.as_ref().unwrap().text,
+            "panic: index out of range   at checkout::cart  line 42"
+        );
+        assert_eq!(
+            press(&mut v, KeyCode::Enter),
+            Act::Make {
+                incident: "2026-11-25-i0".into(),
+                change: Change::Log(
+                    "panic: index out of range   at checkout::cart  line 42".into()
+                )
+            }
+        );
     }
 
     #[test]

@@ -57,8 +57,16 @@ fn age(since: Option<DateTime<Utc>>, now: DateTime<Utc>) -> String {
     })
 }
 
-pub fn draw(frame: &mut Frame, view: &View) {
-    let area = frame.area();
+/// Where each part of the screen goes on a terminal of `area`: the list above the detail when
+/// narrow, beside it when wide. Drawing and the mouse both read it.
+pub struct Regions {
+    pub list: Rect,
+    pub detail: Rect,
+    pub bottom: Rect,
+    pub status: Rect,
+}
+
+pub fn regions(area: Rect) -> Regions {
     let rows = Layout::default()
         .direction(Direction::Vertical)
         .constraints([
@@ -80,10 +88,21 @@ pub fn draw(frame: &mut Frame, view: &View) {
             [Constraint::Percentage(40), Constraint::Percentage(60)]
         })
         .split(rows[0]);
-    list(frame, view, columns[0]);
-    detail(frame, view, columns[1]);
-    bottom(frame, view, rows[1]);
-    status(frame, view, rows[2]);
+    Regions {
+        list: columns[0],
+        detail: columns[1],
+        bottom: rows[1],
+        status: rows[2],
+    }
+}
+
+pub fn draw(frame: &mut Frame, view: &View) {
+    let area = frame.area();
+    let regions = regions(area);
+    list(frame, view, regions.list);
+    detail(frame, view, regions.detail);
+    bottom(frame, view, regions.bottom);
+    status(frame, view, regions.status);
     if view.help {
         help(frame, area);
     }
@@ -139,11 +158,12 @@ fn list(frame: &mut Frame, view: &View, area: Rect) {
         .block(Block::default().borders(Borders::ALL).title(title))
         .highlight_style(Style::default().add_modifier(Modifier::REVERSED))
         .highlight_symbol("> ");
-    let mut state = ListState::default();
+    let mut state = ListState::default().with_offset(view.list_offset.get());
     if !empty {
         state.select(Some(view.selected.min(view.board.active.len() - 1)));
     }
     frame.render_stateful_widget(list, area, &mut state);
+    view.list_offset.set(state.offset());
     if empty {
         let inner = Rect {
             x: area.x + 2,
@@ -155,16 +175,14 @@ fn list(frame: &mut Frame, view: &View, area: Rect) {
     }
 }
 
-fn detail(frame: &mut Frame, view: &View, area: Rect) {
+/// The selected incident's lines, before wrapping: roles, services, on-call, what is due, open
+/// tasks, the timeline newest first.
+pub fn detail_lines(view: &View) -> Vec<Line<'static>> {
     let now = view.now;
     let Some(d) = &view.board.detail else {
-        frame.render_widget(
-            Block::default().borders(Borders::ALL).title(" Incident "),
-            area,
-        );
-        return;
+        return Vec::new();
     };
-    let mut lines: Vec<Line> = Vec::new();
+    let mut lines: Vec<Line<'static>> = Vec::new();
     let head = |t: &str| {
         Line::from(Span::styled(
             t.to_string(),
@@ -243,13 +261,30 @@ fn detail(frame: &mut Frame, view: &View, area: Rect) {
             safe(text)
         )));
     }
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .title(format!(" {} ", safe(&d.id)));
+    lines
+}
+
+fn detail(frame: &mut Frame, view: &View, area: Rect) {
+    let Some(d) = &view.board.detail else {
+        frame.render_widget(
+            Block::default().borders(Borders::ALL).title(" Incident "),
+            area,
+        );
+        return;
+    };
+    let lines = detail_lines(view);
+    let scroll = view.scroll.min(lines.len().saturating_sub(1) as u16);
+    // Scrolled down, the title says so and how to get back.
+    let title = if scroll > 0 {
+        format!(" {} · line {} · Home: top ", safe(&d.id), scroll + 1)
+    } else {
+        format!(" {} ", safe(&d.id))
+    };
     frame.render_widget(
         Paragraph::new(lines)
-            .block(block)
-            .wrap(Wrap { trim: false }),
+            .block(Block::default().borders(Borders::ALL).title(title))
+            .wrap(Wrap { trim: false })
+            .scroll((scroll, 0)),
         area,
     );
 }
@@ -297,7 +332,8 @@ fn status(frame: &mut Frame, view: &View, area: Rect) {
 
 fn help(frame: &mut Frame, area: Rect) {
     let text = "\
-↑/↓ or k/j   choose an incident
+↑/↓ or k/j   choose an incident (with --mouse: click it)
+PgDn/PgUp    scroll its detail (Space too; Home: the top; the wheel)
 l            log a note on its timeline
 u            post a status update: impacted, learned, next (Enter between)
 a            acknowledge it
@@ -305,7 +341,7 @@ s            change its status (investigating, identified, monitoring, resolved)
 v            change its severity (SEV1-SEV4)
 t            check off a task (its number)
 c            assign a role (a name: commander; `comms bob`)
-Enter        do it; Esc cancels (what you typed is kept until you do)
+Enter        do it; Esc cancels (after an error, what you typed stays to mend)
 ?            this help; q or Ctrl-C quits";
     let width = 78.min(area.width);
     let height = 13.min(area.height);

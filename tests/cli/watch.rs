@@ -157,6 +157,65 @@ fn the_war_room_shows_what_is_due_and_its_keys_make_the_commands_commits() {
     );
 }
 
+/// With `--mouse`, a click chooses an incident and the terminal's mouse reporting is switched
+/// off again on the way out; a paste (bracketed, as terminals send it) is typed as one line, its
+/// newline not taken for Enter. Without `--mouse` the mouse is left to the terminal.
+#[test]
+fn a_click_chooses_and_a_pasted_message_stays_one_entry() {
+    let repo = Repo::new();
+    for (title, sev, service) in [
+        ("Checkout down", "SEV1", "checkout"),
+        ("Search slow", "SEV3", "search"),
+    ] {
+        repo.ok(&["declare", title, "--sev", sev, "--service", service]);
+    }
+    let report = drive(
+        &repo,
+        &repo.root,
+        80,
+        24,
+        &["watch", "--offline", "--mouse"],
+        serde_json::json!([
+            {"wait": "Active incidents (2)"},
+            // A left click (SGR report, 1-based) on the list's second row, then its release.
+            {"keys": "\u{1b}[<0;6;3M\u{1b}[<0;6;3m"},
+            {"wait": "┌ 2026-11-25-search-slow"},
+            {"keys": "l"}, {"wait": "log:"},
+            {"paste": "timeout in search-api\nretrying"},
+            {"wait": "log: timeout in search-api retrying"},
+            {"keys": "\r"},
+            {"wait": "[note] timeout in search-api retrying"},
+            {"keys": "q"}
+        ]),
+    );
+    checked(&report);
+    let modes = report["modes"].as_array().unwrap();
+    assert!(
+        modes.contains(&1000.into()) && modes.contains(&1006.into()),
+        "mouse reporting on: {modes:?}"
+    );
+    assert!(modes.contains(&2004.into()), "bracketed paste: {modes:?}");
+    let notes = repo.git(&["log", "--format=%s", "-3"]);
+    assert!(
+        notes.contains("2026-11-25-search-slow: timeout in search-api retrying"),
+        "one entry, on the incident clicked: {notes}"
+    );
+    let without = drive(
+        &repo,
+        &repo.root,
+        80,
+        24,
+        &["watch", "--offline"],
+        serde_json::json!([{"wait": "Active incidents (2)"}, {"keys": "q"}]),
+    );
+    checked(&without);
+    assert!(
+        !without["modes"].as_array().unwrap().contains(&1000.into()),
+        "the mouse left to the terminal: {}",
+        without["modes"]
+    );
+}
+
 #[test]
 fn sigterm_and_ctrl_c_leave_the_terminal_as_found() {
     let repo = Repo::new();
@@ -256,4 +315,38 @@ fn a_snapshot_is_one_frame_and_the_view_needs_a_terminal() {
     assert!(err.contains("needs a terminal"), "{err}");
     let err = repo.fails(2, &["watch", "--snapshot", "80"]);
     assert!(err.contains("COLSxROWS"), "{err}");
+    // A remote asked for by name must exist; with none asked for, a clone without `origin` is
+    // watched offline.
+    let err = repo.fails(1, &["watch", "--remote", "upstream", "--snapshot", "80x24"]);
+    assert!(
+        err.contains("--remote") && err.contains("no remote `upstream`"),
+        "{err}"
+    );
+    assert!(
+        repo.ok(&["watch", "--snapshot", "100x24"])
+            .contains("offline")
+    );
+}
+
+/// The capture in docs/watch.md is the frame `watch --snapshot 100x24 --utc` draws of
+/// `examples/acme` at the examples' clock (the repo's folder aside): the docs show the view as it is.
+#[test]
+fn the_capture_in_the_docs_is_the_view_of_the_example() {
+    let repo = Repo::example("acme", "2026-11-18T12:00:00Z");
+    let frame = repo.ok(&["watch", "--snapshot", "100x24", "--utc"]);
+    let frame = frame.replace(&repo.root.display().to_string(), "/tmp/acme-x");
+    let docs = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/watch.md"),
+    )
+    .unwrap();
+    let capture = docs
+        .split("```text\n")
+        .nth(1)
+        .and_then(|rest| rest.split("\n```").next())
+        .expect("a ```text block in docs/watch.md");
+    assert_eq!(
+        capture.trim_end(),
+        frame.trim_end(),
+        "docs/watch.md's capture is stale: paste the frame above"
+    );
 }

@@ -4,17 +4,19 @@ terminal emulator: what a person would see, not the byte stream.
     python3 pty_drive.py COLS ROWS -- COMMAND ARGS...   (steps as JSON on stdin)
 
 Steps: {"wait": "text"} (until the screen shows it, 20 s at most), {"gone": "text"},
-{"keys": "abc"} (\\r is Enter, \\x1b Escape, \\x03 Ctrl-C), {"resize": [cols, rows]},
+{"keys": "abc"} (\\r is Enter, \\x1b Escape, \\x03 Ctrl-C), {"paste": "text"} (as a terminal
+pastes: bracketed if the program asked for it), {"resize": [cols, rows]},
 {"signal": "TERM"}, {"sleep": seconds}, {"shell": "command"} (run beside it, e.g. another
 clone's commit), {"screen": "name"} (keep the screen as it is now). Prints JSON: the exit status,
-the kept screens, the last screen, and whether the terminal was left as found (the alternate
-screen left, the cursor shown, the modes reset).
+the kept screens, the last screen, whether the terminal was left as found (the alternate
+screen left, the cursor shown, every private mode it set reset) and the modes it set.
 """
 
 import fcntl
 import json
 import os
 import pty
+import re
 import select
 import signal
 import struct
@@ -83,6 +85,13 @@ def main():
         elif "keys" in step:
             os.write(fd, step["keys"].encode())
             pump(0.05)
+        elif "paste" in step:
+            # As a terminal pastes: bracketed only while the program has asked for it (mode
+            # 2004), otherwise the bare text, newlines and all.
+            on = raw.rfind(b"\x1b[?2004h") > raw.rfind(b"\x1b[?2004l")
+            data = step["paste"].encode()
+            os.write(fd, b"\x1b[200~" + data + b"\x1b[201~" if on else data)
+            pump(0.05)
         elif "resize" in step:
             cols, rows = step["resize"]
             fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
@@ -115,12 +124,21 @@ def main():
         pass
     tail = bytes(raw[-200:])
     restored = b"\x1b[?1049l" in tail and b"\x1b[?25h" in tail
+    # Every private mode the program turned on (mouse reporting, bracketed paste, ...) is off
+    # again: its last "h" is followed by an "l". (25 is the cursor, shown by "h": checked above.)
+    modes_on = []
+    for mode in sorted(set(re.findall(rb"\x1b\[\?(\d+)h", bytes(raw))) - {b"25"}):
+        on = raw.rfind(b"\x1b[?" + mode + b"h")
+        if raw.rfind(b"\x1b[?" + mode + b"l") < on:
+            restored = False
+        modes_on.append(int(mode))
     print(json.dumps({
         "failure": failure,
         "status": status,
         "screens": kept,
         "last": text(),
         "restored": restored,
+        "modes": modes_on,
     }))
 
 
