@@ -595,6 +595,13 @@ fn live(
         } else {
             None
         };
+        // A test's way to see the terminal restored after a panic (debug builds only).
+        #[cfg(debug_assertions)]
+        if std::env::var_os("INCIDENT_TEST_WATCH_PANIC").is_some()
+            && matches!(&event, Some(Event::Key(k)) if k.code == KeyCode::F(12))
+        {
+            panic!("INCIDENT_TEST_WATCH_PANIC: F12 pressed");
+        }
         let before = view.selected;
         let act = match event {
             Some(Event::Key(key)) if key.kind == crossterm::event::KeyEventKind::Press => {

@@ -14,6 +14,28 @@ fn drive(
     args: &[&str],
     steps: serde_json::Value,
 ) -> serde_json::Value {
+    drive_in(repo, dir, &[], (cols, rows), args, steps)
+}
+
+/// As [`drive`] in the repo's folder, with `env` added.
+fn drive_with(
+    repo: &Repo,
+    env: &[(&str, &str)],
+    size: (u16, u16),
+    args: &[&str],
+    steps: serde_json::Value,
+) -> serde_json::Value {
+    drive_in(repo, &repo.root, env, size, args, steps)
+}
+
+fn drive_in(
+    repo: &Repo,
+    dir: &std::path::Path,
+    env: &[(&str, &str)],
+    (cols, rows): (u16, u16),
+    args: &[&str],
+    steps: serde_json::Value,
+) -> serde_json::Value {
     let tools = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/tools");
     let bin = assert_cmd::cargo::cargo_bin("incident");
     let mut child = std::process::Command::new("python3")
@@ -23,6 +45,7 @@ fn drive(
         .args(args)
         .env_clear()
         .envs(repo.env())
+        .envs(env.iter().copied())
         .current_dir(dir)
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
@@ -217,7 +240,7 @@ fn a_click_chooses_and_a_pasted_message_stays_one_entry() {
 }
 
 #[test]
-fn sigterm_and_ctrl_c_leave_the_terminal_as_found() {
+fn sigterm_ctrl_c_and_a_panic_leave_the_terminal_as_found() {
     let repo = Repo::new();
     repo.ok(&[
         "declare",
@@ -241,6 +264,18 @@ fn sigterm_and_ctrl_c_leave_the_terminal_as_found() {
         );
         checked(&report);
     }
+    // A panic (F12 panics in a debug build when the test asks) leaves the terminal restored
+    // too, mouse reporting and bracketed paste included, and exits with Rust's panic status.
+    let report = drive_with(
+        &repo,
+        &[("INCIDENT_TEST_WATCH_PANIC", "1")],
+        (80, 24),
+        &["watch", "--offline", "--mouse"],
+        serde_json::json!([{"wait": "Active incidents (1)"}, {"keys": "\u{1b}[24~"}]),
+    );
+    assert_eq!(report["status"], 101, "{}", report["last"]);
+    assert_eq!(report["restored"], true, "the terminal is left as found");
+    assert!(report["modes"].as_array().unwrap().contains(&1000.into()));
 }
 
 #[test]
