@@ -992,6 +992,30 @@ mod tests {
         );
     }
 
+    /// The keys line fits the terminal: whole when wide, short when narrower, and always `? help`.
+    #[test]
+    fn the_keys_line_fits_the_width() {
+        let full = ui::keys_hint(120);
+        assert!(
+            full.contains("t task done") && full.ends_with("q quit"),
+            "{full}"
+        );
+        for width in [20, 40, 60, 80, 92] {
+            let hint = ui::keys_hint(width);
+            assert!(
+                hint.chars().count() <= usize::from(width),
+                "{width}: {hint}"
+            );
+            assert!(hint.contains("? help"), "{width}: {hint}");
+        }
+        assert!(
+            ui::keys_hint(80).contains("c role"),
+            "{}",
+            ui::keys_hint(80)
+        );
+        assert!(ui::keys_hint(40).starts_with("l log · u upd"));
+    }
+
     #[test]
     fn countdowns_read_at_a_glance() {
         let now = Utc::now();

@@ -296,9 +296,7 @@ fn bottom(frame: &mut Frame, view: &View, area: Rect) {
             Line::from(Span::styled(safe(m), Style::default().fg(Color::Red)))
         }
         Some(m) => Line::from(safe(m)),
-        None => Line::from(
-            "l log · u update · a ack · s status · v severity · t task done · c assign · ? help · q quit",
-        ),
+        None => Line::from(keys_hint(area.width)),
     };
     let typing = match &view.input {
         Some(Input {
@@ -320,6 +318,44 @@ fn bottom(frame: &mut Frame, view: &View, area: Rect) {
         None => Line::from(""),
     };
     frame.render_widget(Paragraph::new(vec![said, typing]), area);
+}
+
+/// The keys, as many as fit in `width` columns: in full, else in short, else the first few and
+/// `? help` (which lists them all).
+pub fn keys_hint(width: u16) -> String {
+    const FULL: [&str; 9] = [
+        "l log",
+        "u update",
+        "a ack",
+        "s status",
+        "v severity",
+        "t task done",
+        "c assign",
+        "? help",
+        "q quit",
+    ];
+    const SHORT: [&str; 9] = [
+        "l log", "u upd", "a ack", "s stat", "v sev", "t task", "c role", "? help", "q quit",
+    ];
+    let width = usize::from(width);
+    let fits = |t: &String| t.chars().count() <= width;
+    for keys in [FULL, SHORT] {
+        let all = keys.join(" · ");
+        if fits(&all) {
+            return all;
+        }
+    }
+    let mut few: Vec<&str> = Vec::new();
+    for key in SHORT.iter().take(7) {
+        let mut with = few.clone();
+        with.extend([key, "? help"]);
+        if !fits(&with.join(" · ")) {
+            break;
+        }
+        few.push(key);
+    }
+    few.push("? help");
+    few.join(" · ")
 }
 
 fn status(frame: &mut Frame, view: &View, area: Rect) {

@@ -342,6 +342,13 @@ fn a_snapshot_is_one_frame_and_the_view_needs_a_terminal() {
     let frame = repo.ok(&["watch", "--snapshot", "80x24"]);
     assert_eq!(frame.lines().count(), 24, "{frame}");
     assert!(frame.lines().all(|l| l.chars().count() <= 80), "{frame}");
+    // At 60 columns too, the keys line is whole words and ends with the help.
+    let narrow = repo.ok(&["watch", "--snapshot", "60x24"]);
+    assert!(narrow.lines().all(|l| l.chars().count() <= 60), "{narrow}");
+    assert!(
+        narrow.contains("l log · u upd · a ack · s stat · v sev · t task · ? help"),
+        "{narrow}"
+    );
     assert!(
         frame.contains("Active incidents (1)") && frame.contains("Checkout down"),
         "{frame}"
