@@ -156,7 +156,15 @@ fn list(frame: &mut Frame, view: &View, area: Rect) {
     let empty = items.is_empty();
     let list = List::new(items)
         .block(Block::default().borders(Borders::ALL).title(title))
-        .highlight_style(Style::default().add_modifier(Modifier::REVERSED))
+        // The chosen row is marked and bold (on a grey band with colour), not inverse: inverse
+        // is what an overdue countdown is, and on an inverse row it would not stand out.
+        .highlight_style(if view.color {
+            Style::default()
+                .add_modifier(Modifier::BOLD)
+                .bg(Color::DarkGray)
+        } else {
+            Style::default().add_modifier(Modifier::BOLD)
+        })
         .highlight_symbol("> ");
     let mut state = ListState::default().with_offset(view.list_offset.get());
     if !empty {

@@ -392,3 +392,48 @@ fn the_capture_in_the_docs_is_the_view_of_the_example() {
         "docs/watch.md's capture is stale: paste the frame above"
     );
 }
+
+/// On a colour terminal the overdue countdown is red and inverse and the SEV2 light red; with
+/// `NO_COLOR` (or `--color never`) no colour at all, and overdue is still inverse.
+#[test]
+fn overdue_stands_out_with_colour_and_without() {
+    let repo = Repo::example("acme", "2026-11-18T12:00:00Z");
+    let steps = serde_json::json!([
+        {"wait": "Active incidents (1)"},
+        {"style": "overdue 2h00m API"},
+        {"style": "SEV2 overdue"},
+        {"style": "Roles:"},
+        {"keys": "q"}
+    ]);
+    let coloured = drive_with(&repo, &[], (80, 24), &["watch", "--offline"], steps.clone());
+    checked(&coloured);
+    // The overdue countdown inverse red on the chosen row (not lost in a row drawn inverse);
+    // pyte names ANSI red by its colour.
+    let styles = &coloured["styles"];
+    let overdue = &styles["overdue 2h00m API"];
+    assert_eq!(overdue["reverse"], true, "{coloured}");
+    assert!(
+        ["red", "cd0000"].contains(&overdue["fg"].as_str().unwrap()),
+        "{coloured}"
+    );
+    assert_eq!(styles["SEV2 overdue"]["reverse"], false, "{coloured}");
+    assert_eq!(styles["SEV2 overdue"]["bold"], true, "chosen: {coloured}");
+    assert!(["brightred", "ff0000"].contains(&styles["SEV2 overdue"]["fg"].as_str().unwrap()));
+    assert_eq!(styles["Roles:"]["fg"], "default");
+    for (env, args) in [
+        (&[("NO_COLOR", "1")][..], &["watch", "--offline"][..]),
+        (&[][..], &["watch", "--offline", "--color", "never"][..]),
+    ] {
+        let plain = drive_with(&repo, env, (80, 24), args, steps.clone());
+        checked(&plain);
+        let overdue = &plain["styles"]["overdue 2h00m API"];
+        assert_eq!(overdue["reverse"], true, "{plain}");
+        assert_eq!(plain["styles"]["SEV2 overdue"]["reverse"], false, "{plain}");
+        for text in ["overdue 2h00m API", "SEV2 overdue", "Roles:"] {
+            assert_eq!(
+                plain["styles"][text]["fg"], "default",
+                "{args:?} {text}: {plain}"
+            );
+        }
+    }
+}

@@ -7,7 +7,8 @@ Steps: {"wait": "text"} (until the screen shows it, 20 s at most), {"gone": "tex
 {"keys": "abc"} (\\r is Enter, \\x1b Escape, \\x03 Ctrl-C), {"paste": "text"} (as a terminal
 pastes: bracketed if the program asked for it), {"resize": [cols, rows]},
 {"signal": "TERM"}, {"sleep": seconds}, {"shell": "command"} (run beside it, e.g. another
-clone's commit), {"screen": "name"} (keep the screen as it is now). Prints JSON: the exit status,
+clone's commit), {"screen": "name"} (keep the screen as it is now), {"style": "text"} (how the
+first character of that text is drawn: colours, bold, reverse). Prints JSON: the exit status,
 the kept screens, the last screen, whether the terminal was left as found (the alternate
 screen left, the cursor shown, every private mode it set reset) and the modes it set.
 """
@@ -70,6 +71,7 @@ def main():
                 quiet_since = time.time()
 
     kept = {}
+    styles = {}
     failure = None
     for step in steps:
         if "wait" in step or "gone" in step:
@@ -106,6 +108,20 @@ def main():
                 pump(0.05)
         elif "shell" in step:
             subprocess.run(step["shell"], shell=True, check=True, capture_output=True)
+        elif "style" in step:
+            # How the first character of some text on the screen is drawn: its colours
+            # (pyte's names, "default" when none), bold and reverse video.
+            settle()
+            want = step["style"]
+            found = None
+            for y, line in enumerate(screen.display):
+                x = line.find(want)
+                if x >= 0:
+                    char = screen.buffer[y][x]
+                    found = {"fg": char.fg, "bg": char.bg, "bold": char.bold,
+                             "reverse": char.reverse}
+                    break
+            styles[want] = found
         elif "screen" in step:
             settle()
             kept[step["screen"]] = text()
@@ -136,6 +152,7 @@ def main():
         "failure": failure,
         "status": status,
         "screens": kept,
+        "styles": styles,
         "last": text(),
         "restored": restored,
         "modes": modes_on,
