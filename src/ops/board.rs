@@ -35,7 +35,7 @@ pub struct Detail {
     pub due: Vec<Due>,
     /// Newest first: when, who, kind, text.
     pub timeline: Vec<(DateTime<Utc>, String, String, String)>,
-    /// Who is on call for its services' rotas now (`schedule/layer: who`).
+    /// Who its escalation policy pages now, level by level (`L1 Dan Kowalski (platform/primary)`).
     pub on_call: Vec<String>,
 }
 
@@ -94,21 +94,28 @@ pub fn board(store: &Store, now: DateTime<Utc>, selected: Option<&str>) -> Resul
             .map(|e| (e.at, e.by.clone(), e.kind.to_string(), e.text.clone()))
             .collect();
         timeline.reverse();
+        // Who its escalation policy pages, level by level, at this moment: the people to call,
+        // not everyone on call for every rota.
+        let schedules = store.schedules().unwrap_or_default();
+        let overrides = store.overrides().unwrap_or_default();
         let on_call = store
             .escalation()
             .ok()
-            .and_then(|e| e.policy_for(i).map(|p| p.levels.clone()))
-            .map(|_| {
-                super::oncall::on_call(store, None, now)
-                    .unwrap_or_default()
-                    .into_iter()
-                    .map(|s| {
-                        format!(
-                            "{}/{}: {}",
-                            s.schedule,
-                            s.layer,
-                            config.display_name(&s.who)
-                        )
+            .and_then(|e| e.policy_for(i).cloned())
+            .map(|policy| {
+                (1..=policy.levels.len())
+                    .flat_map(|level| {
+                        policy
+                            .level_people(level, &schedules, &overrides, now)
+                            .into_iter()
+                            .map(move |(who, from)| (level, who, from))
+                    })
+                    .map(|(level, who, from)| {
+                        let name = config.display_name(&who);
+                        match from {
+                            Some(layer) => format!("L{level} {name} ({layer})"),
+                            None => format!("L{level} {name}"),
+                        }
                     })
                     .collect()
             })

@@ -220,7 +220,7 @@ pub fn detail_lines(view: &View) -> Vec<Line<'static>> {
         )));
     }
     if !d.on_call.is_empty() {
-        lines.push(Line::from(format!("On call: {}", d.on_call.join(", "))));
+        lines.push(Line::from(format!("Escalation: {}", d.on_call.join(", "))));
     }
     if !d.due.is_empty() {
         lines.push(head("Due"));

@@ -386,6 +386,11 @@ fn the_capture_in_the_docs_is_the_view_of_the_example() {
         .nth(1)
         .and_then(|rest| rest.split("\n```").next())
         .expect("a ```text block in docs/watch.md");
+    // Whom the incident's policy pages, level by level (not everyone on call anywhere).
+    assert!(
+        frame.contains("Escalation: L1 Dan Kowalski (platform/primary), L2 Alice"),
+        "{frame}"
+    );
     assert_eq!(
         capture.trim_end(),
         frame.trim_end(),
