@@ -46,18 +46,24 @@ pub(crate) struct Server {
 
 impl Server {
     pub(crate) fn start() -> Server {
+        static SERVERS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let url = format!(
-            "http://{}/hooks/SECRET-PATH-CANARY-93ab",
-            listener.local_addr().unwrap()
+        // A path of its own: a request meant for an earlier server on this port (a sender of
+        // another test still retrying after its server was gone) is answered 404 and neither
+        // recorded nor given one of this server's scripted replies.
+        let own = format!(
+            "/hooks/SECRET-PATH-CANARY-93ab/{}-{}",
+            std::process::id(),
+            SERVERS.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
         );
+        let url = format!("http://{}{own}", listener.local_addr().unwrap());
         let requests: Arc<Mutex<Vec<Request>>> = Arc::default();
         let script: Arc<Mutex<VecDeque<Reply>>> = Arc::default();
         let (r, s) = (requests.clone(), script.clone());
         std::thread::spawn(move || {
             for stream in listener.incoming() {
                 let Ok(mut stream) = stream else { continue };
-                let (r, s) = (r.clone(), s.clone());
+                let (r, s, own) = (r.clone(), s.clone(), own.clone());
                 std::thread::spawn(move || {
                     let mut reader = BufReader::new(stream.try_clone().unwrap());
                     let mut line = String::new();
@@ -84,6 +90,13 @@ impl Server {
                         .unwrap_or(0);
                     let mut body = vec![0; len];
                     reader.read_exact(&mut body).unwrap();
+                    if path.split('?').next() != Some(own.as_str()) {
+                        let _ = write!(
+                            stream,
+                            "HTTP/1.1 404 X\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                        );
+                        return;
+                    }
                     r.lock().unwrap().push(Request {
                         path,
                         headers,
@@ -310,9 +323,8 @@ fn each_target_gets_its_payload_once_signed_and_without_secrets_anywhere() {
         assert_eq!(body["incident"], id.as_str());
     }
     assert!(
-        chat_got
-            .iter()
-            .all(|r| r.path == "/hooks/SECRET-PATH-CANARY-93ab")
+        chat_got.iter().all(|r| chat.url.ends_with(&r.path)
+            && r.path.starts_with("/hooks/SECRET-PATH-CANARY-93ab/"))
     );
     let slack = chat_got[0].json();
     assert!(slack["blocks"][0]["text"]["type"] == "mrkdwn", "{slack}");
