@@ -84,6 +84,8 @@ pub struct View {
     /// The first incident the list shows, as it was last drawn: kept between frames so the
     /// list does not jump, and so a click knows which row is which incident.
     pub list_offset: Cell<usize>,
+    /// The detail's width inside its border, as last drawn: its rows wrap to it.
+    pub detail_width: Cell<u16>,
 }
 
 /// Lines a PgUp or PgDn scrolls the selected incident by; a wheel's notch scrolls three.
@@ -104,12 +106,15 @@ impl View {
             utc,
             scroll: 0,
             list_offset: Cell::new(0),
+            detail_width: Cell::new(78),
         }
     }
 
     /// Scrolls the selected incident by `lines` (up when negative), never past its last line.
     fn scroll_by(&mut self, lines: i32) {
-        let last = ui::detail_lines(self).len().saturating_sub(1);
+        let last = ui::detail_lines(self, self.detail_width.get())
+            .len()
+            .saturating_sub(1);
         let to = (i32::from(self.scroll) + lines).clamp(0, last.min(u16::MAX as usize) as i32);
         self.scroll = to as u16;
     }
@@ -905,7 +910,7 @@ mod tests {
         for _ in 0..100 {
             v.mouse(mouse(MouseEventKind::ScrollDown, 5, detail.y + 2), area);
         }
-        let last = ui::detail_lines(&v).len() as u16 - 1;
+        let last = ui::detail_lines(&v, v.detail_width.get()).len() as u16 - 1;
         assert_eq!(v.scroll, last);
         v.mouse(mouse(MouseEventKind::ScrollUp, 5, detail.y + 2), area);
         assert_eq!(v.scroll, last - NOTCH);
@@ -944,6 +949,55 @@ mod tests {
                 })
                 .collect(),
             on_call: vec![],
+        }
+    }
+
+    /// The detail's rows fit its width, wrap at spaces with the continuation indented under the
+    /// entry's text, cut a word longer than a row, and lose no word.
+    #[test]
+    fn the_detail_wraps_with_a_hanging_indent() {
+        let mut v = view(1);
+        let mut d = detail_of(1);
+        let long = "rolled back deploy 4512 after checkout-api returned 502 to 30% of requests";
+        let word = "x".repeat(50);
+        d.timeline = vec![
+            (Utc::now(), "Ana".into(), "note".into(), long.into()),
+            (
+                Utc::now(),
+                "Ana".into(),
+                "note".into(),
+                format!("trace {word} end"),
+            ),
+        ];
+        v.board.detail = Some(d);
+        for width in [20u16, 36, 58] {
+            let rows: Vec<String> = ui::detail_lines(&v, width)
+                .iter()
+                .map(|l| l.spans.iter().map(|s| s.content.as_ref()).collect())
+                .collect();
+            for row in &rows {
+                assert!(
+                    unicode_width::UnicodeWidthStr::width(row.trim_end()) <= usize::from(width),
+                    "{width}: {row:?} in {rows:#?}"
+                );
+            }
+            let start = rows
+                .iter()
+                .position(|r| r.contains("[note] rolled") || r.contains("[note]"))
+                .unwrap();
+            assert!(rows[start].starts_with("  "), "{rows:#?}");
+            assert!(
+                rows[start + 1].starts_with("    ") && !rows[start + 1].starts_with("     "),
+                "continued under the entry: {rows:#?}"
+            );
+            let words: Vec<&str> = rows.iter().flat_map(|r| r.split_whitespace()).collect();
+            let joined = words.join(" ");
+            assert!(joined.contains(long), "{width}: {joined}");
+            assert_eq!(
+                joined.matches('x').count(),
+                50,
+                "the long word whole, cut across rows: {rows:#?}"
+            );
         }
     }
 

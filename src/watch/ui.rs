@@ -9,7 +9,7 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Direction, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Clear, List, ListItem, ListState, Paragraph, Wrap};
+use ratatui::widgets::{Block, Borders, Clear, List, ListItem, ListState, Paragraph};
 
 /// Record text as the terminal may show it: control characters visible, one line.
 fn safe(text: &str) -> String {
@@ -183,9 +183,78 @@ fn list(frame: &mut Frame, view: &View, area: Rect) {
     }
 }
 
+/// The selected incident's rows as drawn `width` columns wide: each line wrapped at word breaks,
+/// its continuation indented under its text (a timeline entry's second row under its words,
+/// not under the time), so the scroll position counts rows on the screen.
+pub fn detail_lines(view: &View, width: u16) -> Vec<Line<'static>> {
+    logical_lines(view)
+        .into_iter()
+        .flat_map(|line| wrap(line, usize::from(width.max(8))))
+        .collect()
+}
+
+/// Wraps one line to `width` columns at spaces (a word longer than a row is cut), keeping each
+/// piece's style; continuation rows are indented two more than the line's own indent.
+fn wrap(line: Line<'static>, width: usize) -> Vec<Line<'static>> {
+    use unicode_width::UnicodeWidthStr;
+    let text: String = line.spans.iter().map(|s| s.content.as_ref()).collect();
+    if text.width() <= width {
+        return vec![line];
+    }
+    let indent = (text.len() - text.trim_start().len() + 2).min(width / 2);
+    let mut rows: Vec<Line<'static>> = Vec::new();
+    let mut row: Vec<Span<'static>> = Vec::new();
+    let mut used = 0;
+    for span in line.spans {
+        for word in span.content.split_inclusive(' ') {
+            let mut word = word.to_string();
+            loop {
+                if used + word.trim_end().width() <= width {
+                    used += word.width();
+                    row.push(Span::styled(word, span.style));
+                    break;
+                }
+                // Not on this row: on the next, unless this one has only the indent so far.
+                if used > indent {
+                    rows.push(Line::from(std::mem::take(&mut row)));
+                    row.push(Span::raw(" ".repeat(indent)));
+                    used = indent;
+                    continue;
+                }
+                // A word wider than a row: as much as fits here, the rest on the next.
+                let mut cut = 0;
+                let mut fits = 0;
+                for (i, c) in word.char_indices() {
+                    let cw = unicode_width::UnicodeWidthChar::width(c).unwrap_or(0);
+                    if used + fits + cw > width {
+                        break;
+                    }
+                    fits += cw;
+                    cut = i + c.len_utf8();
+                }
+                if cut == 0 {
+                    break;
+                }
+                row.push(Span::styled(word[..cut].to_string(), span.style));
+                rows.push(Line::from(std::mem::take(&mut row)));
+                row.push(Span::raw(" ".repeat(indent)));
+                used = indent;
+                word = word[cut..].to_string();
+                if word.is_empty() {
+                    break;
+                }
+            }
+        }
+    }
+    if used > indent || rows.is_empty() {
+        rows.push(Line::from(row));
+    }
+    rows
+}
+
 /// The selected incident's lines, before wrapping: roles, services, on-call, what is due, open
 /// tasks, the timeline newest first.
-pub fn detail_lines(view: &View) -> Vec<Line<'static>> {
+fn logical_lines(view: &View) -> Vec<Line<'static>> {
     let now = view.now;
     let Some(d) = &view.board.detail else {
         return Vec::new();
@@ -280,7 +349,10 @@ fn detail(frame: &mut Frame, view: &View, area: Rect) {
         );
         return;
     };
-    let lines = detail_lines(view);
+    // Inside the border.
+    let width = area.width.saturating_sub(2);
+    view.detail_width.set(width);
+    let lines = detail_lines(view, width);
     let scroll = view.scroll.min(lines.len().saturating_sub(1) as u16);
     // Scrolled down, the title says so and how to get back.
     let title = if scroll > 0 {
@@ -291,7 +363,6 @@ fn detail(frame: &mut Frame, view: &View, area: Rect) {
     frame.render_widget(
         Paragraph::new(lines)
             .block(Block::default().borders(Borders::ALL).title(title))
-            .wrap(Wrap { trim: false })
             .scroll((scroll, 0)),
         area,
     );
