@@ -167,6 +167,9 @@ fn show(ctx: &Context, r: &Runbook) -> Result<()> {
         if let Some(link) = &step.link {
             notes.push(format!("link: {link}"));
         }
+        if let Some(done) = &step.done_when {
+            notes.push(format!("checked off by itself when: {done}"));
+        }
         for note in notes {
             out.line(hang("       ", 7, &note, out.width))?;
         }

@@ -21,8 +21,9 @@
 //! The header says when the runbook applies (any combination of `severity`, `kind`, `service`,
 //! `tag` and `status`; a missing list matches anything, and every list given must match). The steps are the
 //! top-level checklist items, each with optional sub-items: `role` (who does it), `within` (a
-//! deadline from detection, declaration, or reaching the runbook's severity), `run` (a command) and
-//! `link`. Pure: the store reads the files, this reads their text.
+//! deadline from detection, declaration, or reaching the runbook's severity), `run` (a command),
+//! `link`, and `done when` (the change that checks it off by itself: `comms to customers`).
+//! Pure: the store reads the files, this reads their text.
 
 use super::{Incident, IncidentKind, Severity, Span};
 use serde::{Deserialize, Serialize};
@@ -50,6 +51,8 @@ pub struct Step {
     /// A command to run.
     pub run: Option<String>,
     pub link: Option<String>,
+    /// What checks it off by itself (`done when: comms to customers`).
+    pub done_when: Option<super::task::DoneWhen>,
     /// Its line in the file, for errors and links.
     pub line: usize,
 }
@@ -179,6 +182,7 @@ fn steps(lines: &[&str], from: usize) -> Result<Vec<Step>, (usize, String)> {
                 within: None,
                 run: None,
                 link: None,
+                done_when: None,
                 line: number,
             });
             continue;
@@ -197,6 +201,13 @@ fn steps(lines: &[&str], from: usize) -> Result<Vec<Step>, (usize, String)> {
             "within" => step.within = Some(within(value).map_err(|m| (number, m))?),
             "run" => step.run = Some(value.trim_matches('`').to_string()),
             "link" => step.link = Some(value.to_string()),
+            "done when" => {
+                step.done_when = Some(
+                    value
+                        .parse()
+                        .map_err(|m| (number, format!("done when: {m}")))?,
+                )
+            }
             // Other notes under a step are for the reader.
             _ => {}
         }

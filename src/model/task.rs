@@ -63,6 +63,10 @@ pub struct Task {
     pub run: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub link: Option<String>,
+    /// What checks it off by itself (`comms to customers`: a comms event to customers), as the
+    /// runbook step says; see [`DoneWhen`]. Kept as written, so a newer trigger survives here.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub done_when: Option<String>,
     #[serde(default)]
     pub state: TaskState,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -102,6 +106,96 @@ impl Task {
     /// Open and past its deadline.
     pub fn is_overdue(&self, now: DateTime<Utc>) -> bool {
         self.state == TaskState::Open && self.due_at.is_some_and(|d| d < now)
+    }
+}
+
+/// What checks a runbook step off by itself: the change the step asks for, made by any command,
+/// the server or the live view. A responder who did it has nothing more to type, and the board
+/// stops saying it is due.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DoneWhen {
+    /// `ROLE named` (`commander named`, `comms named`): someone holds the role.
+    Role(String),
+    /// `update posted`: a status update is posted.
+    Update,
+    /// `comms to AUDIENCE`: a `comms` event to that audience is logged.
+    Comms(String),
+    /// `acknowledged`.
+    Ack,
+    /// `status STATUS`: the incident reaches that status.
+    Status(super::Status),
+}
+
+impl DoneWhen {
+    pub const FORMS: &'static str = "ROLE named (e.g. commander named), update posted, comms to AUDIENCE (e.g. comms to customers), acknowledged, or status STATUS (e.g. status monitoring)";
+
+    /// Whether `event`, new on the timeline of `incident` as it now stands, does it. A state
+    /// (a commander, acknowledged, a status reached) is done by any change once it holds, however
+    /// it came about (a status change acknowledges too); a message by the event that sends it.
+    fn done_by(&self, event: &TimelineEvent, incident: &Incident) -> bool {
+        match self {
+            DoneWhen::Role(role) => incident.roles.contains_key(role),
+            DoneWhen::Update => event.kind == EventKind::Update,
+            DoneWhen::Comms(audience) => {
+                event.kind == EventKind::Comms
+                    && event
+                        .audience
+                        .as_deref()
+                        .is_some_and(|a| a.eq_ignore_ascii_case(audience))
+            }
+            DoneWhen::Ack => incident.times.acknowledged_at.is_some(),
+            DoneWhen::Status(status) => incident.status >= *status,
+        }
+    }
+}
+
+impl std::fmt::Display for DoneWhen {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DoneWhen::Role(role) => write!(f, "{role} named"),
+            DoneWhen::Update => f.write_str("update posted"),
+            DoneWhen::Comms(audience) => write!(f, "comms to {audience}"),
+            DoneWhen::Ack => f.write_str("acknowledged"),
+            DoneWhen::Status(status) => write!(f, "status {}", status.as_str()),
+        }
+    }
+}
+
+/// As its words (`comms to customers`), as the runbook says it.
+impl Serialize for DoneWhen {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl std::str::FromStr for DoneWhen {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<DoneWhen, String> {
+        let words: Vec<&str> = text.split_whitespace().collect();
+        let lower: Vec<String> = words.iter().map(|w| w.to_ascii_lowercase()).collect();
+        let lower: Vec<&str> = lower.iter().map(String::as_str).collect();
+        Ok(match lower.as_slice() {
+            [role, "named"] => {
+                super::check_name("role name", role).map_err(|e| e.to_string())?;
+                DoneWhen::Role(role.to_string())
+            }
+            ["update", "posted"] => DoneWhen::Update,
+            ["comms", "to", _] => DoneWhen::Comms(lower[2].to_string()),
+            ["acknowledged"] => DoneWhen::Ack,
+            ["status", status] => DoneWhen::Status(status.parse().map_err(|_| {
+                format!(
+                    "`{}` is not a status: investigating, identified, monitoring or resolved",
+                    words[1]
+                )
+            })?),
+            _ => {
+                return Err(format!(
+                    "`{text}` is not something that checks a step off: {}",
+                    Self::FORMS
+                ));
+            }
+        })
     }
 }
 
@@ -185,6 +279,7 @@ impl Incident {
                 due_at,
                 run: step.run.clone(),
                 link: step.link.clone(),
+                done_when: step.done_when.as_ref().map(ToString::to_string),
                 state: TaskState::Open,
                 closed_at: None,
                 closed_by: None,
@@ -230,6 +325,7 @@ impl Incident {
             due_at: task.within.map(|w| stamp.at + w.to_chrono()),
             run: None,
             link: None,
+            done_when: None,
             state: TaskState::Open,
             closed_at: None,
             closed_by: None,
@@ -279,6 +375,47 @@ impl Incident {
         Ok(self
             .push_event(stamp, EventKind::Task, text, Visibility::Internal)
             .clone())
+    }
+
+    /// Checks off every open task whose `done when` an event not in `before` (the IDs of the
+    /// events the record had before this change) does: at that event's time, by its author, the
+    /// trigger as the note. The task events it added. A trigger this version does not know is
+    /// left for the responder.
+    pub fn settle_tasks(
+        &mut self,
+        before: &std::collections::HashSet<String>,
+    ) -> Vec<TimelineEvent> {
+        let mut news: Vec<TimelineEvent> = self
+            .timeline
+            .iter()
+            .filter(|e| !before.contains(&e.id) && e.kind != EventKind::Task)
+            .cloned()
+            .collect();
+        news.sort_by_key(|e| e.at);
+        let mut done = Vec::new();
+        for event in &news {
+            let due: Vec<(u32, String)> = self
+                .tasks
+                .iter()
+                .filter(|t| t.state == TaskState::Open)
+                .filter_map(|t| {
+                    let trigger: DoneWhen = t.done_when.as_deref()?.parse().ok()?;
+                    trigger
+                        .done_by(event, self)
+                        .then(|| (t.number, trigger.to_string()))
+                })
+                .collect();
+            for (number, trigger) in due {
+                let stamp = Stamp {
+                    at: event.at,
+                    by: event.by.clone(),
+                };
+                if let Ok(e) = self.close_task(number, TaskState::Done, Some(&trigger), &stamp) {
+                    done.push(e);
+                }
+            }
+        }
+        done
     }
 
     /// Asks `who` to do task `number`.
@@ -340,6 +477,146 @@ when:
 - [ ] Brief executives
   - within: 1h of severity
 ";
+
+    const CHECKED_OFF: &str = "---
+title: SEV2 response
+---
+- [ ] Name a commander
+  - done when: Commander named
+- [ ] Tell customers
+  - within: 1h
+  - done when: Comms to Customers
+- [ ] Get to monitoring
+  - done when: status monitoring
+- [ ] Someone has it
+  - done when: acknowledged
+- [ ] A later trigger
+";
+
+    /// Each trigger checks off its step when an event of the change does it: at that event's
+    /// time, by its author; an event the record had before does nothing, nor does another
+    /// audience, another status, or a trigger this version does not know.
+    #[test]
+    fn a_step_is_checked_off_by_the_change_that_does_it() {
+        let runbook = Runbook::parse("runbooks/sev2.md", CHECKED_OFF).unwrap();
+        assert_eq!(
+            runbook.steps[1].done_when,
+            Some(DoneWhen::Comms("customers".into()))
+        );
+        let mut i = Incident::declare("x".into(), "X".into(), Severity::Sev2, &stamp("10:00"));
+        i.attach_runbook(&runbook, "abc", &stamp("10:00")).unwrap();
+        i.tasks[4].done_when = Some("phase of the moon".into());
+        let ids = |i: &Incident| i.timeline.iter().map(|e| e.id.clone()).collect();
+        let open = |i: &Incident| -> Vec<u32> {
+            i.tasks
+                .iter()
+                .filter(|t| t.state == TaskState::Open)
+                .map(|t| t.number)
+                .collect()
+        };
+        // Nothing new: nothing checked off.
+        assert!(i.settle_tasks(&ids(&i)).is_empty());
+        // Executives told and a status change: not the customers' step, nor monitoring; but the
+        // status change acknowledged it.
+        let before = ids(&i);
+        let bob = Stamp {
+            at: at("10:20"),
+            by: "bob".into(),
+        };
+        i.push_event(
+            &bob,
+            EventKind::Comms,
+            "told the board".into(),
+            Visibility::Internal,
+        )
+        .audience = Some("executives".into());
+        i.set_status(
+            super::super::Status::Identified,
+            None,
+            crate::model::Reopen::No,
+            &bob,
+        )
+        .unwrap();
+        let done = i.settle_tasks(&before);
+        assert_eq!(done.len(), 1, "{done:?}");
+        assert_eq!(open(&i), [1, 2, 3, 5]);
+        // Customers told: step 2, at 10:25 by carol, the trigger as its note.
+        let before = ids(&i);
+        let carol = Stamp {
+            at: at("10:25"),
+            by: "carol".into(),
+        };
+        i.push_event(
+            &carol,
+            EventKind::Comms,
+            "emailed".into(),
+            Visibility::Internal,
+        )
+        .audience = Some("Customers".into());
+        let done = i.settle_tasks(&before);
+        assert_eq!(done.len(), 1);
+        assert_eq!(
+            done[0].text,
+            "task #2 done: Tell customers: comms to customers"
+        );
+        let task = &i.tasks[1];
+        assert_eq!(
+            (task.state, task.closed_at, task.closed_by.as_deref()),
+            (TaskState::Done, Some(at("10:25")), Some("carol"))
+        );
+        // A commander and straight to resolved in one change: both steps (resolved is past
+        // monitoring).
+        let before = ids(&i);
+        i.assign(&[("commander".into(), "dana".into())], &stamp("10:30"))
+            .unwrap();
+        i.set_status(
+            super::super::Status::Resolved,
+            None,
+            crate::model::Reopen::No,
+            &stamp("10:32"),
+        )
+        .unwrap();
+        assert_eq!(i.settle_tasks(&before).len(), 2);
+        assert_eq!(
+            open(&i),
+            [5],
+            "the unknown trigger is left to the responder"
+        );
+        // Once done, never again.
+        let before = ids(&i);
+        i.push_event(
+            &carol,
+            EventKind::Comms,
+            "again".into(),
+            Visibility::Internal,
+        )
+        .audience = Some("customers".into());
+        assert!(i.settle_tasks(&before).is_empty());
+    }
+
+    #[test]
+    fn a_trigger_reads_back_as_written_and_a_wrong_one_names_the_forms() {
+        for text in [
+            "commander named",
+            "comms named",
+            "update posted",
+            "comms to customers",
+            "acknowledged",
+            "status monitoring",
+        ] {
+            assert_eq!(text.parse::<DoneWhen>().unwrap().to_string(), text);
+        }
+        let err = "status sideways".parse::<DoneWhen>().unwrap_err();
+        assert!(err.contains("`sideways` is not a status"), "{err}");
+        let err = "when done".parse::<DoneWhen>().unwrap_err();
+        assert!(err.contains("comms to AUDIENCE"), "{err}");
+        let err = Runbook::parse(
+            "runbooks/x.md",
+            "---\ntitle: x\n---\n- [ ] a\n  - done when: soon\n",
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("done when"), "{err}");
+    }
 
     #[test]
     fn a_runbook_attaches_once_with_deadlines_from_what_each_step_says() {

@@ -92,6 +92,8 @@ pub fn declare(store: &Store, actor: &Actor, mut input: Declare) -> Result<Poste
         }
     }
     let attached = super::attach_runbooks(&store.runbooks()?, &mut incident, &stamp);
+    // A commander named or an update posted as it is declared does those steps already.
+    incident.settle_tasks(&Default::default());
     let mut warnings = unknown_people(config, incident.roles.values().map(String::as_str));
     let saved = store.create(incident, &actor.author, actor.now)?;
     warnings.extend(commander_needed(&saved.incident, config));

@@ -734,6 +734,10 @@ impl Store {
         if incident.id != id {
             bail!("a change may not rename incident `{id}`");
         }
+        // Whatever front door made the change, a runbook step it does is checked off with it.
+        let before: std::collections::HashSet<String> =
+            original.timeline.iter().map(|e| e.id.clone()).collect();
+        incident.settle_tasks(&before);
         self.refuse_invalid(Some(&original), &incident, now)?;
         let (text, in_our_order) = match &layout {
             Some(tree) => yaml::to_string_like_tree(&incident, tree)?,

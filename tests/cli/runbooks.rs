@@ -663,3 +663,81 @@ fn briefs_for_the_next_commander_and_for_leadership() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// A step says what checks it off (`done when:`); the command that does it checks it off in its
+/// own commit, at its time and by its author, so the board stops calling it due. The seeded
+/// SEV2 response names the commander, first update and customers this way.
+#[test]
+fn a_step_is_checked_off_by_the_command_that_does_it() {
+    let mut repo = Repo::bare_home();
+    std::fs::create_dir_all(&repo.root).unwrap();
+    repo.ok(&["init", "--org", "Acme", "--service", "checkout"]);
+    repo.at("2026-11-25T10:00:00Z");
+    let out = repo.ok(&[
+        "declare",
+        "Checkout slow",
+        "--sev",
+        "SEV2",
+        "--service",
+        "checkout",
+        "--commander",
+        "dana",
+    ]);
+    // Named as it was declared: not among the next steps.
+    assert!(!out.contains("Name an incident commander"), "{out}");
+    let id = repo.ids_of_year("2026")[0].clone();
+    let task = |repo: &Repo, text: &str| {
+        let list: serde_json::Value =
+            serde_json::from_str(&repo.ok(&["--json", "task", "list", &id])).unwrap();
+        list.as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["text"].as_str().unwrap().starts_with(text))
+            .cloned()
+            .unwrap_or_else(|| panic!("{text}: {list}"))
+    };
+    let named = task(&repo, "Name an incident commander");
+    assert_eq!(named["state"], "done", "{named}");
+    assert_eq!(named["note"], "commander named");
+    assert_eq!(task(&repo, "Tell affected customers")["state"], "open");
+    assert!(repo.ok(&["due"]).contains("Tell affected customers"));
+    // The customers are told: the step is checked off in the same commit.
+    repo.at("2026-11-25T10:20:00Z");
+    let commits = repo.commit_count();
+    repo.ok(&[
+        "--as",
+        "carol",
+        "log",
+        &id,
+        "emailed affected customers",
+        "--to",
+        "customers",
+    ]);
+    assert_eq!(repo.commit_count(), commits + 1, "one commit");
+    let told = task(&repo, "Tell affected customers");
+    assert_eq!(told["state"], "done", "{told}");
+    assert_eq!(told["closed_at"], "2026-11-25T10:20:00Z");
+    assert_eq!(told["closed_by"], "carol");
+    assert_eq!(told["note"], "comms to customers");
+    let shown = repo.git(&["show", "--format=%s", "HEAD"]);
+    assert!(
+        shown.contains("task #3 done: Tell affected customers directly: comms to customers"),
+        "{shown}"
+    );
+    assert!(!repo.ok(&["due"]).contains("Tell affected customers"));
+    // A step that is not done by anything stays for the responder.
+    assert_eq!(task(&repo, "Mitigate first")["state"], "open");
+    // A trigger that does not read is a check error naming the file, the line and the forms.
+    repo.write(
+        "runbooks/odd.md",
+        "---\ntitle: Odd\n---\n- [ ] Wait\n  - done when: the moon is full\n",
+    );
+    let out = repo.run(&["check"]);
+    assert_eq!(out.status.code(), Some(1));
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        said.contains("runbooks/odd.md: line 5: done when: `the moon is full`")
+            && said.contains("comms to AUDIENCE"),
+        "{said}"
+    );
+}
