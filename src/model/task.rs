@@ -594,6 +594,58 @@ title: SEV2 response
         assert!(i.settle_tasks(&before).is_empty());
     }
 
+    /// A message sent before the step was attached does not do it (the customers told of a
+    /// SEV3 are told again when it becomes a SEV2); the next one does. An update only by an
+    /// update.
+    #[test]
+    fn only_a_message_of_the_change_checks_a_step_off() {
+        let runbook = Runbook::parse(
+            "runbooks/sev2.md",
+            "---\ntitle: x\n---\n- [ ] Tell customers\n  - done when: comms to customers\n- [ ] First update\n  - done when: update posted\n",
+        )
+        .unwrap();
+        let mut i = Incident::declare("x".into(), "X".into(), Severity::Sev3, &stamp("10:00"));
+        i.push_event(
+            &stamp("10:05"),
+            EventKind::Comms,
+            "told".into(),
+            Visibility::Internal,
+        )
+        .audience = Some("customers".into());
+        let before: std::collections::HashSet<String> =
+            i.timeline.iter().map(|e| e.id.clone()).collect();
+        i.set_severity(Severity::Sev2, None, &stamp("10:10"))
+            .unwrap();
+        i.attach_runbook(&runbook, "abc", &stamp("10:10")).unwrap();
+        assert!(i.settle_tasks(&before).is_empty(), "{:?}", i.tasks);
+        let before: std::collections::HashSet<String> =
+            i.timeline.iter().map(|e| e.id.clone()).collect();
+        i.push_event(
+            &stamp("10:20"),
+            EventKind::Note,
+            "a note".into(),
+            Visibility::Internal,
+        );
+        assert!(i.settle_tasks(&before).is_empty(), "a note is no update");
+        i.push_event(
+            &stamp("10:25"),
+            EventKind::Update,
+            "status update".into(),
+            Visibility::Public,
+        );
+        i.push_event(
+            &stamp("10:26"),
+            EventKind::Comms,
+            "told again".into(),
+            Visibility::Internal,
+        )
+        .audience = Some("customers".into());
+        let done = i.settle_tasks(&before);
+        assert_eq!(done.len(), 2, "{done:?}");
+        assert_eq!(i.tasks[0].closed_at, Some(at("10:26")));
+        assert_eq!(i.tasks[1].closed_at, Some(at("10:25")));
+    }
+
     #[test]
     fn a_trigger_reads_back_as_written_and_a_wrong_one_names_the_forms() {
         for text in [
