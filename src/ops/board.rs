@@ -96,13 +96,13 @@ pub fn board(store: &Store, now: DateTime<Utc>, selected: Option<&str>) -> Resul
         timeline.reverse();
         // Who its escalation policy pages, level by level, at this moment: the people to call,
         // not everyone on call for every rota.
-        let schedules = store.schedules().unwrap_or_default();
-        let overrides = store.overrides().unwrap_or_default();
         let on_call = store
             .escalation()
             .ok()
             .and_then(|e| e.policy_for(i).cloned())
             .map(|policy| {
+                let schedules = store.schedules().unwrap_or_default();
+                let overrides = store.overrides().unwrap_or_default();
                 (1..=policy.levels.len())
                     .flat_map(|level| {
                         policy
