@@ -538,7 +538,10 @@ fn bench_size(repo: &Path, bin: &Path, ids: &[String], n: usize) -> Vec<(String,
         first_frame,
         t,
     );
+    // As the view does it: the records the new commit changed read again, the board worked out.
     let store = incident::store::Store::open(repo).expect("the bench repo opens");
+    let mut live = incident::ops::board::Live::load(&store).expect("the board reads");
+    let mut head = store.head_id().expect("a commit");
     let mut refreshes = Vec::new();
     for k in 0..10 {
         let status = incident(&["log", target, &format!("bench refresh {k}")])
@@ -546,8 +549,14 @@ fn bench_size(repo: &Path, bin: &Path, ids: &[String], n: usize) -> Vec<(String,
             .expect("log runs");
         assert!(status.success());
         let started = Instant::now();
-        let board = incident::ops::board::board(&store, chrono::Utc::now(), Some(target))
-            .expect("the board reads");
+        let now = store.head_id().expect("a commit");
+        let changed = store
+            .records_changed(head, now)
+            .expect("the commits compare");
+        assert_eq!(changed, [target.to_string()]);
+        live.refresh(&store, &changed);
+        head = now;
+        let board = live.board(&store, chrono::Utc::now(), Some(target));
         assert!(board.detail.is_some() || board.active.is_empty());
         refreshes.push(started.elapsed().as_secs_f64() * 1000.0);
     }

@@ -525,8 +525,17 @@ pub fn commander_due(i: &Incident, config: &Config) -> Option<DateTime<Utc>> {
 
 /// What every active incident owes now: open deadlines (pending or overdue) and missing roles.
 pub fn due(all: &[Incident], config: &Config, now: DateTime<Utc>) -> Vec<Due> {
+    due_of(all.iter(), config, now)
+}
+
+/// [`due`] of incidents held elsewhere (the live view keeps its own).
+pub fn due_of<'a>(
+    all: impl Iterator<Item = &'a Incident>,
+    config: &Config,
+    now: DateTime<Utc>,
+) -> Vec<Due> {
     let mut out = Vec::new();
-    for i in all.iter().filter(|i| i.status.is_active()) {
+    for i in all.filter(|i| i.status.is_active()) {
         if let Some(due_at) = commander_due(i, config) {
             out.push(Due {
                 incident: i.id.clone(),

@@ -155,7 +155,7 @@ fn triage_order<S>(incidents: &[S], key: impl Fn(&S) -> (u128, &str)) -> Vec<usi
 /// Orders as (drill, resolved, severity while active, latest opened first, unknown opening last),
 /// packed high bit first: drill 1 bit, resolved 1, severity 3, no opening time 1, then the opening
 /// time's seconds (64) and nanoseconds (30), both inverted so later comes first.
-fn triage_key(
+pub(crate) fn triage_key(
     drill: bool,
     status: Status,
     severity: Severity,

@@ -401,6 +401,34 @@ impl Store {
         &self.root
     }
 
+    /// The commit HEAD points at (none on an unborn branch): what a face that stays open watches
+    /// to notice anyone's change.
+    pub fn head_id(&self) -> Option<git2::Oid> {
+        // Read afresh: the repository handle caches nothing of HEAD, but a ref updated by
+        // another process is seen only through the file.
+        git2::Repository::open(self.repo.path())
+            .ok()?
+            .head()
+            .ok()?
+            .target()
+    }
+
+    /// The IDs of the incident records that differ between two commits (added, changed or
+    /// removed), as `git diff --name-only` would find them.
+    pub fn records_changed(&self, from: git2::Oid, to: git2::Oid) -> Result<Vec<String>> {
+        let tree = |oid| -> Result<git2::Tree<'_>> { Ok(self.repo.find_commit(oid)?.tree()?) };
+        let under = self.prefix.join(INCIDENTS_DIR);
+        let mut ids: Vec<String> =
+            git::changed_paths(&self.repo, &tree(from)?, &tree(to)?, Some(&under))?
+                .into_iter()
+                .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+                .filter_map(|p| p.file_stem()?.to_str().map(str::to_string))
+                .collect();
+        ids.sort();
+        ids.dedup();
+        Ok(ids)
+    }
+
     pub fn config(&self) -> &Config {
         &self.config
     }

@@ -10,7 +10,7 @@
 pub mod ui;
 
 use crate::model::{Severity, Status, TaskState, Visibility};
-use crate::ops::board::Board;
+use crate::ops::board::{Board, Live};
 use crate::store::{Author, Store};
 use anyhow::{Context as _, Result};
 use chrono::{DateTime, Utc};
@@ -443,11 +443,6 @@ enum Fetched {
     Failed(String),
 }
 
-/// The repo's HEAD commit, to notice a change made by anyone.
-fn head(root: &std::path::Path) -> Option<git2::Oid> {
-    git2::Repository::open(root).ok()?.head().ok()?.target()
-}
-
 /// Local commits the remote's branch does not have.
 fn unpushed(root: &std::path::Path, remote: &str) -> Option<usize> {
     let repo = git2::Repository::open(root).ok()?;
@@ -497,8 +492,12 @@ pub fn run(settings: Settings) -> Result<()> {
     signal_hook::flag::register(signal_hook::consts::SIGHUP, stop.clone())
         .context("cannot watch for SIGHUP")?;
     let store = Store::open(&settings.root)?;
+    let mut state = Following {
+        head: store.head_id(),
+        live: Live::load(&store)?,
+    };
     let mut view = View::new(
-        crate::ops::board::board(&store, (settings.clock)(), None)?,
+        state.live.board(&store, (settings.clock)(), None),
         (settings.clock)(),
         settings.color,
         settings.utc,
@@ -533,7 +532,14 @@ pub fn run(settings: Settings) -> Result<()> {
         modes(false);
         restore_rest(info);
     }));
-    let result = live(&settings, &store, &mut view, &mut terminal, &stop);
+    let result = live(
+        &settings,
+        &store,
+        &mut state,
+        &mut view,
+        &mut terminal,
+        &stop,
+    );
     modes(false);
     ratatui::restore();
     result
@@ -542,6 +548,7 @@ pub fn run(settings: Settings) -> Result<()> {
 fn live(
     settings: &Settings,
     store: &Store,
+    state: &mut Following,
     view: &mut View,
     terminal: &mut ratatui::DefaultTerminal,
     stop: &AtomicBool,
@@ -584,7 +591,6 @@ fn live(
             }
         });
     }
-    let mut seen = head(&settings.root);
     let mut last_fetch: Option<DateTime<Utc>> = None;
     let mut fetch_error: Option<String> = None;
     let mut checked = Instant::now();
@@ -626,7 +632,7 @@ fn live(
         match act {
             Act::Quit => return Ok(()),
             // Another incident chosen: its detail is read.
-            Act::Nothing if view.selected != before => reload(store, view, settings)?,
+            Act::Nothing if view.selected != before => reload(store, view, settings, &state.live),
             Act::Nothing => {}
             Act::Make { incident, change } => {
                 match make(
@@ -646,8 +652,8 @@ fn live(
                     // The input stays as typed, to correct and send again.
                     Err(e) => view.message = Some(format!("error: {e:#}")),
                 }
-                reload(store, view, settings)?;
-                seen = head(&settings.root);
+                state.follow(store)?;
+                reload(store, view, settings, &state.live);
             }
         }
         while let Ok(report) = fetched.try_recv() {
@@ -662,23 +668,46 @@ fn live(
         // Anyone's commit (another terminal, a merge from the fetch) is read within the second.
         if checked.elapsed() >= Duration::from_millis(300) {
             checked = Instant::now();
-            let now_head = head(&settings.root);
-            if now_head != seen {
-                seen = now_head;
-                reload(store, view, settings)?;
-            }
+            // Read again only what moved; worked out again each time, so what became due or
+            // overdue since shows as such.
+            state.follow(store)?;
+            reload(store, view, settings, &state.live);
         }
     }
 }
 
-fn reload(store: &Store, view: &mut View, settings: &Settings) -> Result<()> {
+/// The active incidents as of the HEAD last seen.
+struct Following {
+    head: Option<git2::Oid>,
+    live: Live,
+}
+
+impl Following {
+    /// Catches up with HEAD if anyone moved it: reads again just the records the new commits
+    /// changed (all of them when the two commits cannot be compared). True when it moved.
+    fn follow(&mut self, store: &Store) -> Result<bool> {
+        let now = store.head_id();
+        if now == self.head {
+            return Ok(false);
+        }
+        match (self.head, now) {
+            (Some(from), Some(to)) if let Ok(ids) = store.records_changed(from, to) => {
+                self.live.refresh(store, &ids)
+            }
+            _ => self.live = Live::load(store)?,
+        }
+        self.head = now;
+        Ok(true)
+    }
+}
+
+fn reload(store: &Store, view: &mut View, settings: &Settings, live: &Live) {
     let selected = view.selected_id();
-    let board = crate::ops::board::board(store, (settings.clock)(), selected.as_deref())?;
+    let board = live.board(store, (settings.clock)(), selected.as_deref());
     view.selected = selected
         .and_then(|s| board.active.iter().position(|a| a.id == s))
         .unwrap_or(0);
     view.board = board;
-    Ok(())
 }
 
 fn status_line(

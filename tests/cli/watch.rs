@@ -130,6 +130,12 @@ fn the_war_room_shows_what_is_due_and_its_keys_make_the_commands_commits() {
             {"screen": "wide"},
             {"shell": format!("'{}' log checkout 'from another terminal'", incident.display())},
             {"wait": "from another terminal"},
+            // Declared and resolved elsewhere: on the board and off it.
+            {"shell": format!("'{}' declare 'Payments failing' --sev SEV2 --service payments", incident.display())},
+            {"wait": "Active incidents (3)"},
+            {"shell": format!("'{}' resolve search", incident.display())},
+            {"wait": "Active incidents (2)"},
+            {"gone": "Search slow"},
             {"keys": "q"}
         ]),
     );
