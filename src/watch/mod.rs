@@ -1075,6 +1075,23 @@ mod tests {
         );
     }
 
+    /// The help wraps each key's words under its description at 60 columns, nothing cut at the
+    /// border; on a tiny terminal it is cut, never a panic.
+    #[test]
+    fn the_help_wraps_on_a_narrow_terminal() {
+        let mut v = view(1);
+        v.help = true;
+        let rows = drawn(&v, 60, 24).join("\n");
+        assert!(
+            rows.contains("│             monitoring, resolved)"),
+            "{rows}"
+        );
+        assert!(rows.contains("│             (Enter between)"), "{rows}");
+        for (w, h) in [(3, 3), (1, 1)] {
+            drawn(&v, w, h);
+        }
+    }
+
     /// The keys line fits the terminal: whole when wide, short when narrower, and always `? help`.
     #[test]
     fn the_keys_line_fits_the_width() {

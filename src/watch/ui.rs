@@ -196,12 +196,19 @@ pub fn detail_lines(view: &View, width: u16) -> Vec<Line<'static>> {
 /// Wraps one line to `width` columns at spaces (a word longer than a row is cut), keeping each
 /// piece's style; continuation rows are indented two more than the line's own indent.
 fn wrap(line: Line<'static>, width: usize) -> Vec<Line<'static>> {
+    let text: String = line.spans.iter().map(|s| s.content.as_ref()).collect();
+    let indent = text.len() - text.trim_start().len() + 2;
+    wrap_under(line, width, indent)
+}
+
+/// [`wrap`] with the continuation rows indented by `indent` (at most half the width).
+fn wrap_under(line: Line<'static>, width: usize, indent: usize) -> Vec<Line<'static>> {
     use unicode_width::UnicodeWidthStr;
     let text: String = line.spans.iter().map(|s| s.content.as_ref()).collect();
     if text.width() <= width {
         return vec![line];
     }
-    let indent = (text.len() - text.trim_start().len() + 2).min(width / 2);
+    let indent = indent.min(width / 2);
     let mut rows: Vec<Line<'static>> = Vec::new();
     let mut row: Vec<Span<'static>> = Vec::new();
     let mut used = 0;
@@ -459,7 +466,18 @@ c            assign a role (a name: commander; `comms bob`)
 Enter        do it; Esc cancels (after an error, what you typed stays to mend)
 ?            this help; q or Ctrl-C quits";
     let width = 78.min(area.width);
-    let height = 13.min(area.height);
+    // Each key's words wrap under its description on a narrow terminal, not cut at the border.
+    let lines: Vec<Line<'static>> = text
+        .lines()
+        .flat_map(|l| {
+            wrap_under(
+                Line::from(l.to_string()),
+                usize::from(width.saturating_sub(2)),
+                13,
+            )
+        })
+        .collect();
+    let height = (lines.len() as u16 + 2).min(area.height);
     let rect = Rect {
         x: area.x + (area.width - width) / 2,
         y: area.y + (area.height - height) / 2,
@@ -468,7 +486,7 @@ Enter        do it; Esc cancels (after an error, what you typed stays to mend)
     };
     frame.render_widget(Clear, rect);
     frame.render_widget(
-        Paragraph::new(text).block(Block::default().borders(Borders::ALL).title(" Keys ")),
+        Paragraph::new(lines).block(Block::default().borders(Borders::ALL).title(" Keys ")),
         rect,
     );
 }
