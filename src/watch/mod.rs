@@ -1092,6 +1092,34 @@ mod tests {
         }
     }
 
+    /// A note longer than the line keeps its end, the cursor, in sight: its start gives way
+    /// (and a form's earlier answers before it).
+    #[test]
+    fn what_is_typed_stays_in_sight() {
+        let mut v = view(1);
+        press(&mut v, KeyCode::Char('l'));
+        let long =
+            "rolled back deploy 4512 of checkout-api after the 502s reached thirty percent END";
+        v.paste(long);
+        let rows = drawn(&v, 60, 24);
+        let typing = &rows[22];
+        assert!(typing.starts_with("log: …"), "{typing:?}");
+        assert!(typing.contains("thirty percent END█"), "{typing:?}");
+        assert!(unicode_width::UnicodeWidthStr::width(typing.trim_end()) <= 60);
+        // Short: whole, with the form's answers.
+        let mut v = view(1);
+        press(&mut v, KeyCode::Char('u'));
+        v.paste("EU checkout");
+        press(&mut v, KeyCode::Enter);
+        v.paste("a bad deploy");
+        let rows = drawn(&v, 80, 24);
+        assert!(
+            rows[22].starts_with("EU checkout · update 2/3, what we learned: a bad deploy█"),
+            "{:?}",
+            rows[22]
+        );
+    }
+
     /// The keys line fits the terminal: whole when wide, short when narrower, and always `? help`.
     #[test]
     fn the_keys_line_fits_the_width() {

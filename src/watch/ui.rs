@@ -388,18 +388,28 @@ fn bottom(frame: &mut Frame, view: &View, area: Rect) {
         Some(Input {
             prompt, text, done, ..
         }) => {
-            // A form's answers so far, then the field being typed.
-            let mut spans: Vec<Span> = done
+            // A form's answers so far, then the field being typed. What is being typed stays in
+            // sight: on a line too narrow the earlier answers give way, then the text's start.
+            use unicode_width::UnicodeWidthStr;
+            let prompt = format!("{prompt}: ");
+            let text = safe(text);
+            let room = usize::from(area.width).saturating_sub(prompt.width() + 1);
+            let answers: String = done
                 .iter()
-                .map(|(_, t)| Span::raw(format!("{} · ", safe(t))))
+                .map(|(_, t)| format!("{} · ", safe(t)))
                 .collect();
-            spans.push(Span::styled(
-                format!("{prompt}: "),
-                Style::default().add_modifier(Modifier::BOLD),
-            ));
-            spans.push(Span::raw(safe(text)));
-            spans.push(Span::raw("█"));
-            Line::from(spans)
+            let answers = if answers.width() + text.width() <= room {
+                answers
+            } else {
+                String::new()
+            };
+            let text = tail(&text, room.saturating_sub(answers.width()));
+            Line::from(vec![
+                Span::raw(answers),
+                Span::styled(prompt, Style::default().add_modifier(Modifier::BOLD)),
+                Span::raw(text),
+                Span::raw("█"),
+            ])
         }
         None => Line::from(""),
     };
@@ -442,6 +452,25 @@ pub fn keys_hint(width: u16) -> String {
     }
     few.push("? help");
     few.join(" · ")
+}
+
+/// `text` if it fits in `width` columns, else `…` and as much of its end as fits.
+fn tail(text: &str, width: usize) -> String {
+    use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
+    if text.width() <= width {
+        return text.to_string();
+    }
+    let mut kept: Vec<char> = Vec::new();
+    let mut used = 1;
+    for c in text.chars().rev() {
+        let w = c.width().unwrap_or(0);
+        if used + w > width {
+            break;
+        }
+        used += w;
+        kept.push(c);
+    }
+    std::iter::once('…').chain(kept.into_iter().rev()).collect()
 }
 
 fn status(frame: &mut Frame, view: &View, area: Rect) {
