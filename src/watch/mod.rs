@@ -136,7 +136,7 @@ impl View {
         }
         let before = self.selected;
         let at = Position::new(event.column, event.row);
-        let regions = ui::regions(area);
+        let regions = ui::regions(area, self);
         let count = self.board.active.len();
         match event.kind {
             MouseEventKind::Down(crossterm::event::MouseButton::Left)
@@ -883,7 +883,7 @@ mod tests {
         let area = Rect::new(0, 0, 80, 24);
         let mut v = view(30);
         v.board.detail = Some(detail_of(40));
-        let list = ui::regions(area).list;
+        let list = ui::regions(area, &v).list;
         // The third row inside the list's border.
         assert!(v.mouse(
             mouse(
@@ -933,7 +933,7 @@ mod tests {
         );
         assert_eq!(v.selected, before);
         // The wheel over the detail scrolls it, and not past its end.
-        let detail = ui::regions(area).detail;
+        let detail = ui::regions(area, &v).detail;
         v.mouse(mouse(MouseEventKind::ScrollDown, 5, detail.y + 2), area);
         assert_eq!(v.scroll, NOTCH);
         for _ in 0..100 {

@@ -66,12 +66,14 @@ pub struct Regions {
     pub status: Rect,
 }
 
-pub fn regions(area: Rect) -> Regions {
+pub fn regions(area: Rect, view: &View) -> Regions {
+    // The message above the input takes the rows it needs, up to three: an error is read whole.
+    let said = message_lines(view, area.width).len() as u16;
     let rows = Layout::default()
         .direction(Direction::Vertical)
         .constraints([
             Constraint::Min(3),
-            Constraint::Length(2),
+            Constraint::Length(said + 1),
             Constraint::Length(1),
         ])
         .split(area);
@@ -98,7 +100,7 @@ pub fn regions(area: Rect) -> Regions {
 
 pub fn draw(frame: &mut Frame, view: &View) {
     let area = frame.area();
-    let regions = regions(area);
+    let regions = regions(area, view);
     list(frame, view, regions.list);
     detail(frame, view, regions.detail);
     bottom(frame, view, regions.bottom);
@@ -377,13 +379,7 @@ fn detail(frame: &mut Frame, view: &View, area: Rect) {
 
 /// Two lines: what the last change said (or the keys), and what is being typed.
 fn bottom(frame: &mut Frame, view: &View, area: Rect) {
-    let said = match &view.message {
-        Some(m) if m.starts_with("error") && view.color => {
-            Line::from(Span::styled(safe(m), Style::default().fg(Color::Red)))
-        }
-        Some(m) => Line::from(safe(m)),
-        None => Line::from(keys_hint(area.width)),
-    };
+    let mut lines = message_lines(view, area.width);
     let typing = match &view.input {
         Some(Input {
             prompt, text, done, ..
@@ -413,7 +409,22 @@ fn bottom(frame: &mut Frame, view: &View, area: Rect) {
         }
         None => Line::from(""),
     };
-    frame.render_widget(Paragraph::new(vec![said, typing]), area);
+    lines.push(typing);
+    frame.render_widget(Paragraph::new(lines), area);
+}
+
+/// What the last change said, wrapped to `width` (three rows at most, the last cut), or the keys.
+fn message_lines(view: &View, width: u16) -> Vec<Line<'static>> {
+    let line = match &view.message {
+        Some(m) if m.starts_with("error") && view.color => {
+            Line::from(Span::styled(safe(m), Style::default().fg(Color::Red)))
+        }
+        Some(m) => Line::from(safe(m)),
+        None => return vec![Line::from(keys_hint(width))],
+    };
+    let mut rows = wrap_under(line, usize::from(width.max(8)), 2);
+    rows.truncate(3);
+    rows
 }
 
 /// The keys, as many as fit in `width` columns: in full, else in short, else the first few and

@@ -163,7 +163,10 @@ fn the_war_room_shows_what_is_due_and_its_keys_make_the_commands_commits() {
     // The error in place, what was typed kept.
     let error = report["screens"]["error"].as_str().unwrap();
     assert!(
-        error.contains("error: `sideways` is not a status") && error.contains("status: sideways"),
+        error.contains("error: `sideways` is not a status")
+            // Read whole: wrapped under itself, not cut at the edge.
+            && error.contains("\n  resolved")
+            && error.contains("status: sideways"),
         "{error}"
     );
     // Reflowed: both panes side by side at 120 columns.
