@@ -1120,6 +1120,29 @@ mod tests {
         );
     }
 
+    /// A row too narrow for the age drops it whole (then the status), rather than cutting it
+    /// into a wrong one.
+    #[test]
+    fn a_narrow_row_drops_the_age_whole() {
+        let mut v = view(1);
+        let now = v.now;
+        v.board.active[0].opened_at = Some(now - chrono::Duration::minutes(170));
+        v.board.active[0].title = "API elevated errors on every region".into();
+        let row = |v: &View, w| drawn(v, w, 24)[1].clone();
+        assert!(
+            row(&v, 80).contains("· investigating 2h50m"),
+            "{}",
+            row(&v, 80)
+        );
+        let narrow = row(&v, 60);
+        assert!(
+            narrow.contains("· investigating│") && !narrow.contains("2h"),
+            "{narrow}"
+        );
+        let narrower = row(&v, 50);
+        assert!(!narrower.contains("· inv"), "{narrower}");
+    }
+
     /// The keys line fits the terminal: whole when wide, short when narrower, and always `? help`.
     #[test]
     fn the_keys_line_fits_the_width() {

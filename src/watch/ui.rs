@@ -146,11 +146,20 @@ fn list(frame: &mut Frame, view: &View, area: Rect) {
             if a.drill {
                 spans.push(Span::raw(" (drill)"));
             }
-            spans.push(Span::raw(format!(
-                " · {} {}",
-                a.status.as_str(),
-                age(a.opened_at, now)
-            )));
+            // Then its status and age, whole or not at all: a cut `2h5` reads as a wrong age.
+            let room = usize::from(area.width).saturating_sub(4);
+            let used: usize = spans.iter().map(|s| s.width()).sum();
+            let status = format!(" · {}", a.status.as_str());
+            let age = format!(" {}", age(a.opened_at, now));
+            let (sw, aw) = (
+                unicode_width::UnicodeWidthStr::width(status.as_str()),
+                unicode_width::UnicodeWidthStr::width(age.as_str()),
+            );
+            if used + sw + aw <= room {
+                spans.push(Span::raw(status + &age));
+            } else if used + sw <= room {
+                spans.push(Span::raw(status));
+            }
             ListItem::new(Line::from(spans))
         })
         .collect();
