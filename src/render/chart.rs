@@ -23,7 +23,7 @@ const AXIS: i32 = 46;
 /// About how wide a character of the 11 px labels is, to tell whether a band's words fit.
 const CHAR: f64 = 6.2;
 
-fn severity_colour(s: Severity) -> RGBColor {
+pub(crate) fn severity_colour(s: Severity) -> RGBColor {
     match s {
         Severity::Sev1 => RGBColor(0xb0, 0x00, 0x20),
         Severity::Sev2 => RGBColor(0xd8, 0x43, 0x15),
@@ -384,31 +384,11 @@ fn one_line(text: &str) -> String {
     crate::model::alert::one_line(text, 90)
 }
 
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
-
 /// The drawing with `<title>` and `<desc>` (what it shows, in sentences) as its first children:
 /// an image's accessible name and description.
 fn titled(svg: &str, picture: &Picture, tz: Tz) -> String {
     let title = format!("Timeline of {}: {}", picture.id, one_line(&picture.title));
-    let desc = describe(picture, tz);
-    let Some(open) = svg
-        .find("<svg")
-        .and_then(|s| svg[s..].find('>').map(|e| s + e))
-    else {
-        return svg.to_string();
-    };
-    format!(
-        "{} role=\"img\"><title>{}</title><desc>{}</desc>{}",
-        &svg[..open],
-        escape(&title),
-        escape(&desc),
-        &svg[open + 1..]
-    )
+    with_title(svg, &title, &describe(picture, tz))
 }
 
 /// The picture in sentences.
@@ -906,8 +886,8 @@ fn with_title(svg: &str, title: &str, desc: &str) -> String {
     format!(
         "{} role=\"img\"><title>{}</title><desc>{}</desc>{}",
         &svg[..open],
-        escape(title),
-        escape(desc),
+        super::escape_markup(title),
+        super::escape_markup(desc),
         &svg[open + 1..]
     )
 }

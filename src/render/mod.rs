@@ -387,7 +387,7 @@ a {{ color: #0b57d0; }}
 
 /// HTML and XML escaping of the five markup characters. Unlike minijinja's default it leaves `/`
 /// alone, so published links and Atom IDs read `https://...` rather than `https:&#x2f;&#x2f;...`.
-fn escape_markup(text: &str) -> String {
+pub(crate) fn escape_markup(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {

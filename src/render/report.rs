@@ -268,15 +268,6 @@ fn each_period(r: &Report, words: impl Fn(&Trend) -> String) -> String {
     r.trends.iter().map(words).collect::<Vec<_>>().join("; ")
 }
 
-fn severity_colour(s: Severity) -> RGBColor {
-    match s {
-        Severity::Sev1 => RGBColor(0xb0, 0x00, 0x20),
-        Severity::Sev2 => RGBColor(0xd8, 0x43, 0x15),
-        Severity::Sev3 => RGBColor(0xf9, 0xa8, 0x25),
-        Severity::Sev4 => RGBColor(0x60, 0x7d, 0x8b),
-    }
-}
-
 const BLUE: RGBColor = RGBColor(0x15, 0x65, 0xc0);
 const GREEN: RGBColor = RGBColor(0x2e, 0x7d, 0x32);
 const RED: RGBColor = RGBColor(0xc6, 0x28, 0x28);
@@ -349,7 +340,7 @@ fn html(r: &Report) -> Result<String> {
         .iter()
         .map(|sev| Series {
             name: sev.to_string(),
-            colour: severity_colour(*sev),
+            colour: super::chart::severity_colour(*sev),
             values: r
                 .trends
                 .iter()
