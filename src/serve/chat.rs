@@ -212,19 +212,8 @@ pub fn run(
                 ));
             };
             let note = Some(joined(&rest[1..])).filter(|n| !n.is_empty());
-            if to == Status::Resolved {
-                let posted = crate::ops::resolve(
-                    store,
-                    &actor,
-                    &id,
-                    None,
-                    crate::ops::Resolve {
-                        note,
-                        post_update: false,
-                    },
-                )?;
-                return Ok(changed(posted.outcome));
-            }
+            // As `incident status` does: resolved too is a status change (the review's runbook
+            // attached with it).
             let change = IncidentChange::Status {
                 to,
                 note,

@@ -337,21 +337,19 @@ pub fn make(
                     "`{text}` is not a status: investigating, identified, monitoring or resolved"
                 )
             })?;
-            if to == Status::Resolved {
-                crate::ops::resolve(store, &actor, incident, None, Default::default())?.outcome
-            } else {
-                apply(
-                    store,
-                    &actor,
-                    incident,
-                    None,
-                    IncidentChange::Status {
-                        to,
-                        note: None,
-                        reopen: crate::model::Reopen::No,
-                    },
-                )?
-            }
+            // As `incident status` does: resolved too is a status change (the review's
+            // runbook attached with it).
+            apply(
+                store,
+                &actor,
+                incident,
+                None,
+                IncidentChange::Status {
+                    to,
+                    note: None,
+                    reopen: crate::model::Reopen::No,
+                },
+            )?
         }
         Change::Severity(text) => {
             let to: Severity = text.parse().map_err(|_| {
