@@ -404,13 +404,8 @@ impl Store {
     /// The commit HEAD points at (none on an unborn branch): what a face that stays open watches
     /// to notice anyone's change.
     pub fn head_id(&self) -> Option<git2::Oid> {
-        // Read afresh: the repository handle caches nothing of HEAD, but a ref updated by
-        // another process is seen only through the file.
-        git2::Repository::open(self.repo.path())
-            .ok()?
-            .head()
-            .ok()?
-            .target()
+        // libgit2 reads HEAD's file on each call: another process's commit is seen.
+        git::head_commit(&self.repo).ok().flatten().map(|c| c.id())
     }
 
     /// The IDs of the incident records that differ between two commits (added, changed or
