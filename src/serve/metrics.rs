@@ -127,7 +127,7 @@ impl Metrics {
             ),
             (
                 "incident_unpushed_commits",
-                "Local commits the remote does not have yet.",
+                "1 while commits wait for a push (pushes are at least a second apart), else 0.",
                 &self.unpushed,
             ),
         ];

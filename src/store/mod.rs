@@ -408,6 +408,21 @@ impl Store {
         git::head_commit(&self.repo).ok().flatten().map(|c| c.id())
     }
 
+    /// Local commits that `remote`'s copy of the branch does not have (none known when the
+    /// branch has never been fetched or pushed).
+    pub fn commits_to_push(&self, remote: &str) -> Option<usize> {
+        let head = self.repo.head().ok()?;
+        let branch = head.shorthand().ok()?.to_string();
+        let theirs = self
+            .repo
+            .refname_to_id(&format!("refs/remotes/{remote}/{branch}"))
+            .ok()?;
+        self.repo
+            .graph_ahead_behind(head.target()?, theirs)
+            .ok()
+            .map(|(ahead, _)| ahead)
+    }
+
     /// The IDs of the incident records that differ between two commits (added, changed or
     /// removed), as `git diff --name-only` would find them.
     pub fn records_changed(&self, from: git2::Oid, to: git2::Oid) -> Result<Vec<String>> {

@@ -441,20 +441,6 @@ enum Fetched {
     Failed(String),
 }
 
-/// Local commits the remote's branch does not have.
-fn unpushed(root: &std::path::Path, remote: &str) -> Option<usize> {
-    let repo = git2::Repository::open(root).ok()?;
-    let head = repo.head().ok()?;
-    let branch = head.shorthand().ok()?.to_string();
-    let local = head.target()?;
-    let theirs = repo
-        .refname_to_id(&format!("refs/remotes/{remote}/{branch}"))
-        .ok()?;
-    repo.graph_ahead_behind(local, theirs)
-        .ok()
-        .map(|(ahead, _)| ahead)
-}
-
 /// One frame of the view as text, `width` × `height`, without a terminal: what `watch --snapshot`
 /// prints (for docs, scripts and the benchmark of the first frame).
 pub fn snapshot(settings: &Settings, width: u16, height: u16) -> Result<String> {
@@ -466,7 +452,7 @@ pub fn snapshot(settings: &Settings, width: u16, height: u16) -> Result<String> 
         false,
         settings.utc,
     );
-    view.status_line = status_line(settings, None, None, now);
+    view.status_line = status_line(&store, settings, None, None, now);
     let backend = ratatui::backend::TestBackend::new(width, height);
     let mut terminal = ratatui::Terminal::new(backend)?;
     terminal.draw(|f| ui::draw(f, &view))?;
@@ -594,7 +580,13 @@ fn live(
     let mut checked = Instant::now();
     loop {
         view.now = (settings.clock)();
-        view.status_line = status_line(settings, last_fetch, fetch_error.as_deref(), view.now);
+        view.status_line = status_line(
+            store,
+            settings,
+            last_fetch,
+            fetch_error.as_deref(),
+            view.now,
+        );
         terminal.draw(|f| ui::draw(f, view))?;
         if stop.load(Ordering::Relaxed) {
             return Ok(());
@@ -709,6 +701,7 @@ fn reload(store: &Store, view: &mut View, settings: &Settings, live: &Live) {
 }
 
 fn status_line(
+    store: &Store,
     settings: &Settings,
     last_fetch: Option<DateTime<Utc>>,
     error: Option<&str>,
@@ -723,7 +716,7 @@ fn status_line(
                 Some(at) => format!("fetched {} ago", crate::model::format_duration(now - at)),
                 None => "not fetched yet".into(),
             });
-            if let Some(n) = unpushed(&settings.root, remote).filter(|n| *n > 0) {
+            if let Some(n) = store.commits_to_push(remote).filter(|n| *n > 0) {
                 parts.push(format!("{n} commit(s) to push"));
             }
         }

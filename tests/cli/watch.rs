@@ -377,6 +377,17 @@ fn a_snapshot_is_one_frame_and_the_view_needs_a_terminal() {
         repo.ok(&["watch", "--snapshot", "100x24"])
             .contains("offline")
     );
+    // With a remote, the status line says what waits to be pushed.
+    let remote = repo.home.path().join("remote.git");
+    repo.git(&["init", "-q", "--bare", remote.to_str().unwrap()]);
+    repo.git(&["remote", "add", "origin", remote.to_str().unwrap()]);
+    repo.ok(&["sync"]);
+    repo.ok(&["log", "checkout", "not pushed yet"]);
+    let frame = repo.ok(&["watch", "--snapshot", "120x24"]);
+    assert!(
+        frame.contains("remote origin · not fetched yet · 1 commit(s) to push"),
+        "{frame}"
+    );
 }
 
 /// The capture in docs/watch.md is the frame `watch --snapshot 100x24 --utc` draws of
