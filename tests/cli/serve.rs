@@ -1105,10 +1105,7 @@ receivers:
 fn two_servers_on_one_remote_declare_one_incident_per_group_and_page_once() {
     let repo = Repo::new();
     with_paging_rule(&repo);
-    let remote = repo.home.path().join("remote.git");
-    repo.git(&["init", "-q", "--bare", remote.to_str().unwrap()]);
-    repo.git(&["remote", "add", "origin", remote.to_str().unwrap()]);
-    repo.ok(&["sync"]);
+    let remote = repo.with_origin();
     let dirs = crate::notify::with_clones(&repo, &remote, 1);
     let (hook, _chat, env) = paging_receivers();
     let servers: Vec<Served> = dirs
@@ -1185,10 +1182,7 @@ fn two_servers_on_one_remote_declare_one_incident_per_group_and_page_once() {
 #[test]
 fn sigterm_finishes_what_was_accepted_and_pushes_it() {
     let repo = Repo::new();
-    let remote = repo.home.path().join("remote.git");
-    repo.git(&["init", "-q", "--bare", remote.to_str().unwrap()]);
-    repo.git(&["remote", "add", "origin", remote.to_str().unwrap()]);
-    repo.ok(&["sync"]);
+    let remote = repo.with_origin();
     let server = Served::start(&repo, &env_all(), &[]);
     let base = server.base.clone();
     let senders: Vec<_> = (0..20)

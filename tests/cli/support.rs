@@ -64,6 +64,15 @@ impl Repo {
         }
     }
 
+    /// A bare repo beside this one (`remote.git`) made its `origin`, with this repo synced to it.
+    pub fn with_origin(&self) -> PathBuf {
+        let remote = self.home.path().join("remote.git");
+        self.git(&["init", "-q", "--bare", remote.to_str().unwrap()]);
+        self.git(&["remote", "add", "origin", remote.to_str().unwrap()]);
+        self.ok(&["sync"]);
+        remote
+    }
+
     pub fn at(&mut self, now: &str) -> &mut Repo {
         self.now = now.into();
         self

@@ -298,10 +298,7 @@ fn another_clones_entries_appear_after_the_watchers_fetch() {
         "--service",
         "checkout",
     ]);
-    let remote = repo.home.path().join("remote.git");
-    repo.git(&["init", "-q", "--bare", remote.to_str().unwrap()]);
-    repo.git(&["remote", "add", "origin", remote.to_str().unwrap()]);
-    repo.ok(&["sync"]);
+    let remote = repo.with_origin();
     let other = repo.home.path().join("laptop");
     repo.git(&[
         "clone",
@@ -378,10 +375,7 @@ fn a_snapshot_is_one_frame_and_the_view_needs_a_terminal() {
             .contains("offline")
     );
     // With a remote, the status line says what waits to be pushed.
-    let remote = repo.home.path().join("remote.git");
-    repo.git(&["init", "-q", "--bare", remote.to_str().unwrap()]);
-    repo.git(&["remote", "add", "origin", remote.to_str().unwrap()]);
-    repo.ok(&["sync"]);
+    repo.with_origin();
     repo.ok(&["log", "checkout", "not pushed yet"]);
     let frame = repo.ok(&["watch", "--snapshot", "120x24"]);
     assert!(
